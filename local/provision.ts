@@ -1,0 +1,180 @@
+import {
+  type AttributeDefinition,
+  CreateTableCommand,
+  DynamoDBClient,
+  type KeySchemaElement,
+  UpdateTimeToLiveCommand,
+} from "@aws-sdk/client-dynamodb";
+import { CreateSecretCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { ENV, TABLES, type TableSchema } from "../lambdas/contract.js";
+
+/**
+ * Creates, against the local stand-ins, the same tables, queues and secrets the Pulumi program
+ * creates on AWS (key schemas come from lambdas/contract.ts), and returns the Lambda env that
+ * points at them. A prefix keeps test files apart on shared emulators.
+ */
+
+export interface ProvisionOptions {
+  /** AWS SDK endpoint env (from startLocalServices().awsEnv). */
+  awsEnv: Record<string, string>;
+  /** Name prefix for every resource, e.g. "t1-". */
+  prefix: string;
+  /** Signing secret document or plain secret string stored in Secrets Manager. */
+  signingSecret: string;
+  vendorToken: string;
+  /** Visibility timeout of the worker queues in seconds (short locally, so retries are quick). */
+  visibilityTimeoutSeconds?: number;
+  /** Receives before a message moves to its DLQ. */
+  maxReceiveCount?: number;
+}
+
+export interface ProvisionedResources {
+  tables: { idempotency: string; conversation: string; sentMarkers: string };
+  queues: { jobs: string; jobsDlq: string; replies: string; repliesDlq: string };
+  secrets: { signing: string; vendorToken: string };
+  /** Env values for the handlers, keyed by the names in ENV (resource names only; tuning is the caller's). */
+  env: Record<string, string>;
+}
+
+function tableInput(name: string, schema: TableSchema) {
+  const attributes = new Set<string>([schema.partitionKey]);
+  const keySchema: KeySchemaElement[] = [{ AttributeName: schema.partitionKey, KeyType: "HASH" }];
+  if (schema.sortKey) {
+    attributes.add(schema.sortKey);
+    keySchema.push({ AttributeName: schema.sortKey, KeyType: "RANGE" });
+  }
+  const indexes = (schema.globalSecondaryIndexes ?? []).map((index) => {
+    attributes.add(index.partitionKey);
+    const indexKeys: KeySchemaElement[] = [{ AttributeName: index.partitionKey, KeyType: "HASH" }];
+    if (index.sortKey) {
+      attributes.add(index.sortKey);
+      indexKeys.push({ AttributeName: index.sortKey, KeyType: "RANGE" });
+    }
+    return {
+      IndexName: index.name,
+      KeySchema: indexKeys,
+      Projection: { ProjectionType: "ALL" as const },
+    };
+  });
+  const definitions: AttributeDefinition[] = [...attributes].map((a) => ({
+    AttributeName: a,
+    AttributeType: "S",
+  }));
+  return {
+    TableName: name,
+    BillingMode: "PAY_PER_REQUEST" as const,
+    AttributeDefinitions: definitions,
+    KeySchema: keySchema,
+    ...(indexes.length ? { GlobalSecondaryIndexes: indexes } : {}),
+  };
+}
+
+function withEnv<T>(awsEnv: Record<string, string>, make: () => T): T {
+  const saved = { ...process.env };
+  Object.assign(process.env, awsEnv);
+  try {
+    return make();
+  } finally {
+    for (const key of Object.keys(awsEnv)) {
+      if (saved[key] === undefined) delete process.env[key];
+      else process.env[key] = saved[key];
+    }
+  }
+}
+
+export async function provisionLocalResources(
+  options: ProvisionOptions,
+): Promise<ProvisionedResources> {
+  const { awsEnv, prefix } = options;
+  const ddb = withEnv(awsEnv, () => new DynamoDBClient({}));
+  const sqs = withEnv(awsEnv, () => new SQSClient({ useQueueUrlAsEndpoint: false }));
+  const sm = withEnv(awsEnv, () => new SecretsManagerClient({}));
+  try {
+    const tables = {
+      idempotency: `${prefix}idempotency`,
+      conversation: `${prefix}conversation`,
+      sentMarkers: `${prefix}sent-markers`,
+    };
+    await Promise.all(
+      (Object.keys(tables) as (keyof typeof tables)[]).map(async (key) => {
+        const schema: TableSchema = TABLES[key];
+        await ddb.send(new CreateTableCommand(tableInput(tables[key], schema)));
+        if (schema.ttlAttribute) {
+          await ddb.send(
+            new UpdateTimeToLiveCommand({
+              TableName: tables[key],
+              TimeToLiveSpecification: { AttributeName: schema.ttlAttribute, Enabled: true },
+            }),
+          );
+        }
+      }),
+    );
+
+    const visibility = String(options.visibilityTimeoutSeconds ?? 5);
+    const maxReceiveCount = options.maxReceiveCount ?? 5;
+    const createQueuePair = async (name: string) => {
+      const dlq = await sqs.send(
+        new CreateQueueCommand({
+          QueueName: `${prefix}${name}-dlq`,
+          Attributes: { MessageRetentionPeriod: "1209600" },
+        }),
+      );
+      const dlqAttributes = await sqs.send(
+        new GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl, AttributeNames: ["QueueArn"] }),
+      );
+      const queue = await sqs.send(
+        new CreateQueueCommand({
+          QueueName: `${prefix}${name}`,
+          Attributes: {
+            VisibilityTimeout: visibility,
+            RedrivePolicy: JSON.stringify({
+              deadLetterTargetArn: dlqAttributes.Attributes?.QueueArn,
+              maxReceiveCount,
+            }),
+          },
+        }),
+      );
+      return { url: String(queue.QueueUrl), dlqUrl: String(dlq.QueueUrl) };
+    };
+    const [jobs, replies] = await Promise.all([
+      createQueuePair("jobs"),
+      createQueuePair("replies"),
+    ]);
+
+    const signing = await sm.send(
+      new CreateSecretCommand({
+        Name: `${prefix}signing-secret`,
+        SecretString: options.signingSecret,
+      }),
+    );
+    const token = await sm.send(
+      new CreateSecretCommand({ Name: `${prefix}vendor-token`, SecretString: options.vendorToken }),
+    );
+    const secrets = { signing: String(signing.ARN), vendorToken: String(token.ARN) };
+
+    return {
+      tables,
+      queues: {
+        jobs: jobs.url,
+        jobsDlq: jobs.dlqUrl,
+        replies: replies.url,
+        repliesDlq: replies.dlqUrl,
+      },
+      secrets,
+      env: {
+        [ENV.idempotencyTable]: tables.idempotency,
+        [ENV.conversationTable]: tables.conversation,
+        [ENV.sentMarkerTable]: tables.sentMarkers,
+        [ENV.jobsQueueUrl]: jobs.url,
+        [ENV.repliesQueueUrl]: replies.url,
+        [ENV.signingSecretId]: secrets.signing,
+        [ENV.vendorTokenSecretId]: secrets.vendorToken,
+      },
+    };
+  } finally {
+    ddb.destroy();
+    sqs.destroy();
+    sm.destroy();
+  }
+}

@@ -1,0 +1,41 @@
+import {
+  DescribeTableCommand,
+  DescribeTimeToLiveCommand,
+  DynamoDBClient,
+} from "@aws-sdk/client-dynamodb";
+import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { describe, expect, it } from "vitest";
+import { TABLES } from "../../lambdas/contract.js";
+import { provisionForTest } from "../support/localAws.js";
+
+describe("provisionLocalResources", () => {
+  it("creates the contract's tables with TTL, redriven queues and readable secrets", async () => {
+    const res = await provisionForTest({ signingSecret: "s3cret", maxReceiveCount: 3 });
+    const ddb = new DynamoDBClient({});
+    const conversation = await ddb.send(
+      new DescribeTableCommand({ TableName: res.tables.conversation }),
+    );
+    expect(conversation.Table?.KeySchema?.map((k) => k.AttributeName)).toEqual(["pk", "sk"]);
+    expect(conversation.Table?.GlobalSecondaryIndexes?.[0]?.IndexName).toBe(
+      TABLES.conversation.globalSecondaryIndexes[0].name,
+    );
+    const ttl = await ddb.send(
+      new DescribeTimeToLiveCommand({ TableName: res.tables.idempotency }),
+    );
+    expect(ttl.TimeToLiveDescription?.AttributeName).toBe("expiresAt");
+
+    const sqs = new SQSClient({ useQueueUrlAsEndpoint: false });
+    const attrs = await sqs.send(
+      new GetQueueAttributesCommand({
+        QueueUrl: res.queues.jobs,
+        AttributeNames: ["RedrivePolicy"],
+      }),
+    );
+    expect(JSON.parse(attrs.Attributes?.RedrivePolicy ?? "{}").maxReceiveCount).toBe(3);
+
+    const sm = new SecretsManagerClient({});
+    const secret = await sm.send(new GetSecretValueCommand({ SecretId: res.secrets.signing }));
+    expect(secret.SecretString).toBe("s3cret");
+  });
+});
