@@ -1,0 +1,215 @@
+import { createHash } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
+import type {
+  APIGatewayProxyEventV2,
+  APIGatewayProxyStructuredResultV2,
+  Context,
+} from "aws-lambda";
+import {
+  createDocumentClient,
+  createSecretsManagerClient,
+  createSqsClient,
+} from "../adapters/awsClients.js";
+import { DynamoIdempotencyStore } from "../adapters/DynamoIdempotencyStore.js";
+import { SecretsManagerSecretSource } from "../adapters/SecretsManagerSecretSource.js";
+import { SqsMessageQueue } from "../adapters/SqsMessageQueue.js";
+import { DEFAULTS, ENV, SIGNATURE_HEADER } from "../contract.js";
+import type { Logger, SecretSource } from "../core/ports.js";
+import { describeError, type ReceiveOutcome, WebhookReceiver } from "../core/receiveWebhook.js";
+import { maskPhone } from "../core/redact.js";
+import { isSignatureScheme, SIGNATURE_SCHEMES, type SignatureScheme } from "../core/signature.js";
+import { ConfigurationError, intEnv, optionalEnv, requireEnv } from "../runtime/env.js";
+import {
+  announcesTooLarge,
+  type HttpResponse,
+  headerValue,
+  matchRoute,
+  rawBody,
+  respond,
+  responseFor,
+} from "../runtime/http.js";
+import { createLogger } from "../runtime/logger.js";
+
+/** How long a delivery waits for a concurrent identical one before answering 503 (vendor limit: 10 s). */
+const SETTLE_WAIT_MS = 3000;
+const SETTLE_POLL_MS = 50;
+
+/** The receiver's configuration, read once at cold start (names: FUNCTION_ENV.receiver). */
+export interface ReceiverConfig {
+  idempotencyTable: string;
+  jobsQueueUrl: string;
+  /** Empty only when the scheme is "off". */
+  signingSecretId: string;
+  signatureScheme: SignatureScheme;
+  maxBodyBytes: number;
+  idempotencyTtlSeconds: number;
+  inProgressTtlSeconds: number;
+  secretCacheSeconds: number;
+}
+
+/** Reads and checks the env; throws ConfigurationError naming the variable (fail fast). */
+export function readReceiverConfig(
+  env: Record<string, string | undefined> = process.env,
+): ReceiverConfig {
+  const scheme = optionalEnv(ENV.signatureScheme, DEFAULTS.signatureScheme, env)
+    .trim()
+    .toLowerCase();
+  if (!isSignatureScheme(scheme)) {
+    throw new ConfigurationError(
+      `environment variable ${ENV.signatureScheme} must be one of ${SIGNATURE_SCHEMES.join(", ")}, got "${scheme}"`,
+    );
+  }
+  return {
+    idempotencyTable: requireEnv(ENV.idempotencyTable, env),
+    jobsQueueUrl: requireEnv(ENV.jobsQueueUrl, env),
+    signingSecretId:
+      scheme === "off"
+        ? optionalEnv(ENV.signingSecretId, "", env)
+        : requireEnv(ENV.signingSecretId, env),
+    signatureScheme: scheme,
+    // API Gateway HTTP APIs cap payloads at 10 MB.
+    maxBodyBytes: intEnv(
+      ENV.maxBodyBytes,
+      DEFAULTS.maxBodyBytes,
+      { min: 1, max: 10 * 1024 * 1024 },
+      env,
+    ),
+    idempotencyTtlSeconds: intEnv(
+      ENV.idempotencyTtlSeconds,
+      DEFAULTS.idempotencyTtlSeconds,
+      { min: 60, max: 366 * 24 * 3600 },
+      env,
+    ),
+    inProgressTtlSeconds: intEnv(
+      ENV.inProgressTtlSeconds,
+      DEFAULTS.inProgressTtlSeconds,
+      { min: 1, max: 900 },
+      env,
+    ),
+    secretCacheSeconds: intEnv(
+      ENV.secretCacheSeconds,
+      DEFAULTS.secretCacheSeconds,
+      { min: 0, max: 24 * 3600 },
+      env,
+    ),
+  };
+}
+
+/** Powertools' rest-parameter signatures do not accept an optional extra; pass {} instead. */
+function asPortLogger(powertools: ReturnType<typeof createLogger>): Logger {
+  return {
+    debug: (message, extra) => powertools.debug(message, extra ?? {}),
+    info: (message, extra) => powertools.info(message, extra ?? {}),
+    warn: (message, extra) => powertools.warn(message, extra ?? {}),
+    error: (message, extra) => powertools.error(message, extra ?? {}),
+  };
+}
+
+// Cold start: config, clients and adapters once per execution environment.
+const config = readReceiverConfig();
+const logger = createLogger("receiver");
+const noSecrets: SecretSource = {
+  get: () => Promise.reject(new ConfigurationError("no signing secret with scheme off")),
+};
+const receiver = new WebhookReceiver(
+  {
+    secrets: config.signingSecretId
+      ? new SecretsManagerSecretSource(createSecretsManagerClient(), config.signingSecretId, {
+          maxAgeSeconds: config.secretCacheSeconds,
+        })
+      : noSecrets,
+    idempotency: new DynamoIdempotencyStore(createDocumentClient(), config.idempotencyTable),
+    jobs: new SqsMessageQueue(createSqsClient(), config.jobsQueueUrl),
+    clock: { now: Date.now, sleep: (ms) => sleep(ms) },
+    logger: asPortLogger(logger),
+  },
+  {
+    scheme: config.signatureScheme,
+    idempotencyTtlSeconds: config.idempotencyTtlSeconds,
+    inProgressTtlSeconds: config.inProgressTtlSeconds,
+    settleWaitMs: SETTLE_WAIT_MS,
+    settlePollMs: SETTLE_POLL_MS,
+  },
+);
+if (config.signatureScheme === "off") {
+  logger.warn("webhook signature verification is OFF (SIGNATURE_SCHEME=off)");
+}
+
+/** POST /webhooks/whatsapp (API Gateway HTTP API, payload 2.0). Never throws. */
+export async function handler(
+  event: APIGatewayProxyEventV2,
+  context: Context,
+): Promise<APIGatewayProxyStructuredResultV2> {
+  const startedAt = Date.now();
+  try {
+    if (context) logger.addContext(context);
+    const route = matchRoute(event);
+    if (route !== "ok") {
+      logger.warn("webhook route refused", {
+        outcome: route,
+        method: event.requestContext?.http?.method,
+      });
+      return route === "not_found" ? respond.notFound() : respond.methodNotAllowed();
+    }
+    const body = announcesTooLarge(event, config.maxBodyBytes)
+      ? "too_large"
+      : rawBody(event, config.maxBodyBytes);
+    if (body === "too_large") {
+      logger.warn("webhook", {
+        outcome: "too_large",
+        status: 413,
+        limitBytes: config.maxBodyBytes,
+      });
+      return respond.payloadTooLarge(config.maxBodyBytes);
+    }
+    const outcome = await receiver.receive({
+      body,
+      signature: headerValue(event.headers, SIGNATURE_HEADER),
+    });
+    const response = responseFor(outcome);
+    logOutcome(outcome, response, body, Date.now() - startedAt);
+    return response;
+  } catch (error) {
+    logger.error("webhook failed unexpectedly", { error: describeError(error) });
+    return respond.internalError();
+  }
+}
+
+/** One line per webhook: outcome, key prefix, masked phone, body hash and size; never secrets or bodies. */
+function logOutcome(
+  outcome: ReceiveOutcome,
+  response: HttpResponse,
+  body: Buffer,
+  durationMs: number,
+): void {
+  const line: Record<string, unknown> = {
+    outcome: outcome.outcome,
+    status: response.statusCode,
+    bytes: body.length,
+    bodySha256: createHash("sha256").update(body).digest("hex"),
+    durationMs,
+  };
+  if ("key" in outcome && outcome.key) line.keyPrefix = outcome.key.slice(0, 12);
+  if ("webhook" in outcome && outcome.webhook) line.phone = maskPhone(outcome.webhook.phone);
+  switch (outcome.outcome) {
+    case "accepted":
+    case "duplicate":
+      logger.info("webhook", line);
+      return;
+    case "unauthorized":
+      logger.warn("webhook", { ...line, reason: outcome.reason });
+      return;
+    case "invalid":
+      logger.warn("webhook", { ...line, field: outcome.error.field, code: outcome.error.code });
+      return;
+    case "busy":
+      logger.warn("webhook", { ...line, retryAfterSeconds: outcome.retryAfterSeconds });
+      return;
+    case "unavailable":
+      logger.error("webhook", {
+        ...line,
+        dependency: outcome.dependency,
+        error: describeError(outcome.error),
+      });
+  }
+}
