@@ -315,13 +315,13 @@ describe("parseWebhook", () => {
 describe("recoverIntegerLiteral", () => {
   it("returns the literal whose float value JSON.parse produced", () => {
     const text = '{"a":{"phone_number":11111111111111111111},"phone_number":22222222222222222222}';
-    expect(recoverIntegerLiteral(text, "phone_number", 22222222222222222222)).toBe(
+    expect(recoverIntegerLiteral(text, "phone_number", Number("22222222222222222222"))).toBe(
       "22222222222222222222",
     );
   });
 
   it("ignores a matching text inside a JSON string value", () => {
     const text = '{"note":"\\"phone_number\\": 33333333333333333333","phone_number":1}';
-    expect(recoverIntegerLiteral(text, "phone_number", 33333333333333333333)).toBeNull();
+    expect(recoverIntegerLiteral(text, "phone_number", Number("33333333333333333333"))).toBeNull();
   });
 });
