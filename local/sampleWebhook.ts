@@ -1,0 +1,79 @@
+import { createHmac, randomUUID } from "node:crypto";
+
+/**
+ * Vendor-shaped webhook deliveries for the demo and the black-box tests: what the vendor POSTs
+ * when a contact writes in (the current flat payload, research/vendor.md §1.2), and the
+ * X-Webhook-Signature header a receiver accepts under a given SIGNATURE_SCHEME.
+ */
+
+export interface SampleMessage {
+  /** Contact's number, digits only. */
+  phone: string;
+  text: string;
+  /** Epoch ms the contact wrote the message; distinct values make distinct deliveries. */
+  at: number;
+  name?: string;
+  /** The vendor account's user UUID; default a fixed sample id. */
+  userId?: string;
+}
+
+export const SAMPLE_USER_ID = "5f0c7a2e-0000-4000-8000-00000000d3m0";
+
+/** The JSON body the vendor sends for an incoming text message (times in seconds, as documented). */
+export function sampleWebhookBody(message: SampleMessage): string {
+  const iso = new Date(message.at).toISOString();
+  const seconds = Math.floor(message.at / 1000);
+  const time = new Date(message.at).toLocaleTimeString("en-US", { timeZone: "UTC" });
+  return JSON.stringify({
+    last_messages: [{ type: "user", content: message.text, timestamp: iso, content_type: "text" }],
+    conversation_paragraph: `User (${time}): ${message.text}`,
+    phone_number: message.phone,
+    recipient_name: message.name ?? "",
+    user_id: message.userId ?? SAMPLE_USER_ID,
+    last_message_of_user: message.text,
+    last_message_of_bot: "",
+    message_type: "text",
+    user_last_message_time: seconds,
+    bot_last_message_time: 0,
+    attachment_url: null,
+    note: "",
+    note_automation: "",
+    labels: "",
+    incoming_message: true,
+    send_by: "",
+    was_message_by_human: true,
+  });
+}
+
+/**
+ * The X-Webhook-Signature value for `body` under `scheme`: the secret itself for "secret", a hex
+ * HMAC-SHA512 for "hmac-sha512", a hex HMAC-SHA256 otherwise ("auto" accepts it too).
+ */
+export function signatureFor(body: string, secret: string, scheme: string): string {
+  if (scheme === "secret") return secret;
+  const hash = scheme === "hmac-sha512" ? "sha512" : "sha256";
+  return createHmac(hash, secret).update(body, "utf8").digest("hex");
+}
+
+/** POSTs one signed delivery; returns the HTTP status and the parsed JSON answer. */
+export async function postWebhook(
+  receiverUrl: string,
+  body: string,
+  signature: string | undefined,
+): Promise<{ status: number; body: unknown }> {
+  const headers: Record<string, string> = {
+    "content-type": "application/json",
+    "user-agent": "local-sample/1.0",
+    "x-request-id": randomUUID(),
+  };
+  if (signature !== undefined) headers["x-webhook-signature"] = signature;
+  const res = await fetch(receiverUrl, { method: "POST", headers, body });
+  const text = await res.text();
+  let parsed: unknown = text;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    // not JSON: keep the text
+  }
+  return { status: res.status, body: parsed };
+}

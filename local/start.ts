@@ -1,0 +1,200 @@
+import { randomBytes } from "node:crypto";
+import { parseArgs } from "node:util";
+import { DEFAULTS } from "../lambdas/contract.js";
+import { parseReplyRules, ReplyRulesError } from "../lambdas/core/replyRules.js";
+import { RulesFileError, readRulesFile } from "./rulesFile.js";
+import { LOCAL_TIMING, type LocalStack, startLocalStack } from "./stack.js";
+
+/**
+ * `npm start`: the local stack as a black box (design.md, "Black-box contract of the local
+ * stack"). stdout carries exactly one line, `READY {"receiverUrl":…,"vendorUrl":…}`; everything
+ * else, Lambda logs included, goes to stderr.
+ */
+
+// Reserve stdout for the READY line before anything can write to it: Powertools writes INFO logs
+// to process.stdout, so every later stdout write is sent to stderr instead.
+const writeStdout = process.stdout.write.bind(process.stdout);
+process.stdout.write = process.stderr.write.bind(process.stderr) as typeof process.stdout.write;
+
+const USAGE = `Usage: npm start -- [options]
+
+Runs the webhook pipeline locally (DynamoDB Local, fauxqs, a Secrets Manager stand-in, the
+receiver behind an HTTP API stand-in, the responder and sender workers, a vendor simulator) and
+prints one line once ready:
+  READY {"receiverUrl":"http://127.0.0.1:3000/webhooks/whatsapp","vendorUrl":"http://127.0.0.1:3001"}
+
+Options:
+  --port N            receiver port on 127.0.0.1 (default 3000; 0 = any free port)
+  --vendor-port N     vendor simulator port on 127.0.0.1 (default 3001; 0 = any free port)
+  --rules FILE        reply rules JSON (default local/defaultRules.json)
+  --max-sqs-delay S   longest single SQS delay hop in seconds, 1-900 (default 900)
+  -h, --help          show this help
+
+Environment:
+  WEBHOOK_SIGNING_SECRET  signing secret (default: a generated one, printed to stderr)
+  SIGNATURE_SCHEME        auto | secret | hmac-sha256 | hmac-sha512 | off (default auto)
+  POWERTOOLS_LOG_LEVEL    handler log level (default INFO)
+`;
+
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+class UsageError extends Error {}
+
+interface StartOptions {
+  port: number;
+  vendorPort: number;
+  rulesFile?: string;
+  maxSqsDelaySeconds: number;
+}
+
+function wholeNumber(
+  flag: string,
+  raw: string | undefined,
+  fallback: number,
+  max: number,
+  min = 0,
+) {
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (raw.trim() === "" || !Number.isInteger(value) || value < min || value > max) {
+    throw new UsageError(`--${flag} must be a whole number from ${min} to ${max}, got "${raw}"`);
+  }
+  return value;
+}
+
+function parseFlags(argv: string[]): StartOptions | "help" {
+  let parsed: { values: Record<string, string | boolean | undefined> };
+  try {
+    parsed = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        port: { type: "string" },
+        "vendor-port": { type: "string" },
+        rules: { type: "string" },
+        "max-sqs-delay": { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
+    });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const values = parsed.values as {
+    port?: string;
+    "vendor-port"?: string;
+    rules?: string;
+    "max-sqs-delay"?: string;
+    help?: boolean;
+  };
+  if (values.help) return "help";
+  return {
+    port: wholeNumber("port", values.port, 3000, 65535),
+    vendorPort: wholeNumber("vendor-port", values["vendor-port"], 3001, 65535),
+    rulesFile: values.rules,
+    maxSqsDelaySeconds: wholeNumber(
+      "max-sqs-delay",
+      values["max-sqs-delay"],
+      DEFAULTS.maxSqsDelaySeconds,
+      900,
+      1,
+    ),
+  };
+}
+
+function fail(message: string, code: number): never {
+  log(`error: ${message}`);
+  process.exit(code);
+}
+
+async function main() {
+  let options: StartOptions | "help";
+  try {
+    options = parseFlags(process.argv.slice(2));
+  } catch (error) {
+    log(`error: ${(error as Error).message}\n`);
+    log(USAGE);
+    process.exit(2);
+  }
+  if (options === "help") {
+    writeStdout(USAGE);
+    return;
+  }
+
+  let rules: unknown;
+  if (options.rulesFile) {
+    try {
+      rules = readRulesFile(options.rulesFile);
+      parseReplyRules(rules, { waitingDurationSeconds: LOCAL_TIMING.waitingDurationSeconds });
+    } catch (error) {
+      if (error instanceof RulesFileError) fail(error.message, 1);
+      if (error instanceof ReplyRulesError) fail(`${options.rulesFile}: ${error.message}`, 1);
+      throw error;
+    }
+  }
+
+  let signingSecret = process.env.WEBHOOK_SIGNING_SECRET;
+  if (!signingSecret) {
+    signingSecret = randomBytes(32).toString("base64url");
+    log(`local-only webhook signing secret (generated; set WEBHOOK_SIGNING_SECRET to choose one):`);
+    log(`  ${signingSecret}`);
+  }
+
+  let stack: LocalStack | undefined;
+  let shutdownAt: number | undefined;
+  const shutdown = async (signal: string) => {
+    if (shutdownAt !== undefined) {
+      // Wrappers (npx, tsx) may deliver the same signal twice; only a later repeat forces exit.
+      if (Date.now() - shutdownAt < 2000) return;
+      log(`${signal} again: exiting without a clean shutdown`);
+      process.exit(1);
+    }
+    shutdownAt = Date.now();
+    if (!stack) return; // still starting: main() stops it once startLocalStack returns
+    log(`${signal}: stopping the local stack`);
+    setTimeout(() => {
+      log("shutdown took longer than 20 s: exiting");
+      process.exit(1);
+    }, 20_000).unref();
+    await stack.stop();
+    process.exit(0);
+  };
+  process.on("SIGINT", () => void shutdown("SIGINT"));
+  process.on("SIGTERM", () => void shutdown("SIGTERM"));
+
+  try {
+    stack = await startLocalStack({
+      port: options.port,
+      vendorPort: options.vendorPort,
+      rules,
+      maxSqsDelaySeconds: options.maxSqsDelaySeconds,
+      signingSecret,
+      signatureScheme: process.env.SIGNATURE_SCHEME || DEFAULTS.signatureScheme,
+      log,
+      // Until the reply workers exist, the pipeline may end at the jobs queue (with a warning).
+      allowMissingWorkers: true,
+    });
+  } catch (error) {
+    const err = error as NodeJS.ErrnoException;
+    if (err.code === "EADDRINUSE") {
+      fail(
+        `${err.message}: the port is taken; choose another with --port / --vendor-port (0 = any free port)`,
+        1,
+      );
+    }
+    fail(`the local stack did not start: ${err.message}`, 1);
+  }
+  if (shutdownAt !== undefined) {
+    await stack.stop();
+    process.exit(0);
+  }
+  process.on("uncaughtException", (error) => {
+    log(`uncaught error: ${error.stack ?? error.message}`);
+    void stack?.stop().finally(() => process.exit(1));
+  });
+  writeStdout(
+    `READY ${JSON.stringify({ receiverUrl: stack.receiverUrl, vendorUrl: stack.vendorUrl })}\n`,
+  );
+}
+
+main().catch((error: Error) => fail(error.stack ?? error.message, 1));
