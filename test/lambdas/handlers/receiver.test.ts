@@ -1,0 +1,467 @@
+import { createHmac, randomUUID } from "node:crypto";
+import {
+  CreateSecretCommand,
+  PutSecretValueCommand,
+  SecretsManagerClient,
+} from "@aws-sdk/client-secrets-manager";
+import { DeleteMessageCommand, ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
+import type {
+  APIGatewayProxyEventV2,
+  APIGatewayProxyStructuredResultV2,
+  Context,
+} from "aws-lambda";
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { DynamoIdempotencyStore } from "../../../lambdas/adapters/DynamoIdempotencyStore.js";
+import { SqsMessageQueue } from "../../../lambdas/adapters/SqsMessageQueue.js";
+import { ENV } from "../../../lambdas/contract.js";
+import { idempotencyKey } from "../../../lambdas/core/idempotencyKey.js";
+import type { WebhookJob } from "../../../lambdas/core/messages.js";
+import { parseWebhook } from "../../../lambdas/core/parseWebhook.js";
+import {
+  type RunningSecretsManager,
+  startSecretsManager,
+} from "../../../local/services/secretsManagerStandIn.js";
+import { provisionForTest } from "../../support/localAws.js";
+
+type Handler = (
+  event: APIGatewayProxyEventV2,
+  context: Context,
+) => Promise<APIGatewayProxyStructuredResultV2>;
+
+const SECRET = "Zk9xR2lT-currentSigningSecret_0123456789";
+const MAX_BODY_BYTES = 8192;
+const context = {
+  functionName: "receiver",
+  functionVersion: "$LATEST",
+  invokedFunctionArn: "arn:aws:lambda:us-east-1:000000000000:function:receiver",
+  memoryLimitInMB: "256",
+  awsRequestId: "req-1",
+  getRemainingTimeInMillis: () => 10_000,
+} as unknown as Context;
+
+const sign = (body: Buffer | string, secret = SECRET) =>
+  createHmac("sha256", secret).update(body).digest("hex");
+
+/** A payload-2.0 event as API Gateway sends it for POST /webhooks/whatsapp. */
+function httpEvent(
+  body: Buffer | string,
+  options: {
+    signature?: string | null;
+    base64?: boolean;
+    method?: string;
+    path?: string;
+    headers?: Record<string, string>;
+  } = {},
+): APIGatewayProxyEventV2 {
+  const bytes = Buffer.isBuffer(body) ? body : Buffer.from(body);
+  const signature = options.signature === undefined ? sign(bytes) : options.signature;
+  const method = options.method ?? "POST";
+  const path = options.path ?? "/webhooks/whatsapp";
+  return {
+    version: "2.0",
+    routeKey: "$default",
+    rawPath: path,
+    rawQueryString: "",
+    headers: {
+      "content-type": options.base64 ? "application/octet-stream" : "application/json",
+      ...(signature === null ? {} : { "x-webhook-signature": signature }),
+      ...options.headers,
+    },
+    requestContext: {
+      accountId: "000000000000",
+      apiId: "local",
+      domainName: "127.0.0.1",
+      domainPrefix: "127",
+      http: { method, path, protocol: "HTTP/1.1", sourceIp: "127.0.0.1", userAgent: "vendor" },
+      requestId: randomUUID(),
+      routeKey: "$default",
+      stage: "$default",
+      time: new Date().toISOString(),
+      timeEpoch: Date.now(),
+    },
+    body: options.base64 ? bytes.toString("base64") : bytes.toString("utf8"),
+    isBase64Encoded: options.base64 ?? false,
+  };
+}
+
+/** A distinct incoming message each call (so tests do not dedupe each other). */
+function payload(overrides: Record<string, unknown> = {}): string {
+  return JSON.stringify({
+    last_messages: JSON.stringify([
+      { type: "user", content: "hello", timestamp: new Date().toISOString(), content_type: "text" },
+    ]),
+    phone_number: 14155552671,
+    user_id: "9232fcef-a570-4a2c-b46b-6cab53aec304",
+    last_message_of_user: `hello ${randomUUID()}`,
+    last_message_of_bot: "",
+    message_type: "text",
+    user_last_message_time: Math.floor(Date.now() / 1000),
+    bot_last_message_time: 0,
+    attachment_url: null,
+    labels: "sales",
+    ...overrides,
+  });
+}
+
+const json = (response: APIGatewayProxyStructuredResultV2) => JSON.parse(String(response.body));
+
+describe("receiver handler (DynamoDB Local, fauxqs, Secrets Manager stand-in)", () => {
+  let handler: Handler;
+  let sqs: SQSClient;
+  let jobsQueueUrl: string;
+  let secretsService: RunningSecretsManager;
+  let secretsClient: SecretsManagerClient;
+  let signingSecretId: string;
+  let logLines: string[] = [];
+  const savedEnv = { ...process.env };
+  const realWrite = process.stdout.write.bind(process.stdout);
+  const realErrorWrite = process.stderr.write.bind(process.stderr);
+
+  /** Receives every job currently on the jobs queue (and deletes them). */
+  async function drainJobs(): Promise<WebhookJob[]> {
+    const jobs: WebhookJob[] = [];
+    for (;;) {
+      const result = await sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: jobsQueueUrl,
+          MaxNumberOfMessages: 10,
+          WaitTimeSeconds: 0,
+        }),
+      );
+      const messages = result.Messages ?? [];
+      if (messages.length === 0) return jobs;
+      for (const message of messages) {
+        jobs.push(JSON.parse(String(message.Body)) as WebhookJob);
+        await sqs.send(
+          new DeleteMessageCommand({
+            QueueUrl: jobsQueueUrl,
+            ReceiptHandle: message.ReceiptHandle,
+          }),
+        );
+      }
+    }
+  }
+
+  beforeAll(async () => {
+    const resources = await provisionForTest({ signingSecret: "unused-by-this-file" });
+    jobsQueueUrl = resources.queues.jobs;
+    // This file's own Secrets Manager stand-in, so it can be made unavailable without
+    // disturbing other test files.
+    secretsService = await startSecretsManager();
+    secretsClient = new SecretsManagerClient({
+      endpoint: secretsService.endpoint,
+      region: "us-east-1",
+      credentials: { accessKeyId: "local", secretAccessKey: "local" },
+    });
+    const created = await secretsClient.send(
+      new CreateSecretCommand({
+        Name: `${resources.prefix}signing-secret`,
+        SecretString: JSON.stringify({ current: SECRET }),
+      }),
+    );
+    signingSecretId = String(created.ARN);
+    Object.assign(process.env, resources.env, {
+      [ENV.signingSecretId]: signingSecretId,
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: secretsService.endpoint,
+      [ENV.signatureScheme]: "auto",
+      [ENV.maxBodyBytes]: String(MAX_BODY_BYTES),
+      [ENV.idempotencyTtlSeconds]: "3600",
+      [ENV.inProgressTtlSeconds]: "2",
+      [ENV.secretCacheSeconds]: "300",
+      [ENV.logLevel]: "INFO",
+    });
+    sqs = new SQSClient({ useQueueUrlAsEndpoint: false });
+    // Powertools writes info to stdout and warn/error to stderr: capture both.
+    process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+      logLines.push(String(chunk));
+      return realWrite(chunk, ...(rest as []));
+    }) as typeof process.stdout.write;
+    process.stderr.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+      logLines.push(String(chunk));
+      return realErrorWrite(chunk, ...(rest as []));
+    }) as typeof process.stderr.write;
+    ({ handler } = await import("../../../lambdas/handlers/receiver.js"));
+  });
+
+  afterAll(async () => {
+    process.stdout.write = realWrite;
+    process.stderr.write = realErrorWrite;
+    process.env = savedEnv;
+    sqs.destroy();
+    secretsClient.destroy();
+    await secretsService.stop();
+  });
+
+  beforeEach(async () => {
+    vi.restoreAllMocks();
+    secretsService.setUnavailable(false);
+    await drainJobs();
+    logLines = [];
+  });
+
+  it("accepts a new webhook and queues exactly one job with the normalized webhook", async () => {
+    const body = payload();
+    const before = Date.now();
+    const response = await handler(httpEvent(body), context);
+    expect(response.statusCode).toBe(200);
+    expect(json(response)).toEqual({ status: "accepted" });
+    expect(response.headers?.["content-type"]).toBe("application/json");
+
+    const jobs = await drainJobs();
+    expect(jobs).toHaveLength(1);
+    const webhook = parseWebhook(body);
+    expect(jobs[0]).toEqual({
+      kind: "webhook-job",
+      version: 1,
+      key: idempotencyKey(webhook),
+      acceptedAt: expect.any(Number),
+      webhook,
+    });
+    expect(jobs[0]?.acceptedAt).toBeGreaterThanOrEqual(before);
+  });
+
+  it("answers duplicate for a repeat and queues no second job", async () => {
+    const body = payload();
+    await handler(httpEvent(body), context);
+    const repeat = await handler(httpEvent(body), context);
+    expect(repeat.statusCode).toBe(200);
+    expect(json(repeat)).toEqual({ status: "duplicate" });
+    expect(await drainJobs()).toHaveLength(1);
+  });
+
+  it("answers duplicate for the same event re-encoded as another variant", async () => {
+    const seconds = Math.floor(Date.now() / 1000);
+    const text = `hello ${randomUUID()}`;
+    await handler(
+      httpEvent(payload({ last_message_of_user: text, user_last_message_time: seconds })),
+      context,
+    );
+    const v0 = payload({
+      last_message_of_user: text,
+      phone_number: "+14155552671",
+      user_last_message_time: undefined,
+      user_timestamp: String(seconds * 1000),
+    });
+    expect(json(await handler(httpEvent(v0), context))).toEqual({ status: "duplicate" });
+  });
+
+  it("accepts the vendor's header form that carries the secret itself", async () => {
+    const response = await handler(httpEvent(payload(), { signature: SECRET }), context);
+    expect(response.statusCode).toBe(200);
+  });
+
+  it.each([
+    ["a wrong signature", sign("other body")],
+    ["an HMAC keyed with another secret", sign("x", "not-the-secret")],
+    ["a missing signature", null],
+    ["garbage", "%%%"],
+  ])("answers 401 for %s and queues nothing", async (_name, signature) => {
+    const response = await handler(httpEvent(payload(), { signature }), context);
+    expect(response.statusCode).toBe(401);
+    expect(json(response)).toEqual({
+      error: "unauthorized",
+      message: "missing or invalid webhook signature",
+    });
+    expect(await drainJobs()).toHaveLength(0);
+  });
+
+  it("answers 400 naming the field for a missing phone_number", async () => {
+    const body = JSON.stringify({ last_message_of_user: "hi" });
+    const response = await handler(httpEvent(body), context);
+    expect(response.statusCode).toBe(400);
+    expect(json(response)).toMatchObject({ error: "invalid_payload", field: "phone_number" });
+  });
+
+  it("answers 400 naming the field for a wrong type", async () => {
+    const response = await handler(httpEvent(payload({ incoming_message: "perhaps" })), context);
+    expect(response.statusCode).toBe(400);
+    expect(json(response)).toMatchObject({ field: "incoming_message" });
+  });
+
+  it("answers 400 malformed_json for a body that is not JSON", async () => {
+    const response = await handler(httpEvent('{"phone_number": '), context);
+    expect(response.statusCode).toBe(400);
+    expect(json(response)).toMatchObject({ error: "malformed_json", field: "body" });
+  });
+
+  it("answers 413 for a body over MAX_BODY_BYTES", async () => {
+    const body = payload({ note: "x".repeat(MAX_BODY_BYTES) });
+    const response = await handler(httpEvent(body), context);
+    expect(response.statusCode).toBe(413);
+    expect(json(response)).toMatchObject({
+      error: "payload_too_large",
+      limitBytes: MAX_BODY_BYTES,
+    });
+  });
+
+  it("answers 413 early when Content-Length announces too much", async () => {
+    const event = httpEvent(payload(), {
+      headers: { "content-length": String(MAX_BODY_BYTES + 1) },
+    });
+    expect((await handler(event, context)).statusCode).toBe(413);
+  });
+
+  it("counts the decoded bytes of a base64 body against the limit", async () => {
+    // ~7.5 KB of JSON is ~10 KB as base64: under the limit once decoded.
+    const body = payload({ note: "x".repeat(MAX_BODY_BYTES - 1000) });
+    expect(Buffer.byteLength(body)).toBeLessThanOrEqual(MAX_BODY_BYTES);
+    const response = await handler(httpEvent(body, { base64: true }), context);
+    expect(response.statusCode).toBe(200);
+  });
+
+  it("accepts a base64-encoded body signed over its decoded bytes", async () => {
+    const body = payload({ last_message_of_user: "ünïcödé ✓" });
+    const response = await handler(httpEvent(body, { base64: true }), context);
+    expect(json(response)).toEqual({ status: "accepted" });
+    const [job] = await drainJobs();
+    expect(job?.webhook.lastMessageOfUser).toBe("ünïcödé ✓");
+  });
+
+  it("queues exactly one job for 20 concurrent identical deliveries, all answered 200", async () => {
+    const body = payload();
+    const responses = await Promise.all(
+      Array.from({ length: 20 }, () => handler(httpEvent(body), context)),
+    );
+    expect(responses.map((r) => r.statusCode)).toEqual(Array(20).fill(200));
+    const statuses = responses.map((r) => json(r).status);
+    expect(statuses.filter((s) => s === "accepted")).toHaveLength(1);
+    expect(statuses.filter((s) => s === "duplicate")).toHaveLength(19);
+    expect(await drainJobs()).toHaveLength(1);
+  });
+
+  it("answers 503 when the enqueue fails, and accepts the retry with exactly one job", async () => {
+    vi.spyOn(SqsMessageQueue.prototype, "send").mockRejectedValueOnce(new Error("SQS down"));
+    const body = payload();
+    const failed = await handler(httpEvent(body), context);
+    expect(failed.statusCode).toBe(503);
+    expect(failed.headers?.["retry-after"]).toMatch(/^\d+$/);
+    expect(json(failed)).toMatchObject({ error: "unavailable" });
+    const retry = await handler(httpEvent(body), context);
+    expect(json(retry)).toEqual({ status: "accepted" });
+    expect(await drainJobs()).toHaveLength(1);
+  });
+
+  it("recovers from a crash between claim and enqueue once the lease runs out", async () => {
+    // The "crash": the enqueue fails and the claim is never released (the process died).
+    vi.spyOn(SqsMessageQueue.prototype, "send").mockRejectedValueOnce(new Error("killed"));
+    vi.spyOn(DynamoIdempotencyStore.prototype, "release").mockRejectedValueOnce(
+      new Error("killed"),
+    );
+    const body = payload();
+    expect((await handler(httpEvent(body), context)).statusCode).toBe(503);
+    // The vendor's retry finds the abandoned IN_PROGRESS claim, waits out its 2 s lease, takes over.
+    const retry = await handler(httpEvent(body), context);
+    expect(json(retry)).toEqual({ status: "accepted" });
+    expect(await drainJobs()).toHaveLength(1);
+  });
+
+  it("picks up a rotated secret after a mismatch, and still accepts the previous one", async () => {
+    // A fresh environment: earlier 401 tests used up this one's forced refresh for 10 s.
+    vi.resetModules();
+    const warm = (await import("../../../lambdas/handlers/receiver.js")).handler as Handler;
+    await warm(httpEvent(payload()), context); // fills the cache with the current secret
+    const rotated = "rotated-signing-secret-9876543210";
+    await secretsClient.send(
+      new PutSecretValueCommand({
+        SecretId: signingSecretId,
+        SecretString: JSON.stringify({ current: rotated, previous: [SECRET] }),
+      }),
+    );
+    const body = payload();
+    const response = await warm(httpEvent(body, { signature: sign(body, rotated) }), context);
+    expect(json(response)).toEqual({ status: "accepted" });
+    const old = await warm(httpEvent(payload()), context);
+    expect(json(old)).toEqual({ status: "accepted" });
+  });
+
+  it.each([
+    ["GET", "/webhooks/whatsapp", 405],
+    ["PUT", "/webhooks/whatsapp", 405],
+    ["POST", "/webhooks/other", 404],
+    ["POST", "/", 404],
+  ])("answers %s %s with %d", async (method, path, status) => {
+    const response = await handler(httpEvent(payload(), { method, path }), context);
+    expect(response.statusCode).toBe(status);
+    if (status === 405) expect(response.headers?.allow).toBe("POST");
+  });
+
+  it("accepts the route under a stage prefix", async () => {
+    const response = await handler(
+      httpEvent(payload(), { path: "/prod/webhooks/whatsapp" }),
+      context,
+    );
+    expect(response.statusCode).toBe(200);
+  });
+
+  it("logs one line per webhook with masked phone, key prefix and body hash, never secrets", async () => {
+    const body = payload({ phone_number: "4915112345678" });
+    const signature = sign(body);
+    await handler(httpEvent(body, { signature }), context);
+    await handler(
+      httpEvent(payload({ phone_number: "4915112345678" }), { signature: SECRET.slice(0, -1) }),
+      context,
+    );
+    const lines = logLines.join("").split("\n").filter(Boolean);
+    const webhookLines = lines.map((l) => JSON.parse(l)).filter((l) => l.message === "webhook");
+    expect(webhookLines).toHaveLength(2);
+    expect(webhookLines[0]).toMatchObject({
+      outcome: "accepted",
+      status: 200,
+      phone: "•••••••••5678",
+      keyPrefix: expect.stringMatching(/^[0-9a-f]{12}$/),
+      bodySha256: expect.stringMatching(/^[0-9a-f]{64}$/),
+      bytes: Buffer.byteLength(body),
+    });
+    expect(webhookLines[1]).toMatchObject({ outcome: "unauthorized", reason: "mismatch" });
+    const all = lines.join("\n");
+    for (const leak of [SECRET, SECRET.slice(0, -1), signature, "4915112345678", "hello "]) {
+      expect(all).not.toContain(leak);
+    }
+  });
+
+  describe("cold start", () => {
+    afterAll(() => {
+      vi.resetModules();
+    });
+
+    it("answers 503 when Secrets Manager is unavailable and nothing is cached", async () => {
+      vi.resetModules();
+      const fresh = (await import("../../../lambdas/handlers/receiver.js")).handler as Handler;
+      secretsService.setUnavailable(true);
+      const response = await fresh(httpEvent(payload()), context);
+      expect(response.statusCode).toBe(503);
+      expect(response.headers?.["retry-after"]).toBeDefined();
+      expect(await drainJobs()).toHaveLength(0);
+      secretsService.setUnavailable(false);
+      expect((await fresh(httpEvent(payload()), context)).statusCode).toBe(200);
+    });
+
+    it("fails fast with ConfigurationError naming a bad variable", async () => {
+      vi.resetModules();
+      const saved = process.env[ENV.signatureScheme];
+      process.env[ENV.signatureScheme] = "hmac-md5";
+      try {
+        await expect(import("../../../lambdas/handlers/receiver.js")).rejects.toMatchObject({
+          name: "ConfigurationError",
+          message: expect.stringContaining(ENV.signatureScheme),
+        });
+      } finally {
+        process.env[ENV.signatureScheme] = saved;
+      }
+    });
+
+    it("fails fast when a required variable is missing", async () => {
+      vi.resetModules();
+      const saved = process.env[ENV.idempotencyTable];
+      delete process.env[ENV.idempotencyTable];
+      try {
+        await expect(import("../../../lambdas/handlers/receiver.js")).rejects.toMatchObject({
+          name: "ConfigurationError",
+          message: expect.stringContaining(ENV.idempotencyTable),
+        });
+      } finally {
+        process.env[ENV.idempotencyTable] = saved;
+      }
+    });
+  });
+});
