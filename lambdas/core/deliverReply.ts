@@ -1,0 +1,295 @@
+import { botReplyItem, type ConversationLogStore } from "./conversationLog.js";
+import type { ScheduledReply } from "./messages.js";
+import type { Logger, MessageQueue } from "./ports.js";
+import { maskPhone } from "./redact.js";
+import {
+  nextTimingStep,
+  orderWaitDelaySeconds,
+  orderWaitExpired,
+  retryDelaySeconds,
+} from "./schedule.js";
+import { assessMarker, isTerminal, type SentMarkerStore } from "./sentMarker.js";
+import type { VendorSender } from "./vendorSend.js";
+
+/**
+ * The sender's work on one replies-queue message: hop closer to the due time, or wait the last
+ * sub-second, keep the plan's order, then send once under a sent-marker claim. Pure orchestration:
+ * every effect (and the clock) comes in through `deps`, so tests can run it on a simulated clock.
+ */
+
+/** Time and randomness, injected. */
+export interface Clock {
+  now(): number;
+  sleep(ms: number): Promise<void>;
+}
+
+export interface DeliverySettings {
+  /** Longest SQS hop (MAX_SQS_DELAY_SECONDS). */
+  maxHopSeconds: number;
+  /** Attempts (receives of this message) before giving up to the DLQ (MAX_SEND_ATTEMPTS). */
+  maxSendAttempts: number;
+  /** First retry backoff in seconds (RETRY_BASE_SECONDS). */
+  retryBaseSeconds: number;
+  /** How long a SENDING claim is honoured: longer than one vendor call can take. */
+  leaseMs: number;
+  /** Sent-marker and bot-message retention. */
+  ttlSeconds: number;
+  /** Poll interval while the predecessor is being sent. */
+  orderPollMs: number;
+  /** Longest in-process wait for the predecessor before re-enqueuing. */
+  orderWaitInProcessMs: number;
+}
+
+export interface DeliveryDeps {
+  markers: SentMarkerStore;
+  vendor: VendorSender;
+  conversationLog: ConversationLogStore;
+  /** The replies queue itself: hops and order waits put the reply back on it. */
+  repliesQueue: MessageQueue;
+  clock: Clock;
+  logger: Logger;
+  /** A fresh random claim-owner token. */
+  newOwner(): string;
+  /** Uniform in [0, 1), for backoff jitter. */
+  random(): number;
+  settings: DeliverySettings;
+}
+
+/** What happened; the handler turns it into an ack or a retry. */
+export type DeliveryResult =
+  | { kind: "hopped"; delaySeconds: number }
+  | { kind: "order-wait"; delaySeconds: number }
+  | { kind: "sent"; sentAt: number }
+  | { kind: "already-done"; status: string }
+  | { kind: "failed"; reason: string }
+  | { kind: "unknown-outcome" }
+  /** Fail the record and let it come back after delaySeconds. */
+  | { kind: "retry"; delaySeconds: number; reason: string }
+  /** Last attempt failed: fail the record so SQS moves it to the DLQ. */
+  | { kind: "gave-up"; delaySeconds: number; reason: string };
+
+/** Results after which the queue message is deleted. */
+export function isAcknowledged(result: DeliveryResult): boolean {
+  return result.kind !== "retry" && result.kind !== "gave-up";
+}
+
+export interface DeliveryAttempt {
+  /** ApproximateReceiveCount of this queue message (1 on first delivery). */
+  receiveCount: number;
+}
+
+function replyFields(reply: ScheduledReply) {
+  return {
+    planId: reply.planId,
+    seq: reply.seq,
+    total: reply.total,
+    phone: maskPhone(reply.phone),
+  };
+}
+
+/** A reply that is already finished: make sure a SENT one is in the conversation log, then ack. */
+async function finishedAlready(
+  reply: ScheduledReply,
+  status: string,
+  sentAt: number | undefined,
+  deps: DeliveryDeps,
+): Promise<DeliveryResult> {
+  if (status === "SENT" && sentAt !== undefined) {
+    // A worker may have died between SENT and the log write; the item key is deterministic.
+    await deps.conversationLog.append([
+      botReplyItem(reply, sentAt, { ttlSeconds: deps.settings.ttlSeconds }),
+    ]);
+  }
+  deps.logger.info("reply already handled; not sending again", { ...replyFields(reply), status });
+  return { kind: "already-done", status };
+}
+
+/** Returns a result when the reply must not be sent now (a live claim, or a finished marker). */
+async function checkMarker(
+  reply: ScheduledReply,
+  deps: DeliveryDeps,
+): Promise<DeliveryResult | undefined> {
+  const { markers, clock, logger } = deps;
+  const marker = await markers.get(reply.planId, reply.seq);
+  const assessment = assessMarker(marker, clock.now());
+  switch (assessment.kind) {
+    case "claimable":
+      return undefined;
+    case "done":
+      return finishedAlready(reply, assessment.marker.status, assessment.marker.sentAt, deps);
+    case "busy":
+      logger.info("reply is being sent by another worker; checking back later", replyFields(reply));
+      return {
+        kind: "retry",
+        delaySeconds: Math.max(1, Math.ceil(assessment.retryInMs / 1000)),
+        reason: "claimed by another worker",
+      };
+    case "abandoned": {
+      const changed = await markers.markUnknown({
+        planId: reply.planId,
+        seq: reply.seq,
+        owner: assessment.marker.owner ?? "",
+        now: clock.now(),
+      });
+      if (!changed) return checkMarker(reply, deps);
+      logger.error(
+        "a sender died during the vendor call: delivery unknown, not resending (at most once)",
+        { ...replyFields(reply), attempts: assessment.marker.attempts },
+      );
+      return { kind: "unknown-outcome" };
+    }
+  }
+}
+
+/** Waits (briefly, in-process) until the predecessor is finished; a result means "not yet". */
+async function awaitPredecessor(
+  reply: ScheduledReply,
+  deps: DeliveryDeps,
+): Promise<DeliveryResult | undefined> {
+  if (reply.seq === 0) return undefined;
+  const { markers, clock, logger, repliesQueue, settings } = deps;
+  const started = clock.now();
+  for (;;) {
+    const predecessor = await markers.get(reply.planId, reply.seq - 1);
+    if (isTerminal(predecessor)) return undefined;
+    const now = clock.now();
+    if (orderWaitExpired(now, reply.dueAt)) {
+      logger.error("predecessor never finished; sending without it", {
+        ...replyFields(reply),
+        predecessorStatus: predecessor?.status ?? "none",
+      });
+      return undefined;
+    }
+    if (now - started >= settings.orderWaitInProcessMs) {
+      const delaySeconds = orderWaitDelaySeconds(now, reply.dueAt);
+      await repliesQueue.send(reply, { delaySeconds });
+      logger.info("waiting for the previous reply of the plan", {
+        ...replyFields(reply),
+        delaySeconds,
+      });
+      return { kind: "order-wait", delaySeconds };
+    }
+    await clock.sleep(settings.orderPollMs);
+  }
+}
+
+/** Handles one replies-queue message. Throws only on infrastructure errors (the record is retried). */
+export async function deliverReply(
+  reply: ScheduledReply,
+  attempt: DeliveryAttempt,
+  deps: DeliveryDeps,
+): Promise<DeliveryResult> {
+  const { markers, vendor, clock, logger, settings } = deps;
+
+  const step = nextTimingStep(clock.now(), reply.dueAt, settings.maxHopSeconds);
+  if (step.kind === "hop") {
+    await deps.repliesQueue.send(reply, { delaySeconds: step.delaySeconds });
+    logger.debug("reply not due yet; hopped", {
+      ...replyFields(reply),
+      delaySeconds: step.delaySeconds,
+    });
+    return { kind: "hopped", delaySeconds: step.delaySeconds };
+  }
+
+  const early = await checkMarker(reply, deps);
+  if (early) return early;
+  if (step.ms > 0) await clock.sleep(step.ms);
+  const notYet = await awaitPredecessor(reply, deps);
+  if (notYet) return notYet;
+
+  const owner = deps.newOwner();
+  const claim = await markers.claim({
+    planId: reply.planId,
+    seq: reply.seq,
+    owner,
+    now: clock.now(),
+    leaseMs: settings.leaseMs,
+    ttlSeconds: settings.ttlSeconds,
+  });
+  if (!claim.claimed) {
+    return (
+      (await checkMarker(reply, deps)) ?? {
+        kind: "retry",
+        delaySeconds: 1,
+        reason: "claim raced with another worker",
+      }
+    );
+  }
+
+  const keys = { planId: reply.planId, seq: reply.seq, owner };
+  let outcome: Awaited<ReturnType<VendorSender["send"]>>;
+  try {
+    outcome = await vendor.send({
+      phone: reply.phone,
+      text: reply.text,
+      attachment: reply.attachment,
+      filename: reply.filename,
+    });
+  } catch (error) {
+    // The vendor was never called (e.g. the token could not be read): release the claim.
+    await markers.finish({
+      ...keys,
+      now: clock.now(),
+      status: "RETRY",
+      reason: "send not attempted",
+    });
+    throw error;
+  }
+
+  const now = clock.now();
+  if (outcome.kind === "sent") {
+    const stillOurs = await markers.markSent({ ...keys, sentAt: now });
+    if (!stillOurs) {
+      logger.error(
+        "claim expired during a successful send; marked SENT anyway",
+        replyFields(reply),
+      );
+    }
+    await deps.conversationLog.append([
+      botReplyItem(reply, now, { ttlSeconds: settings.ttlSeconds }),
+    ]);
+    logger.info("reply sent", {
+      ...replyFields(reply),
+      latenessMs: now - reply.dueAt,
+      attempt: attempt.receiveCount,
+    });
+    return { kind: "sent", sentAt: now };
+  }
+
+  if (outcome.kind === "permanent") {
+    await markers.finish({ ...keys, now, status: "FAILED", reason: outcome.reason });
+    logger.warn("vendor refused the reply; not retrying", {
+      ...replyFields(reply),
+      code: outcome.code,
+      status: outcome.status,
+      reason: outcome.reason,
+    });
+    return { kind: "failed", reason: outcome.reason };
+  }
+
+  const delaySeconds = retryDelaySeconds(attempt.receiveCount, {
+    baseSeconds: settings.retryBaseSeconds,
+    random: deps.random(),
+    retryAfterSeconds: outcome.retryAfterSeconds,
+  });
+  const lastAttempt = attempt.receiveCount >= settings.maxSendAttempts;
+  await markers.finish({
+    ...keys,
+    now,
+    status: lastAttempt ? "GAVE_UP" : "RETRY",
+    reason: outcome.reason,
+  });
+  const fields = {
+    ...replyFields(reply),
+    attempt: attempt.receiveCount,
+    status: outcome.status,
+    reason: outcome.reason,
+    delaySeconds,
+  };
+  if (lastAttempt) {
+    logger.error("send failed on the last attempt; moving the reply to the DLQ", fields);
+    return { kind: "gave-up", delaySeconds, reason: outcome.reason };
+  }
+  logger.warn("send failed; retrying with backoff", fields);
+  return { kind: "retry", delaySeconds, reason: outcome.reason };
+}

@@ -1,0 +1,122 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import {
+  enqueueDelaySeconds,
+  hopCount,
+  nextTimingStep,
+  ORDER_WAIT_LIMIT_MS,
+  orderWaitDelaySeconds,
+  orderWaitExpired,
+  retryDelaySeconds,
+} from "../../../lambdas/core/schedule.js";
+
+describe("enqueueDelaySeconds", () => {
+  it("is the whole seconds until due, rounded down", () => {
+    expect(enqueueDelaySeconds(0, 3500, 900)).toBe(3);
+  });
+
+  it("is 0 when due now or overdue", () => {
+    expect(enqueueDelaySeconds(5000, 4000, 900)).toBe(0);
+  });
+
+  it("never exceeds the hop limit", () => {
+    expect(enqueueDelaySeconds(0, 3_600_000, 900)).toBe(900);
+    expect(enqueueDelaySeconds(0, 10_000, 2)).toBe(2);
+  });
+
+  it("never exceeds SQS's 900 s even when configured higher", () => {
+    expect(enqueueDelaySeconds(0, 3_600_000, 5000)).toBe(900);
+  });
+});
+
+describe("nextTimingStep", () => {
+  it("hops while at least a second early", () => {
+    expect(nextTimingStep(0, 2500, 900)).toEqual({ kind: "hop", delaySeconds: 2 });
+  });
+
+  it("waits in-process for the last sub-second", () => {
+    expect(nextTimingStep(0, 999, 900)).toEqual({ kind: "wait", ms: 999 });
+  });
+
+  it("sends at once when overdue", () => {
+    expect(nextTimingStep(10_000, 1, 900)).toEqual({ kind: "wait", ms: 0 });
+  });
+
+  it("reaches any due time without overshooting and ends with a sub-second wait", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 900 }),
+        fc.double({ min: 0, max: 40, noNaN: true }),
+        fc.array(fc.integer({ min: 0, max: 400 }), { maxLength: 50 }),
+        (maxHop, hops, latenesses) => {
+          // Up to ~40 hops' worth of delay, so the walk stays short for any hop size.
+          const dueAt = Math.floor(hops * maxHop * 1000);
+          // Simulate SQS: each hop arrives after its delay plus some delivery lateness.
+          let now = 0;
+          for (let i = 0; ; i++) {
+            const step = nextTimingStep(now, dueAt, maxHop);
+            if (step.kind === "wait") {
+              expect(now + step.ms).toBe(Math.max(now, dueAt));
+              return;
+            }
+            expect(step.delaySeconds).toBeLessThanOrEqual(maxHop);
+            expect(now + step.delaySeconds * 1000).toBeLessThanOrEqual(dueAt);
+            now += step.delaySeconds * 1000 + (latenesses[i % Math.max(1, latenesses.length)] ?? 0);
+          }
+        },
+      ),
+    );
+  });
+});
+
+describe("hopCount", () => {
+  it("is one delivery for replies due within the first hop", () => {
+    expect(hopCount(3500, 900)).toBe(2);
+    expect(hopCount(800, 900)).toBe(1);
+  });
+
+  it("chains a 60-day wait in 900 s hops", () => {
+    expect(hopCount(60 * 24 * 3600 * 1000, 900)).toBe(5761);
+  });
+});
+
+describe("retryDelaySeconds", () => {
+  it("doubles with each attempt from the base", () => {
+    const delays = [1, 2, 3, 4].map((attempt) =>
+      retryDelaySeconds(attempt, { baseSeconds: 2, random: 1 - 1e-9 }),
+    );
+    expect(delays).toEqual([2, 4, 8, 16]);
+  });
+
+  it("keeps at least half of the exponential delay under jitter", () => {
+    expect(retryDelaySeconds(4, { baseSeconds: 2, random: 0 })).toBe(8);
+  });
+
+  it("is capped", () => {
+    expect(retryDelaySeconds(30, { baseSeconds: 2, maxSeconds: 60, random: 1 - 1e-9 })).toBe(60);
+  });
+
+  it("honours a longer Retry-After", () => {
+    expect(retryDelaySeconds(1, { baseSeconds: 1, retryAfterSeconds: 30 })).toBe(30);
+  });
+
+  it("is at least one second", () => {
+    expect(retryDelaySeconds(1, { baseSeconds: 0, random: 0 })).toBe(1);
+  });
+});
+
+describe("order waiting", () => {
+  it("re-checks after a second when the reply is on time", () => {
+    expect(orderWaitDelaySeconds(1000, 1000)).toBe(1);
+  });
+
+  it("backs off as the reply gets later, up to a minute", () => {
+    expect(orderWaitDelaySeconds(40_000, 0)).toBe(10);
+    expect(orderWaitDelaySeconds(3_600_000, 0)).toBe(60);
+  });
+
+  it("gives up on the predecessor after the order-wait limit", () => {
+    expect(orderWaitExpired(ORDER_WAIT_LIMIT_MS, 0)).toBe(false);
+    expect(orderWaitExpired(ORDER_WAIT_LIMIT_MS + 1, 0)).toBe(true);
+  });
+});
