@@ -1,0 +1,64 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { TABLES, type TableSchema } from "../../lambdas/contract.js";
+
+export interface DataTablesArgs {
+  /** DynamoDB deletion protection (prod). Pulumi's protect/retainOnDelete come from opts. */
+  deletionProtection: boolean;
+}
+
+/**
+ * The three DynamoDB tables: idempotency claims, the conversation log, sent markers. All on-demand,
+ * with point-in-time recovery and TTL on `expiresAt`; key schemas from lambdas/contract.ts TABLES.
+ */
+export class DataTables extends pulumi.ComponentResource {
+  readonly idempotency: aws.dynamodb.Table;
+  readonly conversation: aws.dynamodb.Table;
+  readonly sentMarkers: aws.dynamodb.Table;
+
+  constructor(name: string, args: DataTablesArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("whatsable:data:DataTables", name, {}, opts);
+    const table = (role: string, schema: TableSchema) =>
+      new aws.dynamodb.Table(`${name}-${role}`, tableArgs(schema, args.deletionProtection), {
+        parent: this,
+      });
+    this.idempotency = table("idempotency", TABLES.idempotency);
+    this.conversation = table("conversation", TABLES.conversation);
+    this.sentMarkers = table("sent-markers", TABLES.sentMarkers);
+    this.registerOutputs({
+      idempotencyTableName: this.idempotency.name,
+      conversationTableName: this.conversation.name,
+      sentMarkerTableName: this.sentMarkers.name,
+    });
+  }
+}
+
+/** Table settings from a contract key schema (pure, for tests). */
+export function tableArgs(
+  schema: TableSchema,
+  deletionProtection: boolean,
+): aws.dynamodb.TableArgs {
+  const keys = new Set<string>([schema.partitionKey]);
+  if (schema.sortKey) keys.add(schema.sortKey);
+  for (const index of schema.globalSecondaryIndexes ?? []) {
+    keys.add(index.partitionKey);
+    if (index.sortKey) keys.add(index.sortKey);
+  }
+  return {
+    billingMode: "PAY_PER_REQUEST",
+    hashKey: schema.partitionKey,
+    rangeKey: schema.sortKey,
+    attributes: [...keys].map((key) => ({ name: key, type: "S" })),
+    globalSecondaryIndexes: schema.globalSecondaryIndexes?.map((index) => ({
+      name: index.name,
+      projectionType: "ALL",
+      keySchemas: [
+        { attributeName: index.partitionKey, keyType: "HASH" },
+        ...(index.sortKey ? [{ attributeName: index.sortKey, keyType: "RANGE" }] : []),
+      ],
+    })),
+    ttl: schema.ttlAttribute ? { attributeName: schema.ttlAttribute, enabled: true } : undefined,
+    pointInTimeRecovery: { enabled: true },
+    deletionProtectionEnabled: deletionProtection,
+  };
+}

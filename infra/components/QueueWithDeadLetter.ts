@@ -1,0 +1,60 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+
+export interface QueueWithDeadLetterArgs {
+  /** At least 6× the consumer's timeout (see functionSizing.ts). */
+  visibilityTimeoutSeconds: number;
+  /** Receives before a message moves to the DLQ. */
+  maxReceiveCount: number;
+}
+
+/** SQS allows up to 14 days; a DLQ keeps its messages as long as possible for inspection. */
+const DLQ_RETENTION_SECONDS = 14 * 24 * 3600;
+/** Four days: far beyond any retry horizon of a healthy consumer (every reply hop is ≤ 900 s). */
+const QUEUE_RETENTION_SECONDS = 4 * 24 * 3600;
+
+/**
+ * A work queue with its dead-letter queue: SSE with SQS-managed keys (no KMS grants needed),
+ * redrive after `maxReceiveCount` receives, and a redrive-allow policy so only this queue can
+ * use the DLQ (and messages can be redriven back).
+ */
+export class QueueWithDeadLetter extends pulumi.ComponentResource {
+  readonly queue: aws.sqs.Queue;
+  readonly deadLetterQueue: aws.sqs.Queue;
+
+  constructor(name: string, args: QueueWithDeadLetterArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("whatsable:queues:QueueWithDeadLetter", name, {}, opts);
+    this.deadLetterQueue = new aws.sqs.Queue(
+      `${name}-dlq`,
+      { messageRetentionSeconds: DLQ_RETENTION_SECONDS, sqsManagedSseEnabled: true },
+      { parent: this },
+    );
+    this.queue = new aws.sqs.Queue(
+      name,
+      {
+        visibilityTimeoutSeconds: args.visibilityTimeoutSeconds,
+        messageRetentionSeconds: QUEUE_RETENTION_SECONDS,
+        sqsManagedSseEnabled: true,
+        redrivePolicy: this.deadLetterQueue.arn.apply((arn) =>
+          JSON.stringify({ deadLetterTargetArn: arn, maxReceiveCount: args.maxReceiveCount }),
+        ),
+      },
+      { parent: this },
+    );
+    // A separate resource: the DLQ's policy names the source queue, which names the DLQ.
+    new aws.sqs.RedriveAllowPolicy(
+      `${name}-dlq-redrive-allow`,
+      {
+        queueUrl: this.deadLetterQueue.url,
+        redriveAllowPolicy: this.queue.arn.apply((arn) =>
+          JSON.stringify({ redrivePermission: "byQueue", sourceQueueArns: [arn] }),
+        ),
+      },
+      { parent: this },
+    );
+    this.registerOutputs({
+      queueName: this.queue.name,
+      deadLetterQueueName: this.deadLetterQueue.name,
+    });
+  }
+}

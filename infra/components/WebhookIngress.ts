@@ -1,0 +1,102 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { WEBHOOK_ROUTE } from "../../lambdas/contract.js";
+
+export interface WebhookIngressArgs {
+  /** The receiver function. */
+  handler: aws.lambda.Function;
+  /** Steady-state requests per second across the API, and the burst above it. */
+  throttleRateLimit: number;
+  throttleBurstLimit: number;
+  logRetentionDays: number;
+}
+
+/** Access log line: who, what, how it ended. No headers, so no signature reaches the logs. */
+export const ACCESS_LOG_FORMAT = JSON.stringify({
+  requestId: "$context.requestId",
+  ip: "$context.identity.sourceIp",
+  requestTime: "$context.requestTime",
+  routeKey: "$context.routeKey",
+  status: "$context.status",
+  responseLength: "$context.responseLength",
+  latencyMs: "$context.responseLatency",
+  integrationLatencyMs: "$context.integrationLatency",
+  integrationError: "$context.integrationErrorMessage",
+});
+
+/** The vendor's deadline for a 2xx (research/vendor.md): answer or fail well within 10 s. */
+const INTEGRATION_TIMEOUT_MS = 10_000;
+
+/**
+ * The public entrance: an HTTP API with one route, `POST /webhooks/whatsapp` → receiver
+ * (payload format 2.0), an auto-deployed `$default` stage with access logs and throttling, and the
+ * permission for this API (only this route) to invoke the receiver.
+ */
+export class WebhookIngress extends pulumi.ComponentResource {
+  readonly api: aws.apigatewayv2.Api;
+  readonly stage: aws.apigatewayv2.Stage;
+  /** The full webhook URL, e.g. https://abc.execute-api.eu-west-1.amazonaws.com/webhooks/whatsapp */
+  readonly url: pulumi.Output<string>;
+
+  constructor(name: string, args: WebhookIngressArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("whatsable:ingress:WebhookIngress", name, {}, opts);
+    this.api = new aws.apigatewayv2.Api(
+      `${name}-api`,
+      { protocolType: "HTTP", description: "WhatsAble webhook receiver" },
+      { parent: this },
+    );
+    const integration = new aws.apigatewayv2.Integration(
+      `${name}-receiver`,
+      {
+        apiId: this.api.id,
+        integrationType: "AWS_PROXY",
+        integrationUri: args.handler.arn,
+        integrationMethod: "POST",
+        payloadFormatVersion: "2.0",
+        timeoutMilliseconds: INTEGRATION_TIMEOUT_MS,
+      },
+      { parent: this },
+    );
+    const route = new aws.apigatewayv2.Route(
+      `${name}-route`,
+      {
+        apiId: this.api.id,
+        routeKey: `${WEBHOOK_ROUTE.method} ${WEBHOOK_ROUTE.path}`,
+        target: pulumi.interpolate`integrations/${integration.id}`,
+      },
+      { parent: this },
+    );
+    const accessLogs = new aws.cloudwatch.LogGroup(
+      `${name}-access-logs`,
+      { retentionInDays: args.logRetentionDays },
+      { parent: this },
+    );
+    this.stage = new aws.apigatewayv2.Stage(
+      `${name}-stage`,
+      {
+        apiId: this.api.id,
+        name: "$default",
+        autoDeploy: true,
+        accessLogSettings: { destinationArn: accessLogs.arn, format: ACCESS_LOG_FORMAT },
+        defaultRouteSettings: {
+          throttlingRateLimit: args.throttleRateLimit,
+          throttlingBurstLimit: args.throttleBurstLimit,
+          detailedMetricsEnabled: true,
+        },
+      },
+      { parent: this, dependsOn: [route] },
+    );
+    new aws.lambda.Permission(
+      `${name}-invoke`,
+      {
+        action: "lambda:InvokeFunction",
+        function: args.handler.name,
+        principal: "apigateway.amazonaws.com",
+        sourceArn: pulumi.interpolate`${this.api.executionArn}/*/${WEBHOOK_ROUTE.method}${WEBHOOK_ROUTE.path}`,
+      },
+      { parent: this },
+    );
+    this.url = pulumi.interpolate`${this.api.apiEndpoint}${WEBHOOK_ROUTE.path}`;
+    this.registerOutputs({ url: this.url, apiId: this.api.id });
+  }
+}

@@ -1,0 +1,310 @@
+import * as pulumi from "@pulumi/pulumi";
+import { z } from "zod";
+import { DEFAULTS } from "../lambdas/contract.js";
+import {
+  DEFAULT_MANAGEMENT_BASE_URL,
+  WAITING_DURATION_PRESETS,
+} from "./dynamic/vendorWebhookProvider.js";
+
+/**
+ * The stack configuration: the only module that reads `pulumi.Config`. Every key is typed,
+ * defaulted and validated here, and a bad value stops the program with an error naming the key
+ * (`whatsable-replies:<key>`). Secrets stay `pulumi.Output`s and are never unwrapped.
+ */
+
+/** Secret keys: set with `pulumi config set --secret <key> <value>`. */
+export const SECRET_KEYS = {
+  /** Vendor API token: the sender's send API calls and (unless the next key is set) the
+   * webhook management API. */
+  vendorToken: "vendorToken",
+  /** Optional separate token for the management API (read by the VendorWebhook provider). */
+  vendorManagementToken: "vendorManagementToken",
+  /** Optional: the signing secret of an adopted registration, if you saved it when it was made. */
+  adoptedSigningSecret: "adoptedSigningSecret",
+} as const;
+
+/** Log retention values CloudWatch Logs accepts. */
+export const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288,
+  3653,
+] as const;
+
+/** Lambda allows 4 KB of environment in total; the rules travel in REPLY_RULES. */
+export const MAX_REPLY_RULES_BYTES = 3000;
+
+const SIGNATURE_SCHEMES = ["auto", "secret", "hmac-sha256", "hmac-sha512", "off"] as const;
+
+const bool = (fallback: boolean) => z.boolean({ error: "must be true or false" }).default(fallback);
+const wholeNumber = (min: number, max: number) =>
+  z
+    .number({ error: `must be a whole number from ${min} to ${max}` })
+    .refine((n) => Number.isInteger(n) && n >= min && n <= max, {
+      error: `must be a whole number from ${min} to ${max}`,
+    });
+const int = (min: number, max: number, fallback: number) => wholeNumber(min, max).default(fallback);
+/** Config values arrive as text; a value that looks like a number is still meant as a string here. */
+const text = () =>
+  z.preprocess(
+    (v) => (typeof v === "number" || typeof v === "boolean" ? String(v) : v),
+    z.string({ error: "must be a string" }),
+  );
+const httpsUrl = (fallback: string) =>
+  text()
+    .refine((v) => isHttpsUrl(v), { error: "must be an absolute https:// URL" })
+    .default(fallback);
+
+const generationSchema = z.strictObject({
+  generation: z
+    .number({ error: "generation must be a whole number from 1 to 9999" })
+    .refine((n) => Number.isInteger(n) && n >= 1 && n <= 9999, {
+      error: "generation must be a whole number from 1 to 9999",
+    }),
+  enabled: z.boolean({ error: "enabled must be true or false" }).default(true),
+});
+
+const replyRuleSchema = z.object({
+  match: z.string({ error: "match must be a string (a regular expression)" }).refine(isRegExp, {
+    error: "match is not a valid regular expression",
+  }),
+  messages: z
+    .array(
+      z.object({
+        text: z.string({ error: "text must be a string" }).min(1, "text must not be empty"),
+        delay: z
+          .number({ error: "delay must be milliseconds" })
+          .refine((n) => Number.isInteger(n) && n >= 0, "delay must be whole, non-negative ms"),
+        attachment: z.string().optional(),
+        filename: z.string().optional(),
+      }),
+      { error: "messages must be an array" },
+    )
+    .min(1, "messages must hold at least one message"),
+});
+
+/** The non-secret settings, keyed by config key (without the project prefix). */
+export const settingsSchema = z
+  .strictObject({
+    /** Live webhook registrations (rotation: see docs/operations.md). */
+    webhookGenerations: z
+      .array(generationSchema, { error: "must be a list of {generation, enabled}" })
+      .min(1, "must list at least one generation")
+      .max(2, "must list at most two generations (the live one and the one replacing it)")
+      .refine((gens) => new Set(gens.map((g) => g.generation)).size === gens.length, {
+        error: "generation numbers must be distinct",
+      })
+      .refine((gens) => gens.some((g) => g.enabled), {
+        error: "at least one generation must be enabled, else no deliveries arrive",
+      })
+      .default([{ generation: 1, enabled: true }]),
+    webhookAdopt: bool(false),
+    webhookIncoming: bool(true),
+    webhookOutgoing: bool(false),
+    scheduleActivity: bool(false),
+    waitingDurationSeconds: wholeNumber(0, 5_184_000).optional(),
+    activeSignature: bool(true),
+    managementBaseUrl: httpsUrl(DEFAULT_MANAGEMENT_BASE_URL),
+    managementAuthPrefix: text().default("Bearer "),
+    vendorBaseUrl: httpsUrl("https://api.insightssystem.com"),
+    vendorSendPath: text()
+      .refine((v) => v.startsWith("/"), { error: 'must start with "/"' })
+      .default(DEFAULTS.vendorSendPath),
+    vendorAuthPrefix: text().default(DEFAULTS.vendorAuthPrefix),
+    vendorPhoneFormat: z
+      .enum(["e164", "digits"], { error: "must be e164 or digits" })
+      .default(DEFAULTS.vendorPhoneFormat),
+    vendorTimeoutMs: int(1000, 10_000, DEFAULTS.vendorTimeoutMs),
+    signatureScheme: z
+      .enum(SIGNATURE_SCHEMES, { error: `must be one of ${SIGNATURE_SCHEMES.join(", ")}` })
+      .default(DEFAULTS.signatureScheme),
+    replyRules: z
+      .array(replyRuleSchema, { error: "must be a list of reply rules" })
+      .refine((rules) => JSON.stringify(rules).length <= MAX_REPLY_RULES_BYTES, {
+        error: `must be at most ${MAX_REPLY_RULES_BYTES} bytes as JSON (Lambda's 4 KB environment limit)`,
+      })
+      .default([]),
+    maxSqsDelaySeconds: int(1, 900, DEFAULTS.maxSqsDelaySeconds),
+    logLevel: z
+      .enum(["DEBUG", "INFO", "WARN", "ERROR"], { error: "must be DEBUG, INFO, WARN or ERROR" })
+      .default("INFO"),
+    logRetentionDays: z
+      .number({ error: `must be one of ${LOG_RETENTION_DAYS.join(", ")}` })
+      .refine((n) => (LOG_RETENTION_DAYS as readonly number[]).includes(n), {
+        error: `must be one of ${LOG_RETENTION_DAYS.join(", ")}`,
+      })
+      .default(30),
+    throttleRateLimit: int(1, 10_000, 50),
+    throttleBurstLimit: int(1, 5000, 100),
+    senderMaxConcurrency: int(2, 1000, 2),
+    responderBatchingWindowSeconds: int(0, 300, 2),
+    maxReceiveCount: int(1, 1000, 5),
+    idempotencyTtlSeconds: int(3600, 30 * 24 * 3600, DEFAULTS.idempotencyTtlSeconds),
+    maxBodyBytes: int(1024, 6 * 1024 * 1024, DEFAULTS.maxBodyBytes),
+    secretCacheSeconds: int(0, 3600, DEFAULTS.secretCacheSeconds),
+    protect: bool(false),
+    alarmEmail: z.email({ error: "must be an email address" }).optional(),
+    dashboard: bool(false),
+  })
+  .superRefine((s, ctx) => {
+    const issue = (key: string, message: string) =>
+      ctx.addIssue({ code: "custom", path: [key], message });
+    if (s.scheduleActivity && !WAITING_DURATION_PRESETS.includes(s.waitingDurationSeconds ?? -1)) {
+      issue(
+        "waitingDurationSeconds",
+        `must be one of the vendor presets ${WAITING_DURATION_PRESETS.join(", ")} when scheduleActivity is true`,
+      );
+    }
+    if (!s.scheduleActivity && (s.waitingDurationSeconds ?? 0) !== 0) {
+      issue("waitingDurationSeconds", "must be 0 (or unset) when scheduleActivity is false");
+    }
+    if (!s.activeSignature && s.signatureScheme !== "off") {
+      issue(
+        "signatureScheme",
+        'must be "off" when activeSignature is false: unsigned deliveries would all be rejected',
+      );
+    }
+    const limitMs = s.scheduleActivity ? (s.waitingDurationSeconds ?? 0) * 1000 : undefined;
+    for (const [r, rule] of s.replyRules.entries()) {
+      for (const [m, message] of rule.messages.entries()) {
+        if (limitMs !== undefined && message.delay > limitMs) {
+          issue(
+            "replyRules",
+            `rule ${r} message ${m}: delay ${message.delay} ms is beyond waitingDurationSeconds (${s.waitingDurationSeconds} s)`,
+          );
+        }
+      }
+    }
+  });
+
+export type StackSettings = z.output<typeof settingsSchema>;
+
+/** Everything the program needs from the stack's configuration. */
+export interface StackConfig extends StackSettings {
+  stack: string;
+  /** aws:region, which the AWS provider reads too. */
+  region: string;
+  /** Secret; never unwrapped by the program. */
+  vendorToken: pulumi.Output<string>;
+  adoptedSigningSecret?: pulumi.Output<string>;
+  /** The webhook's waiting window in seconds, 0 when schedule activity is off. */
+  waitingDurationSeconds: number;
+}
+
+/** A stack configuration problem; the message lists every bad key. */
+export class StackConfigError extends pulumi.RunError {
+  constructor(readonly problems: string[]) {
+    super(`Invalid stack configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    this.name = "StackConfigError";
+  }
+}
+
+/**
+ * Validates raw config values (as Pulumi hands them over: strings, structured values as JSON)
+ * keyed by bare key name. Throws StackConfigError naming `<namespace>:<key>` for each problem.
+ */
+export function parseStackSettings(
+  raw: Record<string, string | undefined>,
+  namespace = "whatsable-replies",
+): StackSettings {
+  const decoded: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(raw)) {
+    if (value !== undefined) decoded[key] = decodeConfigValue(value);
+  }
+  const parsed = settingsSchema.safeParse(decoded);
+  if (parsed.success) return parsed.data;
+  throw new StackConfigError(
+    parsed.error.issues.map((issue) => {
+      if (issue.code === "unrecognized_keys") {
+        return `${issue.keys.map((k) => `${namespace}:${k}`).join(", ")}: unknown config key (typo?)`;
+      }
+      const [key, ...rest] = issue.path.map(String);
+      const where = rest.length > 0 ? ` [${rest.join(".")}]` : "";
+      return `${namespace}:${key}${where}: ${issue.message}`;
+    }),
+  );
+}
+
+/** Reads and validates the current stack's configuration. */
+export function loadStackConfig(): StackConfig {
+  const namespace = pulumi.getProject();
+  const config = new pulumi.Config();
+  const secretKeys = new Set<string>(Object.values(SECRET_KEYS));
+  const raw: Record<string, string | undefined> = {};
+  for (const fullKey of Object.keys(pulumi.runtime.allConfig())) {
+    const [ns, key] = splitKey(fullKey);
+    if (ns === namespace && !secretKeys.has(key)) raw[key] = config.get(key);
+  }
+  const problems: string[] = [];
+  let settings: StackSettings | undefined;
+  try {
+    settings = parseStackSettings(raw, namespace);
+  } catch (error) {
+    if (!(error instanceof StackConfigError)) throw error;
+    problems.push(...error.problems);
+  }
+  const region = new pulumi.Config("aws").get("region");
+  if (!region)
+    problems.push("aws:region: required (e.g. `pulumi config set aws:region eu-west-1`)");
+  const vendorToken = config.getSecret(SECRET_KEYS.vendorToken);
+  if (!vendorToken) {
+    problems.push(
+      `${namespace}:${SECRET_KEYS.vendorToken}: required; set it with \`pulumi config set --secret ${SECRET_KEYS.vendorToken} <token>\``,
+    );
+  }
+  for (const key of Object.values(SECRET_KEYS)) {
+    if (storedInPlainText(`${namespace}:${key}`)) {
+      problems.push(
+        `${namespace}:${key}: must be stored encrypted; run \`pulumi config set --secret ${key} <value>\``,
+      );
+    }
+  }
+  if (problems.length > 0 || !settings || !vendorToken || !region) {
+    throw new StackConfigError(problems);
+  }
+  return {
+    ...settings,
+    stack: pulumi.getStack(),
+    region,
+    vendorToken,
+    adoptedSigningSecret: config.getSecret(SECRET_KEYS.adoptedSigningSecret),
+    waitingDurationSeconds: settings.scheduleActivity ? (settings.waitingDurationSeconds ?? 0) : 0,
+  };
+}
+
+/** Pulumi passes structured values (lists, numbers, booleans) as JSON text, strings as-is. */
+function decodeConfigValue(value: string): unknown {
+  try {
+    return JSON.parse(value);
+  } catch {
+    return value;
+  }
+}
+
+function splitKey(fullKey: string): [string, string] {
+  const at = fullKey.indexOf(":");
+  return at < 0 ? ["", fullKey] : [fullKey.slice(0, at), fullKey.slice(at + 1)];
+}
+
+/** True when a secret key is present but was not set with --secret. Uses the SDK's own record
+ * of secret keys (runtime.isConfigSecret; internal, so it is probed rather than imported). */
+function storedInPlainText(fullKey: string): boolean {
+  const runtime = pulumi.runtime as unknown as { isConfigSecret?: (k: string) => boolean };
+  if (typeof runtime.isConfigSecret !== "function") return false;
+  return pulumi.runtime.allConfig()[fullKey] !== undefined && !runtime.isConfigSecret(fullKey);
+}
+
+function isHttpsUrl(value: string): boolean {
+  try {
+    return new URL(value).protocol === "https:";
+  } catch {
+    return false;
+  }
+}
+
+function isRegExp(source: string): boolean {
+  try {
+    new RegExp(source, "i");
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,22 @@
+import type * as pulumi from "@pulumi/pulumi";
+import { type EnvName, FUNCTION_ENV, type FunctionName } from "../lambdas/contract.js";
+
+/** Every env value the stack can give, keyed by env var name (lambdas/contract.ts ENV). */
+export type EnvironmentValues = Record<EnvName, pulumi.Input<string>>;
+
+/**
+ * The environment of one function: exactly the names FUNCTION_ENV lists for it, so no function
+ * learns another's secret ids or tables.
+ */
+export function functionEnvironment(
+  fn: FunctionName,
+  values: EnvironmentValues,
+): Record<string, pulumi.Input<string>> {
+  const environment: Record<string, pulumi.Input<string>> = {};
+  for (const name of FUNCTION_ENV[fn]) {
+    const value = values[name];
+    if (value === undefined) throw new Error(`no value for ${name}, which ${fn} needs`);
+    environment[name] = value;
+  }
+  return environment;
+}

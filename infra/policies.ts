@@ -1,0 +1,160 @@
+/**
+ * Least-privilege IAM policy documents for the three Lambdas, as pure functions of resource ARNs
+ * (so tests can check them without Pulumi). Every statement names concrete actions and concrete
+ * resources; the only wildcard is the log-stream part of a log group's ARN, whose stream names
+ * Lambda chooses at run time.
+ */
+
+export interface PolicyStatement {
+  Sid: string;
+  Effect: "Allow";
+  Action: string[];
+  Resource: string[];
+}
+
+export interface PolicyDocument {
+  Version: "2012-10-17";
+  Statement: PolicyStatement[];
+}
+
+/** Actions grouped by what a function does with a resource. */
+export const ACTIONS = {
+  /** Writing its own log streams (the log group exists already, created by infra). */
+  writeLogs: ["logs:CreateLogStream", "logs:PutLogEvents"],
+  /** What the SQS event source mapping needs, plus extending visibility for backoff. */
+  consumeQueue: [
+    "sqs:ReceiveMessage",
+    "sqs:DeleteMessage",
+    "sqs:GetQueueAttributes",
+    "sqs:ChangeMessageVisibility",
+  ],
+  sendToQueue: ["sqs:SendMessage"],
+  readSecret: ["secretsmanager:GetSecretValue"],
+  /** Idempotency claims: conditional put, read, complete, release. */
+  claimItems: [
+    "dynamodb:PutItem",
+    "dynamodb:GetItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+  ],
+  /** Conversation log: append and read one conversation. */
+  logConversation: [
+    "dynamodb:PutItem",
+    "dynamodb:GetItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:Query",
+  ],
+  /** Sent markers: conditional put, read, update. */
+  markSent: ["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem"],
+} as const;
+
+/** The trust policy letting Lambda assume a function's role. */
+export const LAMBDA_ASSUME_ROLE_POLICY = {
+  Version: "2012-10-17",
+  Statement: [
+    {
+      Effect: "Allow",
+      Principal: { Service: "lambda.amazonaws.com" },
+      Action: "sts:AssumeRole",
+    },
+  ],
+} as const;
+
+export interface ReceiverResources {
+  logGroupArn: string;
+  idempotencyTableArn: string;
+  jobsQueueArn: string;
+  signingSecretArn: string;
+}
+
+export interface ResponderResources {
+  logGroupArn: string;
+  conversationTableArn: string;
+  jobsQueueArn: string;
+  repliesQueueArn: string;
+}
+
+export interface SenderResources {
+  logGroupArn: string;
+  conversationTableArn: string;
+  sentMarkerTableArn: string;
+  repliesQueueArn: string;
+  vendorTokenSecretArn: string;
+}
+
+/** Receiver: verify with the signing secret, claim in the idempotency table, enqueue a job. */
+export function receiverPolicy(r: ReceiverResources): PolicyDocument {
+  return policyDocument([
+    statement("WriteOwnLogs", ACTIONS.writeLogs, [logStreamsOf(r.logGroupArn)]),
+    statement("ReadSigningSecret", ACTIONS.readSecret, [r.signingSecretArn]),
+    statement("ClaimDeliveries", ACTIONS.claimItems, [r.idempotencyTableArn]),
+    statement("EnqueueJobs", ACTIONS.sendToQueue, [r.jobsQueueArn]),
+  ]);
+}
+
+/** Responder: consume jobs, log the conversation, schedule replies. */
+export function responderPolicy(r: ResponderResources): PolicyDocument {
+  return policyDocument([
+    statement("WriteOwnLogs", ACTIONS.writeLogs, [logStreamsOf(r.logGroupArn)]),
+    statement("ConsumeJobs", ACTIONS.consumeQueue, [r.jobsQueueArn]),
+    statement("LogConversation", ACTIONS.logConversation, [
+      r.conversationTableArn,
+      indexOf(r.conversationTableArn, "byUser"),
+    ]),
+    statement("ScheduleReplies", ACTIONS.sendToQueue, [r.repliesQueueArn]),
+  ]);
+}
+
+/** Sender: consume replies (and re-enqueue chained hops), mark sent, log, read the vendor token. */
+export function senderPolicy(r: SenderResources): PolicyDocument {
+  return policyDocument([
+    statement("WriteOwnLogs", ACTIONS.writeLogs, [logStreamsOf(r.logGroupArn)]),
+    statement("ConsumeReplies", ACTIONS.consumeQueue, [r.repliesQueueArn]),
+    statement("ChainReplyHops", ACTIONS.sendToQueue, [r.repliesQueueArn]),
+    statement("MarkSent", ACTIONS.markSent, [r.sentMarkerTableArn]),
+    statement("LogConversation", ACTIONS.logConversation, [
+      r.conversationTableArn,
+      indexOf(r.conversationTableArn, "byUser"),
+    ]),
+    statement("ReadVendorToken", ACTIONS.readSecret, [r.vendorTokenSecretArn]),
+  ]);
+}
+
+/** Every broad grant this project refuses: a wildcard action, or a resource that is not one
+ * concrete ARN (apart from a log group's streams). Returns the offending entries. */
+export function broadGrants(document: PolicyDocument): string[] {
+  const problems: string[] = [];
+  for (const s of document.Statement) {
+    for (const action of s.Action) {
+      if (action.includes("*")) problems.push(`${s.Sid}: action ${action}`);
+    }
+    for (const resource of s.Resource) {
+      const wildcard =
+        resource.includes("*") && !/^arn:[^*]+:log-group:[^*]+:log-stream:\*$/.test(resource);
+      if (wildcard || !resource.startsWith("arn:")) problems.push(`${s.Sid}: resource ${resource}`);
+    }
+  }
+  return problems;
+}
+
+function policyDocument(statements: PolicyStatement[]): PolicyDocument {
+  const document: PolicyDocument = { Version: "2012-10-17", Statement: statements };
+  const problems = broadGrants(document);
+  if (problems.length > 0) {
+    throw new Error(`IAM policy would grant too much: ${problems.join("; ")}`);
+  }
+  return document;
+}
+
+function statement(sid: string, actions: readonly string[], resources: string[]): PolicyStatement {
+  return { Sid: sid, Effect: "Allow", Action: [...actions], Resource: resources };
+}
+
+/** `arn:…:log-group:NAME` → the ARN pattern of that group's streams. */
+function logStreamsOf(logGroupArn: string): string {
+  return `${logGroupArn.replace(/:\*$/, "")}:log-stream:*`;
+}
+
+function indexOf(tableArn: string, index: string): string {
+  return `${tableArn}/index/${index}`;
+}

@@ -1,0 +1,237 @@
+import * as pulumi from "@pulumi/pulumi";
+import { beforeAll, describe, expect, it } from "vitest";
+import { loadStackConfig, parseStackSettings, StackConfigError } from "../../infra/config.js";
+import { stackFileSettings } from "./support/stackFiles.js";
+
+const NS = "whatsable-replies";
+
+function problemsOf(action: () => unknown): string[] {
+  try {
+    action();
+  } catch (error) {
+    if (error instanceof StackConfigError) return error.problems;
+    throw error;
+  }
+  throw new Error("expected a StackConfigError");
+}
+
+const problems = (raw: Record<string, string>) => problemsOf(() => parseStackSettings(raw));
+
+describe("parseStackSettings", () => {
+  it("fills every default when the stack sets nothing", () => {
+    expect(parseStackSettings({})).toMatchObject({
+      webhookGenerations: [{ generation: 1, enabled: true }],
+      webhookAdopt: false,
+      webhookIncoming: true,
+      webhookOutgoing: false,
+      scheduleActivity: false,
+      activeSignature: true,
+      managementBaseUrl: "https://api.insightssystem.com/api:qh9OQ3OW",
+      vendorBaseUrl: "https://api.insightssystem.com",
+      vendorSendPath: "/api:-GWQv5aM/send",
+      vendorAuthPrefix: "Bearer ",
+      signatureScheme: "auto",
+      replyRules: [],
+      maxSqsDelaySeconds: 900,
+      logLevel: "INFO",
+      logRetentionDays: 30,
+      senderMaxConcurrency: 2,
+      maxReceiveCount: 5,
+      protect: false,
+      dashboard: false,
+    });
+  });
+
+  it("decodes values the way Pulumi passes them (numbers, booleans, lists as text)", () => {
+    const settings = parseStackSettings({
+      scheduleActivity: "true",
+      waitingDurationSeconds: "3600",
+      webhookGenerations: '[{"generation":2},{"generation":1,"enabled":false}]',
+      vendorAuthPrefix: "",
+    });
+    expect(settings).toMatchObject({
+      scheduleActivity: true,
+      waitingDurationSeconds: 3600,
+      webhookGenerations: [
+        { generation: 2, enabled: true },
+        { generation: 1, enabled: false },
+      ],
+      vendorAuthPrefix: "",
+    });
+  });
+
+  it("names the key of a value with the wrong type", () => {
+    expect(problems({ protect: "yes" })).toEqual([`${NS}:protect: must be true or false`]);
+  });
+
+  it("names the key of a number out of range", () => {
+    expect(problems({ senderMaxConcurrency: "1" })).toEqual([
+      `${NS}:senderMaxConcurrency: must be a whole number from 2 to 1000`,
+    ]);
+  });
+
+  it("rejects a waiting duration that is not a vendor preset when schedule activity is on", () => {
+    expect(problems({ scheduleActivity: "true", waitingDurationSeconds: "100" })[0]).toMatch(
+      new RegExp(
+        `^${NS}:waitingDurationSeconds: must be one of the vendor presets 15, 30, 60, 1800`,
+      ),
+    );
+  });
+
+  it("requires a waiting duration when schedule activity is on", () => {
+    expect(problems({ scheduleActivity: "true" })[0]).toMatch(
+      /^whatsable-replies:waitingDurationSeconds:/,
+    );
+  });
+
+  it("rejects a waiting duration when schedule activity is off", () => {
+    expect(problems({ waitingDurationSeconds: "60" })).toEqual([
+      `${NS}:waitingDurationSeconds: must be 0 (or unset) when scheduleActivity is false`,
+    ]);
+  });
+
+  it("rejects an unsigned webhook unless verification is explicitly off", () => {
+    expect(problems({ activeSignature: "false" })).toEqual([
+      `${NS}:signatureScheme: must be "off" when activeSignature is false: unsigned deliveries would all be rejected`,
+    ]);
+    expect(() =>
+      parseStackSettings({ activeSignature: "false", signatureScheme: "off" }),
+    ).not.toThrow();
+  });
+
+  it("rejects duplicate, disabled-only or too many webhook generations", () => {
+    expect(problems({ webhookGenerations: '[{"generation":1},{"generation":1}]' })).toEqual([
+      `${NS}:webhookGenerations: generation numbers must be distinct`,
+    ]);
+    expect(problems({ webhookGenerations: '[{"generation":1,"enabled":false}]' })).toEqual([
+      `${NS}:webhookGenerations: at least one generation must be enabled, else no deliveries arrive`,
+    ]);
+    expect(
+      problems({ webhookGenerations: '[{"generation":1},{"generation":2},{"generation":3}]' }),
+    ).toEqual([
+      `${NS}:webhookGenerations: must list at most two generations (the live one and the one replacing it)`,
+    ]);
+  });
+
+  it("points into a list when one entry is wrong", () => {
+    expect(problems({ webhookGenerations: '[{"generation":0}]' })).toEqual([
+      `${NS}:webhookGenerations [0.generation]: generation must be a whole number from 1 to 9999`,
+    ]);
+  });
+
+  it("rejects reply rules with a broken regular expression", () => {
+    const rules = JSON.stringify([{ match: "(", messages: [{ text: "x", delay: 0 }] }]);
+    expect(problems({ replyRules: rules })).toEqual([
+      `${NS}:replyRules [0.match]: match is not a valid regular expression`,
+    ]);
+  });
+
+  it("rejects a reply scheduled beyond the waiting duration", () => {
+    const rules = JSON.stringify([{ match: "hi", messages: [{ text: "later", delay: 61_000 }] }]);
+    expect(
+      problems({ scheduleActivity: "true", waitingDurationSeconds: "60", replyRules: rules }),
+    ).toEqual([
+      `${NS}:replyRules: rule 0 message 0: delay 61000 ms is beyond waitingDurationSeconds (60 s)`,
+    ]);
+  });
+
+  it("rejects reply rules too large for the Lambda environment", () => {
+    const rules = JSON.stringify([
+      { match: "x", messages: [{ text: "a".repeat(3100), delay: 0 }] },
+    ]);
+    expect(problems({ replyRules: rules })[0]).toMatch(
+      /^whatsable-replies:replyRules: must be at most 3000 bytes/,
+    );
+  });
+
+  it("rejects a management API that is not https", () => {
+    expect(problems({ managementBaseUrl: "http://api.example.com" })).toEqual([
+      `${NS}:managementBaseUrl: must be an absolute https:// URL`,
+    ]);
+  });
+
+  it("rejects an unknown key, which is most likely a typo", () => {
+    expect(problems({ throttleRatelimit: "10" })).toEqual([
+      `${NS}:throttleRatelimit: unknown config key (typo?)`,
+    ]);
+  });
+
+  it("lists every problem at once", () => {
+    expect(problems({ protect: "maybe", logLevel: "LOUD", logRetentionDays: "10" })).toEqual([
+      `${NS}:logLevel: must be DEBUG, INFO, WARN or ERROR`,
+      `${NS}:logRetentionDays: must be one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653`,
+      `${NS}:protect: must be true or false`,
+    ]);
+  });
+
+  it.each(["dev", "staging", "prod"])("accepts Pulumi.%s.yaml", (stack) => {
+    expect(() => parseStackSettings(stackFileSettings(stack))).not.toThrow();
+  });
+
+  it("protects only prod", () => {
+    expect(parseStackSettings(stackFileSettings("prod")).protect).toBe(true);
+    expect(parseStackSettings(stackFileSettings("staging")).protect).toBe(false);
+    expect(parseStackSettings(stackFileSettings("dev")).protect).toBe(false);
+  });
+});
+
+describe("loadStackConfig", () => {
+  beforeAll(async () => {
+    await pulumi.runtime.setMocks(
+      {
+        newResource: () => {
+          throw new Error("config tests create no resources");
+        },
+        call: () => {
+          throw new Error("config tests call nothing");
+        },
+      },
+      NS,
+      "dev",
+    );
+  });
+
+  const load = (config: Record<string, string>, secretKeys: string[] = []) => {
+    pulumi.runtime.setAllConfig(config, secretKeys);
+    return loadStackConfig();
+  };
+  const token = { [`${NS}:vendorToken`]: "tok-secret-value" };
+
+  it("keeps the vendor token a secret Output", async () => {
+    const config = load({ "aws:region": "eu-west-1", ...token }, [`${NS}:vendorToken`]);
+    expect(await pulumi.isSecret(config.vendorToken)).toBe(true);
+    expect(config).toMatchObject({ stack: "dev", region: "eu-west-1", waitingDurationSeconds: 0 });
+  });
+
+  it("names the missing vendor token and how to set it", () => {
+    expect(problemsOf(() => load({ "aws:region": "eu-west-1" }))).toEqual([
+      `${NS}:vendorToken: required; set it with \`pulumi config set --secret vendorToken <token>\``,
+    ]);
+  });
+
+  it("refuses a vendor token stored in plain text", () => {
+    expect(problemsOf(() => load({ "aws:region": "eu-west-1", ...token }))).toEqual([
+      `${NS}:vendorToken: must be stored encrypted; run \`pulumi config set --secret vendorToken <value>\``,
+    ]);
+  });
+
+  it("names aws:region when it is missing", () => {
+    expect(problemsOf(() => load(token, [`${NS}:vendorToken`]))).toEqual([
+      "aws:region: required (e.g. `pulumi config set aws:region eu-west-1`)",
+    ]);
+  });
+
+  it("reports bad settings together with missing secrets", () => {
+    expect(
+      problemsOf(() => load({ "aws:region": "eu-west-1", [`${NS}:dashboard`]: "often" })),
+    ).toEqual([
+      `${NS}:dashboard: must be true or false`,
+      `${NS}:vendorToken: required; set it with \`pulumi config set --secret vendorToken <token>\``,
+    ]);
+  });
+
+  it("ignores other namespaces' keys", () => {
+    const config = { "aws:region": "eu-west-1", "aws:defaultTags": "{}", ...token };
+    expect(() => load(config, [`${NS}:vendorToken`])).not.toThrow();
+  });
+});

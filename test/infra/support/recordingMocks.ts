@@ -1,0 +1,143 @@
+import * as pulumi from "@pulumi/pulumi";
+
+/** What the program asked the engine for: type, name, inputs, and the options mocks cannot see. */
+export interface RecordedResource {
+  type: string;
+  name: string;
+  inputs: Record<string, unknown>;
+  urn: string;
+  parent: string;
+  protect: boolean;
+  retainOnDelete: boolean;
+  additionalSecretOutputs: string[];
+  dependencies: string[];
+}
+
+export const ACCOUNT = "123456789012";
+export const REGION = "eu-west-1";
+export const API_ENDPOINT = "https://abc123.execute-api.eu-west-1.amazonaws.com";
+/** What the mocked vendor "issues" as signing secret for a registration. */
+export const fakeSigningSecret = (name: string) => `fake-signing-secret-for-${name}`;
+
+/** Provider-computed outputs the program reads, fabricated per resource type. */
+function computedOutputs(
+  type: string,
+  name: string,
+  webhookCount: number,
+): Record<string, unknown> {
+  const arn = (service: string, resource: string) =>
+    `arn:aws:${service}:${REGION}:${ACCOUNT}:${resource}`;
+  switch (type) {
+    case "aws:sqs/queue:Queue":
+      return {
+        arn: arn("sqs", name),
+        url: `https://sqs.${REGION}.amazonaws.com/${ACCOUNT}/${name}`,
+        name,
+      };
+    case "aws:dynamodb/table:Table":
+      return { arn: arn("dynamodb", `table/${name}`), name };
+    case "aws:secretsmanager/secret:Secret":
+      return { arn: arn("secretsmanager", `secret:${name}-AbCdEf`) };
+    case "aws:cloudwatch/logGroup:LogGroup":
+      return { arn: arn("logs", `log-group:${name}`), name };
+    case "aws:iam/role:Role":
+      return { arn: `arn:aws:iam::${ACCOUNT}:role/${name}`, name };
+    case "aws:lambda/function:Function":
+      return { arn: arn("lambda", `function:${name}`), name, invokeArn: `invoke:${name}` };
+    case "aws:apigatewayv2/api:Api":
+      return { apiEndpoint: API_ENDPOINT, executionArn: arn("execute-api", "abc123") };
+    case "aws:sns/topic:Topic":
+      return { arn: arn("sns", name) };
+    case "pulumi-nodejs:dynamic/whatsable:VendorWebhook":
+      return {
+        webhookId: 1200 + webhookCount,
+        createdAt: 1_775_471_874_139,
+        signingSecret: fakeSigningSecret(name),
+      };
+    default:
+      return {};
+  }
+}
+
+/**
+ * Installs Pulumi mocks that record every resource with its options (by wrapping the mock
+ * monitor's RegisterResource) and emulate the engine's additionalSecretOutputs. Invokes throw:
+ * the program is not supposed to call any.
+ */
+export async function recordingMocks(options: {
+  project: string;
+  stack: string;
+  config: Record<string, string>;
+  secretKeys: string[];
+}) {
+  const recorded: RecordedResource[] = [];
+  const secretOutputs = new Map<string, string[]>();
+  const inputsByKey = new Map<string, Record<string, unknown>>();
+  let webhookCount = 0;
+
+  pulumi.runtime.setAllConfig(options.config, options.secretKeys);
+  await pulumi.runtime.setMocks(
+    {
+      newResource(args) {
+        if (args.type === "pulumi-nodejs:dynamic/whatsable:VendorWebhook") webhookCount++;
+        inputsByKey.set(`${args.type}::${args.name}`, args.inputs);
+        const state: Record<string, unknown> = {
+          ...args.inputs,
+          ...computedOutputs(args.type, args.name, webhookCount),
+        };
+        for (const key of secretOutputs.get(`${args.type}::${args.name}`) ?? []) {
+          if (state[key] !== undefined) state[key] = pulumi.secret(state[key]);
+        }
+        return { id: `${args.name}-id`, state };
+      },
+      call(args) {
+        throw new Error(
+          `unexpected invoke ${args.token}: add it to the mocks if the program needs it`,
+        );
+      },
+    },
+    options.project,
+    options.stack,
+    false,
+  );
+
+  type RegisterRequest = {
+    getType(): string;
+    getName(): string;
+    getParent(): string;
+    getProtect(): boolean | undefined;
+    getRetainondelete(): boolean | undefined;
+    getAdditionalsecretoutputsList(): string[];
+    getDependenciesList(): string[];
+  };
+  const monitor = pulumi.runtime.getMonitor() as unknown as {
+    registerResource(req: RegisterRequest, callback: (err: unknown, resp: unknown) => void): void;
+  };
+  const register = monitor.registerResource.bind(monitor);
+  monitor.registerResource = (req, callback) => {
+    const key = `${req.getType()}::${req.getName()}`;
+    secretOutputs.set(key, req.getAdditionalsecretoutputsList());
+    register(req, (err, resp) => {
+      if (!err) {
+        recorded.push({
+          type: req.getType(),
+          name: req.getName(),
+          inputs: inputsByKey.get(key) ?? {},
+          urn: (resp as { getUrn(): string }).getUrn(),
+          parent: req.getParent(),
+          protect: req.getProtect() === true,
+          retainOnDelete: req.getRetainondelete() === true,
+          additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
+          dependencies: req.getDependenciesList(),
+        });
+      }
+      callback(err, resp);
+    });
+  };
+  return recorded;
+}
+
+/** Resolves an Output's value (mocks resolve every value, secret or not). */
+export function unwrap<T>(output: pulumi.Input<T>): Promise<T> {
+  return new Promise((resolve) => pulumi.output(output).apply((value) => resolve(value as T)));
+}
