@@ -1,0 +1,55 @@
+import { describe, expect, it } from "vitest";
+import {
+  InvalidQueueMessageError,
+  parseScheduledReply,
+  parseWebhookJob,
+} from "../../../lambdas/core/queueMessages.js";
+import { aJob, aReply } from "../../support/replyFixtures.js";
+
+describe("parseWebhookJob", () => {
+  it("reads a job as the receiver enqueues it", () => {
+    const job = aJob();
+    expect(parseWebhookJob(JSON.stringify(job))).toEqual(job);
+  });
+
+  it("keeps webhook fields it does not check", () => {
+    const job = aJob();
+    expect(parseWebhookJob(JSON.stringify(job)).webhook.extra).toEqual({});
+  });
+
+  it("defaults absent optional webhook fields to unknown", () => {
+    const parsed = parseWebhookJob(JSON.stringify({ ...aJob(), webhook: { phone: "123" } }));
+    expect(parsed.webhook).toMatchObject({ lastMessages: [], incomingMessage: null, userId: null });
+  });
+
+  it("rejects a body that is not JSON", () => {
+    expect(() => parseWebhookJob("{")).toThrow(InvalidQueueMessageError);
+  });
+
+  it("names the bad field", () => {
+    expect(() =>
+      parseWebhookJob(JSON.stringify({ ...aJob(), webhook: { phone: "+1 415" } })),
+    ).toThrow(/webhook\.phone/);
+  });
+
+  it("rejects another message kind", () => {
+    expect(() => parseWebhookJob(JSON.stringify(aReply()))).toThrow(/kind/);
+  });
+});
+
+describe("parseScheduledReply", () => {
+  it("reads a reply as the responder enqueues it", () => {
+    const reply = aReply({ attachment: "https://x.test/a.pdf" });
+    expect(parseScheduledReply(JSON.stringify(reply))).toEqual(reply);
+  });
+
+  it("rejects a seq outside the plan", () => {
+    expect(() => parseScheduledReply(JSON.stringify(aReply({ seq: 3, total: 3 })))).toThrow(
+      /outside a plan/,
+    );
+  });
+
+  it("rejects a reply without text", () => {
+    expect(() => parseScheduledReply(JSON.stringify({ ...aReply(), text: "" }))).toThrow(/text/);
+  });
+});
