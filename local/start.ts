@@ -3,7 +3,7 @@ import { parseArgs } from "node:util";
 import { DEFAULTS } from "../lambdas/contract.js";
 import { parseReplyRules, ReplyRulesError } from "../lambdas/core/replyRules.js";
 import { RulesFileError, readRulesFile } from "./rulesFile.js";
-import { LOCAL_TIMING, type LocalStack, startLocalStack } from "./stack.js";
+import type { LocalStack } from "./stack.js";
 
 /**
  * `npm start`: the local stack as a black box (design.md, "Black-box contract of the local
@@ -121,6 +121,8 @@ async function main() {
     return;
   }
 
+  // Loaded only now, so bad flags are refused without loading the AWS SDK first.
+  const { LOCAL_TIMING, startLocalStack } = await import("./stack.js");
   let rules: unknown;
   if (options.rulesFile) {
     try {

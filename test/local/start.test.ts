@@ -1,0 +1,182 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { once } from "node:events";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { postWebhook, sampleWebhookBody, signatureFor } from "../../local/sampleWebhook.js";
+
+/**
+ * The black-box contract of `npm start` (design.md): run it as a user would, read the READY line,
+ * talk HTTP to the URLs it names, stop it with SIGTERM.
+ */
+
+const REPO_ROOT = fileURLToPath(new URL("../..", import.meta.url));
+const SECRET = "start-test-signing-secret";
+const READY_TIMEOUT_MS = 90_000;
+
+let child: ChildProcess;
+let stdout = "";
+let stderr = "";
+let ready: { receiverUrl: string; vendorUrl: string };
+let readyLine = "";
+
+function waitForReady(): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`no READY line within ${READY_TIMEOUT_MS} ms\n${stderr}`)),
+      READY_TIMEOUT_MS,
+    );
+    child.stdout?.on("data", (chunk: Buffer) => {
+      stdout += chunk.toString();
+      const line = stdout.split("\n").find((l) => l.startsWith("READY "));
+      if (line) {
+        clearTimeout(timer);
+        resolve(line);
+      }
+    });
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`npm start exited with ${code} before READY\n${stderr}`));
+    });
+  });
+}
+
+beforeAll(async () => {
+  child = spawn("npm", ["start", "--silent", "--", "--port", "0", "--vendor-port", "0"], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, WEBHOOK_SIGNING_SECRET: SECRET, SIGNATURE_SCHEME: "auto" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  child.stderr?.on("data", (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString()).slice(-20_000);
+  });
+  readyLine = await waitForReady();
+  ready = JSON.parse(readyLine.slice("READY ".length));
+}, READY_TIMEOUT_MS + 5000);
+
+afterAll(async () => {
+  if (child && child.exitCode === null && child.signalCode === null) {
+    child.kill("SIGKILL");
+  }
+});
+
+const signedPost = (body: string) =>
+  postWebhook(ready.receiverUrl, body, signatureFor(body, SECRET, "hmac-sha256"));
+
+describe("npm start", () => {
+  it("prints one READY line with loopback receiver and vendor URLs", () => {
+    expect(readyLine).toMatch(/^READY \{.*\}$/);
+    expect(Object.keys(ready).sort()).toEqual(["receiverUrl", "vendorUrl"]);
+    expect(ready.receiverUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/webhooks\/whatsapp$/);
+    expect(ready.vendorUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+  });
+
+  it("keeps stdout clean apart from the READY line", () => {
+    expect(stdout.trim().split("\n")).toEqual([readyLine]);
+  });
+
+  it("answers 200 accepted for a new signed delivery, then 200 duplicate for its repeat", async () => {
+    const body = sampleWebhookBody({ phone: "14155550101", text: "hello", at: Date.now() });
+    expect(await signedPost(body)).toEqual({ status: 200, body: { status: "accepted" } });
+    expect(await signedPost(body)).toEqual({ status: 200, body: { status: "duplicate" } });
+  });
+
+  it("answers 401 for an unsigned or wrongly signed delivery", async () => {
+    const body = sampleWebhookBody({ phone: "14155550102", text: "hi", at: Date.now() });
+    expect((await postWebhook(ready.receiverUrl, body, undefined)).status).toBe(401);
+    expect((await postWebhook(ready.receiverUrl, body, "0".repeat(64))).status).toBe(401);
+  });
+
+  it("answers 400 naming the field for a delivery without a phone number", async () => {
+    const body = JSON.stringify({ last_message_of_user: "hi", user_last_message_time: 1 });
+    const res = await signedPost(body);
+    expect(res.status).toBe(400);
+    expect(JSON.stringify(res.body)).toContain("phone_number");
+  });
+
+  it("answers 405 for GET on the webhook path and 404 for another path", async () => {
+    const get = await fetch(ready.receiverUrl);
+    const other = await fetch(new URL("/other", ready.receiverUrl), { method: "POST" });
+    expect(get.status).toBe(405);
+    expect(other.status).toBe(404);
+  });
+
+  it("answers 413 for an oversize body", async () => {
+    const body = JSON.stringify({ phone_number: "14155550103", padding: "x".repeat(1024 * 1024) });
+    expect((await signedPost(body)).status).toBe(413);
+  });
+
+  it("lists the vendor simulator's sends as a JSON array at /_sent", async () => {
+    const res = await fetch(`${ready.vendorUrl}/_sent`);
+    expect(res.status).toBe(200);
+    expect(Array.isArray(await res.json())).toBe(true);
+  });
+
+  it("exits 0 on SIGTERM", async () => {
+    const exited = once(child, "exit");
+    child.kill("SIGTERM");
+    const [code] = await exited;
+    expect(code).toBe(0);
+  }, 30_000);
+});
+
+/** Runs start.ts to completion (for inputs it must refuse before starting anything). */
+async function runToExit(
+  args: string[],
+): Promise<{ code: number | null; out: string; err: string }> {
+  const run = spawn("npx", ["tsx", "local/start.ts", ...args], {
+    cwd: REPO_ROOT,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  let err = "";
+  run.stdout.on("data", (c: Buffer) => {
+    out += c.toString();
+  });
+  run.stderr.on("data", (c: Buffer) => {
+    err += c.toString();
+  });
+  const timer = setTimeout(() => run.kill("SIGKILL"), 30_000);
+  const [code] = await once(run, "exit");
+  clearTimeout(timer);
+  return { code, out, err };
+}
+
+describe("npm start refusing bad input", () => {
+  it.each([
+    [["--port", "abc"], /--port must be a whole number/],
+    [["--vendor-port", "70000"], /--vendor-port must be a whole number/],
+    [["--max-sqs-delay", "0"], /--max-sqs-delay must be a whole number from 1 to 900/],
+    [["--bogus"], /Unknown option '--bogus'/],
+  ])("exits 2 with the usage when the flags are %j", async (args, problem) => {
+    const { code, out, err } = await runToExit(args);
+    expect(code).toBe(2);
+    expect(err).toMatch(problem);
+    expect(err).toContain("Usage: npm start");
+    expect(out).toBe("");
+  });
+
+  it("exits non-zero naming the rule and field when the rules file is invalid", async () => {
+    const file = join(mkdtempSync(join(tmpdir(), "rules-")), "rules.json");
+    writeFileSync(file, JSON.stringify([{ match: "hi", messages: [{ text: "x", delay: -5 }] }]));
+    const { code, err, out } = await runToExit(["--rules", file]);
+    expect(code).not.toBe(0);
+    expect(err).toContain(file);
+    expect(err).toMatch(/reply rule 0: messages\[0\]\.delay/);
+    expect(out).toBe("");
+  });
+
+  it("exits non-zero naming the file when the rules file does not exist", async () => {
+    const { code, err } = await runToExit(["--rules", "/nonexistent/rules.json"]);
+    expect(code).not.toBe(0);
+    expect(err).toMatch(/\/nonexistent\/rules\.json: file not found/);
+  });
+
+  it("prints the usage and exits 0 for --help", async () => {
+    const { code, out } = await runToExit(["--help"]);
+    expect(code).toBe(0);
+    expect(out).toContain("--max-sqs-delay");
+  });
+});
