@@ -13,7 +13,6 @@ import { type EnvironmentValues, functionEnvironment } from "./functionEnvironme
 import { FUNCTION_SIZING, QUEUE_TRIGGERS, visibilityTimeoutFor } from "./functionSizing.js";
 import { lambdaArchive } from "./lambdaBundle.js";
 import { receiverPolicy, responderPolicy, senderPolicy } from "./policies.js";
-import { statefulResourceOptions } from "./protection.js";
 
 /**
  * The composition root: the only module that creates resources. Reads the stack config, wires
@@ -22,11 +21,7 @@ import { statefulResourceOptions } from "./protection.js";
 
 const config = loadStackConfig();
 
-const tables = new DataTables(
-  "data",
-  { deletionProtection: config.protect },
-  statefulResourceOptions(config.protect),
-);
+const tables = new DataTables("data", { protect: config.protect });
 
 const jobs = new QueueWithDeadLetter("jobs", {
   visibilityTimeoutSeconds: visibilityTimeoutFor(

@@ -1,10 +1,11 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { TABLES, type TableSchema } from "../../lambdas/contract.js";
+import { statefulResourceOptions } from "../protection.js";
 
 export interface DataTablesArgs {
-  /** DynamoDB deletion protection (prod). Pulumi's protect/retainOnDelete come from opts. */
-  deletionProtection: boolean;
+  /** Prod: DynamoDB deletion protection, Pulumi `protect`, and `retainOnDelete` on each table. */
+  protect: boolean;
 }
 
 /**
@@ -19,8 +20,10 @@ export class DataTables extends pulumi.ComponentResource {
   constructor(name: string, args: DataTablesArgs, opts?: pulumi.ComponentResourceOptions) {
     super("whatsable:data:DataTables", name, {}, opts);
     const table = (role: string, schema: TableSchema) =>
-      new aws.dynamodb.Table(`${name}-${role}`, tableArgs(schema, args.deletionProtection), {
+      new aws.dynamodb.Table(`${name}-${role}`, tableArgs(schema, args.protect), {
         parent: this,
+        // Set on each table: the SDK passes `protect` down from a parent, not `retainOnDelete`.
+        ...statefulResourceOptions(args.protect),
       });
     this.idempotency = table("idempotency", TABLES.idempotency);
     this.conversation = table("conversation", TABLES.conversation);

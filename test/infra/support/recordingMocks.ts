@@ -19,8 +19,8 @@ export const API_ENDPOINT = "https://abc123.execute-api.eu-west-1.amazonaws.com"
 /** What the mocked vendor "issues" as signing secret for a registration. */
 export const fakeSigningSecret = (name: string) => `fake-signing-secret-for-${name}`;
 
-/** Provider-computed outputs the program reads, fabricated per resource type. */
-function computedOutputs(
+/** Provider-computed outputs the program reads, fabricated per resource type (the mocks return these). */
+export function computedOutputs(
   type: string,
   name: string,
   webhookCount: number,

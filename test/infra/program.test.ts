@@ -1,0 +1,484 @@
+import * as pulumi from "@pulumi/pulumi";
+import { beforeAll, describe, expect, it, vi } from "vitest";
+import { broadGrants, type PolicyDocument } from "../../infra/policies.js";
+import { FUNCTION_ENV, type FunctionName, TABLES, WEBHOOK_ROUTE } from "../../lambdas/contract.js";
+import { isSecretValue, plain, ResourceGraph } from "./support/graph.js";
+import {
+  API_ENDPOINT,
+  computedOutputs,
+  fakeSigningSecret,
+  recordingMocks,
+  unwrap,
+} from "./support/recordingMocks.js";
+import { stackFileConfig } from "./support/stackFiles.js";
+
+// The Lambda code is bundled by esbuild in the real program (tested in lambdaBundle.test.ts);
+// here a stub archive records which function asked for which handler.
+const bundled = vi.hoisted(() => [] as string[]);
+vi.mock("../../infra/lambdaBundle.js", async (importOriginal) => {
+  const original = await importOriginal<typeof import("../../infra/lambdaBundle.js")>();
+  const { asset } = await import("@pulumi/pulumi");
+  return {
+    ...original,
+    lambdaArchive: (fn: string) => {
+      bundled.push(fn);
+      return new asset.AssetArchive({ "index.mjs": new asset.StringAsset(`// bundle of ${fn}`) });
+    },
+  };
+});
+
+const NS = "whatsable-replies";
+const TOKEN = "vendor-token-in-stack-config-9d8e7f";
+const T = {
+  table: "aws:dynamodb/table:Table",
+  queue: "aws:sqs/queue:Queue",
+  redriveAllow: "aws:sqs/redriveAllowPolicy:RedriveAllowPolicy",
+  secret: "aws:secretsmanager/secret:Secret",
+  secretVersion: "aws:secretsmanager/secretVersion:SecretVersion",
+  role: "aws:iam/role:Role",
+  rolePolicy: "aws:iam/rolePolicy:RolePolicy",
+  logGroup: "aws:cloudwatch/logGroup:LogGroup",
+  fn: "aws:lambda/function:Function",
+  esm: "aws:lambda/eventSourceMapping:EventSourceMapping",
+  permission: "aws:lambda/permission:Permission",
+  api: "aws:apigatewayv2/api:Api",
+  integration: "aws:apigatewayv2/integration:Integration",
+  route: "aws:apigatewayv2/route:Route",
+  stage: "aws:apigatewayv2/stage:Stage",
+  topic: "aws:sns/topic:Topic",
+  alarm: "aws:cloudwatch/metricAlarm:MetricAlarm",
+  webhook: "pulumi-nodejs:dynamic/whatsable:VendorWebhook",
+} as const;
+const FUNCTIONS: FunctionName[] = ["receiver", "responder", "sender"];
+
+const arnOf = (type: string, name: string) => computedOutputs(type, name, 0).arn as string;
+
+let graph: ResourceGraph;
+let program: typeof import("../../infra/index.js");
+
+beforeAll(async () => {
+  const recorded = await recordingMocks({
+    project: NS,
+    stack: "dev",
+    config: { ...stackFileConfig("dev"), [`${NS}:vendorToken`]: TOKEN },
+    secretKeys: [`${NS}:vendorToken`],
+  });
+  program = await import("../../infra/index.js");
+  await unwrap(program.endpointUrl);
+  await pulumi.runtime.disconnect(); // waits for every outstanding registration
+  graph = new ResourceGraph(recorded);
+}, 60_000);
+
+function policyOf(fn: FunctionName): PolicyDocument {
+  return JSON.parse(graph.inputs(T.rolePolicy, `${fn}-policy`).policy as string);
+}
+
+/** Resources a function's policy grants `action` on. */
+function grantedResources(fn: FunctionName, action: string): string[] {
+  return policyOf(fn)
+    .Statement.filter((s) => s.Action.includes(action))
+    .flatMap((s) => s.Resource);
+}
+
+describe("Pulumi program (dev stack)", () => {
+  it("creates the expected resource graph", () => {
+    expect(graph.countByType()).toEqual({
+      "whatsable:data:DataTables": 1,
+      "whatsable:queues:QueueWithDeadLetter": 2,
+      "whatsable:secrets:PipelineSecrets": 1,
+      "whatsable:functions:PipelineFunction": 3,
+      "whatsable:ingress:WebhookIngress": 1,
+      "whatsable:webhook:WebhookRegistrations": 1,
+      "whatsable:monitoring:PipelineAlarms": 1,
+      [T.table]: 3,
+      [T.queue]: 4,
+      [T.redriveAllow]: 2,
+      [T.secret]: 2,
+      [T.secretVersion]: 2,
+      [T.role]: 3,
+      [T.rolePolicy]: 3,
+      [T.logGroup]: 4,
+      [T.fn]: 3,
+      [T.esm]: 2,
+      [T.permission]: 1,
+      [T.api]: 1,
+      [T.integration]: 1,
+      [T.route]: 1,
+      [T.stage]: 1,
+      [T.webhook]: 1,
+      [T.topic]: 1,
+      [T.alarm]: 10,
+    });
+  });
+
+  it("parents every resource to one of the components", () => {
+    for (const resource of graph.resources.filter((r) => !r.type.startsWith("whatsable:"))) {
+      expect(graph.byUrn(resource.parent)?.type, resource.name).toMatch(/^whatsable:/);
+    }
+  });
+
+  describe("tables", () => {
+    it.each([
+      ["data-idempotency", TABLES.idempotency],
+      ["data-conversation", TABLES.conversation],
+      ["data-sent-markers", TABLES.sentMarkers],
+    ] as const)("%s is on-demand with PITR and TTL on the contract's keys", (name, schema) => {
+      expect(graph.inputs(T.table, name)).toMatchObject({
+        billingMode: "PAY_PER_REQUEST",
+        hashKey: schema.partitionKey,
+        pointInTimeRecovery: { enabled: true },
+        ttl: { attributeName: "expiresAt", enabled: true },
+        deletionProtectionEnabled: false,
+      });
+      expect(graph.inputs(T.table, name).rangeKey).toBe(
+        "sortKey" in schema ? schema.sortKey : undefined,
+      );
+    });
+
+    it("indexes the conversation log by vendor user", () => {
+      expect(graph.inputs(T.table, "data-conversation").globalSecondaryIndexes).toEqual([
+        {
+          name: "byUser",
+          projectionType: "ALL",
+          keySchemas: [
+            { attributeName: "gsi1pk", keyType: "HASH" },
+            { attributeName: "gsi1sk", keyType: "RANGE" },
+          ],
+        },
+      ]);
+    });
+
+    it("is not protected outside prod", () => {
+      for (const table of graph.ofType(T.table)) expect(table.protect).toBe(false);
+    });
+  });
+
+  describe("queues", () => {
+    it.each(["jobs", "replies"])(
+      "%s is encrypted and redrives to its DLQ after 5 receives",
+      (name) => {
+        const queue = graph.inputs(T.queue, name);
+        expect(queue.sqsManagedSseEnabled).toBe(true);
+        expect(JSON.parse(queue.redrivePolicy as string)).toEqual({
+          deadLetterTargetArn: arnOf(T.queue, `${name}-dlq`),
+          maxReceiveCount: 5,
+        });
+        expect(graph.inputs(T.queue, `${name}-dlq`)).toMatchObject({
+          sqsManagedSseEnabled: true,
+          messageRetentionSeconds: 14 * 24 * 3600,
+        });
+      },
+    );
+
+    it.each(["jobs", "replies"])("%s's DLQ accepts redrive from that queue only", (name) => {
+      const policy = graph.inputs(T.redriveAllow, `${name}-dlq-redrive-allow`);
+      expect(JSON.parse(policy.redriveAllowPolicy as string)).toEqual({
+        redrivePermission: "byQueue",
+        sourceQueueArns: [arnOf(T.queue, name)],
+      });
+    });
+
+    it.each([
+      ["responder", "jobs"],
+      ["sender", "replies"],
+    ])("hides a message from %s at least 6× its timeout (+ batching window)", (fn, queue) => {
+      const mapping = graph.inputs(T.esm, `${fn}-trigger`);
+      const timeout = graph.inputs(T.fn, fn).timeout as number;
+      const window = (mapping.maximumBatchingWindowInSeconds as number | undefined) ?? 0;
+      expect(mapping.eventSourceArn).toBe(arnOf(T.queue, queue));
+      expect(graph.inputs(T.queue, queue).visibilityTimeoutSeconds).toBeGreaterThanOrEqual(
+        6 * timeout + window,
+      );
+    });
+  });
+
+  describe("functions", () => {
+    it.each(FUNCTIONS)("%s runs nodejs22.x on arm64 from its own esbuild bundle", (fn) => {
+      expect(graph.inputs(T.fn, fn)).toMatchObject({
+        runtime: "nodejs22.x",
+        architectures: ["arm64"],
+        handler: "index.handler",
+        role: arnOf(T.role, `${fn}-role`),
+      });
+      expect(bundled).toContain(fn);
+    });
+
+    it.each(FUNCTIONS)("%s gets exactly the env names lambdas/contract.ts lists for it", (fn) => {
+      const variables = (
+        graph.inputs(T.fn, fn).environment as { variables: Record<string, string> }
+      ).variables;
+      expect(Object.keys(variables).sort()).toEqual([...FUNCTION_ENV[fn]].sort());
+      expect(JSON.stringify(variables)).not.toContain(TOKEN);
+    });
+
+    it("points the functions at the right tables, queues and secrets", () => {
+      const env = (fn: FunctionName) =>
+        (graph.inputs(T.fn, fn).environment as { variables: Record<string, string> }).variables;
+      expect(env("receiver")).toMatchObject({
+        IDEMPOTENCY_TABLE: "data-idempotency",
+        JOBS_QUEUE_URL: computedOutputs(T.queue, "jobs", 0).url,
+        SIGNING_SECRET_ID: arnOf(T.secret, "secrets-signing"),
+        SIGNATURE_SCHEME: "auto",
+        POWERTOOLS_LOG_LEVEL: "DEBUG",
+      });
+      expect(env("responder")).toMatchObject({
+        CONVERSATION_TABLE: "data-conversation",
+        REPLIES_QUEUE_URL: computedOutputs(T.queue, "replies", 0).url,
+      });
+      expect(JSON.parse(env("responder").REPLY_RULES as string)).toHaveLength(1);
+      expect(env("sender")).toMatchObject({
+        SENT_MARKER_TABLE: "data-sent-markers",
+        VENDOR_TOKEN_SECRET_ID: arnOf(T.secret, "secrets-vendor-token"),
+        VENDOR_BASE_URL: "https://api.insightssystem.com",
+        VENDOR_SEND_PATH: "/api:-GWQv5aM/send",
+      });
+    });
+
+    it.each(FUNCTIONS)("%s logs to its own log group, kept for the configured days", (fn) => {
+      expect(graph.inputs(T.fn, fn).loggingConfig).toEqual({
+        logFormat: "JSON",
+        logGroup: `${fn}-logs`,
+      });
+      expect(graph.inputs(T.logGroup, `${fn}-logs`).retentionInDays).toBe(14);
+    });
+
+    it("reports partial batch failures from both queue triggers", () => {
+      for (const fn of ["responder", "sender"]) {
+        expect(graph.inputs(T.esm, `${fn}-trigger`).functionResponseTypes).toEqual([
+          "ReportBatchItemFailures",
+        ]);
+      }
+    });
+
+    it("caps the sender's concurrency and lets the responder batch", () => {
+      expect(graph.inputs(T.esm, "sender-trigger")).toMatchObject({
+        scalingConfig: { maximumConcurrency: 2 },
+        batchSize: 5,
+      });
+      expect(graph.inputs(T.esm, "responder-trigger")).toMatchObject({
+        maximumBatchingWindowInSeconds: 2,
+        batchSize: 10,
+      });
+    });
+  });
+
+  describe("IAM", () => {
+    it.each(FUNCTIONS)("%s's role trusts Lambda only", (fn) => {
+      expect(JSON.parse(graph.inputs(T.role, `${fn}-role`).assumeRolePolicy as string)).toEqual({
+        Version: "2012-10-17",
+        Statement: [
+          {
+            Effect: "Allow",
+            Principal: { Service: "lambda.amazonaws.com" },
+            Action: "sts:AssumeRole",
+          },
+        ],
+      });
+    });
+
+    it.each(FUNCTIONS)("%s's policy has no wildcard action and no '*' resource", (fn) => {
+      const policy = policyOf(fn);
+      expect(broadGrants(policy)).toEqual([]);
+      for (const statement of policy.Statement) {
+        expect(statement.Effect).toBe("Allow");
+        for (const action of statement.Action) expect(action).not.toContain("*");
+        for (const resource of statement.Resource) expect(resource).not.toBe("*");
+      }
+    });
+
+    it("lets only the receiver read the signing secret, and only the sender the vendor token", () => {
+      expect(grantedResources("receiver", "secretsmanager:GetSecretValue")).toEqual([
+        arnOf(T.secret, "secrets-signing"),
+      ]);
+      expect(grantedResources("sender", "secretsmanager:GetSecretValue")).toEqual([
+        arnOf(T.secret, "secrets-vendor-token"),
+      ]);
+      expect(grantedResources("responder", "secretsmanager:GetSecretValue")).toEqual([]);
+    });
+
+    it("lets each function send only to the queue downstream of it", () => {
+      expect(grantedResources("receiver", "sqs:SendMessage")).toEqual([arnOf(T.queue, "jobs")]);
+      expect(grantedResources("responder", "sqs:SendMessage")).toEqual([arnOf(T.queue, "replies")]);
+      expect(grantedResources("sender", "sqs:SendMessage")).toEqual([arnOf(T.queue, "replies")]);
+    });
+
+    it("lets each worker consume only its own queue, and the receiver none", () => {
+      expect(grantedResources("receiver", "sqs:ReceiveMessage")).toEqual([]);
+      expect(grantedResources("responder", "sqs:ReceiveMessage")).toEqual([arnOf(T.queue, "jobs")]);
+      expect(grantedResources("sender", "sqs:ChangeMessageVisibility")).toEqual([
+        arnOf(T.queue, "replies"),
+      ]);
+    });
+
+    it("gives each function only its tables", () => {
+      const tablesOf = (fn: FunctionName) =>
+        new Set(
+          policyOf(fn)
+            .Statement.filter((s) => s.Action.some((a) => a.startsWith("dynamodb:")))
+            .flatMap((s) => s.Resource),
+        );
+      const table = (name: string) => arnOf(T.table, name);
+      expect(tablesOf("receiver")).toEqual(new Set([table("data-idempotency")]));
+      expect(tablesOf("responder")).toEqual(
+        new Set([table("data-conversation"), `${table("data-conversation")}/index/byUser`]),
+      );
+      expect(tablesOf("sender")).toEqual(
+        new Set([
+          table("data-sent-markers"),
+          table("data-conversation"),
+          `${table("data-conversation")}/index/byUser`,
+        ]),
+      );
+    });
+
+    it.each(FUNCTIONS)("%s may write only its own log group", (fn) => {
+      expect(grantedResources(fn, "logs:PutLogEvents")).toEqual([
+        `${arnOf(T.logGroup, `${fn}-logs`)}:log-stream:*`,
+      ]);
+    });
+  });
+
+  describe("ingress", () => {
+    it("routes POST /webhooks/whatsapp to the receiver with payload format 2.0", () => {
+      expect(graph.inputs(T.api, "ingress-api").protocolType).toBe("HTTP");
+      expect(graph.inputs(T.route, "ingress-route")).toMatchObject({
+        routeKey: "POST /webhooks/whatsapp",
+        target: "integrations/ingress-receiver-id",
+      });
+      expect(graph.inputs(T.integration, "ingress-receiver")).toMatchObject({
+        integrationType: "AWS_PROXY",
+        integrationUri: arnOf(T.fn, "receiver"),
+        payloadFormatVersion: "2.0",
+        timeoutMilliseconds: 10_000,
+      });
+    });
+
+    it("deploys a throttled $default stage with JSON access logs", () => {
+      const stage = graph.inputs(T.stage, "ingress-stage");
+      expect(stage).toMatchObject({
+        name: "$default",
+        autoDeploy: true,
+        defaultRouteSettings: { throttlingRateLimit: 50, throttlingBurstLimit: 100 },
+      });
+      const logs = stage.accessLogSettings as { destinationArn: string; format: string };
+      expect(logs.destinationArn).toBe(arnOf(T.logGroup, "ingress-access-logs"));
+      expect(Object.keys(JSON.parse(logs.format))).toContain("status");
+    });
+
+    it("lets only this API's webhook route invoke the receiver", () => {
+      expect(graph.inputs(T.permission, "ingress-invoke")).toMatchObject({
+        action: "lambda:InvokeFunction",
+        function: "receiver",
+        principal: "apigateway.amazonaws.com",
+        sourceArn: `${computedOutputs(T.api, "ingress-api", 0).executionArn}/*/POST${WEBHOOK_ROUTE.path}`,
+      });
+    });
+  });
+
+  describe("vendor webhook", () => {
+    it("registers generation 1 at the endpoint URL as a VendorWebhook dynamic resource", () => {
+      expect(graph.inputs(T.webhook, "webhook-g1")).toMatchObject({
+        url: `${API_ENDPOINT}${WEBHOOK_ROUTE.path}?g=1`,
+        enabled: true,
+        incoming: true,
+        outgoing: false,
+        scheduleActivity: false,
+        waitingDurationSeconds: 0,
+        activeSignature: true,
+        managementBaseUrl: "https://api.insightssystem.com/api:qh9OQ3OW",
+        providerVersion: expect.any(String),
+      });
+    });
+
+    it("asks the engine to keep the signing secret encrypted", () => {
+      expect(graph.one(T.webhook, "webhook-g1").additionalSecretOutputs).toContain("signingSecret");
+    });
+
+    it("never hands the vendor token to the resource, not even inside the serialised provider", () => {
+      const inputs = graph.one(T.webhook, "webhook-g1").inputs;
+      expect(typeof plain(inputs.__provider)).toBe("string");
+      expect(isSecretValue(inputs.__provider)).toBe(false);
+      expect(JSON.stringify(plain(inputs))).not.toContain(TOKEN);
+    });
+
+    it("writes the issued signing secret to Secrets Manager as a secret document", () => {
+      const version = graph.one(T.secretVersion, "webhook-signing-secret");
+      expect(isSecretValue(version.inputs.secretString)).toBe(true);
+      expect(plain(version.inputs.secretId)).toBe("secrets-signing-id");
+      expect(JSON.parse(plain(version.inputs.secretString) as string)).toEqual({
+        current: fakeSigningSecret("webhook-g1"),
+      });
+    });
+
+    it("writes the vendor token to its secret, encrypted", () => {
+      const version = graph.one(T.secretVersion, "secrets-vendor-token");
+      expect(isSecretValue(version.inputs.secretString)).toBe(true);
+      expect(plain(version.inputs.secretString)).toBe(TOKEN);
+    });
+  });
+
+  describe("alarms", () => {
+    it("alarms on DLQ depth, Lambda errors and throttles, and API 5xx", () => {
+      expect(
+        graph
+          .ofType(T.alarm)
+          .map((a) => a.name)
+          .sort(),
+      ).toEqual(
+        [
+          "alarms-jobs-dlq-depth",
+          "alarms-replies-dlq-depth",
+          "alarms-jobs-age",
+          "alarms-api-5xx",
+          ...FUNCTIONS.flatMap((fn) => [`alarms-${fn}-errors`, `alarms-${fn}-throttles`]),
+        ].sort(),
+      );
+    });
+
+    it("fires on any message in a DLQ and notifies the alarm topic", () => {
+      expect(graph.inputs(T.alarm, "alarms-replies-dlq-depth")).toMatchObject({
+        namespace: "AWS/SQS",
+        metricName: "ApproximateNumberOfMessagesVisible",
+        dimensions: { QueueName: "replies-dlq" },
+        threshold: 0,
+        comparisonOperator: "GreaterThanThreshold",
+        alarmActions: [arnOf(T.topic, "alarms-topic")],
+      });
+      expect(graph.inputs(T.topic, "alarms-topic").kmsMasterKeyId).toBe("alias/aws/sns");
+    });
+
+    it("creates no dashboard or email subscription unless configured", () => {
+      expect(graph.ofType("aws:cloudwatch/dashboard:Dashboard")).toEqual([]);
+      expect(graph.ofType("aws:sns/topicSubscription:TopicSubscription")).toEqual([]);
+    });
+  });
+
+  describe("stack outputs", () => {
+    it("exports the endpoint URL, webhook id, table and queue names", async () => {
+      expect(await unwrap(program.endpointUrl)).toBe(`${API_ENDPOINT}${WEBHOOK_ROUTE.path}`);
+      expect(await unwrap(program.webhookId as pulumi.Output<number>)).toBe(1201);
+      expect(await unwrap(program.webhookIds)).toEqual({ "1": 1201 });
+      expect(await unwrap(pulumi.output(program.tableNames))).toEqual({
+        idempotency: "data-idempotency",
+        conversation: "data-conversation",
+        sentMarkers: "data-sent-markers",
+      });
+      expect(await unwrap(pulumi.output(program.queueNames))).toEqual({
+        jobs: "jobs",
+        jobsDeadLetter: "jobs-dlq",
+        replies: "replies",
+        repliesDeadLetter: "replies-dlq",
+      });
+    });
+
+    it("holds neither the signing secret nor the vendor token, in plain or otherwise", async () => {
+      for (const [name, value] of Object.entries(program)) {
+        const output = pulumi.output(value as pulumi.Input<unknown>);
+        expect(await pulumi.isSecret(output), name).toBe(false);
+        const text = JSON.stringify(await unwrap(output));
+        expect(text, name).not.toContain(fakeSigningSecret("webhook-g1"));
+        expect(text, name).not.toContain(TOKEN);
+      }
+    });
+  });
+});
