@@ -48,6 +48,11 @@ export const ENV = {
   vendorPhoneFormat: "VENDOR_PHONE_FORMAT",
   /** Timeout of one vendor HTTP call in milliseconds. */
   vendorTimeoutMs: "VENDOR_TIMEOUT_MS",
+  /**
+   * Send attempts per reply before it is given up on (marker GAVE_UP) and left to the DLQ.
+   * Set it equal to the replies queue's maxReceiveCount.
+   */
+  maxSendAttempts: "MAX_SEND_ATTEMPTS",
   /** Powertools log level. */
   logLevel: "POWERTOOLS_LOG_LEVEL",
   /** Powertools service name. */
@@ -71,6 +76,8 @@ export const DEFAULTS = {
   vendorAuthPrefix: "Bearer ",
   vendorPhoneFormat: "e164",
   vendorTimeoutMs: 8000,
+  /** Equal to the default maxReceiveCount of the worker queues (research/pipeline.md target 10). */
+  maxSendAttempts: 5,
   /** Sent markers and conversation items outlive the vendor's 60-day schedule window. */
   sentMarkerTtlSeconds: 90 * 24 * 3600,
 } as const;
@@ -117,6 +124,7 @@ export const FUNCTION_ENV: Record<FunctionName, readonly EnvName[]> = {
     ENV.vendorAuthPrefix,
     ENV.vendorPhoneFormat,
     ENV.vendorTimeoutMs,
+    ENV.maxSendAttempts,
     ENV.maxSqsDelaySeconds,
     ENV.secretCacheSeconds,
     ENV.logLevel,

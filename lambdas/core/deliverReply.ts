@@ -76,6 +76,11 @@ export function isAcknowledged(result: DeliveryResult): boolean {
 export interface DeliveryAttempt {
   /** ApproximateReceiveCount of this queue message (1 on first delivery). */
   receiveCount: number;
+  /**
+   * Epoch ms after which no more in-process waiting may start (the invocation must still have
+   * time for the vendor call); the reply is re-enqueued instead.
+   */
+  waitUntil?: number;
 }
 
 function replyFields(reply: ScheduledReply) {
@@ -144,11 +149,15 @@ async function checkMarker(
 /** Waits (briefly, in-process) until the predecessor is finished; a result means "not yet". */
 async function awaitPredecessor(
   reply: ScheduledReply,
+  attempt: DeliveryAttempt,
   deps: DeliveryDeps,
 ): Promise<DeliveryResult | undefined> {
   if (reply.seq === 0) return undefined;
   const { markers, clock, logger, repliesQueue, settings } = deps;
-  const started = clock.now();
+  const stopWaitingAt = Math.min(
+    clock.now() + settings.orderWaitInProcessMs,
+    attempt.waitUntil ?? Number.POSITIVE_INFINITY,
+  );
   for (;;) {
     const predecessor = await markers.get(reply.planId, reply.seq - 1);
     if (isTerminal(predecessor)) return undefined;
@@ -160,7 +169,7 @@ async function awaitPredecessor(
       });
       return undefined;
     }
-    if (now - started >= settings.orderWaitInProcessMs) {
+    if (now >= stopWaitingAt) {
       const delaySeconds = orderWaitDelaySeconds(now, reply.dueAt);
       await repliesQueue.send(reply, { delaySeconds });
       logger.info("waiting for the previous reply of the plan", {
@@ -194,7 +203,7 @@ export async function deliverReply(
   const early = await checkMarker(reply, deps);
   if (early) return early;
   if (step.ms > 0) await clock.sleep(step.ms);
-  const notYet = await awaitPredecessor(reply, deps);
+  const notYet = await awaitPredecessor(reply, attempt, deps);
   if (notYet) return notYet;
 
   const owner = deps.newOwner();

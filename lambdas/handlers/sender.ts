@@ -1,0 +1,237 @@
+import { randomUUID } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
+import {
+  createDocumentClient,
+  createSecretsManagerClient,
+  createSqsClient,
+} from "../adapters/awsClients.js";
+import { DynamoConversationLog } from "../adapters/DynamoConversationLog.js";
+import { DynamoSentMarkers } from "../adapters/DynamoSentMarkers.js";
+import { SecretsManagerSecretSource } from "../adapters/SecretsManagerSecretSource.js";
+import { SqsMessageQueue } from "../adapters/SqsMessageQueue.js";
+import { SqsVisibility } from "../adapters/SqsVisibility.js";
+import { VendorSendClient } from "../adapters/VendorSendClient.js";
+import { DEFAULTS, ENV, FUNCTIONS } from "../contract.js";
+import { type DeliveryDeps, deliverReply, isAcknowledged } from "../core/deliverReply.js";
+import { InvalidQueueMessageError, parseScheduledReply } from "../core/queueMessages.js";
+import { SQS_MAX_DELAY_SECONDS } from "../core/schedule.js";
+import { PHONE_FORMATS, type PhoneFormat } from "../core/vendorSend.js";
+import { ConfigurationError, intEnv, optionalEnv, requireEnv } from "../runtime/env.js";
+import { createLogger } from "../runtime/logger.js";
+import { asPortLogger, errorFields, processSqsBatch, receiveCount } from "../runtime/sqsBatch.js";
+
+/**
+ * Sender (replies queue → vendor): sends each scheduled reply once, at its time, in plan order.
+ * Timing, ordering and the sent-marker protocol live in core/deliverReply.ts; docs/scheduling.md
+ * explains them.
+ */
+
+/** First retry backoff; doubles per attempt (with jitter) up to core/schedule MAX_RETRY_DELAY_SECONDS. */
+const RETRY_BASE_SECONDS = 2;
+/** A SENDING claim outlives the vendor call by this much before it counts as abandoned. */
+const LEASE_MARGIN_MS = 5000;
+/** Time kept free at the end of an invocation for the vendor call and the marker writes. */
+const INVOCATION_RESERVE_MS = 2000;
+const ORDER_POLL_MS = 100;
+const ORDER_WAIT_IN_PROCESS_MS = 3000;
+
+export interface SenderConfig {
+  conversationTable: string;
+  sentMarkerTable: string;
+  repliesQueueUrl: string;
+  vendorTokenSecretId: string;
+  vendorBaseUrl: string;
+  vendorSendPath: string;
+  vendorAuthPrefix: string;
+  vendorPhoneFormat: PhoneFormat;
+  vendorTimeoutMs: number;
+  maxSendAttempts: number;
+  maxSqsDelaySeconds: number;
+  secretCacheSeconds: number;
+}
+
+/** Reads and checks the env (names: FUNCTION_ENV.sender); throws ConfigurationError naming the variable. */
+export function readSenderConfig(
+  env: Record<string, string | undefined> = process.env,
+): SenderConfig {
+  const phoneFormat = optionalEnv(ENV.vendorPhoneFormat, DEFAULTS.vendorPhoneFormat, env)
+    .trim()
+    .toLowerCase();
+  if (!PHONE_FORMATS.includes(phoneFormat as PhoneFormat)) {
+    throw new ConfigurationError(
+      `environment variable ${ENV.vendorPhoneFormat} must be one of ${PHONE_FORMATS.join(", ")}, got "${phoneFormat}"`,
+    );
+  }
+  const baseUrl = requireEnv(ENV.vendorBaseUrl, env);
+  if (!URL.canParse(baseUrl) || !/^https?:$/.test(new URL(baseUrl).protocol)) {
+    throw new ConfigurationError(
+      `environment variable ${ENV.vendorBaseUrl} must be an http(s) URL`,
+    );
+  }
+  // "" (or "none") sends the raw token; unset means the documented "Bearer ".
+  const rawPrefix = env[ENV.vendorAuthPrefix];
+  const authPrefix =
+    rawPrefix === undefined
+      ? DEFAULTS.vendorAuthPrefix
+      : rawPrefix.toLowerCase() === "none"
+        ? ""
+        : rawPrefix;
+  return {
+    conversationTable: requireEnv(ENV.conversationTable, env),
+    sentMarkerTable: requireEnv(ENV.sentMarkerTable, env),
+    repliesQueueUrl: requireEnv(ENV.repliesQueueUrl, env),
+    vendorTokenSecretId: requireEnv(ENV.vendorTokenSecretId, env),
+    vendorBaseUrl: baseUrl,
+    vendorSendPath: optionalEnv(ENV.vendorSendPath, DEFAULTS.vendorSendPath, env),
+    vendorAuthPrefix: authPrefix,
+    vendorPhoneFormat: phoneFormat as PhoneFormat,
+    vendorTimeoutMs: intEnv(
+      ENV.vendorTimeoutMs,
+      DEFAULTS.vendorTimeoutMs,
+      { min: 100, max: 60_000 },
+      env,
+    ),
+    maxSendAttempts: intEnv(
+      ENV.maxSendAttempts,
+      DEFAULTS.maxSendAttempts,
+      { min: 1, max: 1000 },
+      env,
+    ),
+    maxSqsDelaySeconds: intEnv(
+      ENV.maxSqsDelaySeconds,
+      DEFAULTS.maxSqsDelaySeconds,
+      { min: 1, max: SQS_MAX_DELAY_SECONDS },
+      env,
+    ),
+    secretCacheSeconds: intEnv(
+      ENV.secretCacheSeconds,
+      DEFAULTS.secretCacheSeconds,
+      { min: 0, max: 24 * 3600 },
+      env,
+    ),
+  };
+}
+
+/** The sender's adapters for a config, built once per execution environment. */
+export function senderDeps(
+  config: SenderConfig,
+  logger = createLogger(FUNCTIONS.sender),
+): DeliveryDeps & { visibility: SqsVisibility } {
+  const documents = createDocumentClient();
+  const sqs = createSqsClient();
+  const token = new SecretsManagerSecretSource(
+    createSecretsManagerClient(),
+    config.vendorTokenSecretId,
+    { maxAgeSeconds: config.secretCacheSeconds },
+  );
+  return {
+    markers: new DynamoSentMarkers(documents, config.sentMarkerTable),
+    vendor: new VendorSendClient(
+      {
+        baseUrl: config.vendorBaseUrl,
+        sendPath: config.vendorSendPath,
+        authPrefix: config.vendorAuthPrefix,
+        phoneFormat: config.vendorPhoneFormat,
+        timeoutMs: config.vendorTimeoutMs,
+      },
+      token,
+    ),
+    conversationLog: new DynamoConversationLog(documents, config.conversationTable),
+    repliesQueue: new SqsMessageQueue(sqs, config.repliesQueueUrl),
+    visibility: new SqsVisibility(sqs, config.repliesQueueUrl),
+    clock: { now: Date.now, sleep: (ms) => sleep(ms) },
+    logger: asPortLogger(logger),
+    newOwner: randomUUID,
+    random: Math.random,
+    settings: {
+      maxHopSeconds: config.maxSqsDelaySeconds,
+      maxSendAttempts: config.maxSendAttempts,
+      retryBaseSeconds: RETRY_BASE_SECONDS,
+      leaseMs: config.vendorTimeoutMs + LEASE_MARGIN_MS,
+      ttlSeconds: DEFAULTS.sentMarkerTtlSeconds,
+      orderPollMs: ORDER_POLL_MS,
+      orderWaitInProcessMs: ORDER_WAIT_IN_PROCESS_MS,
+    },
+  };
+}
+
+/** Fails a record on purpose (already logged): it returns to the queue, or moves to the DLQ. */
+class RecordComesBack extends Error {
+  override name = "RecordComesBack";
+}
+
+/** A sender Lambda handler over the given dependencies (for tests and custom wiring). */
+export function createSenderHandler(deps: DeliveryDeps & { visibility: SqsVisibility }) {
+  const { logger, visibility } = deps;
+  const comeBackIn = async (record: SQSRecord, seconds: number) => {
+    await visibility.retryAfter(record.receiptHandle, seconds).catch((error) => {
+      logger.warn("could not set the retry delay; the queue's visibility timeout applies", {
+        messageId: record.messageId,
+        ...errorFields(error),
+      });
+    });
+  };
+
+  const handleRecord = async (record: SQSRecord, waitUntil: number): Promise<void> => {
+    let reply: ReturnType<typeof parseScheduledReply>;
+    try {
+      reply = parseScheduledReply(record.body);
+    } catch (error) {
+      if (!(error instanceof InvalidQueueMessageError)) throw error;
+      // Can never succeed: come back at once so SQS moves it to the DLQ after maxReceiveCount.
+      logger.error("unusable scheduled reply; it will end in the DLQ", {
+        messageId: record.messageId,
+        ...errorFields(error),
+      });
+      await comeBackIn(record, 0);
+      throw new RecordComesBack(error.message);
+    }
+    const result = await deliverReply(
+      reply,
+      { receiveCount: receiveCount(record), waitUntil },
+      deps,
+    );
+    if (isAcknowledged(result)) return;
+    if (result.kind === "retry" || result.kind === "gave-up") {
+      await comeBackIn(record, result.delaySeconds);
+      throw new RecordComesBack(`${result.kind}: ${result.reason}`);
+    }
+  };
+
+  return (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
+    const remaining = context?.getRemainingTimeInMillis?.() ?? 30_000;
+    const reserve = deps.settings.leaseMs - LEASE_MARGIN_MS + INVOCATION_RESERVE_MS;
+    const waitUntil = Date.now() + Math.max(0, remaining - reserve);
+    return processSqsBatch(event, context, async (record) => {
+      try {
+        await handleRecord(record, waitUntil);
+      } catch (error) {
+        // Outcomes the workflow decided (and logged) need no second line; surprises do.
+        if (!(error instanceof RecordComesBack)) {
+          logger.warn("scheduled reply failed; it will be retried", {
+            messageId: record.messageId,
+            ...errorFields(error),
+          });
+        }
+        throw error;
+      }
+    });
+  };
+}
+
+// Cold start: config, clients and adapters once per execution environment.
+const logger = createLogger(FUNCTIONS.sender);
+const config = readSenderConfig();
+logger.info("sender ready", {
+  maxSqsDelaySeconds: config.maxSqsDelaySeconds,
+  maxSendAttempts: config.maxSendAttempts,
+  phoneFormat: config.vendorPhoneFormat,
+});
+const processBatch = createSenderHandler(senderDeps(config, logger));
+
+/** SQS (replies queue) event source mapping with ReportBatchItemFailures. */
+export async function handler(event: SQSEvent, context: Context): Promise<SQSBatchResponse> {
+  if (context) logger.addContext(context);
+  return processBatch(event, context);
+}
