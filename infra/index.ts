@@ -65,6 +65,8 @@ const environment: EnvironmentValues = {
   [ENV.vendorAuthPrefix]: config.vendorAuthPrefix,
   [ENV.vendorPhoneFormat]: config.vendorPhoneFormat,
   [ENV.vendorTimeoutMs]: String(config.vendorTimeoutMs),
+  // A reply gives up (and goes to the DLQ) on the same receive count as the queue's redrive.
+  [ENV.maxSendAttempts]: String(config.maxReceiveCount),
   [ENV.logLevel]: config.logLevel,
   [ENV.serviceName]: "whatsable-replies",
 } satisfies Record<EnvName, pulumi.Input<string>>;

@@ -21,13 +21,10 @@ export interface PolicyDocument {
 export const ACTIONS = {
   /** Writing its own log streams (the log group exists already, created by infra). */
   writeLogs: ["logs:CreateLogStream", "logs:PutLogEvents"],
-  /** What the SQS event source mapping needs, plus extending visibility for backoff. */
-  consumeQueue: [
-    "sqs:ReceiveMessage",
-    "sqs:DeleteMessage",
-    "sqs:GetQueueAttributes",
-    "sqs:ChangeMessageVisibility",
-  ],
+  /** What the SQS event source mapping needs to poll a queue for the function. */
+  consumeQueue: ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"],
+  /** Backing off a message (the sender, while the vendor is rate-limiting or down). */
+  delayRetry: ["sqs:ChangeMessageVisibility"],
   sendToQueue: ["sqs:SendMessage"],
   readSecret: ["secretsmanager:GetSecretValue"],
   /** Idempotency claims: conditional put, read, complete, release. */
@@ -37,15 +34,10 @@ export const ACTIONS = {
     "dynamodb:UpdateItem",
     "dynamodb:DeleteItem",
   ],
-  /** Conversation log: append and read one conversation. */
-  logConversation: [
-    "dynamodb:PutItem",
-    "dynamodb:GetItem",
-    "dynamodb:UpdateItem",
-    "dynamodb:Query",
-  ],
-  /** Sent markers: conditional put, read, update. */
-  markSent: ["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem"],
+  /** Conversation log: batch append, read a conversation or a user's history (byUser index). */
+  logConversation: ["dynamodb:BatchWriteItem", "dynamodb:Query"],
+  /** Sent markers: read, and conditional updates that create or advance a marker. */
+  markSent: ["dynamodb:GetItem", "dynamodb:UpdateItem"],
 } as const;
 
 /** The trust policy letting Lambda assume a function's role. */
@@ -110,6 +102,7 @@ export function senderPolicy(r: SenderResources): PolicyDocument {
   return policyDocument([
     statement("WriteOwnLogs", ACTIONS.writeLogs, [logStreamsOf(r.logGroupArn)]),
     statement("ConsumeReplies", ACTIONS.consumeQueue, [r.repliesQueueArn]),
+    statement("BackOffReplies", ACTIONS.delayRetry, [r.repliesQueueArn]),
     statement("ChainReplyHops", ACTIONS.sendToQueue, [r.repliesQueueArn]),
     statement("MarkSent", ACTIONS.markSent, [r.sentMarkerTableArn]),
     statement("LogConversation", ACTIONS.logConversation, [
