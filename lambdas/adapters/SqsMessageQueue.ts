@@ -21,7 +21,12 @@ export class SqsMessageQueue implements MessageQueue {
     await this.client.send(
       new SendMessageCommand({
         QueueUrl: this.queueUrl,
-        MessageBody: JSON.stringify(body),
+        // SQS refuses U+FFFE/U+FFFF (and fauxqs every astral character, emoji included): send
+        // those as JSON \u escapes, which parse back to the same text.
+        MessageBody: JSON.stringify(body).replace(
+          /[\ud800-\udfff\ufffe\uffff]/g,
+          (c) => `\\u${c.charCodeAt(0).toString(16)}`,
+        ),
         DelaySeconds: delay,
       }),
     );
