@@ -225,6 +225,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       [ENV.vendorAuthPrefix]: DEFAULTS.vendorAuthPrefix,
       [ENV.vendorPhoneFormat]: DEFAULTS.vendorPhoneFormat,
       [ENV.vendorTimeoutMs]: String(LOCAL_TIMING.vendorTimeoutMs),
+      // The sender gives up when SQS is about to move the reply to the DLQ.
+      [ENV.maxSendAttempts]: String(LOCAL_TIMING.maxReceiveCount),
       [ENV.logLevel]: options.logLevel ?? process.env[ENV.logLevel] ?? "INFO",
       [ENV.serviceName]: "local-stack",
     });

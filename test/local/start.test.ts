@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -57,10 +57,15 @@ beforeAll(async () => {
 }, READY_TIMEOUT_MS + 5000);
 
 afterAll(async () => {
+  // Only if a test failed before the SIGTERM test: stop it cleanly so its JVM goes too.
   if (child && child.exitCode === null && child.signalCode === null) {
-    child.kill("SIGKILL");
+    const exited = once(child, "exit");
+    child.kill("SIGTERM");
+    const timer = setTimeout(() => child.kill("SIGKILL"), 20_000);
+    await exited;
+    clearTimeout(timer);
   }
-});
+}, 30_000);
 
 const signedPost = (body: string) =>
   postWebhook(ready.receiverUrl, body, signatureFor(body, SECRET, "hmac-sha256"));
@@ -82,6 +87,29 @@ describe("npm start", () => {
     expect(await signedPost(body)).toEqual({ status: 200, body: { status: "accepted" } });
     expect(await signedPost(body)).toEqual({ status: 200, body: { status: "duplicate" } });
   });
+
+  it("delivers the default rules' replies for an accepted message to the vendor simulator", async () => {
+    const phone = "14155550199";
+    const body = sampleWebhookBody({ phone, text: "Hello, anyone there?", at: Date.now() });
+    expect((await signedPost(body)).status).toBe(200);
+    const rules = JSON.parse(readFileSync(join(REPO_ROOT, "local/defaultRules.json"), "utf8"));
+    const wanted = (rules as { match: string; messages: { text: string }[] }[])
+      .find((rule) => new RegExp(rule.match, "i").test("Hello, anyone there?"))
+      ?.messages.map((m) => m.text);
+    expect(wanted?.length).toBeGreaterThan(0);
+    const sentTo = async () => {
+      const sent = (await (await fetch(`${ready.vendorUrl}/_sent`)).json()) as {
+        phone: string;
+        text: string;
+      }[];
+      return sent.filter((s) => s.phone.replace(/\D/g, "") === phone).map((s) => s.text);
+    };
+    const deadline = Date.now() + 25_000;
+    while ((await sentTo()).length < (wanted?.length ?? 0) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(await sentTo()).toEqual(wanted);
+  }, 30_000);
 
   it("answers 401 for an unsigned or wrongly signed delivery", async () => {
     const body = sampleWebhookBody({ phone: "14155550102", text: "hi", at: Date.now() });
