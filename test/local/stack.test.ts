@@ -1,0 +1,48 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { postWebhook, sampleWebhookBody, signatureFor } from "../../local/sampleWebhook.js";
+import { type LocalStack, startLocalStack } from "../../local/stack.js";
+
+const RULES = [
+  {
+    match: "ping",
+    messages: [
+      { text: "pong", delay: 0 },
+      { text: "pong again", delay: 300 },
+    ],
+  },
+];
+let stack: LocalStack;
+const logLines: string[] = [];
+
+beforeAll(async () => {
+  stack = await startLocalStack({ rules: RULES, logLevel: "ERROR", log: (l) => logLines.push(l) });
+}, 90_000);
+afterAll(async () => {
+  await stack?.stop();
+}, 30_000);
+
+describe("startLocalStack", () => {
+  it("serves the receiver and the vendor simulator on loopback ports", () => {
+    expect(stack.receiverUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/webhooks\/whatsapp$/);
+    expect(stack.vendorUrl).toBe(stack.vendor.url);
+  });
+
+  it("turns a signed webhook into the rule's replies at the vendor, in order", async () => {
+    const body = sampleWebhookBody({ phone: "14155550177", text: "ping", at: Date.now() });
+    const signature = signatureFor(body, stack.signingSecret, stack.signatureScheme);
+    const answer = await postWebhook(stack.receiverUrl, body, signature);
+    expect(answer).toEqual({ status: 200, body: { status: "accepted" } });
+    const deadline = Date.now() + 20_000;
+    while (stack.vendor.sent().length < 2 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(stack.vendor.sent().map((s) => [s.phone, s.text])).toEqual([
+      ["+14155550177", "pong"],
+      ["+14155550177", "pong again"],
+    ]);
+  }, 30_000);
+
+  it("refuses a second stack in the same process", async () => {
+    await expect(startLocalStack({ rules: RULES })).rejects.toThrow(/already running/);
+  });
+});
