@@ -1,0 +1,162 @@
+import { Agent, createServer, type IncomingMessage, request, type ServerResponse } from "node:http";
+
+/**
+ * A loopback HTTP proxy in front of an AWS-protocol service (X-Amz-Target JSON APIs: DynamoDB,
+ * SQS JSON, Secrets Manager) that counts calls per operation. DynamoDB Local is a JVM with no
+ * call counters, so the benchmark puts this between the handlers and it. With
+ * `measureCapacity`, it also asks DynamoDB for ConsumedCapacity on every data call
+ * (ReturnConsumedCapacity: TOTAL, which DynamoDB Local computes like DynamoDB) and adds it up, so
+ * read and write units per webhook are measured rather than guessed. Hand-written: a counting
+ * proxy is a few lines over node:http, and nothing on npm counts AWS operations.
+ */
+
+export interface OperationTally {
+  calls: number;
+  /** Calls answered with an error status (e.g. ConditionalCheckFailedException). */
+  failed: number;
+  /** Failed calls that were conditional-check failures (still billed as writes by DynamoDB). */
+  conditionalCheckFailed: number;
+  /** Sum of ConsumedCapacity.CapacityUnits reported on successful calls. */
+  capacityUnits: number;
+  /** Request body bytes. */
+  requestBytes: number;
+}
+
+export interface CountingProxy {
+  /** http://127.0.0.1:<port>, to use as the SDK endpoint. */
+  endpoint: string;
+  /** Tallies per operation (e.g. "PutItem") since the last reset. */
+  tallies(): Map<string, OperationTally>;
+  reset(): void;
+  stop(): Promise<void>;
+}
+
+/** DynamoDB operations that accept ReturnConsumedCapacity. */
+const CAPACITY_OPERATIONS = new Set([
+  "GetItem",
+  "PutItem",
+  "UpdateItem",
+  "DeleteItem",
+  "Query",
+  "Scan",
+  "BatchGetItem",
+  "BatchWriteItem",
+  "TransactGetItems",
+  "TransactWriteItems",
+]);
+
+function operationOf(req: IncomingMessage): string {
+  const target = req.headers["x-amz-target"];
+  return typeof target === "string" ? (target.split(".").pop() ?? target) : "other";
+}
+
+function withCapacityRequested(body: Buffer): Buffer {
+  try {
+    const input = JSON.parse(body.toString("utf8")) as Record<string, unknown>;
+    if (input.ReturnConsumedCapacity !== undefined && input.ReturnConsumedCapacity !== "NONE") {
+      return body;
+    }
+    return Buffer.from(JSON.stringify({ ...input, ReturnConsumedCapacity: "TOTAL" }), "utf8");
+  } catch {
+    return body;
+  }
+}
+
+/** CapacityUnits from a response body: ConsumedCapacity is an object or (batch/transact) a list. */
+export function capacityUnitsOf(responseBody: string): number {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(responseBody);
+  } catch {
+    return 0;
+  }
+  const consumed = (parsed as { ConsumedCapacity?: unknown } | null)?.ConsumedCapacity;
+  const entries = Array.isArray(consumed) ? consumed : consumed ? [consumed] : [];
+  return entries.reduce(
+    (sum: number, entry) => sum + Number((entry as { CapacityUnits?: unknown }).CapacityUnits ?? 0),
+    0,
+  );
+}
+
+export async function startCountingProxy(options: {
+  /** The real service, e.g. http://127.0.0.1:8000. */
+  target: string;
+  measureCapacity?: boolean;
+}): Promise<CountingProxy> {
+  const target = new URL(options.target);
+  const agent = new Agent({ keepAlive: true, maxSockets: 128 });
+  const tallies = new Map<string, OperationTally>();
+
+  const tallyFor = (operation: string): OperationTally => {
+    let tally = tallies.get(operation);
+    if (!tally) {
+      tally = { calls: 0, failed: 0, conditionalCheckFailed: 0, capacityUnits: 0, requestBytes: 0 };
+      tallies.set(operation, tally);
+    }
+    return tally;
+  };
+
+  const forward = async (req: IncomingMessage, res: ServerResponse) => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const operation = operationOf(req);
+    const measure = options.measureCapacity === true && CAPACITY_OPERATIONS.has(operation);
+    const original = Buffer.concat(chunks);
+    const body = measure ? withCapacityRequested(original) : original;
+    const tally = tallyFor(operation);
+    tally.calls += 1;
+    tally.requestBytes += original.length;
+
+    const headers = { ...req.headers, host: target.host, "content-length": String(body.length) };
+    const upstream = request(
+      {
+        host: target.hostname,
+        port: target.port,
+        path: req.url,
+        method: req.method,
+        headers,
+        agent,
+      },
+      (answer) => {
+        const parts: Buffer[] = [];
+        answer.on("data", (part: Buffer) => parts.push(part));
+        answer.on("end", () => {
+          const payload = Buffer.concat(parts);
+          const status = answer.statusCode ?? 502;
+          if (status >= 400) {
+            tally.failed += 1;
+            if (payload.includes("ConditionalCheckFailed")) tally.conditionalCheckFailed += 1;
+          } else if (measure) {
+            tally.capacityUnits += capacityUnitsOf(payload.toString("utf8"));
+          }
+          res.writeHead(status, answer.headers);
+          res.end(payload);
+        });
+        answer.on("error", () => res.destroy());
+      },
+    );
+    upstream.on("error", () => {
+      if (!res.headersSent) res.writeHead(502);
+      res.end();
+    });
+    upstream.end(body);
+  };
+
+  const server = createServer((req, res) => {
+    forward(req, res).catch(() => res.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address();
+  const port = typeof address === "object" && address ? address.port : 0;
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    tallies: () => new Map([...tallies].map(([operation, t]) => [operation, { ...t }])),
+    reset: () => tallies.clear(),
+    stop: () =>
+      new Promise<void>((resolve) => {
+        agent.destroy();
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
