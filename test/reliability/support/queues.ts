@@ -1,0 +1,83 @@
+import {
+  DeleteMessageBatchCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SQSClient,
+} from "@aws-sdk/client-sqs";
+
+/** An SQS client for the local fauxqs (endpoint from AWS_ENDPOINT_URL_SQS or given). */
+export function localSqsClient(endpoint = process.env.AWS_ENDPOINT_URL_SQS): SQSClient {
+  return new SQSClient({
+    endpoint,
+    region: process.env.AWS_REGION ?? "us-east-1",
+    credentials: { accessKeyId: "local", secretAccessKey: "local" },
+    useQueueUrlAsEndpoint: false,
+  });
+}
+
+/** Receives and deletes every message now visible on the queue; returns the parsed bodies. */
+export async function drainQueue<T = unknown>(sqs: SQSClient, queueUrl: string): Promise<T[]> {
+  const bodies: T[] = [];
+  for (;;) {
+    const out = await sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: queueUrl,
+        MaxNumberOfMessages: 10,
+        WaitTimeSeconds: 0,
+      }),
+    );
+    const messages = out.Messages ?? [];
+    if (messages.length === 0) return bodies;
+    for (const message of messages) bodies.push(JSON.parse(String(message.Body)) as T);
+    await sqs.send(
+      new DeleteMessageBatchCommand({
+        QueueUrl: queueUrl,
+        Entries: messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })),
+      }),
+    );
+  }
+}
+
+/** Visible + in flight + delayed messages on the queue. */
+export async function queueDepth(sqs: SQSClient, queueUrl: string): Promise<number> {
+  const out = await sqs.send(
+    new GetQueueAttributesCommand({
+      QueueUrl: queueUrl,
+      AttributeNames: [
+        "ApproximateNumberOfMessages",
+        "ApproximateNumberOfMessagesNotVisible",
+        "ApproximateNumberOfMessagesDelayed",
+      ],
+    }),
+  );
+  const a = out.Attributes ?? {};
+  return (
+    Number(a.ApproximateNumberOfMessages ?? 0) +
+    Number(a.ApproximateNumberOfMessagesNotVisible ?? 0) +
+    Number(a.ApproximateNumberOfMessagesDelayed ?? 0)
+  );
+}
+
+/** Polls `check` until it returns a value other than undefined, or fails after timeoutMs. */
+export async function waitFor<T>(
+  what: string,
+  check: () => Promise<T | undefined> | T | undefined,
+  { timeoutMs = 20_000, intervalMs = 100 } = {},
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value !== undefined) return value;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (${String(last)})` : ""}`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}
