@@ -1,0 +1,382 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import {
+  type DeliveryResult,
+  deliverReply,
+  isAcknowledged,
+} from "../../../lambdas/core/deliverReply.js";
+import type { ScheduledReply } from "../../../lambdas/core/messages.js";
+import { ORDER_WAIT_LIMIT_MS } from "../../../lambdas/core/schedule.js";
+import { markerKey } from "../../../lambdas/core/sentMarker.js";
+import { memoryDeliveryDeps } from "../../support/replyFakes.js";
+import { aReply as fixtureReply } from "../../support/replyFixtures.js";
+
+/** A reply due at the simulated clock's epoch unless a test says otherwise. */
+const aReply: typeof fixtureReply = (overrides = {}) => fixtureReply({ dueAt: 0, ...overrides });
+
+const first = { receiveCount: 1 };
+
+describe("deliverReply", () => {
+  describe("timing", () => {
+    it("hops back onto the queue while at least a second early, without sending", async () => {
+      const deps = memoryDeliveryDeps({ maxHopSeconds: 900 }, 0);
+      const result = await deliverReply(aReply({ dueAt: 5_400 }), first, deps);
+      expect(result).toEqual({ kind: "hopped", delaySeconds: 5 });
+      expect(deps.repliesQueue.sent.map((s) => s.delaySeconds)).toEqual([5]);
+      expect(deps.vendor.calls).toHaveLength(0);
+    });
+
+    it("hops at most the configured maximum at a time", async () => {
+      const deps = memoryDeliveryDeps({ maxHopSeconds: 2 }, 0);
+      expect(await deliverReply(aReply({ dueAt: 60_000 }), first, deps)).toEqual({
+        kind: "hopped",
+        delaySeconds: 2,
+      });
+    });
+
+    it("waits out the last sub-second in-process and sends at the due time", async () => {
+      const deps = memoryDeliveryDeps({}, 1_000);
+      await deliverReply(aReply({ dueAt: 1_700 }), first, deps);
+      expect(deps.vendor.delivered.map((d) => d.at)).toEqual([1_700]);
+    });
+
+    it("sends an overdue reply at once", async () => {
+      const deps = memoryDeliveryDeps({}, 9_000);
+      await deliverReply(aReply({ dueAt: 1_000 }), first, deps);
+      expect(deps.vendor.delivered.map((d) => d.at)).toEqual([9_000]);
+    });
+  });
+
+  describe("sending once", () => {
+    it("marks the reply SENT and logs it as a bot message", async () => {
+      const deps = memoryDeliveryDeps({}, 0);
+      const reply = aReply({ text: "Hello from the bot" });
+      expect((await deliverReply(reply, first, deps)).kind).toBe("sent");
+      expect(deps.markers.items.get(markerKey(reply.planId, 0))).toMatchObject({
+        status: "SENT",
+        attempts: 1,
+      });
+      expect([...deps.conversationLog.items.values()]).toEqual([
+        expect.objectContaining({ role: "bot", content: "Hello from the bot", source: "sender" }),
+      ]);
+    });
+
+    it("does not send a redelivered reply again", async () => {
+      const deps = memoryDeliveryDeps({}, 0);
+      const reply = aReply();
+      await deliverReply(reply, first, deps);
+      const again = await deliverReply(reply, { receiveCount: 2 }, deps);
+      expect(again).toEqual({ kind: "already-done", status: "SENT" });
+      expect(deps.vendor.calls).toHaveLength(1);
+    });
+
+    it("restores the bot message when a worker died between SENT and the log write", async () => {
+      const deps = memoryDeliveryDeps({}, 0);
+      const reply = aReply();
+      await deliverReply(reply, first, deps);
+      deps.conversationLog.items.clear();
+      await deliverReply(reply, { receiveCount: 2 }, deps);
+      expect(deps.conversationLog.items.size).toBe(1);
+      expect(deps.vendor.calls).toHaveLength(1);
+    });
+
+    it("leaves a reply alone while another worker's claim is live", async () => {
+      const deps = memoryDeliveryDeps({ leaseMs: 10_000 }, 0);
+      const reply = aReply();
+      await deps.markers.claim({
+        planId: reply.planId,
+        seq: 0,
+        owner: "other",
+        now: 0,
+        leaseMs: 10_000,
+        ttlSeconds: 60,
+      });
+      deps.clock.current = 4_000;
+      expect(await deliverReply(reply, first, deps)).toMatchObject({
+        kind: "retry",
+        delaySeconds: 6,
+      });
+      expect(deps.vendor.calls).toHaveLength(0);
+    });
+
+    it("never resends when a worker died during the vendor call (lease expired): UNKNOWN", async () => {
+      const deps = memoryDeliveryDeps({ leaseMs: 10_000 }, 0);
+      const reply = aReply();
+      await deps.markers.claim({
+        planId: reply.planId,
+        seq: 0,
+        owner: "dead",
+        now: 0,
+        leaseMs: 10_000,
+        ttlSeconds: 60,
+      });
+      deps.clock.current = 10_000;
+      expect(await deliverReply(reply, { receiveCount: 2 }, deps)).toEqual({
+        kind: "unknown-outcome",
+      });
+      expect(deps.markers.items.get(markerKey(reply.planId, 0))?.status).toBe("UNKNOWN");
+      expect(deps.vendor.calls).toHaveLength(0);
+    });
+  });
+
+  describe("failures", () => {
+    it("does not retry a message the vendor refuses for good, and records why", async () => {
+      const deps = memoryDeliveryDeps({}, 0);
+      const reply = aReply();
+      deps.vendor.answer({
+        kind: "permanent",
+        code: "message-limit",
+        reason: "Message limit reached",
+        status: 400,
+      });
+      const result = await deliverReply(reply, first, deps);
+      expect(result).toEqual({ kind: "failed", reason: "Message limit reached" });
+      expect(isAcknowledged(result)).toBe(true);
+      expect(deps.markers.items.get(markerKey(reply.planId, 0))).toMatchObject({
+        status: "FAILED",
+        reason: "Message limit reached",
+      });
+      await deliverReply(reply, { receiveCount: 2 }, deps);
+      expect(deps.vendor.calls).toHaveLength(1);
+    });
+
+    it("retries a retryable failure with backoff and then sends once", async () => {
+      const deps = memoryDeliveryDeps({ retryBaseSeconds: 2 }, 0);
+      const reply = aReply();
+      deps.vendor.answer({ kind: "retryable", reason: "HTTP 500", status: 500 });
+      const result = await deliverReply(reply, first, deps);
+      expect(result).toMatchObject({ kind: "retry", delaySeconds: 2 });
+      expect(isAcknowledged(result)).toBe(false);
+      expect(deps.markers.items.get(markerKey(reply.planId, 0))?.status).toBe("RETRY");
+      deps.clock.current += 2_000;
+      expect((await deliverReply(reply, { receiveCount: 2 }, deps)).kind).toBe("sent");
+      expect(deps.vendor.delivered).toHaveLength(1);
+      expect(deps.markers.items.get(markerKey(reply.planId, 0))?.attempts).toBe(2);
+    });
+
+    it("backs off longer on each attempt", async () => {
+      const deps = memoryDeliveryDeps({ retryBaseSeconds: 2, maxSendAttempts: 10 }, 0);
+      deps.vendor.decide = () => ({ kind: "retryable", reason: "HTTP 503" });
+      const delays: number[] = [];
+      for (let attempt = 1; attempt <= 4; attempt++) {
+        const result = await deliverReply(aReply(), { receiveCount: attempt }, deps);
+        if (result.kind === "retry") delays.push(result.delaySeconds);
+      }
+      expect(delays).toEqual([2, 3, 6, 12]);
+    });
+
+    it("honours the vendor's Retry-After", async () => {
+      const deps = memoryDeliveryDeps({}, 0);
+      deps.vendor.answer({
+        kind: "retryable",
+        reason: "HTTP 429",
+        status: 429,
+        retryAfterSeconds: 30,
+      });
+      expect(await deliverReply(aReply(), first, deps)).toMatchObject({
+        kind: "retry",
+        delaySeconds: 30,
+      });
+    });
+
+    it("gives up on the last attempt, so the message goes to the DLQ", async () => {
+      const deps = memoryDeliveryDeps({ maxSendAttempts: 3 }, 0);
+      const reply = aReply();
+      deps.vendor.answer({ kind: "retryable", reason: "HTTP 500" });
+      const result = await deliverReply(reply, { receiveCount: 3 }, deps);
+      expect(result.kind).toBe("gave-up");
+      expect(isAcknowledged(result)).toBe(false);
+      expect(deps.markers.items.get(markerKey(reply.planId, 0))?.status).toBe("GAVE_UP");
+    });
+
+    it("sends a given-up reply when an operator redrives it from the DLQ", async () => {
+      const deps = memoryDeliveryDeps({ maxSendAttempts: 1 }, 0);
+      const reply = aReply();
+      deps.vendor.answer({ kind: "retryable", reason: "HTTP 500" });
+      await deliverReply(reply, first, deps);
+      expect((await deliverReply(reply, first, deps)).kind).toBe("sent");
+    });
+
+    it("releases the claim when the vendor could not even be called", async () => {
+      const deps = memoryDeliveryDeps({}, 0);
+      const reply = aReply();
+      deps.vendor.answer(new Error("secret unavailable"));
+      await expect(deliverReply(reply, first, deps)).rejects.toThrow("secret unavailable");
+      expect(deps.markers.items.get(markerKey(reply.planId, 0))?.status).toBe("RETRY");
+      expect((await deliverReply(reply, { receiveCount: 2 }, deps)).kind).toBe("sent");
+    });
+  });
+
+  describe("order", () => {
+    const plan = (seq: number, dueAt = 0) =>
+      aReply({ planId: "plan_order", seq, total: 3, text: `m${seq}`, dueAt });
+
+    it("holds a reply back until its predecessor is finished, re-enqueuing it", async () => {
+      const deps = memoryDeliveryDeps({ orderWaitInProcessMs: 3000 }, 0);
+      const result = await deliverReply(plan(1), first, deps);
+      expect(result).toEqual({ kind: "order-wait", delaySeconds: 1 });
+      expect(deps.vendor.calls).toHaveLength(0);
+      expect(deps.repliesQueue.sent.map((s) => s.body.seq)).toEqual([1]);
+    });
+
+    it("sends as soon as the predecessor finishes while it waits", async () => {
+      const deps = memoryDeliveryDeps({ orderPollMs: 100 }, 0);
+      const markers = deps.markers;
+      const get = markers.get.bind(markers);
+      markers.get = async (planId, seq) => {
+        if (seq === 0 && deps.clock.now() >= 500 && !markers.items.has(markerKey(planId, 0))) {
+          await markers.claim({
+            planId,
+            seq: 0,
+            owner: "w0",
+            now: 0,
+            leaseMs: 10_000,
+            ttlSeconds: 60,
+          });
+          await markers.markSent({ planId, seq: 0, owner: "w0", sentAt: deps.clock.now() });
+        }
+        return get(planId, seq);
+      };
+      expect((await deliverReply(plan(1), first, deps)).kind).toBe("sent");
+      expect(deps.vendor.delivered.map((d) => d.at)).toEqual([500]);
+    });
+
+    it.each(["SENT", "FAILED", "UNKNOWN", "GAVE_UP"] as const)(
+      "lets a reply go after a %s predecessor",
+      async (status) => {
+        const deps = memoryDeliveryDeps({}, 0);
+        await deps.markers.claim({
+          planId: "plan_order",
+          seq: 0,
+          owner: "w",
+          now: 0,
+          leaseMs: 1,
+          ttlSeconds: 60,
+        });
+        const item = deps.markers.items.get("plan_order#0");
+        if (item) item.status = status;
+        expect((await deliverReply(plan(1), first, deps)).kind).toBe("sent");
+      },
+    );
+
+    it("stops waiting in-process at the invocation's wait deadline", async () => {
+      const deps = memoryDeliveryDeps({ orderWaitInProcessMs: 3000 }, 0);
+      const result = await deliverReply(plan(1), { receiveCount: 1, waitUntil: 0 }, deps);
+      expect(result.kind).toBe("order-wait");
+      expect(deps.clock.now()).toBe(0);
+    });
+
+    it("gives up on a predecessor that never finished after the order-wait limit", async () => {
+      const deps = memoryDeliveryDeps({}, ORDER_WAIT_LIMIT_MS + 1);
+      expect((await deliverReply(plan(1, 0), first, deps)).kind).toBe("sent");
+    });
+  });
+
+  describe("under a simulated queue (property)", () => {
+    interface InFlight {
+      reply: ScheduledReply;
+      visibleAt: number;
+      receiveCount: number;
+    }
+
+    it("sends every reply of every plan exactly once, in order, never early", async () => {
+      await fc.assert(
+        fc.asyncProperty(
+          // 900 s hops with delays up to 7 days, or tiny hops (chaining) with delays of a few hops.
+          fc.oneof(
+            fc.record({
+              maxHop: fc.constant(900),
+              plans: fc.array(
+                fc.array(fc.integer({ min: 0, max: 7 * 24 * 3600 * 1000 }), {
+                  minLength: 1,
+                  maxLength: 4,
+                }),
+                { minLength: 1, maxLength: 3 },
+              ),
+            }),
+            fc.record({
+              maxHop: fc.integer({ min: 1, max: 3 }),
+              plans: fc.array(
+                fc.array(fc.integer({ min: 0, max: 20_000 }), { minLength: 1, maxLength: 4 }),
+                {
+                  minLength: 1,
+                  maxLength: 3,
+                },
+              ),
+            }),
+          ),
+          fc.array(fc.boolean(), { minLength: 1, maxLength: 20 }),
+          fc.array(fc.integer({ min: 0, max: 1500 }), { minLength: 1, maxLength: 20 }),
+          async ({ plans, maxHop }, failures, latenesses) => {
+            const deps = memoryDeliveryDeps({ maxHopSeconds: maxHop, maxSendAttempts: 100 }, 0);
+            // Each delivery fails with 500 when its failure flag says so (cycling), at most twice in a row.
+            let call = 0;
+            let streak = 0;
+            deps.vendor.decide = () => {
+              const fail = failures[call++ % failures.length] && streak < 2;
+              streak = fail ? streak + 1 : 0;
+              return fail
+                ? { kind: "retryable", reason: "HTTP 500", status: 500 }
+                : { kind: "sent", status: 200 };
+            };
+            const queue: InFlight[] = [];
+            plans.forEach((delays, p) => {
+              const sorted = [...delays].sort((a, b) => a - b);
+              sorted.forEach((delay, seq) => {
+                const reply = aReply({
+                  planId: `plan_${p}`,
+                  seq,
+                  total: sorted.length,
+                  text: `p${p}m${seq}`,
+                  dueAt: delay,
+                });
+                // The responder's enqueue, plus a duplicate copy of every first message (redelivered job).
+                queue.push({ reply, visibleAt: Math.min(delay, maxHop * 1000), receiveCount: 0 });
+                if (seq === 0) queue.push({ reply, visibleAt: 0, receiveCount: 0 });
+              });
+            });
+            let step = 0;
+            for (let guard = 0; queue.length > 0; guard++) {
+              if (guard > 200_000) throw new Error("simulation did not settle");
+              queue.sort((a, b) => a.visibleAt - b.visibleAt);
+              const next = queue.shift() as InFlight;
+              const lateness = latenesses[step++ % latenesses.length] ?? 0;
+              deps.clock.current = Math.max(deps.clock.current, next.visibleAt + lateness);
+              next.receiveCount += 1;
+              const before = deps.repliesQueue.sent.length;
+              const result: DeliveryResult = await deliverReply(
+                next.reply,
+                { receiveCount: next.receiveCount },
+                deps,
+              );
+              for (const copy of deps.repliesQueue.sent.slice(before)) {
+                queue.push({
+                  reply: copy.body,
+                  visibleAt: copy.at + copy.delaySeconds * 1000,
+                  receiveCount: 0,
+                });
+              }
+              if (!isAcknowledged(result) && "delaySeconds" in result) {
+                queue.push({ ...next, visibleAt: deps.clock.now() + result.delaySeconds * 1000 });
+              }
+            }
+            const delivered = deps.vendor.delivered;
+            const total = plans.reduce((n, d) => n + d.length, 0);
+            expect(delivered).toHaveLength(total);
+            expect(new Set(delivered.map((d) => d.text)).size).toBe(total);
+            plans.forEach((delays, p) => {
+              const texts = delivered.filter((d) => d.text.startsWith(`p${p}m`)).map((d) => d.text);
+              expect(texts).toEqual(delays.map((_, seq) => `p${p}m${seq}`));
+            });
+            for (const d of delivered) {
+              const [, p, seq] = /^p(\d+)m(\d+)$/.exec(d.text) ?? [];
+              const dueAt = [...(plans[Number(p)] ?? [])].sort((a, b) => a - b)[Number(seq)] ?? 0;
+              expect(d.at).toBeGreaterThanOrEqual(dueAt);
+            }
+          },
+        ),
+        { numRuns: 60 },
+      );
+    });
+  });
+});
