@@ -215,6 +215,12 @@ export const functionNames = {
   responder: responder.function.name,
   sender: sender.function.name,
 };
+export const logGroupNames = {
+  receiver: receiver.logGroup.name,
+  responder: responder.logGroup.name,
+  sender: sender.logGroup.name,
+  apiAccess: ingress.accessLogs.name,
+};
 /** ARNs only: the values stay in Secrets Manager. */
 export const secretArns = {
   signingSecret: secrets.signingSecret.arn,

@@ -35,6 +35,7 @@ const INTEGRATION_TIMEOUT_MS = 10_000;
 export class WebhookIngress extends pulumi.ComponentResource {
   readonly api: aws.apigatewayv2.Api;
   readonly stage: aws.apigatewayv2.Stage;
+  readonly accessLogs: aws.cloudwatch.LogGroup;
   /** The full webhook URL, e.g. https://abc.execute-api.eu-west-1.amazonaws.com/webhooks/whatsapp */
   readonly url: pulumi.Output<string>;
 
@@ -66,7 +67,7 @@ export class WebhookIngress extends pulumi.ComponentResource {
       },
       { parent: this },
     );
-    const accessLogs = new aws.cloudwatch.LogGroup(
+    this.accessLogs = new aws.cloudwatch.LogGroup(
       `${name}-access-logs`,
       { retentionInDays: args.logRetentionDays },
       { parent: this },
@@ -77,7 +78,7 @@ export class WebhookIngress extends pulumi.ComponentResource {
         apiId: this.api.id,
         name: "$default",
         autoDeploy: true,
-        accessLogSettings: { destinationArn: accessLogs.arn, format: ACCESS_LOG_FORMAT },
+        accessLogSettings: { destinationArn: this.accessLogs.arn, format: ACCESS_LOG_FORMAT },
         defaultRouteSettings: {
           throttlingRateLimit: args.throttleRateLimit,
           throttlingBurstLimit: args.throttleBurstLimit,

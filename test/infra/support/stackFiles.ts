@@ -4,12 +4,17 @@ import { createRequire } from "node:module";
 // js-yaml ships with @pulumi/pulumi (which parses stack files with it); no extra dependency.
 const yaml = createRequire(import.meta.url)("js-yaml") as { load(text: string): unknown };
 
+/** Parses a YAML file of the repository. */
+export function loadYamlFile(file: string): unknown {
+  return yaml.load(readFileSync(file, "utf8"));
+}
+
 /**
  * The `config:` of Pulumi.<stack>.yaml in the form the Pulumi runtime hands it to the program:
  * strings as they are, structured values (lists, numbers, booleans) as JSON text.
  */
 export function stackFileConfig(stack: string): Record<string, string> {
-  const document = yaml.load(readFileSync(`Pulumi.${stack}.yaml`, "utf8")) as {
+  const document = loadYamlFile(`Pulumi.${stack}.yaml`) as {
     config?: Record<string, unknown>;
   };
   const config: Record<string, string> = {};
