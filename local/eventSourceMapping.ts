@@ -190,12 +190,8 @@ export function startEventSourceMapping(
 
   const invoke = async (messages: Message[]) => {
     invocations += 1;
-    const event: SQSEvent = { Records: messages.map((m) => toSqsRecord(m, "")) };
     const eventSourceARN = await queueArn();
-    for (const record of event.Records) {
-      record.eventSourceARN = eventSourceARN;
-      record.awsRegion = eventSourceARN.split(":")[3] ?? record.awsRegion;
-    }
+    const event: SQSEvent = { Records: messages.map((m) => toSqsRecord(m, eventSourceARN)) };
     const context = createLambdaContext(functionName, timeoutMs);
     const outcome = await invokeWithTimeout(() => handler(event, context), timeoutMs);
     const size = messages.length;
