@@ -72,7 +72,7 @@ export class MemoryMarkers implements SentMarkerStore {
 
   async markUnknown(input: Parameters<SentMarkerStore["markUnknown"]>[0]) {
     const item = this.items.get(markerKey(input.planId, input.seq));
-    if (!item || item.status !== "SENDING" || item.owner !== input.owner) return false;
+    if (item?.status !== "SENDING" || item.owner !== input.owner) return false;
     if ((item.leaseUntil ?? 0) > input.now) return false;
     Object.assign(item, { status: "UNKNOWN", updatedAt: input.now });
     delete item.leaseUntil;

@@ -1,0 +1,149 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import { createDocumentClient } from "../../../lambdas/adapters/awsClients.js";
+import { DynamoSentMarkers } from "../../../lambdas/adapters/DynamoSentMarkers.js";
+import { provisionForTest } from "../../support/localAws.js";
+
+let markers: DynamoSentMarkers;
+let plan = 0;
+/** A fresh plan id per test. */
+const newPlan = () => `plan_test_${++plan}_${Date.now()}`;
+const claimInput = (planId: string, owner: string, now = 1_000, leaseMs = 10_000) => ({
+  planId,
+  seq: 0,
+  owner,
+  now,
+  leaseMs,
+  ttlSeconds: 3600,
+});
+
+beforeAll(async () => {
+  const resources = await provisionForTest();
+  markers = new DynamoSentMarkers(createDocumentClient(), resources.tables.sentMarkers);
+});
+
+describe("DynamoSentMarkers", () => {
+  it("lets exactly one of several concurrent workers claim a reply", async () => {
+    const planId = newPlan();
+    const results = await Promise.all(
+      ["a", "b", "c", "d"].map((owner) => markers.claim(claimInput(planId, owner))),
+    );
+    expect(results.filter((r) => r.claimed)).toHaveLength(1);
+    const loser = results.find((r) => !r.claimed);
+    expect(loser && !loser.claimed && loser.existing?.status).toBe("SENDING");
+  });
+
+  it("records the claim with its lease, owner, attempt count and expiry", async () => {
+    const planId = newPlan();
+    await markers.claim(claimInput(planId, "a", 1_000, 5_000));
+    expect(await markers.get(planId, 0)).toMatchObject({
+      pk: `${planId}#0`,
+      planId,
+      seq: 0,
+      status: "SENDING",
+      owner: "a",
+      leaseUntil: 6_000,
+      attempts: 1,
+      expiresAt: 1 + 3600,
+    });
+  });
+
+  it("marks SENT only for the claim's owner", async () => {
+    const planId = newPlan();
+    await markers.claim(claimInput(planId, "a"));
+    expect(await markers.markSent({ planId, seq: 0, owner: "b", sentAt: 2_000 })).toBe(false);
+    expect(await markers.markSent({ planId, seq: 0, owner: "a", sentAt: 2_000 })).toBe(true);
+    const marker = await markers.get(planId, 0);
+    expect(marker).toMatchObject({ status: "SENT", sentAt: 2_000 });
+    expect(marker?.leaseUntil).toBeUndefined();
+  });
+
+  it("never lets a SENT reply be claimed again", async () => {
+    const planId = newPlan();
+    await markers.claim(claimInput(planId, "a"));
+    await markers.markSent({ planId, seq: 0, owner: "a", sentAt: 2_000 });
+    const again = await markers.claim(claimInput(planId, "b", 99_000));
+    expect(again.claimed).toBe(false);
+  });
+
+  it("lets a released (RETRY) reply be claimed again, counting attempts", async () => {
+    const planId = newPlan();
+    await markers.claim(claimInput(planId, "a"));
+    expect(
+      await markers.finish({
+        planId,
+        seq: 0,
+        owner: "a",
+        now: 2_000,
+        status: "RETRY",
+        reason: "HTTP 500",
+      }),
+    ).toBe(true);
+    expect((await markers.claim(claimInput(planId, "b", 3_000))).claimed).toBe(true);
+    expect(await markers.get(planId, 0)).toMatchObject({
+      status: "SENDING",
+      owner: "b",
+      attempts: 2,
+    });
+  });
+
+  it("keeps a FAILED reply failed, with its reason", async () => {
+    const planId = newPlan();
+    await markers.claim(claimInput(planId, "a"));
+    await markers.finish({
+      planId,
+      seq: 0,
+      owner: "a",
+      now: 2_000,
+      status: "FAILED",
+      reason: "Message limit",
+    });
+    expect((await markers.claim(claimInput(planId, "b"))).claimed).toBe(false);
+    expect(await markers.get(planId, 0)).toMatchObject({
+      status: "FAILED",
+      reason: "Message limit",
+    });
+  });
+
+  it("lets a GAVE_UP reply be claimed by a DLQ redrive", async () => {
+    const planId = newPlan();
+    await markers.claim(claimInput(planId, "a"));
+    await markers.finish({
+      planId,
+      seq: 0,
+      owner: "a",
+      now: 2_000,
+      status: "GAVE_UP",
+      reason: "HTTP 500",
+    });
+    expect((await markers.claim(claimInput(planId, "b"))).claimed).toBe(true);
+  });
+
+  it("marks an abandoned claim UNKNOWN only after its lease expired", async () => {
+    const planId = newPlan();
+    await markers.claim(claimInput(planId, "a", 1_000, 5_000));
+    expect(await markers.markUnknown({ planId, seq: 0, owner: "a", now: 5_999 })).toBe(false);
+    expect(await markers.markUnknown({ planId, seq: 0, owner: "a", now: 6_000 })).toBe(true);
+    expect((await markers.get(planId, 0))?.status).toBe("UNKNOWN");
+    expect((await markers.claim(claimInput(planId, "b", 10_000))).claimed).toBe(false);
+  });
+
+  it("does not finish a claim that is no longer SENDING", async () => {
+    const planId = newPlan();
+    await markers.claim(claimInput(planId, "a", 1_000, 1));
+    await markers.markUnknown({ planId, seq: 0, owner: "a", now: 5_000 });
+    expect(
+      await markers.finish({
+        planId,
+        seq: 0,
+        owner: "a",
+        now: 6_000,
+        status: "RETRY",
+        reason: "late",
+      }),
+    ).toBe(false);
+  });
+
+  it("reads nothing for a reply never tried", async () => {
+    expect(await markers.get(newPlan(), 3)).toBeUndefined();
+  });
+});
