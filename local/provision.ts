@@ -70,26 +70,28 @@ function tableInput(name: string, schema: TableSchema) {
   };
 }
 
-function withEnv<T>(awsEnv: Record<string, string>, make: () => T): T {
-  const saved = { ...process.env };
-  Object.assign(process.env, awsEnv);
-  try {
-    return make();
-  } finally {
-    for (const key of Object.keys(awsEnv)) {
-      if (saved[key] === undefined) delete process.env[key];
-      else process.env[key] = saved[key];
-    }
-  }
+/** Client config from the awsEnv map itself, so provisioning never depends on process.env. */
+function clientConfig(awsEnv: Record<string, string>, endpointKey: string) {
+  return {
+    region: awsEnv.AWS_REGION ?? "us-east-1",
+    endpoint: awsEnv[endpointKey],
+    credentials: {
+      accessKeyId: awsEnv.AWS_ACCESS_KEY_ID ?? "local",
+      secretAccessKey: awsEnv.AWS_SECRET_ACCESS_KEY ?? "local",
+    },
+  };
 }
 
 export async function provisionLocalResources(
   options: ProvisionOptions,
 ): Promise<ProvisionedResources> {
   const { awsEnv, prefix } = options;
-  const ddb = withEnv(awsEnv, () => new DynamoDBClient({}));
-  const sqs = withEnv(awsEnv, () => new SQSClient({ useQueueUrlAsEndpoint: false }));
-  const sm = withEnv(awsEnv, () => new SecretsManagerClient({}));
+  const ddb = new DynamoDBClient(clientConfig(awsEnv, "AWS_ENDPOINT_URL_DYNAMODB"));
+  const sqs = new SQSClient({
+    ...clientConfig(awsEnv, "AWS_ENDPOINT_URL_SQS"),
+    useQueueUrlAsEndpoint: false,
+  });
+  const sm = new SecretsManagerClient(clientConfig(awsEnv, "AWS_ENDPOINT_URL_SECRETS_MANAGER"));
   try {
     const tables = {
       idempotency: `${prefix}idempotency`,
