@@ -9,6 +9,7 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { startLocalServices } from "../local/services/index.js";
+import { runColdStart } from "./coldStart.js";
 import { captureHandlerLogs } from "./lib/logCapture.js";
 import { describeEnvironment } from "./lib/machine.js";
 import type { Section } from "./lib/section.js";
@@ -82,6 +83,7 @@ async function main(): Promise<void> {
         warmupRequests: options.quick ? 50 : 300,
       }),
     );
+    await run("coldstart", () => runColdStart({ services, repetitions: options.quick ? 3 : 7 }));
     await run("signature", () =>
       runSignature({
         durationMs: options.quick ? 100 : 500,
