@@ -1,3 +1,5 @@
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
 import * as pulumi from "@pulumi/pulumi";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -12,6 +14,7 @@ const TOKEN = "tok-serialisation-7f3a9c";
 
 let vendor: VendorSimulator;
 let serialized: pulumi.runtime.SerializedFunction;
+let serializedInNativeEsm: pulumi.runtime.SerializedFunction;
 
 beforeAll(async () => {
   vendor = await startVendorSimulator({ token: TOKEN });
@@ -24,7 +27,22 @@ beforeAll(async () => {
   // Serialised exactly as pulumi.dynamic.Resource does it.
   serialized = await pulumi.runtime.serializeFunction(() => provider, { allowSecrets: true });
   delete process.env.WHATSABLE_VENDOR_TOKEN;
-});
+
+  // vitest runs modules through its own loader; `pulumi up` runs this ESM project natively.
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    ["--import", "tsx", "test/infra/fixtures/serializeProvider.ts"],
+    {
+      env: {
+        ...process.env,
+        WHATSABLE_VENDOR_TOKEN: TOKEN,
+        PULUMI_CONFIG: JSON.stringify({ "whatsable-replies:vendorToken": TOKEN }),
+      },
+      timeout: 60_000,
+    },
+  );
+  serializedInNativeEsm = JSON.parse(stdout);
+}, 90_000);
 afterAll(async () => {
   await vendor.stop();
 });
@@ -53,8 +71,17 @@ describe("VendorWebhook provider serialisation", () => {
     expect(serialized.text).not.toMatch(/__vite_ssr_import|require\(/);
   });
 
-  it("works when loaded as the provider host loads it", async () => {
-    const provider = load(serialized.text);
+  it("serialises the same way in a native ES module process, as `pulumi up` runs it", () => {
+    expect(serializedInNativeEsm.containsSecrets).toBe(false);
+    expect(serializedInNativeEsm.text).not.toContain(TOKEN);
+    expect(serializedInNativeEsm.text).not.toMatch(/require\(/);
+  });
+
+  it.each([
+    ["under vitest", () => serialized],
+    ["in native ESM", () => serializedInNativeEsm],
+  ])("works %s when loaded as the provider host loads it", async (_where, text) => {
+    const provider = load(text().text);
     await provider.configure({
       config: { get: (key) => (key === "vendorToken" ? TOKEN : undefined), require: () => TOKEN },
     });
