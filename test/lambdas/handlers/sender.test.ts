@@ -1,0 +1,302 @@
+import { GetQueueAttributesCommand, ReceiveMessageCommand } from "@aws-sdk/client-sqs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createDocumentClient } from "../../../lambdas/adapters/awsClients.js";
+import { DynamoConversationLog } from "../../../lambdas/adapters/DynamoConversationLog.js";
+import { DynamoSentMarkers } from "../../../lambdas/adapters/DynamoSentMarkers.js";
+import { ENV } from "../../../lambdas/contract.js";
+import type { ScheduledReply } from "../../../lambdas/core/messages.js";
+import { planIdFor } from "../../../lambdas/core/replyPlan.js";
+import { toSqsRecord } from "../../../local/eventSourceMapping.js";
+import { createLambdaContext } from "../../../local/lambdaInvoke.js";
+import { provisionForTest } from "../../support/localAws.js";
+import { aReply } from "../../support/replyFixtures.js";
+import {
+  eventually,
+  newPhone,
+  type QueueHandler,
+  type ReplyPipeline,
+  startReplyPipeline,
+} from "../../support/replyPipeline.js";
+
+/**
+ * The scheduled-reply loop on the real local services: jobs queue → responder → replies queue →
+ * sender → vendor simulator, each worker under the local SQS event source mapping. The SQS hop is
+ * set to 1 s, so every multi-second plan is chained through several hops.
+ */
+
+const RULES = [
+  {
+    match: "^three\\b",
+    messages: [
+      { text: "three: first", delay: 0 },
+      { text: "three: second", delay: 2000 },
+      { text: "three: third", delay: 3500 },
+    ],
+  },
+  {
+    match: "^chain\\b",
+    messages: [
+      { text: "chain: 1", delay: 0 },
+      { text: "chain: 2", delay: 1500 },
+      { text: "chain: 3", delay: 3200 },
+      { text: "chain: 4", delay: 5000 },
+    ],
+  },
+  {
+    match: "^pair\\b",
+    messages: [
+      { text: "pair: a", delay: 0 },
+      { text: "pair: b", delay: 0 },
+    ],
+  },
+  { match: "^one\\b", messages: [{ text: "one: only", delay: 0 }] },
+];
+
+const MAX_RECEIVE_COUNT = 2;
+const VISIBILITY_TIMEOUT_SECONDS = 4;
+/** Clock and arrival-stamp granularity allowance for "never early". */
+const EARLY_TOLERANCE_MS = 25;
+/**
+ * Allowance on the gap between consecutive arrivals: a gap shrinks by however late the earlier
+ * message was (the pipeline's latency to the first send); never-early bounds it from the other side.
+ */
+const GAP_TOLERANCE_MS = 750;
+
+let pipeline: ReplyPipeline;
+let senderHandler: QueueHandler;
+let markers: DynamoSentMarkers;
+let conversation: DynamoConversationLog;
+
+beforeAll(async () => {
+  pipeline = await startReplyPipeline({
+    rules: RULES,
+    visibilityTimeoutSeconds: VISIBILITY_TIMEOUT_SECONDS,
+    maxReceiveCount: MAX_RECEIVE_COUNT,
+    env: {
+      [ENV.maxSqsDelaySeconds]: "1",
+      [ENV.vendorTimeoutMs]: "1000",
+      [ENV.maxSendAttempts]: String(MAX_RECEIVE_COUNT),
+    },
+  });
+  const responder = await import("../../../lambdas/handlers/responder.js");
+  const sender = await import("../../../lambdas/handlers/sender.js");
+  senderHandler = sender.handler;
+  const timeoutMs = (VISIBILITY_TIMEOUT_SECONDS - 0.5) * 1000;
+  pipeline.run(pipeline.resources.queues.jobs, responder.handler, "responder", { timeoutMs });
+  pipeline.run(pipeline.resources.queues.replies, sender.handler, "sender", {
+    batchSize: 5,
+    concurrency: 4,
+    timeoutMs,
+  });
+  markers = new DynamoSentMarkers(createDocumentClient(), pipeline.resources.tables.sentMarkers);
+  // Warm up (cold starts, first DynamoDB Local calls, the token read), so timings below are steady-state.
+  const warmUp = newPhone();
+  await pipeline.enqueueJob("one", warmUp);
+  await eventually("the warm-up reply", () => pipeline.sentTo(warmUp).length >= 1, 30_000);
+  conversation = new DynamoConversationLog(
+    createDocumentClient(),
+    pipeline.resources.tables.conversation,
+  );
+});
+
+afterAll(async () => {
+  await pipeline?.stop();
+});
+
+async function dlqDepth(): Promise<number> {
+  return pipeline.depth(pipeline.resources.queues.repliesDlq);
+}
+
+/** Asserts arrival order, never-early, and spacing against the plan's delays. */
+function expectOnSchedule(
+  sends: { text: string; atMs: number }[],
+  acceptedAt: number,
+  plan: { text: string; delay: number }[],
+) {
+  expect(sends.map((s) => s.text)).toEqual(plan.map((m) => m.text));
+  sends.forEach((send, i) => {
+    const delay = plan[i]?.delay ?? 0;
+    expect(send.atMs - acceptedAt).toBeGreaterThanOrEqual(delay - EARLY_TOLERANCE_MS);
+    expect(send.atMs - acceptedAt).toBeLessThan(delay + 8000);
+    if (i > 0) {
+      const plannedGap = delay - (plan[i - 1]?.delay ?? 0);
+      expect(send.atMs - (sends[i - 1]?.atMs ?? 0)).toBeGreaterThanOrEqual(
+        plannedGap - GAP_TOLERANCE_MS,
+      );
+    }
+  });
+}
+
+describe("sender handler (with the responder, on the local services)", () => {
+  it("sends a 0 / 2000 / 3500 ms plan in order, spaced as planned", async () => {
+    const phone = newPhone();
+    const job = await pipeline.enqueueJob("three please", phone);
+    await eventually("three sends", () => pipeline.sentTo(phone).length >= 3);
+    expectOnSchedule(pipeline.sentTo(phone), job.acceptedAt, RULES[0]?.messages ?? []);
+  }, 20_000);
+
+  it("logs the customer's message and every sent reply in the conversation table", async () => {
+    const phone = newPhone();
+    await pipeline.enqueueJob("one more thing", phone);
+    await eventually("the reply", () => pipeline.sentTo(phone).length >= 1);
+    await eventually(
+      "the bot message in the log",
+      async () => (await conversation.byPhone(phone)).length >= 2,
+    );
+    const history = await conversation.byPhone(phone);
+    expect(history.map((i) => [i.role, i.content, i.source])).toEqual([
+      ["user", "one more thing", "webhook"],
+      ["bot", "one: only", "sender"],
+    ]);
+  }, 20_000);
+
+  it("delivers a plan longer than the maximum SQS hop in order, through chained hops", async () => {
+    const phone = newPhone();
+    const invocationsBefore = pipeline.vendor.callCounts().send ?? 0;
+    const job = await pipeline.enqueueJob("chain it", phone);
+    await eventually("four sends", () => pipeline.sentTo(phone).length >= 4, 18_000);
+    expectOnSchedule(pipeline.sentTo(phone), job.acceptedAt, RULES[1]?.messages ?? []);
+    expect((pipeline.vendor.callCounts().send ?? 0) - invocationsBefore).toBe(4);
+  }, 25_000);
+
+  it("keeps the order of messages due at the same moment", async () => {
+    const phone = newPhone();
+    await pipeline.enqueueJob("pair up", phone);
+    await eventually("two sends", () => pipeline.sentTo(phone).length >= 2);
+    expect(pipeline.sentTo(phone).map((s) => s.text)).toEqual(["pair: a", "pair: b"]);
+  }, 20_000);
+
+  it("answers a duplicated job with one plan's worth of sends", async () => {
+    const phone = newPhone();
+    const job = await pipeline.enqueueJob("three again", phone);
+    await pipeline.send(pipeline.resources.queues.jobs, JSON.stringify(job));
+    await eventually("three sends", () => pipeline.sentTo(phone).length >= 3);
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    expect(pipeline.sentTo(phone).map((s) => s.text)).toEqual(
+      RULES[0]?.messages.map((m) => m.text),
+    );
+  }, 20_000);
+
+  it("sends once when the vendor answers 500 and then 200", async () => {
+    const phone = newPhone();
+    pipeline.vendor.scriptSendResponses([
+      { status: 500, body: { message: "Internal Server Error" } },
+    ]);
+    const job = await pipeline.enqueueJob("one", phone);
+    await eventually("the send", () => pipeline.sentTo(phone).length >= 1);
+    const marker = await markers.get(planIdFor(job.key), 0);
+    expect(marker).toMatchObject({ status: "SENT", attempts: 2 });
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(pipeline.sentTo(phone)).toHaveLength(1);
+  }, 20_000);
+
+  it("does not retry the vendor's message-limit error, records it, and keeps it out of the DLQ", async () => {
+    const phone = newPhone();
+    pipeline.vendor.setMessageLimitReached(phone, true);
+    const dlqBefore = await dlqDepth();
+    const callsBefore = pipeline.vendor.callCounts().send ?? 0;
+    const job = await pipeline.enqueueJob("one", phone);
+    await eventually(
+      "the FAILED marker",
+      async () => (await markers.get(planIdFor(job.key), 0))?.status === "FAILED",
+    );
+    await new Promise((resolve) => setTimeout(resolve, VISIBILITY_TIMEOUT_SECONDS * 1000 + 1000));
+    const marker = await markers.get(planIdFor(job.key), 0);
+    expect(marker?.reason).toMatch(/message limit/i);
+    expect(marker?.attempts).toBe(1);
+    expect((pipeline.vendor.callCounts().send ?? 0) - callsBefore).toBe(1);
+    expect(pipeline.sentTo(phone)).toHaveLength(0);
+    expect(await dlqDepth()).toBe(dlqBefore);
+  }, 20_000);
+
+  it("moves a reply to the DLQ after its last failed attempt, marked GAVE_UP", async () => {
+    const phone = newPhone();
+    const failing = { status: 503, body: { message: "Service Unavailable" } };
+    pipeline.vendor.scriptSendResponses(Array.from({ length: MAX_RECEIVE_COUNT }, () => failing));
+    const dlqBefore = await dlqDepth();
+    const job = await pipeline.enqueueJob("one", phone);
+    await eventually("the DLQ", async () => (await dlqDepth()) > dlqBefore, 18_000);
+    expect(await markers.get(planIdFor(job.key), 0)).toMatchObject({
+      status: "GAVE_UP",
+      attempts: MAX_RECEIVE_COUNT,
+    });
+    expect(pipeline.sentTo(phone)).toHaveLength(0);
+  }, 25_000);
+
+  it("moves a poison message to the DLQ", async () => {
+    const dlqBefore = await dlqDepth();
+    await pipeline.send(pipeline.resources.queues.replies, '{"kind":"scheduled-reply","text":');
+    await eventually("the DLQ", async () => (await dlqDepth()) > dlqBefore, 15_000);
+  }, 20_000);
+
+  it("never resends a reply whose sender died during the vendor call; marks it UNKNOWN", async () => {
+    const phone = newPhone();
+    const reply = aReply({
+      planId: `plan_died_${phone}`,
+      phone,
+      dueAt: Date.now(),
+      text: "died mid-call",
+    });
+    const longAgo = Date.now() - 60_000;
+    await markers.claim({
+      planId: reply.planId,
+      seq: 0,
+      owner: "dead-worker",
+      now: longAgo,
+      leaseMs: 1000,
+      ttlSeconds: 3600,
+    });
+    await pipeline.send(pipeline.resources.queues.replies, JSON.stringify(reply));
+    await eventually(
+      "the UNKNOWN marker",
+      async () => (await markers.get(reply.planId, 0))?.status === "UNKNOWN",
+    );
+    expect(pipeline.sentTo(phone)).toHaveLength(0);
+  }, 20_000);
+});
+
+describe("sender handler crash after sending, before the ack", () => {
+  it("does not send again when the unacknowledged message is redelivered", async () => {
+    // A queue with no poller: the test plays the event source mapping that "dies" before deleting.
+    const spare = await provisionForTest({
+      vendorToken: "unused",
+      visibilityTimeoutSeconds: 2,
+      maxReceiveCount: 5,
+    });
+    const queueUrl = spare.queues.replies;
+    const phone = newPhone();
+    const reply: ScheduledReply = aReply({
+      planId: `plan_crash_${phone}`,
+      phone,
+      dueAt: Date.now(),
+      text: "sent once",
+    });
+    await pipeline.send(queueUrl, JSON.stringify(reply));
+    const received = await pipeline.sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: queueUrl,
+        WaitTimeSeconds: 2,
+        MessageSystemAttributeNames: ["All"],
+      }),
+    );
+    const message = received.Messages?.[0];
+    expect(message).toBeDefined();
+    const arn = (
+      await pipeline.sqs.send(
+        new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ["QueueArn"] }),
+      )
+    ).Attributes?.QueueArn as string;
+    const event = { Records: [toSqsRecord(message ?? {}, arn)] };
+    const response = await senderHandler(event, createLambdaContext("sender", 3000));
+    expect(response.batchItemFailures).toEqual([]);
+    expect(pipeline.sentTo(phone)).toHaveLength(1);
+    // ...and the message is never deleted: it comes back after the visibility timeout.
+    const mapping = pipeline.run(queueUrl, senderHandler, "sender-after-crash");
+    await eventually(
+      "the redelivery to be handled",
+      async () => mapping.invocations() >= 1 && (await pipeline.depth(queueUrl)) === 0,
+    );
+    expect(pipeline.sentTo(phone)).toHaveLength(1);
+    expect(await markers.get(reply.planId, 0)).toMatchObject({ status: "SENT", attempts: 1 });
+  }, 20_000);
+});
