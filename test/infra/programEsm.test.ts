@@ -1,0 +1,43 @@
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import { beforeAll, describe, expect, it } from "vitest";
+import { stackFileConfig } from "./support/stackFiles.js";
+
+const TOKEN = "native-esm-run-token-51c2";
+let registered: { type: string; name: string; provider?: string }[];
+
+// vitest loads modules its own way; this runs the program as Pulumi.yaml tells `pulumi up` to:
+// `node --import tsx infra/index.ts`.
+beforeAll(async () => {
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    ["--import", "tsx", "test/infra/fixtures/runProgramWithMocks.ts"],
+    {
+      env: {
+        ...process.env,
+        TEST_PULUMI_CONFIG: JSON.stringify({
+          ...stackFileConfig("dev"),
+          "whatsable-replies:vendorToken": TOKEN,
+        }),
+      },
+      timeout: 120_000,
+      maxBuffer: 64 * 1024 * 1024,
+    },
+  );
+  registered = JSON.parse(stdout);
+}, 150_000);
+
+describe("Pulumi program in native ESM (as `pulumi up` loads it)", () => {
+  it("registers the whole stack", () => {
+    expect(registered.filter((r) => r.type === "aws:lambda/function:Function")).toHaveLength(3);
+    expect(registered.filter((r) => r.type.startsWith("aws:")).length).toBeGreaterThan(40);
+  });
+
+  it("serialises the VendorWebhook provider without the vendor token", () => {
+    const [webhook] = registered.filter(
+      (r) => r.type === "pulumi-nodejs:dynamic/whatsable:VendorWebhook",
+    );
+    expect(webhook?.provider).toMatch(/^exports\.handler = /);
+    expect(webhook?.provider).not.toContain(TOKEN);
+  });
+});
