@@ -300,3 +300,44 @@ describe("sender handler crash after sending, before the ack", () => {
     expect(await markers.get(reply.planId, 0)).toMatchObject({ status: "SENT", attempts: 1 });
   }, 20_000);
 });
+
+describe("readSenderConfig", () => {
+  let sender: typeof import("../../../lambdas/handlers/sender.js");
+  beforeAll(async () => {
+    sender = await import("../../../lambdas/handlers/sender.js");
+  });
+  const env = () => ({ ...process.env });
+
+  it("uses the documented Bearer prefix by default", () => {
+    expect(
+      sender.readSenderConfig({ ...env(), [ENV.vendorAuthPrefix]: undefined }).vendorAuthPrefix,
+    ).toBe("Bearer ");
+  });
+
+  it("sends the raw token when the prefix is 'none' or empty", () => {
+    expect(
+      sender.readSenderConfig({ ...env(), [ENV.vendorAuthPrefix]: "none" }).vendorAuthPrefix,
+    ).toBe("");
+    expect(sender.readSenderConfig({ ...env(), [ENV.vendorAuthPrefix]: "" }).vendorAuthPrefix).toBe(
+      "",
+    );
+  });
+
+  it("rejects an unknown phone format", () => {
+    expect(() =>
+      sender.readSenderConfig({ ...env(), [ENV.vendorPhoneFormat]: "national" }),
+    ).toThrow(/VENDOR_PHONE_FORMAT must be one of e164, digits/);
+  });
+
+  it("requires the vendor token's secret id, never the token itself", () => {
+    expect(() =>
+      sender.readSenderConfig({ ...env(), [ENV.vendorTokenSecretId]: undefined }),
+    ).toThrow(/VENDOR_TOKEN_SECRET_ID is required/);
+  });
+
+  it("rejects a vendor URL that is not http(s)", () => {
+    expect(() => sender.readSenderConfig({ ...env(), [ENV.vendorBaseUrl]: "ftp://x" })).toThrow(
+      /VENDOR_BASE_URL/,
+    );
+  });
+});

@@ -1,0 +1,161 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createDocumentClient } from "../../../lambdas/adapters/awsClients.js";
+import { DynamoConversationLog } from "../../../lambdas/adapters/DynamoConversationLog.js";
+import { ENV } from "../../../lambdas/contract.js";
+import type { ScheduledReply } from "../../../lambdas/core/messages.js";
+import { planIdFor } from "../../../lambdas/core/replyPlan.js";
+import { ConfigurationError } from "../../../lambdas/runtime/env.js";
+import { aWebhook } from "../../support/replyFixtures.js";
+import {
+  eventually,
+  newPhone,
+  type ReplyPipeline,
+  startReplyPipeline,
+} from "../../support/replyPipeline.js";
+
+/**
+ * The responder under the local SQS event source mapping, on the real local services. No sender
+ * runs here: the replies queue is read directly to see what was scheduled.
+ */
+
+const RULES = [
+  {
+    match: "hello",
+    messages: [
+      { text: "Hi!", delay: 0 },
+      { text: "How can we help?", delay: 2000 },
+      { text: "We're here till 6pm.", delay: 3500 },
+    ],
+  },
+];
+
+let pipeline: ReplyPipeline;
+let responder: typeof import("../../../lambdas/handlers/responder.js");
+let conversation: DynamoConversationLog;
+
+beforeAll(async () => {
+  pipeline = await startReplyPipeline({
+    rules: RULES,
+    visibilityTimeoutSeconds: 1,
+    maxReceiveCount: 2,
+    env: { [ENV.waitingDurationSeconds]: "15" },
+  });
+  responder = await import("../../../lambdas/handlers/responder.js");
+  pipeline.run(pipeline.resources.queues.jobs, responder.handler, "responder");
+  conversation = new DynamoConversationLog(
+    createDocumentClient(),
+    pipeline.resources.tables.conversation,
+  );
+});
+
+afterAll(async () => {
+  await pipeline?.stop();
+});
+
+/** Receives and deletes every scheduled reply for `phone` that shows up within `ms`. */
+async function collectReplies(phone: string, count: number): Promise<ScheduledReply[]> {
+  const found: ScheduledReply[] = [];
+  await eventually(`${count} scheduled replies`, async () => {
+    for (const message of await pipeline.peek(pipeline.resources.queues.replies, 30)) {
+      const reply = JSON.parse(message.Body ?? "{}") as ScheduledReply;
+      if (reply.phone === phone) found.push(reply);
+    }
+    return found.length >= count;
+  });
+  return found;
+}
+
+describe("responder handler", () => {
+  it("schedules the matching rule's plan on the replies queue", async () => {
+    const phone = newPhone();
+    const job = await pipeline.enqueueJob("hello there", phone);
+    const replies = await collectReplies(phone, 3);
+    expect(replies.sort((a, b) => a.seq - b.seq)).toEqual(
+      RULES[0]?.messages.map((m, seq) =>
+        expect.objectContaining({
+          kind: "scheduled-reply",
+          planId: planIdFor(job.key),
+          seq,
+          total: 3,
+          phone,
+          text: m.text,
+          dueAt: job.acceptedAt + m.delay,
+        }),
+      ),
+    );
+  }, 20_000);
+
+  it("writes the conversation, readable by phone and by vendor user", async () => {
+    const phone = newPhone();
+    const userId = `user-${phone}`;
+    const job = await pipeline.enqueueJob("hello log", phone);
+    const jobWithUser = { ...job, key: `${job.key}-u`, webhook: { ...job.webhook, userId } };
+    await pipeline.send(pipeline.resources.queues.jobs, JSON.stringify(jobWithUser));
+    await eventually(
+      "the user's message in the log",
+      async () => (await conversation.byUser(userId)).length === 1,
+    );
+    expect((await conversation.byPhone(phone)).map((i) => [i.role, i.content])).toEqual([
+      ["user", "hello log"],
+    ]);
+  }, 20_000);
+
+  it("logs but does not answer the business's own outgoing message", async () => {
+    const phone = newPhone();
+    const webhook = aWebhook({
+      phone,
+      incomingMessage: false,
+      lastMessageOfUser: "hello",
+      lastMessages: [],
+    });
+    await pipeline.enqueueJob("hello", phone, { webhook });
+    await eventually("the log entry", async () => (await conversation.byPhone(phone)).length >= 1);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const scheduled = (await pipeline.peek(pipeline.resources.queues.replies, 0)).filter((m) =>
+      (m.Body ?? "").includes(phone),
+    );
+    expect(scheduled).toHaveLength(0);
+  }, 20_000);
+
+  it("moves an unusable job to the DLQ", async () => {
+    const before = await pipeline.depth(pipeline.resources.queues.jobsDlq);
+    await pipeline.send(
+      pipeline.resources.queues.jobs,
+      JSON.stringify({ kind: "webhook-job", version: 1 }),
+    );
+    await eventually(
+      "the jobs DLQ",
+      async () => (await pipeline.depth(pipeline.resources.queues.jobsDlq)) > before,
+    );
+  }, 20_000);
+});
+
+describe("readResponderConfig", () => {
+  const env = () => ({ ...process.env });
+
+  it("fails fast, naming the variable and the rule, on a bad regular expression", () => {
+    expect(() =>
+      responder.readResponderConfig({
+        ...env(),
+        [ENV.replyRules]: JSON.stringify([{ match: "(", messages: [{ text: "x", delay: 0 }] }]),
+      }),
+    ).toThrow(/REPLY_RULES: reply rule 0: match is not a valid regular expression/);
+  });
+
+  it("rejects a delay beyond WAITING_DURATION_SECONDS", () => {
+    expect(() =>
+      responder.readResponderConfig({ ...env(), [ENV.waitingDurationSeconds]: "1" }),
+    ).toThrow(ConfigurationError);
+  });
+
+  it("treats missing rules as no replies", () => {
+    const config = responder.readResponderConfig({ ...env(), [ENV.replyRules]: undefined });
+    expect(config.ruleCount).toBe(0);
+  });
+
+  it("rejects a hop above SQS's 900 s", () => {
+    expect(() =>
+      responder.readResponderConfig({ ...env(), [ENV.maxSqsDelaySeconds]: "901" }),
+    ).toThrow(/MAX_SQS_DELAY_SECONDS/);
+  });
+});
