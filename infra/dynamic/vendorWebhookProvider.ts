@@ -370,7 +370,14 @@ function vendorApi(settings: VendorWebhookInputs, token: string) {
           { cause: error },
         );
       }
-      if (isDuplicateUrlError(error)) throw duplicateUrlError(inputs.url, undefined, error);
+      if (isDuplicateUrlError(error)) {
+        throw new Error(
+          `VendorWebhook: cannot move webhook ${id} to ${inputs.url}: the vendor already has another ` +
+            'registration for that URL ("Same webhook exist"). Delete that registration in the vendor ' +
+            "dashboard (Developer → Incoming Webhooks), or choose another URL, and run `pulumi up` again.",
+          { cause: error },
+        );
+      }
       throw error;
     }
   };

@@ -240,6 +240,20 @@ describe("VendorWebhook provider", () => {
       ]);
     });
 
+    it("says which URL is taken when moving onto another registration's URL", async () => {
+      const { id, outs } = await created();
+      const other = URL_G1.replace("g=1", "g=2");
+      await created({ url: other });
+
+      const error = await errorOf(
+        Promise.resolve(provider.update?.(id, outs, inputs({ url: other }))),
+      );
+
+      expect(error.message).toContain(`cannot move webhook ${id} to ${other}`);
+      expect(error.message).toContain("Same webhook exist");
+      expect(vendor.webhooks().find((row) => row.id === Number(id))?.webhooks).toBe(URL_G1);
+    });
+
     it("touches only the state when only provider settings change", async () => {
       const { id, outs } = await created();
 
