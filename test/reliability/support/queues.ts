@@ -2,6 +2,7 @@ import {
   DeleteMessageBatchCommand,
   GetQueueAttributesCommand,
   ReceiveMessageCommand,
+  SendMessageBatchCommand,
   SQSClient,
 } from "@aws-sdk/client-sqs";
 
@@ -17,7 +18,12 @@ export function localSqsClient(endpoint = process.env.AWS_ENDPOINT_URL_SQS): SQS
 
 /** Receives and deletes every message now visible on the queue; returns the parsed bodies. */
 export async function drainQueue<T = unknown>(sqs: SQSClient, queueUrl: string): Promise<T[]> {
-  const bodies: T[] = [];
+  return (await drainRaw(sqs, queueUrl)).map((body) => JSON.parse(body) as T);
+}
+
+/** Receives and deletes every message now visible on the queue; returns the bodies as sent. */
+export async function drainRaw(sqs: SQSClient, queueUrl: string): Promise<string[]> {
+  const bodies: string[] = [];
   for (;;) {
     const out = await sqs.send(
       new ReceiveMessageCommand({
@@ -28,13 +34,26 @@ export async function drainQueue<T = unknown>(sqs: SQSClient, queueUrl: string):
     );
     const messages = out.Messages ?? [];
     if (messages.length === 0) return bodies;
-    for (const message of messages) bodies.push(JSON.parse(String(message.Body)) as T);
+    for (const message of messages) bodies.push(String(message.Body));
     await sqs.send(
       new DeleteMessageBatchCommand({
         QueueUrl: queueUrl,
         Entries: messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })),
       }),
     );
+  }
+}
+
+/** Puts bodies (as drained) back on a queue, ten at a time. */
+export async function sendRaw(sqs: SQSClient, queueUrl: string, bodies: string[]): Promise<void> {
+  for (let i = 0; i < bodies.length; i += 10) {
+    const out = await sqs.send(
+      new SendMessageBatchCommand({
+        QueueUrl: queueUrl,
+        Entries: bodies.slice(i, i + 10).map((body, j) => ({ Id: String(j), MessageBody: body })),
+      }),
+    );
+    if (out.Failed?.length) throw new Error(`could not re-send ${out.Failed.length} message(s)`);
   }
 }
 

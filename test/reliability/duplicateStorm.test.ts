@@ -1,0 +1,141 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { ScheduledReply, WebhookJob } from "../../lambdas/core/messages.js";
+import { type CapturedOutput, captureOutput } from "./support/captureOutput.js";
+import { deliverWithRetries, type PostResult, signedWebhook } from "./support/deliveries.js";
+import { type Pipeline, startPipeline } from "./support/pipeline.js";
+import { drainRaw, queueDepth, sendRaw, waitFor } from "./support/queues.js";
+
+/**
+ * Duplicate storm (issue 5.2): 100 concurrent deliveries of one webhook and 100 of distinct ones
+ * through the local HTTP endpoint. Each stage is counted on its own queue: exactly one job per
+ * distinct webhook, exactly one reply plan per job, and each reply once at the vendor, in order.
+ */
+
+const RULES = [
+  {
+    match: ".*",
+    messages: [
+      { text: "first", delay: 0 },
+      { text: "second", delay: 300 },
+    ],
+  },
+];
+const COPIES = 100;
+const DISTINCT = 100;
+const STORM_PHONE = "14155550000";
+const phoneOf = (i: number) => `1415556${String(i).padStart(4, "0")}`;
+
+describe("duplicate storm through the local HTTP endpoint", () => {
+  let pipeline: Pipeline;
+  let output: CapturedOutput;
+  const identical: PostResult[][] = [];
+  const distinct: PostResult[][] = [];
+  let jobs: WebhookJob[] = [];
+  let replies: ScheduledReply[] = [];
+
+  beforeAll(async () => {
+    output = captureOutput();
+    pipeline = await startPipeline({ rules: RULES, visibilityTimeoutSeconds: 10 });
+  });
+  afterAll(async () => {
+    await pipeline?.stop();
+    output?.restore();
+  });
+
+  const statusOf = (answer: PostResult | undefined) =>
+    (answer?.body as { status?: string } | undefined)?.status;
+
+  it("answers 100 identical concurrent deliveries 'accepted' once and 'duplicate' otherwise", async () => {
+    const at = Date.now();
+    const storm = signedWebhook(pipeline.signingSecret, { phone: STORM_PHONE, text: "hi", at });
+    const others = Array.from({ length: DISTINCT }, (_, i) =>
+      signedWebhook(pipeline.signingSecret, { phone: phoneOf(i), text: `hello ${i}`, at }),
+    );
+    // All 200 at once; a 503 (an identical delivery still in flight, or a slow dependency) is
+    // retried, as the vendor does.
+    const answers = await Promise.all([
+      ...Array.from({ length: COPIES }, () => deliverWithRetries(pipeline.receiverUrl, storm)),
+      ...others.map((delivery) => deliverWithRetries(pipeline.receiverUrl, delivery)),
+    ]);
+    identical.push(...answers.slice(0, COPIES));
+    distinct.push(...answers.slice(COPIES));
+
+    const all = identical.flat();
+    // Every answer was a 200 or a retryable 503, never an error of another kind.
+    for (const answer of all) expect([200, 503]).toContain(answer.status);
+    // At most one "accepted" (none if the accepting attempt's answer was lost to a timeout: the
+    // vendor's retry is then a "duplicate"; the queue below shows the one job either way).
+    expect(all.filter((a) => statusOf(a) === "accepted").length).toBeLessThanOrEqual(1);
+    for (const tries of identical)
+      expect(["accepted", "duplicate"]).toContain(statusOf(tries.at(-1)));
+    expect(
+      identical.map((tries) => statusOf(tries.at(-1))).filter((s) => s === "duplicate").length,
+    ).toBeGreaterThanOrEqual(COPIES - 1);
+  });
+
+  it("answers each of 100 distinct concurrent deliveries 'accepted' (or 'duplicate' after a 503)", () => {
+    for (const tries of distinct) {
+      const last = tries.at(-1);
+      expect(last?.status).toBe(200);
+      if (statusOf(last) !== "accepted") {
+        expect(statusOf(last)).toBe("duplicate");
+        expect(tries.slice(0, -1).some((a) => a.status === 503 || a.status === 0)).toBe(true);
+      }
+    }
+  });
+
+  it("queued exactly one job per distinct webhook", async () => {
+    const raw = await drainRaw(pipeline.sqs, pipeline.resources.queues.jobs);
+    jobs = raw.map((body) => JSON.parse(body) as WebhookJob);
+    const phones = jobs.map((job) => job.webhook.phone).sort();
+    expect(phones).toEqual(
+      [STORM_PHONE, ...Array.from({ length: DISTINCT }, (_, i) => phoneOf(i))].sort(),
+    );
+    expect(new Set(jobs.map((job) => job.key)).size).toBe(DISTINCT + 1);
+    await sendRaw(pipeline.sqs, pipeline.resources.queues.jobs, raw);
+  });
+
+  it("turned each job into exactly one reply plan of two messages", async () => {
+    pipeline.startWorker("responder");
+    await waitFor("the responder to empty the jobs queue", async () =>
+      (await queueDepth(pipeline.sqs, pipeline.resources.queues.jobs)) === 0 ? true : undefined,
+    );
+    await pipeline.stopWorkers();
+    // The second message of each plan is due 300 ms after acceptance: it may still be delayed.
+    await waitFor("every reply on the queue", async () =>
+      (await queueDepth(pipeline.sqs, pipeline.resources.queues.replies)) === 2 * (DISTINCT + 1)
+        ? true
+        : undefined,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 1200));
+    const raw = await drainRaw(pipeline.sqs, pipeline.resources.queues.replies);
+    replies = raw.map((body) => JSON.parse(body) as ScheduledReply);
+    const plans = new Map<string, number[]>();
+    for (const reply of replies)
+      plans.set(reply.planId, [...(plans.get(reply.planId) ?? []), reply.seq]);
+    expect(plans.size).toBe(DISTINCT + 1);
+    for (const seqs of plans.values()) expect(seqs.sort()).toEqual([0, 1]);
+    await sendRaw(pipeline.sqs, pipeline.resources.queues.replies, raw);
+  });
+
+  it("sent each reply once, in order, to each contact", async () => {
+    pipeline.startWorker("sender");
+    const expected = 2 * (DISTINCT + 1);
+    await waitFor(
+      "every reply at the vendor",
+      () => (pipeline.vendor.sent().length >= expected ? true : undefined),
+      { timeoutMs: 25_000 },
+    );
+    // Give any stray second send time to show up before counting.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const byPhone = new Map<string, string[]>();
+    for (const record of pipeline.vendor.sent()) {
+      byPhone.set(record.phone, [...(byPhone.get(record.phone) ?? []), record.text]);
+    }
+    expect(pipeline.vendor.sent()).toHaveLength(expected);
+    expect(byPhone.size).toBe(DISTINCT + 1);
+    for (const texts of byPhone.values()) expect(texts).toEqual(["first", "second"]);
+    expect(await queueDepth(pipeline.sqs, pipeline.resources.queues.repliesDlq)).toBe(0);
+    expect(await queueDepth(pipeline.sqs, pipeline.resources.queues.jobsDlq)).toBe(0);
+  });
+});
