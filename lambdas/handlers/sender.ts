@@ -113,11 +113,14 @@ export function readSenderConfig(
   };
 }
 
+/** What the sender handler runs on: the workflow's ports plus SQS visibility control. */
+export type SenderDeps = DeliveryDeps & { visibility: SqsVisibility; warmUp?: () => Promise<void> };
+
 /** The sender's adapters for a config, built once per execution environment. */
 export function senderDeps(
   config: SenderConfig,
   logger = createLogger(FUNCTIONS.sender),
-): DeliveryDeps & { visibility: SqsVisibility } {
+): SenderDeps {
   const documents = createDocumentClient();
   const sqs = createSqsClient();
   const token = new SecretsManagerSecretSource(
@@ -140,6 +143,12 @@ export function senderDeps(
     conversationLog: new DynamoConversationLog(documents, config.conversationTable),
     repliesQueue: new SqsMessageQueue(sqs, config.repliesQueueUrl),
     visibility: new SqsVisibility(sqs, config.repliesQueueUrl),
+    // Read during init (cheaper, and off the first reply's critical path); errors surface on use.
+    warmUp: () =>
+      token.get().then(
+        () => undefined,
+        () => undefined,
+      ),
     clock: { now: Date.now, sleep: (ms) => sleep(ms) },
     logger: asPortLogger(logger),
     newOwner: randomUUID,
@@ -162,7 +171,7 @@ class RecordComesBack extends Error {
 }
 
 /** A sender Lambda handler over the given dependencies (for tests and custom wiring). */
-export function createSenderHandler(deps: DeliveryDeps & { visibility: SqsVisibility }) {
+export function createSenderHandler(deps: SenderDeps) {
   const { logger, visibility } = deps;
   const comeBackIn = async (record: SQSRecord, seconds: number) => {
     await visibility.retryAfter(record.receiptHandle, seconds).catch((error) => {
@@ -228,7 +237,9 @@ logger.info("sender ready", {
   maxSendAttempts: config.maxSendAttempts,
   phoneFormat: config.vendorPhoneFormat,
 });
-const processBatch = createSenderHandler(senderDeps(config, logger));
+const deps = senderDeps(config, logger);
+void deps.warmUp?.();
+const processBatch = createSenderHandler(deps);
 
 /** SQS (replies queue) event source mapping with ReportBatchItemFailures. */
 export async function handler(event: SQSEvent, context: Context): Promise<SQSBatchResponse> {
