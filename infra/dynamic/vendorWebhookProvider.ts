@@ -162,6 +162,17 @@ export function createVendorWebhookProvider(): VendorWebhookProvider {
       if (inputs.adopt) {
         const existing = (await api.list()).find((row) => sameUrl(row.url, inputs.url));
         if (existing) {
+          if (existing.activeSignature !== inputs.activeSignature) {
+            // PATCH cannot switch signing; adopting would leave a registration that differs
+            // from its state, and the next `up` would replace it.
+            throw new Error(
+              `VendorWebhook: cannot adopt registration ${existing.id} for ${inputs.url}: its signing ` +
+                `is ${existing.activeSignature ? "on" : "off"}, the configuration wants it ` +
+                `${inputs.activeSignature ? "on" : "off"}, and the vendor cannot change that in place. ` +
+                "Delete that registration (vendor dashboard) and run `pulumi up` to create a new one, " +
+                "or set activeSignature to match.",
+            );
+          }
           const row = await api.patch(existing.id, inputs);
           return { id: String(row.id), outs: toOutputs(inputs, row, null) };
         }

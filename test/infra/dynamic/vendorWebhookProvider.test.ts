@@ -108,7 +108,7 @@ describe("VendorWebhook provider", () => {
     });
 
     it("adopts the registration with the same URL and applies the inputs when adopt is set", async () => {
-      await created({ activeSignature: false });
+      await created();
       const [existing] = vendor.webhooks();
 
       const { id, outs } = await created({ adopt: true, enabled: false, outgoing: true });
@@ -118,6 +118,17 @@ describe("VendorWebhook provider", () => {
       expect(vendor.webhooks()).toEqual([
         expect.objectContaining({ id: existing?.id, status: false, outgoing: true }),
       ]);
+    });
+
+    it("refuses to adopt a registration whose signing differs, which no update can change", async () => {
+      await created({ activeSignature: false });
+      const [existing] = vendor.webhooks();
+
+      const error = await errorOf(provider.create(inputs({ adopt: true })));
+
+      expect(error.message).toContain(`cannot adopt registration ${existing?.id}`);
+      expect(error.message).toContain("its signing is off, the configuration wants it on");
+      expect(vendor.webhooks()).toEqual([existing]);
     });
 
     it("creates a new registration when adopt is set but none exists", async () => {
