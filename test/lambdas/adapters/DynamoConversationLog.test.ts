@@ -10,7 +10,8 @@ import { provisionForTest } from "../../support/localAws.js";
 import { aReply, aWebhook } from "../../support/replyFixtures.js";
 
 let log: DynamoConversationLog;
-const TTL = 3600;
+/** Items expire relative to the message time; keep the sample messages alive through the test. */
+const TTL = 365 * 24 * 3600;
 
 function entry(role: string, content: string, iso: string): ConversationEntry {
   return {

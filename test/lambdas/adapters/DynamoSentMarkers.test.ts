@@ -4,6 +4,8 @@ import { DynamoSentMarkers } from "../../../lambdas/adapters/DynamoSentMarkers.j
 import { provisionForTest } from "../../support/localAws.js";
 
 let markers: DynamoSentMarkers;
+/** Times are offsets from now: markers expire (DynamoDB TTL) relative to their clock. */
+const T0 = Date.now();
 let plan = 0;
 /** A fresh plan id per test. */
 const newPlan = () => `plan_test_${++plan}_${Date.now()}`;
@@ -11,7 +13,7 @@ const claimInput = (planId: string, owner: string, now = 1_000, leaseMs = 10_000
   planId,
   seq: 0,
   owner,
-  now,
+  now: T0 + now,
   leaseMs,
   ttlSeconds: 3600,
 });
@@ -41,26 +43,26 @@ describe("DynamoSentMarkers", () => {
       seq: 0,
       status: "SENDING",
       owner: "a",
-      leaseUntil: 6_000,
+      leaseUntil: T0 + 6_000,
       attempts: 1,
-      expiresAt: 1 + 3600,
+      expiresAt: Math.floor((T0 + 1_000) / 1000) + 3600,
     });
   });
 
   it("marks SENT only for the claim's owner", async () => {
     const planId = newPlan();
     await markers.claim(claimInput(planId, "a"));
-    expect(await markers.markSent({ planId, seq: 0, owner: "b", sentAt: 2_000 })).toBe(false);
-    expect(await markers.markSent({ planId, seq: 0, owner: "a", sentAt: 2_000 })).toBe(true);
+    expect(await markers.markSent({ planId, seq: 0, owner: "b", sentAt: T0 + 2_000 })).toBe(false);
+    expect(await markers.markSent({ planId, seq: 0, owner: "a", sentAt: T0 + 2_000 })).toBe(true);
     const marker = await markers.get(planId, 0);
-    expect(marker).toMatchObject({ status: "SENT", sentAt: 2_000 });
+    expect(marker).toMatchObject({ status: "SENT", sentAt: T0 + 2_000 });
     expect(marker?.leaseUntil).toBeUndefined();
   });
 
   it("never lets a SENT reply be claimed again", async () => {
     const planId = newPlan();
     await markers.claim(claimInput(planId, "a"));
-    await markers.markSent({ planId, seq: 0, owner: "a", sentAt: 2_000 });
+    await markers.markSent({ planId, seq: 0, owner: "a", sentAt: T0 + 2_000 });
     const again = await markers.claim(claimInput(planId, "b", 99_000));
     expect(again.claimed).toBe(false);
   });
@@ -73,7 +75,7 @@ describe("DynamoSentMarkers", () => {
         planId,
         seq: 0,
         owner: "a",
-        now: 2_000,
+        now: T0 + 2_000,
         status: "RETRY",
         reason: "HTTP 500",
       }),
@@ -93,7 +95,7 @@ describe("DynamoSentMarkers", () => {
       planId,
       seq: 0,
       owner: "a",
-      now: 2_000,
+      now: T0 + 2_000,
       status: "FAILED",
       reason: "Message limit",
     });
@@ -111,7 +113,7 @@ describe("DynamoSentMarkers", () => {
       planId,
       seq: 0,
       owner: "a",
-      now: 2_000,
+      now: T0 + 2_000,
       status: "GAVE_UP",
       reason: "HTTP 500",
     });
@@ -121,8 +123,8 @@ describe("DynamoSentMarkers", () => {
   it("marks an abandoned claim UNKNOWN only after its lease expired", async () => {
     const planId = newPlan();
     await markers.claim(claimInput(planId, "a", 1_000, 5_000));
-    expect(await markers.markUnknown({ planId, seq: 0, owner: "a", now: 5_999 })).toBe(false);
-    expect(await markers.markUnknown({ planId, seq: 0, owner: "a", now: 6_000 })).toBe(true);
+    expect(await markers.markUnknown({ planId, seq: 0, owner: "a", now: T0 + 5_999 })).toBe(false);
+    expect(await markers.markUnknown({ planId, seq: 0, owner: "a", now: T0 + 6_000 })).toBe(true);
     expect((await markers.get(planId, 0))?.status).toBe("UNKNOWN");
     expect((await markers.claim(claimInput(planId, "b", 10_000))).claimed).toBe(false);
   });
@@ -130,13 +132,13 @@ describe("DynamoSentMarkers", () => {
   it("does not finish a claim that is no longer SENDING", async () => {
     const planId = newPlan();
     await markers.claim(claimInput(planId, "a", 1_000, 1));
-    await markers.markUnknown({ planId, seq: 0, owner: "a", now: 5_000 });
+    await markers.markUnknown({ planId, seq: 0, owner: "a", now: T0 + 5_000 });
     expect(
       await markers.finish({
         planId,
         seq: 0,
         owner: "a",
-        now: 6_000,
+        now: T0 + 6_000,
         status: "RETRY",
         reason: "late",
       }),
