@@ -26,6 +26,11 @@ export interface FaultProxy {
   setMode(mode: FaultMode): Promise<void>;
   /** Connections accepted (whatever the mode) since the start. */
   connections(): number;
+  /**
+   * Calls `listener` for each connection accepted from now on (with the mode it meets), e.g. to
+   * fail a second service at the moment a first one is contacted. Returns an unsubscribe.
+   */
+  onConnection(listener: (mode: FaultMode) => void): () => void;
   stop(): Promise<void>;
 }
 
@@ -36,6 +41,7 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
   const open = new Set<Socket>();
   let current: FaultMode = "up";
   let accepted = 0;
+  const listeners = new Set<(mode: FaultMode) => void>();
 
   const track = (socket: Socket) => {
     open.add(socket);
@@ -44,6 +50,7 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
 
   const onConnection = (client: Socket) => {
     accepted += 1;
+    for (const listener of listeners) listener(current);
     track(client);
     client.on("error", () => undefined);
     if (current === "reset") {
@@ -104,6 +111,10 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
       }
     },
     connections: () => accepted,
+    onConnection(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
     async stop() {
       resetOpen();
       await close();

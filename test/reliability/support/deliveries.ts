@@ -22,6 +22,7 @@ export interface PostResult {
   body: unknown;
   /** The raw answer text (for leak checks). */
   text: string;
+  headers: Record<string, string>;
   ms: number;
 }
 
@@ -47,9 +48,17 @@ export async function post(
     } catch {
       // not JSON: keep the text
     }
-    return { status: res.status, body, text, ms: performance.now() - started };
+    const answerHeaders = Object.fromEntries(res.headers.entries());
+    return {
+      status: res.status,
+      body,
+      text,
+      headers: answerHeaders,
+      ms: performance.now() - started,
+    };
   } catch (error) {
-    return { status: 0, body: String(error), text: String(error), ms: performance.now() - started };
+    const text = String(error);
+    return { status: 0, body: text, text, headers: {}, ms: performance.now() - started };
   }
 }
 

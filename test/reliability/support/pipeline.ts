@@ -67,6 +67,8 @@ export interface Pipeline {
     vendor: FaultProxy;
   };
   resources: ProvisionedResources;
+  /** The SDK env of the local stand-ins themselves (direct endpoints, no proxies). */
+  awsEnv: Record<string, string>;
   /** The env the handlers were loaded with (for a worker in a child process). */
   handlerEnv: Record<string, string>;
   /** A client straight to fauxqs, for looking at queues. */
@@ -203,6 +205,7 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
       vendor,
       proxies,
       resources,
+      awsEnv,
       handlerEnv,
       sqs,
       receiver,

@@ -1,0 +1,343 @@
+import { SendMessageBatchCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { ScheduledReply, WebhookJob } from "../../lambdas/core/messages.js";
+import { planIdFor } from "../../lambdas/core/replyPlan.js";
+import { type CapturedOutput, captureOutput } from "./support/captureOutput.js";
+import { deliverWithRetries, type PostResult, post, signedWebhook } from "./support/deliveries.js";
+import { type Pipeline, startPipeline } from "./support/pipeline.js";
+import { drainRaw, queueDepth, sendRaw, waitFor } from "./support/queues.js";
+import { startWorkerChild } from "./support/workerChild.js";
+
+/**
+ * Faults (issue 5.3), each a real failure of a real service: the fault proxies between the
+ * handlers and DynamoDB Local, fauxqs, the Secrets Manager stand-in and the vendor simulator
+ * refuse or reset connections; a worker process is SIGKILLed. The promises: a delivery the
+ * receiver cannot take answers 5xx (so the vendor retries) and its retry becomes exactly one job;
+ * a redelivered batch sends nothing twice; replies held up by a vendor outage go out after it,
+ * in order, once; a message that can never succeed ends in its DLQ, where the alarm sees it.
+ */
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function expectRetryLater(answer: PostResult): void {
+  expect(answer.status).toBe(503);
+  expect(answer.body).toEqual({
+    error: "unavailable",
+    message: "temporarily unable to accept the webhook; retry later",
+  });
+  expect(Number(answer.headers["retry-after"])).toBeGreaterThanOrEqual(1);
+}
+
+/** The texts the vendor received per phone (with "+"), in arrival order. */
+function sentByPhone(pipeline: Pipeline): Map<string, string[]> {
+  const byPhone = new Map<string, string[]>();
+  for (const record of pipeline.vendor.sent()) {
+    byPhone.set(record.phone, [...(byPhone.get(record.phone) ?? []), record.text]);
+  }
+  return byPhone;
+}
+
+describe("receiver with a dependency down", () => {
+  const RULES = [
+    {
+      match: ".*",
+      messages: [
+        { text: "got it", delay: 0 },
+        { text: "more soon", delay: 200 },
+      ],
+    },
+  ];
+  let pipeline: Pipeline;
+  let output: CapturedOutput;
+  /** Phone of each scenario's delivery. */
+  const phones: string[] = [];
+  const delivery = (phone: string) => {
+    phones.push(phone);
+    return signedWebhook(pipeline.signingSecret, { phone, text: "hello", at: Date.now() });
+  };
+
+  beforeAll(async () => {
+    output = captureOutput();
+    // A short claim lease, so a claim stranded by a double failure frees up within the test.
+    pipeline = await startPipeline({ rules: RULES, inProgressTtlSeconds: 3 });
+  });
+  afterAll(async () => {
+    await pipeline?.stop();
+    output?.restore();
+  });
+
+  it("answers 503 while Secrets Manager is down and nothing is cached, then accepts the retry once", async () => {
+    const webhook = delivery("14155550301");
+    await pipeline.proxies.secretsManager.setMode("refuse");
+    expectRetryLater(await post(pipeline.receiverUrl, webhook));
+    expectRetryLater(await post(pipeline.receiverUrl, webhook));
+    await pipeline.proxies.secretsManager.setMode("up");
+    expect((await post(pipeline.receiverUrl, webhook)).body).toEqual({ status: "accepted" });
+    expect((await post(pipeline.receiverUrl, webhook)).body).toEqual({ status: "duplicate" });
+  });
+
+  it("keeps accepting from the cached secret while Secrets Manager is down", async () => {
+    const webhook = delivery("14155550302");
+    await pipeline.proxies.secretsManager.setMode("reset");
+    try {
+      expect((await post(pipeline.receiverUrl, webhook)).body).toEqual({ status: "accepted" });
+    } finally {
+      await pipeline.proxies.secretsManager.setMode("up");
+    }
+  });
+
+  it("answers 503 while DynamoDB is down, then accepts the retry once", async () => {
+    const webhook = delivery("14155550303");
+    await pipeline.proxies.dynamodb.setMode("refuse");
+    expectRetryLater(await post(pipeline.receiverUrl, webhook));
+    await pipeline.proxies.dynamodb.setMode("reset");
+    expectRetryLater(await post(pipeline.receiverUrl, webhook));
+    await pipeline.proxies.dynamodb.setMode("up");
+    expect((await post(pipeline.receiverUrl, webhook)).body).toEqual({ status: "accepted" });
+    expect((await post(pipeline.receiverUrl, webhook)).body).toEqual({ status: "duplicate" });
+  });
+
+  it("answers 503 while SQS is down (releasing its claim), then accepts the retry at once", async () => {
+    const webhook = delivery("14155550304");
+    await pipeline.proxies.sqs.setMode("refuse");
+    expectRetryLater(await post(pipeline.receiverUrl, webhook));
+    await pipeline.proxies.sqs.setMode("reset");
+    expectRetryLater(await post(pipeline.receiverUrl, webhook));
+    await pipeline.proxies.sqs.setMode("up");
+    expect((await post(pipeline.receiverUrl, webhook)).body).toEqual({ status: "accepted" });
+    expect((await post(pipeline.receiverUrl, webhook)).body).toEqual({ status: "duplicate" });
+  });
+
+  it("lets a retry through once the lease of a claim stranded by SQS and DynamoDB failing together runs out", async () => {
+    const webhook = delivery("14155550305");
+    // DynamoDB goes down the moment the receiver reaches for SQS: the claim cannot be released.
+    const unsubscribe = pipeline.proxies.sqs.onConnection(() => {
+      void pipeline.proxies.dynamodb.setMode("refuse");
+    });
+    await pipeline.proxies.sqs.setMode("reset");
+    try {
+      expectRetryLater(await post(pipeline.receiverUrl, webhook));
+    } finally {
+      unsubscribe();
+      await pipeline.proxies.sqs.setMode("up");
+      await pipeline.proxies.dynamodb.setMode("up");
+    }
+    expect(output.text()).toContain("idempotency claim not released; its lease will expire");
+    // While the lease lasts a retry is told to come back (503); after it, the retry is accepted.
+    const answers = await deliverWithRetries(pipeline.receiverUrl, webhook, { pauseMs: 500 });
+    expect(answers.at(-1)?.body).toEqual({ status: "accepted" });
+    for (const answer of answers.slice(0, -1)) expectRetryLater(answer);
+    expect((await post(pipeline.receiverUrl, webhook)).body).toEqual({ status: "duplicate" });
+  });
+
+  it("queued exactly one job for each delivery", async () => {
+    const raw = await drainRaw(pipeline.sqs, pipeline.resources.queues.jobs);
+    const jobPhones = raw.map((body) => (JSON.parse(body) as WebhookJob).webhook.phone);
+    expect(jobPhones.sort()).toEqual([...phones].sort());
+    await sendRaw(pipeline.sqs, pipeline.resources.queues.jobs, raw);
+  });
+
+  it("sent each delivery's replies exactly once, in order", async () => {
+    pipeline.startWorker("responder");
+    pipeline.startWorker("sender");
+    await waitFor("all replies", () =>
+      pipeline.vendor.sent().length >= 2 * phones.length ? true : undefined,
+    );
+    await sleep(1000);
+    const byPhone = sentByPhone(pipeline);
+    expect([...byPhone.keys()].sort()).toEqual(phones.map((p) => `+${p}`).sort());
+    for (const texts of byPhone.values()) expect(texts).toEqual(["got it", "more soon"]);
+  });
+});
+
+describe("workers under faults", () => {
+  const TEXTS = ["one", "two", "three", "four"];
+  let pipeline: Pipeline;
+  let output: CapturedOutput;
+
+  /** Puts a plan of four replies for `phone` on the replies queue, due at the given offsets. */
+  async function enqueuePlan(phone: string, offsetsMs: number[], jobKey: string) {
+    const now = Date.now();
+    const planId = planIdFor(jobKey);
+    const replies: ScheduledReply[] = TEXTS.map((text, seq) => ({
+      kind: "scheduled-reply",
+      version: 1,
+      planId,
+      seq,
+      total: TEXTS.length,
+      phone,
+      userId: null,
+      text,
+      dueAt: now + (offsetsMs[seq] ?? 0),
+    }));
+    await pipeline.sqs.send(
+      new SendMessageBatchCommand({
+        QueueUrl: pipeline.resources.queues.replies,
+        Entries: replies.map((reply, i) => ({ Id: String(i), MessageBody: JSON.stringify(reply) })),
+      }),
+    );
+  }
+
+  beforeAll(async () => {
+    output = captureOutput();
+    pipeline = await startPipeline({
+      rules: [],
+      visibilityTimeoutSeconds: 5,
+      workerTimeoutMs: 4500,
+      vendorTimeoutMs: 1000,
+    });
+  });
+  afterAll(async () => {
+    await pipeline?.stop();
+    output?.restore();
+  });
+
+  it("sends nothing twice when a sender is killed mid-batch and the batch is redelivered", async () => {
+    const child = await startWorkerChild({
+      worker: "sender",
+      queueUrl: pipeline.resources.queues.replies,
+      sqsEndpoint: String(pipeline.awsEnv.AWS_ENDPOINT_URL_SQS),
+      env: { ...pipeline.handlerEnv, WORKER_TIMEOUT_MS: "4500" },
+    });
+    try {
+      // Two plans in one batch: the first two replies of each go out at once, the last two
+      // (1.8 s and 2.3 s out) hop through the queue and are not being sent at the kill.
+      const offsets = [0, 300, 1800, 2300];
+      await enqueuePlan("14155550401", offsets, "kill-a");
+      await enqueuePlan("14155550402", offsets, "kill-b");
+      await waitFor(
+        "the first two replies of both plans",
+        () => (pipeline.vendor.sent().length >= 4 ? true : undefined),
+        { intervalMs: 5 },
+      );
+    } finally {
+      await child.kill();
+    }
+    expect(pipeline.vendor.sent()).toHaveLength(4);
+    // Another worker takes over: the killed batch comes back after its visibility timeout, and
+    // the hopped copies of the later replies arrive too.
+    pipeline.startWorker("sender");
+    await waitFor(
+      "all eight replies",
+      () => (pipeline.vendor.sent().length >= 8 ? true : undefined),
+      {
+        timeoutMs: 25_000,
+      },
+    );
+    // Every copy (redelivered originals, hopped copies) settled: a second send would show now.
+    await waitFor(
+      "the replies queue to empty",
+      async () =>
+        (await queueDepth(pipeline.sqs, pipeline.resources.queues.replies)) === 0
+          ? true
+          : undefined,
+      { timeoutMs: 25_000 },
+    );
+    const byPhone = sentByPhone(pipeline);
+    expect(byPhone.get("+14155550401")).toEqual(TEXTS);
+    expect(byPhone.get("+14155550402")).toEqual(TEXTS);
+    // The redelivered copies of the four replies sent before the kill met their sent-markers.
+    const skipped = output
+      .lines()
+      .filter((l) => l.includes("reply already handled; not sending again"));
+    expect(skipped.length).toBeGreaterThanOrEqual(4);
+    await pipeline.stopWorkers();
+  }, 60_000);
+
+  it("sends replies held up by a vendor outage after it ends, in order, once", async () => {
+    pipeline.vendor.reset();
+    await pipeline.proxies.vendor.setMode("reset");
+    const attemptsBefore = pipeline.proxies.vendor.connections();
+    pipeline.startWorker("sender");
+    await enqueuePlan("14155550403", [0, 200, 400, 600], "outage");
+    await waitFor("two failed send attempts", () =>
+      pipeline.proxies.vendor.connections() - attemptsBefore >= 2 ? true : undefined,
+    );
+    expect(pipeline.vendor.sent()).toEqual([]);
+    await pipeline.proxies.vendor.setMode("up");
+    await waitFor(
+      "all four replies after the outage",
+      () => (pipeline.vendor.sent().length >= 4 ? true : undefined),
+      { timeoutMs: 30_000 },
+    );
+    await waitFor(
+      "the replies queue to empty",
+      async () =>
+        (await queueDepth(pipeline.sqs, pipeline.resources.queues.replies)) === 0
+          ? true
+          : undefined,
+      { timeoutMs: 25_000 },
+    );
+    expect(sentByPhone(pipeline).get("+14155550403")).toEqual(TEXTS);
+    expect(pipeline.vendor.sent()).toHaveLength(4);
+    expect(await queueDepth(pipeline.sqs, pipeline.resources.queues.repliesDlq)).toBe(0);
+    await pipeline.stopWorkers();
+  }, 60_000);
+});
+
+describe("poison messages", () => {
+  let pipeline: Pipeline;
+  let output: CapturedOutput;
+
+  beforeAll(async () => {
+    output = captureOutput();
+    pipeline = await startPipeline({ rules: [], visibilityTimeoutSeconds: 1, maxReceiveCount: 2 });
+    pipeline.startWorker("responder");
+    pipeline.startWorker("sender");
+  });
+  afterAll(async () => {
+    await pipeline?.stop();
+    output?.restore();
+  });
+
+  /** Whether the DLQ depth alarm of the Pulumi program would fire for this queue now. */
+  async function dlqAlarmFires(queueUrl: string): Promise<boolean> {
+    const { alarmSpecs } = await import("../../infra/components/PipelineAlarms.js");
+    const name = queueUrl.split("/").at(-1) as string;
+    const spec = alarmSpecs({
+      deadLetterQueues: { dlq: name },
+      workQueues: {},
+      functions: {},
+      apiId: "local",
+      region: "us-east-1",
+    }).find((s) => s.key === "dlq-dlq-depth");
+    expect(spec?.metricName).toBe("ApproximateNumberOfMessagesVisible");
+    // The alarm compares "greater than threshold" on the queue's visible-message count.
+    return (
+      (await queueDepth(pipeline.sqs, queueUrl)) > (spec?.threshold ?? Number.POSITIVE_INFINITY)
+    );
+  }
+
+  it("moves a job that can never be processed to the jobs DLQ, where the DLQ alarm sees it", async () => {
+    expect(await dlqAlarmFires(pipeline.resources.queues.jobsDlq)).toBe(false);
+    await pipeline.sqs.send(
+      new SendMessageCommand({
+        QueueUrl: pipeline.resources.queues.jobs,
+        MessageBody: JSON.stringify({ kind: "webhook-job", version: 1, key: "poison" }),
+      }),
+    );
+    await waitFor("the poison job in the DLQ", async () =>
+      (await queueDepth(pipeline.sqs, pipeline.resources.queues.jobsDlq)) === 1 ? true : undefined,
+    );
+    expect(await dlqAlarmFires(pipeline.resources.queues.jobsDlq)).toBe(true);
+    expect(await queueDepth(pipeline.sqs, pipeline.resources.queues.jobs)).toBe(0);
+    expect(output.text()).toContain("unusable job; it will end in the DLQ");
+  });
+
+  it("moves a reply that can never be sent to the replies DLQ, where the DLQ alarm sees it", async () => {
+    await pipeline.sqs.send(
+      new SendMessageCommand({
+        QueueUrl: pipeline.resources.queues.replies,
+        MessageBody: "not json at all",
+      }),
+    );
+    await waitFor("the poison reply in the DLQ", async () =>
+      (await queueDepth(pipeline.sqs, pipeline.resources.queues.repliesDlq)) === 1
+        ? true
+        : undefined,
+    );
+    expect(await dlqAlarmFires(pipeline.resources.queues.repliesDlq)).toBe(true);
+    expect(output.text()).toContain("unusable scheduled reply; it will end in the DLQ");
+    expect(pipeline.vendor.sent()).toEqual([]);
+  });
+});
