@@ -9,12 +9,14 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { startLocalServices } from "../local/services/index.js";
+import { runCallsAndCost } from "./callsAndCost.js";
 import { runColdStart } from "./coldStart.js";
 import { captureHandlerLogs } from "./lib/logCapture.js";
 import { describeEnvironment } from "./lib/machine.js";
 import type { Section } from "./lib/section.js";
 import { runReceiverLatency } from "./receiverLatency.js";
 import { headerFrom, renderDocument, renderSectionForConsole } from "./report.js";
+import { runScheduling } from "./scheduling.js";
 import { runSignature } from "./signature.js";
 
 const DOC = new URL("../docs/benchmarks.md", import.meta.url);
@@ -84,6 +86,25 @@ async function main(): Promise<void> {
       }),
     );
     await run("coldstart", () => runColdStart({ services, repetitions: options.quick ? 3 : 7 }));
+    await run("cost", () =>
+      runCallsAndCost({
+        services,
+        capture,
+        webhooks: options.quick ? 10 : 40,
+        hopWebhooks: options.quick ? 5 : 10,
+        maxSqsDelaySeconds: 2,
+      }),
+    );
+    await run("scheduling", () =>
+      runScheduling({
+        services,
+        capture,
+        conversations: options.quick ? 4 : 12,
+        staggerMs: 300,
+        offsetsMs: [0, 250, 1000, 1900, 2600, 4200, 7300, 10_500],
+        maxSqsDelaySeconds: 2,
+      }),
+    );
     await run("signature", () =>
       runSignature({
         durationMs: options.quick ? 100 : 500,

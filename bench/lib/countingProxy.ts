@@ -20,6 +20,8 @@ export interface OperationTally {
   capacityUnits: number;
   /** Request body bytes. */
   requestBytes: number;
+  /** Items the calls address: one per call, the entries of a batch or transaction. */
+  items: number;
 }
 
 export interface CountingProxy {
@@ -62,6 +64,25 @@ function withCapacityRequested(body: Buffer): Buffer {
   }
 }
 
+/** Entries of a batch or transaction request (1 for single-item calls). */
+export function itemCount(operation: string, body: Buffer): number {
+  if (!/^(Batch|Transact)/.test(operation)) return 1;
+  try {
+    const input = JSON.parse(body.toString("utf8")) as {
+      RequestItems?: Record<string, unknown[] | { Keys?: unknown[] }>;
+      TransactItems?: unknown[];
+    };
+    if (input.TransactItems) return input.TransactItems.length;
+    return Object.values(input.RequestItems ?? {}).reduce<number>(
+      (sum, entries) =>
+        sum + (Array.isArray(entries) ? entries.length : (entries.Keys?.length ?? 0)),
+      0,
+    );
+  } catch {
+    return 1;
+  }
+}
+
 /** CapacityUnits from a response body: ConsumedCapacity is an object or (batch/transact) a list. */
 export function capacityUnitsOf(responseBody: string): number {
   let parsed: unknown;
@@ -90,7 +111,14 @@ export async function startCountingProxy(options: {
   const tallyFor = (operation: string): OperationTally => {
     let tally = tallies.get(operation);
     if (!tally) {
-      tally = { calls: 0, failed: 0, conditionalCheckFailed: 0, capacityUnits: 0, requestBytes: 0 };
+      tally = {
+        calls: 0,
+        failed: 0,
+        conditionalCheckFailed: 0,
+        capacityUnits: 0,
+        requestBytes: 0,
+        items: 0,
+      };
       tallies.set(operation, tally);
     }
     return tally;
@@ -106,6 +134,7 @@ export async function startCountingProxy(options: {
     const tally = tallyFor(operation);
     tally.calls += 1;
     tally.requestBytes += original.length;
+    tally.items += itemCount(operation, original);
 
     const headers = { ...req.headers, host: target.host, "content-length": String(body.length) };
     const upstream = request(

@@ -17,6 +17,8 @@ export interface LogCapture {
   /** Log lines and bytes (newline included) per service since the last reset. */
   tally(): Map<string, LogTally>;
   reset(): void;
+  /** Calls `listener` with every handler log line (until the returned function is called). */
+  observe(listener: (service: string, line: string) => void): () => void;
   /** Restores process.stdout.write. */
   stop(): void;
 }
@@ -27,6 +29,7 @@ export function captureHandlerLogs(): LogCapture {
   const stdout = process.stdout;
   const originalWrite = stdout.write.bind(stdout);
   const tallies = new Map<string, LogTally>();
+  const listeners = new Set<(service: string, line: string) => void>();
   let partial = "";
 
   const account = (line: string) => {
@@ -40,6 +43,7 @@ export function captureHandlerLogs(): LogCapture {
     tally.lines += 1;
     tally.bytes += Buffer.byteLength(line) + 1;
     tallies.set(service, tally);
+    for (const listener of listeners) listener(service, line);
   };
 
   const capturingWrite = (
@@ -63,6 +67,10 @@ export function captureHandlerLogs(): LogCapture {
     },
     tally: () => new Map([...tallies].map(([service, t]) => [service, { ...t }])),
     reset: () => tallies.clear(),
+    observe: (listener) => {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
     stop: () => {
       if (partial) account(partial);
       partial = "";
