@@ -200,8 +200,8 @@ export async function deliverReply(
     return { kind: "hopped", delaySeconds: step.delaySeconds };
   }
 
-  const early = await checkMarker(reply, deps);
-  if (early) return early;
+  // No marker read up front: the claim below is the check (one DynamoDB call on the happy path);
+  // a duplicate copy merely waits its sub-second like the original before finding the marker.
   if (step.ms > 0) await clock.sleep(step.ms);
   const notYet = await awaitPredecessor(reply, attempt, deps);
   if (notYet) return notYet;
