@@ -1,6 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { beforeAll, describe, expect, it } from "vitest";
-import { bundleHandler } from "../../infra/lambdaBundle.js";
+import { beforeAll, describe, expect, it, vi } from "vitest";
 import { WEBHOOK_ROUTE } from "../../lambdas/contract.js";
 import { plain, ResourceGraph } from "./support/graph.js";
 import {
@@ -10,6 +9,17 @@ import {
   unwrap,
 } from "./support/recordingMocks.js";
 import { stackFileConfig } from "./support/stackFiles.js";
+
+// Bundling is stubbed here (programEsm.test.ts runs the program with the real bundles).
+vi.mock("../../infra/lambdaBundle.js", async (importOriginal) => {
+  const original = await importOriginal<typeof import("../../infra/lambdaBundle.js")>();
+  const { asset } = await import("@pulumi/pulumi");
+  return {
+    ...original,
+    lambdaArchive: (fn: string) =>
+      new asset.AssetArchive({ "index.mjs": new asset.StringAsset(`// bundle of ${fn}`) }),
+  };
+});
 
 const NS = "whatsable-replies";
 const webhook = "pulumi-nodejs:dynamic/whatsable:VendorWebhook";
@@ -114,19 +124,6 @@ describe("Pulumi program (prod stack, rotation in progress)", () => {
     ).variables;
     expect(env.WAITING_DURATION_SECONDS).toBe("86400");
   });
-
-  // No stub here: the program bundles lambdas/handlers/<fn>.ts itself, as `pulumi up` does.
-  it.each(["receiver", "responder", "sender"])(
-    "ships %s's current code, bundled from its handler",
-    async (fn) => {
-      const archive = graph.one("aws:lambda/function:Function", fn).inputs
-        .code as pulumi.asset.AssetArchive;
-      const assets = await archive.assets;
-      expect(Object.keys(assets)).toEqual(["index.mjs"]);
-      const text = await (assets["index.mjs"] as pulumi.asset.StringAsset).text;
-      expect(text).toBe((await bundleHandler(fn)).code);
-    },
-  );
 
   it("keeps logs for 90 days", () => {
     for (const group of graph.ofType("aws:cloudwatch/logGroup:LogGroup")) {

@@ -1,10 +1,12 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { beforeAll, describe, expect, it } from "vitest";
+import { BUNDLE_FILE } from "../../infra/lambdaBundle.js";
 import { stackFileConfig } from "./support/stackFiles.js";
 
 const TOKEN = "native-esm-run-token-51c2";
 let registered: { type: string; name: string; provider?: string }[];
+let archives: Record<string, { files: string[]; text: string }>;
 
 // vitest loads modules its own way; this runs the program as Pulumi.yaml tells `pulumi up` to:
 // `node --import tsx infra/index.ts`.
@@ -24,7 +26,7 @@ beforeAll(async () => {
       maxBuffer: 64 * 1024 * 1024,
     },
   );
-  registered = JSON.parse(stdout);
+  ({ registered, archives } = JSON.parse(stdout));
 }, 150_000);
 
 describe("Pulumi program in native ESM (as `pulumi up` loads it)", () => {
@@ -32,6 +34,17 @@ describe("Pulumi program in native ESM (as `pulumi up` loads it)", () => {
     expect(registered.filter((r) => r.type === "aws:lambda/function:Function")).toHaveLength(3);
     expect(registered.filter((r) => r.type.startsWith("aws:")).length).toBeGreaterThan(40);
   });
+
+  it.each(["receiver", "responder", "sender"])(
+    "ships %s's current code: an ESM bundle of its handler, AWS SDK inside",
+    (fn) => {
+      const archive = archives[fn];
+      expect(archive?.files).toEqual([BUNDLE_FILE]);
+      expect(archive?.text).toMatch(/^import\s*\{\s*createRequire/);
+      expect(archive?.text).toMatch(/export\s*\{[^}]*\bhandler\b/);
+      expect(archive?.text).not.toMatch(/from\s*"@aws-sdk\//);
+    },
+  );
 
   it("serialises the VendorWebhook provider without the vendor token", () => {
     const [webhook] = registered.filter(
