@@ -14,7 +14,7 @@ import { DynamoIdempotencyStore } from "../adapters/DynamoIdempotencyStore.js";
 import { SecretsManagerSecretSource } from "../adapters/SecretsManagerSecretSource.js";
 import { SqsMessageQueue } from "../adapters/SqsMessageQueue.js";
 import { DEFAULTS, ENV, SIGNATURE_HEADER } from "../contract.js";
-import type { Logger, SecretSource } from "../core/ports.js";
+import type { SecretSource } from "../core/ports.js";
 import { describeError, type ReceiveOutcome, WebhookReceiver } from "../core/receiveWebhook.js";
 import { maskPhone } from "../core/redact.js";
 import { isSignatureScheme, SIGNATURE_SCHEMES, type SignatureScheme } from "../core/signature.js";
@@ -28,7 +28,7 @@ import {
   respond,
   responseFor,
 } from "../runtime/http.js";
-import { createLogger } from "../runtime/logger.js";
+import { asPortLogger, createLogger } from "../runtime/logger.js";
 
 /** How long a delivery waits for a concurrent identical one before answering 503 (vendor limit: 10 s). */
 const SETTLE_WAIT_MS = 3000;
@@ -92,16 +92,6 @@ export function readReceiverConfig(
       { min: 0, max: 24 * 3600 },
       env,
     ),
-  };
-}
-
-/** Powertools' rest-parameter signatures do not accept an optional extra; pass {} instead. */
-function asPortLogger(powertools: ReturnType<typeof createLogger>): Logger {
-  return {
-    debug: (message, extra) => powertools.debug(message, extra ?? {}),
-    info: (message, extra) => powertools.info(message, extra ?? {}),
-    warn: (message, extra) => powertools.warn(message, extra ?? {}),
-    error: (message, extra) => powertools.error(message, extra ?? {}),
   };
 }
 

@@ -14,8 +14,8 @@ import {
 import { type RespondDeps, respondToJob } from "../core/respondToJob.js";
 import { SQS_MAX_DELAY_SECONDS } from "../core/schedule.js";
 import { ConfigurationError, intEnv, optionalEnv, requireEnv } from "../runtime/env.js";
-import { createLogger } from "../runtime/logger.js";
-import { asPortLogger, errorFields, processSqsBatch } from "../runtime/sqsBatch.js";
+import { asPortLogger, createLogger } from "../runtime/logger.js";
+import { errorFields, processSqsBatch } from "../runtime/sqsBatch.js";
 
 /**
  * Responder (jobs queue → replies queue): logs the conversation of each accepted webhook, asks the

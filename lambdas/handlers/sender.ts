@@ -18,8 +18,8 @@ import { InvalidQueueMessageError, parseScheduledReply } from "../core/queueMess
 import { SQS_MAX_DELAY_SECONDS } from "../core/schedule.js";
 import { PHONE_FORMATS, type PhoneFormat } from "../core/vendorSend.js";
 import { ConfigurationError, intEnv, optionalEnv, requireEnv } from "../runtime/env.js";
-import { createLogger } from "../runtime/logger.js";
-import { asPortLogger, errorFields, processSqsBatch, receiveCount } from "../runtime/sqsBatch.js";
+import { asPortLogger, createLogger } from "../runtime/logger.js";
+import { errorFields, processSqsBatch, receiveCount } from "../runtime/sqsBatch.js";
 
 /**
  * Sender (replies queue → vendor): sends each scheduled reply once, at its time, in plan order.

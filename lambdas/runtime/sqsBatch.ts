@@ -1,7 +1,5 @@
 import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
-import type { Logger as PowertoolsLogger } from "@aws-lambda-powertools/logger";
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
-import type { Logger } from "../core/ports.js";
 
 /**
  * Runs `handleRecord` for every record of an SQS batch, in parallel, and answers Lambda's partial
@@ -28,16 +26,6 @@ export async function processSqsBatch(
 export function receiveCount(record: SQSRecord): number {
   const count = Number(record.attributes?.ApproximateReceiveCount);
   return Number.isInteger(count) && count > 0 ? count : 1;
-}
-
-/** Adapts a Powertools logger to the core's Logger port (which passes `extra` optionally). */
-export function asPortLogger(powertools: PowertoolsLogger): Logger {
-  return {
-    debug: (message, extra) => powertools.debug(message, extra ?? {}),
-    info: (message, extra) => powertools.info(message, extra ?? {}),
-    warn: (message, extra) => powertools.warn(message, extra ?? {}),
-    error: (message, extra) => powertools.error(message, extra ?? {}),
-  };
 }
 
 /** An error's name and message for logs (never a stack with data in it). */
