@@ -214,6 +214,8 @@ async function accessLogLineBytes(): Promise<number> {
 }
 
 interface Derived {
+  /** WRU spent on secondary indexes. */
+  indexWru: number;
   sqsBillable: number;
   sqsEmptyReceives: number;
   wru: number;
@@ -234,13 +236,19 @@ function derive(p: PhaseCounts): Derived {
     .reduce((sum, [, count]) => sum + count, nonEmptyReceives);
   let wru = 0;
   let rru = 0;
+  let indexWru = 0;
   for (const [op, tally] of p.dynamo) {
-    if (READ_OPERATIONS.has(op)) rru += tally.capacityUnits;
+    if (READ_OPERATIONS.has(op)) {
+      rru += tally.capacityUnits;
+      continue;
+    }
     // A failed conditional write is billed like a write (1 WRU for items ≤ 1 KB).
-    else wru += tally.capacityUnits + tally.conditionalCheckFailed;
+    wru += tally.capacityUnits + tally.conditionalCheckFailed;
+    indexWru += tally.indexCapacityUnits;
   }
   const logBytes = [...p.logs.values()].reduce((sum, t) => sum + t.bytes, 0);
   return {
+    indexWru: indexWru / n,
     sqsBillable: billable / n,
     sqsEmptyReceives: Math.max(0, receives - nonEmptyReceives) / n,
     wru: wru / n,
@@ -442,6 +450,23 @@ function report(
     ]),
     align: ["right", "right", "left", "left"],
   });
+
+  // Levers, from the measured counts (estimates: each removes the measured units at list price).
+  const byItem = (prefix: string) => lines.find((l) => l.item.startsWith(prefix))?.perMillion ?? 0;
+  const indexCost = (dNew.indexWru + dNow.indexWru) * PRICES.dynamoDbWru.usd;
+  const logsCost = byItem("CloudWatch Logs");
+  const dynamoCost = byItem("DynamoDB writes") + byItem("DynamoDB reads");
+  const biggest = [...lines].sort((a, b) => b.perMillion - a.perMillion).slice(0, 3);
+  notes.unshift(
+    `Largest items: ${biggest.map((l) => `${l.item.split(" (")[0]} ${fmt.usd(l.perMillion)}`).join(", ")}. ` +
+      `DynamoDB writes are ${fmt.count(usage.dynamoDbWru)} WRU per webhook: the receiver's claim and its "queued" mark (2), ` +
+      `and in the workers the conversation log (the incoming message and the reply, via BatchWriteItem) and the sent-marker claim and "sent" mark; ` +
+      `${fmt.count(dNew.indexWru + dNow.indexWru)} of those WRU are the conversation table's byUser index.`,
+    `Levers (estimates from these counts): a sparse or no byUser index saves up to ${fmt.usd(indexCost)}; ` +
+      `the Infrequent Access log class ($0.25/GB) saves ${fmt.usd(logsCost / 2)}; both together give ≈ ${fmt.usd(withLogs - indexCost - logsCost / 2)} all-in. ` +
+      `Below $5 needs fewer writes per webhook still (DynamoDB is ${fmt.usd(dynamoCost)} of the total): e.g. no conversation log for replies, ` +
+      "or claim and mark in one write where the vendor's own idempotency allows it.",
+  );
 
   targets.push(
     {

@@ -394,6 +394,48 @@ function report(
       }),
     });
   }
+  if (receiver) {
+    const get = (id: string) => measured.get(id) as Measured;
+    const sdkShare = bytesByFamily(receiver.bundle)
+      .filter(
+        ([family]) =>
+          family.startsWith("AWS SDK") ||
+          family.startsWith("@aws-sdk") ||
+          family === "bowser" ||
+          family === "mnemonist",
+      )
+      .reduce((sum, [, bytes]) => sum + bytes, 0);
+    const describe = (id: string) => {
+      const m = get(id);
+      return `${fmt.kb(m.bundle.bytes)}, init ${fmt.ms(initMs(m))} ms (${fmt.ratio(initMs(m) / initMs(receiver))})`;
+    };
+    notes.push(
+      `The AWS SDK v3 (with its bundled helpers bowser and mnemonist) is ${fmt.kb(sdkShare)} of the receiver's ${fmt.kb(receiver.bundle.bytes)}: ` +
+        "with the deployed options esbuild takes the SDK's CommonJS builds (its `main` field) and bundles the whole default " +
+        "credential chain (ini files, SSO, web identity, IMDS, login), which a Lambda never uses.",
+      `A (ESM builds, mainFields [module, main]): ${describe("receiver-esm-main-fields")}. B (env-only credentials): ${describe("receiver-env-credentials")}. ` +
+        `A + B: ${describe("receiver-esm-env-credentials")} — both are one-line esbuild changes in infra/lambdaBundle.ts and passed the smoke test; ` +
+        "recommended for all three functions.",
+      `D (@aws-sdk/* left to the runtime's SDK): ${describe("receiver-sdk-external")} — the zip shrinks but INIT resolves and loads the SDK's many files ` +
+        "from node_modules, and the runtime's SDK version drifts from the tested one; AWS and Middy recommend bundling (research/pipeline.md §6).",
+      `E (fetch + SigV4, the aws4fetch approach; bench/prototypes/awsFetch): ${describe("receiver-fetch-sigv4")} — the only option measured under the 150 KB ` +
+        "target, and the fastest INIT; the price is owning signing, retries and error mapping for four operations (the prototype has no credential " +
+        "refresh or adaptive retry), so it is a deliberate trade, not a default.",
+    );
+  }
+  const zodClassic = measured.get("zod-classic");
+  if (zodClassic) {
+    notes.push(
+      `The workers carry zod's classic API (${fmt.kb(zodClassic.bundle.bytes)} for a two-field schema) from lambdas/core/replyRules.ts and queueMessages.ts; ` +
+        `zod/mini (same schemas, functional API) is ${fmt.kb((measured.get("zod-mini") as Measured).bundle.bytes)}. ` +
+        "With zod/mini and A + B the workers would be near the 250 KB target.",
+    );
+  }
+  notes.push(
+    "Init here is the module import on this machine (x86-64, shared with other work), not Lambda's Init Duration on arm64, " +
+      "which adds the runtime's own start-up; the ratio to the floor is the comparable figure.",
+  );
+
   return {
     title: "2. Cold start and bundle size",
     method:

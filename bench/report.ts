@@ -24,7 +24,14 @@ export function headerFrom(existing: string | undefined): string {
   return at === -1 ? DEFAULT_HEADER : existing.slice(0, at).trimEnd();
 }
 
-export function renderEnvironment(env: Environment): string {
+/** How the run went as a whole. */
+export interface RunSummary {
+  durationSeconds: number;
+  /** Load averages when the run ended. */
+  loadAverageAtEnd: number[];
+}
+
+export function renderEnvironment(env: Environment, run: RunSummary): string {
   const packages = Object.entries(env.packages)
     .map(([name, version]) => `${name} ${version}`)
     .join(", ");
@@ -35,6 +42,8 @@ export function renderEnvironment(env: Environment): string {
     `- Machine: ${env.cpuModel}, ${env.cpus} CPUs (nproc), ${env.memoryGiB} GiB memory, ${env.os}`,
     `- Node ${env.node}; Java: ${env.java}`,
     `- Packages: ${packages}`,
+    `- Duration ${Math.round(run.durationSeconds)} s; load average (1/5/15 min) ${env.loadAverage.join(" / ")} at the start, ` +
+      `${run.loadAverageAtEnd.join(" / ")} at the end (above ${env.cpus} means other work shared the CPUs and inflated the figures)`,
   ].join("\n");
 }
 
@@ -73,6 +82,7 @@ export function renderSection(section: Section): string {
 export function renderDocument(
   header: string,
   env: Environment,
+  run: RunSummary,
   sections: Section[],
   failures: string[],
 ): string {
@@ -81,7 +91,7 @@ export function renderDocument(
     "",
     GENERATED_MARKER,
     "",
-    renderEnvironment(env),
+    renderEnvironment(env, run),
     "",
     renderTargetSummary(sections),
     ...(failures.length

@@ -7,6 +7,7 @@
  *   npm run bench -- --quick           short bounds (a smoke run; does not write the doc)
  */
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { loadavg } from "node:os";
 import { parseArgs } from "node:util";
 import { startLocalServices } from "../local/services/index.js";
 import { runCallsAndCost } from "./callsAndCost.js";
@@ -49,6 +50,7 @@ async function main(): Promise<void> {
   const capture = captureHandlerLogs();
   const print = (text: string) => capture.print(text);
   const env = describeEnvironment();
+  const startedAt = Date.now();
   const sections: Section[] = [];
   const failures: string[] = [];
   const services = await startLocalServices();
@@ -80,12 +82,12 @@ async function main(): Promise<void> {
         services,
         concurrencies: [1, 16, 64],
         maxRequests: options.quick ? 200 : 3000,
-        maxMs: options.quick ? 1000 : 3000,
+        maxMs: options.quick ? 1000 : 2500,
         rounds: options.quick ? 1 : 2,
         warmupRequests: options.quick ? 50 : 300,
       }),
     );
-    await run("coldstart", () => runColdStart({ services, repetitions: options.quick ? 3 : 7 }));
+    await run("coldstart", () => runColdStart({ services, repetitions: options.quick ? 3 : 9 }));
     await run("cost", () =>
       runCallsAndCost({
         services,
@@ -117,7 +119,11 @@ async function main(): Promise<void> {
   }
   if (options.writeDoc) {
     const existing = existsSync(DOC) ? readFileSync(DOC, "utf8") : undefined;
-    writeFileSync(DOC, renderDocument(headerFrom(existing), env, sections, failures));
+    const summary = {
+      durationSeconds: (Date.now() - startedAt) / 1000,
+      loadAverageAtEnd: loadavg().map((l) => Math.round(l * 100) / 100),
+    };
+    writeFileSync(DOC, renderDocument(headerFrom(existing), env, summary, sections, failures));
     print(`\nwrote docs/benchmarks.md\n`);
   }
   if (failures.length) process.exitCode = 1;

@@ -5,8 +5,9 @@ import { Agent, createServer, type IncomingMessage, request, type ServerResponse
  * SQS JSON, Secrets Manager) that counts calls per operation. DynamoDB Local is a JVM with no
  * call counters, so the benchmark puts this between the handlers and it. With
  * `measureCapacity`, it also asks DynamoDB for ConsumedCapacity on every data call
- * (ReturnConsumedCapacity: TOTAL, which DynamoDB Local computes like DynamoDB) and adds it up, so
- * read and write units per webhook are measured rather than guessed. Hand-written: a counting
+ * (ReturnConsumedCapacity: INDEXES, which DynamoDB Local computes like DynamoDB) and adds it up,
+ * so read and write units per webhook — and the share spent on secondary indexes — are measured
+ * rather than guessed. Hand-written: a counting
  * proxy is a few lines over node:http, and nothing on npm counts AWS operations.
  */
 
@@ -16,8 +17,10 @@ export interface OperationTally {
   failed: number;
   /** Failed calls that were conditional-check failures (still billed as writes by DynamoDB). */
   conditionalCheckFailed: number;
-  /** Sum of ConsumedCapacity.CapacityUnits reported on successful calls. */
+  /** Sum of ConsumedCapacity.CapacityUnits reported on successful calls (table + indexes). */
   capacityUnits: number;
+  /** The part of capacityUnits spent on secondary indexes. */
+  indexCapacityUnits: number;
   /** Request body bytes. */
   requestBytes: number;
   /** Items the calls address: one per call, the entries of a batch or transaction. */
@@ -58,7 +61,7 @@ function withCapacityRequested(body: Buffer): Buffer {
     if (input.ReturnConsumedCapacity !== undefined && input.ReturnConsumedCapacity !== "NONE") {
       return body;
     }
-    return Buffer.from(JSON.stringify({ ...input, ReturnConsumedCapacity: "TOTAL" }), "utf8");
+    return Buffer.from(JSON.stringify({ ...input, ReturnConsumedCapacity: "INDEXES" }), "utf8");
   } catch {
     return body;
   }
@@ -83,20 +86,39 @@ export function itemCount(operation: string, body: Buffer): number {
   }
 }
 
-/** CapacityUnits from a response body: ConsumedCapacity is an object or (batch/transact) a list. */
-export function capacityUnitsOf(responseBody: string): number {
+interface ConsumedCapacity {
+  CapacityUnits?: number;
+  GlobalSecondaryIndexes?: Record<string, { CapacityUnits?: number }>;
+  LocalSecondaryIndexes?: Record<string, { CapacityUnits?: number }>;
+}
+
+/**
+ * Capacity units in a response body, in total and on secondary indexes. ConsumedCapacity is an
+ * object, or a list for batches and transactions.
+ */
+export function capacityOf(responseBody: string): { total: number; indexes: number } {
   let parsed: unknown;
   try {
     parsed = JSON.parse(responseBody);
   } catch {
-    return 0;
+    return { total: 0, indexes: 0 };
   }
   const consumed = (parsed as { ConsumedCapacity?: unknown } | null)?.ConsumedCapacity;
-  const entries = Array.isArray(consumed) ? consumed : consumed ? [consumed] : [];
-  return entries.reduce(
-    (sum: number, entry) => sum + Number((entry as { CapacityUnits?: unknown }).CapacityUnits ?? 0),
-    0,
-  );
+  const entries = (
+    Array.isArray(consumed) ? consumed : consumed ? [consumed] : []
+  ) as ConsumedCapacity[];
+  let total = 0;
+  let indexes = 0;
+  for (const entry of entries) {
+    total += Number(entry.CapacityUnits ?? 0);
+    for (const index of [
+      ...Object.values(entry.GlobalSecondaryIndexes ?? {}),
+      ...Object.values(entry.LocalSecondaryIndexes ?? {}),
+    ]) {
+      indexes += Number(index.CapacityUnits ?? 0);
+    }
+  }
+  return { total, indexes };
 }
 
 export async function startCountingProxy(options: {
@@ -116,6 +138,7 @@ export async function startCountingProxy(options: {
         failed: 0,
         conditionalCheckFailed: 0,
         capacityUnits: 0,
+        indexCapacityUnits: 0,
         requestBytes: 0,
         items: 0,
       };
@@ -156,7 +179,9 @@ export async function startCountingProxy(options: {
             tally.failed += 1;
             if (payload.includes("ConditionalCheckFailed")) tally.conditionalCheckFailed += 1;
           } else if (measure) {
-            tally.capacityUnits += capacityUnitsOf(payload.toString("utf8"));
+            const capacity = capacityOf(payload.toString("utf8"));
+            tally.capacityUnits += capacity.total;
+            tally.indexCapacityUnits += capacity.indexes;
           }
           res.writeHead(status, answer.headers);
           res.end(payload);

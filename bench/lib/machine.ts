@@ -1,6 +1,6 @@
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { cpus, totalmem } from "node:os";
+import { cpus, loadavg, totalmem } from "node:os";
 
 /** Where and with what a benchmark ran: printed at the top of docs/benchmarks.md. */
 export interface Environment {
@@ -13,6 +13,8 @@ export interface Environment {
   java: string;
   /** Installed versions of the packages the figures depend on. */
   packages: Record<string, string>;
+  /** 1, 5 and 15 minute load averages when the run started (other work on the machine skews figures). */
+  loadAverage: number[];
 }
 
 const REPO_ROOT = new URL("../../", import.meta.url);
@@ -87,5 +89,6 @@ export function describeEnvironment(now = new Date()): Environment {
     node: process.version,
     java: javaVersion(),
     packages,
+    loadAverage: loadavg().map((l) => Math.round(l * 100) / 100),
   };
 }

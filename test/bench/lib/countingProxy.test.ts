@@ -1,20 +1,36 @@
 import { describe, expect, it } from "vitest";
-import { capacityUnitsOf, itemCount } from "../../../bench/lib/countingProxy.js";
+import { capacityOf, itemCount } from "../../../bench/lib/countingProxy.js";
 
-describe("capacityUnitsOf", () => {
+describe("capacityOf", () => {
   it("reads a single ConsumedCapacity object", () => {
-    expect(capacityUnitsOf('{"ConsumedCapacity":{"TableName":"t","CapacityUnits":2}}')).toBe(2);
+    expect(capacityOf('{"ConsumedCapacity":{"TableName":"t","CapacityUnits":2}}')).toEqual({
+      total: 2,
+      indexes: 0,
+    });
   });
 
   it("adds up a list (batch and transaction answers)", () => {
     expect(
-      capacityUnitsOf('{"ConsumedCapacity":[{"CapacityUnits":4},{"CapacityUnits":1.5}]}'),
+      capacityOf('{"ConsumedCapacity":[{"CapacityUnits":4},{"CapacityUnits":1.5}]}').total,
     ).toBe(5.5);
   });
 
+  it("tells the secondary indexes' share apart (ReturnConsumedCapacity INDEXES)", () => {
+    const body = JSON.stringify({
+      ConsumedCapacity: [
+        {
+          CapacityUnits: 6,
+          Table: { CapacityUnits: 3 },
+          GlobalSecondaryIndexes: { byUser: { CapacityUnits: 3 } },
+        },
+      ],
+    });
+    expect(capacityOf(body)).toEqual({ total: 6, indexes: 3 });
+  });
+
   it("is 0 when the answer carries no capacity or is not JSON", () => {
-    expect(capacityUnitsOf("{}")).toBe(0);
-    expect(capacityUnitsOf("<html>")).toBe(0);
+    expect(capacityOf("{}")).toEqual({ total: 0, indexes: 0 });
+    expect(capacityOf("<html>")).toEqual({ total: 0, indexes: 0 });
   });
 });
 
