@@ -327,7 +327,11 @@ function report(
           tally.capacityUnits + (READ_OPERATIONS.has(op) ? 0 : tally.conditionalCheckFailed);
         const items =
           tally.items === tally.calls ? "" : ` (${fmt.count(tally.items / p.webhooks)} items)`;
-        return `${fmt.count(tally.calls / p.webhooks)} calls${items}, ${fmt.count(units / p.webhooks)} ${READ_OPERATIONS.has(op) ? "RRU" : "WRU"}`;
+        const onIndexes = tally.indexCapacityUnits
+          ? ` (${fmt.count(tally.indexCapacityUnits / p.webhooks)} on indexes)`
+          : "";
+        const unit = READ_OPERATIONS.has(op) ? "RRU" : "WRU";
+        return `${fmt.count(tally.calls / p.webhooks)} calls${items}, ${fmt.count(units / p.webhooks)} ${unit}${onIndexes}`;
       }),
     ]),
     align: ["left", ...phases.map(() => "right" as const)],

@@ -82,8 +82,8 @@ async function main(): Promise<void> {
         services,
         concurrencies: [1, 16, 64],
         maxRequests: options.quick ? 200 : 3000,
-        maxMs: options.quick ? 1000 : 2500,
-        rounds: options.quick ? 1 : 2,
+        maxMs: options.quick ? 1000 : 1250,
+        rounds: options.quick ? 1 : 4,
         warmupRequests: options.quick ? 50 : 300,
       }),
     );

@@ -173,8 +173,8 @@ export async function runScheduling(options: SchedulingOptions): Promise<Section
       "A message due sooner than the pipeline's transit time (receiver → jobs queue → responder → replies queue → sender → vendor) " +
         "is late by that transit; later ones absorb it (their hops are computed from dueAt), which is why lateness falls with the offset.",
       `Sends expected ${expected}, received ${sent.length}.`,
-      "The local event source mapping long-polls with 1 s waits, like Lambda's pollers; on AWS, SQS delay timers and " +
-        "poller pick-up add their own jitter (seconds at worst), which this local figure does not include.",
+      "Locally the pollers long-poll fauxqs (1 s waits; a message wakes them at once) and run in the same process as " +
+        "everything else; on AWS, SQS delay timers and Lambda's pollers add their own jitter, which this figure does not include.",
     ],
   };
 }
