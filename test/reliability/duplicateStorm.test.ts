@@ -25,7 +25,7 @@ const DISTINCT = 100;
 const STORM_PHONE = "14155550000";
 const phoneOf = (i: number) => `1415556${String(i).padStart(4, "0")}`;
 
-describe("duplicate storm through the local HTTP endpoint", () => {
+describe("duplicate storm through the local HTTP endpoint", { timeout: 90_000 }, () => {
   let pipeline: Pipeline;
   let output: CapturedOutput;
   const identical: PostResult[][] = [];

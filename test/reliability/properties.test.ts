@@ -308,7 +308,7 @@ function expectClearJson(response: Awaited<ReturnType<ReceiverHandler>>): Answer
 
 // ---------------------------------------------------------------------------------------------
 
-describe("receiver under generated input (properties)", () => {
+describe("receiver under generated input (properties)", { timeout: 90_000 }, () => {
   let handler: ReceiverHandler;
   let sqs: SQSClient;
   let jobsQueue: string;
@@ -517,7 +517,7 @@ function bytesSeen(body: Uint8Array, base64: boolean): Buffer {
   return base64 ? Buffer.from(body) : Buffer.from(Buffer.from(body).toString("utf8"), "utf8");
 }
 
-describe("signature verification (properties of the core)", () => {
+describe("signature verification (properties of the core)", { timeout: 90_000 }, () => {
   const secretArb = fc
     .base64String({ minLength: 8, maxLength: 172 })
     .filter((s) => s.trim() !== "");
@@ -597,7 +597,7 @@ describe("signature verification (properties of the core)", () => {
   });
 });
 
-describe("parseWebhook (properties of the core)", () => {
+describe("parseWebhook (properties of the core)", { timeout: 90_000 }, () => {
   it("returns a webhook or throws a PayloadError naming a field, for any bytes", () => {
     fc.assert(
       fc.property(
