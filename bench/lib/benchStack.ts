@@ -90,9 +90,11 @@ export function handlerExists(fn: FunctionName): boolean {
   return existsSync(fileURLToPath(new URL(`${fn}.ts`, HANDLERS_DIR)));
 }
 
-/** Imports a fresh copy of a handler module after its env is set, as Lambda's INIT does. */
+/**
+ * Imports a fresh copy of a handler module after its env is set, as Lambda's INIT does (the
+ * caller sets POWERTOOLS_SERVICE_NAME to the function, so its log lines are told apart).
+ */
 async function importHandler<T>(fn: FunctionName, generation: number): Promise<T> {
-  process.env[ENV.serviceName] = fn;
   const url = `${pathToFileURL(fileURLToPath(new URL(`${fn}.ts`, HANDLERS_DIR))).href}?bench=${generation}`;
   const module = (await import(url)) as { handler?: unknown };
   if (typeof module.handler !== "function") throw new Error(`${fn} exports no handler`);
@@ -159,6 +161,7 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
     });
 
     importGeneration += 1;
+    setEnv({ [ENV.serviceName]: FUNCTIONS.receiver });
     const receiver = await importHandler<ApiHandler>(FUNCTIONS.receiver, importGeneration);
     const workerHandlers: {
       fn: "responder" | "sender";
@@ -166,18 +169,17 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
       queueUrl: string;
     }[] = [];
     if (options.withWorkers) {
-      workerHandlers.push(
-        {
-          fn: FUNCTIONS.responder,
-          handler: await importHandler<QueueHandler>(FUNCTIONS.responder, importGeneration),
-          queueUrl: resources.queues.jobs,
-        },
-        {
-          fn: FUNCTIONS.sender,
-          handler: await importHandler<QueueHandler>(FUNCTIONS.sender, importGeneration),
-          queueUrl: resources.queues.replies,
-        },
-      );
+      for (const [fn, queueUrl] of [
+        [FUNCTIONS.responder, resources.queues.jobs],
+        [FUNCTIONS.sender, resources.queues.replies],
+      ] as const) {
+        setEnv({ [ENV.serviceName]: fn });
+        workerHandlers.push({
+          fn,
+          handler: await importHandler<QueueHandler>(fn, importGeneration),
+          queueUrl,
+        });
+      }
     }
 
     const api: RunningHttpApiAdapter = await startHttpApiAdapter({
