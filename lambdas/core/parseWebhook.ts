@@ -172,8 +172,9 @@ function parseJsonBody(text: string): unknown {
   // A UTF-8 byte-order mark is not JSON whitespace; some senders add one.
   const json = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   if (json.trim() === "") throw new PayloadError("body", "body is empty", "malformed_json");
+  let document: unknown;
   try {
-    return JSON.parse(json);
+    document = JSON.parse(json);
   } catch (error) {
     // Only the position: V8's message quotes the body, which must not reach logs.
     const position =
@@ -181,6 +182,30 @@ function parseJsonBody(text: string): unknown {
     const detail = position ? ` (${position})` : "";
     throw new PayloadError("body", `body is not valid JSON${detail}`, "malformed_json");
   }
+  if (nestingDepth(document) > MAX_NESTING_DEPTH) {
+    // Unknown fields are kept and re-serialised into the job: a pathological depth would overflow
+    // JSON.stringify's stack later and look like an outage (503 for ever) instead of a bad body.
+    throw new PayloadError("body", `body is nested deeper than ${MAX_NESTING_DEPTH} levels`);
+  }
+  return document;
+}
+
+/** Far deeper than any vendor payload (about 4 levels), far shallower than a stack overflow. */
+export const MAX_NESTING_DEPTH = 64;
+
+/** Depth of nested arrays/objects, walked without recursion; stops counting past the limit. */
+function nestingDepth(root: unknown): number {
+  let deepest = 0;
+  const pending: { value: unknown; depth: number }[] = [{ value: root, depth: 0 }];
+  while (pending.length > 0) {
+    const { value, depth } = pending.pop() as { value: unknown; depth: number };
+    if (value === null || typeof value !== "object") continue;
+    const level = depth + 1;
+    if (level > deepest) deepest = level;
+    if (deepest > MAX_NESTING_DEPTH) return deepest;
+    for (const child of Object.values(value)) pending.push({ value: child, depth: level });
+  }
+  return deepest;
 }
 
 interface Unwrapped {

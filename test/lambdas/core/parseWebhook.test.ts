@@ -1,7 +1,11 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { PayloadError } from "../../../lambdas/core/errors.js";
-import { parseWebhook, recoverIntegerLiteral } from "../../../lambdas/core/parseWebhook.js";
+import {
+  MAX_NESTING_DEPTH,
+  parseWebhook,
+  recoverIntegerLiteral,
+} from "../../../lambdas/core/parseWebhook.js";
 
 const fixture = (name: string) =>
   readFileSync(new URL(`../../fixtures/vendor/${name}`, import.meta.url), "utf8");
@@ -260,6 +264,20 @@ describe("parseWebhook", () => {
       const error = payloadError(() => parseWebhook(raw));
       expect(error.field).toBe(field);
       expect(error.code).toBe(code);
+    });
+
+    it("refuses a body nested deeper than the limit, naming body", () => {
+      let deep: unknown = "x";
+      for (let i = 0; i < MAX_NESTING_DEPTH + 1; i++) deep = { n: deep };
+      const error = payloadError(() => parse({ ...base, custom: deep }));
+      expect(error.field).toBe("body");
+      expect(error.code).toBe("invalid_payload");
+    });
+
+    it("keeps unknown fields nested up to the limit", () => {
+      let deep: unknown = "x";
+      for (let i = 0; i < MAX_NESTING_DEPTH - 2; i++) deep = [deep];
+      expect(parse({ ...base, custom: deep }).extra.custom).toEqual(deep);
     });
 
     it("does not echo the body in the malformed-JSON message", () => {
