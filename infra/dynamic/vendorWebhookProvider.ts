@@ -532,7 +532,7 @@ async function vendorCall(
       );
       continue;
     }
-    const vendor = vendorMessage(parseJson(text));
+    const vendor = vendorMessage(parseJson(text), token);
     const tries = retryable ? `, ${attempt} attempt(s)` : "";
     throw callError(
       `VendorWebhook: ${method} ${path} answered ${response.status}${vendor ? ` ${vendor}` : ""}${tries}`,
@@ -571,8 +571,11 @@ function duplicateUrlError(url: string, existingPath: string | undefined, cause:
   );
 }
 
-/** The vendor's own words from an error body: `{code, message}`, `{message}` or `{error:{…}}`. */
-function vendorMessage(body: unknown): string {
+/**
+ * The vendor's own words from an error body (`{code, message}`, `{message}` or `{error:{…}}`),
+ * with the token cut out should the vendor echo it.
+ */
+function vendorMessage(body: unknown, token: string): string {
   const record = asRecord(body);
   const inner = asRecord(record.error);
   const code = record.code ?? inner.code;
@@ -584,7 +587,8 @@ function vendorMessage(body: unknown): string {
     (part) => typeof part === "string" && part !== "",
   ) as string[];
   if (parts.length === 2) parts[1] = JSON.stringify(parts[1]);
-  return parts.join(" ").slice(0, 300);
+  const text = parts.join(" ");
+  return (token ? text.split(token).join("[redacted]") : text).slice(0, 300);
 }
 
 function backoffMs(baseMs: number, attempt: number, retryAfter: string | null): number {
