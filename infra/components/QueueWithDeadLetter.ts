@@ -12,6 +12,12 @@ export interface QueueWithDeadLetterArgs {
 const DLQ_RETENTION_SECONDS = 14 * 24 * 3600;
 /** Four days: far beyond any retry horizon of a healthy consumer (every reply hop is ≤ 900 s). */
 const QUEUE_RETENTION_SECONDS = 4 * 24 * 3600;
+/**
+ * SQS's largest message (1 MiB since 2025), set explicitly: a job carries the normalised webhook,
+ * which can outgrow the receiver's body limit, and a job over the queue's limit would be refused
+ * (503) on every vendor retry. Billing is per 64 KB chunk, so the ceiling costs nothing unused.
+ */
+const MAX_MESSAGE_BYTES = 1024 * 1024;
 
 /**
  * A work queue with its dead-letter queue: SSE with SQS-managed keys (no KMS grants needed),
@@ -26,7 +32,11 @@ export class QueueWithDeadLetter extends pulumi.ComponentResource {
     super("whatsable:queues:QueueWithDeadLetter", name, {}, opts);
     this.deadLetterQueue = new aws.sqs.Queue(
       `${name}-dlq`,
-      { messageRetentionSeconds: DLQ_RETENTION_SECONDS, sqsManagedSseEnabled: true },
+      {
+        messageRetentionSeconds: DLQ_RETENTION_SECONDS,
+        maxMessageSize: MAX_MESSAGE_BYTES,
+        sqsManagedSseEnabled: true,
+      },
       { parent: this },
     );
     this.queue = new aws.sqs.Queue(
@@ -34,6 +44,7 @@ export class QueueWithDeadLetter extends pulumi.ComponentResource {
       {
         visibilityTimeoutSeconds: args.visibilityTimeoutSeconds,
         messageRetentionSeconds: QUEUE_RETENTION_SECONDS,
+        maxMessageSize: MAX_MESSAGE_BYTES,
         sqsManagedSseEnabled: true,
         redrivePolicy: this.deadLetterQueue.arn.apply((arn) =>
           JSON.stringify({ deadLetterTargetArn: arn, maxReceiveCount: args.maxReceiveCount }),

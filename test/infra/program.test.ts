@@ -170,6 +170,13 @@ describe("Pulumi program (dev stack)", () => {
       },
     );
 
+    it.each(["jobs", "replies", "jobs-dlq", "replies-dlq"])(
+      "%s takes messages up to SQS's 1 MiB maximum, so a large job is never refused",
+      (name) => {
+        expect(graph.inputs(T.queue, name).maxMessageSize).toBe(1024 * 1024);
+      },
+    );
+
     it.each(["jobs", "replies"])("%s's DLQ accepts redrive from that queue only", (name) => {
       const policy = graph.inputs(T.redriveAllow, `${name}-dlq-redrive-allow`);
       expect(JSON.parse(policy.redriveAllowPolicy as string)).toEqual({
