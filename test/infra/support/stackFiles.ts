@@ -1,8 +1,5 @@
 import { readFileSync } from "node:fs";
-import { createRequire } from "node:module";
-
-// js-yaml ships with @pulumi/pulumi (which parses stack files with it); no extra dependency.
-const yaml = createRequire(import.meta.url)("js-yaml") as { load(text: string): unknown };
+import yaml from "js-yaml";
 
 /** Parses a YAML file of the repository. */
 export function loadYamlFile(file: string): unknown {
