@@ -2,10 +2,13 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
+import { build } from "esbuild";
 import { afterAll, describe, expect, it } from "vitest";
 import {
   BUNDLE_FILE,
   bundleHandler,
+  bundleOptions,
+  handlerEntry,
   lambdaArchive,
   MissingHandlerError,
 } from "../../infra/lambdaBundle.js";
@@ -17,6 +20,12 @@ const dirs: string[] = [];
 afterAll(async () => {
   await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true })));
 });
+
+/** The node_modules files a real function's bundle is made of (esbuild metafile). */
+async function bundledPackageFiles(fn: string): Promise<string[]> {
+  const { metafile } = await build({ ...bundleOptions(handlerEntry(fn)), metafile: true });
+  return Object.keys(metafile.inputs).filter((input) => input.includes("node_modules/"));
+}
 
 /** Writes a bundle where Lambda would unpack it and imports it. */
 async function load(code: string): Promise<{ handler: (event: unknown) => Promise<unknown> }> {
@@ -63,6 +72,32 @@ describe("bundleHandler", () => {
       expect(bytes).toBeGreaterThan(0);
       expect(code).not.toMatch(/from\s*"@aws-sdk\//);
       expect(code).toMatch(/export\s*\{[^}]*\bhandler\b/);
+    },
+  );
+
+  it.each(Object.values(FUNCTIONS))(
+    "takes the AWS SDK inside %s from its ESM builds, which esbuild can tree-shake",
+    async (fn) => {
+      const sdkFiles = (await bundledPackageFiles(fn)).filter((file) =>
+        /node_modules\/@(aws-sdk|smithy)\//.test(file),
+      );
+      expect(sdkFiles.length).toBeGreaterThan(0);
+      expect(sdkFiles.filter((file) => file.includes("/dist-cjs/"))).toEqual([]);
+    },
+  );
+
+  it.each(Object.values(FUNCTIONS))(
+    "leaves the SDK's default credential chain out of %s: credentials come from the environment",
+    async (fn) => {
+      const files = await bundledPackageFiles(fn);
+      expect(files.some((file) => file.includes("@aws-sdk/credential-provider-env/"))).toBe(true);
+      expect(
+        files.filter((file) =>
+          /@aws-sdk\/credential-provider-(node|ini|sso|web-identity|process)\/|credential-provider-imds/.test(
+            file,
+          ),
+        ),
+      ).toEqual([]);
     },
   );
 });
