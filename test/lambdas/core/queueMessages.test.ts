@@ -52,4 +52,10 @@ describe("parseScheduledReply", () => {
   it("rejects a reply without text", () => {
     expect(() => parseScheduledReply(JSON.stringify({ ...aReply(), text: "" }))).toThrow(/text/);
   });
+
+  it("says in English what it expected when a field has the wrong type", () => {
+    expect(() => parseScheduledReply(JSON.stringify({ ...aReply(), seq: "0" }))).toThrow(
+      "scheduled reply: seq: Invalid input: expected number, received string",
+    );
+  });
 });

@@ -163,6 +163,15 @@ describe("parseReplyRules", () => {
     expect(error.message).toMatch(/unknown field: dealy/);
   });
 
+  it("explains an unknown field in a full English sentence", () => {
+    const error = errorOf(() =>
+      parseReplyRules([{ match: "x", messages: [{ text: "a", delay: 0, dealy: 5 }] }]),
+    );
+    expect(error.message).toBe(
+      'reply rule 0: messages[0] Unrecognized key: "dealy" (unknown field: dealy)',
+    );
+  });
+
   it("rejects a missing match", () => {
     const error = errorOf(() => parseReplyRules([{ messages: [{ text: "a", delay: 0 }] }]));
     expect(error.field).toBe("match");
