@@ -9,10 +9,3 @@ export const AWS_FETCH_ALIASES: Record<string, string> = {
     new URL("./clientSecretsManager.ts", import.meta.url),
   ),
 };
-
-/** esbuild `alias` map that replaces the SDK's default credential chain with env-only. */
-export const ENV_CREDENTIALS_ALIAS: Record<string, string> = {
-  "@aws-sdk/credential-provider-node": fileURLToPath(
-    new URL("../envCredentials.ts", import.meta.url),
-  ),
-};
