@@ -110,6 +110,9 @@ describe("secrets never leak", { timeout: 90_000 }, () => {
       vendorTimeoutMs: 800,
       // Read the secrets on every delivery, so a changed secret document is seen at once.
       env: { [ENV.secretCacheSeconds]: "0" },
+      // The sender reads its token at INIT; let that read fail, so the first test finds nothing
+      // cached (otherwise it races the test's own outage and may cache the token first).
+      downDuringInit: ["secretsManager"],
     });
     secrets = { "signing secret": pipeline.signingSecret, "vendor token": pipeline.vendorToken };
   });

@@ -1,5 +1,4 @@
 import { randomBytes } from "node:crypto";
-import { fileURLToPath, pathToFileURL } from "node:url";
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import type {
   APIGatewayProxyEventV2,
@@ -9,21 +8,16 @@ import type {
   SQSEvent,
 } from "aws-lambda";
 import { inject } from "vitest";
-import { DEFAULTS, ENV, WEBHOOK_ROUTE } from "../../../lambdas/contract.js";
-import {
-  type RunningEventSourceMapping,
-  startEventSourceMapping,
-} from "../../../local/eventSourceMapping.js";
-import { type RunningHttpApiAdapter, startHttpApiAdapter } from "../../../local/httpApiAdapter.js";
-import { type ProvisionedResources, provisionLocalResources } from "../../../local/provision.js";
-import { startVendorSimulator, type VendorSimulator } from "../../../local/vendorSimulator.js";
+import { DEFAULTS, ENV } from "../../../lambdas/contract.js";
+import type { RunningEventSourceMapping } from "../../../local/eventSourceMapping.js";
+import type { ProvisionedResources } from "../../../local/provision.js";
+import { type StackService, startLocalStack } from "../../../local/stack.js";
+import type { VendorSimulator } from "../../../local/vendorSimulator.js";
 import { type FaultProxy, startFaultProxy } from "../../support/faultProxy.js";
-import { localSqsClient } from "./queues.js";
 
 /**
- * The whole pipeline in one test process, built from the same pieces as local/stack.ts (HTTP API
- * stand-in → receiver, jobs queue → responder, replies queue → sender, vendor simulator), with
- * two differences the reliability tests need:
+ * The local stack (local/stack.ts) as the reliability tests need it, on the shared stand-ins of
+ * test/support/globalSetup.ts:
  *
  * - the handlers reach DynamoDB Local, fauxqs, the Secrets Manager stand-in and the vendor
  *   simulator through fault proxies, so a test can cut a real service off the network;
@@ -38,7 +32,9 @@ export type Worker = "responder" | "sender";
 export interface PipelineOptions {
   /** Reply rules (parsed JSON). */
   rules: unknown;
+  /** Default 2 (short, so redeliveries come quickly). */
   visibilityTimeoutSeconds?: number;
+  /** Default 5; also MAX_SEND_ATTEMPTS. */
   maxReceiveCount?: number;
   /**
    * IN_PROGRESS_TTL_SECONDS of the receiver's claims; default the production default (30). It
@@ -50,7 +46,34 @@ export interface PipelineOptions {
   env?: Record<string, string>;
   /** Invocation timeout of the workers; default 8000. */
   workerTimeoutMs?: number;
+  /** Default 2000. */
   vendorTimeoutMs?: number;
+  /**
+   * Services that reset every connection while the handlers load, so what the functions read at
+   * INIT (the sender's token warm-up) fails and nothing is cached. startPipeline waits until those
+   * reads have given up (a quiet spell after the SDK's last retry), then brings the services up.
+   */
+  downDuringInit?: StackService[];
+}
+
+/** Longer than the SDK's retry backoff for its default 3 attempts (at most 100 + 200 ms). */
+const INIT_QUIET_MS = 1500;
+const INIT_CONNECT_TIMEOUT_MS = 10_000;
+
+/** Resolves once a first connection was seen and none for INIT_QUIET_MS since. */
+async function initReadsEnded(
+  service: StackService,
+  lastConnectionAt: () => number | undefined,
+): Promise<void> {
+  const deadline = Date.now() + INIT_CONNECT_TIMEOUT_MS;
+  for (;;) {
+    const last = lastConnectionAt();
+    if (last !== undefined && Date.now() - last >= INIT_QUIET_MS) return;
+    if (last === undefined && Date.now() > deadline) {
+      throw new Error(`no handler connected to ${service} while loading (downDuringInit)`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }
 
 export interface Pipeline {
@@ -60,12 +83,7 @@ export interface Pipeline {
   vendorToken: string;
   vendor: VendorSimulator;
   /** Between the handlers and each real service. */
-  proxies: {
-    dynamodb: FaultProxy;
-    sqs: FaultProxy;
-    secretsManager: FaultProxy;
-    vendor: FaultProxy;
-  };
+  proxies: Record<StackService, FaultProxy>;
   resources: ProvisionedResources;
   /** The SDK env of the local stand-ins themselves (direct endpoints, no proxies). */
   awsEnv: Record<string, string>;
@@ -86,138 +104,90 @@ export interface Pipeline {
   stop(): Promise<void>;
 }
 
-const HANDLERS = fileURLToPath(new URL("../../../lambdas/handlers/", import.meta.url));
-let generation = 0;
-
-async function importHandler<T>(name: string): Promise<T> {
-  // A fresh module per pipeline: handlers read their env and build clients at module scope.
-  const url = `${pathToFileURL(`${HANDLERS}${name}.ts`).href}?pipeline=${generation}`;
-  process.env[ENV.serviceName] = name;
-  const module = (await import(url)) as { handler: T };
-  return module.handler;
-}
-
 /**
- * Starts a pipeline on the shared local AWS stand-ins (test/support/globalSetup.ts), with its own
- * prefixed tables, queues and secrets. Sets process.env for the handlers; stop() restores it.
+ * Starts a pipeline on the shared local AWS stand-ins, with its own prefixed tables, queues and
+ * secrets. Sets process.env for the handlers; stop() restores all of process.env as it was (tests
+ * may change it further while the pipeline runs).
  */
 export async function startPipeline(options: PipelineOptions): Promise<Pipeline> {
-  const awsEnv = inject("awsEnv");
   const savedEnv = { ...process.env };
-  const cleanups: (() => Promise<void>)[] = [];
   const stackLog: string[] = [];
-  const log = (line: string) => {
-    stackLog.push(line);
-  };
-  const stop = async () => {
-    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
-    cleanups.length = 0;
-    process.env = savedEnv;
-  };
+  const proxies: Partial<Record<StackService, FaultProxy>> = {};
+  const lastInitConnection: Partial<Record<StackService, number>> = {};
+  const unwatchInit: (() => void)[] = [];
+  const downDuringInit = new Set(options.downDuringInit);
   try {
-    generation += 1;
-    const signingSecret = randomBytes(32).toString("base64url");
-    const vendorToken = `vt_${randomBytes(24).toString("base64url")}`;
-    const prefix = `r${randomBytes(4).toString("hex")}-`;
-    // The SDK resolves region and endpoints at the first call: provisioning needs them in env.
-    Object.assign(process.env, awsEnv);
-    const resources = await provisionLocalResources({
-      awsEnv,
-      prefix,
-      signingSecret: JSON.stringify({ current: signingSecret }),
-      vendorToken,
-      visibilityTimeoutSeconds: options.visibilityTimeoutSeconds ?? 2,
-      maxReceiveCount: options.maxReceiveCount ?? 5,
+    const stack = await startLocalStack({
+      services: { awsEnv: inject("awsEnv") },
+      prefix: `r${randomBytes(4).toString("hex")}-`,
+      rules: options.rules,
+      vendorToken: `vt_${randomBytes(24).toString("base64url")}`,
+      signatureScheme: "auto",
+      timing: {
+        visibilityTimeoutSeconds: options.visibilityTimeoutSeconds ?? 2,
+        maxReceiveCount: options.maxReceiveCount ?? 5,
+        workerTimeoutMs: options.workerTimeoutMs ?? 8000,
+        vendorTimeoutMs: options.vendorTimeoutMs ?? 2000,
+      },
+      env: {
+        [ENV.inProgressTtlSeconds]: String(
+          options.inProgressTtlSeconds ?? DEFAULTS.inProgressTtlSeconds,
+        ),
+        ...options.env,
+      },
+      wrapEndpoint: async (service, endpoint) => {
+        const proxy = await startFaultProxy(endpoint);
+        proxies[service] = proxy;
+        if (downDuringInit.has(service)) {
+          await proxy.setMode("reset");
+          unwatchInit.push(
+            proxy.onConnection(() => {
+              lastInitConnection[service] = Date.now();
+            }),
+          );
+        }
+        return { endpoint: proxy.url, stop: () => proxy.stop() };
+      },
+      workers: "manual",
+      log: (line) => {
+        stackLog.push(line);
+      },
     });
-    const vendor = await startVendorSimulator({ token: vendorToken });
-    cleanups.push(() => vendor.stop());
-    const proxies = {
-      dynamodb: await startFaultProxy(awsEnv.AWS_ENDPOINT_URL_DYNAMODB as string),
-      sqs: await startFaultProxy(awsEnv.AWS_ENDPOINT_URL_SQS as string),
-      secretsManager: await startFaultProxy(awsEnv.AWS_ENDPOINT_URL_SECRETS_MANAGER as string),
-      vendor: await startFaultProxy(vendor.url),
-    };
-    for (const proxy of Object.values(proxies)) cleanups.push(() => proxy.stop());
-
-    const handlerEnv: Record<string, string> = {
-      ...awsEnv,
-      AWS_ENDPOINT_URL_DYNAMODB: proxies.dynamodb.url,
-      AWS_ENDPOINT_URL_SQS: proxies.sqs.url,
-      AWS_ENDPOINT_URL_SECRETS_MANAGER: proxies.secretsManager.url,
-      ...resources.env,
-      [ENV.signatureScheme]: "auto",
-      [ENV.inProgressTtlSeconds]: String(
-        options.inProgressTtlSeconds ?? DEFAULTS.inProgressTtlSeconds,
-      ),
-      [ENV.replyRules]: JSON.stringify(options.rules),
-      [ENV.waitingDurationSeconds]: String(5_184_000),
-      [ENV.maxSqsDelaySeconds]: String(DEFAULTS.maxSqsDelaySeconds),
-      [ENV.vendorBaseUrl]: proxies.vendor.url,
-      [ENV.vendorSendPath]: DEFAULTS.vendorSendPath,
-      [ENV.vendorAuthPrefix]: DEFAULTS.vendorAuthPrefix,
-      [ENV.vendorPhoneFormat]: DEFAULTS.vendorPhoneFormat,
-      [ENV.vendorTimeoutMs]: String(options.vendorTimeoutMs ?? 2000),
-      [ENV.maxSendAttempts]: String(options.maxReceiveCount ?? 5),
-      [ENV.logLevel]: process.env[ENV.logLevel] ?? "INFO",
-      ...options.env,
-    };
-    Object.assign(process.env, handlerEnv);
-
-    const receiver = await importHandler<Pipeline["receiver"]>("receiver");
-    const responder = await importHandler<Pipeline["responder"]>("responder");
-    const sender = await importHandler<Pipeline["sender"]>("sender");
-
-    const sqs = localSqsClient(awsEnv.AWS_ENDPOINT_URL_SQS);
-    cleanups.push(async () => sqs.destroy());
-
-    const mappings: RunningEventSourceMapping[] = [];
-    const stopWorkers = async () => {
-      await Promise.all(mappings.splice(0).map((mapping) => mapping.stop()));
-    };
-    cleanups.push(stopWorkers);
-    const startWorker = (worker: Worker) => {
-      const mapping = startEventSourceMapping({
-        queueUrl: worker === "responder" ? resources.queues.jobs : resources.queues.replies,
-        handler: worker === "responder" ? responder : sender,
-        sqsClient: sqs,
-        functionName: worker,
-        batchSize: worker === "responder" ? 10 : 5,
-        concurrency: worker === "responder" ? 2 : 4,
-        waitTimeSeconds: 1,
-        timeoutMs: options.workerTimeoutMs ?? 8000,
-        log,
-      });
-      mappings.push(mapping);
-      return mapping;
-    };
-
-    const api: RunningHttpApiAdapter = await startHttpApiAdapter({
-      routes: [{ ...WEBHOOK_ROUTE, functionName: "receiver", handler: receiver }],
-      timeoutMs: 10_000,
-      log,
-    });
-    cleanups.push(() => api.stop());
-
+    const { responder, sender } = stack.workers;
+    try {
+      if (!responder || !sender) throw new Error("the pipeline needs both workers");
+      for (const service of downDuringInit) {
+        await initReadsEnded(service, () => lastInitConnection[service]);
+        await proxies[service]?.setMode("up");
+      }
+      for (const unwatch of unwatchInit) unwatch();
+    } catch (error) {
+      await stack.stop();
+      throw error;
+    }
     return {
-      receiverUrl: `${api.url}${WEBHOOK_ROUTE.path}`,
-      signingSecret,
-      vendorToken,
-      vendor,
-      proxies,
-      resources,
-      awsEnv,
-      handlerEnv,
-      sqs,
-      receiver,
-      responder,
-      sender,
-      startWorker,
-      stopWorkers,
+      receiverUrl: stack.receiverUrl,
+      signingSecret: stack.signingSecret,
+      vendorToken: stack.vendorToken,
+      vendor: stack.vendor,
+      proxies: proxies as Record<StackService, FaultProxy>,
+      resources: stack.resources,
+      awsEnv: stack.awsEnv,
+      handlerEnv: stack.handlerEnv,
+      sqs: stack.sqsClient,
+      receiver: stack.handlers.receiver as Pipeline["receiver"],
+      responder: responder.handler as Pipeline["responder"],
+      sender: sender.handler as Pipeline["sender"],
+      startWorker: (worker) => (worker === "responder" ? responder : sender).start(),
+      stopWorkers: stack.stopWorkers,
       stackLog,
-      stop,
+      stop: async () => {
+        await stack.stop();
+        process.env = savedEnv;
+      },
     };
   } catch (error) {
-    await stop();
+    process.env = savedEnv;
     throw error;
   }
 }
