@@ -1,11 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
-import {
-  GetQueueAttributesCommand,
-  ReceiveMessageCommand,
-  SendMessageCommand,
-  SQSClient,
-} from "@aws-sdk/client-sqs";
+import { ReceiveMessageCommand, SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import type { Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { ENV } from "../../lambdas/contract.js";
 import type { WebhookJob } from "../../lambdas/core/messages.js";
@@ -15,6 +10,7 @@ import {
 } from "../../local/eventSourceMapping.js";
 import { startVendorSimulator, type VendorSimulator } from "../../local/vendorSimulator.js";
 import { provisionForTest } from "./localAws.js";
+import { queueDepth } from "./queueDepth.js";
 import { aJob, aWebhook } from "./replyFixtures.js";
 
 /**
@@ -120,23 +116,8 @@ export async function startReplyPipeline(options: PipelineOptions) {
       );
     },
     /** Visible + in-flight + delayed messages of a queue. */
-    async depth(queueUrl: string): Promise<number> {
-      const out = await sqs.send(
-        new GetQueueAttributesCommand({
-          QueueUrl: queueUrl,
-          AttributeNames: [
-            "ApproximateNumberOfMessages",
-            "ApproximateNumberOfMessagesNotVisible",
-            "ApproximateNumberOfMessagesDelayed",
-          ],
-        }),
-      );
-      const a = out.Attributes ?? {};
-      return (
-        Number(a.ApproximateNumberOfMessages ?? 0) +
-        Number(a.ApproximateNumberOfMessagesNotVisible ?? 0) +
-        Number(a.ApproximateNumberOfMessagesDelayed ?? 0)
-      );
+    depth(queueUrl: string): Promise<number> {
+      return queueDepth(sqs, queueUrl);
     },
     /** Receives (and leaves in place, briefly hidden) up to 10 messages. */
     async peek(queueUrl: string, visibilityTimeout = 1) {

@@ -1,10 +1,11 @@
 import {
   DeleteMessageBatchCommand,
-  GetQueueAttributesCommand,
   ReceiveMessageCommand,
   SendMessageBatchCommand,
   SQSClient,
 } from "@aws-sdk/client-sqs";
+
+export { queueDepth } from "../../support/queueDepth.js";
 
 /** An SQS client for the local fauxqs (endpoint from AWS_ENDPOINT_URL_SQS or given). */
 export function localSqsClient(endpoint = process.env.AWS_ENDPOINT_URL_SQS): SQSClient {
@@ -55,26 +56,6 @@ export async function sendRaw(sqs: SQSClient, queueUrl: string, bodies: string[]
     );
     if (out.Failed?.length) throw new Error(`could not re-send ${out.Failed.length} message(s)`);
   }
-}
-
-/** Visible + in flight + delayed messages on the queue. */
-export async function queueDepth(sqs: SQSClient, queueUrl: string): Promise<number> {
-  const out = await sqs.send(
-    new GetQueueAttributesCommand({
-      QueueUrl: queueUrl,
-      AttributeNames: [
-        "ApproximateNumberOfMessages",
-        "ApproximateNumberOfMessagesNotVisible",
-        "ApproximateNumberOfMessagesDelayed",
-      ],
-    }),
-  );
-  const a = out.Attributes ?? {};
-  return (
-    Number(a.ApproximateNumberOfMessages ?? 0) +
-    Number(a.ApproximateNumberOfMessagesNotVisible ?? 0) +
-    Number(a.ApproximateNumberOfMessagesDelayed ?? 0)
-  );
 }
 
 /** Polls `check` until it returns a value other than undefined, or fails after timeoutMs. */
