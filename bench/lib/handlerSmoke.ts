@@ -1,8 +1,7 @@
-import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { pathToFileURL } from "node:url";
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
 import { SIGNATURE_HEADER, WEBHOOK_ROUTE } from "../../lambdas/contract.js";
+import { runInFreshNode } from "./freshNode.js";
 
 /**
  * Proves a receiver bundle works, not only that it loads: a fresh `node` imports it with env
@@ -74,35 +73,11 @@ export function smokeReceiver(
   events: APIGatewayProxyEventV2[],
   timeoutMs = 30_000,
 ): Promise<{ statusCode: number; body: string }[]> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      ["--no-warnings", "--input-type=module", "-e", SCRIPT, pathToFileURL(file).href],
-      {
-        env: { ...env, BENCH_SMOKE_EVENTS: JSON.stringify(events) },
-        stdio: ["ignore", "pipe", "pipe"],
-      },
-    );
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
-    child.stderr.on("data", (chunk: Buffer) => {
-      stderr = (stderr + chunk.toString()).slice(-2000);
-    });
-    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
-    child.once("error", reject);
-    child.once("close", (code) => {
-      clearTimeout(timer);
-      const line = stdout.split("\n").find((l) => l.startsWith(MARKER));
-      if (!line) {
-        reject(
-          new Error(`exit ${code}: ${stderr.trim().split("\n").slice(-3).join(" ").slice(0, 300)}`),
-        );
-        return;
-      }
-      resolve(JSON.parse(line.slice(MARKER.length)) as { statusCode: number; body: string }[]);
-    });
+  return runInFreshNode<{ statusCode: number; body: string }[]>({
+    script: SCRIPT,
+    marker: MARKER,
+    file,
+    env: { ...env, BENCH_SMOKE_EVENTS: JSON.stringify(events) },
+    timeoutMs,
   });
 }

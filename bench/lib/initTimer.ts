@@ -1,5 +1,4 @@
-import { spawn } from "node:child_process";
-import { pathToFileURL } from "node:url";
+import { runInFreshNode } from "./freshNode.js";
 
 /**
  * Times the INIT of a bundle as a Lambda runtime does it: a fresh `node` process imports the
@@ -27,30 +26,5 @@ export function timeInit(
   env: Record<string, string>,
   timeoutMs = 20_000,
 ): Promise<InitSample> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      ["--no-warnings", "--input-type=module", "-e", SCRIPT, pathToFileURL(file).href],
-      { env, stdio: ["ignore", "pipe", "pipe"] },
-    );
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
-    child.stderr.on("data", (chunk: Buffer) => {
-      stderr = (stderr + chunk.toString()).slice(-2000);
-    });
-    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
-    child.once("error", reject);
-    child.once("close", (code) => {
-      clearTimeout(timer);
-      const line = stdout.split("\n").find((l) => l.startsWith(MARKER));
-      if (code !== 0 || !line) {
-        reject(new Error(`init of ${file} failed (exit ${code}): ${stderr.trim().slice(-500)}`));
-        return;
-      }
-      resolve(JSON.parse(line.slice(MARKER.length)) as InitSample);
-    });
-  });
+  return runInFreshNode<InitSample>({ script: SCRIPT, marker: MARKER, file, env, timeoutMs });
 }
