@@ -22,10 +22,6 @@ export const SIGNATURE_SCHEMES = ["auto", "secret", "hmac-sha256", "hmac-sha512"
 
 export type SignatureScheme = (typeof SIGNATURE_SCHEMES)[number];
 
-export function isSignatureScheme(value: string): value is SignatureScheme {
-  return (SIGNATURE_SCHEMES as readonly string[]).includes(value);
-}
-
 /** Why a signature was refused (logged; the caller always gets the same 401). */
 export type SignatureFailure = "missing" | "malformed" | "mismatch" | "no_secrets";
 

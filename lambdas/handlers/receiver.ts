@@ -17,8 +17,8 @@ import { DEFAULTS, ENV, SIGNATURE_HEADER } from "../contract.js";
 import type { SecretSource } from "../core/ports.js";
 import { describeError, type ReceiveOutcome, WebhookReceiver } from "../core/receiveWebhook.js";
 import { maskPhone } from "../core/redact.js";
-import { isSignatureScheme, SIGNATURE_SCHEMES, type SignatureScheme } from "../core/signature.js";
-import { ConfigurationError, intEnv, optionalEnv, requireEnv } from "../runtime/env.js";
+import { SIGNATURE_SCHEMES, type SignatureScheme } from "../core/signature.js";
+import { ConfigurationError, intEnv, oneOfEnv, optionalEnv, requireEnv } from "../runtime/env.js";
 import {
   announcesTooLarge,
   type HttpResponse,
@@ -51,14 +51,7 @@ export interface ReceiverConfig {
 export function readReceiverConfig(
   env: Record<string, string | undefined> = process.env,
 ): ReceiverConfig {
-  const scheme = optionalEnv(ENV.signatureScheme, DEFAULTS.signatureScheme, env)
-    .trim()
-    .toLowerCase();
-  if (!isSignatureScheme(scheme)) {
-    throw new ConfigurationError(
-      `environment variable ${ENV.signatureScheme} must be one of ${SIGNATURE_SCHEMES.join(", ")}, got "${scheme}"`,
-    );
-  }
+  const scheme = oneOfEnv(ENV.signatureScheme, SIGNATURE_SCHEMES, DEFAULTS.signatureScheme, env);
   return {
     idempotencyTable: requireEnv(ENV.idempotencyTable, env),
     jobsQueueUrl: requireEnv(ENV.jobsQueueUrl, env),

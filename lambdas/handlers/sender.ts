@@ -17,7 +17,7 @@ import { type DeliveryDeps, deliverReply, isAcknowledged } from "../core/deliver
 import { InvalidQueueMessageError, parseScheduledReply } from "../core/queueMessages.js";
 import { SQS_MAX_DELAY_SECONDS } from "../core/schedule.js";
 import { PHONE_FORMATS, type PhoneFormat } from "../core/vendorSend.js";
-import { ConfigurationError, intEnv, optionalEnv, requireEnv } from "../runtime/env.js";
+import { ConfigurationError, intEnv, oneOfEnv, optionalEnv, requireEnv } from "../runtime/env.js";
 import { asPortLogger, createLogger } from "../runtime/logger.js";
 import { errorFields, processSqsBatch, receiveCount } from "../runtime/sqsBatch.js";
 
@@ -55,14 +55,12 @@ export interface SenderConfig {
 export function readSenderConfig(
   env: Record<string, string | undefined> = process.env,
 ): SenderConfig {
-  const phoneFormat = optionalEnv(ENV.vendorPhoneFormat, DEFAULTS.vendorPhoneFormat, env)
-    .trim()
-    .toLowerCase();
-  if (!PHONE_FORMATS.includes(phoneFormat as PhoneFormat)) {
-    throw new ConfigurationError(
-      `environment variable ${ENV.vendorPhoneFormat} must be one of ${PHONE_FORMATS.join(", ")}, got "${phoneFormat}"`,
-    );
-  }
+  const phoneFormat = oneOfEnv(
+    ENV.vendorPhoneFormat,
+    PHONE_FORMATS,
+    DEFAULTS.vendorPhoneFormat,
+    env,
+  );
   const baseUrl = requireEnv(ENV.vendorBaseUrl, env);
   if (!URL.canParse(baseUrl) || !/^https?:$/.test(new URL(baseUrl).protocol)) {
     throw new ConfigurationError(
@@ -85,7 +83,7 @@ export function readSenderConfig(
     vendorBaseUrl: baseUrl,
     vendorSendPath: optionalEnv(ENV.vendorSendPath, DEFAULTS.vendorSendPath, env),
     vendorAuthPrefix: authPrefix,
-    vendorPhoneFormat: phoneFormat as PhoneFormat,
+    vendorPhoneFormat: phoneFormat,
     vendorTimeoutMs: intEnv(
       ENV.vendorTimeoutMs,
       DEFAULTS.vendorTimeoutMs,

@@ -22,6 +22,22 @@ export function optionalEnv(name: EnvName, fallback: string, source: Source = pr
   return value === undefined || value === "" ? fallback : value;
 }
 
+/** An optional variable that must be one of `allowed` (case-insensitive), with a default. */
+export function oneOfEnv<T extends string>(
+  name: EnvName,
+  allowed: readonly T[],
+  fallback: T,
+  source: Source = process.env,
+): T {
+  const value = optionalEnv(name, fallback, source).trim().toLowerCase();
+  if (!(allowed as readonly string[]).includes(value)) {
+    throw new ConfigurationError(
+      `environment variable ${name} must be one of ${allowed.join(", ")}, got "${value}"`,
+    );
+  }
+  return value as T;
+}
+
 /** An optional whole-number variable within [min, max], with a default. */
 export function intEnv(
   name: EnvName,
