@@ -28,6 +28,7 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { parseReadyLine, waitForReadyLine } from "../local/readyLine.js";
 import { sampleWebhookBody, signatureFor } from "../local/sampleWebhook.js";
 import { describeEnvironment } from "./lib/machine.js";
 import { summarize } from "./lib/stats.js";
@@ -110,25 +111,7 @@ async function startStack(secret: string, rulesFile: string) {
   child.stderr?.on("data", (chunk: Buffer) => {
     stderrTail = (stderrTail + chunk.toString()).slice(-8000);
   });
-  let stdout = "";
-  const ready = await new Promise<{ receiverUrl: string; vendorUrl: string }>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`no READY line within ${READY_TIMEOUT_MS} ms\n${stderrTail}`)),
-      READY_TIMEOUT_MS,
-    );
-    child.stdout?.on("data", (chunk: Buffer) => {
-      stdout += chunk.toString();
-      const line = stdout.split("\n").find((l) => l.startsWith("READY "));
-      if (line) {
-        clearTimeout(timer);
-        resolve(JSON.parse(line.slice("READY ".length)));
-      }
-    });
-    child.once("exit", (code) => {
-      clearTimeout(timer);
-      reject(new Error(`npm start exited with ${code} before READY\n${stderrTail}`));
-    });
-  });
+  const ready = parseReadyLine(await waitForReadyLine(child, READY_TIMEOUT_MS, () => stderrTail));
   return { child, ...ready, stderrTail: () => stderrTail };
 }
 

@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { parseArgs } from "node:util";
 import { DEFAULTS } from "../lambdas/contract.js";
 import { parseReplyRules, ReplyRulesError } from "../lambdas/core/replyRules.js";
+import { formatReadyLine } from "./readyLine.js";
 import { RulesFileError, readRulesFile } from "./rulesFile.js";
 import type { LocalStack } from "./stack.js";
 
@@ -194,9 +195,7 @@ async function main() {
     log(`uncaught error: ${error.stack ?? error.message}`);
     void stack?.stop().finally(() => process.exit(1));
   });
-  writeStdout(
-    `READY ${JSON.stringify({ receiverUrl: stack.receiverUrl, vendorUrl: stack.vendorUrl })}\n`,
-  );
+  writeStdout(`${formatReadyLine(stack)}\n`);
 }
 
 main().catch((error: Error) => fail(error.stack ?? error.message, 1));

@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parseReadyLine, waitForReadyLine } from "../../local/readyLine.js";
 import { postWebhook, sampleWebhookBody, signatureFor } from "../../local/sampleWebhook.js";
 
 /**
@@ -22,38 +23,20 @@ let stderr = "";
 let ready: { receiverUrl: string; vendorUrl: string };
 let readyLine = "";
 
-function waitForReady(): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`no READY line within ${READY_TIMEOUT_MS} ms\n${stderr}`)),
-      READY_TIMEOUT_MS,
-    );
-    child.stdout?.on("data", (chunk: Buffer) => {
-      stdout += chunk.toString();
-      const line = stdout.split("\n").find((l) => l.startsWith("READY "));
-      if (line) {
-        clearTimeout(timer);
-        resolve(line);
-      }
-    });
-    child.once("exit", (code) => {
-      clearTimeout(timer);
-      reject(new Error(`npm start exited with ${code} before READY\n${stderr}`));
-    });
-  });
-}
-
 beforeAll(async () => {
   child = spawn("npm", ["start", "--silent", "--", "--port", "0", "--vendor-port", "0"], {
     cwd: REPO_ROOT,
     env: { ...process.env, WEBHOOK_SIGNING_SECRET: SECRET, SIGNATURE_SCHEME: "auto" },
     stdio: ["ignore", "pipe", "pipe"],
   });
+  child.stdout?.on("data", (chunk: Buffer) => {
+    stdout += chunk.toString();
+  });
   child.stderr?.on("data", (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-20_000);
   });
-  readyLine = await waitForReady();
-  ready = JSON.parse(readyLine.slice("READY ".length));
+  readyLine = await waitForReadyLine(child, READY_TIMEOUT_MS, () => stderr);
+  ready = parseReadyLine(readyLine);
 }, READY_TIMEOUT_MS + 5000);
 
 afterAll(async () => {
