@@ -2,6 +2,11 @@ import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
 import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import {
   CLAIMABLE_STATUSES,
+  type ClaimInput,
+  type ClaimResult,
+  type FinishInput,
+  type MarkSentInput,
+  type MarkUnknownInput,
   markerKey,
   type SentMarker,
   type SentMarkerStore,
@@ -28,14 +33,7 @@ export class DynamoSentMarkers implements SentMarkerStore {
     return out.Item as SentMarker | undefined;
   }
 
-  async claim(input: {
-    planId: string;
-    seq: number;
-    owner: string;
-    now: number;
-    leaseMs: number;
-    ttlSeconds: number;
-  }): Promise<{ claimed: true } | { claimed: false; existing: SentMarker | undefined }> {
+  async claim(input: ClaimInput): Promise<ClaimResult> {
     const claimed = await this.conditionally(
       new UpdateCommand({
         TableName: this.tableName,
@@ -63,12 +61,7 @@ export class DynamoSentMarkers implements SentMarkerStore {
     return { claimed: false, existing: await this.get(input.planId, input.seq) };
   }
 
-  markSent(input: {
-    planId: string;
-    seq: number;
-    owner: string;
-    sentAt: number;
-  }): Promise<boolean> {
+  markSent(input: MarkSentInput): Promise<boolean> {
     return this.conditionally(
       new UpdateCommand({
         TableName: this.tableName,
@@ -82,14 +75,7 @@ export class DynamoSentMarkers implements SentMarkerStore {
     );
   }
 
-  finish(input: {
-    planId: string;
-    seq: number;
-    owner: string;
-    now: number;
-    status: "FAILED" | "GAVE_UP" | "RETRY";
-    reason: string;
-  }): Promise<boolean> {
+  finish(input: FinishInput): Promise<boolean> {
     return this.conditionally(
       new UpdateCommand({
         TableName: this.tableName,
@@ -109,12 +95,7 @@ export class DynamoSentMarkers implements SentMarkerStore {
     );
   }
 
-  markUnknown(input: {
-    planId: string;
-    seq: number;
-    owner: string;
-    now: number;
-  }): Promise<boolean> {
+  markUnknown(input: MarkUnknownInput): Promise<boolean> {
     return this.conditionally(
       new UpdateCommand({
         TableName: this.tableName,

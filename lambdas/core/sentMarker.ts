@@ -73,6 +73,31 @@ export function assessMarker(marker: SentMarker | undefined, now: number): Marke
 }
 
 /** Persistence of sent-markers (adapters/DynamoSentMarkers.ts); every write is conditional. */
+/** Identifies one reply's marker and the claim holder acting on it. */
+interface MarkerRef {
+  planId: string;
+  seq: number;
+  owner: string;
+}
+
+export interface ClaimInput extends MarkerRef {
+  now: number;
+  leaseMs: number;
+  ttlSeconds: number;
+}
+export type ClaimResult = { claimed: true } | { claimed: false; existing: SentMarker | undefined };
+export interface MarkSentInput extends MarkerRef {
+  sentAt: number;
+}
+export interface FinishInput extends MarkerRef {
+  now: number;
+  status: "FAILED" | "GAVE_UP" | "RETRY";
+  reason: string;
+}
+export interface MarkUnknownInput extends MarkerRef {
+  now: number;
+}
+
 export interface SentMarkerStore {
   /** Strongly consistent read. */
   get(planId: string, seq: number): Promise<SentMarker | undefined>;
@@ -80,25 +105,11 @@ export interface SentMarkerStore {
    * Takes the SENDING claim if there is no marker or it is claimable; otherwise returns the
    * marker that prevented it.
    */
-  claim(input: {
-    planId: string;
-    seq: number;
-    owner: string;
-    now: number;
-    leaseMs: number;
-    ttlSeconds: number;
-  }): Promise<{ claimed: true } | { claimed: false; existing: SentMarker | undefined }>;
+  claim(input: ClaimInput): Promise<ClaimResult>;
   /** SENDING (ours) → SENT. Returns false when the claim was no longer ours. */
-  markSent(input: { planId: string; seq: number; owner: string; sentAt: number }): Promise<boolean>;
+  markSent(input: MarkSentInput): Promise<boolean>;
   /** SENDING (ours) → FAILED | GAVE_UP | RETRY with a sanitised reason. */
-  finish(input: {
-    planId: string;
-    seq: number;
-    owner: string;
-    now: number;
-    status: "FAILED" | "GAVE_UP" | "RETRY";
-    reason: string;
-  }): Promise<boolean>;
+  finish(input: FinishInput): Promise<boolean>;
   /** SENDING with an expired lease held by `owner` → UNKNOWN. Returns false if it changed meanwhile. */
-  markUnknown(input: { planId: string; seq: number; owner: string; now: number }): Promise<boolean>;
+  markUnknown(input: MarkUnknownInput): Promise<boolean>;
 }
