@@ -6,7 +6,6 @@ import { provisionLocalResources } from "../local/provision.js";
 import { DEFAULT_RULES_PATH } from "../local/rulesFile.js";
 import { sampleWebhookBody, signatureFor } from "../local/sampleWebhook.js";
 import type { LocalServices } from "../local/services/index.js";
-import { handlerExists } from "./lib/benchStack.js";
 import { type BuiltBundle, type BundleEntry, buildBundle, bytesByFamily } from "./lib/bundles.js";
 import * as fmt from "./lib/format.js";
 import { smokeReceiver, webhookEvent } from "./lib/handlerSmoke.js";
@@ -110,7 +109,7 @@ interface Measured {
 }
 
 export async function runColdStart(options: ColdStartOptions): Promise<Section> {
-  const functions = Object.values(FUNCTIONS).filter(handlerExists);
+  const functions = Object.values(FUNCTIONS);
   const variants: ColdStartVariant[] = [
     {
       id: "baseline-empty",

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { Context } from "aws-lambda";
+import { errorFields } from "../lambdas/core/errors.js";
 
 /**
  * What the local stack needs to call a Lambda handler in-process the way the Lambda runtime
@@ -64,8 +65,8 @@ export async function invokeWithTimeout<T>(
   }
 }
 
-/** A one-line description of a thrown value for local logs (name and message, no stack). */
+/** A one-line description of a thrown value for local logs: the handlers' errorFields, as text. */
 export function describeError(error: unknown): string {
-  if (error instanceof Error) return `${error.name}: ${error.message}`;
-  return String(error);
+  const { errorName, errorMessage, errorCause } = errorFields(error);
+  return `${errorName}: ${errorMessage}${errorCause ? ` (cause: ${errorCause})` : ""}`;
 }

@@ -1,34 +1,72 @@
 import { randomBytes } from "node:crypto";
 import { SQSClient } from "@aws-sdk/client-sqs";
-import { DEFAULTS, ENV, FUNCTIONS, type FunctionName, WEBHOOK_ROUTE } from "../lambdas/contract.js";
+import type {
+  APIGatewayProxyEventV2,
+  APIGatewayProxyResultV2,
+  Context,
+  SQSBatchResponse,
+  SQSEvent,
+} from "aws-lambda";
+import { DEFAULTS, ENV, FUNCTIONS, WEBHOOK_ROUTE } from "../lambdas/contract.js";
 import { parseReplyRules } from "../lambdas/core/replyRules.js";
 import {
-  type ApiHandler,
-  HandlerModuleError,
-  handlerFile,
-  importHandler,
-  nextHandlerGeneration,
-  type QueueHandler,
-} from "./handlerModules.js";
+  createReceiverHandler,
+  readReceiverConfig,
+  receiverDeps,
+} from "../lambdas/functions/receiver.js";
+import {
+  createResponderHandler,
+  readResponderConfig,
+  responderDeps,
+} from "../lambdas/functions/responder.js";
+import { createSenderHandler, readSenderConfig, senderDeps } from "../lambdas/functions/sender.js";
+import type { Env } from "../lambdas/runtime/lambda.js";
+import {
+  type EventSourceMappingOptions,
+  type RunningEventSourceMapping,
+  startEventSourceMapping,
+} from "./eventSourceMapping.js";
 import { type RunningHttpApiAdapter, startHttpApiAdapter } from "./httpApiAdapter.js";
-import { type LocalWorker, localWorker, type WorkerName } from "./localWorker.js";
 import { type ProvisionedResources, provisionLocalResources } from "./provision.js";
 import { readDefaultRules } from "./rulesFile.js";
 import { type LocalServices, startLocalServices } from "./services/index.js";
 import { startVendorSimulator, type VendorSimulator } from "./vendorSimulator.js";
 
-export type { LocalWorker, WorkerName };
-export { HandlerModuleError };
 
 /**
  * The whole pipeline on one machine, in one process: the AWS stand-ins, the resources the Pulumi
  * program would create, the vendor simulator, and the three Lambda handlers wired the way AWS
  * wires them (HTTP API → receiver, jobs queue → responder, replies queue → sender).
  *
- * `npm start`, `npm run demo` and the local tests use the defaults. The benchmarks and the
- * reliability tests compose the same wiring with the options below: stand-ins shared across
- * stacks, proxies between the handlers and a service, workers started and stopped on demand.
+ * This is the one harness for the pipeline: `npm start`, `npm run demo`, the integration and
+ * reliability tests and the benchmarks all start it, with the options below: stand-ins shared
+ * across stacks, proxies between the handlers and a service, workers started and stopped on
+ * demand. Each handler is built the way its Lambda entry module builds it
+ * (lambdas/handlers/<fn>.ts), from an explicit environment instead of process.env.
  */
+
+/** The receiver's handler: an HTTP API (payload v2) event in, a response out. */
+export type ApiHandler = (
+  event: APIGatewayProxyEventV2,
+  context: Context,
+) => Promise<APIGatewayProxyResultV2>;
+
+/** A worker's handler: an SQS batch in, the failed records out. */
+export type QueueHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
+
+/**
+ * Each function's handler from an explicit environment: the same three calls its Lambda entry
+ * module (lambdas/handlers/<fn>.ts) makes with process.env.
+ */
+export const HANDLER_FACTORIES = {
+  receiver: (env: Env): ApiHandler => createReceiverHandler(receiverDeps(readReceiverConfig(env))),
+  responder: (env: Env): QueueHandler =>
+    createResponderHandler(responderDeps(readResponderConfig(env))),
+  sender: (env: Env): QueueHandler => createSenderHandler(senderDeps(readSenderConfig(env))),
+} as const;
+
+/** The two queue-driven functions. */
+export type WorkerName = "responder" | "sender";
 
 /**
  * Local timing. AWS runs the receiver with a 10 s timeout and the workers with longer ones whose
@@ -95,11 +133,6 @@ export interface LocalStackOptions {
   /** POWERTOOLS_LOG_LEVEL for the handlers; default $POWERTOOLS_LOG_LEVEL or "INFO". */
   logLevel?: string;
   /**
-   * Start even if the responder or sender module does not exist yet (the pipeline then ends at
-   * the queue, with a warning). Default false: a missing handler module fails the start.
-   */
-  allowMissingWorkers?: boolean;
-  /**
    * Stand-ins already running (e.g. shared by several stacks in turn); the stack uses them and
    * leaves them running. Default: start a fresh set and stop it with the stack.
    */
@@ -120,9 +153,11 @@ export interface LocalStackOptions {
   wrapEndpoint?: (service: StackService, endpoint: string) => Promise<WrappedEndpoint | undefined>;
   /**
    * The responder and sender: "start" (default) polls their queues as soon as the stack is up;
-   * "manual" loads them and leaves starting to `workers.<name>.start()`; "none" does not load them.
+   * "manual" builds them and leaves starting to `workers.<name>.start()`; "none" does not build them.
    */
   workers?: "start" | "manual" | "none";
+  /** Changes to a worker's event source mapping (batch size, pollers). */
+  workerMappings?: Partial<Record<WorkerName, Partial<WorkerMappingSettings>>>;
 }
 
 export interface LocalStack {
@@ -139,11 +174,11 @@ export interface LocalStack {
   vendorToken: string;
   /** The SDK env of the stand-ins themselves (direct endpoints, no wrappers). */
   awsEnv: Record<string, string>;
-  /** The env the handlers were loaded with (wrapped endpoints), e.g. for a worker elsewhere. */
+  /** The env the handlers were built from (wrapped endpoints), e.g. for a worker elsewhere. */
   handlerEnv: Record<string, string>;
-  /** The loaded handler functions (a worker is absent when it was not loaded). */
+  /** The handler functions (a worker is absent when it was not built). */
   handlers: { receiver: ApiHandler } & Partial<Record<WorkerName, QueueHandler>>;
-  /** The loaded workers and the handles that run their event source mappings. */
+  /** The workers and the handles that run their event source mappings. */
   workers: Partial<Record<WorkerName, LocalWorker>>;
   /** The client the event source mappings poll with (straight to fauxqs). */
   sqsClient: SQSClient;
@@ -152,31 +187,8 @@ export interface LocalStack {
   stop(): Promise<void>;
 }
 
-/** process.env changes that can be undone: the handlers read their env from there. */
-function envScope() {
-  const saved = new Map<string, string | undefined>();
-  return {
-    set(values: Record<string, string>) {
-      for (const [key, value] of Object.entries(values)) {
-        if (!saved.has(key)) saved.set(key, process.env[key]);
-        process.env[key] = value;
-      }
-    },
-    restore() {
-      for (const [key, value] of saved) {
-        if (value === undefined) delete process.env[key];
-        else process.env[key] = value;
-      }
-      saved.clear();
-    },
-  };
-}
-
-let running = false;
-
 /** Starts everything; on failure stops whatever had started and rethrows. */
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
-  if (running) throw new Error("a local stack is already running in this process");
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const timing: LocalTiming = { ...LOCAL_TIMING, ...options.timing };
   const workerMode = options.workers ?? "start";
@@ -184,31 +196,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   if (rules === undefined) {
     log("local stack: no --rules and no local/defaultRules.json: no message will be answered");
   }
-  // Fail before anything starts: bad rules or a missing handler module.
+  // Fail before anything starts: bad rules.
   parseReplyRules(rules ?? [], { waitingDurationSeconds: timing.waitingDurationSeconds });
-  const receiverFile = handlerFile(FUNCTIONS.receiver);
-  const workerFile = (fn: FunctionName): string | undefined => {
-    if (workerMode === "none") return undefined;
-    try {
-      return handlerFile(fn);
-    } catch (error) {
-      if (!options.allowMissingWorkers) throw error;
-      log(`local stack: ${(error as Error).message}; its queue is not consumed`);
-      return undefined;
-    }
-  };
-  const responderFile = workerFile(FUNCTIONS.responder);
-  const senderFile = workerFile(FUNCTIONS.sender);
 
-  running = true;
-  nextHandlerGeneration();
   const cleanups: (() => Promise<void>)[] = [];
-  const env = envScope();
   const stopAll = async () => {
     for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
     cleanups.length = 0;
-    env.restore();
-    running = false;
   };
 
   try {
@@ -223,9 +217,6 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       services = started;
     }
     const { awsEnv } = services;
-    // The SDK resolves region and endpoints lazily (at the first call), so provisioning needs the
-    // endpoint env in process.env too, not only while its clients are constructed.
-    env.set(awsEnv);
     const resources = await provisionLocalResources({
       awsEnv,
       prefix: options.prefix ?? "local-",
@@ -271,9 +262,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       [ENV.logLevel]: options.logLevel ?? process.env[ENV.logLevel] ?? "INFO",
       ...options.env,
     };
-    env.set({ ...handlerEnv, [ENV.serviceName]: "local-stack" });
-
-    const receiver = await importHandler<ApiHandler>(FUNCTIONS.receiver, receiverFile);
+    // Each function's own env, as infra gives each Lambda its own (its logger's service name).
+    const envOf = (fn: keyof typeof HANDLER_FACTORIES) => ({
+      ...handlerEnv,
+      [ENV.serviceName]: fn,
+    });
+    const receiver = HANDLER_FACTORIES.receiver(envOf(FUNCTIONS.receiver));
 
     const sqsClient = new SQSClient({
       endpoint: awsEnv.AWS_ENDPOINT_URL_SQS,
@@ -285,26 +279,32 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
     const workers: Partial<Record<WorkerName, LocalWorker>> = {};
     const handlers: LocalStack["handlers"] = { receiver };
-    for (const [fn, file, queueUrl] of [
-      [FUNCTIONS.responder, responderFile, resources.queues.jobs],
-      [FUNCTIONS.sender, senderFile, resources.queues.replies],
-    ] as const) {
-      if (!file) continue;
-      const handler = await importHandler<QueueHandler>(fn, file);
-      handlers[fn] = handler;
-      workers[fn] = localWorker({
-        fn,
-        queueUrl,
-        handler,
-        sqsClient,
-        settings: { ...WORKERS[fn], timeoutMs: timing.workerTimeoutMs, log },
-      });
+    if (workerMode !== "none") {
+      for (const [fn, queueUrl] of [
+        [FUNCTIONS.responder, resources.queues.jobs],
+        [FUNCTIONS.sender, resources.queues.replies],
+      ] as const) {
+        const handler = HANDLER_FACTORIES[fn](envOf(fn));
+        handlers[fn] = handler;
+        workers[fn] = localWorker({
+          fn,
+          queueUrl,
+          handler,
+          sqsClient,
+          settings: {
+            ...WORKERS[fn],
+            timeoutMs: timing.workerTimeoutMs,
+            log,
+            ...options.workerMappings?.[fn],
+          },
+        });
+      }
     }
     const stopWorkers = async () => {
-      await Promise.all(Object.values(workers).map((worker) => worker.stop()));
+      await Promise.all(Object.values(workers).map((worker) => worker?.stop()));
     };
     cleanups.push(stopWorkers);
-    if (workerMode === "start") for (const worker of Object.values(workers)) worker.start();
+    if (workerMode === "start") for (const worker of Object.values(workers)) worker?.start();
 
     const api: RunningHttpApiAdapter = await startHttpApiAdapter({
       port: options.port ?? 0,
@@ -345,4 +345,63 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     await stopAll();
     throw error;
   }
+}
+
+/**
+ * One worker function of a local stack (its handler and queue) with handles to run it: each
+ * start() adds an event source mapping with the stack's settings, as Lambda scales pollers.
+ */
+export interface LocalWorker {
+  readonly fn: WorkerName;
+  readonly queueUrl: string;
+  readonly handler: QueueHandler;
+  /** Starts one more event source mapping on the worker's queue. */
+  start(): RunningEventSourceMapping;
+  /** Stops the worker's mappings, waiting for in-flight invocations. */
+  stop(): Promise<void>;
+  /** Whether any of its mappings is polling. */
+  running(): boolean;
+  /** Handler invocations so far, over every mapping it ran (stopped ones included). */
+  invocations(): number;
+}
+
+export type WorkerMappingSettings = Omit<
+  EventSourceMappingOptions,
+  "queueUrl" | "handler" | "functionName" | "sqsClient"
+>;
+
+function localWorker(options: {
+  fn: WorkerName;
+  queueUrl: string;
+  handler: QueueHandler;
+  sqsClient: SQSClient;
+  settings: WorkerMappingSettings;
+}): LocalWorker {
+  const { fn, queueUrl, handler, sqsClient, settings } = options;
+  let mappings: RunningEventSourceMapping[] = [];
+  const everStarted: RunningEventSourceMapping[] = [];
+  return {
+    fn,
+    queueUrl,
+    handler,
+    start: () => {
+      const mapping = startEventSourceMapping({
+        queueUrl,
+        handler,
+        sqsClient,
+        functionName: fn,
+        ...settings,
+      });
+      mappings.push(mapping);
+      everStarted.push(mapping);
+      return mapping;
+    },
+    stop: async () => {
+      const stopping = mappings;
+      mappings = [];
+      await Promise.all(stopping.map((mapping) => mapping.stop()));
+    },
+    running: () => mappings.length > 0,
+    invocations: () => everStarted.reduce((sum, mapping) => sum + mapping.invocations(), 0),
+  };
 }

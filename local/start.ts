@@ -1,7 +1,8 @@
 import { randomBytes } from "node:crypto";
 import { parseArgs } from "node:util";
 import { DEFAULTS } from "../lambdas/contract.js";
-import { parseReplyRules, ReplyRulesError } from "../lambdas/core/replyRules.js";
+import { ReplyRulesError } from "../lambdas/core/errors.js";
+import { parseReplyRules } from "../lambdas/core/replyRules.js";
 import { formatReadyLine } from "./readyLine.js";
 import { RulesFileError, readRulesFile } from "./rulesFile.js";
 import type { LocalStack } from "./stack.js";
@@ -174,8 +175,6 @@ async function main() {
       signingSecret,
       signatureScheme: process.env.SIGNATURE_SCHEME || DEFAULTS.signatureScheme,
       log,
-      // Until the reply workers exist, the pipeline may end at the jobs queue (with a warning).
-      allowMissingWorkers: true,
     });
   } catch (error) {
     const err = error as NodeJS.ErrnoException;

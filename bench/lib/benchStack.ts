@@ -4,8 +4,6 @@ import { startLocalStack } from "../../local/stack.js";
 import type { VendorSimulator } from "../../local/vendorSimulator.js";
 import { type CountingProxy, startCountingProxy } from "./countingProxy.js";
 
-export { handlerExists } from "../../local/handlerModules.js";
-
 /**
  * The local stack (local/stack.ts) as the benchmarks use it: on one set of stand-ins shared across
  * benchmarks (each stack provisions its own prefixed tables, queues and secrets), optionally with

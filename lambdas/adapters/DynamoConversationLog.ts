@@ -5,7 +5,8 @@ import {
   QueryCommand,
 } from "@aws-sdk/lib-dynamodb";
 import { TABLES } from "../contract.js";
-import type { ConversationItem, ConversationLogStore } from "../core/conversationLog.js";
+import type { ConversationItem } from "../core/conversationLog.js";
+import type { ConversationLogStore } from "../core/ports.js";
 
 /** DynamoDB accepts at most 25 puts per BatchWriteItem. */
 const BATCH_SIZE = 25;

@@ -7,7 +7,7 @@ import {
   PutCommand,
   UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
-import type { ClaimRecord, ClaimResult, IdempotencyStore } from "../core/receiverPorts.js";
+import type { ClaimRecord, IdempotencyClaimResult, IdempotencyStore } from "../core/ports.js";
 
 /**
  * Idempotency claims in DynamoDB (table TABLES.idempotency, key `pk`, TTL `expiresAt`).
@@ -24,7 +24,7 @@ export class DynamoIdempotencyStore implements IdempotencyStore {
   async claim(
     key: string,
     claim: { now: number; inProgressUntil: number; expiresAt: number },
-  ): Promise<ClaimResult> {
+  ): Promise<IdempotencyClaimResult> {
     const token = randomUUID();
     try {
       await this.client.send(

@@ -1,16 +1,14 @@
 import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
 import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
-import {
-  CLAIMABLE_STATUSES,
-  type ClaimInput,
-  type ClaimResult,
-  type FinishInput,
-  type MarkSentInput,
-  type MarkUnknownInput,
-  markerKey,
-  type SentMarker,
-  type SentMarkerStore,
-} from "../core/sentMarker.js";
+import type {
+  FinishInput,
+  MarkerClaimInput,
+  MarkerClaimResult,
+  MarkSentInput,
+  MarkUnknownInput,
+  SentMarkerStore,
+} from "../core/ports.js";
+import { CLAIMABLE_STATUSES, markerKey, type SentMarker } from "../core/sentMarker.js";
 
 /**
  * Sent-markers in DynamoDB (TABLES.sentMarkers). Every transition is one conditional UpdateItem,
@@ -33,7 +31,7 @@ export class DynamoSentMarkers implements SentMarkerStore {
     return out.Item as SentMarker | undefined;
   }
 
-  async claim(input: ClaimInput): Promise<ClaimResult> {
+  async claim(input: MarkerClaimInput): Promise<MarkerClaimResult> {
     const claimed = await this.conditionally(
       new UpdateCommand({
         TableName: this.tableName,

@@ -1,4 +1,4 @@
-import type { SecretSource } from "../core/ports.js";
+import type { SecretSource, VendorSender } from "../core/ports.js";
 import {
   buildSendRequest,
   classifySendError,
@@ -6,7 +6,6 @@ import {
   type OutgoingMessage,
   type SendOutcome,
   type VendorSendConfig,
-  type VendorSender,
 } from "../core/vendorSend.js";
 
 export interface VendorSendClientOptions extends VendorSendConfig {

@@ -1,6 +1,5 @@
 import { createHash } from "node:crypto";
-import type { ScheduledReply } from "./messages.js";
-import type { ConversationEntry, NormalizedWebhook } from "./webhook.js";
+import type { ConversationEntry, NormalizedWebhook, ScheduledReply } from "./messages.js";
 
 /**
  * The conversation log: every message of every conversation, one DynamoDB item each
@@ -41,11 +40,6 @@ export interface ConversationItem {
   seq?: number;
   /** Epoch seconds; DynamoDB TTL deletes the item after this. */
   expiresAt: number;
-}
-
-/** Writes conversation items; writing an existing key again must be harmless. */
-export interface ConversationLogStore {
-  append(items: readonly ConversationItem[]): Promise<void>;
 }
 
 function keyPart(value: string): string {
@@ -145,7 +139,7 @@ export function conversationItemsFromWebhook(
   return [...items.values()];
 }
 
-/** The vendor's content type for an attachment URL, from its extension (research/vendor.md §5.1). */
+/** The vendor's content type for an attachment URL, from its extension (docs/vendor.md, "Send API"). */
 export function attachmentContentType(url: string): string {
   const extension = /\.([a-z0-9]+)(?:[?#]|$)/i.exec(url)?.[1]?.toLowerCase() ?? "";
   if (["jpg", "jpeg", "png", "webp"].includes(extension)) return "image";

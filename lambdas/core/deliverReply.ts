@@ -1,27 +1,27 @@
-import { botReplyItem, type ConversationLogStore } from "./conversationLog.js";
+import { botReplyItem } from "./conversationLog.js";
+import { maskPhone } from "./errors.js";
 import type { ScheduledReply } from "./messages.js";
-import type { Logger, MessageQueue } from "./ports.js";
-import { maskPhone } from "./redact.js";
+import type {
+  Clock,
+  ConversationLogStore,
+  Logger,
+  MessageQueue,
+  SentMarkerStore,
+  VendorSender,
+} from "./ports.js";
 import {
   nextTimingStep,
   orderWaitDelaySeconds,
   orderWaitExpired,
   retryDelaySeconds,
 } from "./schedule.js";
-import { assessMarker, isTerminal, type SentMarkerStore } from "./sentMarker.js";
-import type { VendorSender } from "./vendorSend.js";
+import { assessMarker, isTerminal } from "./sentMarker.js";
 
 /**
  * The sender's work on one replies-queue message: hop closer to the due time, or wait the last
  * sub-second, keep the plan's order, then send once under a sent-marker claim. Pure orchestration:
  * every effect (and the clock) comes in through `deps`, so tests can run it on a simulated clock.
  */
-
-/** Time and randomness, injected. */
-export interface Clock {
-  now(): number;
-  sleep(ms: number): Promise<void>;
-}
 
 export interface DeliverySettings {
   /** Longest SQS hop (MAX_SQS_DELAY_SECONDS). */

@@ -1,25 +1,101 @@
 /**
- * Errors the receiver's core raises. Messages name fields and reasons only: never a secret,
- * a signature header value or a full phone number.
+ * The error and log vocabulary of the Lambda code: every error it raises on purpose, and the one
+ * way an error or a phone number becomes a log field. Messages name fields and reasons only:
+ * never a secret, a signature header value, a body or a full phone number.
+ *
+ * Errors are for what cannot go on (bad input, bad configuration, a broken deployment). "Come back
+ * later" (a busy claim, a reply not due yet, a vendor asking to retry) is a returned result of the
+ * use case, never an exception.
  */
+
+/** Base of every error this package raises; `cause` keeps the error underneath, for the logs. */
+export class DomainError extends Error {
+  override name = "DomainError";
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
 
 /** Why a request body was refused: "malformed_json" (not JSON at all) or "invalid_payload". */
 export type PayloadErrorCode = "malformed_json" | "invalid_payload";
 
 /** The body is not a usable webhook; `field` names the offending field (dotted path, "body" for the whole). */
-export class PayloadError extends Error {
+export class PayloadError extends DomainError {
   override name = "PayloadError";
 
   constructor(
     readonly field: string,
     message: string,
     readonly code: PayloadErrorCode = "invalid_payload",
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** The signing-secret document in Secrets Manager is unusable (a deployment fault, not the caller's). */
+export class SigningSecretError extends DomainError {
+  override name = "SigningSecretError";
+}
+
+/** Thrown at cold start when the environment is incomplete or malformed: fail fast, name the variable. */
+export class ConfigurationError extends DomainError {
+  override name = "ConfigurationError";
+}
+
+/** A queue message body that is not the expected shape; the message names the field. */
+export class InvalidQueueMessageError extends DomainError {
+  override name = "InvalidQueueMessageError";
+}
+
+/** A rules document that cannot be used; the message names the rule index and the field. */
+export class ReplyRulesError extends DomainError {
+  override name = "ReplyRulesError";
+  constructor(
+    message: string,
+    /** Index of the offending rule, when the problem is inside one. */
+    readonly ruleIndex?: number,
+    /** Path of the offending field inside the rule, e.g. "messages[1].delay". */
+    readonly field?: string,
   ) {
     super(message);
   }
 }
 
-/** The signing-secret document in Secrets Manager is unusable (a deployment fault, not the caller's). */
-export class SigningSecretError extends Error {
-  override name = "SigningSecretError";
+/** A policy answered with a plan that cannot be scheduled (a bug in a custom policy). */
+export class ReplyPlanError extends DomainError {
+  override name = "ReplyPlanError";
+}
+
+/** An error as log fields: name, message and its causes; never a stack (stacks can carry data). */
+export type ErrorFields = {
+  errorName: string;
+  errorMessage: string;
+  /** "Name: message" of each cause, outermost first, joined with " ← ". */
+  errorCause?: string;
+};
+
+const MAX_CAUSES = 5;
+
+/** The one way every handler and the local stack turn an error into log fields. */
+export function errorFields(error: unknown): ErrorFields {
+  const fields: ErrorFields =
+    error instanceof Error
+      ? { errorName: error.name, errorMessage: error.message }
+      : { errorName: "NonError", errorMessage: String(error) };
+  const causes: string[] = [];
+  let cause = error instanceof Error ? error.cause : undefined;
+  while (cause !== undefined && causes.length < MAX_CAUSES) {
+    causes.push(cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause));
+    cause = cause instanceof Error ? cause.cause : undefined;
+  }
+  if (causes.length) fields.errorCause = causes.join(" ← ");
+  return fields;
+}
+
+/** Masks a phone number for logs: keeps the last 4 digits ("•••••••2671"). */
+export function maskPhone(phone: string): string {
+  const digits = phone.replace(/\D/g, "");
+  if (digits.length <= 4) return "•".repeat(digits.length);
+  return `${"•".repeat(digits.length - 4)}${digits.slice(-4)}`;
 }

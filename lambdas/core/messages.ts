@@ -1,32 +1,143 @@
-import type { NormalizedWebhook } from "./webhook.js";
+import * as z from "zod/mini";
+import en from "zod/v4/locales/en.js";
+import { InvalidQueueMessageError } from "./errors.js";
+
+/**
+ * The messages that travel between the functions, each type derived from the schema that checks
+ * it, so the queue bodies and the TypeScript types cannot drift apart:
+ *
+ *   receiver ──WebhookJob (carries a NormalizedWebhook)──▶ jobs queue ──▶ responder
+ *   responder ──ScheduledReply──▶ replies queue ──▶ sender
+ *
+ * A body that fails its schema can never succeed, so the worker reports it as failed and SQS
+ * redrives it to the DLQ.
+ */
+
+/**
+ * Parse options that give zod/mini's issues the English messages classic zod gives by default
+ * ("Invalid input: expected string, received number"). zod/mini loads no locale (its issues read
+ * only "Invalid input"); passing the map per parse, rather than `z.config(...)`, keeps this module
+ * free of global side effects. Use: `schema.safeParse(value, ENGLISH_ISSUES)`.
+ */
+export const ENGLISH_ISSUES = { error: en().localeError } as const;
+
+// zod/mini (the functional API) rather than classic zod: the same checks at ~3% of the bundle size.
+const nullableString = z._default(z.nullable(z.string()), null);
+const nullableNumber = z._default(z.nullable(z.number()), null);
+const nullableBoolean = z._default(z.nullable(z.boolean()), null);
+const digitsOnly = z.string().check(z.regex(/^\d{1,20}$/, "must be digits only"));
+const count = z.number().check(z.int(), z.nonnegative());
+
+/** One entry of `last_messages`. */
+const conversationEntrySchema = z.object({
+  /** "user" (the customer) or "bot" (the business); unknown values are kept as-is. */
+  role: z.string(),
+  /** Text content; "" for media without caption. */
+  content: z.string(),
+  /** ISO-8601 time as sent; null when absent or unparseable. */
+  timestamp: nullableString,
+  /** Epoch milliseconds of `timestamp`; null when absent or unparseable. */
+  timestampMs: nullableNumber,
+  contentType: nullableString,
+  mediaUrl: nullableString,
+});
+export type ConversationEntry = z.output<typeof conversationEntrySchema>;
+
+/**
+ * The vendor webhook after tolerant parsing (core/parseWebhook.ts): one shape for every payload
+ * variant (docs/vendor.md, "Payload variants"), consumed by every worker. Every field but `phone`
+ * defaults to "unknown" when a job leaves it out.
+ */
+const normalizedWebhookSchema = z.object({
+  /** Contact's number, digits only (no "+", no spaces); never parsed as a float. */
+  phone: digitsOnly,
+  /** Vendor user/contact UUID; null when absent. */
+  userId: nullableString,
+  recipientName: nullableString,
+  lastMessageOfUser: nullableString,
+  lastMessageOfBot: nullableString,
+  messageType: nullableString,
+  /** Epoch milliseconds (seconds are converted); null when absent or 0. */
+  userLastMessageTimeMs: nullableNumber,
+  botLastMessageTimeMs: nullableNumber,
+  /** Conversation history, sorted oldest first; [] when absent or unparseable. */
+  lastMessages: z._default(z.array(conversationEntrySchema), []),
+  conversationParagraph: nullableString,
+  attachmentUrl: nullableString,
+  note: nullableString,
+  noteAutomation: nullableString,
+  labels: z._default(z.array(z.string()), []),
+  /** true contact→business, false business→contact, null when the payload does not say. */
+  incomingMessage: nullableBoolean,
+  sendBy: nullableString,
+  wasMessageByHuman: nullableBoolean,
+  referral: z._default(z.nullable(z.record(z.string(), z.unknown())), null),
+  /** Fields this version does not know, kept verbatim (never fatal). */
+  extra: z._default(z.record(z.string(), z.unknown()), {}),
+});
+export type NormalizedWebhook = z.output<typeof normalizedWebhookSchema>;
 
 /** Receiver → responder: one per accepted (non-duplicate) webhook delivery. */
-export interface WebhookJob {
-  kind: "webhook-job";
-  version: 1;
+const webhookJobSchema = z.object({
+  kind: z.literal("webhook-job"),
+  version: z.literal(1),
   /** The derived idempotency key of the delivery. */
-  key: string;
+  key: z.string().check(z.minLength(1)),
   /** Epoch ms when the receiver accepted the delivery; reply delays are offsets from here. */
-  acceptedAt: number;
-  webhook: NormalizedWebhook;
-}
+  acceptedAt: count,
+  webhook: normalizedWebhookSchema,
+});
+export type WebhookJob = z.output<typeof webhookJobSchema>;
 
 /** Responder → sender: one per reply message, delivered at (or hopped towards) dueAt. */
-export interface ScheduledReply {
-  kind: "scheduled-reply";
-  version: 1;
+const scheduledReplySchema = z.object({
+  kind: z.literal("scheduled-reply"),
+  version: z.literal(1),
   /** Stable id of the reply plan (derived from the job key, so a redelivered job yields the same plan). */
-  planId: string;
+  planId: z.string().check(z.minLength(1)),
   /** 0-based position in the plan; messages go out in seq order. */
-  seq: number;
+  seq: count,
   /** Number of messages in the plan. */
-  total: number;
+  total: z.number().check(z.int(), z.positive()),
   /** Digits-only phone number of the contact. */
-  phone: string;
-  userId: string | null;
-  text: string;
-  attachment?: string;
-  filename?: string;
+  phone: digitsOnly,
+  userId: z.nullable(z.string()),
+  text: z.string().check(z.minLength(1)),
+  attachment: z.optional(z.string()),
+  filename: z.optional(z.string()),
   /** Epoch ms when the message is due. */
-  dueAt: number;
+  dueAt: count,
+});
+export type ScheduledReply = z.output<typeof scheduledReplySchema>;
+
+function parseBody<S extends z.ZodMiniType>(body: string, schema: S, what: string): z.output<S> {
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch (error) {
+    throw new InvalidQueueMessageError(`${what}: body is not JSON`, { cause: error });
+  }
+  const result = schema.safeParse(json, ENGLISH_ISSUES);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    const field = issue?.path.map(String).join(".") || "body";
+    throw new InvalidQueueMessageError(`${what}: ${field}: ${issue?.message ?? "invalid"}`);
+  }
+  return result.data;
+}
+
+/** Parses a jobs-queue body. @throws InvalidQueueMessageError */
+export function parseWebhookJob(body: string): WebhookJob {
+  return parseBody(body, webhookJobSchema, "webhook job");
+}
+
+/** Parses a replies-queue body. @throws InvalidQueueMessageError */
+export function parseScheduledReply(body: string): ScheduledReply {
+  const reply = parseBody(body, scheduledReplySchema, "scheduled reply");
+  if (reply.seq >= reply.total) {
+    throw new InvalidQueueMessageError(
+      `scheduled reply: seq ${reply.seq} is outside a plan of ${reply.total}`,
+    );
+  }
+  return reply;
 }

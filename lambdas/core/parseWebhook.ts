@@ -1,16 +1,5 @@
-import {
-  isPlainObject,
-  labelList,
-  optionalBoolean,
-  optionalEpochMs,
-  optionalNonEmptyText,
-  optionalObject,
-  optionalText,
-  requiredPhone,
-} from "./coerce.js";
-import { parseConversationHistory } from "./conversationHistory.js";
 import { PayloadError } from "./errors.js";
-import type { NormalizedWebhook } from "./webhook.js";
+import type { ConversationEntry, NormalizedWebhook } from "./messages.js";
 
 /**
  * Fields this parser reads. Anything else at the payload's top level (or inside an envelope's
@@ -267,4 +256,245 @@ export function recoverIntegerLiteral(text: string, key: string, lossy: number):
     if (literal !== undefined && Number(literal) === lossy) return literal;
   }
   return null;
+}
+
+// ── Conversation history (`last_messages`, `conversation_history`) ────────────────────────────────
+
+/** `last_messages` after parsing: the entries, plus the raw text when it was not a JSON list. */
+export interface ParsedHistory {
+  entries: ConversationEntry[];
+  /** The original string when it held plain text (the Zapier sample) instead of a JSON array. */
+  plainText: string | null;
+}
+
+/**
+ * Parses `last_messages` (V0/V2/V3) or `conversation_history` (V1): an array, or an array
+ * encoded as a JSON string (the vendor's usual webhook form). A string that is not a JSON array
+ * is plain text (Zapier) and is handed back as-is. Entries are sorted oldest first by their
+ * timestamp (stable; entries without a readable timestamp keep their order, after the dated ones),
+ * because the vendor's own order is not reliable (newest first in V0, newest last elsewhere).
+ */
+export function parseConversationHistory(value: unknown, field: string): ParsedHistory {
+  if (value === undefined || value === null) return { entries: [], plainText: null };
+  let items: unknown[];
+  if (Array.isArray(value)) {
+    items = value;
+  } else if (typeof value === "string") {
+    if (value.trim() === "") return { entries: [], plainText: null };
+    const parsed = tryParseJson(value);
+    if (!Array.isArray(parsed)) return { entries: [], plainText: value };
+    items = parsed;
+  } else {
+    throw new PayloadError(field, `${field} must be an array or a JSON-encoded array`);
+  }
+  const entries = items.map((item, index) => toEntry(item, `${field}[${index}]`));
+  return { entries: sortOldestFirst(entries), plainText: null };
+}
+
+function toEntry(item: unknown, field: string): ConversationEntry {
+  if (!isPlainObject(item)) throw new PayloadError(field, `${field} must be an object`);
+  const role = optionalText(item.type ?? item.role, `${field}.type`);
+  const { timestamp, timestampMs } = entryTime(item.timestamp, `${field}.timestamp`);
+  return {
+    role: role === null || role.trim() === "" ? "unknown" : role,
+    content: optionalText(item.content, `${field}.content`) ?? "",
+    timestamp,
+    timestampMs,
+    contentType: optionalText(item.content_type, `${field}.content_type`),
+    mediaUrl: optionalText(item.media_url, `${field}.media_url`),
+  };
+}
+
+/** History timestamps are informative only: an unreadable one is kept as text, never fatal. */
+function entryTime(
+  value: unknown,
+  field: string,
+): { timestamp: string | null; timestampMs: number | null } {
+  let timestampMs: number | null;
+  try {
+    timestampMs = optionalEpochMs(value, field);
+  } catch {
+    timestampMs = null;
+  }
+  if (typeof value === "string") return { timestamp: value === "" ? null : value, timestampMs };
+  return {
+    timestamp: timestampMs === null ? null : new Date(timestampMs).toISOString(),
+    timestampMs,
+  };
+}
+
+function sortOldestFirst(entries: ConversationEntry[]): ConversationEntry[] {
+  // Array.prototype.sort is stable (ES2019), so equal or undated entries keep their order.
+  return [...entries].sort((a, b) => {
+    if (a.timestampMs === b.timestampMs) return 0;
+    if (a.timestampMs === null) return 1;
+    if (b.timestampMs === null) return -1;
+    return a.timestampMs - b.timestampMs;
+  });
+}
+
+// ── Field coercions ───────────────────────────────────────────────────────────────────────────────
+
+/**
+ * Tolerant coercions for vendor webhook fields (docs/vendor.md, "Payload variants").
+ *
+ * Hand-written rather than zod: every field accepts several encodings (numbers as strings,
+ * seconds or milliseconds, JSON inside strings, big integers that must not pass through a
+ * float) and must fail with the field's own name. zod would need a preprocess on every field
+ * and would still coerce numbers through Number(); plain functions say it more directly.
+ *
+ * Each function maps "absent" (undefined, null, and where noted "" or 0) to null and throws
+ * PayloadError(field, …) for a value of the wrong type.
+ */
+
+/** Largest epoch-milliseconds value a JavaScript Date can hold. */
+const MAX_EPOCH_MS = 8.64e15;
+
+/** Epoch values at or above this are milliseconds; below, seconds (1e12 ms = 2001-09-09). */
+const MILLISECONDS_THRESHOLD = 1e12;
+
+/** Phone numbers: digits only after stripping formatting; bounds keep keys and logs sane. */
+const PHONE_MIN_DIGITS = 5;
+const PHONE_MAX_DIGITS = 20;
+
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** A text field: strings as-is, finite numbers as their decimal text. */
+export function optionalText(value: unknown, field: string): string | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value === "string") return value;
+  if (typeof value === "number" && Number.isFinite(value)) return String(value);
+  throw new PayloadError(field, `${field} must be a string`);
+}
+
+/** Like optionalText, with "" also meaning absent (ids, names, URLs). */
+export function optionalNonEmptyText(value: unknown, field: string): string | null {
+  const text = optionalText(value, field);
+  return text === null || text.trim() === "" ? null : text;
+}
+
+/**
+ * A Unix time in seconds or milliseconds (number, numeric string, or ISO-8601 string) as epoch
+ * milliseconds. The unit is told by magnitude: >= 1e12 is milliseconds. 0, "0" and "" mean absent.
+ */
+export function optionalEpochMs(value: unknown, field: string): number | null {
+  if (value === undefined || value === null) return null;
+  let ms: number;
+  if (typeof value === "number") {
+    ms = epochToMs(value, field);
+  } else if (typeof value === "string") {
+    const text = value.trim();
+    if (text === "") return null;
+    if (/^\d+(\.\d+)?$/.test(text)) ms = epochToMs(Number(text), field);
+    else if (/^\d{4}-\d{2}-\d{2}/.test(text) && !Number.isNaN(Date.parse(text))) {
+      ms = Date.parse(text);
+    } else {
+      throw new PayloadError(field, `${field} must be a Unix time in seconds or milliseconds`);
+    }
+  } else {
+    throw new PayloadError(field, `${field} must be a Unix time in seconds or milliseconds`);
+  }
+  return ms === 0 ? null : ms;
+}
+
+function epochToMs(value: number, field: string): number {
+  if (!Number.isFinite(value) || value < 0) {
+    throw new PayloadError(field, `${field} must be a non-negative Unix time`);
+  }
+  const ms = Math.round(value >= MILLISECONDS_THRESHOLD ? value : value * 1000);
+  if (ms > MAX_EPOCH_MS) throw new PayloadError(field, `${field} is out of range`);
+  return ms;
+}
+
+/** A boolean: true/false, "true"/"false" (any case), 1/0, "1"/"0". "" means absent. */
+export function optionalBoolean(value: unknown, field: string): boolean | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value === "boolean") return value;
+  if (value === 1 || value === 0) return value === 1;
+  if (typeof value === "string") {
+    const text = value.trim().toLowerCase();
+    if (text === "") return null;
+    if (text === "true" || text === "1") return true;
+    if (text === "false" || text === "0") return false;
+  }
+  throw new PayloadError(field, `${field} must be true or false`);
+}
+
+/** Labels: a comma-separated string ("sales, vip"), a JSON array in a string, or an array. */
+export function labelList(value: unknown, field: string): string[] {
+  if (value === undefined || value === null) return [];
+  let items: unknown[];
+  if (Array.isArray(value)) {
+    items = value;
+  } else if (typeof value === "string") {
+    const parsed = value.trim().startsWith("[") ? tryParseJson(value) : undefined;
+    items = Array.isArray(parsed) ? parsed : value.split(",");
+  } else {
+    throw new PayloadError(field, `${field} must be a comma-separated string or an array`);
+  }
+  return items
+    .map((item, index) => {
+      if (typeof item === "string") return item.trim();
+      if (typeof item === "number" && Number.isFinite(item)) return String(item);
+      throw new PayloadError(`${field}[${index}]`, `${field}[${index}] must be a string`);
+    })
+    .filter((label) => label !== "");
+}
+
+/** An object, or a JSON object encoded in a string. "" means absent. */
+export function optionalObject(value: unknown, field: string): Record<string, unknown> | null {
+  if (value === undefined || value === null) return null;
+  if (isPlainObject(value)) return value;
+  if (typeof value === "string") {
+    if (value.trim() === "") return null;
+    const parsed = tryParseJson(value);
+    if (isPlainObject(parsed)) return parsed;
+  }
+  throw new PayloadError(field, `${field} must be an object`);
+}
+
+/**
+ * The contact's phone number as digits only (no "+"). Strings may carry a leading "+" and
+ * spaces, dashes, dots or parentheses. A JSON number beyond 2^53 has lost digits in JSON.parse,
+ * so its exact digits are recovered from the raw body text by `recoverInteger`.
+ */
+export function requiredPhone(
+  value: unknown,
+  field: string,
+  recoverInteger: (lossy: number) => string | null,
+): string {
+  if (value === undefined || value === null || value === "") {
+    throw new PayloadError(field, `${field} is required`);
+  }
+  let digits: string | null = null;
+  if (typeof value === "number") {
+    if (Number.isSafeInteger(value) && value > 0) digits = String(value);
+    else if (Number.isInteger(value) && value > 0) digits = recoverInteger(value);
+  } else if (typeof value === "string") {
+    const compact = value.trim().replace(/[\s\-().]/g, "");
+    if (/^\+?\d+$/.test(compact)) digits = compact.replace(/^\+/, "");
+  } else {
+    throw new PayloadError(field, `${field} must be a string or a number`);
+  }
+  if (digits === null || !/^\d+$/.test(digits)) {
+    throw new PayloadError(field, `${field} must be digits with an optional leading "+"`);
+  }
+  if (digits.length < PHONE_MIN_DIGITS || digits.length > PHONE_MAX_DIGITS) {
+    throw new PayloadError(
+      field,
+      `${field} must have ${PHONE_MIN_DIGITS} to ${PHONE_MAX_DIGITS} digits, got ${digits.length}`,
+    );
+  }
+  return digits;
+}
+
+/** JSON.parse that answers undefined instead of throwing. */
+export function tryParseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
 }

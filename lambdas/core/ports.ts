@@ -1,12 +1,38 @@
+import type { ConversationItem } from "./conversationLog.js";
+import type { SentMarker } from "./sentMarker.js";
+import type { OutgoingMessage, SendOutcome } from "./vendorSend.js";
+
 /**
- * Narrow capabilities the core and the handlers need from the outside world.
- * Adapters implement them; tests may fake them for fault injection.
+ * Every capability the core and the handlers need from the outside world, in one place. Adapters
+ * (lambdas/adapters/, one per port) implement them; tests fake them for simulated clocks and
+ * fault injection.
  */
+
+/** Time, injected so the core stays free of clocks and timers. */
+export interface Clock {
+  /** Epoch milliseconds. */
+  now(): number;
+  sleep(ms: number): Promise<void>;
+}
+
+/** Structured logger (runtime/logger.ts adapts Powertools). Never pass secrets or full phone numbers. */
+export interface Logger {
+  debug(message: string, extra?: Record<string, unknown>): void;
+  info(message: string, extra?: Record<string, unknown>): void;
+  warn(message: string, extra?: Record<string, unknown>): void;
+  error(message: string, extra?: Record<string, unknown>): void;
+}
 
 /** A queue that can hold a message back for a while (SQS DelaySeconds). */
 export interface MessageQueue {
   /** Sends one message; delaySeconds is a whole number 0..900. */
   send(body: unknown, options?: { delaySeconds?: number }): Promise<void>;
+}
+
+/** When a received message comes back: the backoff of a worker that reports it as failed. */
+export interface RedeliveryControl {
+  /** Makes the message identified by `receiptHandle` visible again after `seconds`. */
+  retryAfter(receiptHandle: string, seconds: number): Promise<void>;
 }
 
 /** Reads one secret's current string value, with caching the adapter decides. */
@@ -15,10 +41,97 @@ export interface SecretSource {
   get(options?: { forceRefresh?: boolean }): Promise<string>;
 }
 
-/** Structured logger (Powertools Logger satisfies this). Never pass secrets or full phone numbers. */
-export interface Logger {
-  debug(message: string, extra?: Record<string, unknown>): void;
-  info(message: string, extra?: Record<string, unknown>): void;
-  warn(message: string, extra?: Record<string, unknown>): void;
-  error(message: string, extra?: Record<string, unknown>): void;
+// ── Idempotency claims (receiver) ──────────────────────────────────────────────────────────────
+
+/** A claim as stored: in progress (someone is enqueueing) or done (the job is on the queue). */
+export interface ClaimRecord {
+  status: "IN_PROGRESS" | "QUEUED";
+  /** Epoch ms until which an IN_PROGRESS claim blocks others (its lease). */
+  inProgressUntil: number;
+  /** Epoch seconds after which the record no longer counts (DynamoDB TTL deletes it lazily). */
+  expiresAt: number;
+}
+
+export type IdempotencyClaimResult =
+  /** The caller now owns the claim; `token` proves it to markQueued and release. */
+  | { claimed: true; token: string }
+  /** Someone else holds a live claim (null: it vanished between the write and the read). */
+  | { claimed: false; existing: ClaimRecord | null };
+
+/** One claim per idempotency key, so a webhook produces at most one job. */
+export interface IdempotencyStore {
+  /**
+   * Creates an IN_PROGRESS claim if there is none, or takes over one whose lease ended
+   * (inProgressUntil < now) or that expired (expiresAt < now in seconds). Atomic.
+   */
+  claim(
+    key: string,
+    claim: { now: number; inProgressUntil: number; expiresAt: number },
+  ): Promise<IdempotencyClaimResult>;
+  /** The live claim, or null when absent. */
+  get(key: string): Promise<ClaimRecord | null>;
+  /** Marks our claim QUEUED until expiresAt (epoch s); false if it is no longer ours. */
+  markQueued(key: string, token: string, expiresAt: number): Promise<boolean>;
+  /** Deletes our IN_PROGRESS claim so a retry can claim again; no-op if it is not ours. */
+  release(key: string, token: string): Promise<void>;
+}
+
+// ── Conversation log (responder, sender) ───────────────────────────────────────────────────────
+
+/** Writes conversation items; writing an existing key again must be harmless. */
+export interface ConversationLogStore {
+  append(items: readonly ConversationItem[]): Promise<void>;
+}
+
+// ── Sent-markers (sender; protocol in core/sentMarker.ts) ──────────────────────────────────────
+
+/** Identifies one reply's marker and the claim holder acting on it. */
+interface MarkerRef {
+  planId: string;
+  seq: number;
+  owner: string;
+}
+
+export interface MarkerClaimInput extends MarkerRef {
+  now: number;
+  leaseMs: number;
+  ttlSeconds: number;
+}
+export type MarkerClaimResult =
+  | { claimed: true }
+  | { claimed: false; existing: SentMarker | undefined };
+export interface MarkSentInput extends MarkerRef {
+  sentAt: number;
+}
+export interface FinishInput extends MarkerRef {
+  now: number;
+  status: "FAILED" | "GAVE_UP" | "RETRY";
+  reason: string;
+}
+export interface MarkUnknownInput extends MarkerRef {
+  now: number;
+}
+
+/** Persistence of sent-markers; every write is conditional. */
+export interface SentMarkerStore {
+  /** Strongly consistent read. */
+  get(planId: string, seq: number): Promise<SentMarker | undefined>;
+  /**
+   * Takes the SENDING claim if there is no marker or it is claimable; otherwise returns the
+   * marker that prevented it.
+   */
+  claim(input: MarkerClaimInput): Promise<MarkerClaimResult>;
+  /** SENDING (ours) → SENT. Returns false when the claim was no longer ours. */
+  markSent(input: MarkSentInput): Promise<boolean>;
+  /** SENDING (ours) → FAILED | GAVE_UP | RETRY with a sanitised reason. */
+  finish(input: FinishInput): Promise<boolean>;
+  /** SENDING with an expired lease held by `owner` → UNKNOWN. Returns false if it changed meanwhile. */
+  markUnknown(input: MarkUnknownInput): Promise<boolean>;
+}
+
+// ── Vendor (sender; request and response rules in core/vendorSend.ts) ──────────────────────────
+
+/** Sends one message through the vendor's send API. */
+export interface VendorSender {
+  send(message: OutgoingMessage): Promise<SendOutcome>;
 }

@@ -1,6 +1,6 @@
 import * as z from "zod/mini";
-import type { NormalizedWebhook } from "./webhook.js";
-import { ENGLISH_ISSUES } from "./zodEnglish.js";
+import { ReplyRulesError } from "./errors.js";
+import { ENGLISH_ISSUES, type NormalizedWebhook } from "./messages.js";
 
 /**
  * Reply rules: the configured answer to an incoming message, and the reply-policy hook.
@@ -50,20 +50,6 @@ export interface ReplyRule {
   /** `match` compiled case-insensitively. */
   pattern: RegExp;
   messages: ReplyPlanMessage[];
-}
-
-/** A rules document that cannot be used; the message names the rule index and the field. */
-export class ReplyRulesError extends Error {
-  override name = "ReplyRulesError";
-  constructor(
-    message: string,
-    /** Index of the offending rule, when the problem is inside one. */
-    readonly ruleIndex?: number,
-    /** Path of the offending field inside the rule, e.g. "messages[1].delay". */
-    readonly field?: string,
-  ) {
-    super(message);
-  }
 }
 
 // zod/mini (the functional API) rather than classic zod: the same checks at ~3% of the bundle size.

@@ -1,4 +1,4 @@
-import { maskPhone } from "./redact.js";
+import { maskPhone } from "./errors.js";
 
 /**
  * The vendor's send API (research/vendor.md §5.1): request building and response classification.
@@ -44,11 +44,6 @@ export type SendOutcome =
   | { kind: "retryable"; reason: string; status?: number; retryAfterSeconds?: number }
   /** Never retried: the same request would fail the same way. */
   | { kind: "permanent"; reason: string; status?: number; code: PermanentFailureCode };
-
-/** Sends one message through the vendor (adapters/VendorSendClient.ts). */
-export interface VendorSender {
-  send(message: OutgoingMessage): Promise<SendOutcome>;
-}
 
 /** The number as the send API wants it. */
 export function formatPhone(digits: string, format: PhoneFormat): string {

@@ -1,0 +1,140 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
+import { type AwsEnv, createDocumentClient, createSqsClient } from "../adapters/awsClients.js";
+import { DynamoConversationLog } from "../adapters/DynamoConversationLog.js";
+import { SqsMessageQueue } from "../adapters/SqsMessageQueue.js";
+import { DEFAULTS, ENV, FUNCTIONS } from "../contract.js";
+import {
+  ConfigurationError,
+  errorFields,
+  InvalidQueueMessageError,
+  ReplyPlanError,
+  ReplyRulesError,
+} from "../core/errors.js";
+import { parseWebhookJob } from "../core/messages.js";
+import { parseReplyRules, type ReplyPolicy, rulesPolicy } from "../core/replyRules.js";
+import { type RespondDeps, respondToJob } from "../core/respondToJob.js";
+import { SQS_MAX_DELAY_SECONDS } from "../core/schedule.js";
+import {
+  type ComeBackLater,
+  comeBackLater,
+  createLogger,
+  type Env,
+  type FunctionLogger,
+  intEnv,
+  type LogSettings,
+  optionalEnv,
+  processSqsBatch,
+  readLogSettings,
+  requireEnv,
+} from "../runtime/lambda.js";
+
+/**
+ * Responder (jobs queue → replies queue): logs the conversation of each accepted webhook, asks the
+ * reply policy for a plan and schedules every message of it on the replies queue.
+ */
+
+export interface ResponderConfig {
+  conversationTable: string;
+  repliesQueueUrl: string;
+  /** REPLY_RULES, validated against WAITING_DURATION_SECONDS. */
+  policy: ReplyPolicy;
+  ruleCount: number;
+  maxSqsDelaySeconds: number;
+  log: LogSettings;
+  /** Region, endpoints and credentials of the AWS clients. */
+  aws: AwsEnv;
+}
+
+/** Reads and checks the env (names: FUNCTION_ENV.responder); throws ConfigurationError naming the variable. */
+export function readResponderConfig(env: Env): ResponderConfig {
+  const waitingDuration = optionalEnv(ENV.waitingDurationSeconds, "", env);
+  const waitingDurationSeconds =
+    waitingDuration === ""
+      ? undefined
+      : intEnv(ENV.waitingDurationSeconds, 0, { min: 0, max: 5_184_000 }, env);
+  let rules: ReturnType<typeof parseReplyRules>;
+  try {
+    rules = parseReplyRules(optionalEnv(ENV.replyRules, "[]", env), { waitingDurationSeconds });
+  } catch (error) {
+    if (error instanceof ReplyRulesError) {
+      throw new ConfigurationError(`environment variable ${ENV.replyRules}: ${error.message}`, {
+        cause: error,
+      });
+    }
+    throw error;
+  }
+  return {
+    conversationTable: requireEnv(ENV.conversationTable, env),
+    repliesQueueUrl: requireEnv(ENV.repliesQueueUrl, env),
+    // The custom-policy hook: build your own ReplyPolicy here (see core/replyRules.ts).
+    policy: rulesPolicy(rules),
+    ruleCount: rules.length,
+    maxSqsDelaySeconds: intEnv(
+      ENV.maxSqsDelaySeconds,
+      DEFAULTS.maxSqsDelaySeconds,
+      { min: 1, max: SQS_MAX_DELAY_SECONDS },
+      env,
+    ),
+    log: readLogSettings(FUNCTIONS.responder, env),
+    aws: env,
+  };
+}
+
+/** What the responder handler runs on: the use case's ports and a function logger. */
+export type ResponderDeps = RespondDeps & { logger: FunctionLogger };
+
+/** The responder's adapters for a config, built once per execution environment. */
+export function responderDeps(config: ResponderConfig): ResponderDeps {
+  const logger = createLogger(config.log);
+  logger.info("responder ready", {
+    rules: config.ruleCount,
+    maxSqsDelaySeconds: config.maxSqsDelaySeconds,
+  });
+  return {
+    conversationLog: new DynamoConversationLog(
+      createDocumentClient(config.aws),
+      config.conversationTable,
+    ),
+    repliesQueue: new SqsMessageQueue(createSqsClient(config.aws), config.repliesQueueUrl),
+    policy: config.policy,
+    clock: { now: Date.now, sleep: (ms) => sleep(ms) },
+    logger,
+    settings: {
+      maxHopSeconds: config.maxSqsDelaySeconds,
+      ttlSeconds: DEFAULTS.sentMarkerTtlSeconds,
+    },
+  };
+}
+
+/**
+ * A responder Lambda handler over the given dependencies: the hook for a custom reply policy
+ * (`createResponderHandler({ ...responderDeps(config), policy: myPolicy })`) and for tests.
+ */
+export function createResponderHandler(deps: ResponderDeps) {
+  const { logger } = deps;
+  const handleRecord = async (record: SQSRecord): Promise<ComeBackLater | undefined> => {
+    try {
+      await respondToJob(parseWebhookJob(record.body), deps);
+      return undefined;
+    } catch (error) {
+      if (!(error instanceof InvalidQueueMessageError || error instanceof ReplyPlanError)) {
+        throw error;
+      }
+      // Will never succeed: it goes to the DLQ after the queue's maxReceiveCount.
+      logger.error("unusable job; it will end in the DLQ", {
+        messageId: record.messageId,
+        ...errorFields(error),
+      });
+      return comeBackLater(error.message);
+    }
+  };
+  return (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
+    if (context) logger.addContext(context);
+    return processSqsBatch(event, context, {
+      handleRecord,
+      logger,
+      failureMessage: "job failed; it will be retried",
+    });
+  };
+}

@@ -1,0 +1,190 @@
+import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
+import { Logger as PowertoolsLogger } from "@aws-lambda-powertools/logger";
+import type { LogLevel } from "@aws-lambda-powertools/logger/types";
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
+import { ENV, type EnvName, type FunctionName } from "../contract.js";
+import { ConfigurationError, errorFields } from "../core/errors.js";
+import type { Logger, RedeliveryControl } from "../core/ports.js";
+
+/**
+ * What every Lambda entry point needs from its runtime: its environment read into a config, a
+ * JSON logger, and SQS partial batch responses. Each handler module is
+ * `createXHandler(xDeps(readXConfig(process.env)))`; the local stack and the tests call the same
+ * three functions with an environment of their own.
+ */
+
+/** The environment a config is read from (process.env on Lambda). */
+export type Env = Record<string, string | undefined>;
+
+// ── Environment ────────────────────────────────────────────────────────────────────────────────
+
+/** A required string variable. */
+export function requireEnv(name: EnvName, source: Env): string {
+  const value = source[name];
+  if (value === undefined || value.trim() === "") {
+    throw new ConfigurationError(`environment variable ${name} is required`);
+  }
+  return value;
+}
+
+/** An optional string variable with a default. */
+export function optionalEnv(name: EnvName, fallback: string, source: Env): string {
+  const value = source[name];
+  return value === undefined || value === "" ? fallback : value;
+}
+
+/** An optional variable that must be one of `allowed` (case-insensitive), with a default. */
+export function oneOfEnv<T extends string>(
+  name: EnvName,
+  allowed: readonly T[],
+  fallback: T,
+  source: Env,
+): T {
+  const value = optionalEnv(name, fallback, source).trim().toLowerCase();
+  if (!(allowed as readonly string[]).includes(value)) {
+    throw new ConfigurationError(
+      `environment variable ${name} must be one of ${allowed.join(", ")}, got "${value}"`,
+    );
+  }
+  return value as T;
+}
+
+/** An optional whole-number variable within [min, max], with a default. */
+export function intEnv(
+  name: EnvName,
+  fallback: number,
+  range: { min?: number; max?: number },
+  source: Env,
+): number {
+  const raw = source[name];
+  if (raw === undefined || raw === "") return fallback;
+  const value = Number(raw);
+  const { min = Number.MIN_SAFE_INTEGER, max = Number.MAX_SAFE_INTEGER } = range;
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new ConfigurationError(
+      `environment variable ${name} must be a whole number in [${min}, ${max}], got "${raw}"`,
+    );
+  }
+  return value;
+}
+
+// ── Logger ─────────────────────────────────────────────────────────────────────────────────────
+
+/** Service name and level of a function's logger (POWERTOOLS_SERVICE_NAME / POWERTOOLS_LOG_LEVEL). */
+export interface LogSettings {
+  serviceName: string;
+  /** Unset: Powertools' own default (INFO, or the Lambda log level when one is configured). */
+  logLevel?: string;
+}
+
+export function readLogSettings(fn: FunctionName, env: Env): LogSettings {
+  const logLevel = optionalEnv(ENV.logLevel, "", env).toUpperCase();
+  return {
+    serviceName: optionalEnv(ENV.serviceName, fn, env),
+    ...(logLevel ? { logLevel } : {}),
+  };
+}
+
+/** The core's Logger port, plus the invocation context Powertools adds to every line. */
+export interface FunctionLogger extends Logger {
+  addContext(context: Context): void;
+}
+
+/**
+ * One Powertools JSON logger per function. Callers log ids, hashes and masked phone numbers only
+ * (core/errors.ts maskPhone, errorFields), never secrets, tokens, bodies or full numbers.
+ */
+export function createLogger(settings: LogSettings): FunctionLogger {
+  const powertools = new PowertoolsLogger({
+    serviceName: settings.serviceName,
+    // An unknown level falls back to Powertools' default rather than failing the cold start.
+    ...(settings.logLevel ? { logLevel: settings.logLevel as LogLevel } : {}),
+  });
+  // The port passes `extra` optionally; Powertools wants an object when there is one.
+  return {
+    debug: (message, extra) => powertools.debug(message, extra ?? {}),
+    info: (message, extra) => powertools.info(message, extra ?? {}),
+    warn: (message, extra) => powertools.warn(message, extra ?? {}),
+    error: (message, extra) => powertools.error(message, extra ?? {}),
+    addContext: (context) => powertools.addContext(context),
+  };
+}
+
+// ── SQS batches ────────────────────────────────────────────────────────────────────────────────
+
+/**
+ * A record that must come back (the handler has logged why): after `afterSeconds`, or when the
+ * queue's visibility timeout ends if unset. Returned, not thrown: "later" is a normal outcome.
+ */
+export interface ComeBackLater {
+  comeBack: true;
+  afterSeconds?: number;
+  reason: string;
+}
+
+export function comeBackLater(reason: string, afterSeconds?: number): ComeBackLater {
+  return { comeBack: true, reason, ...(afterSeconds === undefined ? {} : { afterSeconds }) };
+}
+
+/** How Powertools learns a record failed; never escapes processSqsBatch. */
+class RecordComesBack extends Error {
+  override name = "RecordComesBack";
+}
+
+export interface SqsBatchOptions {
+  /** Handles one record; resolves to nothing when it is done (deleted from the queue). */
+  handleRecord(record: SQSRecord): Promise<ComeBackLater | undefined>;
+  logger: Logger;
+  /** Sets a come-back delay; without it the queue's visibility timeout applies. */
+  redelivery?: RedeliveryControl;
+  /** The log line for a record whose handler threw (an infrastructure error). */
+  failureMessage: string;
+}
+
+/**
+ * Runs `handleRecord` for every record of an SQS batch, in parallel, and answers Lambda's partial
+ * batch response: a record that must come back, or whose handler threw, is listed in
+ * batchItemFailures (the event source mapping needs ReportBatchItemFailures); the others are
+ * deleted. A record past the queue's maxReceiveCount goes to the DLQ.
+ *
+ * A fresh BatchProcessor per invocation: the processor keeps per-batch state, and the local stack
+ * runs several invocations of one handler concurrently (on Lambda there is one at a time).
+ */
+export async function processSqsBatch(
+  event: SQSEvent,
+  context: Context,
+  options: SqsBatchOptions,
+): Promise<SQSBatchResponse> {
+  const { handleRecord, logger, redelivery, failureMessage } = options;
+  const processRecord = async (record: SQSRecord): Promise<void> => {
+    let result: ComeBackLater | undefined;
+    try {
+      result = await handleRecord(record);
+    } catch (error) {
+      logger.warn(failureMessage, { messageId: record.messageId, ...errorFields(error) });
+      throw error;
+    }
+    if (!result) return;
+    if (redelivery && result.afterSeconds !== undefined) {
+      await redelivery.retryAfter(record.receiptHandle, result.afterSeconds).catch((error) => {
+        logger.warn("could not set the retry delay; the queue's visibility timeout applies", {
+          messageId: record.messageId,
+          ...errorFields(error),
+        });
+      });
+    }
+    throw new RecordComesBack(result.reason);
+  };
+  const processor = new BatchProcessor(EventType.SQS);
+  return processPartialResponse(event, processRecord, processor, {
+    context,
+    // A fully failed batch is answered like any other, not thrown: same redelivery, clearer logs.
+    throwOnFullBatchFailure: false,
+  });
+}
+
+/** The record's ApproximateReceiveCount (1 on the first delivery). */
+export function receiveCount(record: SQSRecord): number {
+  const count = Number(record.attributes?.ApproximateReceiveCount);
+  return Number.isInteger(count) && count > 0 ? count : 1;
+}
