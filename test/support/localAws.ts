@@ -3,14 +3,13 @@ import { inject } from "vitest";
 import { type ProvisionOptions, provisionLocalResources } from "../../local/provision.js";
 
 /**
- * Gives a test file its own tables, queues and secrets on the shared local stand-ins, and puts
- * the SDK endpoint env into process.env so adapters and handlers built afterwards use them.
+ * Gives a test file its own tables, queues and secrets on the shared local stand-ins. Build
+ * clients with the returned `awsEnv` (e.g. createDocumentClient(awsEnv)).
  */
 export async function provisionForTest(
   options: Partial<Omit<ProvisionOptions, "awsEnv" | "prefix">> = {},
 ) {
   const awsEnv = inject("awsEnv");
-  Object.assign(process.env, awsEnv);
   const prefix = `t${randomBytes(4).toString("hex")}-`;
   const resources = await provisionLocalResources({
     awsEnv,

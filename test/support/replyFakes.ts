@@ -1,14 +1,16 @@
-import type { ConversationItem, ConversationLogStore } from "../../lambdas/core/conversationLog.js";
-import type { Clock, DeliveryDeps, DeliverySettings } from "../../lambdas/core/deliverReply.js";
+import type { ConversationItem } from "../../lambdas/core/conversationLog.js";
+import type { DeliveryDeps, DeliverySettings } from "../../lambdas/core/deliverReply.js";
 import type { ScheduledReply } from "../../lambdas/core/messages.js";
-import type { Logger, MessageQueue } from "../../lambdas/core/ports.js";
-import {
-  CLAIMABLE_STATUSES,
-  markerKey,
-  type SentMarker,
-  type SentMarkerStore,
-} from "../../lambdas/core/sentMarker.js";
-import type { OutgoingMessage, SendOutcome, VendorSender } from "../../lambdas/core/vendorSend.js";
+import type {
+  Clock,
+  ConversationLogStore,
+  Logger,
+  MessageQueue,
+  SentMarkerStore,
+  VendorSender,
+} from "../../lambdas/core/ports.js";
+import { CLAIMABLE_STATUSES, markerKey, type SentMarker } from "../../lambdas/core/sentMarker.js";
+import type { OutgoingMessage, SendOutcome } from "../../lambdas/core/vendorSend.js";
 
 /**
  * In-memory stand-ins for the sender's ports, with the same conditional semantics as the DynamoDB

@@ -1,5 +1,8 @@
-import type { ScheduledReply, WebhookJob } from "../../lambdas/core/messages.js";
-import type { NormalizedWebhook } from "../../lambdas/core/webhook.js";
+import type {
+  NormalizedWebhook,
+  ScheduledReply,
+  WebhookJob,
+} from "../../lambdas/core/messages.js";
 
 /** A normalized incoming webhook with sensible defaults (tests override what they need). */
 export function aWebhook(overrides: Partial<NormalizedWebhook> = {}): NormalizedWebhook {

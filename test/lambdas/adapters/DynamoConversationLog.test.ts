@@ -5,7 +5,7 @@ import {
   botReplyItem,
   conversationItemsFromWebhook,
 } from "../../../lambdas/core/conversationLog.js";
-import type { ConversationEntry } from "../../../lambdas/core/webhook.js";
+import type { ConversationEntry } from "../../../lambdas/core/messages.js";
 import { provisionForTest } from "../../support/localAws.js";
 import { aReply, aWebhook } from "../../support/replyFixtures.js";
 
@@ -26,7 +26,7 @@ function entry(role: string, content: string, iso: string): ConversationEntry {
 
 beforeAll(async () => {
   const resources = await provisionForTest();
-  log = new DynamoConversationLog(createDocumentClient(), resources.tables.conversation);
+  log = new DynamoConversationLog(createDocumentClient(resources.awsEnv), resources.tables.conversation);
 });
 
 describe("DynamoConversationLog", () => {

@@ -19,7 +19,7 @@ describe("DynamoIdempotencyStore (DynamoDB Local)", () => {
   beforeAll(async () => {
     const resources = await provisionForTest();
     table = resources.tables.idempotency;
-    client = createDocumentClient();
+    client = createDocumentClient(resources.awsEnv);
     store = new DynamoIdempotencyStore(client, table);
   });
 

@@ -5,7 +5,7 @@ import {
   conversationItemsFromWebhook,
   conversationKeys,
 } from "../../../lambdas/core/conversationLog.js";
-import type { ConversationEntry } from "../../../lambdas/core/webhook.js";
+import type { ConversationEntry } from "../../../lambdas/core/messages.js";
 import { aReply, aWebhook } from "../../support/replyFixtures.js";
 
 const TTL = 90 * 24 * 3600;

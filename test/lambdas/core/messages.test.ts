@@ -1,9 +1,6 @@
 import { describe, expect, it } from "vitest";
-import {
-  InvalidQueueMessageError,
-  parseScheduledReply,
-  parseWebhookJob,
-} from "../../../lambdas/core/queueMessages.js";
+import { InvalidQueueMessageError } from "../../../lambdas/core/errors.js";
+import { parseScheduledReply, parseWebhookJob } from "../../../lambdas/core/messages.js";
 import { aJob, aReply } from "../../support/replyFixtures.js";
 
 describe("parseWebhookJob", () => {

@@ -2,9 +2,16 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { PayloadError } from "../../../lambdas/core/errors.js";
 import {
+  labelList,
   MAX_NESTING_DEPTH,
+  optionalBoolean,
+  optionalEpochMs,
+  optionalObject,
+  optionalText,
+  parseConversationHistory,
   parseWebhook,
   recoverIntegerLiteral,
+  requiredPhone,
 } from "../../../lambdas/core/parseWebhook.js";
 
 const fixture = (name: string) =>
@@ -341,5 +348,176 @@ describe("recoverIntegerLiteral", () => {
   it("ignores a matching text inside a JSON string value", () => {
     const text = '{"note":"\\"phone_number\\": 33333333333333333333","phone_number":1}';
     expect(recoverIntegerLiteral(text, "phone_number", Number("33333333333333333333"))).toBeNull();
+  });
+});
+
+const entry = (content: string, timestamp?: unknown) => ({ type: "user", content, timestamp });
+
+describe("parseConversationHistory", () => {
+  it("sorts oldest first whatever order the vendor sent", () => {
+    const { entries } = parseConversationHistory(
+      [
+        entry("c", "2025-01-03T00:00:00Z"),
+        entry("a", "2025-01-01T00:00:00Z"),
+        entry("b", "2025-01-02T00:00:00Z"),
+      ],
+      "last_messages",
+    );
+    expect(entries.map((e) => e.content)).toEqual(["a", "b", "c"]);
+  });
+
+  it("keeps the given order for equal timestamps (stable)", () => {
+    const same = "2025-01-01T00:00:00Z";
+    const { entries } = parseConversationHistory(
+      [entry("first", same), entry("second", same), entry("third", same)],
+      "last_messages",
+    );
+    expect(entries.map((e) => e.content)).toEqual(["first", "second", "third"]);
+  });
+
+  it("puts entries without a readable timestamp after the dated ones, in their order", () => {
+    const { entries } = parseConversationHistory(
+      [entry("x"), entry("dated", "2025-01-01T00:00:00Z"), entry("y", "soon")],
+      "last_messages",
+    );
+    expect(entries.map((e) => e.content)).toEqual(["dated", "x", "y"]);
+    expect(entries[2]).toMatchObject({ timestamp: "soon", timestampMs: null });
+  });
+
+  it("reads numeric timestamps (seconds or ms) and gives them an ISO form", () => {
+    const { entries } = parseConversationHistory([entry("a", 1749506891)], "last_messages");
+    expect(entries[0]).toMatchObject({
+      timestampMs: 1749506891000,
+      timestamp: "2025-06-09T22:08:11.000Z",
+    });
+  });
+
+  it("parses a JSON-encoded array", () => {
+    const { entries, plainText } = parseConversationHistory(
+      JSON.stringify([entry("a", "2025-01-01T00:00:00Z")]),
+      "last_messages",
+    );
+    expect(entries).toHaveLength(1);
+    expect(plainText).toBeNull();
+  });
+
+  it("hands back plain text that is not a JSON array", () => {
+    expect(parseConversationHistory("User: hi", "last_messages")).toEqual({
+      entries: [],
+      plainText: "User: hi",
+    });
+  });
+
+  it("fills missing item fields with defaults", () => {
+    const { entries } = parseConversationHistory([{}], "last_messages");
+    expect(entries[0]).toEqual({
+      role: "unknown",
+      content: "",
+      timestamp: null,
+      timestampMs: null,
+      contentType: null,
+      mediaUrl: null,
+    });
+  });
+});
+
+const noRecovery = () => null;
+
+describe("optionalEpochMs", () => {
+  it.each([
+    [1749506891, 1749506891000],
+    [1749506891.25, 1749506891250],
+    [999_999_999_999, 999_999_999_999_000],
+    [1_000_000_000_000, 1_000_000_000_000],
+    [1749506891123, 1749506891123],
+    ["1749506891", 1749506891000],
+    [" 1749506891123 ", 1749506891123],
+    ["2025-06-09T22:08:11.990Z", Date.parse("2025-06-09T22:08:11.990Z")],
+  ])("reads %j as %d ms", (input, expected) => {
+    expect(optionalEpochMs(input, "t")).toBe(expected);
+  });
+
+  it.each([undefined, null, 0, "0", "", "  "])("treats %j as absent", (input) => {
+    expect(optionalEpochMs(input, "t")).toBeNull();
+  });
+
+  it.each([-1, Number.NaN, Number.POSITIVE_INFINITY, "12abc", "2025-13-45", {}, [], true, 1e17])(
+    "refuses %j naming the field",
+    (input) => {
+      expect(() => optionalEpochMs(input, "user_last_message_time")).toThrow(
+        expect.objectContaining({ field: "user_last_message_time" }),
+      );
+    },
+  );
+});
+
+describe("requiredPhone", () => {
+  it("keeps digits of a safe integer", () => {
+    expect(requiredPhone(14155552671, "phone_number", noRecovery)).toBe("14155552671");
+  });
+
+  it("asks for the raw literal when the number is beyond 2^53", () => {
+    const seen: number[] = [];
+    const digits = requiredPhone(2 ** 60, "phone_number", (lossy) => {
+      seen.push(lossy);
+      return "1152921504606846976";
+    });
+    expect(seen).toEqual([2 ** 60]);
+    expect(digits).toBe("1152921504606846976");
+  });
+
+  it("refuses a big number whose literal cannot be recovered", () => {
+    expect(() => requiredPhone(2 ** 60, "phone_number", noRecovery)).toThrow(PayloadError);
+  });
+
+  it("refuses more than 20 digits", () => {
+    expect(() => requiredPhone("1".repeat(21), "phone_number", noRecovery)).toThrow(/5 to 20/);
+  });
+
+  it("refuses a + in the middle", () => {
+    expect(() => requiredPhone("1415+5552671", "phone_number", noRecovery)).toThrow(PayloadError);
+  });
+});
+
+describe("optionalText", () => {
+  it("turns a finite number into its text and refuses booleans", () => {
+    expect(optionalText(42, "f")).toBe("42");
+    expect(() => optionalText(true, "f")).toThrow(PayloadError);
+  });
+});
+
+describe("optionalBoolean", () => {
+  it.each([
+    ["TRUE", true],
+    [" false ", false],
+    ["1", true],
+    [0, false],
+  ])("reads %j as %s", (input, expected) => {
+    expect(optionalBoolean(input, "b")).toBe(expected);
+  });
+
+  it("refuses other numbers", () => {
+    expect(() => optionalBoolean(2, "b")).toThrow(PayloadError);
+  });
+});
+
+describe("labelList", () => {
+  it("splits a comma string and trims", () => {
+    expect(labelList("sales, premium-inquiry ,", "labels")).toEqual(["sales", "premium-inquiry"]);
+  });
+
+  it("reads a JSON array encoded in a string", () => {
+    expect(labelList('["a","b, c"]', "labels")).toEqual(["a", "b, c"]);
+  });
+
+  it("treats an empty string as no labels", () => {
+    expect(labelList("", "labels")).toEqual([]);
+  });
+});
+
+describe("optionalObject", () => {
+  it("refuses an array and a JSON string holding an array", () => {
+    expect(() => optionalObject([], "referral")).toThrow(PayloadError);
+    expect(() => optionalObject("[1]", "referral")).toThrow(PayloadError);
   });
 });

@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
+import { ReplyRulesError } from "../../../lambdas/core/errors.js";
 import {
   lastUserText,
   MAX_REPLY_DELAY_MS,
   matchRule,
   parseReplyRules,
-  ReplyRulesError,
   rulesPolicy,
 } from "../../../lambdas/core/replyRules.js";
 import { aWebhook } from "../../support/replyFixtures.js";

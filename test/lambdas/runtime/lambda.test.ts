@@ -1,12 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ENV } from "../../../lambdas/contract.js";
-import {
-  ConfigurationError,
-  intEnv,
-  oneOfEnv,
-  optionalEnv,
-  requireEnv,
-} from "../../../lambdas/runtime/env.js";
+import { ConfigurationError } from "../../../lambdas/core/errors.js";
+import { intEnv, oneOfEnv, optionalEnv, requireEnv } from "../../../lambdas/runtime/lambda.js";
 
 describe("requireEnv", () => {
   it("returns a set variable", () => {

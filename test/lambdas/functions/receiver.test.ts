@@ -4,7 +4,7 @@ import {
   PutSecretValueCommand,
   SecretsManagerClient,
 } from "@aws-sdk/client-secrets-manager";
-import { DeleteMessageCommand, ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
+import type { SQSClient } from "@aws-sdk/client-sqs";
 import type {
   APIGatewayProxyEventV2,
   APIGatewayProxyStructuredResultV2,
@@ -14,14 +14,21 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vites
 import { DynamoIdempotencyStore } from "../../../lambdas/adapters/DynamoIdempotencyStore.js";
 import { SqsMessageQueue } from "../../../lambdas/adapters/SqsMessageQueue.js";
 import { ENV } from "../../../lambdas/contract.js";
-import { idempotencyKey } from "../../../lambdas/core/idempotencyKey.js";
+import { ConfigurationError } from "../../../lambdas/core/errors.js";
 import type { WebhookJob } from "../../../lambdas/core/messages.js";
 import { parseWebhook } from "../../../lambdas/core/parseWebhook.js";
+import { idempotencyKey } from "../../../lambdas/core/receiveWebhook.js";
+import {
+  createReceiverHandler,
+  readReceiverConfig,
+  receiverDeps,
+} from "../../../lambdas/functions/receiver.js";
 import {
   type RunningSecretsManager,
   startSecretsManager,
 } from "../../../local/services/secretsManagerStandIn.js";
 import { provisionForTest } from "../../support/localAws.js";
+import { drainQueue, localSqsClient } from "../../support/queues.js";
 
 type Handler = (
   event: APIGatewayProxyEventV2,
@@ -113,34 +120,15 @@ describe("receiver handler (DynamoDB Local, fauxqs, Secrets Manager stand-in)", 
   let secretsClient: SecretsManagerClient;
   let signingSecretId: string;
   let logLines: string[] = [];
-  const savedEnv = { ...process.env };
+  /** The function's environment, as infra would set it. */
+  let env: Record<string, string>;
+  /** A fresh execution environment (cold start) over `env`. */
+  const coldStart = (): Handler => createReceiverHandler(receiverDeps(readReceiverConfig(env)));
   const realWrite = process.stdout.write.bind(process.stdout);
   const realErrorWrite = process.stderr.write.bind(process.stderr);
 
   /** Receives every job currently on the jobs queue (and deletes them). */
-  async function drainJobs(): Promise<WebhookJob[]> {
-    const jobs: WebhookJob[] = [];
-    for (;;) {
-      const result = await sqs.send(
-        new ReceiveMessageCommand({
-          QueueUrl: jobsQueueUrl,
-          MaxNumberOfMessages: 10,
-          WaitTimeSeconds: 0,
-        }),
-      );
-      const messages = result.Messages ?? [];
-      if (messages.length === 0) return jobs;
-      for (const message of messages) {
-        jobs.push(JSON.parse(String(message.Body)) as WebhookJob);
-        await sqs.send(
-          new DeleteMessageCommand({
-            QueueUrl: jobsQueueUrl,
-            ReceiptHandle: message.ReceiptHandle,
-          }),
-        );
-      }
-    }
-  }
+  const drainJobs = () => drainQueue<WebhookJob>(sqs, jobsQueueUrl);
 
   beforeAll(async () => {
     const resources = await provisionForTest({ signingSecret: "unused-by-this-file" });
@@ -160,7 +148,9 @@ describe("receiver handler (DynamoDB Local, fauxqs, Secrets Manager stand-in)", 
       }),
     );
     signingSecretId = String(created.ARN);
-    Object.assign(process.env, resources.env, {
+    env = {
+      ...resources.awsEnv,
+      ...resources.env,
       [ENV.signingSecretId]: signingSecretId,
       AWS_ENDPOINT_URL_SECRETS_MANAGER: secretsService.endpoint,
       [ENV.signatureScheme]: "auto",
@@ -169,8 +159,8 @@ describe("receiver handler (DynamoDB Local, fauxqs, Secrets Manager stand-in)", 
       [ENV.inProgressTtlSeconds]: "2",
       [ENV.secretCacheSeconds]: "300",
       [ENV.logLevel]: "INFO",
-    });
-    sqs = new SQSClient({ useQueueUrlAsEndpoint: false });
+    };
+    sqs = localSqsClient(resources.awsEnv.AWS_ENDPOINT_URL_SQS);
     // Powertools writes info to stdout and warn/error to stderr: capture both.
     process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
       logLines.push(String(chunk));
@@ -180,13 +170,12 @@ describe("receiver handler (DynamoDB Local, fauxqs, Secrets Manager stand-in)", 
       logLines.push(String(chunk));
       return realErrorWrite(chunk, ...(rest as []));
     }) as typeof process.stderr.write;
-    ({ handler } = await import("../../../lambdas/handlers/receiver.js"));
+    handler = coldStart();
   });
 
   afterAll(async () => {
     process.stdout.write = realWrite;
     process.stderr.write = realErrorWrite;
-    process.env = savedEnv;
     sqs.destroy();
     secretsClient.destroy();
     await secretsService.stop();
@@ -357,8 +346,7 @@ describe("receiver handler (DynamoDB Local, fauxqs, Secrets Manager stand-in)", 
 
   it("picks up a rotated secret after a mismatch, and still accepts the previous one", async () => {
     // A fresh environment: earlier 401 tests used up this one's forced refresh for 10 s.
-    vi.resetModules();
-    const warm = (await import("../../../lambdas/handlers/receiver.js")).handler as Handler;
+    const warm = coldStart();
     await warm(httpEvent(payload()), context); // fills the cache with the current secret
     const rotated = "rotated-signing-secret-9876543210";
     await secretsClient.send(
@@ -420,13 +408,8 @@ describe("receiver handler (DynamoDB Local, fauxqs, Secrets Manager stand-in)", 
   });
 
   describe("cold start", () => {
-    afterAll(() => {
-      vi.resetModules();
-    });
-
     it("answers 503 when Secrets Manager is unavailable and nothing is cached", async () => {
-      vi.resetModules();
-      const fresh = (await import("../../../lambdas/handlers/receiver.js")).handler as Handler;
+      const fresh = coldStart();
       secretsService.setUnavailable(true);
       const response = await fresh(httpEvent(payload()), context);
       expect(response.statusCode).toBe(503);
@@ -436,32 +419,19 @@ describe("receiver handler (DynamoDB Local, fauxqs, Secrets Manager stand-in)", 
       expect((await fresh(httpEvent(payload()), context)).statusCode).toBe(200);
     });
 
-    it("fails fast with ConfigurationError naming a bad variable", async () => {
-      vi.resetModules();
-      const saved = process.env[ENV.signatureScheme];
-      process.env[ENV.signatureScheme] = "hmac-md5";
-      try {
-        await expect(import("../../../lambdas/handlers/receiver.js")).rejects.toMatchObject({
+    it("fails fast with ConfigurationError naming a bad variable", () => {
+      expect(() => readReceiverConfig({ ...env, [ENV.signatureScheme]: "hmac-md5" })).toThrow(
+        expect.objectContaining({
           name: "ConfigurationError",
           message: expect.stringContaining(ENV.signatureScheme),
-        });
-      } finally {
-        process.env[ENV.signatureScheme] = saved;
-      }
+        }),
+      );
     });
 
-    it("fails fast when a required variable is missing", async () => {
-      vi.resetModules();
-      const saved = process.env[ENV.idempotencyTable];
-      delete process.env[ENV.idempotencyTable];
-      try {
-        await expect(import("../../../lambdas/handlers/receiver.js")).rejects.toMatchObject({
-          name: "ConfigurationError",
-          message: expect.stringContaining(ENV.idempotencyTable),
-        });
-      } finally {
-        process.env[ENV.idempotencyTable] = saved;
-      }
+    it("fails fast when a required variable is missing", () => {
+      const { [ENV.idempotencyTable]: _, ...missing } = env;
+      expect(() => readReceiverConfig(missing)).toThrow(ConfigurationError);
+      expect(() => readReceiverConfig(missing)).toThrow(ENV.idempotencyTable);
     });
   });
 });

@@ -1,11 +1,32 @@
 import {
   DeleteMessageBatchCommand,
+  GetQueueAttributesCommand,
   ReceiveMessageCommand,
   SendMessageBatchCommand,
   SQSClient,
 } from "@aws-sdk/client-sqs";
 
-export { queueDepth } from "../../support/queueDepth.js";
+/** Looking at and moving messages on the local queues, and waiting for something to happen. */
+
+/** Visible + in flight + delayed messages on the queue. */
+export async function queueDepth(sqs: SQSClient, queueUrl: string): Promise<number> {
+  const out = await sqs.send(
+    new GetQueueAttributesCommand({
+      QueueUrl: queueUrl,
+      AttributeNames: [
+        "ApproximateNumberOfMessages",
+        "ApproximateNumberOfMessagesNotVisible",
+        "ApproximateNumberOfMessagesDelayed",
+      ],
+    }),
+  );
+  const a = out.Attributes ?? {};
+  return (
+    Number(a.ApproximateNumberOfMessages ?? 0) +
+    Number(a.ApproximateNumberOfMessagesNotVisible ?? 0) +
+    Number(a.ApproximateNumberOfMessagesDelayed ?? 0)
+  );
+}
 
 /** An SQS client for the local fauxqs (endpoint from AWS_ENDPOINT_URL_SQS or given). */
 export function localSqsClient(endpoint = process.env.AWS_ENDPOINT_URL_SQS): SQSClient {
@@ -58,18 +79,21 @@ export async function sendRaw(sqs: SQSClient, queueUrl: string, bodies: string[]
   }
 }
 
-/** Polls `check` until it returns a value other than undefined, or fails after timeoutMs. */
+/**
+ * Polls `check` until it returns a value other than undefined or false (which it then returns),
+ * or fails after timeoutMs naming `what`.
+ */
 export async function waitFor<T>(
   what: string,
   check: () => Promise<T | undefined> | T | undefined,
   { timeoutMs = 20_000, intervalMs = 100 } = {},
-): Promise<T> {
+): Promise<Exclude<T, false>> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
     try {
       const value = await check();
-      if (value !== undefined) return value;
+      if (value !== undefined && value !== false) return value as Exclude<T, false>;
     } catch (error) {
       last = error;
     }

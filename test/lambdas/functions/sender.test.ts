@@ -1,22 +1,18 @@
 import { GetQueueAttributesCommand, ReceiveMessageCommand } from "@aws-sdk/client-sqs";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { createDocumentClient } from "../../../lambdas/adapters/awsClients.js";
 import { DynamoConversationLog } from "../../../lambdas/adapters/DynamoConversationLog.js";
 import { DynamoSentMarkers } from "../../../lambdas/adapters/DynamoSentMarkers.js";
 import { ENV } from "../../../lambdas/contract.js";
 import type { ScheduledReply } from "../../../lambdas/core/messages.js";
-import { planIdFor } from "../../../lambdas/core/replyPlan.js";
-import { toSqsRecord } from "../../../local/eventSourceMapping.js";
+import { planIdFor } from "../../../lambdas/core/respondToJob.js";
+import { readSenderConfig } from "../../../lambdas/functions/sender.js";
+import { startEventSourceMapping, toSqsRecord } from "../../../local/eventSourceMapping.js";
 import { createLambdaContext } from "../../../local/lambdaInvoke.js";
 import { provisionForTest } from "../../support/localAws.js";
+import { waitFor } from "../../support/queues.js";
 import { aReply } from "../../support/replyFixtures.js";
-import {
-  eventually,
-  newPhone,
-  type QueueHandler,
-  type ReplyPipeline,
-  startReplyPipeline,
-} from "../../support/replyPipeline.js";
+import { newPhone, startTestStack, type TestStack } from "../../support/testStack.js";
 
 /**
  * The scheduled-reply loop on the real local services: jobs queue → responder → replies queue →
@@ -62,39 +58,36 @@ const EARLY_TOLERANCE_MS = 25;
  */
 const GAP_TOLERANCE_MS = 750;
 
-let pipeline: ReplyPipeline;
-let senderHandler: QueueHandler;
+let pipeline: TestStack;
 let markers: DynamoSentMarkers;
 let conversation: DynamoConversationLog;
 
 beforeAll(async () => {
-  pipeline = await startReplyPipeline({
+  pipeline = await startTestStack({
     rules: RULES,
-    visibilityTimeoutSeconds: VISIBILITY_TIMEOUT_SECONDS,
-    maxReceiveCount: MAX_RECEIVE_COUNT,
-    env: {
-      [ENV.maxSqsDelaySeconds]: "1",
-      [ENV.vendorTimeoutMs]: "1000",
-      [ENV.maxSendAttempts]: String(MAX_RECEIVE_COUNT),
+    maxSqsDelaySeconds: 1,
+    // MAX_SEND_ATTEMPTS follows maxReceiveCount.
+    timing: {
+      visibilityTimeoutSeconds: VISIBILITY_TIMEOUT_SECONDS,
+      maxReceiveCount: MAX_RECEIVE_COUNT,
+      vendorTimeoutMs: 1000,
+      workerTimeoutMs: (VISIBILITY_TIMEOUT_SECONDS - 0.5) * 1000,
     },
   });
-  const responder = await import("../../../lambdas/handlers/responder.js");
-  const sender = await import("../../../lambdas/handlers/sender.js");
-  senderHandler = sender.handler;
-  const timeoutMs = (VISIBILITY_TIMEOUT_SECONDS - 0.5) * 1000;
-  pipeline.run(pipeline.resources.queues.jobs, responder.handler, "responder", { timeoutMs });
-  pipeline.run(pipeline.resources.queues.replies, sender.handler, "sender", {
-    batchSize: 5,
-    concurrency: 4,
-    timeoutMs,
-  });
-  markers = new DynamoSentMarkers(createDocumentClient(), pipeline.resources.tables.sentMarkers);
+  pipeline.startWorker("responder");
+  pipeline.startWorker("sender");
+  markers = new DynamoSentMarkers(
+    createDocumentClient(pipeline.awsEnv),
+    pipeline.resources.tables.sentMarkers,
+  );
   // Warm up (cold starts, first DynamoDB Local calls, the token read), so timings below are steady-state.
   const warmUp = newPhone();
   await pipeline.enqueueJob("one", warmUp);
-  await eventually("the warm-up reply", () => pipeline.sentTo(warmUp).length >= 1, 30_000);
+  await waitFor("the warm-up reply", () => pipeline.sentTo(warmUp).length >= 1, {
+    timeoutMs: 30_000,
+  });
   conversation = new DynamoConversationLog(
-    createDocumentClient(),
+    createDocumentClient(pipeline.awsEnv),
     pipeline.resources.tables.conversation,
   );
 });
@@ -131,15 +124,15 @@ describe("sender handler (with the responder, on the local services)", () => {
   it("sends a 0 / 2000 / 3500 ms plan in order, spaced as planned", async () => {
     const phone = newPhone();
     const job = await pipeline.enqueueJob("three please", phone);
-    await eventually("three sends", () => pipeline.sentTo(phone).length >= 3);
+    await waitFor("three sends", () => pipeline.sentTo(phone).length >= 3);
     expectOnSchedule(pipeline.sentTo(phone), job.acceptedAt, RULES[0]?.messages ?? []);
   }, 20_000);
 
   it("logs the customer's message and every sent reply in the conversation table", async () => {
     const phone = newPhone();
     await pipeline.enqueueJob("one more thing", phone);
-    await eventually("the reply", () => pipeline.sentTo(phone).length >= 1);
-    await eventually(
+    await waitFor("the reply", () => pipeline.sentTo(phone).length >= 1);
+    await waitFor(
       "the bot message in the log",
       async () => (await conversation.byPhone(phone)).length >= 2,
     );
@@ -154,7 +147,7 @@ describe("sender handler (with the responder, on the local services)", () => {
     const phone = newPhone();
     const invocationsBefore = pipeline.vendor.callCounts().send ?? 0;
     const job = await pipeline.enqueueJob("chain it", phone);
-    await eventually("four sends", () => pipeline.sentTo(phone).length >= 4, 18_000);
+    await waitFor("four sends", () => pipeline.sentTo(phone).length >= 4, { timeoutMs: 18_000 });
     expectOnSchedule(pipeline.sentTo(phone), job.acceptedAt, RULES[1]?.messages ?? []);
     expect((pipeline.vendor.callCounts().send ?? 0) - invocationsBefore).toBe(4);
   }, 25_000);
@@ -162,7 +155,7 @@ describe("sender handler (with the responder, on the local services)", () => {
   it("keeps the order of messages due at the same moment", async () => {
     const phone = newPhone();
     await pipeline.enqueueJob("pair up", phone);
-    await eventually("two sends", () => pipeline.sentTo(phone).length >= 2);
+    await waitFor("two sends", () => pipeline.sentTo(phone).length >= 2);
     expect(pipeline.sentTo(phone).map((s) => s.text)).toEqual(["pair: a", "pair: b"]);
   }, 20_000);
 
@@ -170,7 +163,7 @@ describe("sender handler (with the responder, on the local services)", () => {
     const phone = newPhone();
     const job = await pipeline.enqueueJob("three again", phone);
     await pipeline.send(pipeline.resources.queues.jobs, JSON.stringify(job));
-    await eventually("three sends", () => pipeline.sentTo(phone).length >= 3);
+    await waitFor("three sends", () => pipeline.sentTo(phone).length >= 3);
     await new Promise((resolve) => setTimeout(resolve, 2500));
     expect(pipeline.sentTo(phone).map((s) => s.text)).toEqual(
       RULES[0]?.messages.map((m) => m.text),
@@ -183,7 +176,7 @@ describe("sender handler (with the responder, on the local services)", () => {
       { status: 500, body: { message: "Internal Server Error" } },
     ]);
     const job = await pipeline.enqueueJob("one", phone);
-    await eventually("the send", () => pipeline.sentTo(phone).length >= 1);
+    await waitFor("the send", () => pipeline.sentTo(phone).length >= 1);
     const marker = await markers.get(planIdFor(job.key), 0);
     expect(marker).toMatchObject({ status: "SENT", attempts: 2 });
     await new Promise((resolve) => setTimeout(resolve, 1500));
@@ -196,7 +189,7 @@ describe("sender handler (with the responder, on the local services)", () => {
     const dlqBefore = await dlqDepth();
     const callsBefore = pipeline.vendor.callCounts().send ?? 0;
     const job = await pipeline.enqueueJob("one", phone);
-    await eventually(
+    await waitFor(
       "the FAILED marker",
       async () => (await markers.get(planIdFor(job.key), 0))?.status === "FAILED",
     );
@@ -215,7 +208,7 @@ describe("sender handler (with the responder, on the local services)", () => {
     pipeline.vendor.scriptSendResponses(Array.from({ length: MAX_RECEIVE_COUNT }, () => failing));
     const dlqBefore = await dlqDepth();
     const job = await pipeline.enqueueJob("one", phone);
-    await eventually("the DLQ", async () => (await dlqDepth()) > dlqBefore, 18_000);
+    await waitFor("the DLQ", async () => (await dlqDepth()) > dlqBefore, { timeoutMs: 18_000 });
     expect(await markers.get(planIdFor(job.key), 0)).toMatchObject({
       status: "GAVE_UP",
       attempts: MAX_RECEIVE_COUNT,
@@ -226,7 +219,7 @@ describe("sender handler (with the responder, on the local services)", () => {
   it("moves a poison message to the DLQ", async () => {
     const dlqBefore = await dlqDepth();
     await pipeline.send(pipeline.resources.queues.replies, '{"kind":"scheduled-reply","text":');
-    await eventually("the DLQ", async () => (await dlqDepth()) > dlqBefore, 15_000);
+    await waitFor("the DLQ", async () => (await dlqDepth()) > dlqBefore, { timeoutMs: 15_000 });
   }, 20_000);
 
   it("never resends a reply whose sender died during the vendor call; marks it UNKNOWN", async () => {
@@ -247,7 +240,7 @@ describe("sender handler (with the responder, on the local services)", () => {
       ttlSeconds: 3600,
     });
     await pipeline.send(pipeline.resources.queues.replies, JSON.stringify(reply));
-    await eventually(
+    await waitFor(
       "the UNKNOWN marker",
       async () => (await markers.get(reply.planId, 0))?.status === "UNKNOWN",
     );
@@ -272,7 +265,7 @@ describe("sender handler crash after sending, before the ack", () => {
       text: "sent once",
     });
     await pipeline.send(queueUrl, JSON.stringify(reply));
-    const received = await pipeline.sqs.send(
+    const received = await pipeline.sqsClient.send(
       new ReceiveMessageCommand({
         QueueUrl: queueUrl,
         WaitTimeSeconds: 2,
@@ -282,17 +275,27 @@ describe("sender handler crash after sending, before the ack", () => {
     const message = received.Messages?.[0];
     expect(message).toBeDefined();
     const arn = (
-      await pipeline.sqs.send(
+      await pipeline.sqsClient.send(
         new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ["QueueArn"] }),
       )
     ).Attributes?.QueueArn as string;
     const event = { Records: [toSqsRecord(message ?? {}, arn)] };
+    const senderHandler = pipeline.handlers.sender;
+    if (!senderHandler) throw new Error("the stack has no sender");
     const response = await senderHandler(event, createLambdaContext("sender", 3000));
     expect(response.batchItemFailures).toEqual([]);
     expect(pipeline.sentTo(phone)).toHaveLength(1);
     // ...and the message is never deleted: it comes back after the visibility timeout.
-    const mapping = pipeline.run(queueUrl, senderHandler, "sender-after-crash");
-    await eventually(
+    const mapping = startEventSourceMapping({
+      queueUrl,
+      handler: senderHandler,
+      sqsClient: pipeline.sqsClient,
+      functionName: "sender-after-crash",
+      waitTimeSeconds: 1,
+      log: () => undefined,
+    });
+    onTestFinished(() => mapping.stop());
+    await waitFor(
       "the redelivery to be handled",
       async () => mapping.invocations() >= 1 && (await pipeline.depth(queueUrl)) === 0,
     );
@@ -302,41 +305,37 @@ describe("sender handler crash after sending, before the ack", () => {
 });
 
 describe("readSenderConfig", () => {
-  let sender: typeof import("../../../lambdas/handlers/sender.js");
-  beforeAll(async () => {
-    sender = await import("../../../lambdas/handlers/sender.js");
-  });
-  const env = () => ({ ...process.env });
+  const env = () => ({ ...pipeline.handlerEnv });
 
   it("uses the documented Bearer prefix by default", () => {
     expect(
-      sender.readSenderConfig({ ...env(), [ENV.vendorAuthPrefix]: undefined }).vendorAuthPrefix,
+      readSenderConfig({ ...env(), [ENV.vendorAuthPrefix]: undefined }).vendorAuthPrefix,
     ).toBe("Bearer ");
   });
 
   it("sends the raw token when the prefix is 'none' or empty", () => {
     expect(
-      sender.readSenderConfig({ ...env(), [ENV.vendorAuthPrefix]: "none" }).vendorAuthPrefix,
+      readSenderConfig({ ...env(), [ENV.vendorAuthPrefix]: "none" }).vendorAuthPrefix,
     ).toBe("");
-    expect(sender.readSenderConfig({ ...env(), [ENV.vendorAuthPrefix]: "" }).vendorAuthPrefix).toBe(
+    expect(readSenderConfig({ ...env(), [ENV.vendorAuthPrefix]: "" }).vendorAuthPrefix).toBe(
       "",
     );
   });
 
   it("rejects an unknown phone format", () => {
     expect(() =>
-      sender.readSenderConfig({ ...env(), [ENV.vendorPhoneFormat]: "national" }),
+      readSenderConfig({ ...env(), [ENV.vendorPhoneFormat]: "national" }),
     ).toThrow(/VENDOR_PHONE_FORMAT must be one of e164, digits/);
   });
 
   it("requires the vendor token's secret id, never the token itself", () => {
     expect(() =>
-      sender.readSenderConfig({ ...env(), [ENV.vendorTokenSecretId]: undefined }),
+      readSenderConfig({ ...env(), [ENV.vendorTokenSecretId]: undefined }),
     ).toThrow(/VENDOR_TOKEN_SECRET_ID is required/);
   });
 
   it("rejects a vendor URL that is not http(s)", () => {
-    expect(() => sender.readSenderConfig({ ...env(), [ENV.vendorBaseUrl]: "ftp://x" })).toThrow(
+    expect(() => readSenderConfig({ ...env(), [ENV.vendorBaseUrl]: "ftp://x" })).toThrow(
       /VENDOR_BASE_URL/,
     );
   });

@@ -2,16 +2,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDocumentClient } from "../../../lambdas/adapters/awsClients.js";
 import { DynamoConversationLog } from "../../../lambdas/adapters/DynamoConversationLog.js";
 import { ENV } from "../../../lambdas/contract.js";
+import { ConfigurationError } from "../../../lambdas/core/errors.js";
 import type { ScheduledReply } from "../../../lambdas/core/messages.js";
-import { planIdFor } from "../../../lambdas/core/replyPlan.js";
-import { ConfigurationError } from "../../../lambdas/runtime/env.js";
+import { planIdFor } from "../../../lambdas/core/respondToJob.js";
+import { readResponderConfig } from "../../../lambdas/functions/responder.js";
+import { waitFor } from "../../support/queues.js";
 import { aWebhook } from "../../support/replyFixtures.js";
-import {
-  eventually,
-  newPhone,
-  type ReplyPipeline,
-  startReplyPipeline,
-} from "../../support/replyPipeline.js";
+import { newPhone, startTestStack, type TestStack } from "../../support/testStack.js";
 
 /**
  * The responder under the local SQS event source mapping, on the real local services. No sender
@@ -29,21 +26,17 @@ const RULES = [
   },
 ];
 
-let pipeline: ReplyPipeline;
-let responder: typeof import("../../../lambdas/handlers/responder.js");
+let pipeline: TestStack;
 let conversation: DynamoConversationLog;
 
 beforeAll(async () => {
-  pipeline = await startReplyPipeline({
+  pipeline = await startTestStack({
     rules: RULES,
-    visibilityTimeoutSeconds: 1,
-    maxReceiveCount: 2,
-    env: { [ENV.waitingDurationSeconds]: "15" },
+    timing: { visibilityTimeoutSeconds: 1, maxReceiveCount: 2, waitingDurationSeconds: 15 },
   });
-  responder = await import("../../../lambdas/handlers/responder.js");
-  pipeline.run(pipeline.resources.queues.jobs, responder.handler, "responder");
+  pipeline.startWorker("responder");
   conversation = new DynamoConversationLog(
-    createDocumentClient(),
+    createDocumentClient(pipeline.awsEnv),
     pipeline.resources.tables.conversation,
   );
 });
@@ -55,7 +48,7 @@ afterAll(async () => {
 /** Receives and deletes every scheduled reply for `phone` that shows up within `ms`. */
 async function collectReplies(phone: string, count: number): Promise<ScheduledReply[]> {
   const found: ScheduledReply[] = [];
-  await eventually(`${count} scheduled replies`, async () => {
+  await waitFor(`${count} scheduled replies`, async () => {
     for (const message of await pipeline.peek(pipeline.resources.queues.replies, 30)) {
       const reply = JSON.parse(message.Body ?? "{}") as ScheduledReply;
       if (reply.phone === phone) found.push(reply);
@@ -91,7 +84,7 @@ describe("responder handler", () => {
     const job = await pipeline.enqueueJob("hello log", phone);
     const jobWithUser = { ...job, key: `${job.key}-u`, webhook: { ...job.webhook, userId } };
     await pipeline.send(pipeline.resources.queues.jobs, JSON.stringify(jobWithUser));
-    await eventually(
+    await waitFor(
       "the user's message in the log",
       async () => (await conversation.byUser(userId)).length === 1,
     );
@@ -109,7 +102,7 @@ describe("responder handler", () => {
       lastMessages: [],
     });
     await pipeline.enqueueJob("hello", phone, { webhook });
-    await eventually("the log entry", async () => (await conversation.byPhone(phone)).length >= 1);
+    await waitFor("the log entry", async () => (await conversation.byPhone(phone)).length >= 1);
     await new Promise((resolve) => setTimeout(resolve, 1000));
     const scheduled = (await pipeline.peek(pipeline.resources.queues.replies, 0)).filter((m) =>
       (m.Body ?? "").includes(phone),
@@ -123,7 +116,7 @@ describe("responder handler", () => {
       pipeline.resources.queues.jobs,
       JSON.stringify({ kind: "webhook-job", version: 1 }),
     );
-    await eventually(
+    await waitFor(
       "the jobs DLQ",
       async () => (await pipeline.depth(pipeline.resources.queues.jobsDlq)) > before,
     );
@@ -131,11 +124,11 @@ describe("responder handler", () => {
 });
 
 describe("readResponderConfig", () => {
-  const env = () => ({ ...process.env });
+  const env = () => ({ ...pipeline.handlerEnv });
 
   it("fails fast, naming the variable and the rule, on a bad regular expression", () => {
     expect(() =>
-      responder.readResponderConfig({
+      readResponderConfig({
         ...env(),
         [ENV.replyRules]: JSON.stringify([{ match: "(", messages: [{ text: "x", delay: 0 }] }]),
       }),
@@ -144,18 +137,18 @@ describe("readResponderConfig", () => {
 
   it("rejects a delay beyond WAITING_DURATION_SECONDS", () => {
     expect(() =>
-      responder.readResponderConfig({ ...env(), [ENV.waitingDurationSeconds]: "1" }),
+      readResponderConfig({ ...env(), [ENV.waitingDurationSeconds]: "1" }),
     ).toThrow(ConfigurationError);
   });
 
   it("treats missing rules as no replies", () => {
-    const config = responder.readResponderConfig({ ...env(), [ENV.replyRules]: undefined });
+    const config = readResponderConfig({ ...env(), [ENV.replyRules]: undefined });
     expect(config.ruleCount).toBe(0);
   });
 
   it("rejects a hop above SQS's 900 s", () => {
     expect(() =>
-      responder.readResponderConfig({ ...env(), [ENV.maxSqsDelaySeconds]: "901" }),
+      readResponderConfig({ ...env(), [ENV.maxSqsDelaySeconds]: "901" }),
     ).toThrow(/MAX_SQS_DELAY_SECONDS/);
   });
 });
