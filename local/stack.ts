@@ -32,7 +32,6 @@ import { readDefaultRules } from "./rulesFile.js";
 import { type LocalServices, startLocalServices } from "./services/index.js";
 import { startVendorSimulator, type VendorSimulator } from "./vendorSimulator.js";
 
-
 /**
  * The whole pipeline on one machine, in one process: the AWS stand-ins, the resources the Pulumi
  * program would create, the vendor simulator, and the three Lambda handlers wired the way AWS

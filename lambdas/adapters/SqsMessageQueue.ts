@@ -1,4 +1,8 @@
-import { ChangeMessageVisibilityCommand, SendMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
+import {
+  ChangeMessageVisibilityCommand,
+  SendMessageCommand,
+  type SQSClient,
+} from "@aws-sdk/client-sqs";
 import type { MessageQueue, RedeliveryControl } from "../core/ports.js";
 
 /** SQS maximum per-message delay (AWS hard limit). */

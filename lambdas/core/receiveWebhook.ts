@@ -2,12 +2,19 @@ import { createHash } from "node:crypto";
 import { errorFields, PayloadError } from "./errors.js";
 import type { NormalizedWebhook, WebhookJob } from "./messages.js";
 import { parseWebhook } from "./parseWebhook.js";
-import type { ClaimRecord, Clock, IdempotencyStore, Logger, MessageQueue, SecretSource } from "./ports.js";
+import type {
+  ClaimRecord,
+  Clock,
+  IdempotencyStore,
+  Logger,
+  MessageQueue,
+  SecretSource,
+} from "./ports.js";
 import {
+  parseSigningSecrets,
   type SignatureFailure,
   type SignatureScheme,
   type SignatureVerdict,
-  parseSigningSecrets,
   verifySignature,
 } from "./signature.js";
 

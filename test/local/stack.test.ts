@@ -13,6 +13,7 @@ const RULES = [
 ];
 let stack: LocalStack;
 const logLines: string[] = [];
+const envBefore = { ...process.env };
 
 beforeAll(async () => {
   stack = await startLocalStack({ rules: RULES, logLevel: "ERROR", log: (l) => logLines.push(l) });
@@ -42,7 +43,10 @@ describe("startLocalStack", () => {
     ]);
   }, 30_000);
 
-  it("refuses a second stack in the same process", async () => {
-    await expect(startLocalStack({ rules: RULES })).rejects.toThrow(/already running/);
+  it("gives the handlers their environment without touching the process's own", () => {
+    expect(process.env).toEqual(envBefore);
+    expect(stack.handlerEnv).toMatchObject({
+      AWS_ENDPOINT_URL_SQS: stack.awsEnv.AWS_ENDPOINT_URL_SQS,
+    });
   });
 });

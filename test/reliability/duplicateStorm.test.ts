@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ScheduledReply, WebhookJob } from "../../lambdas/core/messages.js";
+import { drainRaw, queueDepth, sendRaw, waitFor } from "../support/queues.js";
+import { startTestStack, type TestStack } from "../support/testStack.js";
 import { type CapturedOutput, captureOutput } from "./support/captureOutput.js";
 import { deliverWithRetries, type PostResult, signedWebhook } from "./support/deliveries.js";
-import { type Pipeline, startPipeline } from "./support/pipeline.js";
-import { drainRaw, queueDepth, sendRaw, waitFor } from "./support/queues.js";
 
 /**
  * Duplicate storm (issue 5.2): 100 concurrent deliveries of one webhook and 100 of distinct ones
@@ -26,7 +26,7 @@ const STORM_PHONE = "14155550000";
 const phoneOf = (i: number) => `1415556${String(i).padStart(4, "0")}`;
 
 describe("duplicate storm through the local HTTP endpoint", { timeout: 90_000 }, () => {
-  let pipeline: Pipeline;
+  let pipeline: TestStack;
   let output: CapturedOutput;
   const identical: PostResult[][] = [];
   const distinct: PostResult[][] = [];
@@ -35,7 +35,12 @@ describe("duplicate storm through the local HTTP endpoint", { timeout: 90_000 },
 
   beforeAll(async () => {
     output = captureOutput();
-    pipeline = await startPipeline({ rules: RULES, visibilityTimeoutSeconds: 10 });
+    pipeline = await startTestStack({
+      faultProxies: true,
+      logLevel: "INFO",
+      rules: RULES,
+      timing: { visibilityTimeoutSeconds: 10, vendorTimeoutMs: 2000 },
+    });
   });
   afterAll(async () => {
     await pipeline?.stop();
@@ -85,37 +90,40 @@ describe("duplicate storm through the local HTTP endpoint", { timeout: 90_000 },
   });
 
   it("queued exactly one job per distinct webhook", async () => {
-    const raw = await drainRaw(pipeline.sqs, pipeline.resources.queues.jobs);
+    const raw = await drainRaw(pipeline.sqsClient, pipeline.resources.queues.jobs);
     jobs = raw.map((body) => JSON.parse(body) as WebhookJob);
     const phones = jobs.map((job) => job.webhook.phone).sort();
     expect(phones).toEqual(
       [STORM_PHONE, ...Array.from({ length: DISTINCT }, (_, i) => phoneOf(i))].sort(),
     );
     expect(new Set(jobs.map((job) => job.key)).size).toBe(DISTINCT + 1);
-    await sendRaw(pipeline.sqs, pipeline.resources.queues.jobs, raw);
+    await sendRaw(pipeline.sqsClient, pipeline.resources.queues.jobs, raw);
   });
 
   it("turned each job into exactly one reply plan of two messages", async () => {
     pipeline.startWorker("responder");
     await waitFor("the responder to empty the jobs queue", async () =>
-      (await queueDepth(pipeline.sqs, pipeline.resources.queues.jobs)) === 0 ? true : undefined,
+      (await queueDepth(pipeline.sqsClient, pipeline.resources.queues.jobs)) === 0
+        ? true
+        : undefined,
     );
     await pipeline.stopWorkers();
     // The second message of each plan is due 300 ms after acceptance: it may still be delayed.
     await waitFor("every reply on the queue", async () =>
-      (await queueDepth(pipeline.sqs, pipeline.resources.queues.replies)) === 2 * (DISTINCT + 1)
+      (await queueDepth(pipeline.sqsClient, pipeline.resources.queues.replies)) ===
+      2 * (DISTINCT + 1)
         ? true
         : undefined,
     );
     await new Promise((resolve) => setTimeout(resolve, 1200));
-    const raw = await drainRaw(pipeline.sqs, pipeline.resources.queues.replies);
+    const raw = await drainRaw(pipeline.sqsClient, pipeline.resources.queues.replies);
     replies = raw.map((body) => JSON.parse(body) as ScheduledReply);
     const plans = new Map<string, number[]>();
     for (const reply of replies)
       plans.set(reply.planId, [...(plans.get(reply.planId) ?? []), reply.seq]);
     expect(plans.size).toBe(DISTINCT + 1);
     for (const seqs of plans.values()) expect(seqs.sort()).toEqual([0, 1]);
-    await sendRaw(pipeline.sqs, pipeline.resources.queues.replies, raw);
+    await sendRaw(pipeline.sqsClient, pipeline.resources.queues.replies, raw);
   });
 
   it("sent each reply once, in order, to each contact", async () => {
@@ -135,7 +143,7 @@ describe("duplicate storm through the local HTTP endpoint", { timeout: 90_000 },
     expect(pipeline.vendor.sent()).toHaveLength(expected);
     expect(byPhone.size).toBe(DISTINCT + 1);
     for (const texts of byPhone.values()) expect(texts).toEqual(["first", "second"]);
-    expect(await queueDepth(pipeline.sqs, pipeline.resources.queues.repliesDlq)).toBe(0);
-    expect(await queueDepth(pipeline.sqs, pipeline.resources.queues.jobsDlq)).toBe(0);
+    expect(await queueDepth(pipeline.sqsClient, pipeline.resources.queues.repliesDlq)).toBe(0);
+    expect(await queueDepth(pipeline.sqsClient, pipeline.resources.queues.jobsDlq)).toBe(0);
   });
 });

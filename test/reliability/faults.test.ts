@@ -1,11 +1,12 @@
 import { SendMessageBatchCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ENV } from "../../lambdas/contract.js";
 import type { ScheduledReply, WebhookJob } from "../../lambdas/core/messages.js";
-import { planIdFor } from "../../lambdas/core/replyPlan.js";
+import { planIdFor } from "../../lambdas/core/respondToJob.js";
+import { drainRaw, queueDepth, sendRaw, waitFor } from "../support/queues.js";
+import { startTestStack, type TestStack } from "../support/testStack.js";
 import { type CapturedOutput, captureOutput } from "./support/captureOutput.js";
 import { deliverWithRetries, type PostResult, post, signedWebhook } from "./support/deliveries.js";
-import { type Pipeline, startPipeline } from "./support/pipeline.js";
-import { drainRaw, queueDepth, sendRaw, waitFor } from "./support/queues.js";
 import { startWorkerChild } from "./support/workerChild.js";
 
 /**
@@ -29,7 +30,7 @@ function expectRetryLater(answer: PostResult): void {
 }
 
 /** The texts the vendor received per phone (with "+"), in arrival order. */
-function sentByPhone(pipeline: Pipeline): Map<string, string[]> {
+function sentByPhone(pipeline: TestStack): Map<string, string[]> {
   const byPhone = new Map<string, string[]>();
   for (const record of pipeline.vendor.sent()) {
     byPhone.set(record.phone, [...(byPhone.get(record.phone) ?? []), record.text]);
@@ -47,7 +48,7 @@ describe("receiver with a dependency down", { timeout: 90_000 }, () => {
       ],
     },
   ];
-  let pipeline: Pipeline;
+  let pipeline: TestStack;
   let output: CapturedOutput;
   /** Phone of each scenario's delivery. */
   const phones: string[] = [];
@@ -59,7 +60,14 @@ describe("receiver with a dependency down", { timeout: 90_000 }, () => {
   beforeAll(async () => {
     output = captureOutput();
     // A short claim lease, so a claim stranded by a double failure frees up within the test.
-    pipeline = await startPipeline({ rules: RULES, inProgressTtlSeconds: 3 });
+    pipeline = await startTestStack({
+      faultProxies: true,
+      logLevel: "INFO",
+      rules: RULES,
+      timing: { visibilityTimeoutSeconds: 2, vendorTimeoutMs: 2000 },
+      // Shorter than the production 30 s so an abandoned claim is taken over within the test.
+      env: { [ENV.inProgressTtlSeconds]: "3" },
+    });
   });
   afterAll(async () => {
     await pipeline?.stop();
@@ -131,10 +139,10 @@ describe("receiver with a dependency down", { timeout: 90_000 }, () => {
   });
 
   it("queued exactly one job for each delivery", async () => {
-    const raw = await drainRaw(pipeline.sqs, pipeline.resources.queues.jobs);
+    const raw = await drainRaw(pipeline.sqsClient, pipeline.resources.queues.jobs);
     const jobPhones = raw.map((body) => (JSON.parse(body) as WebhookJob).webhook.phone);
     expect(jobPhones.sort()).toEqual([...phones].sort());
-    await sendRaw(pipeline.sqs, pipeline.resources.queues.jobs, raw);
+    await sendRaw(pipeline.sqsClient, pipeline.resources.queues.jobs, raw);
   });
 
   it("sent each delivery's replies exactly once, in order", async () => {
@@ -152,7 +160,7 @@ describe("receiver with a dependency down", { timeout: 90_000 }, () => {
 
 describe("workers under faults", { timeout: 90_000 }, () => {
   const TEXTS = ["one", "two", "three", "four"];
-  let pipeline: Pipeline;
+  let pipeline: TestStack;
   let output: CapturedOutput;
 
   /** Puts a plan of four replies for `phone` on the replies queue, due at the given offsets. */
@@ -170,7 +178,7 @@ describe("workers under faults", { timeout: 90_000 }, () => {
       text,
       dueAt: now + (offsetsMs[seq] ?? 0),
     }));
-    await pipeline.sqs.send(
+    await pipeline.sqsClient.send(
       new SendMessageBatchCommand({
         QueueUrl: pipeline.resources.queues.replies,
         Entries: replies.map((reply, i) => ({ Id: String(i), MessageBody: JSON.stringify(reply) })),
@@ -180,11 +188,11 @@ describe("workers under faults", { timeout: 90_000 }, () => {
 
   beforeAll(async () => {
     output = captureOutput();
-    pipeline = await startPipeline({
+    pipeline = await startTestStack({
+      faultProxies: true,
+      logLevel: "INFO",
       rules: [],
-      visibilityTimeoutSeconds: 5,
-      workerTimeoutMs: 4500,
-      vendorTimeoutMs: 1000,
+      timing: { visibilityTimeoutSeconds: 5, workerTimeoutMs: 4500, vendorTimeoutMs: 1000 },
     });
   });
   afterAll(async () => {
@@ -231,7 +239,7 @@ describe("workers under faults", { timeout: 90_000 }, () => {
     await waitFor(
       "the replies queue to empty",
       async () =>
-        (await queueDepth(pipeline.sqs, pipeline.resources.queues.replies)) === 0
+        (await queueDepth(pipeline.sqsClient, pipeline.resources.queues.replies)) === 0
           ? true
           : undefined,
       { timeoutMs: 25_000 },
@@ -266,7 +274,7 @@ describe("workers under faults", { timeout: 90_000 }, () => {
     await waitFor(
       "the replies queue to empty",
       async () =>
-        (await queueDepth(pipeline.sqs, pipeline.resources.queues.replies)) === 0
+        (await queueDepth(pipeline.sqsClient, pipeline.resources.queues.replies)) === 0
           ? true
           : undefined,
       { timeoutMs: 25_000 },
@@ -276,18 +284,23 @@ describe("workers under faults", { timeout: 90_000 }, () => {
     const atKill = pipeline.vendor.sent().length;
     expect(atKill).toBeGreaterThanOrEqual(4);
     expect(atKill).toBeLessThan(8);
-    expect(await queueDepth(pipeline.sqs, pipeline.resources.queues.repliesDlq)).toBe(0);
+    expect(await queueDepth(pipeline.sqsClient, pipeline.resources.queues.repliesDlq)).toBe(0);
     await pipeline.stopWorkers();
   });
 });
 
 describe("poison messages", { timeout: 90_000 }, () => {
-  let pipeline: Pipeline;
+  let pipeline: TestStack;
   let output: CapturedOutput;
 
   beforeAll(async () => {
     output = captureOutput();
-    pipeline = await startPipeline({ rules: [], visibilityTimeoutSeconds: 1, maxReceiveCount: 2 });
+    pipeline = await startTestStack({
+      faultProxies: true,
+      logLevel: "INFO",
+      rules: [],
+      timing: { visibilityTimeoutSeconds: 1, maxReceiveCount: 2, vendorTimeoutMs: 2000 },
+    });
     pipeline.startWorker("responder");
     pipeline.startWorker("sender");
   });
@@ -310,35 +323,38 @@ describe("poison messages", { timeout: 90_000 }, () => {
     expect(spec?.metricName).toBe("ApproximateNumberOfMessagesVisible");
     // The alarm compares "greater than threshold" on the queue's visible-message count.
     return (
-      (await queueDepth(pipeline.sqs, queueUrl)) > (spec?.threshold ?? Number.POSITIVE_INFINITY)
+      (await queueDepth(pipeline.sqsClient, queueUrl)) >
+      (spec?.threshold ?? Number.POSITIVE_INFINITY)
     );
   }
 
   it("moves a job that can never be processed to the jobs DLQ, where the DLQ alarm sees it", async () => {
     expect(await dlqAlarmFires(pipeline.resources.queues.jobsDlq)).toBe(false);
-    await pipeline.sqs.send(
+    await pipeline.sqsClient.send(
       new SendMessageCommand({
         QueueUrl: pipeline.resources.queues.jobs,
         MessageBody: JSON.stringify({ kind: "webhook-job", version: 1, key: "poison" }),
       }),
     );
     await waitFor("the poison job in the DLQ", async () =>
-      (await queueDepth(pipeline.sqs, pipeline.resources.queues.jobsDlq)) === 1 ? true : undefined,
+      (await queueDepth(pipeline.sqsClient, pipeline.resources.queues.jobsDlq)) === 1
+        ? true
+        : undefined,
     );
     expect(await dlqAlarmFires(pipeline.resources.queues.jobsDlq)).toBe(true);
-    expect(await queueDepth(pipeline.sqs, pipeline.resources.queues.jobs)).toBe(0);
+    expect(await queueDepth(pipeline.sqsClient, pipeline.resources.queues.jobs)).toBe(0);
     expect(output.text()).toContain("unusable job; it will end in the DLQ");
   });
 
   it("moves a reply that can never be sent to the replies DLQ, where the DLQ alarm sees it", async () => {
-    await pipeline.sqs.send(
+    await pipeline.sqsClient.send(
       new SendMessageCommand({
         QueueUrl: pipeline.resources.queues.replies,
         MessageBody: "not json at all",
       }),
     );
     await waitFor("the poison reply in the DLQ", async () =>
-      (await queueDepth(pipeline.sqs, pipeline.resources.queues.repliesDlq)) === 1
+      (await queueDepth(pipeline.sqsClient, pipeline.resources.queues.repliesDlq)) === 1
         ? true
         : undefined,
     );

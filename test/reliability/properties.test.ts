@@ -4,11 +4,17 @@ import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ENV } from "../../lambdas/contract.js";
 import { PayloadError } from "../../lambdas/core/errors.js";
-import { idempotencyKey } from "../../lambdas/core/idempotencyKey.js";
 import type { WebhookJob } from "../../lambdas/core/messages.js";
 import { parseWebhook } from "../../lambdas/core/parseWebhook.js";
+import { idempotencyKey } from "../../lambdas/core/receiveWebhook.js";
 import { verifySignature } from "../../lambdas/core/signature.js";
+import {
+  createReceiverHandler,
+  readReceiverConfig,
+  receiverDeps,
+} from "../../lambdas/functions/receiver.js";
 import { provisionForTest } from "../support/localAws.js";
+import { drainQueue, localSqsClient } from "../support/queues.js";
 import { type CapturedOutput, captureOutput } from "./support/captureOutput.js";
 import {
   type EventOptions,
@@ -17,7 +23,6 @@ import {
   type ReceiverHandler,
   validSignatures,
 } from "./support/events.js";
-import { drainQueue, localSqsClient } from "./support/queues.js";
 
 /**
  * Property-based tests of the receiver's parsing and verification (issue 5.1): thousands of
@@ -315,7 +320,6 @@ describe("receiver under generated input (properties)", { timeout: 90_000 }, () 
   let output: CapturedOutput;
   /** Idempotency keys of every delivery answered "accepted". */
   const acceptedKeys: string[] = [];
-  const savedEnv = { ...process.env };
 
   /** Invokes the handler; it must resolve (never throw) with a clear JSON answer below 500. */
   async function deliver(body: Uint8Array, options: EventOptions): Promise<Answer> {
@@ -335,23 +339,24 @@ describe("receiver under generated input (properties)", { timeout: 90_000 }, () 
       signingSecret: JSON.stringify({ current: SECRET, previous: [] }),
     });
     jobsQueue = resources.queues.jobs;
-    Object.assign(process.env, resources.env, {
+    const env = {
+      ...resources.awsEnv,
+      ...resources.env,
       [ENV.signatureScheme]: "auto",
       [ENV.maxBodyBytes]: String(MAX_BODY_BYTES),
       [ENV.idempotencyTtlSeconds]: "3600",
       [ENV.inProgressTtlSeconds]: "10",
       [ENV.secretCacheSeconds]: "300",
       [ENV.logLevel]: "INFO",
-    });
-    sqs = localSqsClient();
+    };
+    sqs = localSqsClient(resources.awsEnv.AWS_ENDPOINT_URL_SQS);
     output = captureOutput();
-    ({ handler } = await import("../../lambdas/handlers/receiver.js"));
+    handler = createReceiverHandler(receiverDeps(readReceiverConfig(env)));
   });
 
   afterAll(() => {
     output?.restore();
     sqs?.destroy();
-    process.env = savedEnv;
   });
 
   it("answers any signed body, header set and encoding with a clear JSON answer and never a 5xx", async () => {

@@ -7,13 +7,14 @@ import {
   type VendorWebhookInputs,
 } from "../../infra/dynamic/vendorWebhookProvider.js";
 import { ENV } from "../../lambdas/contract.js";
-import { parseSigningSecrets } from "../../lambdas/core/signingSecrets.js";
+import { parseSigningSecrets } from "../../lambdas/core/signature.js";
+import { HANDLER_FACTORIES } from "../../local/stack.js";
 import { startVendorSimulator } from "../../local/vendorSimulator.js";
+import { waitFor } from "../support/queues.js";
+import { startTestStack, type TestStack } from "../support/testStack.js";
 import { type CapturedOutput, captureOutput } from "./support/captureOutput.js";
 import { post, signedWebhook } from "./support/deliveries.js";
 import { hmacHex } from "./support/events.js";
-import { type Pipeline, startPipeline } from "./support/pipeline.js";
-import { waitFor } from "./support/queues.js";
 
 /**
  * Secrets never leak (issue 5.4): every error path of the pipeline is driven with a known signing
@@ -68,7 +69,7 @@ const errorText = (error: unknown) => {
 };
 
 describe("secrets never leak", { timeout: 90_000 }, () => {
-  let pipeline: Pipeline;
+  let pipeline: TestStack;
   let output: CapturedOutput;
   let secrets: Record<string, string>;
   /** Every HTTP answer text and every error message/stack seen by the test. */
@@ -104,10 +105,11 @@ describe("secrets never leak", { timeout: 90_000 }, () => {
 
   beforeAll(async () => {
     output = captureOutput();
-    pipeline = await startPipeline({
+    pipeline = await startTestStack({
+      faultProxies: true,
+      logLevel: "INFO",
       rules: RULES,
-      visibilityTimeoutSeconds: 2,
-      vendorTimeoutMs: 800,
+      timing: { visibilityTimeoutSeconds: 2, vendorTimeoutMs: 800 },
       // Read the secrets on every delivery, so a changed secret document is seen at once.
       env: { [ENV.secretCacheSeconds]: "0" },
       // The sender reads its token at INIT; let that read fail, so the first test finds nothing
@@ -314,33 +316,26 @@ describe("secrets never leak", { timeout: 90_000 }, () => {
     }
   });
 
-  it("drives bad configuration of every function", async () => {
-    const saved = { ...process.env };
-    const cases: [string, Record<string, string>][] = [
+  it("drives bad configuration of every function", () => {
+    const cases: [keyof typeof HANDLER_FACTORIES, Record<string, string>][] = [
       ["receiver", { [ENV.signatureScheme]: `bogus-${pipeline.signingSecret.slice(0, 3)}` }],
       ["receiver", { [ENV.maxBodyBytes]: "-1" }],
       ["responder", { [ENV.replyRules]: `[{"match":"(","messages":[]}]` }],
       ["sender", { [ENV.vendorBaseUrl]: "not a url" }],
       ["sender", { [ENV.vendorPhoneFormat]: "morse" }],
     ];
-    try {
-      for (const [index, [fn, env]] of cases.entries()) {
-        Object.assign(process.env, pipeline.handlerEnv, env);
-        // A fresh module each time (the query), as a cold start with this env would load it.
-        const url = new URL(`../../lambdas/handlers/${fn}.ts?badconfig=${index}`, import.meta.url);
-        const error = await import(url.href).then(
-          () => undefined,
-          (e: unknown) => e,
-        );
-        // (Errors thrown while a module loads may come from another realm: no instanceof.)
-        expect(
-          String((error as Error | undefined)?.message),
-          `${fn} ${JSON.stringify(env)}`,
-        ).toMatch(/environment variable|must|REPLY_RULES/i);
-        record(errorText(error));
+    for (const [fn, env] of cases) {
+      // A cold start of the function with this env (what its entry module runs at INIT).
+      let error: unknown;
+      try {
+        HANDLER_FACTORIES[fn]({ ...pipeline.handlerEnv, ...env });
+      } catch (thrown) {
+        error = thrown;
       }
-    } finally {
-      process.env = saved;
+      expect(String((error as Error | undefined)?.message), `${fn} ${JSON.stringify(env)}`).toMatch(
+        /environment variable|must|REPLY_RULES/i,
+      );
+      record(errorText(error));
     }
   });
 

@@ -28,11 +28,11 @@ export async function queueDepth(sqs: SQSClient, queueUrl: string): Promise<numb
   );
 }
 
-/** An SQS client for the local fauxqs (endpoint from AWS_ENDPOINT_URL_SQS or given). */
-export function localSqsClient(endpoint = process.env.AWS_ENDPOINT_URL_SQS): SQSClient {
+/** An SQS client for the local fauxqs at `endpoint` (an awsEnv's AWS_ENDPOINT_URL_SQS). */
+export function localSqsClient(endpoint: string | undefined): SQSClient {
   return new SQSClient({
     endpoint,
-    region: process.env.AWS_REGION ?? "us-east-1",
+    region: "us-east-1",
     credentials: { accessKeyId: "local", secretAccessKey: "local" },
     useQueueUrlAsEndpoint: false,
   });

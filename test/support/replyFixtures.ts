@@ -1,8 +1,4 @@
-import type {
-  NormalizedWebhook,
-  ScheduledReply,
-  WebhookJob,
-} from "../../lambdas/core/messages.js";
+import type { NormalizedWebhook, ScheduledReply, WebhookJob } from "../../lambdas/core/messages.js";
 
 /** A normalized incoming webhook with sensible defaults (tests override what they need). */
 export function aWebhook(overrides: Partial<NormalizedWebhook> = {}): NormalizedWebhook {

@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { ReceiveMessageCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
 import { inject } from "vitest";
 import type { WebhookJob } from "../../lambdas/core/messages.js";
+import type { RunningEventSourceMapping } from "../../local/eventSourceMapping.js";
 import {
   type LocalStack,
   type LocalStackOptions,
@@ -9,7 +10,6 @@ import {
   startLocalStack,
   type WorkerName,
 } from "../../local/stack.js";
-import type { RunningEventSourceMapping } from "../../local/eventSourceMapping.js";
 import { type FaultProxy, startFaultProxy } from "./faultProxy.js";
 import { queueDepth } from "./queues.js";
 import { aJob, aWebhook } from "./replyFixtures.js";

@@ -26,7 +26,10 @@ function entry(role: string, content: string, iso: string): ConversationEntry {
 
 beforeAll(async () => {
   const resources = await provisionForTest();
-  log = new DynamoConversationLog(createDocumentClient(resources.awsEnv), resources.tables.conversation);
+  log = new DynamoConversationLog(
+    createDocumentClient(resources.awsEnv),
+    resources.tables.conversation,
+  );
 });
 
 describe("DynamoConversationLog", () => {

@@ -20,7 +20,10 @@ const claimInput = (planId: string, owner: string, now = 1_000, leaseMs = 10_000
 
 beforeAll(async () => {
   const resources = await provisionForTest();
-  markers = new DynamoSentMarkers(createDocumentClient(resources.awsEnv), resources.tables.sentMarkers);
+  markers = new DynamoSentMarkers(
+    createDocumentClient(resources.awsEnv),
+    resources.tables.sentMarkers,
+  );
 });
 
 describe("DynamoSentMarkers", () => {

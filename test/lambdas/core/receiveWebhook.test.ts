@@ -1,6 +1,6 @@
 import { createHmac } from "node:crypto";
-import { beforeEach, describe, expect, it } from "vitest";
 import fc from "fast-check";
+import { beforeEach, describe, expect, it } from "vitest";
 import type { WebhookJob } from "../../../lambdas/core/messages.js";
 import { parseWebhook } from "../../../lambdas/core/parseWebhook.js";
 import type {

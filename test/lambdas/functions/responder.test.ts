@@ -136,9 +136,9 @@ describe("readResponderConfig", () => {
   });
 
   it("rejects a delay beyond WAITING_DURATION_SECONDS", () => {
-    expect(() =>
-      readResponderConfig({ ...env(), [ENV.waitingDurationSeconds]: "1" }),
-    ).toThrow(ConfigurationError);
+    expect(() => readResponderConfig({ ...env(), [ENV.waitingDurationSeconds]: "1" })).toThrow(
+      ConfigurationError,
+    );
   });
 
   it("treats missing rules as no replies", () => {
@@ -147,8 +147,8 @@ describe("readResponderConfig", () => {
   });
 
   it("rejects a hop above SQS's 900 s", () => {
-    expect(() =>
-      readResponderConfig({ ...env(), [ENV.maxSqsDelaySeconds]: "901" }),
-    ).toThrow(/MAX_SQS_DELAY_SECONDS/);
+    expect(() => readResponderConfig({ ...env(), [ENV.maxSqsDelaySeconds]: "901" })).toThrow(
+      /MAX_SQS_DELAY_SECONDS/,
+    );
   });
 });

@@ -308,30 +308,28 @@ describe("readSenderConfig", () => {
   const env = () => ({ ...pipeline.handlerEnv });
 
   it("uses the documented Bearer prefix by default", () => {
-    expect(
-      readSenderConfig({ ...env(), [ENV.vendorAuthPrefix]: undefined }).vendorAuthPrefix,
-    ).toBe("Bearer ");
-  });
-
-  it("sends the raw token when the prefix is 'none' or empty", () => {
-    expect(
-      readSenderConfig({ ...env(), [ENV.vendorAuthPrefix]: "none" }).vendorAuthPrefix,
-    ).toBe("");
-    expect(readSenderConfig({ ...env(), [ENV.vendorAuthPrefix]: "" }).vendorAuthPrefix).toBe(
-      "",
+    expect(readSenderConfig({ ...env(), [ENV.vendorAuthPrefix]: undefined }).vendorAuthPrefix).toBe(
+      "Bearer ",
     );
   });
 
+  it("sends the raw token when the prefix is 'none' or empty", () => {
+    expect(readSenderConfig({ ...env(), [ENV.vendorAuthPrefix]: "none" }).vendorAuthPrefix).toBe(
+      "",
+    );
+    expect(readSenderConfig({ ...env(), [ENV.vendorAuthPrefix]: "" }).vendorAuthPrefix).toBe("");
+  });
+
   it("rejects an unknown phone format", () => {
-    expect(() =>
-      readSenderConfig({ ...env(), [ENV.vendorPhoneFormat]: "national" }),
-    ).toThrow(/VENDOR_PHONE_FORMAT must be one of e164, digits/);
+    expect(() => readSenderConfig({ ...env(), [ENV.vendorPhoneFormat]: "national" })).toThrow(
+      /VENDOR_PHONE_FORMAT must be one of e164, digits/,
+    );
   });
 
   it("requires the vendor token's secret id, never the token itself", () => {
-    expect(() =>
-      readSenderConfig({ ...env(), [ENV.vendorTokenSecretId]: undefined }),
-    ).toThrow(/VENDOR_TOKEN_SECRET_ID is required/);
+    expect(() => readSenderConfig({ ...env(), [ENV.vendorTokenSecretId]: undefined })).toThrow(
+      /VENDOR_TOKEN_SECRET_ID is required/,
+    );
   });
 
   it("rejects a vendor URL that is not http(s)", () => {

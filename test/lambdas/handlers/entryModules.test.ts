@@ -63,9 +63,9 @@ describe("Lambda entry modules", () => {
     async (fn) => {
       stubEnv(env);
       const handler = await importHandler(fn);
-      await expect(
-        handler({ Records: [] }, createLambdaContext(fn, 10_000)),
-      ).resolves.toEqual({ batchItemFailures: [] });
+      await expect(handler({ Records: [] }, createLambdaContext(fn, 10_000))).resolves.toEqual({
+        batchItemFailures: [],
+      });
     },
   );
 

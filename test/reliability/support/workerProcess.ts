@@ -1,24 +1,22 @@
 /**
  * One worker (responder or sender) in a process of its own, so a test can SIGKILL it mid-batch:
- * the handler module behind the local SQS event source mapping, exactly as the local stack runs
- * it. Started by ./workerChild.ts with the handler env in process.env.
+ * the handler behind the local SQS event source mapping, built as the local stack builds it, from
+ * this process's environment (./workerChild.ts starts it with the stack's handler env).
  *
  * Usage: node --import tsx workerProcess.ts <responder|sender> <queueUrl> <directSqsEndpoint>
  */
 import { startEventSourceMapping } from "../../../local/eventSourceMapping.js";
-import { localSqsClient } from "./queues.js";
+import { HANDLER_FACTORIES } from "../../../local/stack.js";
+import { localSqsClient } from "../../support/queues.js";
 
 const [worker, queueUrl, sqsEndpoint] = process.argv.slice(2);
 if ((worker !== "responder" && worker !== "sender") || !queueUrl || !sqsEndpoint) {
   process.stderr.write("usage: workerProcess.ts <responder|sender> <queueUrl> <sqsEndpoint>\n");
   process.exit(2);
 }
-const { handler } = (await import(`../../../lambdas/handlers/${worker}.js`)) as {
-  handler: Parameters<typeof startEventSourceMapping>[0]["handler"];
-};
 startEventSourceMapping({
   queueUrl,
-  handler,
+  handler: HANDLER_FACTORIES[worker](process.env),
   sqsClient: localSqsClient(sqsEndpoint),
   functionName: worker,
   batchSize: 10,
