@@ -1,18 +1,19 @@
-import {
-  DescribeTableCommand,
-  DescribeTimeToLiveCommand,
-  DynamoDBClient,
-} from "@aws-sdk/client-dynamodb";
-import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
-import { GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { DescribeTableCommand, DescribeTimeToLiveCommand } from "@aws-sdk/client-dynamodb";
+import { GetSecretValueCommand } from "@aws-sdk/client-secrets-manager";
+import { GetQueueAttributesCommand } from "@aws-sdk/client-sqs";
 import { describe, expect, it } from "vitest";
+import {
+  createDocumentClient,
+  createSecretsManagerClient,
+  createSqsClient,
+} from "../../lambdas/adapters/awsClients.js";
 import { TABLES } from "../../lambdas/contract.js";
 import { provisionForTest } from "../support/localAws.js";
 
 describe("provisionLocalResources", () => {
   it("creates the contract's tables with TTL, redriven queues and readable secrets", async () => {
     const res = await provisionForTest({ signingSecret: "s3cret", maxReceiveCount: 3 });
-    const ddb = new DynamoDBClient({});
+    const ddb = createDocumentClient(res.awsEnv);
     const conversation = await ddb.send(
       new DescribeTableCommand({ TableName: res.tables.conversation }),
     );
@@ -25,7 +26,7 @@ describe("provisionLocalResources", () => {
     );
     expect(ttl.TimeToLiveDescription?.AttributeName).toBe("expiresAt");
 
-    const sqs = new SQSClient({ useQueueUrlAsEndpoint: false });
+    const sqs = createSqsClient(res.awsEnv);
     const attrs = await sqs.send(
       new GetQueueAttributesCommand({
         QueueUrl: res.queues.jobs,
@@ -34,7 +35,7 @@ describe("provisionLocalResources", () => {
     );
     expect(JSON.parse(attrs.Attributes?.RedrivePolicy ?? "{}").maxReceiveCount).toBe(3);
 
-    const sm = new SecretsManagerClient({});
+    const sm = createSecretsManagerClient(res.awsEnv);
     const secret = await sm.send(new GetSecretValueCommand({ SecretId: res.secrets.signing }));
     expect(secret.SecretString).toBe("s3cret");
   });
