@@ -76,8 +76,8 @@ function addTo(cell: Cell, result: ClosedLoopResult): void {
 export async function runReceiverLatency(options: ReceiverLatencyOptions): Promise<Section> {
   const stack = await startBenchStack({ services: options.services, prefix: "bench-latency-" });
   const client = await startLoadClient();
-  const documents = createDocumentClient();
-  const sqs = createSqsClient();
+  const documents = createDocumentClient(options.services.awsEnv);
+  const sqs = createSqsClient(options.services.awsEnv);
   const sampleBody = sampleWebhookBody({ phone: "4915112345678", text: "bench sample", at: 0 });
   const job: WebhookJob = {
     kind: "webhook-job",
