@@ -69,14 +69,14 @@ export const DEFAULTS = {
   idempotencyTtlSeconds: 72 * 3600,
   /** Longer than the receiver's timeout, so a live delivery is never treated as abandoned. */
   inProgressTtlSeconds: 30,
-  /** One GetSecretValue per warm environment per 5 minutes (cost, see research/pipeline.md). */
+  /** One GetSecretValue per warm environment per 5 minutes (cost: docs/benchmarks.md, section 3). */
   secretCacheSeconds: 300,
   maxSqsDelaySeconds: 900,
   vendorSendPath: "/api:-GWQv5aM/send",
   vendorAuthPrefix: "Bearer ",
   vendorPhoneFormat: "e164",
   vendorTimeoutMs: 8000,
-  /** Equal to the default maxReceiveCount of the worker queues (research/pipeline.md target 10). */
+  /** Equal to the default maxReceiveCount of the worker queues. */
   maxSendAttempts: 5,
   /** Sent markers and conversation items outlive the vendor's 60-day schedule window. */
   sentMarkerTtlSeconds: 90 * 24 * 3600,

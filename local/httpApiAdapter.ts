@@ -12,8 +12,8 @@ import { createLambdaContext, describeError, invokeWithTimeout } from "./lambdaI
  * A local stand-in for an API Gateway HTTP API with Lambda proxy integrations (payload format
  * 2.0): turns each request into the event a real HTTP API sends, and the handler's result back
  * into a response, with the gateway's own answers for unknown routes, oversize bodies, handler
- * errors and timeouts. Hand-written: `lambda-local` and friends are not faithful to payload 2.0
- * (research/emulators.md), and serverless-offline needs the Serverless Framework.
+ * errors and timeouts. Hand-written: `lambda-local` and friends are not faithful to payload 2.0,
+ * and serverless-offline needs the Serverless Framework.
  */
 
 export type HttpApiHandler = (
@@ -53,7 +53,7 @@ export const HTTP_API_LIMITS = { maxBodyBytes: 10 * 1024 * 1024, timeoutMs: 30_0
 /**
  * Whether an HTTP API passes a body of this Content-Type as a UTF-8 string. Real HTTP APIs do so
  * only for these types; everything else, a missing type included, arrives base64-encoded
- * (verified against AWS in ministackorg/ministack#766, research/pipeline.md).
+ * (verified against AWS in the public ministackorg/ministack#766).
  */
 export function isTextContentType(contentType: string | undefined): boolean {
   const type = (contentType ?? "").split(";")[0]?.trim().toLowerCase() ?? "";

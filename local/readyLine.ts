@@ -1,6 +1,6 @@
 import type { ChildProcess } from "node:child_process";
 
-/** The one stdout line `npm start` prints when ready (design.md, black-box contract). */
+/** The one stdout line `npm start` prints when ready (README.md, "The local stack"). */
 export const READY_PREFIX = "READY ";
 
 export interface ReadyUrls {

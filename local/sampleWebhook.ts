@@ -2,7 +2,7 @@ import { createHmac, randomUUID } from "node:crypto";
 
 /**
  * Vendor-shaped webhook deliveries for the demo and the black-box tests: what the vendor POSTs
- * when a contact writes in (the current flat payload, research/vendor.md §1.2), and the
+ * when a contact writes in (the current flat payload, docs/vendor.md, "Payload variants"), and the
  * X-Webhook-Signature header a receiver accepts under a given SIGNATURE_SCHEME.
  */
 

@@ -8,8 +8,7 @@ import { RulesFileError, readRulesFile } from "./rulesFile.js";
 import type { LocalStack } from "./stack.js";
 
 /**
- * `npm start`: the local stack as a black box (design.md, "Black-box contract of the local
- * stack"). stdout carries exactly one line, `READY {"receiverUrl":…,"vendorUrl":…}`; everything
+ * `npm start`: the local stack as a black box (README.md, "The local stack"). stdout carries exactly one line, `READY {"receiverUrl":…,"vendorUrl":…}`; everything
  * else, Lambda logs included, goes to stderr.
  */
 

@@ -37,7 +37,7 @@ const KNOWN_FIELDS = new Set([
  * Throws PayloadError naming the field when the body is not JSON (code "malformed_json") or a
  * required field is missing or a known field has the wrong type (code "invalid_payload").
  *
- * Accepted variants (research/vendor.md §1.3): V0 (`last_messages` as a JSON string,
+ * Accepted variants (docs/vendor.md, "Payload variants"): V0 (`last_messages` as a JSON string,
  * `user_timestamp`/`bot_timestamp`), the V1 envelope (`{event_type, data: {message,
  * conversation_context, conversation_history}}`) and the generic `{event, data}` envelope,
  * V2/V3 (arrays, `*_last_message_time`, `labels`, `incoming_message`, `send_by`,

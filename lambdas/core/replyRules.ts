@@ -10,13 +10,14 @@ import { ENGLISH_ISSUES, type NormalizedWebhook } from "./messages.js";
  * `match` is a case-insensitive regular expression tested against the user's last message; the
  * first rule that matches wins; no match means no reply. `delay` is milliseconds from the moment
  * the receiver accepted the webhook (an offset, not a gap), the unit the vendor's schedule-activity
- * example uses (research/vendor.md §4).
+ * example uses (docs/vendor.md).
  *
  * ## Custom policy hook
  * The responder asks a {@link ReplyPolicy} for the plan. The default is {@link rulesPolicy}; to
  * answer with code instead (an LLM call, a CRM lookup), write a function of the same type and pass
- * it as `policy` to `createResponderHandler` (lambdas/handlers/responder.ts), e.g.
- * `export const handler = createResponderHandler({ ...responderDepsFromEnv(), policy: myPolicy })`.
+ * it as `policy` to `createResponderHandler` (lambdas/functions/responder.ts) in the entry module
+ * lambdas/handlers/responder.ts, e.g.
+ * `export const handler = createResponderHandler({ ...responderDeps(config), policy: myPolicy })`.
  * A policy must be deterministic for a given input: a redelivered job asks again, and only an
  * identical answer maps onto the same sent-markers (planId#seq), which keep sends exactly-once.
  */

@@ -4,8 +4,9 @@ import { SigningSecretError } from "./errors.js";
 import { isPlainObject, tryParseJson } from "./parseWebhook.js";
 
 /**
- * Webhook signature verification (design.md "Signature schemes"). The vendor documents neither
- * the algorithm nor the encoding (research/vendor.md §3): its example header looks like the
+ * Webhook signature verification (SIGNATURE_SCHEME in docs/operations.md, "Configuration
+ * reference"). The vendor documents neither the algorithm nor the encoding (docs/vendor.md,
+ * "Unverified"): its example header looks like the
  * secret itself, older docs said hex HMAC-SHA256 of the raw body. So the scheme is configurable:
  *
  * - `secret`: the header equals one of the live secrets.

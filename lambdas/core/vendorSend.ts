@@ -1,13 +1,15 @@
 import { maskPhone } from "./errors.js";
 
 /**
- * The vendor's send API (research/vendor.md §5.1): request building and response classification.
+ * The vendor's send API (docs/vendor.md, "Send API" and "Error texts"): request building and
+ * response classification.
  *
  * `POST <base>/api:-GWQv5aM/send` with `Authorization: <prefix><token>` and JSON
  * `{ phone, text, attachment?, filename? }`. Success is `200 {"message":"Message sent successfully"}`;
  * errors are `{"message": "..."}` (e.g. "Message sending failed | Reason: Message limit for this
  * number reached."), older `{"message","details"}`, or `{"error":{"code","message"}}` on newer APIs.
- * The HTTP status of the message-limit error is undocumented (ambiguity 13), so errors are also
+ * The HTTP status of the message-limit error is undocumented (docs/vendor.md, "Unverified"), so
+ * errors are also
  * recognised by their text, case-insensitively, whatever the status.
  */
 

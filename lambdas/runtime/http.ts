@@ -5,7 +5,7 @@ import type { ReceiveOutcome } from "../core/receiveWebhook.js";
 
 /**
  * HTTP for the receiver (API Gateway HTTP API, payload format 2.0): the only place that knows
- * status codes and response bodies (design.md, "Black-box contract").
+ * status codes and response bodies (README.md, "The local stack", lists them).
  */
 
 export type HttpResponse = APIGatewayProxyStructuredResultV2;

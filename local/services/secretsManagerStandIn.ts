@@ -4,7 +4,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 /**
  * A small Secrets Manager stand-in that speaks the SDK's awsJson1_1 protocol
  * (POST /, X-Amz-Target: secretsmanager.<Operation>). Written by hand because npm has no
- * Secrets Manager emulator (research/emulators.md). It keeps AWSCURRENT/AWSPREVIOUS stages.
+ * Secrets Manager emulator. It keeps AWSCURRENT/AWSPREVIOUS stages.
  */
 
 interface Version {

@@ -9,7 +9,7 @@ import { parseReadyLine, waitForReadyLine } from "../../local/readyLine.js";
 import { postWebhook, sampleWebhookBody, signatureFor } from "../../local/sampleWebhook.js";
 
 /**
- * The black-box contract of `npm start` (design.md): run it as a user would, read the READY line,
+ * The black-box contract of `npm start` (README.md, "The local stack"): run it as a user would, read the READY line,
  * talk HTTP to the URLs it names, stop it with SIGTERM.
  */
 

@@ -6,7 +6,7 @@ import { type CapturedOutput, captureOutput } from "./support/captureOutput.js";
 import { deliverWithRetries, type PostResult, signedWebhook } from "./support/deliveries.js";
 
 /**
- * Duplicate storm (issue 5.2): 100 concurrent deliveries of one webhook and 100 of distinct ones
+ * Duplicate storm (docs/reliability.md): 100 concurrent deliveries of one webhook and 100 of distinct ones
  * through the local HTTP endpoint. Each stage is counted on its own queue: exactly one job per
  * distinct webhook, exactly one reply plan per job, and each reply once at the vendor, in order.
  */

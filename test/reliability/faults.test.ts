@@ -10,7 +10,7 @@ import { deliverWithRetries, type PostResult, post, signedWebhook } from "./supp
 import { startWorkerChild } from "./support/workerChild.js";
 
 /**
- * Faults (issue 5.3), each a real failure of a real service: the fault proxies between the
+ * Faults (docs/reliability.md), each a real failure of a real service: the fault proxies between the
  * handlers and DynamoDB Local, fauxqs, the Secrets Manager stand-in and the vendor simulator
  * refuse or reset connections; a worker process is SIGKILLed. The promises: a delivery the
  * receiver cannot take answers 5xx (so the vendor retries) and its retry becomes exactly one job;

@@ -25,7 +25,7 @@ import {
 } from "./support/events.js";
 
 /**
- * Property-based tests of the receiver's parsing and verification (issue 5.1): thousands of
+ * Property-based tests of the receiver's parsing and verification (docs/reliability.md): thousands of
  * generated bodies, headers and encodings through the real handler (DynamoDB Local, fauxqs and
  * the Secrets Manager stand-in behind it) and through the pure core. The receiver never throws,
  * never answers 5xx for a client's fault, never accepts a forged signature, answers every

@@ -17,7 +17,7 @@ import { post, signedWebhook } from "./support/deliveries.js";
 import { hmacHex } from "./support/events.js";
 
 /**
- * Secrets never leak (issue 5.4): every error path of the pipeline is driven with a known signing
+ * Secrets never leak (docs/reliability.md): every error path of the pipeline is driven with a known signing
  * secret and vendor token — forged and missing signatures, bodies that carry the secret, Secrets
  * Manager / DynamoDB / SQS down, a broken secret document, the vendor answering 401/500/limit
  * while echoing the token back, the vendor down or hanging, bad configuration, and the Pulumi

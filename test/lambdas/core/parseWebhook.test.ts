@@ -37,7 +37,7 @@ function payloadError(run: () => unknown): PayloadError {
 }
 
 describe("parseWebhook", () => {
-  describe("vendor variants (research/vendor.md §1.3)", () => {
+  describe("vendor variants (docs/vendor.md, Payload variants)", () => {
     it("reads V0: last_messages as a JSON string, user_timestamp/bot_timestamp in seconds", () => {
       const webhook = parseWebhook(fixture("v0-incoming.json"));
       expect(webhook.phone).toBe("4915112345678");
