@@ -1,5 +1,6 @@
 import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
 import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { CLAIMABLE_STATUSES, markerKey, type SentMarker } from "../core/deliverReply.js";
 import type {
   FinishInput,
   MarkerClaimInput,
@@ -8,7 +9,6 @@ import type {
   MarkUnknownInput,
   SentMarkerStore,
 } from "../core/ports.js";
-import { CLAIMABLE_STATUSES, markerKey, type SentMarker } from "../core/sentMarker.js";
 
 /**
  * Sent-markers in DynamoDB (TABLES.sentMarkers). Every transition is one conditional UpdateItem,

@@ -1,5 +1,5 @@
 import type { ConversationItem } from "./conversationLog.js";
-import type { SentMarker } from "./sentMarker.js";
+import type { SentMarker } from "./deliverReply.js";
 import type { OutgoingMessage, SendOutcome } from "./vendorSend.js";
 
 /**
@@ -15,7 +15,7 @@ export interface Clock {
   sleep(ms: number): Promise<void>;
 }
 
-/** Structured logger (runtime/logger.ts adapts Powertools). Never pass secrets or full phone numbers. */
+/** Structured logger (runtime/lambda.ts adapts Powertools). Never pass secrets or full phone numbers. */
 export interface Logger {
   debug(message: string, extra?: Record<string, unknown>): void;
   info(message: string, extra?: Record<string, unknown>): void;
@@ -83,7 +83,7 @@ export interface ConversationLogStore {
   append(items: readonly ConversationItem[]): Promise<void>;
 }
 
-// ── Sent-markers (sender; protocol in core/sentMarker.ts) ──────────────────────────────────────
+// ── Sent-markers (sender; protocol in core/deliverReply.ts) ──────────────────────────────────────
 
 /** Identifies one reply's marker and the claim holder acting on it. */
 interface MarkerRef {

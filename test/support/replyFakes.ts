@@ -1,5 +1,6 @@
 import type { ConversationItem } from "../../lambdas/core/conversationLog.js";
 import type { DeliveryDeps, DeliverySettings } from "../../lambdas/core/deliverReply.js";
+import { CLAIMABLE_STATUSES, markerKey, type SentMarker } from "../../lambdas/core/deliverReply.js";
 import type { ScheduledReply } from "../../lambdas/core/messages.js";
 import type {
   Clock,
@@ -9,7 +10,6 @@ import type {
   SentMarkerStore,
   VendorSender,
 } from "../../lambdas/core/ports.js";
-import { CLAIMABLE_STATUSES, markerKey, type SentMarker } from "../../lambdas/core/sentMarker.js";
 import type { OutgoingMessage, SendOutcome } from "../../lambdas/core/vendorSend.js";
 
 /**

@@ -7,7 +7,7 @@ import {
   matchRoute,
   rawBody,
   responseFor,
-} from "../../../lambdas/runtime/http.js";
+} from "../../../lambdas/functions/receiver.js";
 
 function event(overrides: Partial<APIGatewayProxyEventV2> & { method?: string } = {}) {
   const { method = "POST", ...rest } = overrides;
