@@ -6,7 +6,6 @@ import type {
   Context,
 } from "aws-lambda";
 import {
-  type AwsEnv,
   createDocumentClient,
   createSecretsManagerClient,
   createSqsClient,
@@ -23,11 +22,12 @@ import {
   createLogger,
   type Env,
   type FunctionLogger,
+  type FunctionSettings,
   intEnv,
-  type LogSettings,
   oneOfEnv,
   optionalEnv,
-  readLogSettings,
+  readFunctionSettings,
+  readSecretCacheSeconds,
   requireEnv,
 } from "../runtime/lambda.js";
 
@@ -36,7 +36,7 @@ const SETTLE_WAIT_MS = 3000;
 const SETTLE_POLL_MS = 50;
 
 /** The receiver's configuration, read once at cold start (names: FUNCTION_ENV.receiver). */
-export interface ReceiverConfig {
+export interface ReceiverConfig extends FunctionSettings {
   idempotencyTable: string;
   jobsQueueUrl: string;
   /** Empty only when the scheme is "off". */
@@ -46,9 +46,6 @@ export interface ReceiverConfig {
   idempotencyTtlSeconds: number;
   inProgressTtlSeconds: number;
   secretCacheSeconds: number;
-  log: LogSettings;
-  /** Region, endpoints and credentials of the AWS clients. */
-  aws: AwsEnv;
 }
 
 /** Reads and checks the env; throws ConfigurationError naming the variable (fail fast). */
@@ -81,14 +78,8 @@ export function readReceiverConfig(env: Env): ReceiverConfig {
       { min: 1, max: 900 },
       env,
     ),
-    secretCacheSeconds: intEnv(
-      ENV.secretCacheSeconds,
-      DEFAULTS.secretCacheSeconds,
-      { min: 0, max: 24 * 3600 },
-      env,
-    ),
-    log: readLogSettings(FUNCTIONS.receiver, env),
-    aws: env,
+    secretCacheSeconds: readSecretCacheSeconds(env),
+    ...readFunctionSettings(FUNCTIONS.receiver, env),
   };
 }
 

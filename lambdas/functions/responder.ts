@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
-import { type AwsEnv, createDocumentClient, createSqsClient } from "../adapters/awsClients.js";
+import { createDocumentClient, createSqsClient } from "../adapters/awsClients.js";
 import { DynamoConversationLog } from "../adapters/DynamoConversationLog.js";
 import { SqsMessageQueue } from "../adapters/SqsMessageQueue.js";
 import { DEFAULTS, ENV, FUNCTIONS } from "../contract.js";
@@ -14,18 +14,18 @@ import {
 import { parseWebhookJob } from "../core/messages.js";
 import { parseReplyRules, type ReplyPolicy, rulesPolicy } from "../core/replyRules.js";
 import { type RespondDeps, respondToJob } from "../core/respondToJob.js";
-import { SQS_MAX_DELAY_SECONDS } from "../core/schedule.js";
 import {
   type ComeBackLater,
   comeBackLater,
   createLogger,
   type Env,
   type FunctionLogger,
+  type FunctionSettings,
   intEnv,
-  type LogSettings,
   optionalEnv,
   processSqsBatch,
-  readLogSettings,
+  readFunctionSettings,
+  readMaxSqsDelaySeconds,
   requireEnv,
 } from "../runtime/lambda.js";
 
@@ -34,16 +34,13 @@ import {
  * reply policy for a plan and schedules every message of it on the replies queue.
  */
 
-export interface ResponderConfig {
+export interface ResponderConfig extends FunctionSettings {
   conversationTable: string;
   repliesQueueUrl: string;
   /** REPLY_RULES, validated against WAITING_DURATION_SECONDS. */
   policy: ReplyPolicy;
   ruleCount: number;
   maxSqsDelaySeconds: number;
-  log: LogSettings;
-  /** Region, endpoints and credentials of the AWS clients. */
-  aws: AwsEnv;
 }
 
 /** Reads and checks the env (names: FUNCTION_ENV.responder); throws ConfigurationError naming the variable. */
@@ -70,14 +67,8 @@ export function readResponderConfig(env: Env): ResponderConfig {
     // The custom-policy hook: build your own ReplyPolicy here (see core/replyRules.ts).
     policy: rulesPolicy(rules),
     ruleCount: rules.length,
-    maxSqsDelaySeconds: intEnv(
-      ENV.maxSqsDelaySeconds,
-      DEFAULTS.maxSqsDelaySeconds,
-      { min: 1, max: SQS_MAX_DELAY_SECONDS },
-      env,
-    ),
-    log: readLogSettings(FUNCTIONS.responder, env),
-    aws: env,
+    maxSqsDelaySeconds: readMaxSqsDelaySeconds(env),
+    ...readFunctionSettings(FUNCTIONS.responder, env),
   };
 }
 

@@ -2,7 +2,6 @@ import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import {
-  type AwsEnv,
   createDocumentClient,
   createSecretsManagerClient,
   createSqsClient,
@@ -17,7 +16,6 @@ import { type DeliveryDeps, deliverReply } from "../core/deliverReply.js";
 import { ConfigurationError, errorFields, InvalidQueueMessageError } from "../core/errors.js";
 import { parseScheduledReply, type ScheduledReply } from "../core/messages.js";
 import type { RedeliveryControl } from "../core/ports.js";
-import { SQS_MAX_DELAY_SECONDS } from "../core/schedule.js";
 import { PHONE_FORMATS, type PhoneFormat } from "../core/vendorSend.js";
 import {
   type ComeBackLater,
@@ -25,12 +23,14 @@ import {
   createLogger,
   type Env,
   type FunctionLogger,
+  type FunctionSettings,
   intEnv,
-  type LogSettings,
   oneOfEnv,
   optionalEnv,
   processSqsBatch,
-  readLogSettings,
+  readFunctionSettings,
+  readMaxSqsDelaySeconds,
+  readSecretCacheSeconds,
   receiveCount,
   requireEnv,
 } from "../runtime/lambda.js";
@@ -50,7 +50,7 @@ const INVOCATION_RESERVE_MS = 2000;
 const ORDER_POLL_MS = 100;
 const ORDER_WAIT_IN_PROCESS_MS = 3000;
 
-export interface SenderConfig {
+export interface SenderConfig extends FunctionSettings {
   conversationTable: string;
   sentMarkerTable: string;
   repliesQueueUrl: string;
@@ -63,9 +63,6 @@ export interface SenderConfig {
   maxSendAttempts: number;
   maxSqsDelaySeconds: number;
   secretCacheSeconds: number;
-  log: LogSettings;
-  /** Region, endpoints and credentials of the AWS clients. */
-  aws: AwsEnv;
 }
 
 /** Reads and checks the env (names: FUNCTION_ENV.sender); throws ConfigurationError naming the variable. */
@@ -111,20 +108,9 @@ export function readSenderConfig(env: Env): SenderConfig {
       { min: 1, max: 1000 },
       env,
     ),
-    maxSqsDelaySeconds: intEnv(
-      ENV.maxSqsDelaySeconds,
-      DEFAULTS.maxSqsDelaySeconds,
-      { min: 1, max: SQS_MAX_DELAY_SECONDS },
-      env,
-    ),
-    secretCacheSeconds: intEnv(
-      ENV.secretCacheSeconds,
-      DEFAULTS.secretCacheSeconds,
-      { min: 0, max: 24 * 3600 },
-      env,
-    ),
-    log: readLogSettings(FUNCTIONS.sender, env),
-    aws: env,
+    maxSqsDelaySeconds: readMaxSqsDelaySeconds(env),
+    secretCacheSeconds: readSecretCacheSeconds(env),
+    ...readFunctionSettings(FUNCTIONS.sender, env),
   };
 }
 

@@ -2,9 +2,10 @@ import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-p
 import { Logger as PowertoolsLogger } from "@aws-lambda-powertools/logger";
 import type { LogLevel } from "@aws-lambda-powertools/logger/types";
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
-import { ENV, type EnvName, type FunctionName } from "../contract.js";
+import { DEFAULTS, ENV, type EnvName, type FunctionName } from "../contract.js";
 import { ConfigurationError, errorFields } from "../core/errors.js";
 import type { Logger, RedeliveryControl } from "../core/ports.js";
+import { SQS_MAX_DELAY_SECONDS } from "../core/schedule.js";
 
 /**
  * What every Lambda entry point needs from its runtime: its environment read into a config, a
@@ -68,6 +69,26 @@ export function intEnv(
   return value;
 }
 
+/** SECRET_CACHE_SECONDS (receiver, sender): 0 = read on every use, at most a day. */
+export function readSecretCacheSeconds(env: Env): number {
+  return intEnv(
+    ENV.secretCacheSeconds,
+    DEFAULTS.secretCacheSeconds,
+    { min: 0, max: 24 * 3600 },
+    env,
+  );
+}
+
+/** MAX_SQS_DELAY_SECONDS (responder, sender): the longest hop, at most SQS's own 900 s. */
+export function readMaxSqsDelaySeconds(env: Env): number {
+  return intEnv(
+    ENV.maxSqsDelaySeconds,
+    DEFAULTS.maxSqsDelaySeconds,
+    { min: 1, max: SQS_MAX_DELAY_SECONDS },
+    env,
+  );
+}
+
 // ── Logger ─────────────────────────────────────────────────────────────────────────────────────
 
 /** Service name and level of a function's logger (POWERTOOLS_SERVICE_NAME / POWERTOOLS_LOG_LEVEL). */
@@ -77,11 +98,18 @@ export interface LogSettings {
   logLevel?: string;
 }
 
-export function readLogSettings(fn: FunctionName, env: Env): LogSettings {
+/** What every function's config holds besides its own settings. */
+export interface FunctionSettings {
+  log: LogSettings;
+  /** The environment the AWS clients take region, endpoints and credentials from. */
+  aws: Env;
+}
+
+export function readFunctionSettings(fn: FunctionName, env: Env): FunctionSettings {
   const logLevel = optionalEnv(ENV.logLevel, "", env).toUpperCase();
   return {
-    serviceName: optionalEnv(ENV.serviceName, fn, env),
-    ...(logLevel ? { logLevel } : {}),
+    log: { serviceName: optionalEnv(ENV.serviceName, fn, env), ...(logLevel ? { logLevel } : {}) },
+    aws: env,
   };
 }
 

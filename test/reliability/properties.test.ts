@@ -13,16 +13,16 @@ import {
   readReceiverConfig,
   receiverDeps,
 } from "../../lambdas/functions/receiver.js";
-import { provisionForTest } from "../support/localAws.js";
-import { drainQueue, localSqsClient } from "../support/queues.js";
-import { type CapturedOutput, captureOutput } from "./support/captureOutput.js";
 import {
   type EventOptions,
   httpEvent,
   lambdaContext,
   type ReceiverHandler,
   validSignatures,
-} from "./support/events.js";
+} from "../support/events.js";
+import { provisionForTest } from "../support/localAws.js";
+import { drainQueue, localSqsClient } from "../support/queues.js";
+import { type CapturedOutput, captureOutput } from "./support/captureOutput.js";
 
 /**
  * Property-based tests of the receiver's parsing and verification (docs/reliability.md): thousands of

@@ -10,11 +10,11 @@ import { ENV } from "../../lambdas/contract.js";
 import { parseSigningSecrets } from "../../lambdas/core/signature.js";
 import { HANDLER_FACTORIES } from "../../local/stack.js";
 import { startVendorSimulator } from "../../local/vendorSimulator.js";
+import { hmacHex } from "../support/events.js";
 import { waitFor } from "../support/queues.js";
 import { startTestStack, type TestStack } from "../support/testStack.js";
 import { type CapturedOutput, captureOutput } from "./support/captureOutput.js";
 import { post, signedWebhook } from "./support/deliveries.js";
-import { hmacHex } from "./support/events.js";
 
 /**
  * Secrets never leak (docs/reliability.md): every error path of the pipeline is driven with a known signing

@@ -5,11 +5,7 @@ import {
   SecretsManagerClient,
 } from "@aws-sdk/client-secrets-manager";
 import type { SQSClient } from "@aws-sdk/client-sqs";
-import type {
-  APIGatewayProxyEventV2,
-  APIGatewayProxyStructuredResultV2,
-  Context,
-} from "aws-lambda";
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { DynamoIdempotencyStore } from "../../../lambdas/adapters/DynamoIdempotencyStore.js";
 import { SqsMessageQueue } from "../../../lambdas/adapters/SqsMessageQueue.js";
@@ -27,68 +23,34 @@ import {
   type RunningSecretsManager,
   startSecretsManager,
 } from "../../../local/services/secretsManagerStandIn.js";
+import {
+  type EventOptions,
+  lambdaContext,
+  type ReceiverHandler,
+  httpEvent as requestEvent,
+} from "../../support/events.js";
 import { provisionForTest } from "../../support/localAws.js";
 import { drainQueue, localSqsClient } from "../../support/queues.js";
 
-type Handler = (
-  event: APIGatewayProxyEventV2,
-  context: Context,
-) => Promise<APIGatewayProxyStructuredResultV2>;
+type Handler = ReceiverHandler;
 
 const SECRET = "Zk9xR2lT-currentSigningSecret_0123456789";
 const MAX_BODY_BYTES = 8192;
-const context = {
-  functionName: "receiver",
-  functionVersion: "$LATEST",
-  invokedFunctionArn: "arn:aws:lambda:us-east-1:000000000000:function:receiver",
-  memoryLimitInMB: "256",
-  awsRequestId: "req-1",
-  getRemainingTimeInMillis: () => 10_000,
-} as unknown as Context;
+const context = lambdaContext();
 
 const sign = (body: Buffer | string, secret = SECRET) =>
   createHmac("sha256", secret).update(body).digest("hex");
 
-/** A payload-2.0 event as API Gateway sends it for POST /webhooks/whatsapp. */
+/** A payload-2.0 event for the receiver, signed with SECRET unless `signature` says otherwise. */
 function httpEvent(
   body: Buffer | string,
-  options: {
-    signature?: string | null;
-    base64?: boolean;
-    method?: string;
-    path?: string;
-    headers?: Record<string, string>;
-  } = {},
+  options: Omit<EventOptions, "signature"> & { signature?: string | null } = {},
 ): APIGatewayProxyEventV2 {
-  const bytes = Buffer.isBuffer(body) ? body : Buffer.from(body);
-  const signature = options.signature === undefined ? sign(bytes) : options.signature;
-  const method = options.method ?? "POST";
-  const path = options.path ?? "/webhooks/whatsapp";
-  return {
-    version: "2.0",
-    routeKey: "$default",
-    rawPath: path,
-    rawQueryString: "",
-    headers: {
-      "content-type": options.base64 ? "application/octet-stream" : "application/json",
-      ...(signature === null ? {} : { "x-webhook-signature": signature }),
-      ...options.headers,
-    },
-    requestContext: {
-      accountId: "000000000000",
-      apiId: "local",
-      domainName: "127.0.0.1",
-      domainPrefix: "127",
-      http: { method, path, protocol: "HTTP/1.1", sourceIp: "127.0.0.1", userAgent: "vendor" },
-      requestId: randomUUID(),
-      routeKey: "$default",
-      stage: "$default",
-      time: new Date().toISOString(),
-      timeEpoch: Date.now(),
-    },
-    body: options.base64 ? bytes.toString("base64") : bytes.toString("utf8"),
-    isBase64Encoded: options.base64 ?? false,
-  };
+  const { signature, ...rest } = options;
+  return requestEvent(body, {
+    ...rest,
+    signature: signature === null ? undefined : (signature ?? sign(body)),
+  });
 }
 
 /** A distinct incoming message each call (so tests do not dedupe each other). */

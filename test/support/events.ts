@@ -4,7 +4,7 @@ import type {
   APIGatewayProxyStructuredResultV2,
   Context,
 } from "aws-lambda";
-import { SIGNATURE_HEADER, WEBHOOK_ROUTE } from "../../../lambdas/contract.js";
+import { SIGNATURE_HEADER, WEBHOOK_ROUTE } from "../../lambdas/contract.js";
 
 /** A receiver Lambda handler (API Gateway HTTP API, payload 2.0). */
 export type ReceiverHandler = (
