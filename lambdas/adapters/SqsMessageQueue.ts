@@ -1,21 +1,11 @@
-import {
-  ChangeMessageVisibilityCommand,
-  SendMessageCommand,
-  type SQSClient,
-} from "@aws-sdk/client-sqs";
-import type { MessageQueue, RedeliveryControl } from "../core/ports.js";
+import { SendMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
+import type { MessageQueue } from "../core/ports.js";
 
 /** SQS maximum per-message delay (AWS hard limit). */
 const SQS_MAX_DELAY_SECONDS = 900;
-/** SQS caps a message's visibility timeout at 12 hours. */
-const MAX_VISIBILITY_SECONDS = 12 * 3600;
 
-/**
- * One SQS queue: sends JSON messages to it, and sets when a received message comes back (the
- * backoff of a worker that reports the record as failed in its partial batch response, instead
- * of waiting out the queue's whole visibility timeout).
- */
-export class SqsMessageQueue implements MessageQueue, RedeliveryControl {
+/** Sends JSON messages to one SQS queue. */
+export class SqsMessageQueue implements MessageQueue {
   constructor(
     private readonly client: SQSClient,
     private readonly queueUrl: string,
@@ -38,16 +28,6 @@ export class SqsMessageQueue implements MessageQueue, RedeliveryControl {
           (c) => `\\u${c.charCodeAt(0).toString(16)}`,
         ),
         DelaySeconds: delay,
-      }),
-    );
-  }
-
-  async retryAfter(receiptHandle: string, seconds: number): Promise<void> {
-    await this.client.send(
-      new ChangeMessageVisibilityCommand({
-        QueueUrl: this.queueUrl,
-        ReceiptHandle: receiptHandle,
-        VisibilityTimeout: Math.min(MAX_VISIBILITY_SECONDS, Math.max(0, Math.ceil(seconds))),
       }),
     );
   }

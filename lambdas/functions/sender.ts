@@ -10,6 +10,7 @@ import { DynamoConversationLog } from "../adapters/DynamoConversationLog.js";
 import { DynamoSentMarkers } from "../adapters/DynamoSentMarkers.js";
 import { SecretsManagerSecretSource } from "../adapters/SecretsManagerSecretSource.js";
 import { SqsMessageQueue } from "../adapters/SqsMessageQueue.js";
+import { SqsRedelivery } from "../adapters/SqsRedelivery.js";
 import { VendorSendClient } from "../adapters/VendorSendClient.js";
 import { DEFAULTS, ENV, FUNCTIONS } from "../contract.js";
 import { type DeliveryDeps, deliverReply } from "../core/deliverReply.js";
@@ -131,7 +132,7 @@ export function senderDeps(config: SenderConfig): SenderDeps {
     phoneFormat: config.vendorPhoneFormat,
   });
   const documents = createDocumentClient(config.aws);
-  const repliesQueue = new SqsMessageQueue(createSqsClient(config.aws), config.repliesQueueUrl);
+  const sqs = createSqsClient(config.aws);
   const token = new SecretsManagerSecretSource(
     createSecretsManagerClient(config.aws),
     config.vendorTokenSecretId,
@@ -150,8 +151,8 @@ export function senderDeps(config: SenderConfig): SenderDeps {
       token,
     ),
     conversationLog: new DynamoConversationLog(documents, config.conversationTable),
-    repliesQueue,
-    redelivery: repliesQueue,
+    repliesQueue: new SqsMessageQueue(sqs, config.repliesQueueUrl),
+    redelivery: new SqsRedelivery(sqs, config.repliesQueueUrl),
     // Read during init (cheaper, and off the first reply's critical path); errors surface on use.
     warmUp: () =>
       token.get().then(

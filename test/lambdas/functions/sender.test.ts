@@ -177,7 +177,11 @@ describe("sender handler (with the responder, on the local services)", () => {
     ]);
     const job = await pipeline.enqueueJob("one", phone);
     await waitFor("the send", () => pipeline.sentTo(phone).length >= 1);
-    const marker = await markers.get(planIdFor(job.key), 0);
+    // The vendor records the send before the sender hears back and marks it SENT.
+    const marker = await waitFor("the SENT marker", async () => {
+      const current = await markers.get(planIdFor(job.key), 0);
+      return current?.status === "SENT" ? current : undefined;
+    });
     expect(marker).toMatchObject({ status: "SENT", attempts: 2 });
     await new Promise((resolve) => setTimeout(resolve, 1500));
     expect(pipeline.sentTo(phone)).toHaveLength(1);
