@@ -155,8 +155,6 @@ export interface LocalStackOptions {
    * "manual" builds them and leaves starting to `workers.<name>.start()`; "none" does not build them.
    */
   workers?: "start" | "manual" | "none";
-  /** Changes to a worker's event source mapping (batch size, pollers). */
-  workerMappings?: Partial<Record<WorkerName, Partial<WorkerMappingSettings>>>;
 }
 
 export interface LocalStack {
@@ -290,12 +288,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
           queueUrl,
           handler,
           sqsClient,
-          settings: {
-            ...WORKERS[fn],
-            timeoutMs: timing.workerTimeoutMs,
-            log,
-            ...options.workerMappings?.[fn],
-          },
+          settings: { ...WORKERS[fn], timeoutMs: timing.workerTimeoutMs, log },
         });
       }
     }
@@ -364,7 +357,7 @@ export interface LocalWorker {
   invocations(): number;
 }
 
-export type WorkerMappingSettings = Omit<
+type WorkerMappingSettings = Omit<
   EventSourceMappingOptions,
   "queueUrl" | "handler" | "functionName" | "sqsClient"
 >;
