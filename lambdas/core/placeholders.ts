@@ -5,8 +5,8 @@ import type { NormalizedWebhook } from "./webhook.js";
  * fallback used when the webhook has no value). Templates are parsed once, when the rules are
  * validated, so an unknown name or a broken `{{` fails preview instead of a customer's reply.
  * Hand-written rather than a template library (Mustache, Handlebars): the syntax needed is one
- * substitution with a fallback, and those libraries would accept sections, partials and unknown
- * names silently, which is what validation must refuse.
+ * substitution with a fallback (trimmed, like the name), and those libraries would accept
+ * sections, partials and unknown names silently, which is what validation must refuse.
  */
 
 /** What a placeholder can stand for, keyed by its name in a text. */
@@ -85,7 +85,11 @@ export function parseTemplate(source: string): Template {
         open + 1,
       );
     }
-    parts.push({ kind: "placeholder", name: name as PlaceholderName, fallback: parsed[2] ?? "" });
+    parts.push({
+      kind: "placeholder",
+      name: name as PlaceholderName,
+      fallback: (parsed[2] ?? "").trim(),
+    });
     at = close + CLOSE.length;
   }
   return { source, parts, literal: parts.every((part) => part.kind === "text") };

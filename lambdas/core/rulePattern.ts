@@ -76,7 +76,9 @@ export function compileRulePattern(source: string): RulePattern {
     const quoted = syntax && typeof error.input === "string" ? error.input : "";
     const reason = syntax ? error.error : error.message;
     const position = errorPosition(source, quoted);
-    const shown = quoted && quoted !== source && !quoted.startsWith("(?i)") ? ` \`${quoted}\`` : "";
+    // For unbalanced parentheses RE2 quotes the whole pattern: the position says more.
+    const fragment = quoted.replace(/^\(\?i\)/, "");
+    const shown = fragment && !/\)/.test(reason) ? ` \`${fragment}\`` : "";
     throw new PatternError(
       `is not a pattern RE2 accepts: ${reason}${shown} at character ${position}`,
       position,
