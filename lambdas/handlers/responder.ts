@@ -1,3 +1,5 @@
+import path from "node:path";
+import { fileURLToPath } from "node:url";
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import { createDocumentClient, createSqsClient } from "../adapters/awsClients.js";
 import { DynamoConversationLog } from "../adapters/DynamoConversationLog.js";
@@ -5,16 +7,12 @@ import { SqsMessageQueue } from "../adapters/SqsMessageQueue.js";
 import { DEFAULTS, ENV, FUNCTIONS } from "../contract.js";
 import { InvalidQueueMessageError, parseWebhookJob } from "../core/queueMessages.js";
 import { ReplyPlanError } from "../core/replyPlan.js";
-import {
-  parseReplyRules,
-  type ReplyPolicy,
-  ReplyRulesError,
-  rulesPolicy,
-} from "../core/replyRules.js";
+import { type ReplyPolicy, rulesPolicy } from "../core/replyRules.js";
 import { type RespondDeps, respondToJob } from "../core/respondToJob.js";
 import { SQS_MAX_DELAY_SECONDS } from "../core/schedule.js";
-import { ConfigurationError, intEnv, optionalEnv, requireEnv } from "../runtime/env.js";
+import { intEnv, requireEnv } from "../runtime/env.js";
 import { asPortLogger, createLogger } from "../runtime/logger.js";
+import { readReplyRules } from "../runtime/replyRulesSource.js";
 import { errorFields, processSqsBatch } from "../runtime/sqsBatch.js";
 
 /**
@@ -25,7 +23,7 @@ import { errorFields, processSqsBatch } from "../runtime/sqsBatch.js";
 export interface ResponderConfig {
   conversationTable: string;
   repliesQueueUrl: string;
-  /** REPLY_RULES, validated against WAITING_DURATION_SECONDS. */
+  /** REPLY_RULES_FILE or REPLY_RULES, validated against WAITING_DURATION_SECONDS. */
   policy: ReplyPolicy;
   ruleCount: number;
   maxSqsDelaySeconds: number;
@@ -35,20 +33,8 @@ export interface ResponderConfig {
 export function readResponderConfig(
   env: Record<string, string | undefined> = process.env,
 ): ResponderConfig {
-  const waitingDuration = optionalEnv(ENV.waitingDurationSeconds, "", env);
-  const waitingDurationSeconds =
-    waitingDuration === ""
-      ? undefined
-      : intEnv(ENV.waitingDurationSeconds, 0, { min: 0, max: 5_184_000 }, env);
-  let rules: ReturnType<typeof parseReplyRules>;
-  try {
-    rules = parseReplyRules(optionalEnv(ENV.replyRules, "[]", env), { waitingDurationSeconds });
-  } catch (error) {
-    if (error instanceof ReplyRulesError) {
-      throw new ConfigurationError(`environment variable ${ENV.replyRules}: ${error.message}`);
-    }
-    throw error;
-  }
+  // A relative REPLY_RULES_FILE is read beside this module (in Lambda: index.mjs).
+  const { rules } = readReplyRules(path.dirname(fileURLToPath(import.meta.url)), env);
   return {
     conversationTable: requireEnv(ENV.conversationTable, env),
     repliesQueueUrl: requireEnv(ENV.repliesQueueUrl, env),
