@@ -200,6 +200,8 @@ function messageListCheck(waitingDurationSeconds: number | undefined) {
   const limitMs = waitingDurationSeconds === undefined ? undefined : waitingDurationSeconds * 1000;
   return z.superRefine((messages: readonly { delay: number }[], ctx) => {
     messages.forEach((message, i) => {
+      // A delay out of range on its own is reported once, by the message's own check.
+      if (!(message.delay >= 0 && message.delay <= MAX_REPLY_DELAY_MS)) return;
       const previous = messages[i - 1];
       const issue = (message: string) =>
         ctx.addIssue({ code: "custom", path: [i, "delay"], input: messages, message });
