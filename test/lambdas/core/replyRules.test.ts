@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import {
   lastUserText,
@@ -588,5 +589,14 @@ describe("validateReplyMessages (answers of other policies)", () => {
       waitingDurationSeconds: 1,
     });
     expect(result.ok).toBe(false);
+  });
+});
+
+describe("the rules example in docs/scheduling.md", () => {
+  it("is a valid rules document", () => {
+    const doc = readFileSync("docs/scheduling.md", "utf8");
+    const section = doc.slice(doc.indexOf("## 2. Reply rules"));
+    const example = /```json\n([\s\S]*?)```/.exec(section)?.[1] ?? "";
+    expect(parseReplyRules(example)).toHaveLength(3);
   });
 });
