@@ -15,6 +15,7 @@ import {
   ReplyPolicyUnavailableError,
 } from "../../../lambdas/core/replyPolicy.js";
 import { aJob } from "../../support/replyFixtures.js";
+import { rejected } from "../../support/thrown.js";
 
 /**
  * The HTTP reply policy against a real local endpoint that verifies every request with the
@@ -110,15 +111,7 @@ const question: PolicyQuestion = {
   acceptedAt: job.acceptedAt,
 };
 
-async function failure(promise: Promise<unknown>): Promise<ReplyPolicyError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof ReplyPolicyError) return error;
-    throw error;
-  }
-  throw new Error("expected the policy call to fail");
-}
+const failure = (promise: Promise<unknown>) => rejected(ReplyPolicyError, promise);
 
 describe("HttpReplyPolicyClient", () => {
   it("signs the request so that a Standard Webhooks verifier accepts it", async () => {

@@ -6,19 +6,12 @@ import {
   TemplateError,
 } from "../../../lambdas/core/placeholders.js";
 import { aWebhook } from "../../support/replyFixtures.js";
+import { thrown } from "../../support/thrown.js";
 
 const render = (text: string, overrides = {}) =>
   renderTemplate(parseTemplate(text), aWebhook(overrides));
 
-function templateError(text: string): TemplateError {
-  try {
-    parseTemplate(text);
-  } catch (error) {
-    if (error instanceof TemplateError) return error;
-    throw error;
-  }
-  throw new Error(`expected ${text} to be refused`);
-}
+const templateError = (text: string) => thrown(TemplateError, () => parseTemplate(text));
 
 describe("placeholders", () => {
   it("fills {{recipient_name}} with the contact's name", () => {

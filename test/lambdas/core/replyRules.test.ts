@@ -14,6 +14,7 @@ import {
 } from "../../../lambdas/core/replyRules.js";
 import type { NormalizedWebhook } from "../../../lambdas/core/webhook.js";
 import { aWebhook } from "../../support/replyFixtures.js";
+import { thrown } from "../../support/thrown.js";
 
 const greeting = {
   match: "hi|hello|hola",
@@ -28,15 +29,7 @@ const reply = (text = "a", delay = 0) => ({ text, delay });
 /** Monday 2026-11-30 10:00 in Madrid (UTC+1 in winter). */
 const MONDAY_10_MADRID = Date.parse("2026-11-30T09:00:00Z");
 
-function errorOf(fn: () => unknown): ReplyRulesError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof ReplyRulesError) return error;
-    throw error;
-  }
-  throw new Error("expected a ReplyRulesError");
-}
+const errorOf = (action: () => unknown) => thrown(ReplyRulesError, action);
 
 function input(
   overrides: Partial<NormalizedWebhook> = {},

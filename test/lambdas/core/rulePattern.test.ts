@@ -1,16 +1,9 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { compileRulePattern, PatternError } from "../../../lambdas/core/rulePattern.js";
+import { thrown } from "../../support/thrown.js";
 
-function patternError(source: string): PatternError {
-  try {
-    compileRulePattern(source);
-  } catch (error) {
-    if (error instanceof PatternError) return error;
-    throw error;
-  }
-  throw new Error(`expected ${source} to be refused`);
-}
+const patternError = (source: string) => thrown(PatternError, () => compileRulePattern(source));
 
 describe("compileRulePattern", () => {
   it("searches anywhere in the text, case-insensitively", () => {

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ENV } from "../../../lambdas/contract.js";
 import { ConfigurationError } from "../../../lambdas/runtime/env.js";
 import { readReplyRules } from "../../../lambdas/runtime/replyRulesSource.js";
+import { thrown } from "../../support/thrown.js";
 
 const LARGE = path.resolve("test/fixtures/rules/large.json");
 const hello = [{ match: "hello", messages: [{ text: "Hi!", delay: 0 }] }];
@@ -23,15 +24,7 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-function configurationError(action: () => unknown): ConfigurationError {
-  try {
-    action();
-  } catch (error) {
-    if (error instanceof ConfigurationError) return error;
-    throw error;
-  }
-  throw new Error("expected a ConfigurationError");
-}
+const configurationError = (action: () => unknown) => thrown(ConfigurationError, action);
 
 describe("readReplyRules (the responder's rules at cold start)", () => {
   it("reads the bundled file beside the handler, as infra deploys it", () => {
