@@ -116,7 +116,7 @@ export interface RuleProblem {
   problem: string;
 }
 
-/** "reply rule 3 (pricing): messages[0].attachement is not a field …" */
+/** 'reply rule 3 ("pricing"): messages[0].attachement is not a field …' */
 export function describeProblem(p: RuleProblem): string {
   const rule =
     p.ruleIndex === undefined
@@ -365,7 +365,7 @@ function unknownFieldProblem(key: string, path: readonly PropertyKey[]): string 
           ? KNOWN_FIELDS.window
           : KNOWN_FIELDS.message;
   const near = known.find((name) => distance(name.toLowerCase(), key.toLowerCase()) <= 2);
-  return `is not a field${near ? ` (did you mean ${near}?)` : ""}; known fields: ${known.join(", ")}`;
+  return `is not a field${near ? ` (did you mean ${near}?)` : ""} [fields: ${known.join(", ")}]`;
 }
 
 /** One problem per zod issue; an unknown key is reported at its own path. */

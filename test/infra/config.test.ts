@@ -142,7 +142,7 @@ describe("parseStackSettings", () => {
     ]);
     expect(problems({ replyRules: rules })).toEqual([
       `${NS}:replyRules: reply rule 0: messages[1].delay (1000 ms) is earlier than the message before it (2000 ms): delays are offsets from acceptance, so they must not decrease`,
-      `${NS}:replyRules: reply rule 1 ("menu"): messages[0].attachement is not a field (did you mean attachment?); known fields: text, delay, attachment, filename`,
+      `${NS}:replyRules: reply rule 1 ("menu"): messages[0].attachement is not a field (did you mean attachment?) [fields: text, delay, attachment, filename]`,
       `${NS}:replyRules: reply rule 2: match is not a pattern RE2 accepts: invalid or unsupported Perl syntax \`(?=\` at character 1`,
       `${NS}:replyRules: reply rule 2: messages[0].text must not be blank`,
       `${NS}:replyRules: reply rule 2: messages[0].attachment must be an absolute http(s) URL`,
@@ -193,7 +193,7 @@ describe("parseStackSettings", () => {
         problemsOf(() => parseStackSettings({ replyRulesFile: "rules/replies.json" }, NS, root)),
       ).toEqual([
         `${NS}:replyRulesFile (rules/replies.json): reply rule 0 ("hello"): messages[0].delay must be a number of milliseconds`,
-        `${NS}:replyRulesFile (rules/replies.json): reply rule 0 ("hello"): messages[0].dealy is not a field (did you mean delay?); known fields: text, delay, attachment, filename`,
+        `${NS}:replyRulesFile (rules/replies.json): reply rule 0 ("hello"): messages[0].dealy is not a field (did you mean delay?) [fields: text, delay, attachment, filename]`,
       ]);
     });
 
