@@ -204,19 +204,36 @@ export function parseStackSettings(
         const where = rest.length > 0 ? ` [${rest.join(".")}]` : "";
         return `${namespace}:${key}${where}: ${issue.message}`;
       });
-  if (!parsed.success) throw new StackConfigError(problems);
+  if (!parsed.success) {
+    // The rules are still checked when the keys they depend on are fine: one preview lists all.
+    const badKeys = new Set(parsed.error.issues.map((issue) => String(issue.path[0])));
+    if (!RULES_INPUTS.some((key) => badKeys.has(key))) {
+      const rules = replyRulesOf(rulesInputsSchema.parse(decoded), namespace, root);
+      if (!rules.ok) problems.push(...rules.problems);
+    }
+    throw new StackConfigError(problems);
+  }
   const settings = parsed.data;
   const rules = replyRulesOf(settings, namespace, root);
   if (!rules.ok) throw new StackConfigError(rules.problems);
   return { ...settings, replyRules: rules.document };
 }
 
+/** The settings the reply rules' validation depends on. */
+const rulesInputsSchema = z.object({
+  replyRules: settingsSchema.shape.replyRules,
+  replyRulesFile: settingsSchema.shape.replyRulesFile,
+  scheduleActivity: settingsSchema.shape.scheduleActivity,
+  waitingDurationSeconds: settingsSchema.shape.waitingDurationSeconds,
+});
+const RULES_INPUTS = Object.keys(rulesInputsSchema.shape);
+
 /**
  * The reply rules of a stack (inline, or read from replyRulesFile), checked with the responder's
  * own validator against the webhook's waiting window, exactly as the responder will check them.
  */
 function replyRulesOf(
-  settings: z.output<typeof settingsSchema>,
+  settings: z.output<typeof rulesInputsSchema>,
   namespace: string,
   root: string,
 ): { ok: true; document: unknown[] } | { ok: false; problems: string[] } {

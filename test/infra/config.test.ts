@@ -150,6 +150,14 @@ describe("parseStackSettings", () => {
     ]);
   });
 
+  it("lists rule problems together with other keys' problems", () => {
+    const rules = JSON.stringify([{ match: "(", messages: [{ text: "x", delay: 0 }] }]);
+    expect(problems({ logLevel: "LOUD", replyRules: rules })).toEqual([
+      `${NS}:logLevel: must be DEBUG, INFO, WARN or ERROR`,
+      `${NS}:replyRules: reply rule 0: match is not a pattern RE2 accepts: missing closing ) at character 1`,
+    ]);
+  });
+
   it("rejects a reply scheduled beyond the waiting duration", () => {
     const rules = JSON.stringify([{ match: "hi", messages: [{ text: "later", delay: 61_000 }] }]);
     expect(
