@@ -1,9 +1,10 @@
 /**
  * The contract between the Pulumi program, the Lambda code and the local stack.
  *
- * This file imports nothing: infra/ may import it (and only it) from lambdas/, so every
- * name that crosses that boundary (env vars, function names, table keys, message shapes)
- * is declared here once.
+ * This file imports nothing: infra/ may import it from lambdas/, so every name that crosses
+ * that boundary (env vars, function names, table keys, message shapes) is declared here once.
+ * The one other module infra imports is the reply-rules validator (core/replyRules.ts, pure), so
+ * that `pulumi preview` refuses exactly the rules the responder would.
  */
 
 /** Environment variables the Lambdas read; infra sets exactly these. */
