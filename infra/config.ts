@@ -1,6 +1,12 @@
+import { readFileSync } from "node:fs";
+import path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { DEFAULTS } from "../lambdas/contract.js";
+// The one rules validator, shared with the responder: the only import from lambdas/ besides the
+// contract, so that preview refuses exactly the rules the responder would (pure; no AWS, no env).
+import { describeProblem, ReplyRulesError } from "../lambdas/core/errors.js";
+import { parseReplyRules } from "../lambdas/core/replyRules.js";
 import {
   DEFAULT_MANAGEMENT_BASE_URL,
   WAITING_DURATION_PRESETS,
@@ -28,9 +34,6 @@ export const LOG_RETENTION_DAYS = [
   1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288,
   3653,
 ] as const;
-
-/** Lambda allows 4 KB of environment in total; the rules travel in REPLY_RULES. */
-export const MAX_REPLY_RULES_BYTES = 3000;
 
 const SIGNATURE_SCHEMES = ["auto", "secret", "hmac-sha256", "hmac-sha512", "off"] as const;
 
@@ -60,25 +63,6 @@ const generationSchema = z.strictObject({
       error: "generation must be a whole number from 1 to 9999",
     }),
   enabled: z.boolean({ error: "enabled must be true or false" }).default(true),
-});
-
-const replyRuleSchema = z.object({
-  match: z.string({ error: "match must be a string (a regular expression)" }).refine(isRegExp, {
-    error: "match is not a valid regular expression",
-  }),
-  messages: z
-    .array(
-      z.object({
-        text: z.string({ error: "text must be a string" }).min(1, "text must not be empty"),
-        delay: z
-          .number({ error: "delay must be milliseconds" })
-          .refine((n) => Number.isInteger(n) && n >= 0, "delay must be whole, non-negative ms"),
-        attachment: z.string().optional(),
-        filename: z.string().optional(),
-      }),
-      { error: "messages must be an array" },
-    )
-    .min(1, "messages must hold at least one message"),
 });
 
 /** The non-secret settings, keyed by config key (without the project prefix). */
@@ -116,12 +100,15 @@ export const settingsSchema = z
     signatureScheme: z
       .enum(SIGNATURE_SCHEMES, { error: `must be one of ${SIGNATURE_SCHEMES.join(", ")}` })
       .default(DEFAULTS.signatureScheme),
-    replyRules: z
-      .array(replyRuleSchema, { error: "must be a list of reply rules" })
-      .refine((rules) => JSON.stringify(rules).length <= MAX_REPLY_RULES_BYTES, {
-        error: `must be at most ${MAX_REPLY_RULES_BYTES} bytes as JSON (Lambda's 4 KB environment limit)`,
+    /** Inline reply rules; checked (with the file's) by the responder's validator, below. */
+    replyRules: z.array(z.unknown(), { error: "must be a list of reply rules" }).optional(),
+    /** A reply-rules JSON file in the repository, relative to the project root. */
+    replyRulesFile: text()
+      .refine((v) => v.trim() !== "" && !path.isAbsolute(v) && !escapesRoot(v), {
+        error:
+          "must be a path inside the project, relative to Pulumi.yaml (e.g. rules/replies.json)",
       })
-      .default([]),
+      .optional(),
     maxSqsDelaySeconds: int(1, 900, DEFAULTS.maxSqsDelaySeconds),
     logLevel: z
       .enum(["DEBUG", "INFO", "WARN", "ERROR"], { error: "must be DEBUG, INFO, WARN or ERROR" })
@@ -162,20 +149,15 @@ export const settingsSchema = z
         'must be "off" when activeSignature is false: unsigned deliveries would all be rejected',
       );
     }
-    const limitMs = s.scheduleActivity ? (s.waitingDurationSeconds ?? 0) * 1000 : undefined;
-    for (const [r, rule] of s.replyRules.entries()) {
-      for (const [m, message] of rule.messages.entries()) {
-        if (limitMs !== undefined && message.delay > limitMs) {
-          issue(
-            "replyRules",
-            `rule ${r} message ${m}: delay ${message.delay} ms is beyond waitingDurationSeconds (${s.waitingDurationSeconds} s)`,
-          );
-        }
-      }
+    if (s.replyRules !== undefined && s.replyRulesFile !== undefined) {
+      issue("replyRulesFile", "set either replyRules (inline) or replyRulesFile, not both");
     }
   });
 
-export type StackSettings = z.output<typeof settingsSchema>;
+export type StackSettings = Omit<z.output<typeof settingsSchema>, "replyRules"> & {
+  /** The reply rules document as validated (from replyRules or replyRulesFile); [] = no reply. */
+  replyRules: unknown[];
+};
 
 /** Everything the program needs from the stack's configuration. */
 export interface StackConfig extends StackSettings {
@@ -200,27 +182,91 @@ export class StackConfigError extends pulumi.RunError {
 /**
  * Validates raw config values (as Pulumi hands them over: strings, structured values as JSON)
  * keyed by bare key name. Throws StackConfigError naming `<namespace>:<key>` for each problem.
+ *
+ * @param root the project root `replyRulesFile` is relative to (Pulumi runs programs there).
  */
 export function parseStackSettings(
   raw: Record<string, string | undefined>,
   namespace = "whatsable-replies",
+  root = process.cwd(),
 ): StackSettings {
   const decoded: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(raw)) {
     if (value !== undefined) decoded[key] = decodeConfigValue(value);
   }
   const parsed = settingsSchema.safeParse(decoded);
-  if (parsed.success) return parsed.data;
-  throw new StackConfigError(
-    parsed.error.issues.map((issue) => {
-      if (issue.code === "unrecognized_keys") {
-        return `${issue.keys.map((k) => `${namespace}:${k}`).join(", ")}: unknown config key (typo?)`;
-      }
-      const [key, ...rest] = issue.path.map(String);
-      const where = rest.length > 0 ? ` [${rest.join(".")}]` : "";
-      return `${namespace}:${key}${where}: ${issue.message}`;
-    }),
-  );
+  const problems = parsed.success
+    ? []
+    : parsed.error.issues.map((issue) => {
+        if (issue.code === "unrecognized_keys") {
+          return `${issue.keys.map((k) => `${namespace}:${k}`).join(", ")}: unknown config key (typo?)`;
+        }
+        const [key, ...rest] = issue.path.map(String);
+        const where = rest.length > 0 ? ` [${rest.join(".")}]` : "";
+        return `${namespace}:${key}${where}: ${issue.message}`;
+      });
+  if (!parsed.success) {
+    // The rules are still checked when the keys they depend on are fine: one preview lists all.
+    const badKeys = new Set(parsed.error.issues.map((issue) => String(issue.path[0])));
+    if (!RULES_INPUTS.some((key) => badKeys.has(key))) {
+      const rules = replyRulesOf(rulesInputsSchema.parse(decoded), namespace, root);
+      if (!rules.ok) problems.push(...rules.problems);
+    }
+    throw new StackConfigError(problems);
+  }
+  const settings = parsed.data;
+  const rules = replyRulesOf(settings, namespace, root);
+  if (!rules.ok) throw new StackConfigError(rules.problems);
+  return { ...settings, replyRules: rules.document };
+}
+
+/** The settings the reply rules' validation depends on. */
+const rulesInputsSchema = z.object({
+  replyRules: settingsSchema.shape.replyRules,
+  replyRulesFile: settingsSchema.shape.replyRulesFile,
+  scheduleActivity: settingsSchema.shape.scheduleActivity,
+  waitingDurationSeconds: settingsSchema.shape.waitingDurationSeconds,
+});
+const RULES_INPUTS = Object.keys(rulesInputsSchema.shape);
+
+/**
+ * The reply rules of a stack (inline, or read from replyRulesFile), checked with the responder's
+ * own validator against the webhook's waiting window, exactly as the responder will check them.
+ */
+function replyRulesOf(
+  settings: z.output<typeof rulesInputsSchema>,
+  namespace: string,
+  root: string,
+): { ok: true; document: unknown[] } | { ok: false; problems: string[] } {
+  const file = settings.replyRulesFile;
+  const key =
+    file === undefined ? `${namespace}:replyRules` : `${namespace}:replyRulesFile (${file})`;
+  let document: unknown = settings.replyRules ?? [];
+  if (file !== undefined) {
+    try {
+      document = JSON.parse(readFileSync(path.resolve(root, file), "utf8"));
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      const reason =
+        code === "ENOENT"
+          ? "file not found (paths are relative to the project root)"
+          : error instanceof SyntaxError
+            ? `not valid JSON: ${error.message}`
+            : (error as Error).message;
+      return { ok: false, problems: [`${key}: ${reason}`] };
+    }
+  }
+  // As the responder gets it: the stack's window, or with schedule activity off the longest one.
+  const waitingDurationSeconds = settings.scheduleActivity
+    ? (settings.waitingDurationSeconds ?? 0)
+    : undefined;
+  try {
+    parseReplyRules(document, { waitingDurationSeconds });
+  } catch (error) {
+    if (!(error instanceof ReplyRulesError)) throw error;
+    return { ok: false, problems: error.problems.map((p) => `${key}: ${describeProblem(p)}`) };
+  }
+  return { ok: true, document: document as unknown[] };
 }
 
 /** Reads and validates the current stack's configuration. */
@@ -300,11 +346,8 @@ function isHttpsUrl(value: string): boolean {
   }
 }
 
-function isRegExp(source: string): boolean {
-  try {
-    new RegExp(source, "i");
-    return true;
-  } catch {
-    return false;
-  }
+/** True when a relative path leads out of the project root ("../rules.json"). */
+function escapesRoot(relative: string): boolean {
+  const normalized = path.normalize(relative);
+  return normalized === ".." || normalized.startsWith(`..${path.sep}`);
 }

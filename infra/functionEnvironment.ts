@@ -1,8 +1,8 @@
 import type * as pulumi from "@pulumi/pulumi";
-import { type EnvName, FUNCTION_ENV, type FunctionName } from "../lambdas/contract.js";
+import { type DeployedEnvName, FUNCTION_ENV, type FunctionName } from "../lambdas/contract.js";
 
 /** Every env value the stack can give, keyed by env var name (lambdas/contract.ts ENV). */
-export type EnvironmentValues = Record<EnvName, pulumi.Input<string>>;
+export type EnvironmentValues = Record<DeployedEnvName, pulumi.Input<string>>;
 
 /**
  * The environment of one function: exactly the names FUNCTION_ENV lists for it, so no function

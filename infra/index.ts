@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { ENV, type EnvName, FUNCTIONS } from "../lambdas/contract.js";
+import { ENV, FUNCTIONS, RULES_BUNDLE_FILE } from "../lambdas/contract.js";
 import { DataTables } from "./components/DataTables.js";
 import { PipelineAlarms } from "./components/PipelineAlarms.js";
 import { PipelineFunction } from "./components/PipelineFunction.js";
@@ -54,7 +54,8 @@ const environment: EnvironmentValues = {
   [ENV.idempotencyTtlSeconds]: String(config.idempotencyTtlSeconds),
   [ENV.inProgressTtlSeconds]: String(FUNCTION_SIZING.receiver.timeoutSeconds * 3),
   [ENV.secretCacheSeconds]: String(config.secretCacheSeconds),
-  [ENV.replyRules]: JSON.stringify(config.replyRules),
+  // The rules travel in the responder's archive (no 4 KB env limit), whichever form config uses.
+  [ENV.replyRulesFile]: RULES_BUNDLE_FILE,
   // With schedule activity off the vendor sets no window; replies may then use the longest one.
   [ENV.waitingDurationSeconds]: String(
     config.scheduleActivity ? config.waitingDurationSeconds : Math.max(...WAITING_DURATION_PRESETS),
@@ -69,11 +70,15 @@ const environment: EnvironmentValues = {
   [ENV.maxSendAttempts]: String(config.maxReceiveCount),
   [ENV.logLevel]: config.logLevel,
   [ENV.serviceName]: "whatsable-replies",
-} satisfies Record<EnvName, pulumi.Input<string>>;
+};
+
+/** Data files bundled beside a function's index.mjs. */
+const bundledFiles = (fn: keyof typeof FUNCTIONS): Record<string, string> =>
+  fn === FUNCTIONS.responder ? { [RULES_BUNDLE_FILE]: JSON.stringify(config.replyRules) } : {};
 
 const functionArgs = (fn: keyof typeof FUNCTIONS) => ({
   fn,
-  code: lambdaArchive(fn),
+  code: lambdaArchive(fn, {}, bundledFiles(fn)),
   environment: functionEnvironment(fn, environment),
   timeoutSeconds: FUNCTION_SIZING[fn].timeoutSeconds,
   memoryMb: FUNCTION_SIZING[fn].memoryMb,

@@ -102,15 +102,30 @@ export async function bundleHandler(
 /**
  * The Lambda code archive of one function, bundled now. A missing handler fails at once (with the
  * file name); a bundling error fails the deployment with esbuild's message.
+ *
+ * @param files data files to put beside index.mjs (name → content), e.g. the responder's reply
+ *   rules: a file in the archive has no size limit but the archive's, unlike the 4 KB of env.
  */
 export function lambdaArchive(
   fn: FunctionName,
   location: BundleLocation = {},
+  files: Readonly<Record<string, string>> = {},
 ): pulumi.asset.Archive {
   handlerEntry(fn, location);
+  for (const name of Object.keys(files)) {
+    if (name === BUNDLE_FILE || path.basename(name) !== name) {
+      throw new Error(`Lambda "${fn}": cannot add data file "${name}" beside ${BUNDLE_FILE}`);
+    }
+  }
   return new pulumi.asset.AssetArchive(
     bundleHandler(fn, location).then(({ code }) => ({
       [BUNDLE_FILE]: new pulumi.asset.StringAsset(code),
+      ...Object.fromEntries(
+        Object.entries(files).map(([name, content]) => [
+          name,
+          new pulumi.asset.StringAsset(content),
+        ]),
+      ),
     })),
   );
 }

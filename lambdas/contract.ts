@@ -1,9 +1,10 @@
 /**
  * The contract between the Pulumi program, the Lambda code and the local stack.
  *
- * This file imports nothing: infra/ may import it (and only it) from lambdas/, so every
- * name that crosses that boundary (env vars, function names, table keys, message shapes)
- * is declared here once.
+ * This file imports nothing: infra/ may import it from lambdas/, so every name that crosses
+ * that boundary (env vars, function names, table keys, message shapes) is declared here once.
+ * The one other module infra imports is the reply-rules validator (core/replyRules.ts, pure), so
+ * that `pulumi preview` refuses exactly the rules the responder would.
  */
 
 /** Environment variables the Lambdas read; infra sets exactly these. */
@@ -32,8 +33,17 @@ export const ENV = {
   inProgressTtlSeconds: "IN_PROGRESS_TTL_SECONDS",
   /** How long secrets are cached in a warm Lambda, in seconds. */
   secretCacheSeconds: "SECRET_CACHE_SECONDS",
-  /** Reply rules as JSON (ReplyRule[]). */
+  /**
+   * Reply rules as inline JSON (lambdas/core/replyRules.ts), for the local stack and tests.
+   * Deployed stacks ship the rules as a file in the responder's bundle instead (next name), so
+   * their size is not bound by Lambda's 4 KB environment; infra never sets this one.
+   */
   replyRules: "REPLY_RULES",
+  /**
+   * Path of a reply-rules JSON file; a relative path is read from the responder's own directory
+   * (in Lambda: beside index.mjs, where infra puts RULES_BUNDLE_FILE).
+   */
+  replyRulesFile: "REPLY_RULES_FILE",
   /** The webhook's waiting_duration in seconds: no reply may be scheduled later than this. */
   waitingDurationSeconds: "WAITING_DURATION_SECONDS",
   /** Longest single SQS delay hop in seconds (AWS caps DelaySeconds at 900). */
@@ -61,6 +71,27 @@ export const ENV = {
 
 export type EnvName = (typeof ENV)[keyof typeof ENV];
 
+/** The names a deployed function may get: every ENV name but the local-only inline rules. */
+export type DeployedEnvName = Exclude<EnvName, typeof ENV.replyRules>;
+
+/** Name of the reply-rules file infra puts in the responder's archive, beside index.mjs. */
+export const RULES_BUNDLE_FILE = "rules.json";
+
+/**
+ * The HTTP reply policy (optional; a stack without `replyPolicyUrl` sets none of these): env
+ * names, and the secret. The secret is a Standard Webhooks key `whsec_<base64>` stored as a plain
+ * SecretString in its own Secrets Manager secret, beside the webhook signing secret, and the
+ * responder gets only its ARN.
+ */
+export const REPLY_POLICY_ENV = {
+  /** The policy endpoint, https:// (http:// only on loopback, for the local stack). */
+  url: "REPLY_POLICY_URL",
+  /** Secrets Manager ARN/name of the policy's signing secret. */
+  secretId: "REPLY_POLICY_SECRET_ID",
+  /** Timeout of one policy call in milliseconds. */
+  timeoutMs: "REPLY_POLICY_TIMEOUT_MS",
+} as const;
+
 /** Defaults shared by infra, the Lambdas and the local stack. */
 export const DEFAULTS = {
   signatureScheme: "auto",
@@ -78,6 +109,8 @@ export const DEFAULTS = {
   vendorTimeoutMs: 8000,
   /** Equal to the default maxReceiveCount of the worker queues. */
   maxSendAttempts: 5,
+  /** A policy answers while the job waits; well inside the responder's timeout. */
+  replyPolicyTimeoutMs: 5000,
   /** Sent markers and conversation items outlive the vendor's 60-day schedule window. */
   sentMarkerTtlSeconds: 90 * 24 * 3600,
 } as const;
@@ -92,7 +125,7 @@ export const FUNCTIONS = {
 export type FunctionName = (typeof FUNCTIONS)[keyof typeof FUNCTIONS];
 
 /** Which env vars each function needs; infra sets these and nothing else. */
-export const FUNCTION_ENV: Record<FunctionName, readonly EnvName[]> = {
+export const FUNCTION_ENV: Record<FunctionName, readonly DeployedEnvName[]> = {
   receiver: [
     ENV.idempotencyTable,
     ENV.jobsQueueUrl,
@@ -108,7 +141,7 @@ export const FUNCTION_ENV: Record<FunctionName, readonly EnvName[]> = {
   responder: [
     ENV.conversationTable,
     ENV.repliesQueueUrl,
-    ENV.replyRules,
+    ENV.replyRulesFile,
     ENV.waitingDurationSeconds,
     ENV.maxSqsDelaySeconds,
     ENV.logLevel,

@@ -48,17 +48,42 @@ export class InvalidQueueMessageError extends DomainError {
   override name = "InvalidQueueMessageError";
 }
 
-/** A rules document that cannot be used; the message names the rule index and the field. */
+/** One problem found in a rules document or a policy answer. */
+export interface RuleProblem {
+  /** Index of the offending rule, when the problem is inside one. */
+  ruleIndex?: number;
+  /** The rule's `name`, when it has one. */
+  ruleName?: string;
+  /** Path of the offending field inside the rule, e.g. "messages[1].delay". */
+  field?: string;
+  /** What is wrong, e.g. "must not be negative". */
+  problem: string;
+}
+
+/** 'reply rule 3 ("pricing"): messages[0].attachement is not a field …' */
+export function describeProblem(p: RuleProblem): string {
+  const rule =
+    p.ruleIndex === undefined
+      ? ""
+      : `reply rule ${p.ruleIndex}${p.ruleName ? ` (${JSON.stringify(p.ruleName)})` : ""}: `;
+  return `${rule}${p.field ? `${p.field} ` : ""}${p.problem}`;
+}
+
+/** A rules document that cannot be used; the message lists every problem, naming rule and field. */
 export class ReplyRulesError extends DomainError {
   override name = "ReplyRulesError";
+  /** Index of the first offending rule, when the problem is inside one. */
+  readonly ruleIndex?: number;
+  /** Field of the first problem, e.g. "messages[1].delay". */
+  readonly field?: string;
+
   constructor(
-    message: string,
-    /** Index of the offending rule, when the problem is inside one. */
-    readonly ruleIndex?: number,
-    /** Path of the offending field inside the rule, e.g. "messages[1].delay". */
-    readonly field?: string,
+    readonly problems: readonly RuleProblem[],
+    options?: { cause?: unknown },
   ) {
-    super(message);
+    super(problems.map(describeProblem).join("; "), options);
+    this.ruleIndex = problems[0]?.ruleIndex;
+    this.field = problems[0]?.field;
   }
 }
 

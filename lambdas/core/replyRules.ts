@@ -1,25 +1,51 @@
 import * as z from "zod/mini";
-import { ReplyRulesError } from "./errors.js";
+import {
+  type BusinessHours,
+  businessHoursHold,
+  compileBusinessHours,
+  WEEKDAYS,
+} from "./businessHours.js";
+import { ReplyRulesError, type RuleProblem } from "./errors.js";
 import { ENGLISH_ISSUES, type NormalizedWebhook } from "./messages.js";
+import {
+  parseTemplate,
+  renderTemplate,
+  renderWithoutValues,
+  type Template,
+  TemplateError,
+} from "./placeholders.js";
+import { compileRulePattern, PatternError, type RulePattern } from "./rulePattern.js";
 
 /**
  * Reply rules: the configured answer to an incoming message, and the reply-policy hook.
  *
- * Rules come from stack config (env REPLY_RULES) or `npm start -- --rules FILE` as a JSON array
- * `[{ "match": "<regex>", "messages": [{ "text", "delay", "attachment"?, "filename"? }] }]`.
- * `match` is a case-insensitive regular expression tested against the user's last message; the
- * first rule that matches wins; no match means no reply. `delay` is milliseconds from the moment
- * the receiver accepted the webhook (an offset, not a gap), the unit the vendor's schedule-activity
- * example uses (docs/vendor.md).
+ * Rules come from stack config (inline `replyRules`, or a JSON file named by `replyRulesFile` that
+ * is bundled with the responder) or `npm start -- --rules FILE`, as a JSON array:
+ *
+ *   [{ "name"?, "match"?, "messageType"?, "labels"?, "businessHours"?, "onNewMessage"?,
+ *      "messages": [{ "text", "delay", "attachment"?, "filename"? }] }]
+ *
+ * A rule applies when every condition it states holds: `match` (an RE2 pattern, case-insensitive,
+ * searched in the user's last message; see rulePattern.ts), `messageType` (one type or a list),
+ * `labels` (the contact carries any of them) and `businessHours` (inside or outside weekly windows
+ * in a time zone, at the moment the webhook was accepted; see businessHours.ts). The first rule
+ * that applies wins; none, no reply. Texts may hold placeholders (`{{first_name|there}}`, see
+ * placeholders.ts). `delay` is milliseconds from the moment the receiver accepted the webhook (an
+ * offset, not a gap), the unit of the vendor's schedule-activity format.
+ *
+ * {@link parseReplyRules} is the one validator: `pulumi preview` (infra/config.ts) and the
+ * responder call it, so every rule the responder would refuse fails preview, with errors naming
+ * the rule and the field. Its message checks ({@link validateReplyMessages}) also judge the
+ * answers of an HTTP reply policy.
  *
  * ## Custom policy hook
  * The responder asks a {@link ReplyPolicy} for the plan. The default is {@link rulesPolicy}; to
  * answer with code instead (an LLM call, a CRM lookup), write a function of the same type and pass
  * it as `policy` to `createResponderHandler` (lambdas/functions/responder.ts) in the entry module
- * lambdas/handlers/responder.ts, e.g.
- * `export const handler = createResponderHandler({ ...responderDeps(config), policy: myPolicy })`.
- * A policy must be deterministic for a given input: a redelivered job asks again, and only an
- * identical answer maps onto the same sent-markers (planId#seq), which keep sends exactly-once.
+ * lambdas/handlers/responder.ts. A policy must be
+ * deterministic for a given input: a redelivered job asks again, and only an identical answer
+ * maps onto the same sent-markers (planId#seq), which keep sends exactly-once. Rules are: business
+ * hours are judged at `acceptedAt`, not at the time the job runs.
  */
 
 /** The longest schedule the vendor's `waiting_duration` presets allow: 60 days. */
@@ -27,6 +53,9 @@ export const MAX_REPLY_DELAY_MS = 5_184_000 * 1000;
 
 /** WhatsApp's limit on a text message body; longer user texts are matched on this prefix. */
 export const MAX_TEXT_LENGTH = 4096;
+
+/** Most messages one plan may hold (the vendor allows 50 sends a minute per account). */
+export const MAX_PLAN_MESSAGES = 100;
 
 /** One message of a reply plan, as a policy returns it. */
 export interface ReplyPlanMessage {
@@ -37,28 +66,53 @@ export interface ReplyPlanMessage {
   filename?: string;
 }
 
-/** Decides the reply to one accepted webhook; [] means no reply. */
-export type ReplyPolicy = (input: {
+/** What a policy decides from. */
+export interface ReplyPolicyInput {
   webhook: NormalizedWebhook;
   /** Epoch ms when the receiver accepted the webhook. */
   acceptedAt: number;
-}) => ReplyPlanMessage[] | Promise<ReplyPlanMessage[]>;
+}
+
+/** Decides the reply to one accepted webhook; [] means no reply. */
+export type ReplyPolicy = (
+  input: ReplyPolicyInput,
+) => ReplyPlanMessage[] | Promise<ReplyPlanMessage[]>;
+
+/**
+ * What a newer message from the same contact does to a plan's unsent replies: "supersede" (the
+ * default) cancels them, "keep" lets them go out.
+ */
+export const ON_NEW_MESSAGE = ["supersede", "keep"] as const;
+export type OnNewMessage = (typeof ON_NEW_MESSAGE)[number];
 
 /** A validated rule. */
 export interface ReplyRule {
-  /** The regex source as configured. */
+  /** Position in the rules document. */
+  index: number;
+  name?: string;
+  /** The pattern source as configured ("" when the rule has none: any text). */
   match: string;
-  /** `match` compiled case-insensitively. */
-  pattern: RegExp;
+  pattern: RulePattern;
+  /** Lower-cased message types, any of which applies; undefined = any type. */
+  messageTypes?: string[];
+  /** Lower-cased labels, any of which applies; undefined = labels not considered. */
+  labels?: string[];
+  businessHours?: BusinessHours;
+  onNewMessage: OnNewMessage;
+  /** The messages as configured (texts with their placeholders). */
   messages: ReplyPlanMessage[];
+  /** The parsed text of each message, for rendering. */
+  templates: Template[];
 }
 
 // zod/mini (the functional API) rather than classic zod: the same checks at ~3% of the bundle size.
-const messageSchema = z.strictObject({
-  text: z.string({ error: "must be a string" }).check(
-    z.refine((text) => text.trim() !== "", "must not be blank"),
-    z.maxLength(MAX_TEXT_LENGTH, `must be at most ${MAX_TEXT_LENGTH} characters`),
-  ),
+const textSchema = z.string({ error: "must be a string" }).check(
+  z.refine((text) => text.trim() !== "", "must not be blank"),
+  z.maxLength(MAX_TEXT_LENGTH, `must be at most ${MAX_TEXT_LENGTH} characters`),
+);
+
+const messageShape = {
+  text: textSchema,
   delay: z
     .number({ error: "must be a number of milliseconds" })
     .check(
@@ -66,102 +120,320 @@ const messageSchema = z.strictObject({
       z.gte(0, "must not be negative"),
       z.lte(MAX_REPLY_DELAY_MS, `must be at most ${MAX_REPLY_DELAY_MS} ms (60 days)`),
     ),
-  attachment: z.optional(z.url({ error: "must be an absolute URL", protocol: /^https?$/ })),
+  attachment: z.optional(z.url({ error: "must be an absolute http(s) URL", protocol: /^https?$/ })),
   filename: z.optional(
     z.string({ error: "must be a string" }).check(z.minLength(1, "must not be empty")),
   ),
-});
+};
 
-const ruleSchema = z.strictObject({
-  match: z.string({ error: "must be a string (a regular expression)" }),
-  messages: z
+/** A message in the vendor's schedule-activity format; its text is literal. */
+const messageSchema = z.strictObject(messageShape);
+
+type MessageDocument = z.output<typeof messageSchema>;
+
+/** A rule's text: placeholders parsed, and never blank even when they are all empty. */
+const templateSchema = z.pipe(
+  textSchema,
+  z.transform((text, ctx): Template => {
+    try {
+      const template = parseTemplate(text);
+      if (renderWithoutValues(template).trim() === "") {
+        ctx.issues.push({
+          code: "custom",
+          input: text,
+          message:
+            "is blank when the webhook has no value for its placeholders: add some text or a fallback, e.g. {{first_name|there}}",
+        });
+      }
+      return template;
+    } catch (error) {
+      if (!(error instanceof TemplateError)) throw error;
+      ctx.issues.push({ code: "custom", input: text, message: error.message });
+      return z.NEVER;
+    }
+  }),
+);
+
+/**
+ * The checks across a message list: delays must not decrease (they are offsets from acceptance,
+ * and the plan is sent in order), and none may be later than the webhook's waiting window.
+ */
+function messageListCheck(waitingDurationSeconds: number | undefined) {
+  const limitMs = waitingDurationSeconds === undefined ? undefined : waitingDurationSeconds * 1000;
+  return z.superRefine((messages: readonly { delay: number }[], ctx) => {
+    messages.forEach((message, i) => {
+      // A delay out of range on its own is reported once, by the message's own check.
+      if (!(message.delay >= 0 && message.delay <= MAX_REPLY_DELAY_MS)) return;
+      const previous = messages[i - 1];
+      const issue = (message: string) =>
+        ctx.addIssue({ code: "custom", path: [i, "delay"], input: messages, message });
+      if (previous && message.delay < previous.delay) {
+        issue(
+          `(${message.delay} ms) is earlier than the message before it (${previous.delay} ms): delays are offsets from acceptance, so they must not decrease`,
+        );
+      }
+      if (limitMs !== undefined && message.delay > limitMs) {
+        issue(
+          `(${message.delay} ms) is beyond the webhook's waiting_duration of ${waitingDurationSeconds} s`,
+        );
+      }
+    });
+  });
+}
+
+const messageCount = z.maxLength(
+  MAX_PLAN_MESSAGES,
+  `must hold at most ${MAX_PLAN_MESSAGES} messages`,
+);
+
+function messagesSchemaFor(waitingDurationSeconds: number | undefined) {
+  return z
     .array(messageSchema, { error: "must be an array of messages" })
-    .check(z.minLength(1, "must hold at least one message")),
-});
+    .check(messageCount, messageListCheck(waitingDurationSeconds));
+}
 
-const rulesSchema = z.array(ruleSchema, { error: "reply rules must be a JSON array of rules" });
+const nonBlank = (what: string) =>
+  z
+    .string({ error: `must be ${what}` })
+    .check(z.refine((value) => value.trim() !== "", "must not be blank"));
 
-/** "messages[1].delay" from a zod path below the rule index. */
+const patternSchema = z.pipe(
+  z.string({ error: "must be a string (an RE2 regular expression)" }),
+  z.transform((source, ctx): RulePattern => {
+    try {
+      return compileRulePattern(source);
+    } catch (error) {
+      if (!(error instanceof PatternError)) throw error;
+      ctx.issues.push({ code: "custom", input: source, message: error.message });
+      return z.NEVER;
+    }
+  }),
+);
+
+const windowShape = {
+  days: z
+    .array(z.enum(WEEKDAYS, { error: `must be one of ${WEEKDAYS.join(", ")}` }), {
+      error: `must be a list of days (${WEEKDAYS.join(", ")})`,
+    })
+    .check(z.minLength(1, "must list at least one day")),
+  from: z.string({ error: 'must be a time "HH:MM"' }),
+  to: z.string({ error: 'must be a time "HH:MM"' }),
+};
+
+const businessHoursShape = {
+  timeZone: z.string({ error: "must be an IANA time zone such as Europe/Madrid" }),
+  open: z
+    .array(z.strictObject(windowShape), {
+      error: 'must be a list of {"days", "from", "to"} windows',
+    })
+    .check(z.minLength(1, "must list at least one window")),
+  when: z.enum(["inside", "outside"], { error: 'must be "inside" or "outside"' }),
+};
+
+const businessHoursSchema = z.pipe(
+  z.strictObject(businessHoursShape, { error: 'must be {"timeZone", "open", "when"}' }),
+  z.transform((spec, ctx): BusinessHours => {
+    const compiled = compileBusinessHours(spec, (field, message) =>
+      ctx.issues.push({ code: "custom", input: spec, path: field.split("."), message }),
+    );
+    return compiled ?? z.NEVER;
+  }),
+);
+
+const ruleShape = {
+  name: z.optional(nonBlank("a string")),
+  match: z.optional(patternSchema),
+  messageType: z.optional(
+    z.union(
+      [
+        nonBlank("a message type"),
+        z.array(nonBlank("a message type")).check(z.minLength(1, "must list at least one type")),
+      ],
+      { error: 'must be a message type or a list of them, e.g. "text" or ["image", "document"]' },
+    ),
+  ),
+  labels: z.optional(
+    z
+      .array(nonBlank("a label"), { error: 'must be a list of labels, e.g. ["vip"]' })
+      .check(z.minLength(1, "must list at least one label")),
+  ),
+  businessHours: z.optional(businessHoursSchema),
+  onNewMessage: z.optional(
+    z.enum(ON_NEW_MESSAGE, {
+      error: `must be ${ON_NEW_MESSAGE.map((v) => `"${v}"`).join(" or ")}`,
+    }),
+  ),
+};
+
+function ruleSchemaFor(waitingDurationSeconds: number | undefined) {
+  return z.strictObject(
+    {
+      ...ruleShape,
+      messages: z
+        .array(z.strictObject({ ...messageShape, text: templateSchema }), {
+          error: "must be an array of messages",
+        })
+        .check(
+          z.minLength(1, "must hold at least one message"),
+          messageCount,
+          messageListCheck(waitingDurationSeconds),
+        ),
+    },
+    { error: 'must be an object {"match", "messages", …}' },
+  );
+}
+
+type RuleDocument = z.output<ReturnType<typeof ruleSchemaFor>>;
+
+/** "messages[1].delay" from a zod path. */
 function fieldPath(path: readonly PropertyKey[]): string {
   return path
     .map((part, i) => (typeof part === "number" ? `[${part}]` : `${i ? "." : ""}${String(part)}`))
     .join("");
 }
 
-function ruleError(ruleIndex: number, field: string, problem: string): ReplyRulesError {
-  return new ReplyRulesError(`reply rule ${ruleIndex}: ${field} ${problem}`, ruleIndex, field);
+/** Levenshtein distance, for "did you mean" on misspelt field names (names are short). */
+function distance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(
+        (previous[j] ?? 0) + 1,
+        (current[j - 1] ?? 0) + 1,
+        (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+    }
+    previous = current;
+  }
+  return previous[b.length] ?? 0;
+}
+
+const KNOWN_FIELDS = {
+  rule: [...Object.keys(ruleShape), "messages"],
+  message: Object.keys(messageShape),
+  businessHours: Object.keys(businessHoursShape),
+  window: Object.keys(windowShape),
+} as const;
+
+function unknownFieldProblem(key: string, path: readonly PropertyKey[]): string {
+  const last = path.at(-1);
+  const known: readonly string[] =
+    path.length === 0
+      ? KNOWN_FIELDS.rule
+      : last === "businessHours"
+        ? KNOWN_FIELDS.businessHours
+        : path.includes("open")
+          ? KNOWN_FIELDS.window
+          : KNOWN_FIELDS.message;
+  const near = known.find((name) => distance(name.toLowerCase(), key.toLowerCase()) <= 2);
+  return `is not a field${near ? ` (did you mean ${near}?)` : ""} [fields: ${known.join(", ")}]`;
+}
+
+/** One problem per zod issue; an unknown key is reported at its own path. */
+function issueProblems(issues: readonly z.core.$ZodIssue[]): { field?: string; problem: string }[] {
+  return issues.flatMap((issue) => {
+    if (issue.code === "unrecognized_keys") {
+      return issue.keys.map((key) => ({
+        field: fieldPath([...issue.path, key]),
+        problem: unknownFieldProblem(key, issue.path),
+      }));
+    }
+    const field = fieldPath(issue.path);
+    return [{ ...(field ? { field } : {}), problem: issue.message }];
+  });
+}
+
+function toPlanMessage({ delay, ...rest }: MessageDocument): ReplyPlanMessage {
+  return { ...rest, delayMs: delay };
+}
+
+export interface ReplyValidationOptions {
+  /** The webhook's `waiting_duration`: when given, no message may be due later than this. */
+  waitingDurationSeconds?: number;
 }
 
 /**
- * Validates a rules document (parsed JSON, or the JSON text itself) and compiles the patterns.
+ * Validates a list of reply messages in the vendor's schedule-activity format
+ * (`[{ "text", "delay", "attachment"?, "filename"? }]`) with the checks a rule's messages get, for
+ * other sources such as an HTTP policy's answer. Texts are literal (no placeholders). Problems
+ * name fields as "messages[1].delay".
+ */
+export function validateReplyMessages(
+  value: unknown,
+  options: ReplyValidationOptions = {},
+): { ok: true; messages: ReplyPlanMessage[] } | { ok: false; problems: RuleProblem[] } {
+  const parsed = messagesSchemaFor(options.waitingDurationSeconds).safeParse(value, ENGLISH_ISSUES);
+  if (parsed.success) return { ok: true, messages: parsed.data.map(toPlanMessage) };
+  return {
+    ok: false,
+    problems: issueProblems(parsed.error.issues).map(({ field, problem }) => ({
+      field:
+        field === undefined ? "messages" : `messages${field.startsWith("[") ? "" : "."}${field}`,
+      problem,
+    })),
+  };
+}
+
+function toRule(rule: RuleDocument, index: number): ReplyRule {
+  const lower = (values: string | string[]) =>
+    (Array.isArray(values) ? values : [values]).map((v) => v.trim().toLowerCase());
+  return {
+    index,
+    ...(rule.name === undefined ? {} : { name: rule.name }),
+    match: rule.match?.source ?? "",
+    // No `match`: any text (the empty pattern matches everywhere).
+    pattern: rule.match ?? compileRulePattern(""),
+    ...(rule.messageType === undefined ? {} : { messageTypes: lower(rule.messageType) }),
+    ...(rule.labels === undefined ? {} : { labels: lower(rule.labels) }),
+    ...(rule.businessHours ? { businessHours: rule.businessHours } : {}),
+    onNewMessage: rule.onNewMessage ?? "supersede",
+    messages: rule.messages.map(({ text, ...rest }) =>
+      toPlanMessage({ ...rest, text: text.source }),
+    ),
+    templates: rule.messages.map(({ text }) => text),
+  };
+}
+
+/**
+ * Validates a rules document (parsed JSON, or the JSON text itself) and compiles it.
  *
  * @param options.waitingDurationSeconds the webhook's `waiting_duration`: when given, no message
  *   may be scheduled later than this many seconds after acceptance.
- * @throws ReplyRulesError naming the rule index and field of the first problem found.
+ * @throws ReplyRulesError listing every problem found, each naming the rule index and field.
  */
-export function parseReplyRules(
-  json: unknown,
-  options: { waitingDurationSeconds?: number } = {},
-): ReplyRule[] {
+export function parseReplyRules(json: unknown, options: ReplyValidationOptions = {}): ReplyRule[] {
   let document = json;
   if (typeof json === "string") {
     try {
       document = JSON.parse(json);
     } catch (error) {
-      throw new ReplyRulesError(`reply rules are not valid JSON: ${(error as Error).message}`);
-    }
-  }
-  const parsed = rulesSchema.safeParse(document, ENGLISH_ISSUES);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const [ruleIndex, ...rest] = issue?.path ?? [];
-    if (typeof ruleIndex !== "number") {
-      throw new ReplyRulesError(issue?.message ?? "reply rules are invalid");
-    }
-    const unknownKeys =
-      issue?.code === "unrecognized_keys" ? ` (unknown field: ${issue.keys.join(", ")})` : "";
-    const field = fieldPath(rest) || "rule";
-    throw ruleError(ruleIndex, field, `${issue?.message ?? "is invalid"}${unknownKeys}`);
-  }
-
-  const limitMs =
-    options.waitingDurationSeconds === undefined
-      ? undefined
-      : options.waitingDurationSeconds * 1000;
-  return parsed.data.map((rule, ruleIndex) => {
-    let pattern: RegExp;
-    try {
-      pattern = new RegExp(rule.match, "i");
-    } catch (error) {
-      throw ruleError(
-        ruleIndex,
-        "match",
-        `is not a valid regular expression: ${(error as Error).message}`,
+      throw new ReplyRulesError(
+        [{ problem: `reply rules are not valid JSON: ${(error as Error).message}` }],
+        { cause: error },
       );
     }
-    rule.messages.forEach((message, i) => {
-      const previous = rule.messages[i - 1];
-      if (previous && message.delay < previous.delay) {
-        throw ruleError(
-          ruleIndex,
-          `messages[${i}].delay`,
-          `(${message.delay} ms) is earlier than the message before it (${previous.delay} ms): delays are offsets from acceptance, so they must not decrease`,
-        );
-      }
-      if (limitMs !== undefined && message.delay > limitMs) {
-        throw ruleError(
-          ruleIndex,
-          `messages[${i}].delay`,
-          `(${message.delay} ms) is beyond the webhook's waiting_duration of ${options.waitingDurationSeconds} s`,
-        );
-      }
-    });
-    return {
-      match: rule.match,
-      pattern,
-      messages: rule.messages.map(({ delay, ...rest }) => ({ ...rest, delayMs: delay })),
-    };
+  }
+  if (!Array.isArray(document)) {
+    throw new ReplyRulesError([{ problem: "reply rules must be a JSON array of rules" }]);
+  }
+  const ruleSchema = ruleSchemaFor(options.waitingDurationSeconds);
+  const problems: RuleProblem[] = [];
+  const rules: ReplyRule[] = [];
+  document.forEach((candidate: unknown, ruleIndex) => {
+    const named = (candidate as { name?: unknown } | null)?.name;
+    const ruleName = typeof named === "string" && named.trim() !== "" ? named : undefined;
+    const parsed = ruleSchema.safeParse(candidate, ENGLISH_ISSUES);
+    if (parsed.success) {
+      rules.push(toRule(parsed.data, ruleIndex));
+      return;
+    }
+    for (const { field, problem } of issueProblems(parsed.error.issues)) {
+      problems.push({ ruleIndex, ...(ruleName ? { ruleName } : {}), field, problem });
+    }
   });
+  if (problems.length) throw new ReplyRulesError(problems);
+  return rules;
 }
 
 /** The text the rules are matched against: the user's last message ("" for media without caption). */
@@ -171,17 +443,46 @@ export function lastUserText(webhook: NormalizedWebhook): string {
   return lastUserEntry?.content ?? "";
 }
 
-/** The first rule whose pattern matches `text`, if any. */
-export function matchRule(rules: readonly ReplyRule[], text: string): ReplyRule | undefined {
-  // Bound the input: a rule's regex runs on customer-controlled text.
-  const subject = text.slice(0, MAX_TEXT_LENGTH);
-  return rules.find((rule) => rule.pattern.test(subject));
+/** True when every condition of the rule holds for the input. */
+export function ruleApplies(rule: ReplyRule, { webhook, acceptedAt }: ReplyPolicyInput): boolean {
+  if (rule.messageTypes) {
+    const type = webhook.messageType?.trim().toLowerCase();
+    if (!type || !rule.messageTypes.includes(type)) return false;
+  }
+  if (rule.labels) {
+    const labels = new Set(webhook.labels.map((label) => label.trim().toLowerCase()));
+    if (!rule.labels.some((label) => labels.has(label))) return false;
+  }
+  if (rule.businessHours && !businessHoursHold(rule.businessHours, acceptedAt)) return false;
+  // Bounded anyway, though RE2 makes the cost linear: WhatsApp texts end at 4,096 characters.
+  return rule.pattern.test(lastUserText(webhook).slice(0, MAX_TEXT_LENGTH));
 }
 
-/** The default policy: the first matching rule's messages, or no reply. */
+/** The first rule that applies to the input, if any. */
+export function matchRule(
+  rules: readonly ReplyRule[],
+  input: ReplyPolicyInput,
+): ReplyRule | undefined {
+  return rules.find((rule) => ruleApplies(rule, input));
+}
+
+/** A rule's messages for one webhook, placeholders filled in (cut to WhatsApp's text limit). */
+export function renderRuleMessages(
+  rule: ReplyRule,
+  webhook: NormalizedWebhook,
+): ReplyPlanMessage[] {
+  return rule.messages.map((message, i) => {
+    const template = rule.templates[i];
+    let text = template ? renderTemplate(template, webhook) : message.text;
+    if (text.length > MAX_TEXT_LENGTH) text = `${text.slice(0, MAX_TEXT_LENGTH - 1)}…`;
+    return { ...message, text };
+  });
+}
+
+/** The default policy: the first applying rule's messages, or no reply. */
 export function rulesPolicy(rules: readonly ReplyRule[]): ReplyPolicy {
-  return ({ webhook }) => {
-    const rule = matchRule(rules, lastUserText(webhook));
-    return rule ? rule.messages.map((message) => ({ ...message })) : [];
+  return (input) => {
+    const rule = matchRule(rules, input);
+    return rule ? renderRuleMessages(rule, input.webhook) : [];
   };
 }

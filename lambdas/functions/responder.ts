@@ -1,18 +1,14 @@
+import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { fileURLToPath } from "node:url";
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import { createDocumentClient, createSqsClient } from "../adapters/awsClients.js";
 import { DynamoConversationLog } from "../adapters/DynamoConversationLog.js";
 import { SqsMessageQueue } from "../adapters/SqsMessageQueue.js";
 import { DEFAULTS, ENV, FUNCTIONS } from "../contract.js";
-import {
-  ConfigurationError,
-  errorFields,
-  InvalidQueueMessageError,
-  ReplyPlanError,
-  ReplyRulesError,
-} from "../core/errors.js";
+import { errorFields, InvalidQueueMessageError, ReplyPlanError } from "../core/errors.js";
 import { parseWebhookJob } from "../core/messages.js";
-import { parseReplyRules, type ReplyPolicy, rulesPolicy } from "../core/replyRules.js";
+import { type ReplyPolicy, rulesPolicy } from "../core/replyRules.js";
 import { type RespondDeps, respondToJob } from "../core/respondToJob.js";
 import {
   type ComeBackLater,
@@ -21,13 +17,12 @@ import {
   type Env,
   type FunctionLogger,
   type FunctionSettings,
-  intEnv,
-  optionalEnv,
   processSqsBatch,
   readFunctionSettings,
   readMaxSqsDelaySeconds,
   requireEnv,
 } from "../runtime/lambda.js";
+import { readReplyRules } from "../runtime/replyRulesSource.js";
 
 /**
  * Responder (jobs queue → replies queue): logs the conversation of each accepted webhook, asks the
@@ -37,30 +32,19 @@ import {
 export interface ResponderConfig extends FunctionSettings {
   conversationTable: string;
   repliesQueueUrl: string;
-  /** REPLY_RULES, validated against WAITING_DURATION_SECONDS. */
+  /** REPLY_RULES_FILE or REPLY_RULES, validated against WAITING_DURATION_SECONDS. */
   policy: ReplyPolicy;
   ruleCount: number;
   maxSqsDelaySeconds: number;
 }
 
 /** Reads and checks the env (names: FUNCTION_ENV.responder); throws ConfigurationError naming the variable. */
-export function readResponderConfig(env: Env): ResponderConfig {
-  const waitingDuration = optionalEnv(ENV.waitingDurationSeconds, "", env);
-  const waitingDurationSeconds =
-    waitingDuration === ""
-      ? undefined
-      : intEnv(ENV.waitingDurationSeconds, 0, { min: 0, max: 5_184_000 }, env);
-  let rules: ReturnType<typeof parseReplyRules>;
-  try {
-    rules = parseReplyRules(optionalEnv(ENV.replyRules, "[]", env), { waitingDurationSeconds });
-  } catch (error) {
-    if (error instanceof ReplyRulesError) {
-      throw new ConfigurationError(`environment variable ${ENV.replyRules}: ${error.message}`, {
-        cause: error,
-      });
-    }
-    throw error;
-  }
+export function readResponderConfig(
+  env: Env,
+  /** Where a relative REPLY_RULES_FILE is read from; in Lambda, the bundle's own directory. */
+  baseDir: string = path.dirname(fileURLToPath(import.meta.url)),
+): ResponderConfig {
+  const { rules } = readReplyRules(baseDir, env);
   return {
     conversationTable: requireEnv(ENV.conversationTable, env),
     repliesQueueUrl: requireEnv(ENV.repliesQueueUrl, env),

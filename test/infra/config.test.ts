@@ -1,5 +1,9 @@
+import { readFileSync } from "node:fs";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { loadStackConfig, parseStackSettings, StackConfigError } from "../../infra/config.js";
 import { stackFileSettings } from "./support/stackFiles.js";
 
@@ -119,10 +123,38 @@ describe("parseStackSettings", () => {
     ]);
   });
 
-  it("rejects reply rules with a broken regular expression", () => {
-    const rules = JSON.stringify([{ match: "(", messages: [{ text: "x", delay: 0 }] }]);
+  it("rejects reply rules the responder would refuse, naming the rule and the field", () => {
+    const rules = JSON.stringify([
+      {
+        match: "hi",
+        messages: [
+          { text: "a", delay: 2000 },
+          { text: "b", delay: 1000 },
+        ],
+      },
+      {
+        name: "menu",
+        match: "menu",
+        messages: [{ text: "Menu", delay: 0, attachement: "https://x.test/m.pdf" }],
+      },
+      { match: "(?=x)", messages: [{ text: "  ", delay: 0, attachment: "ftp://x.test/a" }] },
+      { match: "late", messages: [{ text: "later", delay: 61 * 24 * 3600 * 1000 }] },
+    ]);
     expect(problems({ replyRules: rules })).toEqual([
-      `${NS}:replyRules [0.match]: match is not a valid regular expression`,
+      `${NS}:replyRules: reply rule 0: messages[1].delay (1000 ms) is earlier than the message before it (2000 ms): delays are offsets from acceptance, so they must not decrease`,
+      `${NS}:replyRules: reply rule 1 ("menu"): messages[0].attachement is not a field (did you mean attachment?) [fields: text, delay, attachment, filename]`,
+      `${NS}:replyRules: reply rule 2: match is not a pattern RE2 accepts: invalid or unsupported Perl syntax \`(?=\` at character 1`,
+      `${NS}:replyRules: reply rule 2: messages[0].text must not be blank`,
+      `${NS}:replyRules: reply rule 2: messages[0].attachment must be an absolute http(s) URL`,
+      `${NS}:replyRules: reply rule 3: messages[0].delay must be at most 5184000000 ms (60 days)`,
+    ]);
+  });
+
+  it("lists rule problems together with other keys' problems", () => {
+    const rules = JSON.stringify([{ match: "(", messages: [{ text: "x", delay: 0 }] }]);
+    expect(problems({ logLevel: "LOUD", replyRules: rules })).toEqual([
+      `${NS}:logLevel: must be DEBUG, INFO, WARN or ERROR`,
+      `${NS}:replyRules: reply rule 0: match is not a pattern RE2 accepts: missing closing ) at character 1`,
     ]);
   });
 
@@ -131,17 +163,74 @@ describe("parseStackSettings", () => {
     expect(
       problems({ scheduleActivity: "true", waitingDurationSeconds: "60", replyRules: rules }),
     ).toEqual([
-      `${NS}:replyRules: rule 0 message 0: delay 61000 ms is beyond waitingDurationSeconds (60 s)`,
+      `${NS}:replyRules: reply rule 0: messages[0].delay (61000 ms) is beyond the webhook's waiting_duration of 60 s`,
     ]);
   });
 
-  it("rejects reply rules too large for the Lambda environment", () => {
-    const rules = JSON.stringify([
-      { match: "x", messages: [{ text: "a".repeat(3100), delay: 0 }] },
-    ]);
+  it("rejects an unknown placeholder", () => {
+    const rules = JSON.stringify([{ messages: [{ text: "Hi {{frist_name}}", delay: 0 }] }]);
     expect(problems({ replyRules: rules })[0]).toMatch(
-      /^whatsable-replies:replyRules: must be at most 3000 bytes/,
+      /^whatsable-replies:replyRules: reply rule 0: messages\[0\]\.text has an unknown placeholder \{\{frist_name\}\} at character 4/,
     );
+  });
+
+  it("accepts inline rules beyond the old 4 KB environment limit (they ship in the bundle)", () => {
+    const rules = [{ match: "x", messages: [{ text: "a".repeat(4000), delay: 0 }] }];
+    const many = Array.from({ length: 5 }, () => rules[0]);
+    expect(parseStackSettings({ replyRules: JSON.stringify(many) }).replyRules).toEqual(many);
+  });
+
+  describe("replyRulesFile", () => {
+    const LARGE = "test/fixtures/rules/large.json";
+
+    it("reads a rules file from the repository, validated like inline rules", () => {
+      const settings = parseStackSettings({ replyRulesFile: LARGE });
+      expect(settings.replyRules).toEqual(JSON.parse(readFileSync(LARGE, "utf8")));
+      expect(JSON.stringify(settings.replyRules).length).toBeGreaterThan(40 * 1024);
+    });
+
+    it("names the file, the rule and the field of a problem inside it", async () => {
+      const root = await mkdtemp(path.join(tmpdir(), "rules-"));
+      onTestFinished(() => rm(root, { recursive: true, force: true }));
+      await mkdir(path.join(root, "rules"));
+      await writeFile(
+        path.join(root, "rules/replies.json"),
+        JSON.stringify([{ name: "hello", match: "hi", messages: [{ text: "Hi", dealy: 0 }] }]),
+      );
+      expect(
+        problemsOf(() => parseStackSettings({ replyRulesFile: "rules/replies.json" }, NS, root)),
+      ).toEqual([
+        `${NS}:replyRulesFile (rules/replies.json): reply rule 0 ("hello"): messages[0].delay must be a number of milliseconds`,
+        `${NS}:replyRulesFile (rules/replies.json): reply rule 0 ("hello"): messages[0].dealy is not a field (did you mean delay?) [fields: text, delay, attachment, filename]`,
+      ]);
+    });
+
+    it("rejects a file that does not exist", () => {
+      expect(problems({ replyRulesFile: "rules/nope.json" })).toEqual([
+        `${NS}:replyRulesFile (rules/nope.json): file not found (paths are relative to the project root)`,
+      ]);
+    });
+
+    it("rejects a file that is not JSON", () => {
+      expect(problems({ replyRulesFile: "README.md" })[0]).toMatch(
+        /^whatsable-replies:replyRulesFile \(README\.md\): not valid JSON/,
+      );
+    });
+
+    it.each(["/etc/rules.json", "../rules.json"])(
+      "rejects %s, a path outside the project",
+      (file) => {
+        expect(problems({ replyRulesFile: file })).toEqual([
+          `${NS}:replyRulesFile: must be a path inside the project, relative to Pulumi.yaml (e.g. rules/replies.json)`,
+        ]);
+      },
+    );
+
+    it("rejects rules set both inline and as a file", () => {
+      expect(problems({ replyRulesFile: LARGE, replyRules: "[]" })).toEqual([
+        `${NS}:replyRulesFile: set either replyRules (inline) or replyRulesFile, not both`,
+      ]);
+    });
   });
 
   it("rejects a management API that is not https", () => {

@@ -1,7 +1,10 @@
+import { execFile } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
+import { promisify } from "node:util";
 import { build } from "esbuild";
 import { afterAll, describe, expect, it } from "vitest";
 import {
@@ -12,7 +15,7 @@ import {
   lambdaArchive,
   MissingHandlerError,
 } from "../../infra/lambdaBundle.js";
-import { FUNCTIONS } from "../../lambdas/contract.js";
+import { ENV, FUNCTIONS, RULES_BUNDLE_FILE } from "../../lambdas/contract.js";
 
 const FIXTURES = { handlersDir: "test/infra/fixtures/handlers" };
 const dirs: string[] = [];
@@ -102,7 +105,70 @@ describe("bundleHandler", () => {
   );
 });
 
+describe("the responder's bundled reply rules", () => {
+  /** Unpacks the real responder bundle with a rules.json beside it and starts it in a fresh Node. */
+  async function coldStart(rules: string) {
+    const dir = await mkdtemp(path.join(tmpdir(), "responder-"));
+    dirs.push(dir);
+    await writeFile(path.join(dir, BUNDLE_FILE), (await bundleHandler(FUNCTIONS.responder)).code);
+    await writeFile(path.join(dir, RULES_BUNDLE_FILE), rules);
+    const run = promisify(execFile)(
+      process.execPath,
+      [
+        "--input-type=module",
+        "-e",
+        `await import(${JSON.stringify(pathToFileURL(path.join(dir, BUNDLE_FILE)).href)})`,
+      ],
+      {
+        // Lambda starts the function in its task root; the rules are found beside index.mjs anyway.
+        cwd: tmpdir(),
+        env: {
+          PATH: process.env.PATH,
+          AWS_REGION: "eu-west-1",
+          AWS_ACCESS_KEY_ID: "AKIDEXAMPLE",
+          AWS_SECRET_ACCESS_KEY: "example",
+          [ENV.conversationTable]: "conversation",
+          [ENV.repliesQueueUrl]: "https://sqs.eu-west-1.amazonaws.com/000000000000/replies",
+          [ENV.replyRulesFile]: RULES_BUNDLE_FILE,
+          [ENV.waitingDurationSeconds]: "86400",
+        },
+        timeout: 30_000,
+      },
+    );
+    return await run;
+  }
+
+  it("reads a rules file far above 4 KB from beside index.mjs at cold start", async () => {
+    const rules = readFileSync("test/fixtures/rules/large.json", "utf8");
+    const { stdout } = await coldStart(rules);
+    const ready = stdout
+      .split("\n")
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as { message?: string; rules?: number })
+      .find((line) => line.message === "responder ready");
+    expect(ready?.rules).toBe((JSON.parse(rules) as unknown[]).length);
+  }, 60_000);
+
+  it("fails its cold start, naming the rule and field, when the file holds a bad rule", async () => {
+    const bad = JSON.stringify([
+      { match: "hi", messages: [{ text: "Hi", delay: 0, attachement: "x" }] },
+    ]);
+    await expect(coldStart(bad)).rejects.toThrow(
+      /REPLY_RULES_FILE \(.*rules\.json\): reply rule 0: messages\[0\]\.attachement is not a field/,
+    );
+  }, 60_000);
+});
+
 describe("lambdaArchive", () => {
+  it("refuses a data file that would replace or escape the bundle", () => {
+    expect(() => lambdaArchive("responder", {}, { [BUNDLE_FILE]: "x" })).toThrow(
+      /cannot add data file/,
+    );
+    expect(() => lambdaArchive("responder", {}, { "../rules.json": "x" })).toThrow(
+      /cannot add data file/,
+    );
+  });
+
   it("fails at once, naming the file, when the handler is missing", () => {
     expect(() => lambdaArchive("sender", { handlersDir: "test/infra/fixtures/missing" })).toThrow(
       MissingHandlerError,

@@ -1,7 +1,13 @@
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import { broadGrants, type PolicyDocument } from "../../infra/policies.js";
-import { FUNCTION_ENV, type FunctionName, TABLES, WEBHOOK_ROUTE } from "../../lambdas/contract.js";
+import {
+  FUNCTION_ENV,
+  type FunctionName,
+  RULES_BUNDLE_FILE,
+  TABLES,
+  WEBHOOK_ROUTE,
+} from "../../lambdas/contract.js";
 import { isSecretValue, plain, ResourceGraph } from "./support/graph.js";
 import {
   API_ENDPOINT,
@@ -15,13 +21,15 @@ import { stackFileConfig } from "./support/stackFiles.js";
 // The Lambda code is bundled by esbuild in the real program (tested in lambdaBundle.test.ts);
 // here a stub archive records which function asked for which handler.
 const bundled = vi.hoisted(() => [] as string[]);
+const dataFiles = vi.hoisted(() => ({}) as Record<string, Record<string, string>>);
 vi.mock("../../infra/lambdaBundle.js", async (importOriginal) => {
   const original = await importOriginal<typeof import("../../infra/lambdaBundle.js")>();
   const { asset } = await import("@pulumi/pulumi");
   return {
     ...original,
-    lambdaArchive: (fn: string) => {
+    lambdaArchive: (fn: string, _location?: unknown, files: Record<string, string> = {}) => {
       bundled.push(fn);
+      dataFiles[fn] = files;
       return new asset.AssetArchive({ "index.mjs": new asset.StringAsset(`// bundle of ${fn}`) });
     },
   };
@@ -232,13 +240,22 @@ describe("Pulumi program (dev stack)", () => {
         CONVERSATION_TABLE: "data-conversation",
         REPLIES_QUEUE_URL: computedOutputs(T.queue, "replies", 0).url,
       });
-      expect(JSON.parse(env("responder").REPLY_RULES as string)).toHaveLength(1);
+      expect(env("responder").REPLY_RULES_FILE).toBe(RULES_BUNDLE_FILE);
       expect(env("sender")).toMatchObject({
         SENT_MARKER_TABLE: "data-sent-markers",
         VENDOR_TOKEN_SECRET_ID: arnOf(T.secret, "secrets-vendor-token"),
         VENDOR_BASE_URL: "https://api.insightssystem.com",
         VENDOR_SEND_PATH: "/api:-GWQv5aM/send",
       });
+    });
+
+    it("ships the stack's reply rules as a file beside the responder's code, not in its env", () => {
+      expect(Object.keys(dataFiles.responder ?? {})).toEqual([RULES_BUNDLE_FILE]);
+      expect(JSON.parse(dataFiles.responder?.[RULES_BUNDLE_FILE] ?? "")).toEqual(
+        JSON.parse(stackFileConfig("dev")[`${NS}:replyRules`] ?? ""),
+      );
+      expect(dataFiles.receiver).toEqual({});
+      expect(dataFiles.sender).toEqual({});
     });
 
     it.each(FUNCTIONS)("%s logs to its own log group, kept for the configured days", (fn) => {

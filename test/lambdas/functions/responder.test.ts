@@ -132,7 +132,7 @@ describe("readResponderConfig", () => {
         ...env(),
         [ENV.replyRules]: JSON.stringify([{ match: "(", messages: [{ text: "x", delay: 0 }] }]),
       }),
-    ).toThrow(/REPLY_RULES: reply rule 0: match is not a valid regular expression/);
+    ).toThrow(/REPLY_RULES: reply rule 0: match is not a pattern RE2 accepts/);
   });
 
   it("rejects a delay beyond WAITING_DURATION_SECONDS", () => {

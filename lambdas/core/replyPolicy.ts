@@ -1,0 +1,274 @@
+import { createHash, createHmac } from "node:crypto";
+import type { ConversationItem } from "./conversationLog.js";
+import { DomainError, describeProblem } from "./errors.js";
+import type { NormalizedWebhook } from "./messages.js";
+import {
+  type ReplyPlanMessage,
+  type ReplyValidationOptions,
+  validateReplyMessages,
+} from "./replyRules.js";
+import { parseRetryAfter, sanitizeReason } from "./vendorSend.js";
+
+/**
+ * The HTTP reply policy: a business's own endpoint decides the reply to a message no rule answers.
+ *
+ * Request: `POST <url>` with JSON `{ "webhook", "history", "acceptedAt" }`, signed as Standard
+ * Webhooks specify (https://www.standardwebhooks.com): headers `webhook-id` (stable per job, so
+ * the endpoint can deduplicate), `webhook-timestamp` (Unix seconds of this attempt) and
+ * `webhook-signature: v1,<base64 HMAC-SHA256 of "<id>.<timestamp>.<body>">`, keyed with the
+ * decoded bytes of a `whsec_<base64>` secret. Any Standard Webhooks library verifies it.
+ *
+ * Answer: `200 {"messages":[{"text","delay","attachment"?,"filename"?}]}` (the vendor's
+ * schedule-activity format, `delay` in ms from acceptance), checked by the rules' own message
+ * validator; `{"messages":[]}`, `[]` or 204 mean no reply. 408, 429, 5xx, timeouts and network
+ * errors are worth another attempt ({@link ReplyPolicyUnavailableError}); any other answer is not
+ * ({@link ReplyPolicyAnswerError}, naming the field).
+ *
+ * Signing is a few lines over node:crypto rather than the `standardwebhooks` package: it keeps
+ * the responder's bundle free of another HMAC and base64 implementation, and lets the tests verify
+ * with that package as an implementation independent of this one.
+ */
+
+const SECRET_PREFIX = "whsec_";
+/** Standard Webhooks asks for keys of 24 to 64 bytes. */
+const SECRET_BYTES = { min: 24, max: 64 } as const;
+/** The largest answer read: 100 messages of 4,096 characters, with room to spare. */
+export const MAX_POLICY_ANSWER_BYTES = 2 * 1024 * 1024;
+
+/** Why a policy call failed. `retryable`: the same call may succeed later. */
+export class ReplyPolicyError extends DomainError {
+  override name = "ReplyPolicyError";
+  constructor(
+    message: string,
+    readonly retryable: boolean,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** The endpoint did not answer usefully this time: timeout, network, 408, 429, 5xx. */
+export class ReplyPolicyUnavailableError extends ReplyPolicyError {
+  override name = "ReplyPolicyUnavailableError";
+  constructor(
+    message: string,
+    readonly status?: number,
+    readonly retryAfterSeconds?: number,
+    options?: { cause?: unknown },
+  ) {
+    super(message, true, options);
+  }
+}
+
+/** The endpoint answered something unusable (bad JSON, a bad message, 4xx); `field` names it. */
+export class ReplyPolicyAnswerError extends ReplyPolicyError {
+  override name = "ReplyPolicyAnswerError";
+  constructor(
+    message: string,
+    readonly field?: string,
+    readonly status?: number,
+  ) {
+    super(message, false);
+  }
+}
+
+/** The policy's URL or secret is unusable (a deployment fault); never carries the secret. */
+export class ReplyPolicyConfigError extends ReplyPolicyError {
+  override name = "ReplyPolicyConfigError";
+  constructor(message: string) {
+    super(message, false);
+  }
+}
+
+/**
+ * The HMAC key of a `whsec_<base64>` secret.
+ * @throws ReplyPolicyConfigError saying what is wrong, never what the secret is.
+ */
+export function policySigningKey(secret: string): Buffer {
+  const encoded = secret.trim();
+  if (!encoded.startsWith(SECRET_PREFIX)) {
+    throw new ReplyPolicyConfigError(
+      `the reply policy secret must look like ${SECRET_PREFIX}<base64> (Standard Webhooks)`,
+    );
+  }
+  const base64 = encoded.slice(SECRET_PREFIX.length);
+  // Buffer.from(…, "base64") skips characters it does not know: check the alphabet first, so a
+  // mistyped secret fails here instead of signing with a different key.
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(base64) || base64.length % 4 === 1) {
+    throw new ReplyPolicyConfigError(
+      `the reply policy secret after ${SECRET_PREFIX} must be standard base64`,
+    );
+  }
+  const key = Buffer.from(base64, "base64");
+  if (key.length < SECRET_BYTES.min || key.length > SECRET_BYTES.max) {
+    throw new ReplyPolicyConfigError(
+      `the reply policy secret must decode to ${SECRET_BYTES.min} to ${SECRET_BYTES.max} bytes, got ${key.length}`,
+    );
+  }
+  return key;
+}
+
+/** `v1,<base64 HMAC-SHA256 of "<id>.<timestamp>.<body>">`. */
+export function signPolicyRequest(
+  key: Buffer,
+  id: string,
+  timestampSeconds: number,
+  body: string,
+): string {
+  const mac = createHmac("sha256", key)
+    .update(`${id}.${timestampSeconds}.${body}`)
+    .digest("base64");
+  return `v1,${mac}`;
+}
+
+/** The `webhook-id` of a job: derived from its idempotency key, so every attempt sends the same. */
+export function policyRequestId(jobKey: string): string {
+  return `msg_${createHash("sha256").update(`reply-policy:${jobKey}`).digest("hex").slice(0, 32)}`;
+}
+
+/**
+ * The policy endpoint as a URL: https, or http on the loopback interface (the local stack).
+ * @throws ReplyPolicyConfigError naming the problem.
+ */
+export function policyEndpoint(value: string): URL {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ReplyPolicyConfigError("the reply policy URL must be an absolute URL");
+  }
+  const loopback = ["127.0.0.1", "localhost", "[::1]"].includes(url.hostname);
+  if (url.protocol !== "https:" && !(url.protocol === "http:" && loopback)) {
+    throw new ReplyPolicyConfigError(
+      "the reply policy URL must be https:// (http:// only on 127.0.0.1 or localhost)",
+    );
+  }
+  if (url.username || url.password) {
+    throw new ReplyPolicyConfigError(
+      "the reply policy URL must not carry credentials; the request is signed instead",
+    );
+  }
+  return url;
+}
+
+/** One message of the history sent to the policy (the conversation log's view of it). */
+export type PolicyHistoryEntry = Pick<
+  ConversationItem,
+  "role" | "content" | "contentType" | "mediaUrl" | "at"
+>;
+
+/** What the policy is asked about. */
+export interface PolicyQuestion {
+  /** `webhook-id`: {@link policyRequestId} of the job. */
+  id: string;
+  webhook: NormalizedWebhook;
+  /** The contact's recent conversation, oldest first. */
+  history: readonly PolicyHistoryEntry[];
+  /** Epoch ms the receiver accepted the webhook; reply delays count from here. */
+  acceptedAt: number;
+}
+
+/** The signed HTTP request for one question. */
+export function buildPolicyRequest(
+  question: PolicyQuestion,
+  key: Buffer,
+  nowMs: number,
+): { method: "POST"; headers: Record<string, string>; body: string } {
+  const body = JSON.stringify({
+    webhook: question.webhook,
+    history: question.history,
+    acceptedAt: new Date(question.acceptedAt).toISOString(),
+  });
+  const timestamp = Math.floor(nowMs / 1000);
+  return {
+    method: "POST",
+    headers: {
+      "content-type": "application/json",
+      accept: "application/json",
+      "webhook-id": question.id,
+      "webhook-timestamp": String(timestamp),
+      "webhook-signature": signPolicyRequest(key, question.id, timestamp, body),
+    },
+    body,
+  };
+}
+
+/**
+ * The reply plan in a policy's answer.
+ * @throws ReplyPolicyUnavailableError for 408, 429 and 5xx; ReplyPolicyAnswerError otherwise,
+ *   naming the field when a message is wrong.
+ */
+export function parsePolicyAnswer(
+  response: { status: number; body: string; retryAfter?: string | null; now?: number },
+  options: ReplyValidationOptions = {},
+): ReplyPlanMessage[] {
+  const { status, body } = response;
+  if (status === 408 || status === 429 || status >= 500) {
+    throw new ReplyPolicyUnavailableError(
+      `the reply policy answered HTTP ${status}`,
+      status,
+      parseRetryAfter(response.retryAfter, response.now ?? 0),
+    );
+  }
+  if (status === 204) return [];
+  if (status < 200 || status >= 300) {
+    const excerpt = sanitizeReason(body.slice(0, 200));
+    throw new ReplyPolicyAnswerError(
+      `the reply policy answered HTTP ${status}${excerpt ? `: ${excerpt}` : ""}`,
+      undefined,
+      status,
+    );
+  }
+  let answer: unknown;
+  try {
+    answer = JSON.parse(body);
+  } catch {
+    throw new ReplyPolicyAnswerError(
+      'the reply policy answer is not JSON; expected {"messages": [{"text", "delay"}]}',
+      "body",
+      status,
+    );
+  }
+  // `[]` alone is accepted as "no reply" too, and with it any bare list of messages.
+  const messages = Array.isArray(answer)
+    ? answer
+    : answer !== null && typeof answer === "object" && "messages" in answer
+      ? answer.messages
+      : undefined;
+  if (messages === undefined) {
+    throw new ReplyPolicyAnswerError(
+      'the reply policy answer has no "messages"; expected {"messages": [{"text", "delay"}]}',
+      "messages",
+      status,
+    );
+  }
+  const checked = validateReplyMessages(messages, options);
+  if (checked.ok) return checked.messages;
+  throw new ReplyPolicyAnswerError(
+    `the reply policy answer is invalid: ${checked.problems.map(describeProblem).join("; ")}`,
+    checked.problems[0]?.field,
+    status,
+  );
+}
+
+/** A failed fetch: timeouts and network errors are all worth another attempt. */
+export function policyFetchError(error: unknown): ReplyPolicyUnavailableError {
+  const err = error as { name?: string; message?: string; cause?: { code?: string } };
+  if (err?.name === "TimeoutError" || err?.name === "AbortError") {
+    return new ReplyPolicyUnavailableError(
+      "the reply policy did not answer in time",
+      undefined,
+      undefined,
+      {
+        cause: error,
+      },
+    );
+  }
+  const detail = err?.cause?.code ?? err?.message ?? String(error);
+  return new ReplyPolicyUnavailableError(
+    `the reply policy could not be reached: ${sanitizeReason(detail)}`,
+    undefined,
+    undefined,
+    { cause: error },
+  );
+}

@@ -1,0 +1,67 @@
+import { randomBytes } from "node:crypto";
+import fc from "fast-check";
+import { Webhook } from "standardwebhooks";
+import { describe, expect, it } from "vitest";
+import {
+  parsePolicyAnswer,
+  policySigningKey,
+  ReplyPolicyAnswerError,
+  ReplyPolicyConfigError,
+  ReplyPolicyUnavailableError,
+  signPolicyRequest,
+} from "../../../lambdas/core/replyPolicy.js";
+
+describe("Standard Webhooks signing", () => {
+  it("signs exactly as the standardwebhooks package does, for any id, time and body", () => {
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ minLength: 24, maxLength: 64 }),
+        fc.string({ minLength: 1, maxLength: 40 }),
+        fc.integer({ min: 0, max: 4_102_444_800 }),
+        fc.string({ maxLength: 500, unit: "grapheme" }),
+        (bytes, id, seconds, body) => {
+          const secret = `whsec_${Buffer.from(bytes).toString("base64")}`;
+          expect(signPolicyRequest(policySigningKey(secret), id, seconds, body)).toBe(
+            new Webhook(secret).sign(id, new Date(seconds * 1000), body),
+          );
+        },
+      ),
+    );
+  });
+
+  it.each([24, 32, 64])("accepts a %i-byte key", (n) => {
+    expect(policySigningKey(`whsec_${randomBytes(n).toString("base64")}`)).toHaveLength(n);
+  });
+
+  it("refuses a key longer than 64 bytes", () => {
+    expect(() => policySigningKey(`whsec_${randomBytes(65).toString("base64")}`)).toThrow(
+      ReplyPolicyConfigError,
+    );
+  });
+});
+
+describe("parsePolicyAnswer", () => {
+  const ok = (body: unknown) => parsePolicyAnswer({ status: 200, body: JSON.stringify(body) });
+
+  it("reads the vendor's schedule-activity format", () => {
+    expect(ok({ messages: [{ text: "Hi", delay: 250 }] })).toEqual([{ text: "Hi", delayMs: 250 }]);
+  });
+
+  it("ignores fields beside messages", () => {
+    expect(ok({ messages: [], traceId: "abc" })).toEqual([]);
+  });
+
+  it.each([408, 429, 500, 599])("makes HTTP %i retryable", (status) => {
+    expect(() => parsePolicyAnswer({ status, body: "" })).toThrow(ReplyPolicyUnavailableError);
+  });
+
+  it.each([301, 400, 404, 410])("makes HTTP %i final", (status) => {
+    expect(() => parsePolicyAnswer({ status, body: "" })).toThrow(ReplyPolicyAnswerError);
+  });
+
+  it("names every bad field of an answer", () => {
+    expect(() => ok({ messages: [{ text: "", delay: 0 }, { delay: 1 }] })).toThrow(
+      "the reply policy answer is invalid: messages[0].text must not be blank; messages[1].text must be a string",
+    );
+  });
+});
