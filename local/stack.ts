@@ -12,6 +12,7 @@ import {
 } from "./handlerModules.js";
 import { type RunningHttpApiAdapter, startHttpApiAdapter } from "./httpApiAdapter.js";
 import { type LocalWorker, localWorker, type WorkerName } from "./localWorker.js";
+import { dynamoDbDirectory } from "./persistence.js";
 import { type ProvisionedResources, provisionLocalResources } from "./provision.js";
 import { readDefaultRules } from "./rulesFile.js";
 import { type LocalServices, startLocalServices } from "./services/index.js";
@@ -119,6 +120,11 @@ export interface LocalStackOptions {
    */
   wrapEndpoint?: (service: StackService, endpoint: string) => Promise<WrappedEndpoint | undefined>;
   /**
+   * Keep DynamoDB Local's tables in `<dataDir>/dynamodb` across restarts (default: in memory).
+   * Queues stay in memory either way (local/persistence.ts says why). Ignored with `services`.
+   */
+  dataDir?: string;
+  /**
    * The responder and sender: "start" (default) polls their queues as soon as the stack is up;
    * "manual" loads them and leaves starting to `workers.<name>.start()`; "none" does not load them.
    */
@@ -218,7 +224,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
     let services: ServiceEndpoints | undefined = options.services;
     if (!services) {
-      const started: LocalServices = await startLocalServices();
+      const started: LocalServices = await startLocalServices({
+        dynamoDbPath: options.dataDir && (await dynamoDbDirectory(options.dataDir)),
+      });
       cleanups.push(() => started.stop());
       services = started;
     }
