@@ -130,9 +130,9 @@ function usageFromParseError(error: unknown, command: string): UsageError {
       return new UsageError(`${command}: unknown option ${option ?? ""}`.trim());
     case "ERR_PARSE_ARGS_INVALID_OPTION_VALUE":
       return new UsageError(
-        /argument missing/.test(err.message)
-          ? `${command}: ${option ?? "an option"} needs a value`
-          : `${command}: ${option ?? "an option"} takes no value`,
+        /does not take an argument/.test(err.message)
+          ? `${command}: ${option ?? "an option"} takes no value`
+          : `${command}: ${option ?? "an option"} needs a value`,
       );
     default:
       return new UsageError(`${command}: ${err.message}`);

@@ -211,21 +211,26 @@ export async function moveMessages(
     );
     const fresh = Messages.filter((m) => !handled.has(String(m.MessageId)));
     if (fresh.length === 0) return result;
-    for (const message of fresh) {
+    for (const [index, message] of fresh.entries()) {
       handled.add(String(message.MessageId));
       try {
         await sqs.send(new SendMessageCommand(copyOf(message, to.url, fifo)));
       } catch (error) {
-        // Give the message straight back to the DLQ rather than after the visibility timeout.
-        await sqs
-          .send(
-            new ChangeMessageVisibilityCommand({
-              QueueUrl: from.url,
-              ReceiptHandle: message.ReceiptHandle,
-              VisibilityTimeout: 0,
-            }),
-          )
-          .catch(() => undefined);
+        // Give this message and the rest of the batch straight back to the DLQ, rather than
+        // after the visibility timeout.
+        await Promise.all(
+          fresh.slice(index).map((unmoved) =>
+            sqs
+              .send(
+                new ChangeMessageVisibilityCommand({
+                  QueueUrl: from.url,
+                  ReceiptHandle: unmoved.ReceiptHandle,
+                  VisibilityTimeout: 0,
+                }),
+              )
+              .catch(() => undefined),
+          ),
+        );
         throw new OpsError(
           `moved ${result.moved} message(s), then ${to.name} refused one (${messageOf(error)}); ` +
             `it and the rest are still in ${from.name}`,
