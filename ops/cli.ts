@@ -1,10 +1,11 @@
 import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import type { OpsClients } from "./aws.js";
 import type { Command, OptionHelp } from "./command.js";
 import { COMMANDS, PLANNED_COMMANDS } from "./commands/index.js";
 import { messageOf, OpsError, UsageError } from "./errors.js";
-import { loadTarget, type PulumiRunner, runPulumi } from "./target.js";
+import { loadTarget, type PulumiRunner, runPulumi, type Target } from "./target.js";
 
 /**
  * `npm run ops -- <command> [arguments] (--stack NAME | --outputs FILE) [--json]`
@@ -38,6 +39,8 @@ export interface OpsIo {
   /** Default: the pulumi CLI on PATH. */
   pulumi?: PulumiRunner;
   now?: () => number;
+  /** Default: SDK clients for the target (aws.ts). Tests put AWS-only APIs behind a fake here. */
+  clients?: (target: Target) => OpsClients;
 }
 
 type ParseOptions = NonNullable<Parameters<typeof parseArgs>[0]>["options"];
@@ -210,15 +213,14 @@ export async function runOps(argv: string[], io: OpsIo): Promise<number> {
     return fail(error, COMMANDS.some((c) => c.name === name) ? name : undefined);
   }
 
-  let clients: import("./aws.js").OpsClients | undefined;
+  let clients: OpsClients | undefined;
   try {
     const target = await loadTarget(
       { stack: values.stack as string | undefined, outputs: values.outputs as string | undefined },
       io.pulumi ?? runPulumi,
     );
     // Loaded only now: a usage error answers without loading the AWS SDK.
-    const { clientsFor } = await import("./aws.js");
-    clients = clientsFor(target);
+    clients = io.clients ? io.clients(target) : (await import("./aws.js")).clientsFor(target);
     const result = await command.run({
       target,
       clients,

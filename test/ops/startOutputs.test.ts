@@ -19,7 +19,19 @@ let stderr = "";
 beforeAll(async () => {
   child = spawn(
     "npm",
-    ["start", "--silent", "--", "--port", "0", "--vendor-port", "0", "--outputs", outputsFile, "--data-dir", join(dir, "data")],
+    [
+      "start",
+      "--silent",
+      "--",
+      "--port",
+      "0",
+      "--vendor-port",
+      "0",
+      "--outputs",
+      outputsFile,
+      "--data-dir",
+      join(dir, "data"),
+    ],
     { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"] },
   );
   child.stderr?.on("data", (chunk: Buffer) => {
