@@ -41,7 +41,11 @@ async function attempt<T>(run: () => Promise<T>): Promise<Section<T>> {
   }
 }
 
-async function queues({ target, clients, now }: CommandContext): Promise<QueueRow[]> {
+async function queues({
+  target,
+  clients,
+  now,
+}: CommandContext): Promise<{ rows: QueueRow[]; ageError?: string }> {
   const { queueNames } = requireOutputs(target.outputs, REQUIRED_OUTPUTS.status, target.source);
   const pairs = await Promise.all(
     QUEUE_LABELS.map((label) => queuePair(clients.sqs, queueNames, label)),
@@ -52,23 +56,32 @@ async function queues({ target, clients, now }: CommandContext): Promise<QueueRo
   ]);
   const at = now();
   const local = target.outputs.local;
-  const ages = clients.cloudWatch
-    ? await oldestMessageAges(
-        clients.cloudWatch,
-        refs.map(({ ref }) => ref.name),
-        at,
-      )
-    : undefined;
-  return Promise.all(
+  // The depths are the answer; the oldest message's age is extra, so its failure is a note.
+  let ageError: string | undefined;
+  const ages = new Map<string, number | null>();
+  try {
+    if (clients.cloudWatch) {
+      const names = refs.map(({ ref }) => ref.name);
+      for (const [name, age] of await oldestMessageAges(clients.cloudWatch, names, at)) {
+        ages.set(name, age);
+      }
+    } else if (local) {
+      for (const { ref } of refs) {
+        ages.set(ref.name, await localOldestMessageAge(local.endpoints.sqs, ref.name, at));
+      }
+    }
+  } catch (error) {
+    ageError = `oldest message age unavailable: ${messageOf(error)}`;
+  }
+  const rows = await Promise.all(
     refs.map(async ({ queue, ref }) => ({
       queue,
       name: ref.name,
       depth: await queueDepth(clients.sqs, ref.url),
-      oldestAgeMs: local
-        ? await localOldestMessageAge(local.endpoints.sqs, ref.name, at)
-        : (ages?.get(ref.name) ?? null),
+      oldestAgeMs: ages.get(ref.name) ?? null,
     })),
   );
+  return { rows, ageError };
 }
 
 export const statusCommand: Command = {
@@ -153,20 +166,23 @@ export const statusCommand: Command = {
 
     const text = [
       `Stack: ${target.source}${target.local ? " (local stack)" : ""}`,
-      render("Queues", queueSection, (rows) =>
-        renderTable({
-          headers: ["QUEUE", "WAITING", "IN FLIGHT", "DELAYED", "OLDEST", "NAME"],
-          rows: rows.map((row) => [
-            row.queue,
-            String(row.depth.visible),
-            String(row.depth.inFlight),
-            String(row.depth.delayed),
-            row.oldestAgeMs === null ? NONE : formatDuration(row.oldestAgeMs),
-            row.name,
-          ]),
-          numeric: [1, 2, 3, 4],
-          empty: "no queues",
-        }),
+      render("Queues", queueSection, ({ rows, ageError }) =>
+        [
+          renderTable({
+            headers: ["QUEUE", "WAITING", "IN FLIGHT", "DELAYED", "OLDEST", "NAME"],
+            rows: rows.map((row) => [
+              row.queue,
+              String(row.depth.visible),
+              String(row.depth.inFlight),
+              String(row.depth.delayed),
+              ageError ? "?" : row.oldestAgeMs === null ? NONE : formatDuration(row.oldestAgeMs),
+              row.name,
+            ]),
+            numeric: [1, 2, 3, 4],
+            empty: "no queues",
+          }),
+          ...(ageError ? [`  (${ageError})`] : []),
+        ].join("\n"),
       ),
       render(`Errors (last ${formatDuration(windowMs)})`, errorSection, (rows) =>
         renderTable({
@@ -224,8 +240,9 @@ export const statusCommand: Command = {
     const parts = [queueSection, errorSection, webhookSection, alarmSection];
     const missingWebhook =
       webhookSection.state === "ok" && webhookSection.data.some((row: Registration) => !row.found);
+    const missingAges = queueSection.state === "ok" && queueSection.data.ageError !== undefined;
     return {
-      ok: parts.every((part) => part.state !== "error") && !missingWebhook,
+      ok: parts.every((part) => part.state !== "error") && !missingWebhook && !missingAges,
       text,
       json: {
         stack: target.source,

@@ -200,4 +200,21 @@ describe("ops on AWS", () => {
     );
     expect(run.stdout).toMatch(/^Alarms\n {2}STATE\s+SINCE\s+ALARM\n {2}ALARM/m);
   });
+
+  it("shows the queue depths even when CloudWatch cannot be reached, and says what is missing", async () => {
+    const unreachable = {
+      send: async () => {
+        throw new Error("connect ETIMEDOUT");
+      },
+      destroy: () => undefined,
+    } as unknown as CloudWatchClient;
+    const run = await runCli(["status", "--outputs", outputsFile], {
+      clients: () => ({ ...awsClients([])(), cloudWatch: unreachable }),
+      now: () => NOW,
+    });
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/^ {2}jobs\s+0\s+0\s+0\s+\?\s+\S+$/m);
+    expect(run.stdout).toContain("(oldest message age unavailable: connect ETIMEDOUT)");
+    expect(run.stdout).toMatch(/Errors \(last 1h\)\n {2}failed: connect ETIMEDOUT/);
+  });
 });
