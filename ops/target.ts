@@ -13,6 +13,8 @@ export interface Target {
   /** For messages: `stack "dev"` or `outputs file ./local.json`. */
   source: string;
   outputs: StackOutputs;
+  /** The flags that choose this target again, for hints: `--stack dev`. */
+  flags: string;
   /** True when the outputs name local stand-ins (no CloudWatch, no SQS message-move tasks). */
   local: boolean;
 }
@@ -74,7 +76,11 @@ export async function loadTarget(
       "--stack",
       flags.stack,
     ]);
-    return targetFrom(parseJson(stdout, `pulumi stack output for ${source}`), source);
+    return targetFrom(
+      parseJson(stdout, `pulumi stack output for ${source}`),
+      source,
+      `--stack ${flags.stack}`,
+    );
   }
   if (flags.outputs !== undefined) {
     const source = `outputs file ${flags.outputs}`;
@@ -86,7 +92,7 @@ export async function loadTarget(
       const reason = code === "ENOENT" ? "no such file" : messageOf(error);
       throw new OutputsError(`cannot read ${source}: ${reason}`, { cause: error });
     }
-    return targetFrom(parseJson(text, source), source);
+    return targetFrom(parseJson(text, source), source, `--outputs ${flags.outputs}`);
   }
   throw new UsageError(
     "which stack? give --stack NAME (a deployed stack, read with the pulumi CLI) or " +
@@ -102,7 +108,7 @@ function parseJson(text: string, source: string): unknown {
   }
 }
 
-function targetFrom(json: unknown, source: string): Target {
+function targetFrom(json: unknown, source: string, flags: string): Target {
   const outputs = parseStackOutputs(json, source);
-  return { source, outputs, local: outputs.local !== undefined };
+  return { source, flags, outputs, local: outputs.local !== undefined };
 }

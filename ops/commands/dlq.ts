@@ -15,7 +15,7 @@ export const dlqCommand: Command = {
   args: "[jobs|replies]",
   description: [
     "Shows how many messages each dead-letter queue holds (jobs: webhooks the responder could",
-    "not process; replies: replies the sender could not send) and the oldest few of them: kind,",
+    "not process; replies: replies the sender could not send) and a few of them, oldest first: kind,",
     "contact (last 4 digits only), reply position, due time, receive count. Message texts are",
     "never shown. Looking does not take the messages: the DLQ keeps them.",
   ].join("\n"),
@@ -58,7 +58,9 @@ export const dlqCommand: Command = {
         }`;
         if (total === 0 || limit === 0) return heading;
         const shown =
-          messages.length < total ? `\n  (oldest ${messages.length} of ${total} shown)` : "";
+          messages.length < total
+            ? `\n  (${messages.length} of ${total} shown: SQS hands out a sample)`
+            : "";
         return section(
           heading,
           renderTable({
@@ -79,7 +81,7 @@ export const dlqCommand: Command = {
       })
       .join("\n\n");
     const hint = queues.some((q) => q.total > 0)
-      ? "\n\nFix the cause first (logs of the failing function), then: npm run ops -- redrive <queue>"
+      ? `\n\nFix the cause first (logs of the failing function), then: npm run ops -- redrive <queue> ${target.flags}`
       : "";
     return { ok: true, text: text + hint, json: { queues } };
   },

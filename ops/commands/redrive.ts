@@ -89,7 +89,7 @@ async function redriveByCopy({ clients, progress }: CommandContext, pair: QueueP
 }
 
 async function redriveByMoveTask(
-  { clients, values, now, progress }: CommandContext,
+  { target, clients, values, now, progress }: CommandContext,
   pair: QueuePair,
   before: number,
 ) {
@@ -112,7 +112,7 @@ async function redriveByMoveTask(
   if (values["no-wait"]) {
     return {
       ok: true,
-      text: `Started moving ${before} message(s) from ${pair.deadLetter.name} back to ${pair.queue.name} (SQS message-move task).\nFollow it with: npm run ops -- dlq ${pair.label}`,
+      text: `Started moving ${before} message(s) from ${pair.deadLetter.name} back to ${pair.queue.name} (SQS message-move task).\nFollow it with: npm run ops -- dlq ${pair.label} ${target.flags}`,
       json: { ...base, status: "RUNNING", moved: 0, toMove: before },
     };
   }
@@ -144,7 +144,7 @@ async function redriveByMoveTask(
   if (state === "RUNNING") {
     return {
       ok: true,
-      text: `Still moving after ${formatDuration(now() - started)}: ${moved} of ${status?.toMove ?? before} moved so far. The task keeps running; follow it with: npm run ops -- dlq ${pair.label}`,
+      text: `Still moving after ${formatDuration(now() - started)}: ${moved} of ${status?.toMove ?? before} moved so far. The task keeps running; follow it with: npm run ops -- dlq ${pair.label} ${target.flags}`,
       json,
     };
   }

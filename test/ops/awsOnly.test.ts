@@ -172,6 +172,24 @@ describe("ops on AWS", () => {
     expect(totalOf(await queueDepth(sqs, resources.queues.repliesDlq))).toBe(0);
   }, 20_000);
 
+  it("with --no-wait, starts the move task and says how to follow it", async () => {
+    await sqs.send(
+      new SendMessageCommand({ QueueUrl: resources.queues.repliesDlq, MessageBody: "{}" }),
+    );
+    const run = await runCli(
+      ["redrive", "replies", "--no-wait", "--outputs", outputsFile, "--json"],
+      {
+        clients: awsClients([]),
+      },
+    );
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({
+      method: "message-move-task",
+      status: "RUNNING",
+      toMove: 1,
+    });
+  });
+
   it("shows error counts per function and the alarms, alarming first, from CloudWatch", async () => {
     const calls: unknown[] = [];
     const run = await runCli(["status", "--outputs", outputsFile, "--window", "15m"], {

@@ -148,6 +148,7 @@ describe("ops dlq and redrive on the local stack", () => {
     expect(dlq.stdout).toMatch(/scheduled-reply\s+•+0177\s+\S+#1\/1/);
     expect(dlq.stdout).not.toContain(PHONE);
     expect(dlq.stdout).not.toContain("pong");
+    expect(dlq.stdout).toContain(`then: npm run ops -- redrive <queue> --outputs ${outputsFile}`);
 
     const redrive = await ops("redrive", "replies");
     expect(redrive.code).toBe(0);
