@@ -29,7 +29,10 @@ const GLOBAL_OPTIONS: Record<string, OptionHelp & { short?: string }> = {
     valueName: "FILE",
     help: "a stack described by an outputs file (`npm start -- --outputs FILE` writes\none for the local stack)",
   },
-  json: { type: "boolean", help: "machine-readable output on stdout" },
+  json: {
+    type: "boolean",
+    help: "machine-readable output on stdout (run `npm run -s ops` so npm's own\nbanner stays off stdout)",
+  },
   help: { type: "boolean", short: "h", help: "this help" },
 };
 

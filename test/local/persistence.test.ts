@@ -17,7 +17,13 @@ afterEach(async () => {
 }, 30_000);
 
 const start = (dataDir: string) =>
-  startLocalStack({ dataDir, rules: [], workers: "manual", logLevel: "ERROR", log: () => undefined });
+  startLocalStack({
+    dataDir,
+    rules: [],
+    workers: "manual",
+    logLevel: "ERROR",
+    log: () => undefined,
+  });
 
 const dynamo = (s: LocalStack) =>
   new DynamoDBClient({
@@ -33,11 +39,17 @@ describe("local stack with a data directory", () => {
 
     stack = await start(dataDir);
     const before = dynamo(stack);
-    await before.send(new PutItemCommand({ TableName: stack.resources.tables.conversation, Item: item }));
+    await before.send(
+      new PutItemCommand({ TableName: stack.resources.tables.conversation, Item: item }),
+    );
     before.destroy();
     // The workers are not running: the job waits in the queue, as work does at any shutdown.
     const body = sampleWebhookBody({ phone: "14155550177", text: "hi", at: Date.now() });
-    const answer = await postWebhook(stack.receiverUrl, body, signatureFor(body, stack.signingSecret, "hmac-sha256"));
+    const answer = await postWebhook(
+      stack.receiverUrl,
+      body,
+      signatureFor(body, stack.signingSecret, "hmac-sha256"),
+    );
     expect(answer.status).toBe(200);
     expect(await lostOnStopLine(stack)).toBe(
       'stopping: 0 scheduled replies and 1 unprocessed job are lost: the local queues are kept in memory only (README, "Local persistence")',
@@ -47,7 +59,10 @@ describe("local stack with a data directory", () => {
     stack = await start(dataDir);
     const after = dynamo(stack);
     const { Item } = await after.send(
-      new GetItemCommand({ TableName: stack.resources.tables.conversation, Key: { pk: item.pk, sk: item.sk } }),
+      new GetItemCommand({
+        TableName: stack.resources.tables.conversation,
+        Key: { pk: item.pk, sk: item.sk },
+      }),
     );
     after.destroy();
     expect(Item?.note?.S).toBe("kept");
