@@ -1,4 +1,6 @@
 import {
+  CreateQueueCommand,
+  DeleteMessageCommand,
   GetQueueUrlCommand,
   ReceiveMessageCommand,
   SendMessageCommand,
@@ -99,6 +101,43 @@ describe("moveMessages (the local redrive)", () => {
     expect([...moved, ...left].sort()).toEqual(
       Array.from({ length: 12 }, (_, i) => `{"n":${i}}`).sort(),
     );
+  });
+});
+
+describe("moveMessages between FIFO queues (the jobs queue of issue 10)", () => {
+  it("redelivers a message whose original went through the queue minutes ago, in its group", async () => {
+    const suffix = Math.random().toString(36).slice(2, 8);
+    const create = async (name: string) => {
+      const { QueueUrl } = await sqs.send(
+        new CreateQueueCommand({ QueueName: name, Attributes: { FifoQueue: "true" } }),
+      );
+      return { name, url: String(QueueUrl), arn: "" };
+    };
+    const work = await create(`fifo-${suffix}.fifo`);
+    const dead = await create(`fifo-${suffix}-dlq.fifo`);
+    const message = {
+      MessageBody: "job",
+      MessageGroupId: "14155550177",
+      MessageDeduplicationId: "key-1",
+    };
+    // The original delivery, taken off the work queue: its deduplication id is still remembered.
+    await sqs.send(new SendMessageCommand({ QueueUrl: work.url, ...message }));
+    const first = await sqs.send(new ReceiveMessageCommand({ QueueUrl: work.url }));
+    await sqs.send(
+      new DeleteMessageCommand({
+        QueueUrl: work.url,
+        ReceiptHandle: first.Messages?.[0]?.ReceiptHandle,
+      }),
+    );
+    await sqs.send(new SendMessageCommand({ QueueUrl: dead.url, ...message }));
+
+    expect(await moveMessages(sqs, dead, work)).toEqual({ moved: 1, duplicated: 0 });
+    const { Messages = [] } = await sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: work.url, MessageSystemAttributeNames: ["All"] }),
+    );
+    expect(Messages.map((m) => [m.Body, m.Attributes?.MessageGroupId])).toEqual([
+      ["job", "14155550177"],
+    ]);
   });
 });
 
