@@ -101,8 +101,17 @@ export async function provisionLocalResources(
     await Promise.all(
       (Object.keys(tables) as (keyof typeof tables)[]).map(async (key) => {
         const schema: TableSchema = TABLES[key];
-        await ddb.send(new CreateTableCommand(tableInput(tables[key], schema)));
-        if (schema.ttlAttribute) {
+        // A table kept from an earlier run (npm start --data-dir) is used as it is.
+        const created = await ddb
+          .send(new CreateTableCommand(tableInput(tables[key], schema)))
+          .then(
+            () => true,
+            (error: Error) => {
+              if (error.name === "ResourceInUseException") return false;
+              throw error;
+            },
+          );
+        if (created && schema.ttlAttribute) {
           await ddb.send(
             new UpdateTimeToLiveCommand({
               TableName: tables[key],

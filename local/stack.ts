@@ -27,6 +27,7 @@ import {
   startEventSourceMapping,
 } from "./eventSourceMapping.js";
 import { type RunningHttpApiAdapter, startHttpApiAdapter } from "./httpApiAdapter.js";
+import { dynamoDbDirectory } from "./persistence.js";
 import { type ProvisionedResources, provisionLocalResources } from "./provision.js";
 import { readDefaultRules } from "./rulesFile.js";
 import { type LocalServices, startLocalServices } from "./services/index.js";
@@ -151,6 +152,11 @@ export interface LocalStackOptions {
    */
   wrapEndpoint?: (service: StackService, endpoint: string) => Promise<WrappedEndpoint | undefined>;
   /**
+   * Keep DynamoDB Local's tables in `<dataDir>/dynamodb` across restarts (default: in memory).
+   * Queues stay in memory either way (local/persistence.ts says why). Ignored with `services`.
+   */
+  dataDir?: string;
+  /**
    * The responder and sender: "start" (default) polls their queues as soon as the stack is up;
    * "manual" builds them and leaves starting to `workers.<name>.start()`; "none" does not build them.
    */
@@ -209,7 +215,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
     let services: ServiceEndpoints | undefined = options.services;
     if (!services) {
-      const started: LocalServices = await startLocalServices();
+      const started: LocalServices = await startLocalServices({
+        dynamoDbPath: options.dataDir && (await dynamoDbDirectory(options.dataDir)),
+      });
       cleanups.push(() => started.stop());
       services = started;
     }

@@ -3,6 +3,8 @@ import { parseArgs } from "node:util";
 import { DEFAULTS } from "../lambdas/contract.js";
 import { ReplyRulesError } from "../lambdas/core/errors.js";
 import { parseReplyRules } from "../lambdas/core/replyRules.js";
+import { writeLocalOutputs } from "./opsOutputs.js";
+import { lostOnStopLine } from "./persistence.js";
 import { formatReadyLine } from "./readyLine.js";
 import { RulesFileError, readRulesFile } from "./rulesFile.js";
 import type { LocalStack } from "./stack.js";
@@ -29,6 +31,8 @@ Options:
   --vendor-port N     vendor simulator port on 127.0.0.1 (default 3001; 0 = any free port)
   --rules FILE        reply rules JSON (default local/defaultRules.json)
   --max-sqs-delay S   longest single SQS delay hop in seconds, 1-900 (default 900)
+  --outputs FILE      write the stack outputs (JSON) for \`npm run ops -- <command> --outputs FILE\`
+  --data-dir DIR      keep the tables in DIR across restarts (queues are not kept; see README)
   -h, --help          show this help
 
 Environment:
@@ -46,6 +50,8 @@ interface StartOptions {
   vendorPort: number;
   rulesFile?: string;
   maxSqsDelaySeconds: number;
+  outputsFile?: string;
+  dataDir?: string;
 }
 
 function wholeNumber(
@@ -75,6 +81,8 @@ function parseFlags(argv: string[]): StartOptions | "help" {
         "vendor-port": { type: "string" },
         rules: { type: "string" },
         "max-sqs-delay": { type: "string" },
+        outputs: { type: "string" },
+        "data-dir": { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     });
@@ -86,6 +94,8 @@ function parseFlags(argv: string[]): StartOptions | "help" {
     "vendor-port"?: string;
     rules?: string;
     "max-sqs-delay"?: string;
+    outputs?: string;
+    "data-dir"?: string;
     help?: boolean;
   };
   if (values.help) return "help";
@@ -100,6 +110,8 @@ function parseFlags(argv: string[]): StartOptions | "help" {
       900,
       1,
     ),
+    outputsFile: values.outputs,
+    dataDir: values["data-dir"],
   };
 }
 
@@ -159,6 +171,8 @@ async function main() {
       log("shutdown took longer than 20 s: exiting");
       process.exit(1);
     }, 20_000).unref();
+    const lost = await lostOnStopLine(stack);
+    if (lost) log(lost);
     await stack.stop();
     process.exit(0);
   };
@@ -173,6 +187,7 @@ async function main() {
       maxSqsDelaySeconds: options.maxSqsDelaySeconds,
       signingSecret,
       signatureScheme: process.env.SIGNATURE_SCHEME || DEFAULTS.signatureScheme,
+      dataDir: options.dataDir,
       log,
     });
   } catch (error) {
@@ -193,6 +208,16 @@ async function main() {
     log(`uncaught error: ${error.stack ?? error.message}`);
     void stack?.stop().finally(() => process.exit(1));
   });
+  if (options.outputsFile) {
+    try {
+      await writeLocalOutputs(stack, options.outputsFile);
+    } catch (error) {
+      await stack.stop();
+      fail(`cannot write --outputs ${options.outputsFile}: ${(error as Error).message}`, 1);
+    }
+    log(`stack outputs written to ${options.outputsFile} (npm run ops -- --help)`);
+  }
+  if (options.dataDir) log(`tables kept in ${options.dataDir}; queues are in memory only`);
   writeStdout(`${formatReadyLine(stack)}\n`);
 }
 

@@ -38,11 +38,12 @@ async function waitUntilListening(endpoint: string, child: ChildProcess, timeout
 }
 
 /**
- * Starts Amazon's DynamoDB Local (Java 17) in memory. It has no bind-address option, so it
- * listens on all interfaces; callers only ever reach it through 127.0.0.1.
+ * Starts Amazon's DynamoDB Local (Java 17), in memory or, with `dbPath`, keeping its tables in
+ * one SQLite file in that directory (-sharedDb) across restarts. It has no bind-address option,
+ * so it listens on all interfaces; callers only ever reach it through 127.0.0.1.
  */
 export async function startDynamoDbLocal(
-  options: { port?: number } = {},
+  options: { port?: number; dbPath?: string } = {},
 ): Promise<RunningDynamoDbLocal> {
   const { jar, libDir } = locateJar();
   const port = options.port || (await freePort());
@@ -52,7 +53,7 @@ export async function startDynamoDbLocal(
       `-Djava.library.path=${libDir}`,
       "-jar",
       jar,
-      "-inMemory",
+      ...(options.dbPath ? ["-dbPath", options.dbPath] : ["-inMemory"]),
       "-sharedDb",
       "-disableTelemetry",
       "-port",

@@ -24,10 +24,15 @@ export function awsEnvFor(endpoints: { dynamodb: string; sqs: string; secretsMan
   };
 }
 
-/** Starts DynamoDB Local, fauxqs and the Secrets Manager stand-in (all reached on 127.0.0.1). */
-export async function startLocalServices(): Promise<LocalServices> {
+/**
+ * Starts DynamoDB Local, fauxqs and the Secrets Manager stand-in (all reached on 127.0.0.1).
+ * `dynamoDbPath`: a directory where DynamoDB Local keeps its tables (default: in memory).
+ */
+export async function startLocalServices(
+  options: { dynamoDbPath?: string } = {},
+): Promise<LocalServices> {
   const [dynamodb, sqs, secretsManager] = await Promise.all([
-    startDynamoDbLocal(),
+    startDynamoDbLocal({ dbPath: options.dynamoDbPath }),
     startFauxqs(),
     startSecretsManager(),
   ]);

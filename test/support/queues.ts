@@ -1,31 +1,16 @@
 import {
   DeleteMessageBatchCommand,
-  GetQueueAttributesCommand,
   ReceiveMessageCommand,
   SendMessageBatchCommand,
   SQSClient,
 } from "@aws-sdk/client-sqs";
+import { queueDepth as opsQueueDepth, totalOf } from "../../ops/queues.js";
 
 /** Looking at and moving messages on the local queues, and waiting for something to happen. */
 
-/** Visible + in flight + delayed messages on the queue. */
+/** Visible + in flight + delayed messages on the queue (the ops CLI's own count, summed). */
 export async function queueDepth(sqs: SQSClient, queueUrl: string): Promise<number> {
-  const out = await sqs.send(
-    new GetQueueAttributesCommand({
-      QueueUrl: queueUrl,
-      AttributeNames: [
-        "ApproximateNumberOfMessages",
-        "ApproximateNumberOfMessagesNotVisible",
-        "ApproximateNumberOfMessagesDelayed",
-      ],
-    }),
-  );
-  const a = out.Attributes ?? {};
-  return (
-    Number(a.ApproximateNumberOfMessages ?? 0) +
-    Number(a.ApproximateNumberOfMessagesNotVisible ?? 0) +
-    Number(a.ApproximateNumberOfMessagesDelayed ?? 0)
-  );
+  return totalOf(await opsQueueDepth(sqs, queueUrl));
 }
 
 /** An SQS client for the local fauxqs at `endpoint` (an awsEnv's AWS_ENDPOINT_URL_SQS). */

@@ -1,0 +1,47 @@
+import type { OpsClients } from "./aws.js";
+import type { Target } from "./target.js";
+
+/**
+ * The shape every command has: its help text, its options, and a `run` that returns both a
+ * rendering for people and a document for `--json`. cli.ts does the rest (parsing, target,
+ * printing, exit codes) once for all of them.
+ */
+
+export interface OptionHelp {
+  type: "string" | "boolean";
+  /** Shown in help after the flag, e.g. "N" for `--limit N`. */
+  valueName?: string;
+  help: string;
+}
+
+export interface CommandContext {
+  target: Target;
+  clients: OpsClients;
+  positionals: string[];
+  values: Record<string, string | boolean | undefined>;
+  now: () => number;
+  /** Progress lines of long commands (stderr; never part of the result). */
+  progress: (line: string) => void;
+}
+
+export interface CommandResult {
+  /** false: the command ran but part of it failed (exit 1); the output says which part. */
+  ok: boolean;
+  text: string;
+  json: unknown;
+}
+
+export interface Command {
+  name: string;
+  /** One line, for the command list. */
+  summary: string;
+  /** Arguments after the command name, e.g. "[jobs|replies]". */
+  args: string;
+  /** What it does and what it shows, in a few lines. */
+  description: string;
+  options: Record<string, OptionHelp>;
+  /** Validates positionals and option values. @throws UsageError */
+  check(positionals: string[], values: Record<string, string | boolean | undefined>): void;
+  examples: string[];
+  run(context: CommandContext): Promise<CommandResult>;
+}

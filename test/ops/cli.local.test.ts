@@ -1,0 +1,207 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { PurgeQueueCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { writeLocalOutputs } from "../../local/opsOutputs.js";
+import { postWebhook, sampleWebhookBody, signatureFor } from "../../local/sampleWebhook.js";
+import { type LocalStack, startLocalStack } from "../../local/stack.js";
+import { queueDepth } from "../support/queues.js";
+import { runCli } from "./support/runCli.js";
+
+/**
+ * Every phase-1 command against the real local stack, through the outputs file `npm start --
+ * --outputs` writes: the operator's view of queues, DLQs, the webhook registration, and a DLQ
+ * redrive that ends in a reply the vendor received.
+ */
+
+const PHONE = "14155550177";
+const RULES = [{ match: "ping", messages: [{ text: "pong", delay: 0 }] }];
+
+let stack: LocalStack;
+let outputsFile: string;
+const logLines: string[] = [];
+
+beforeAll(async () => {
+  stack = await startLocalStack({
+    rules: RULES,
+    services: { awsEnv: inject("awsEnv") },
+    prefix: `ops${Date.now().toString(36)}-`,
+    logLevel: "ERROR",
+    log: (line) => logLines.push(line),
+    // Two quick attempts: a failing reply reaches the DLQ within seconds.
+    timing: {
+      maxReceiveCount: 2,
+      visibilityTimeoutSeconds: 2,
+      workerTimeoutMs: 1500,
+      vendorTimeoutMs: 1000,
+    },
+  });
+  outputsFile = join(mkdtempSync(join(tmpdir(), "ops-")), "outputs.json");
+  await writeLocalOutputs(stack, outputsFile);
+}, 90_000);
+
+afterAll(async () => {
+  await stack?.stop();
+}, 30_000);
+
+const ops = (...args: string[]) => runCli([...args, "--outputs", outputsFile]);
+
+async function until(condition: () => Promise<boolean> | boolean, timeoutMs: number, what: string) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+describe("ops status on the local stack", () => {
+  it("shows every queue with its depth, and the webhook registration as the vendor reports it", async () => {
+    const run = await ops("status");
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/QUEUE\s+WAITING\s+IN FLIGHT\s+DELAYED\s+OLDEST\s+NAME/);
+    for (const queue of ["jobs", "jobs DLQ", "replies", "replies DLQ"]) {
+      expect(run.stdout).toMatch(new RegExp(`^  ${queue}\\s+0\\s+0\\s+0\\s+—`, "m"));
+    }
+    expect(run.stdout).toMatch(
+      /^ {2}1\s+\d+\s+yes\s+yes\s+yes\s+no\s+http:\/\/127\.0\.0\.1:\d+\/webhooks\/whatsapp\?g=1$/m,
+    );
+  });
+
+  it("says error counts and alarms are unavailable locally instead of inventing them", async () => {
+    const run = await ops("status", "--json");
+    const status = JSON.parse(run.stdout);
+    expect(status.errors).toMatchObject({
+      state: "unavailable",
+      reason: expect.stringMatching(/no CloudWatch/),
+    });
+    expect(status.alarms).toMatchObject({ state: "unavailable" });
+    expect(status.webhook.data).toEqual([
+      expect.objectContaining({
+        generation: "1",
+        found: true,
+        enabled: true,
+        signature: true,
+        pointsAtStack: true,
+      }),
+    ]);
+  });
+
+  it("never prints the vendor token it reads to ask the vendor", async () => {
+    const runs = [await ops("status"), await ops("status", "--json")];
+    for (const run of runs) expect(run.stdout + run.stderr).not.toContain(stack.vendorToken);
+  });
+
+  it("reports a registration deleted at the vendor as missing, and fails", async () => {
+    const [row] = stack.vendor.webhooks();
+    stack.vendor.removeWebhook(row?.id as number);
+    try {
+      const run = await ops("status");
+      expect(run.code).toBe(1);
+      expect(run.stdout).toMatch(/MISSING at the vendor: pulumi refresh, then pulumi up/);
+    } finally {
+      await writeLocalOutputs(stack, outputsFile); // registers it again for the tests below
+    }
+  });
+
+  it("reports the vendor refusing the list call without showing the token, and fails", async () => {
+    stack.vendor.scriptManagementResponses([
+      { status: 401, body: { message: `bad token ${stack.vendorToken}` } },
+    ]);
+    const run = await ops("status");
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/failed: vendor management API answered 401 "bad token \[token\]"/);
+    expect(run.stdout).not.toContain(stack.vendorToken);
+    expect(run.stdout).toMatch(/^ {2}jobs\s+0/m); // the other sections still answer
+  });
+});
+
+describe("ops dlq and redrive on the local stack", () => {
+  it("says each DLQ is empty when it is", async () => {
+    const run = await ops("dlq");
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain("jobs DLQ (");
+    expect(run.stdout).toMatch(/jobs DLQ \(\S+\): empty/);
+    expect(run.stdout).toMatch(/replies DLQ \(\S+\): empty/);
+  });
+
+  it("redrives a reply that failed every attempt, and the vendor then receives it once", async () => {
+    // The vendor fails both attempts: the reply goes to the replies DLQ.
+    stack.vendor.scriptSendResponses([{ status: 500 }, { status: 500 }]);
+    const body = sampleWebhookBody({ phone: PHONE, text: "ping", at: Date.now() });
+    const answer = await postWebhook(
+      stack.receiverUrl,
+      body,
+      signatureFor(body, stack.signingSecret, "hmac-sha256"),
+    );
+    expect(answer.status).toBe(200);
+    await until(
+      async () => (await queueDepth(stack.sqsClient, stack.resources.queues.repliesDlq)) === 1,
+      30_000,
+      "the reply in the DLQ",
+    );
+    expect(stack.vendor.sent()).toEqual([]);
+
+    const dlq = await ops("dlq", "replies");
+    expect(dlq.code).toBe(0);
+    expect(dlq.stdout).toMatch(/replies DLQ \(\S+\): 1 message/);
+    expect(dlq.stdout).toMatch(/scheduled-reply\s+•+0177\s+\S+#1\/1/);
+    expect(dlq.stdout).not.toContain(PHONE);
+    expect(dlq.stdout).not.toContain("pong");
+    expect(dlq.stdout).toContain(`then: npm run ops -- redrive <queue> --outputs ${outputsFile}`);
+
+    const redrive = await ops("redrive", "replies");
+    expect(redrive.code).toBe(0);
+    expect(redrive.stdout).toMatch(/^Moved 1 message from \S+-replies-dlq back to \S+-replies\.$/m);
+    await until(() => stack.vendor.sent().length === 1, 30_000, "the redriven reply at the vendor");
+    expect(stack.vendor.sent().map((s) => [s.phone, s.text])).toEqual([[`+${PHONE}`, "pong"]]);
+    expect(await queueDepth(stack.sqsClient, stack.resources.queues.repliesDlq)).toBe(0);
+  }, 60_000);
+
+  it("lists a DLQ message it cannot read, masked, and as JSON for scripts", async () => {
+    await stack.workers.responder?.stop();
+    try {
+      await stack.sqsClient.send(
+        new SendMessageCommand({
+          QueueUrl: stack.resources.queues.jobsDlq,
+          MessageBody: JSON.stringify({ kind: "webhook-job", webhook: { phone: "447700900123" } }),
+        }),
+      );
+      await stack.sqsClient.send(
+        new SendMessageCommand({
+          QueueUrl: stack.resources.queues.jobsDlq,
+          MessageBody: "not json 447700900456",
+        }),
+      );
+      const run = await ops("dlq", "jobs", "--json");
+      expect(run.code).toBe(0);
+      const [jobs] = JSON.parse(run.stdout).queues;
+      expect(jobs).toMatchObject({ queue: "jobs", total: 2 });
+      expect(
+        jobs.messages.map((m: { kind: string; contact: string | null }) => [m.kind, m.contact]),
+      ).toEqual([
+        ["webhook-job", "••••••••0123"],
+        ["unreadable", null],
+      ]);
+      expect(run.stdout).not.toMatch(/447700900(123|456)/);
+
+      const redrive = await ops("redrive", "jobs", "--json");
+      expect(JSON.parse(redrive.stdout)).toMatchObject({
+        method: "receive-send-delete",
+        moved: 2,
+        duplicated: 0,
+      });
+      expect(await queueDepth(stack.sqsClient, stack.resources.queues.jobs)).toBe(2);
+      expect(await queueDepth(stack.sqsClient, stack.resources.queues.jobsDlq)).toBe(0);
+    } finally {
+      await stack.sqsClient.send(new PurgeQueueCommand({ QueueUrl: stack.resources.queues.jobs }));
+      stack.workers.responder?.start();
+    }
+  });
+
+  it("says there is nothing to redrive when the DLQ is empty", async () => {
+    const run = await ops("redrive", "replies");
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^Nothing to redrive: \S+-replies-dlq is empty\.$/m);
+  });
+});
