@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { DEFAULTS } from "../lambdas/contract.js";
+import { DEFAULTS, OPT_OUT_LANGUAGES, type OptOutLanguage } from "../lambdas/contract.js";
 // The one rules validator, shared with the responder: the only import from lambdas/ besides the
 // contract, so that preview refuses exactly the rules the responder would (pure; no AWS, no env).
 import { describeProblem, ReplyRulesError } from "../lambdas/core/errors.js";
@@ -51,6 +51,8 @@ const text = () =>
     (v) => (typeof v === "number" || typeof v === "boolean" ? String(v) : v),
     z.string({ error: "must be a string" }),
   );
+const nonBlank = () =>
+  z.string({ error: "must be a string" }).refine((v) => v.trim() !== "", "must not be blank");
 const httpsUrl = (fallback: string) =>
   text()
     .refine((v) => isHttpsUrl(v), { error: "must be an absolute https:// URL" })
@@ -82,7 +84,11 @@ export const settingsSchema = z
       .default([{ generation: 1, enabled: true }]),
     webhookAdopt: bool(false),
     webhookIncoming: bool(true),
-    webhookOutgoing: bool(false),
+    /**
+     * Outgoing messages (typed on the phone app or in the inbox) are delivered too: human takeover
+     * needs them (docs/vendor.md, "Outgoing webhooks").
+     */
+    webhookOutgoing: bool(true),
     scheduleActivity: bool(false),
     waitingDurationSeconds: wholeNumber(0, 5_184_000).optional(),
     activeSignature: bool(true),
@@ -110,6 +116,22 @@ export const settingsSchema = z
       })
       .optional(),
     maxSqsDelaySeconds: int(1, 900, DEFAULTS.maxSqsDelaySeconds),
+    /** Human takeover: automation pauses this long after a person at the business writes; 0 = off. */
+    humanPauseSeconds: int(0, 60 * 24 * 3600, DEFAULTS.humanPauseSeconds),
+    /** Languages the contacts write in: their default stop/start words join English's. */
+    languages: z
+      .array(
+        z.enum(Object.keys(OPT_OUT_LANGUAGES) as [OptOutLanguage, ...OptOutLanguage[]], {
+          error: `must be among ${Object.keys(OPT_OUT_LANGUAGES).join(", ")}`,
+        }),
+        { error: "must be a list of language codes" },
+      )
+      .default(["en"]),
+    /** Replace the default stop / start words (whole-message match, case and accents aside). */
+    stopWords: z.array(nonBlank(), { error: "must be a list of words" }).min(1).optional(),
+    startWords: z.array(nonBlank(), { error: "must be a list of words" }).min(1).optional(),
+    /** The one confirmation after a stop word ("" sends none); default per the first language. */
+    optOutConfirmation: z.string({ error: "must be a string" }).max(4096).optional(),
     logLevel: z
       .enum(["DEBUG", "INFO", "WARN", "ERROR"], { error: "must be DEBUG, INFO, WARN or ERROR" })
       .default("INFO"),

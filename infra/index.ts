@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { ENV, FUNCTIONS, RULES_BUNDLE_FILE } from "../lambdas/contract.js";
+import { ENV, FUNCTIONS, type OptOutConfig, RULES_BUNDLE_FILE } from "../lambdas/contract.js";
 import { DataTables } from "./components/DataTables.js";
 import { PipelineAlarms } from "./components/PipelineAlarms.js";
 import { PipelineFunction } from "./components/PipelineFunction.js";
@@ -44,7 +44,6 @@ const secrets = new PipelineSecrets("secrets", {
 const environment: EnvironmentValues = {
   [ENV.idempotencyTable]: tables.idempotency.name,
   [ENV.conversationTable]: tables.conversation.name,
-  [ENV.sentMarkerTable]: tables.sentMarkers.name,
   [ENV.jobsQueueUrl]: jobs.queue.url,
   [ENV.repliesQueueUrl]: replies.queue.url,
   [ENV.signingSecretId]: secrets.signingSecret.arn,
@@ -56,6 +55,13 @@ const environment: EnvironmentValues = {
   [ENV.secretCacheSeconds]: String(config.secretCacheSeconds),
   // The rules travel in the responder's archive (no 4 KB env limit), whichever form config uses.
   [ENV.replyRulesFile]: RULES_BUNDLE_FILE,
+  [ENV.humanPauseSeconds]: String(config.humanPauseSeconds),
+  [ENV.optOut]: JSON.stringify({
+    languages: config.languages,
+    stopWords: config.stopWords,
+    startWords: config.startWords,
+    confirmation: config.optOutConfirmation,
+  } satisfies OptOutConfig),
   // With schedule activity off the vendor sets no window; replies may then use the longest one.
   [ENV.waitingDurationSeconds]: String(
     config.scheduleActivity ? config.waitingDurationSeconds : Math.max(...WAITING_DURATION_PRESETS),
@@ -131,16 +137,14 @@ const sender = new PipelineFunction("sender", {
       .all([
         logGroupArn,
         tables.conversation.arn,
-        tables.sentMarkers.arn,
         replies.queue.arn,
         secrets.vendorTokenSecret.arn,
       ])
-      .apply(([logs, conversation, sentMarkers, repliesQueue, vendorToken]) =>
+      .apply(([logs, conversation, repliesQueue, vendorToken]) =>
         JSON.stringify(
           senderPolicy({
             logGroupArn: logs,
             conversationTableArn: conversation,
-            sentMarkerTableArn: sentMarkers,
             repliesQueueArn: repliesQueue,
             vendorTokenSecretArn: vendorToken,
           }),
@@ -207,7 +211,6 @@ export const webhookId = registrations.webhooks.find(({ generation }) =>
 export const tableNames = {
   idempotency: tables.idempotency.name,
   conversation: tables.conversation.name,
-  sentMarkers: tables.sentMarkers.name,
 };
 export const queueNames = {
   jobs: jobs.queue.name,

@@ -34,9 +34,12 @@ export const ACTIONS = {
     "dynamodb:UpdateItem",
     "dynamodb:DeleteItem",
   ],
-  /** Conversation log: batch append, read a conversation or a user's history (byUser index). */
-  logConversation: ["dynamodb:BatchWriteItem", "dynamodb:Query"],
-  /** Sent markers: read, and conditional updates that create or advance a marker. */
+  /**
+   * Conversation table, responder: claim the message on CONTACT (conditional update), put its MSG
+   * item, store (conditional put) or read back the PLAN of a redelivered job.
+   */
+  planReplies: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
+  /** Conversation table, sender: read CONTACT and reply items, conditional updates of a reply item. */
   markSent: ["dynamodb:GetItem", "dynamodb:UpdateItem"],
 } as const;
 
@@ -69,7 +72,6 @@ export interface ResponderResources {
 export interface SenderResources {
   logGroupArn: string;
   conversationTableArn: string;
-  sentMarkerTableArn: string;
   repliesQueueArn: string;
   vendorTokenSecretArn: string;
 }
@@ -84,31 +86,24 @@ export function receiverPolicy(r: ReceiverResources): PolicyDocument {
   ]);
 }
 
-/** Responder: consume jobs, log the conversation, schedule replies. */
+/** Responder: consume jobs, claim and log each message, store its plan, schedule replies. */
 export function responderPolicy(r: ResponderResources): PolicyDocument {
   return policyDocument([
     statement("WriteOwnLogs", ACTIONS.writeLogs, [logStreamsOf(r.logGroupArn)]),
     statement("ConsumeJobs", ACTIONS.consumeQueue, [r.jobsQueueArn]),
-    statement("LogConversation", ACTIONS.logConversation, [
-      r.conversationTableArn,
-      indexOf(r.conversationTableArn, "byUser"),
-    ]),
+    statement("PlanReplies", ACTIONS.planReplies, [r.conversationTableArn]),
     statement("ScheduleReplies", ACTIONS.sendToQueue, [r.repliesQueueArn]),
   ]);
 }
 
-/** Sender: consume replies (and re-enqueue chained hops), mark sent, log, read the vendor token. */
+/** Sender: consume replies (and re-enqueue chained hops), check the contact, mark sent, read the token. */
 export function senderPolicy(r: SenderResources): PolicyDocument {
   return policyDocument([
     statement("WriteOwnLogs", ACTIONS.writeLogs, [logStreamsOf(r.logGroupArn)]),
     statement("ConsumeReplies", ACTIONS.consumeQueue, [r.repliesQueueArn]),
     statement("BackOffReplies", ACTIONS.delayRetry, [r.repliesQueueArn]),
     statement("ChainReplyHops", ACTIONS.sendToQueue, [r.repliesQueueArn]),
-    statement("MarkSent", ACTIONS.markSent, [r.sentMarkerTableArn]),
-    statement("LogConversation", ACTIONS.logConversation, [
-      r.conversationTableArn,
-      indexOf(r.conversationTableArn, "byUser"),
-    ]),
+    statement("MarkSent", ACTIONS.markSent, [r.conversationTableArn]),
     statement("ReadVendorToken", ACTIONS.readSecret, [r.vendorTokenSecretArn]),
   ]);
 }
@@ -146,8 +141,4 @@ function statement(sid: string, actions: readonly string[], resources: string[])
 /** `arn:…:log-group:NAME` → the ARN pattern of that group's streams. */
 function logStreamsOf(logGroupArn: string): string {
   return `${logGroupArn.replace(/:\*$/, "")}:log-stream:*`;
-}
-
-function indexOf(tableArn: string, index: string): string {
-  return `${tableArn}/index/${index}`;
 }

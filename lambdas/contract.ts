@@ -11,10 +11,11 @@
 export const ENV = {
   /** DynamoDB table holding one claim per webhook delivery (idempotency). */
   idempotencyTable: "IDEMPOTENCY_TABLE",
-  /** DynamoDB table holding every message of every conversation. */
+  /**
+   * DynamoDB table of the conversations: per contact its state, its messages, its reply plans
+   * and its replies (with their send state). See TABLES.conversation.
+   */
   conversationTable: "CONVERSATION_TABLE",
-  /** DynamoDB table holding one sent-marker per scheduled reply. */
-  sentMarkerTable: "SENT_MARKER_TABLE",
   /** SQS queue: receiver → responder (one job per accepted webhook). */
   jobsQueueUrl: "JOBS_QUEUE_URL",
   /** SQS queue: responder → sender (one message per scheduled reply, delayed). */
@@ -46,6 +47,13 @@ export const ENV = {
   replyRulesFile: "REPLY_RULES_FILE",
   /** The webhook's waiting_duration in seconds: no reply may be scheduled later than this. */
   waitingDurationSeconds: "WAITING_DURATION_SECONDS",
+  /** Human takeover: seconds automation stays paused after a person at the business writes; 0 = off. */
+  humanPauseSeconds: "HUMAN_PAUSE_SECONDS",
+  /**
+   * Opt-out vocabulary as JSON {@link OptOutConfig}: the declared languages (their default words
+   * join English's) and optional replacements; unset = English only.
+   */
+  optOut: "OPT_OUT",
   /** Longest single SQS delay hop in seconds (AWS caps DelaySeconds at 900). */
   maxSqsDelaySeconds: "MAX_SQS_DELAY_SECONDS",
   /** Vendor API base URL, e.g. https://api.insightssystem.com */
@@ -111,9 +119,61 @@ export const DEFAULTS = {
   maxSendAttempts: 5,
   /** A policy answers while the job waits; well inside the responder's timeout. */
   replyPolicyTimeoutMs: 5000,
-  /** Sent markers and conversation items outlive the vendor's 60-day schedule window. */
+  /**
+   * MSG, PLAN and REPLY items outlive the vendor's 60-day schedule window. CONTACT items have no
+   * TTL: an opt-out must outlive every window.
+   */
   sentMarkerTtlSeconds: 90 * 24 * 3600,
+  /** Human takeover pause: one hour. */
+  humanPauseSeconds: 3600,
 } as const;
+
+/**
+ * Default opt-out (stop) and opt-in (start) words, and the one confirmation, per language a stack
+ * declares (config `languages`; English is always in). A message is a stop word only when it is
+ * one as a whole (case, accents and punctuation aside): "stop" opts out, "stop the delivery" does
+ * not. CANCEL, END and QUIT (SMS carrier words) are left out on purpose: in a conversation with a
+ * business, "cancel" alone usually means an order. A stack adds them with `stopWords`.
+ */
+export const OPT_OUT_LANGUAGES = {
+  en: {
+    stop: ["STOP", "STOPALL", "STOP ALL", "UNSUBSCRIBE", "OPT OUT", "OPTOUT"],
+    start: ["START", "UNSTOP", "SUBSCRIBE", "RESUME", "OPT IN", "OPTIN"],
+    confirmation: "You will not get automated messages from us any more. Reply START to resume.",
+  },
+  es: {
+    stop: ["PARAR", "BAJA", "DARSE DE BAJA", "ALTO", "DETENER"],
+    start: ["ALTA", "INICIAR", "REANUDAR", "COMENZAR"],
+    confirmation: "Ya no recibirás mensajes automáticos. Responde ALTA para volver a recibirlos.",
+  },
+  pt: {
+    stop: ["PARAR", "SAIR", "DESCADASTRAR", "CANCELAR INSCRICAO"],
+    start: ["VOLTAR", "INICIAR", "RETOMAR"],
+    confirmation: "Você não receberá mais mensagens automáticas. Responda VOLTAR para retomar.",
+  },
+  fr: {
+    stop: ["ARRET", "ARRETER", "DESABONNER", "DESINSCRIRE"],
+    start: ["DEMARRER", "REPRENDRE", "ABONNER"],
+    confirmation:
+      "Vous ne recevrez plus de messages automatiques. Répondez DEMARRER pour les reprendre.",
+  },
+  de: {
+    stop: ["STOPP", "ABMELDEN", "ABBESTELLEN"],
+    start: ["ANMELDEN", "FORTSETZEN"],
+    confirmation: "Sie erhalten keine automatischen Nachrichten mehr. Antworten Sie START.",
+  },
+} as const;
+
+export type OptOutLanguage = keyof typeof OPT_OUT_LANGUAGES;
+
+/** The OPT_OUT env value (stack config keys `languages`, `stopWords`, `startWords`, `optOutConfirmation`). */
+export interface OptOutConfig {
+  languages: string[];
+  stopWords?: string[];
+  startWords?: string[];
+  /** "" sends no confirmation. */
+  confirmation?: string;
+}
 
 /** The three Lambda functions; each name is also its bundle folder: dist/<name>/index.mjs. */
 export const FUNCTIONS = {
@@ -143,13 +203,14 @@ export const FUNCTION_ENV: Record<FunctionName, readonly DeployedEnvName[]> = {
     ENV.repliesQueueUrl,
     ENV.replyRulesFile,
     ENV.waitingDurationSeconds,
+    ENV.humanPauseSeconds,
+    ENV.optOut,
     ENV.maxSqsDelaySeconds,
     ENV.logLevel,
     ENV.serviceName,
   ],
   sender: [
     ENV.conversationTable,
-    ENV.sentMarkerTable,
     ENV.repliesQueueUrl,
     ENV.vendorTokenSecretId,
     ENV.vendorBaseUrl,
@@ -182,17 +243,12 @@ export const TABLES = {
   /** pk = derived idempotency key. */
   idempotency: { partitionKey: "pk", ttlAttribute: "expiresAt" },
   /**
-   * pk = "PHONE#<digits>", sk = "MSG#<iso time>#<role>#<content hash>".
-   * GSI byUser: gsi1pk = "USER#<user_id>", gsi1sk = sk, to read one vendor user's history over time.
+   * One partition per contact, pk = "PHONE#<digits>" (model: lambdas/core/conversation.ts):
+   * sk = "CONTACT" (state; no TTL), "MSG#<ISO time>#<role>#<key>" (a webhook's message),
+   * "PLAN#<planId>" (a reply plan), "REPLY#<planId>#<seq>" (a reply: send state + text).
+   * No index: nothing reads one (a GSI would double the WRU of every MSG item).
    */
-  conversation: {
-    partitionKey: "pk",
-    sortKey: "sk",
-    ttlAttribute: "expiresAt",
-    globalSecondaryIndexes: [{ name: "byUser", partitionKey: "gsi1pk", sortKey: "gsi1sk" }],
-  },
-  /** pk = "<planId>#<seq>". */
-  sentMarkers: { partitionKey: "pk", ttlAttribute: "expiresAt" },
+  conversation: { partitionKey: "pk", sortKey: "sk", ttlAttribute: "expiresAt" },
 } as const satisfies Record<string, TableSchema>;
 
 /**

@@ -30,7 +30,7 @@ export interface ProvisionOptions {
 }
 
 export interface ProvisionedResources {
-  tables: { idempotency: string; conversation: string; sentMarkers: string };
+  tables: { idempotency: string; conversation: string };
   queues: { jobs: string; jobsDlq: string; replies: string; repliesDlq: string };
   secrets: { signing: string; vendorToken: string };
   /** Env values for the handlers, keyed by the names in ENV (resource names only; tuning is the caller's). */
@@ -96,7 +96,6 @@ export async function provisionLocalResources(
     const tables = {
       idempotency: `${prefix}idempotency`,
       conversation: `${prefix}conversation`,
-      sentMarkers: `${prefix}sent-markers`,
     };
     await Promise.all(
       (Object.keys(tables) as (keyof typeof tables)[]).map(async (key) => {
@@ -176,7 +175,6 @@ export async function provisionLocalResources(
       env: {
         [ENV.idempotencyTable]: tables.idempotency,
         [ENV.conversationTable]: tables.conversation,
-        [ENV.sentMarkerTable]: tables.sentMarkers,
         [ENV.jobsQueueUrl]: jobs.url,
         [ENV.repliesQueueUrl]: replies.url,
         [ENV.signingSecretId]: secrets.signing,

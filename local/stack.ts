@@ -124,6 +124,8 @@ export interface LocalStackOptions {
   rules?: unknown;
   /** Longest single SQS delay hop; default 900. */
   maxSqsDelaySeconds?: number;
+  /** Human takeover pause in seconds (`--human-pause`); default 3600, 0 = off. */
+  humanPauseSeconds?: number;
   /** Webhook signing secret; default a random one (read it back from `signingSecret`). */
   signingSecret?: string;
   /** SIGNATURE_SCHEME for the receiver; default "auto". */
@@ -256,6 +258,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       [ENV.signatureScheme]: signatureScheme,
       [ENV.maxSqsDelaySeconds]: String(options.maxSqsDelaySeconds ?? DEFAULTS.maxSqsDelaySeconds),
       [ENV.replyRules]: JSON.stringify(rules ?? []),
+      [ENV.humanPauseSeconds]: String(options.humanPauseSeconds ?? DEFAULTS.humanPauseSeconds),
       [ENV.waitingDurationSeconds]: String(timing.waitingDurationSeconds),
       [ENV.vendorBaseUrl]: vendorBaseUrl,
       [ENV.vendorSendPath]: DEFAULTS.vendorSendPath,

@@ -31,6 +31,8 @@ Options:
   --vendor-port N     vendor simulator port on 127.0.0.1 (default 3001; 0 = any free port)
   --rules FILE        reply rules JSON (default local/defaultRules.json)
   --max-sqs-delay S   longest single SQS delay hop in seconds, 1-900 (default 900)
+  --human-pause S     pause automation S seconds after a person at the business writes
+                      (default 3600; 0 = human takeover off)
   --outputs FILE      write the stack outputs (JSON) for \`npm run ops -- <command> --outputs FILE\`
   --data-dir DIR      keep the tables in DIR across restarts (queues are not kept; see README)
   -h, --help          show this help
@@ -50,6 +52,7 @@ interface StartOptions {
   vendorPort: number;
   rulesFile?: string;
   maxSqsDelaySeconds: number;
+  humanPauseSeconds: number;
   outputsFile?: string;
   dataDir?: string;
 }
@@ -81,6 +84,7 @@ function parseFlags(argv: string[]): StartOptions | "help" {
         "vendor-port": { type: "string" },
         rules: { type: "string" },
         "max-sqs-delay": { type: "string" },
+        "human-pause": { type: "string" },
         outputs: { type: "string" },
         "data-dir": { type: "string" },
         help: { type: "boolean", short: "h" },
@@ -94,6 +98,7 @@ function parseFlags(argv: string[]): StartOptions | "help" {
     "vendor-port"?: string;
     rules?: string;
     "max-sqs-delay"?: string;
+    "human-pause"?: string;
     outputs?: string;
     "data-dir"?: string;
     help?: boolean;
@@ -109,6 +114,12 @@ function parseFlags(argv: string[]): StartOptions | "help" {
       DEFAULTS.maxSqsDelaySeconds,
       900,
       1,
+    ),
+    humanPauseSeconds: wholeNumber(
+      "human-pause",
+      values["human-pause"],
+      DEFAULTS.humanPauseSeconds,
+      60 * 24 * 3600,
     ),
     outputsFile: values.outputs,
     dataDir: values["data-dir"],
@@ -185,6 +196,7 @@ async function main() {
       vendorPort: options.vendorPort,
       rules,
       maxSqsDelaySeconds: options.maxSqsDelaySeconds,
+      humanPauseSeconds: options.humanPauseSeconds,
       signingSecret,
       signatureScheme: process.env.SIGNATURE_SCHEME || DEFAULTS.signatureScheme,
       dataDir: options.dataDir,

@@ -9,13 +9,13 @@ export interface DataTablesArgs {
 }
 
 /**
- * The three DynamoDB tables: idempotency claims, the conversation log, sent markers. All on-demand,
+ * The DynamoDB tables: idempotency claims and the conversation table (contacts, messages, plans and
+ * replies with their send state; the sent markers live there since issue 13). All on-demand,
  * with point-in-time recovery and TTL on `expiresAt`; key schemas from lambdas/contract.ts TABLES.
  */
 export class DataTables extends pulumi.ComponentResource {
   readonly idempotency: aws.dynamodb.Table;
   readonly conversation: aws.dynamodb.Table;
-  readonly sentMarkers: aws.dynamodb.Table;
 
   constructor(name: string, args: DataTablesArgs, opts?: pulumi.ComponentResourceOptions) {
     super("whatsable:data:DataTables", name, {}, opts);
@@ -27,11 +27,9 @@ export class DataTables extends pulumi.ComponentResource {
       });
     this.idempotency = table("idempotency", TABLES.idempotency);
     this.conversation = table("conversation", TABLES.conversation);
-    this.sentMarkers = table("sent-markers", TABLES.sentMarkers);
     this.registerOutputs({
       idempotencyTableName: this.idempotency.name,
       conversationTableName: this.conversation.name,
-      sentMarkerTableName: this.sentMarkers.name,
     });
   }
 }

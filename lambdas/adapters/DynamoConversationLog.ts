@@ -1,19 +1,22 @@
-import { setTimeout as sleep } from "node:timers/promises";
+import { type AttributeValue, ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
 import {
-  BatchWriteCommand,
   type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
   QueryCommand,
+  UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
-import { TABLES } from "../contract.js";
+import { unmarshall } from "@aws-sdk/util-dynamodb";
+import {
+  type ContactState,
+  claimFromOld,
+  contactPk,
+  type MessageClaim,
+} from "../core/conversation.js";
 import type { ConversationItem } from "../core/conversationLog.js";
-import type { ConversationLogStore } from "../core/ports.js";
+import type { ContactStore, MessageClaimInput } from "../core/ports.js";
 
-/** DynamoDB accepts at most 25 puts per BatchWriteItem. */
-const BATCH_SIZE = 25;
-/** Rounds of re-sending throttled (unprocessed) items before giving up. */
-const MAX_UNPROCESSED_ROUNDS = 6;
-
-const BY_USER_INDEX = TABLES.conversation.globalSecondaryIndexes[0].name;
+const CONTACT_SK = "CONTACT";
 
 export interface HistoryQuery {
   /** Only messages at or after this ISO time. */
@@ -23,66 +26,179 @@ export interface HistoryQuery {
 }
 
 /**
- * The conversation log in DynamoDB (TABLES.conversation). Items have deterministic keys, so plain
- * batched puts are idempotent: a message already logged is rewritten with the same content.
+ * The contact side of the conversation table (TABLES.conversation): the CONTACT item, whose every
+ * write is one UpdateItem (1 WRU), and the MSG items. Model and states: core/conversation.ts.
  */
-export class DynamoConversationLog implements ConversationLogStore {
+export class DynamoConversationLog implements ContactStore {
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly tableName: string,
   ) {}
 
-  async append(items: readonly ConversationItem[]): Promise<void> {
-    for (let start = 0; start < items.length; start += BATCH_SIZE) {
-      let pending = items
-        .slice(start, start + BATCH_SIZE)
-        .map((item) => ({ PutRequest: { Item: { ...item } } }));
-      for (let round = 0; pending.length > 0; round++) {
-        if (round >= MAX_UNPROCESSED_ROUNDS) {
-          throw new Error(
-            `conversation log: ${pending.length} item(s) stayed unprocessed (throttled)`,
-          );
-        }
-        if (round > 0) await sleep(50 * 2 ** round);
-        const out = await this.client.send(
-          new BatchWriteCommand({ RequestItems: { [this.tableName]: pending } }),
-        );
-        pending = (out.UnprocessedItems?.[this.tableName] ?? []) as typeof pending;
-      }
+  async claimMessage(input: MessageClaimInput): Promise<MessageClaim> {
+    const set = [
+      "phone = :phone",
+      "lastInboundAt = :at",
+      "lastInboundKey = :key",
+      "planId = :planId",
+      "updatedAt = :now",
+    ];
+    const remove: string[] = [];
+    const values: Record<string, unknown> = {
+      ":phone": input.phone,
+      ":at": input.at,
+      ":key": input.key,
+      ":planId": input.planId,
+      ":now": input.now,
+    };
+    if (input.intent === "stop") {
+      // The first stop word's plan holds the one confirmation; a repeated one keeps it.
+      set.push(
+        "optedOut = :true",
+        "optedOutAt = :at",
+        "optOutPlanId = if_not_exists(optOutPlanId, :planId)",
+      );
+      values[":true"] = true;
+    } else if (input.intent === "start") {
+      set.push("optedOut = :false", "optedInAt = :at");
+      remove.push("optOutPlanId");
+      values[":false"] = false;
+    }
+    try {
+      const out = await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: contactPk(input.phone), sk: CONTACT_SK },
+          UpdateExpression: `SET ${set.join(", ")}${remove.length ? ` REMOVE ${remove.join(", ")}` : ""}`,
+          // Newer by the vendor's message time, then (same time) by key: every worker orders two
+          // messages the same way, whatever order they arrive in.
+          ConditionExpression:
+            "attribute_not_exists(lastInboundAt) OR lastInboundAt < :at OR " +
+            "(lastInboundAt = :at AND lastInboundKey < :key)",
+          ExpressionAttributeValues: values,
+          ReturnValues: "ALL_OLD",
+          ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+        }),
+      );
+      const before = out.Attributes as ContactState | undefined;
+      return { kind: "newest", before };
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      return claimFromOld(unmarshalled(error.Item), input.key);
     }
   }
 
-  /** One customer's messages over time (oldest first unless newestFirst). */
-  byPhone(phone: string, query: HistoryQuery = {}): Promise<ConversationItem[]> {
-    return this.query("pk", `PHONE#${phone}`, undefined, query);
+  async takeOver(input: { phone: string; at: number; until: number; now: number }) {
+    await this.conditionally(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { pk: contactPk(input.phone), sk: CONTACT_SK },
+        UpdateExpression:
+          "SET phone = :phone, pausedUntil = :until, pauseReason = :human, " +
+          "cancelBefore = :at, cancelReason = :human, updatedAt = :now",
+        // Never lowers a later pause (an earlier takeover delivered late changes nothing).
+        ConditionExpression: "attribute_not_exists(pausedUntil) OR pausedUntil < :until",
+        ExpressionAttributeValues: {
+          ":phone": input.phone,
+          ":until": input.until,
+          ":human": "human",
+          ":at": input.at,
+          ":now": input.now,
+        },
+      }),
+    );
   }
 
-  /** One vendor user's messages over time, through the byUser index. */
-  byUser(userId: string, query: HistoryQuery = {}): Promise<ConversationItem[]> {
-    return this.query("gsi1pk", `USER#${userId}`, BY_USER_INDEX, query);
+  async optOutLate(input: { phone: string; at: number; now: number }) {
+    await this.conditionally(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { pk: contactPk(input.phone), sk: CONTACT_SK },
+        UpdateExpression: "SET optedOut = :true, optedOutAt = :at, updatedAt = :now",
+        ConditionExpression:
+          "(attribute_not_exists(optedInAt) OR optedInAt < :at) AND " +
+          "(attribute_not_exists(optedOutAt) OR optedOutAt < :at)",
+        ExpressionAttributeValues: { ":true": true, ":at": input.at, ":now": input.now },
+      }),
+    );
   }
 
-  private async query(
-    keyName: string,
-    keyValue: string,
-    indexName: string | undefined,
-    query: HistoryQuery,
-  ): Promise<ConversationItem[]> {
-    const sortKey = indexName ? "gsi1sk" : "sk";
+  async pause(input: { phone: string; until: number; now: number }) {
+    await this.client.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { pk: contactPk(input.phone), sk: CONTACT_SK },
+        UpdateExpression:
+          "SET phone = :phone, pausedUntil = :until, pauseReason = :operator, " +
+          "cancelBefore = :now, cancelReason = :operator, updatedAt = :now",
+        ExpressionAttributeValues: {
+          ":phone": input.phone,
+          ":until": input.until,
+          ":operator": "operator",
+          ":now": input.now,
+        },
+      }),
+    );
+  }
+
+  async resume(input: { phone: string; now: number }) {
+    await this.client.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { pk: contactPk(input.phone), sk: CONTACT_SK },
+        UpdateExpression:
+          "SET phone = :phone, optedOut = :false, optedInAt = :now, updatedAt = :now " +
+          "REMOVE pausedUntil, pauseReason, optOutPlanId",
+        ExpressionAttributeValues: { ":phone": input.phone, ":false": false, ":now": input.now },
+      }),
+    );
+  }
+
+  async cancelPending(input: { phone: string; now: number }) {
+    await this.client.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { pk: contactPk(input.phone), sk: CONTACT_SK },
+        UpdateExpression:
+          "SET phone = :phone, cancelBefore = :now, cancelReason = :operator, updatedAt = :now",
+        ExpressionAttributeValues: {
+          ":phone": input.phone,
+          ":operator": "operator",
+          ":now": input.now,
+        },
+      }),
+    );
+  }
+
+  async getContact(phone: string): Promise<ContactState | undefined> {
+    const out = await this.client.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: { pk: contactPk(phone), sk: CONTACT_SK },
+        ConsistentRead: true,
+      }),
+    );
+    return out.Item as ContactState | undefined;
+  }
+
+  async putMessage(item: ConversationItem): Promise<void> {
+    await this.client.send(new PutCommand({ TableName: this.tableName, Item: { ...item } }));
+  }
+
+  /** One contact's messages over time (MSG items; oldest first unless newestFirst). */
+  async byPhone(phone: string, query: HistoryQuery = {}): Promise<ConversationItem[]> {
     const items: ConversationItem[] = [];
     let startKey: Record<string, unknown> | undefined;
     do {
       const out = await this.client.send(
         new QueryCommand({
           TableName: this.tableName,
-          IndexName: indexName,
           KeyConditionExpression: query.since
-            ? "#k = :k AND #s >= :since"
-            : "#k = :k AND begins_with(#s, :msg)",
-          ExpressionAttributeNames: { "#k": keyName, "#s": sortKey },
+            ? "pk = :k AND sk BETWEEN :since AND :end"
+            : "pk = :k AND begins_with(sk, :msg)",
           ExpressionAttributeValues: query.since
-            ? { ":k": keyValue, ":since": `MSG#${query.since}` }
-            : { ":k": keyValue, ":msg": "MSG#" },
+            ? { ":k": contactPk(phone), ":since": `MSG#${query.since}`, ":end": "MSG$" }
+            : { ":k": contactPk(phone), ":msg": "MSG#" },
           ScanIndexForward: !query.newestFirst,
           Limit: query.limit,
           ExclusiveStartKey: startKey,
@@ -93,4 +209,39 @@ export class DynamoConversationLog implements ConversationLogStore {
     } while (startKey && (query.limit === undefined || items.length < query.limit));
     return query.limit === undefined ? items : items.slice(0, query.limit);
   }
+
+  /** Every item of a contact's partition (CONTACT, MSG, PLAN, REPLY), in key order: the ops view. */
+  async partition(phone: string): Promise<Record<string, unknown>[]> {
+    const items: Record<string, unknown>[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const out = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: "pk = :k",
+          ExpressionAttributeValues: { ":k": contactPk(phone) },
+          ConsistentRead: true,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      items.push(...(out.Items ?? []));
+      startKey = out.LastEvaluatedKey;
+    } while (startKey);
+    return items;
+  }
+
+  private async conditionally(command: UpdateCommand): Promise<boolean> {
+    try {
+      await this.client.send(command);
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+}
+
+/** The item a failed condition returned: the document client leaves it marshalled. */
+function unmarshalled(item: Record<string, AttributeValue> | undefined): ContactState | undefined {
+  return item ? (unmarshall(item) as ContactState) : undefined;
 }

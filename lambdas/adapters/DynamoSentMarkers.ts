@@ -1,17 +1,46 @@
 import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
 import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
-import { CLAIMABLE_STATUSES, markerKey, type SentMarker } from "../core/deliverReply.js";
+import { contactPk } from "../core/conversation.js";
+import { attachmentContentType } from "../core/conversationLog.js";
+import { CLAIMABLE_STATUSES, replySk, type SentMarker } from "../core/deliverReply.js";
 import type {
+  CancelInput,
   FinishInput,
   MarkerClaimInput,
   MarkerClaimResult,
   MarkSentInput,
   MarkUnknownInput,
+  ReplyRef,
   SentMarkerStore,
 } from "../core/ports.js";
+import type { ScheduledReply } from "../core/messages.js";
+
+function keyOf(ref: ReplyRef) {
+  return { pk: contactPk(ref.phone), sk: replySk(ref.planId, ref.seq) };
+}
+
+/** The conversation fields of a reply's item, set when the item is created (claim or cancel). */
+function conversationFields(reply: ScheduledReply) {
+  return {
+    ":phone": reply.phone,
+    ":userId": reply.userId,
+    ":role": "bot",
+    ":content": reply.text,
+    ":contentType": reply.attachment ? attachmentContentType(reply.attachment) : "text",
+    ":mediaUrl": reply.attachment ?? null,
+    ":dueAt": reply.dueAt,
+    ":planId": reply.planId,
+    ":seq": reply.seq,
+  };
+}
+const CONVERSATION_SET =
+  "phone = :phone, userId = :userId, #role = :role, content = :content, " +
+  "contentType = :contentType, mediaUrl = :mediaUrl, dueAt = :dueAt, planId = :planId, seq = :seq";
 
 /**
- * Sent-markers in DynamoDB (TABLES.sentMarkers). Every transition is one conditional UpdateItem,
+ * Reply items (sent-markers) in the conversation table (REPLY#<planId>#<seq> in the contact's
+ * partition): the send state of a reply and its conversation record in one item, so a reply
+ * answered once costs two writes (claim, SENT). Every transition is one conditional UpdateItem,
  * so two workers holding copies of the same reply can never both pass the claim.
  */
 export class DynamoSentMarkers implements SentMarkerStore {
@@ -20,11 +49,11 @@ export class DynamoSentMarkers implements SentMarkerStore {
     private readonly tableName: string,
   ) {}
 
-  async get(planId: string, seq: number): Promise<SentMarker | undefined> {
+  async get(ref: ReplyRef): Promise<SentMarker | undefined> {
     const out = await this.client.send(
       new GetCommand({
         TableName: this.tableName,
-        Key: { pk: markerKey(planId, seq) },
+        Key: keyOf(ref),
         ConsistentRead: true,
       }),
     );
@@ -35,20 +64,19 @@ export class DynamoSentMarkers implements SentMarkerStore {
     const claimed = await this.conditionally(
       new UpdateCommand({
         TableName: this.tableName,
-        Key: { pk: markerKey(input.planId, input.seq) },
+        Key: keyOf(input),
         UpdateExpression:
           "SET #status = :sending, #owner = :owner, leaseUntil = :lease, updatedAt = :now, " +
-          "expiresAt = :expires, planId = :planId, seq = :seq ADD attempts :one",
+          `expiresAt = :expires, ${CONVERSATION_SET} ADD attempts :one`,
         ConditionExpression: "attribute_not_exists(pk) OR #status IN (:retry, :gaveUp)",
-        ExpressionAttributeNames: { "#status": "status", "#owner": "owner" },
+        ExpressionAttributeNames: { "#status": "status", "#owner": "owner", "#role": "role" },
         ExpressionAttributeValues: {
           ":sending": "SENDING",
           ":owner": input.owner,
           ":lease": input.now + input.leaseMs,
           ":now": input.now,
           ":expires": Math.floor(input.now / 1000) + input.ttlSeconds,
-          ":planId": input.planId,
-          ":seq": input.seq,
+          ...conversationFields(input.reply),
           ":one": 1,
           ":retry": CLAIMABLE_STATUSES[0],
           ":gaveUp": CLAIMABLE_STATUSES[1],
@@ -56,19 +84,24 @@ export class DynamoSentMarkers implements SentMarkerStore {
       }),
     );
     if (claimed) return { claimed: true };
-    return { claimed: false, existing: await this.get(input.planId, input.seq) };
+    return { claimed: false, existing: await this.get(input) };
   }
 
   markSent(input: MarkSentInput): Promise<boolean> {
     return this.conditionally(
       new UpdateCommand({
         TableName: this.tableName,
-        Key: { pk: markerKey(input.planId, input.seq) },
+        Key: keyOf(input),
         UpdateExpression:
-          "SET #status = :sent, sentAt = :at, updatedAt = :at REMOVE leaseUntil, reason",
+          "SET #status = :sent, sentAt = :at, #at = :iso, updatedAt = :at REMOVE leaseUntil, reason",
         ConditionExpression: "#owner = :owner",
-        ExpressionAttributeNames: { "#status": "status", "#owner": "owner" },
-        ExpressionAttributeValues: { ":sent": "SENT", ":at": input.sentAt, ":owner": input.owner },
+        ExpressionAttributeNames: { "#status": "status", "#owner": "owner", "#at": "at" },
+        ExpressionAttributeValues: {
+          ":sent": "SENT",
+          ":at": input.sentAt,
+          ":iso": new Date(input.sentAt).toISOString(),
+          ":owner": input.owner,
+        },
       }),
     );
   }
@@ -77,7 +110,7 @@ export class DynamoSentMarkers implements SentMarkerStore {
     return this.conditionally(
       new UpdateCommand({
         TableName: this.tableName,
-        Key: { pk: markerKey(input.planId, input.seq) },
+        Key: keyOf(input),
         UpdateExpression:
           "SET #status = :status, reason = :reason, updatedAt = :now REMOVE leaseUntil",
         ConditionExpression: "#owner = :owner AND #status = :sending",
@@ -97,7 +130,7 @@ export class DynamoSentMarkers implements SentMarkerStore {
     return this.conditionally(
       new UpdateCommand({
         TableName: this.tableName,
-        Key: { pk: markerKey(input.planId, input.seq) },
+        Key: keyOf(input),
         UpdateExpression:
           "SET #status = :unknown, reason = :reason, updatedAt = :now REMOVE leaseUntil",
         ConditionExpression: "#status = :sending AND #owner = :owner AND leaseUntil <= :now",
@@ -108,6 +141,29 @@ export class DynamoSentMarkers implements SentMarkerStore {
           ":now": input.now,
           ":sending": "SENDING",
           ":owner": input.owner,
+        },
+      }),
+    );
+  }
+
+  cancel(input: CancelInput): Promise<boolean> {
+    return this.conditionally(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: keyOf(input),
+        UpdateExpression:
+          "SET #status = :cancelled, cancelReason = :reason, updatedAt = :now, " +
+          `expiresAt = :expires, ${CONVERSATION_SET} REMOVE leaseUntil`,
+        ConditionExpression: "attribute_not_exists(pk) OR #status IN (:retry, :gaveUp)",
+        ExpressionAttributeNames: { "#status": "status", "#role": "role" },
+        ExpressionAttributeValues: {
+          ":cancelled": "CANCELLED",
+          ":reason": input.reason,
+          ":now": input.now,
+          ":expires": Math.floor(input.now / 1000) + input.ttlSeconds,
+          ...conversationFields(input.reply),
+          ":retry": CLAIMABLE_STATUSES[0],
+          ":gaveUp": CLAIMABLE_STATUSES[1],
         },
       }),
     );

@@ -1,142 +1,174 @@
 import { createHash } from "node:crypto";
-import type { ConversationEntry, NormalizedWebhook, ScheduledReply } from "./messages.js";
+import { contactPk, type WebhookMessage } from "./conversation.js";
+import type { NormalizedWebhook } from "./messages.js";
+import type { ReplyPlanMessage } from "./replyRules.js";
 
 /**
- * The conversation log: every message of every conversation, one DynamoDB item each
- * (TABLES.conversation in contract.ts).
+ * The items of the conversation table besides CONTACT (core/conversation.ts) and the replies
+ * (core/deliverReply.ts, REPLY#…): the message each webhook carried, and each reply plan.
  *
- * Keys are derived from the message itself, never from the delivery, so the overlapping
- * `last_messages` windows of consecutive webhooks (each carries the last ~20 messages) and
- * redelivered jobs write the same items again instead of new ones:
- *   pk     = "PHONE#<digits>"                         → one customer's history, over time
- *   sk     = "MSG#<ISO time>#<role>#<content hash>"   → time-ordered; "undated" when the vendor sent no time
- *   gsi1pk = "USER#<user_id>", gsi1sk = sk            → one vendor user's history (sparse: only when known)
+ * Only the webhook's own message is written, not the `last_messages` window every webhook carries
+ * (up to ~20 items, ~20 WRU per webhook): the window repeats what earlier webhooks already logged,
+ * and the replies log themselves (REPLY items). A message that only ever appears in a window
+ * (sent while the stack was down, or before it existed) is not logged.
  */
 
-/** Sort-key time for entries the vendor sent without a timestamp (sorts after every ISO date). */
-export const UNDATED = "undated";
+/** Why a message got no plan; kept on its MSG item and in the log line. */
+export type NoReplyReason =
+  | "invalid_phone"
+  | "older_than_newest"
+  | "opted_out"
+  | "paused"
+  | "no_rule_matched"
+  | "already_opted_out"
+  | "outgoing";
 
-/** Where a logged message came from. */
-export type ConversationSource = "webhook" | "sender";
-
-/** One item of the conversation table. */
+/** One MSG item: the message one webhook carried. */
 export interface ConversationItem {
   pk: string;
+  /** "MSG#<ISO time>#<role>#<key prefix>": a partition's messages sort by time. */
   sk: string;
-  gsi1pk?: string;
-  gsi1sk?: string;
   phone: string;
   userId: string | null;
-  /** "user" (customer) or "bot" (business), lower-cased; other vendor values kept. */
-  role: string;
+  /** "user" (the customer) or "bot" (the business: a person, our sends, other automations). */
+  role: "user" | "bot";
   content: string;
   contentType: string | null;
   mediaUrl: string | null;
-  /** ISO time of the message, null when the vendor sent none. */
-  at: string | null;
-  source: ConversationSource;
-  /** For replies logged by the sender. */
+  /** ISO time of the message (the vendor's; the acceptance time when it sent none). */
+  at: string;
+  source: "webhook";
+  /** The message key (core/conversation.ts messageKey). */
+  messageKey: string;
+  /** Outgoing messages: typed by a person at the business (`was_message_by_human` true). */
+  human?: boolean;
+  sendBy?: string;
+  /** The plan this message got. */
   planId?: string;
-  seq?: number;
+  noReplyReason?: NoReplyReason;
+  /** Informational fields of unexpected types, kept raw and ignored (parseWebhook warnings). */
+  warnings?: string[];
   /** Epoch seconds; DynamoDB TTL deletes the item after this. */
   expiresAt: number;
 }
 
-function keyPart(value: string): string {
-  return value.toLowerCase().replace(/#/g, "_");
+/** The MSG item of a webhook's message. */
+export function messageItem(
+  webhook: NormalizedWebhook,
+  message: WebhookMessage,
+  options: {
+    key: string;
+    /** The message's time for ordering (ms): vendor time, else acceptance. */
+    at: number;
+    ttlSeconds: number;
+    planId?: string;
+    noReplyReason?: NoReplyReason;
+  },
+): ConversationItem {
+  const role = message.direction === "in" ? "user" : "bot";
+  const at = new Date(options.at).toISOString();
+  const item: ConversationItem = {
+    pk: contactPk(webhook.phone),
+    sk: `MSG#${at}#${role}#${options.key.slice(0, 16)}`,
+    phone: webhook.phone,
+    userId: webhook.userId,
+    role,
+    content: message.text,
+    contentType: webhook.messageType ?? (webhook.attachmentUrl ? null : "text"),
+    mediaUrl: webhook.attachmentUrl,
+    at,
+    source: "webhook",
+    messageKey: options.key,
+    expiresAt: Math.floor(options.at / 1000) + options.ttlSeconds,
+  };
+  if (message.direction === "out" && webhook.wasMessageByHuman !== null) {
+    item.human = webhook.wasMessageByHuman;
+  }
+  if (webhook.sendBy) item.sendBy = webhook.sendBy;
+  if (options.planId) item.planId = options.planId;
+  if (options.noReplyReason) item.noReplyReason = options.noReplyReason;
+  if (webhook.warnings.length) item.warnings = webhook.warnings;
+  return item;
 }
 
-function contentHash(role: string, content: string, contentType: string | null): string {
-  // The media URL is left out on purpose: vault URLs may differ between deliveries of one message.
-  return createHash("sha256")
-    .update(JSON.stringify([role, content, contentType ?? ""]))
-    .digest("hex")
-    .slice(0, 16);
+// ── Plans ──────────────────────────────────────────────────────────────────────────────────
+
+/** Where a plan came from. */
+export type PlanSource = "policy" | "opt-out-confirmation";
+
+/** One message of a stored plan. */
+export interface PlanMessage {
+  seq: number;
+  text: string;
+  attachment?: string;
+  filename?: string;
+  /** Epoch ms. */
+  dueAt: number;
 }
 
-/** The table keys of one message. */
-export function conversationKeys(input: {
+/**
+ * The PLAN item (sk "PLAN#<planId>"): written once, before any of its replies is queued, so a
+ * redelivered job (a crash between this write and the last enqueue) re-queues the same replies
+ * instead of asking the policy again.
+ */
+export interface PlanItem {
+  pk: string;
+  sk: string;
+  planId: string;
   phone: string;
   userId: string | null;
-  role: string;
-  content: string;
-  contentType: string | null;
-  timeMs: number | null;
-}): Pick<ConversationItem, "pk" | "sk" | "gsi1pk" | "gsi1sk"> {
-  const role = keyPart(input.role);
-  const time = input.timeMs === null ? UNDATED : new Date(input.timeMs).toISOString();
-  const sk = `MSG#${time}#${role}#${contentHash(role, input.content, input.contentType)}`;
-  const keys: Pick<ConversationItem, "pk" | "sk" | "gsi1pk" | "gsi1sk"> = {
-    pk: `PHONE#${input.phone}`,
-    sk,
+  messageKey: string;
+  /** The message's time (ms): replies of plans at or before a takeover or stop word are cancelled. */
+  planAt: number;
+  acceptedAt: number;
+  /** The rule said `onNewMessage: "keep"`: a newer customer message does not cancel it. */
+  keep: boolean;
+  source: PlanSource;
+  /** [] when the policy answered no reply. */
+  messages: PlanMessage[];
+  createdAt: number;
+  expiresAt: number;
+}
+
+export function planSk(planId: string): string {
+  return `PLAN#${planId}`;
+}
+
+/** A plan from a policy's (validated) messages; dueAt = acceptedAt + delayMs. */
+export function planItem(input: {
+  planId: string;
+  webhook: NormalizedWebhook;
+  messageKey: string;
+  planAt: number;
+  acceptedAt: number;
+  keep: boolean;
+  source: PlanSource;
+  messages: readonly ReplyPlanMessage[];
+  now: number;
+  ttlSeconds: number;
+}): PlanItem {
+  const messages = input.messages.map((message, seq) => {
+    const planned: PlanMessage = { seq, text: message.text, dueAt: input.acceptedAt + message.delayMs };
+    if (message.attachment) planned.attachment = message.attachment;
+    if (message.filename) planned.filename = message.filename;
+    return planned;
+  });
+  const lastDue = messages.at(-1)?.dueAt ?? input.acceptedAt;
+  return {
+    pk: contactPk(input.webhook.phone),
+    sk: planSk(input.planId),
+    planId: input.planId,
+    phone: input.webhook.phone,
+    userId: input.webhook.userId,
+    messageKey: input.messageKey,
+    planAt: input.planAt,
+    acceptedAt: input.acceptedAt,
+    keep: input.keep,
+    source: input.source,
+    messages,
+    createdAt: input.now,
+    expiresAt: Math.floor(lastDue / 1000) + input.ttlSeconds,
   };
-  if (input.userId) {
-    keys.gsi1pk = `USER#${input.userId}`;
-    keys.gsi1sk = sk;
-  }
-  return keys;
-}
-
-function validTime(ms: number | null): number | null {
-  return ms !== null && Number.isFinite(ms) && !Number.isNaN(new Date(ms).getTime()) ? ms : null;
-}
-
-/**
- * The messages of a webhook: its `last_messages`, plus the `last_message_of_user/bot` fields when
- * the history does not already hold that text (older payloads send no history).
- */
-export function webhookEntries(webhook: NormalizedWebhook): ConversationEntry[] {
-  const entries = [...webhook.lastMessages];
-  const addIfMissing = (role: string, content: string | null, timeMs: number | null) => {
-    if (content === null) return;
-    if (entries.some((e) => keyPart(e.role) === role && e.content === content)) return;
-    entries.push({
-      role,
-      content,
-      timestamp: timeMs === null ? null : new Date(timeMs).toISOString(),
-      timestampMs: timeMs,
-      contentType: role === "user" ? webhook.messageType : null,
-      mediaUrl: role === "user" ? webhook.attachmentUrl : null,
-    });
-  };
-  addIfMissing("user", webhook.lastMessageOfUser, webhook.userLastMessageTimeMs);
-  addIfMissing("bot", webhook.lastMessageOfBot, webhook.botLastMessageTimeMs);
-  return entries;
-}
-
-/**
- * The conversation items of one accepted webhook, de-duplicated by key.
- * @param acceptedAt epoch ms; the retention clock of undated messages.
- */
-export function conversationItemsFromWebhook(
-  webhook: NormalizedWebhook,
-  options: { acceptedAt: number; ttlSeconds: number },
-): ConversationItem[] {
-  const items = new Map<string, ConversationItem>();
-  for (const entry of webhookEntries(webhook)) {
-    const timeMs = validTime(entry.timestampMs);
-    const keys = conversationKeys({
-      phone: webhook.phone,
-      userId: webhook.userId,
-      role: entry.role,
-      content: entry.content,
-      contentType: entry.contentType,
-      timeMs,
-    });
-    items.set(keys.sk, {
-      ...keys,
-      phone: webhook.phone,
-      userId: webhook.userId,
-      role: keyPart(entry.role),
-      content: entry.content,
-      contentType: entry.contentType,
-      mediaUrl: entry.mediaUrl,
-      at: timeMs === null ? null : new Date(timeMs).toISOString(),
-      source: "webhook",
-      expiresAt: Math.floor((timeMs ?? options.acceptedAt) / 1000) + options.ttlSeconds,
-    });
-  }
-  return [...items.values()];
 }
 
 /** The vendor's content type for an attachment URL, from its extension (docs/vendor.md, "Send API"). */
@@ -148,33 +180,7 @@ export function attachmentContentType(url: string): string {
   return "document";
 }
 
-/** The conversation item of a reply the sender delivered at `sentAt` (epoch ms). */
-export function botReplyItem(
-  reply: ScheduledReply,
-  sentAt: number,
-  options: { ttlSeconds: number },
-): ConversationItem {
-  const contentType = reply.attachment ? attachmentContentType(reply.attachment) : "text";
-  const keys = conversationKeys({
-    phone: reply.phone,
-    userId: reply.userId,
-    role: "bot",
-    content: reply.text,
-    contentType,
-    timeMs: sentAt,
-  });
-  return {
-    ...keys,
-    phone: reply.phone,
-    userId: reply.userId,
-    role: "bot",
-    content: reply.text,
-    contentType,
-    mediaUrl: reply.attachment ?? null,
-    at: new Date(sentAt).toISOString(),
-    source: "sender",
-    planId: reply.planId,
-    seq: reply.seq,
-    expiresAt: Math.floor(sentAt / 1000) + options.ttlSeconds,
-  };
+/** A short hash for logs and keys (never a phone number in clear). */
+export function shortHash(value: string): string {
+  return createHash("sha256").update(value).digest("hex").slice(0, 16);
 }

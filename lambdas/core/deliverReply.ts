@@ -1,11 +1,12 @@
-import { botReplyItem } from "./conversationLog.js";
+import { type CancelReason, replyVerdict } from "./conversation.js";
 import { maskPhone } from "./errors.js";
 import type { ScheduledReply } from "./messages.js";
 import type {
   Clock,
-  ConversationLogStore,
+  ContactStore,
   Logger,
   MessageQueue,
+  ReplyRef,
   SentMarkerStore,
   VendorSender,
 } from "./ports.js";
@@ -18,7 +19,8 @@ import {
 
 /**
  * The sender's work on one replies-queue message: hop closer to the due time, or wait the last
- * sub-second, keep the plan's order, then send once under a sent-marker claim. Pure orchestration:
+ * sub-second, keep the plan's order, check the contact (a newer message, a human takeover, an
+ * opt-out cancel the reply), then send once under a claim on the reply's item. Pure orchestration:
  * every effect (and the clock) comes in through `deps`, so tests can run it on a simulated clock.
  */
 
@@ -31,7 +33,7 @@ export interface DeliverySettings {
   retryBaseSeconds: number;
   /** How long a SENDING claim is honoured: longer than one vendor call can take. */
   leaseMs: number;
-  /** Sent-marker and bot-message retention. */
+  /** Reply-item retention (DynamoDB TTL). */
   ttlSeconds: number;
   /** Poll interval while the predecessor is being sent. */
   orderPollMs: number;
@@ -42,7 +44,8 @@ export interface DeliverySettings {
 export interface DeliveryDeps {
   markers: SentMarkerStore;
   vendor: VendorSender;
-  conversationLog: ConversationLogStore;
+  /** The contact's state, read (strongly consistent) right before the claim. */
+  contacts: Pick<ContactStore, "getContact">;
   /** The replies queue itself: hops and order waits put the reply back on it. */
   repliesQueue: MessageQueue;
   clock: Clock;
@@ -59,6 +62,8 @@ export type DeliveryResult =
   | { kind: "hopped"; delaySeconds: number }
   | { kind: "order-wait"; delaySeconds: number }
   | { kind: "sent"; sentAt: number }
+  /** The contact's state cancelled it (core/conversation.ts replyVerdict); nothing was sent. */
+  | { kind: "cancelled"; reason: CancelReason }
   | { kind: "already-done"; status: string }
   | { kind: "failed"; reason: string }
   | { kind: "unknown-outcome" }
@@ -91,19 +96,12 @@ function replyFields(reply: ScheduledReply) {
   };
 }
 
-/** A reply that is already finished: make sure a SENT one is in the conversation log, then ack. */
-async function finishedAlready(
-  reply: ScheduledReply,
-  status: string,
-  sentAt: number | undefined,
-  deps: DeliveryDeps,
-): Promise<DeliveryResult> {
-  if (status === "SENT" && sentAt !== undefined) {
-    // A worker may have died between SENT and the log write; the item key is deterministic.
-    await deps.conversationLog.append([
-      botReplyItem(reply, sentAt, { ttlSeconds: deps.settings.ttlSeconds }),
-    ]);
-  }
+function refOf(reply: ScheduledReply): ReplyRef {
+  return { phone: reply.phone, planId: reply.planId, seq: reply.seq };
+}
+
+/** A reply that is already finished (its item is the conversation's record of it): ack. */
+function finishedAlready(reply: ScheduledReply, status: string, deps: DeliveryDeps): DeliveryResult {
   deps.logger.info("reply already handled; not sending again", { ...replyFields(reply), status });
   return { kind: "already-done", status };
 }
@@ -114,13 +112,13 @@ async function checkMarker(
   deps: DeliveryDeps,
 ): Promise<DeliveryResult | undefined> {
   const { markers, clock, logger } = deps;
-  const marker = await markers.get(reply.planId, reply.seq);
+  const marker = await markers.get(refOf(reply));
   const assessment = assessMarker(marker, clock.now());
   switch (assessment.kind) {
     case "claimable":
       return undefined;
     case "done":
-      return finishedAlready(reply, assessment.marker.status, assessment.marker.sentAt, deps);
+      return finishedAlready(reply, assessment.marker.status, deps);
     case "busy":
       logger.info("reply is being sent by another worker; checking back later", replyFields(reply));
       return {
@@ -130,8 +128,7 @@ async function checkMarker(
       };
     case "abandoned": {
       const changed = await markers.markUnknown({
-        planId: reply.planId,
-        seq: reply.seq,
+        ...refOf(reply),
         owner: assessment.marker.owner ?? "",
         now: clock.now(),
       });
@@ -158,7 +155,7 @@ async function awaitPredecessor(
     attempt.waitUntil ?? Number.POSITIVE_INFINITY,
   );
   for (;;) {
-    const predecessor = await markers.get(reply.planId, reply.seq - 1);
+    const predecessor = await markers.get({ ...refOf(reply), seq: reply.seq - 1 });
     if (isTerminal(predecessor)) return undefined;
     const now = clock.now();
     if (orderWaitExpired(now, reply.dueAt)) {
@@ -205,14 +202,31 @@ export async function deliverReply(
   const notYet = await awaitPredecessor(reply, attempt, deps);
   if (notYet) return notYet;
 
+  // The contact decides last, right before the claim: a newer customer message, a person at the
+  // business or a stop word since the plan was made cancel the reply. A message that lands between
+  // this read and the vendor call is the race window docs/scheduling.md describes.
+  const verdict = replyVerdict(reply, await deps.contacts.getContact(reply.phone), clock.now());
+  if (!verdict.send) {
+    const cancelled = await markers.cancel({
+      ...refOf(reply),
+      now: clock.now(),
+      reason: verdict.reason,
+      ttlSeconds: settings.ttlSeconds,
+      reply,
+    });
+    if (!cancelled) return (await checkMarker(reply, deps)) ?? { kind: "retry", delaySeconds: 1, reason: "cancel raced with another worker" };
+    logger.info("reply cancelled; not sending", { ...replyFields(reply), reason: verdict.reason });
+    return { kind: "cancelled", reason: verdict.reason };
+  }
+
   const owner = deps.newOwner();
   const claim = await markers.claim({
-    planId: reply.planId,
-    seq: reply.seq,
+    ...refOf(reply),
     owner,
     now: clock.now(),
     leaseMs: settings.leaseMs,
     ttlSeconds: settings.ttlSeconds,
+    reply,
   });
   if (!claim.claimed) {
     return (
@@ -224,7 +238,7 @@ export async function deliverReply(
     );
   }
 
-  const keys = { planId: reply.planId, seq: reply.seq, owner };
+  const keys = { ...refOf(reply), owner };
   let outcome: Awaited<ReturnType<VendorSender["send"]>>;
   try {
     outcome = await vendor.send({
@@ -253,9 +267,6 @@ export async function deliverReply(
         replyFields(reply),
       );
     }
-    await deps.conversationLog.append([
-      botReplyItem(reply, now, { ttlSeconds: settings.ttlSeconds }),
-    ]);
     logger.info("reply sent", {
       ...replyFields(reply),
       latenessMs: now - reply.dueAt,
@@ -305,10 +316,12 @@ export async function deliverReply(
 // ── Sent-markers ───────────────────────────────────────────────────────────────────────────────
 
 /**
- * Sent-markers: one DynamoDB item per scheduled reply (TABLES.sentMarkers, pk "<planId>#<seq>")
- * that keeps every reply sent at most once across retries, redeliveries and duplicate jobs.
- * The protocol is described in docs/scheduling.md; in short:
+ * Reply items (sent-markers): one item per scheduled reply in its contact's partition of the
+ * conversation table (sk "REPLY#<planId>#<seq>"), which keeps every reply sent at most once across
+ * retries, redeliveries and duplicate jobs, and is at the same time the bot message of the
+ * conversation (text, due and sent time). The protocol is described in docs/scheduling.md:
  *
+ *   (none) ──contact says no──▶ CANCELLED (superseded | human | opt-out | operator; never sent)
  *   (none) ──claim──▶ SENDING ──vendor 2xx──▶ SENT
  *      ▲                 │ ├──vendor refused──▶ FAILED      (never retried)
  *      │                 │ ├──retryable, attempts left──▶ RETRY ──claim──▶ SENDING …
@@ -317,14 +330,35 @@ export async function deliverReply(
  *      └── GAVE_UP is claimable again, so an operator's DLQ redrive gets a fresh try.
  */
 
-export type MarkerStatus = "SENDING" | "SENT" | "FAILED" | "UNKNOWN" | "RETRY" | "GAVE_UP";
+export type MarkerStatus =
+  | "SENDING"
+  | "SENT"
+  | "FAILED"
+  | "UNKNOWN"
+  | "RETRY"
+  | "GAVE_UP"
+  | "CANCELLED";
 
 export interface SentMarker {
-  /** "<planId>#<seq>" */
+  /** "PHONE#<digits>" */
   pk: string;
+  /** "REPLY#<planId>#<seq, 3 digits>" */
+  sk: string;
+  phone: string;
+  userId?: string | null;
   planId: string;
   seq: number;
   status: MarkerStatus;
+  /** The conversation fields: always "bot", the reply's text and attachment, due and sent time. */
+  role?: "bot";
+  content?: string;
+  contentType?: string;
+  mediaUrl?: string | null;
+  dueAt?: number;
+  /** ISO time the vendor accepted it (SENT only), for a conversation read in time order. */
+  at?: string;
+  /** Why it was cancelled (CANCELLED only). */
+  cancelReason?: CancelReason;
   /** Random token of the worker holding the SENDING claim. */
   owner?: string;
   /** Epoch ms after which a SENDING claim counts as abandoned. */
@@ -340,13 +374,19 @@ export interface SentMarker {
   expiresAt: number;
 }
 
-/** The marker key of one reply. */
-export function markerKey(planId: string, seq: number): string {
-  return `${planId}#${seq}`;
+/** The sort key of one reply's item (seq zero-padded: a plan has at most 100 messages). */
+export function replySk(planId: string, seq: number): string {
+  return `REPLY#${planId}#${String(seq).padStart(3, "0")}`;
 }
 
 /** States after which nothing more will happen to a reply: its successor may go. */
-const TERMINAL: ReadonlySet<MarkerStatus> = new Set(["SENT", "FAILED", "UNKNOWN", "GAVE_UP"]);
+const TERMINAL: ReadonlySet<MarkerStatus> = new Set([
+  "SENT",
+  "FAILED",
+  "UNKNOWN",
+  "GAVE_UP",
+  "CANCELLED",
+]);
 
 /** States a new attempt may claim. */
 export const CLAIMABLE_STATUSES: readonly MarkerStatus[] = ["RETRY", "GAVE_UP"];
@@ -360,7 +400,7 @@ export function isTerminal(marker: SentMarker | undefined): boolean {
 export type MarkerAssessment =
   /** No marker, or a released one: claim it and send. */
   | { kind: "claimable" }
-  /** Finished (SENT, FAILED, UNKNOWN): acknowledge without sending. */
+  /** Finished (SENT, FAILED, UNKNOWN, CANCELLED): acknowledge without sending. */
   | { kind: "done"; marker: SentMarker }
   /** Another worker is sending right now: look again after the lease. */
   | { kind: "busy"; retryInMs: number }

@@ -74,6 +74,11 @@ const normalizedWebhookSchema = z.object({
   referral: z._default(z.nullable(z.record(z.string(), z.unknown())), null),
   /** Fields this version does not know, kept verbatim (never fatal). */
   extra: z._default(z.record(z.string(), z.unknown()), {}),
+  /**
+   * Informational fields of an unexpected type, by name ("referral must be an object"): their raw
+   * values are kept in `extra`, the field itself reads as absent, the responder logs a warning.
+   */
+  warnings: z._default(z.array(z.string()), []),
 });
 export type NormalizedWebhook = z.output<typeof normalizedWebhookSchema>;
 
@@ -107,6 +112,13 @@ const scheduledReplySchema = z.object({
   filename: z.optional(z.string()),
   /** Epoch ms when the message is due. */
   dueAt: count,
+  /**
+   * Time (ms) of the customer message the plan answers (core/conversation.ts replyVerdict: a human
+   * takeover or stop word after it cancels the reply). Absent in replies queued before issue 13.
+   */
+  planAt: z.optional(count),
+  /** The rule's `onNewMessage: "keep"`: a newer customer message does not cancel this reply. */
+  keep: z.optional(z.boolean()),
 });
 export type ScheduledReply = z.output<typeof scheduledReplySchema>;
 

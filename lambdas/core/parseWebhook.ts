@@ -121,40 +121,56 @@ export function parseWebhook(raw: Uint8Array | string): NormalizedWebhook {
       ? optionalEpochMs(message.timestamp, name("message.timestamp"))
       : null);
 
+  // Informational fields: the pipeline does not need them to answer, so a value of an unexpected
+  // type must not refuse the webhook (a 400 loses the customer's message; the vendor does not retry
+  // a 4xx). It reads as absent, its raw value is kept in `extra`, and the responder logs the warning.
+  const warnings: string[] = [];
+  const informationalRaw: [string, unknown][] = [];
+  const informational = <T>(field: string, absent: T, parse: (value: unknown, field: string) => T) => {
+    try {
+      return parse(fields[field], name(field));
+    } catch (error) {
+      if (!(error instanceof PayloadError)) throw error;
+      warnings.push(error.message);
+      informationalRaw.push([field, fields[field]]);
+      return absent;
+    }
+  };
+
   const extraEntries = Object.entries(fields).filter(([key]) => !KNOWN_FIELDS.has(key));
   if (envelope) extraEntries.push(["envelope", envelope]);
   if (history.plainText !== null) extraEntries.push(["last_messages", history.plainText]);
   if (media) extraEntries.push(["media", media]);
 
-  return {
+  const webhook: NormalizedWebhook = {
     phone,
-    userId: optionalNonEmptyText(fields.user_id, name("user_id")),
-    recipientName: optionalNonEmptyText(fields.recipient_name, name("recipient_name")),
+    userId: informational("user_id", null, optionalNonEmptyText),
+    recipientName: informational("recipient_name", null, optionalNonEmptyText),
     lastMessageOfUser,
     lastMessageOfBot,
     messageType:
-      optionalNonEmptyText(fields.message_type, name("message_type")) ??
+      informational("message_type", null, optionalNonEmptyText) ??
       (message ? optionalNonEmptyText(message.type, name("message.type")) : null),
     userLastMessageTimeMs,
     botLastMessageTimeMs,
     lastMessages: history.entries,
-    conversationParagraph: optionalText(
-      fields.conversation_paragraph,
-      name("conversation_paragraph"),
-    ),
+    conversationParagraph: informational("conversation_paragraph", null, optionalText),
     attachmentUrl:
-      optionalNonEmptyText(fields.attachment_url, name("attachment_url")) ??
+      informational("attachment_url", null, optionalNonEmptyText) ??
       (media ? optionalNonEmptyText(media.url, name("message.media.url")) : null),
-    note: optionalNonEmptyText(fields.note, name("note")),
-    noteAutomation: optionalNonEmptyText(fields.note_automation, name("note_automation")),
-    labels: labelList(fields.labels, name("labels")),
+    note: informational("note", null, optionalNonEmptyText),
+    noteAutomation: informational("note_automation", null, optionalNonEmptyText),
+    labels: informational("labels", [], labelList),
     incomingMessage,
-    sendBy: optionalNonEmptyText(fields.send_by, name("send_by")),
-    wasMessageByHuman: optionalBoolean(fields.was_message_by_human, name("was_message_by_human")),
-    referral: optionalObject(fields.referral, name("referral")),
-    // fromEntries defines own properties, so a "__proto__" key stays data.
-    extra: Object.fromEntries(extraEntries),
+    sendBy: informational("send_by", null, optionalNonEmptyText),
+    wasMessageByHuman: informational("was_message_by_human", null, optionalBoolean),
+    referral: informational("referral", null, optionalObject),
+    extra: {},
+    warnings,
   };
+  // fromEntries defines own properties, so a "__proto__" key stays data.
+  webhook.extra = Object.fromEntries([...extraEntries, ...informationalRaw]);
+  return webhook;
 }
 
 function parseJsonBody(text: string): unknown {

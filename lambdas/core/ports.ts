@@ -1,5 +1,7 @@
-import type { ConversationItem } from "./conversationLog.js";
+import type { CancelReason, ContactState, MessageClaim } from "./conversation.js";
+import type { ConversationItem, PlanItem } from "./conversationLog.js";
 import type { SentMarker } from "./deliverReply.js";
+import type { ScheduledReply } from "./messages.js";
 import type { OutgoingMessage, SendOutcome } from "./vendorSend.js";
 
 /**
@@ -76,19 +78,68 @@ export interface IdempotencyStore {
   release(key: string, token: string): Promise<void>;
 }
 
-// ── Conversation log (responder, sender) ───────────────────────────────────────────────────────
+// ── The conversation table (responder, sender, ops CLI; model in core/conversation.ts) ──────────
 
-/** Writes conversation items; writing an existing key again must be harmless. */
-export interface ConversationLogStore {
-  append(items: readonly ConversationItem[]): Promise<void>;
+/** The responder's claim of one customer message on its contact. */
+export interface MessageClaimInput {
+  phone: string;
+  key: string;
+  /** The message's time (ms): vendor time, else acceptance. */
+  at: number;
+  /** planIdFor(key): becomes the contact's plan when this message is the newest. */
+  planId: string;
+  /** A stop word opts out (and this plan is the one confirmation), a start word opts back in. */
+  intent: "stop" | "start" | null;
+  now: number;
 }
 
-// ── Sent-markers (sender; protocol in core/deliverReply.ts) ──────────────────────────────────────
+/** The CONTACT item and the MSG items of a contact; every CONTACT write is one UpdateItem. */
+export interface ContactStore {
+  /**
+   * Claims the message on its contact: one conditional UpdateItem that sets lastInbound*, planId
+   * (and the opt-out state for a stop/start word) only if the message is newer than the contact's
+   * newest (vendor time, then key). The item that failed the condition tells the rest (same key:
+   * a redelivery; otherwise an older message), at no extra cost.
+   */
+  claimMessage(input: MessageClaimInput): Promise<MessageClaim>;
+  /**
+   * A person at the business wrote at `at`: pause automation until `until` and cancel replies of
+   * plans for messages up to `at`. Never lowers an existing later pause.
+   */
+  takeOver(input: { phone: string; at: number; until: number; now: number }): Promise<void>;
+  /** A stop word that arrived after a newer message: opt out anyway, unless a start word is newer. */
+  optOutLate(input: { phone: string; at: number; now: number }): Promise<void>;
+  /** Operator (ops CLI `pause`): pause until `until` and cancel every unsent reply. */
+  pause(input: { phone: string; until: number; now: number }): Promise<void>;
+  /** Operator (ops CLI `resume`): end a pause and an opt-out. */
+  resume(input: { phone: string; now: number }): Promise<void>;
+  /** Operator (ops CLI `cancel`): cancel every unsent reply of the contact, pause nothing. */
+  cancelPending(input: { phone: string; now: number }): Promise<void>;
+  /** Strongly consistent read of the CONTACT item. */
+  getContact(phone: string): Promise<ContactState | undefined>;
+  /** Writes one MSG item; writing it again is harmless (same key, same content). */
+  putMessage(item: ConversationItem): Promise<void>;
+}
 
-/** Identifies one reply's marker and the claim holder acting on it. */
-interface MarkerRef {
+/** Reply plans (PLAN items): the responder stores a plan before it queues any reply of it. */
+export interface PlanStore {
+  /** Strongly consistent read. */
+  get(phone: string, planId: string): Promise<PlanItem | undefined>;
+  /** Stores the plan unless one with its id exists; returns the plan that is stored. */
+  create(plan: PlanItem): Promise<PlanItem>;
+}
+
+// ── Reply items (sender; protocol in core/deliverReply.ts) ─────────────────────────────────────
+
+/** Identifies one reply's item (REPLY#<planId>#<seq> in the contact's partition). */
+export interface ReplyRef {
+  phone: string;
   planId: string;
   seq: number;
+}
+
+/** Identifies one reply's item and the claim holder acting on it. */
+interface MarkerRef extends ReplyRef {
   owner: string;
 }
 
@@ -96,6 +147,8 @@ export interface MarkerClaimInput extends MarkerRef {
   now: number;
   leaseMs: number;
   ttlSeconds: number;
+  /** The reply itself: its text and due time make the item the bot message of the conversation. */
+  reply: ScheduledReply;
 }
 export type MarkerClaimResult =
   | { claimed: true }
@@ -111,14 +164,20 @@ export interface FinishInput extends MarkerRef {
 export interface MarkUnknownInput extends MarkerRef {
   now: number;
 }
+export interface CancelInput extends ReplyRef {
+  now: number;
+  reason: CancelReason;
+  ttlSeconds: number;
+  reply: ScheduledReply;
+}
 
-/** Persistence of sent-markers; every write is conditional. */
+/** Persistence of reply items (sent-markers); every write is conditional. */
 export interface SentMarkerStore {
   /** Strongly consistent read. */
-  get(planId: string, seq: number): Promise<SentMarker | undefined>;
+  get(ref: ReplyRef): Promise<SentMarker | undefined>;
   /**
-   * Takes the SENDING claim if there is no marker or it is claimable; otherwise returns the
-   * marker that prevented it.
+   * Takes the SENDING claim if there is no item or it is claimable; otherwise returns the item
+   * that prevented it.
    */
   claim(input: MarkerClaimInput): Promise<MarkerClaimResult>;
   /** SENDING (ours) → SENT. Returns false when the claim was no longer ours. */
@@ -127,6 +186,8 @@ export interface SentMarkerStore {
   finish(input: FinishInput): Promise<boolean>;
   /** SENDING with an expired lease held by `owner` → UNKNOWN. Returns false if it changed meanwhile. */
   markUnknown(input: MarkUnknownInput): Promise<boolean>;
+  /** (none) | RETRY | GAVE_UP → CANCELLED with the reason; false when it was claimed or finished. */
+  cancel(input: CancelInput): Promise<boolean>;
 }
 
 // ── Vendor (sender; request and response rules in core/vendorSend.ts) ──────────────────────────

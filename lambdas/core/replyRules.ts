@@ -73,10 +73,24 @@ export interface ReplyPolicyInput {
   acceptedAt: number;
 }
 
-/** Decides the reply to one accepted webhook; [] means no reply. */
+/**
+ * A policy's answer with what a newer message from the contact does to it (a rule's
+ * `onNewMessage`); a bare list of messages means the default, "supersede".
+ */
+export interface ReplyDecision {
+  messages: ReplyPlanMessage[];
+  onNewMessage?: OnNewMessage;
+}
+
+/** Decides the reply to one accepted webhook; [] (or no messages) means no reply. */
 export type ReplyPolicy = (
   input: ReplyPolicyInput,
-) => ReplyPlanMessage[] | Promise<ReplyPlanMessage[]>;
+) => ReplyPlanMessage[] | ReplyDecision | Promise<ReplyPlanMessage[] | ReplyDecision>;
+
+/** A policy's answer as a decision. */
+export function asDecision(answer: ReplyPlanMessage[] | ReplyDecision): ReplyDecision {
+  return Array.isArray(answer) ? { messages: answer } : answer;
+}
 
 /**
  * What a newer message from the same contact does to a plan's unsent replies: "supersede" (the
@@ -479,10 +493,12 @@ export function renderRuleMessages(
   });
 }
 
-/** The default policy: the first applying rule's messages, or no reply. */
-export function rulesPolicy(rules: readonly ReplyRule[]): ReplyPolicy {
+/** The default policy: the first applying rule's messages (and its `onNewMessage`), or no reply. */
+export function rulesPolicy(rules: readonly ReplyRule[]): (input: ReplyPolicyInput) => ReplyDecision {
   return (input) => {
     const rule = matchRule(rules, input);
-    return rule ? renderRuleMessages(rule, input.webhook) : [];
+    return rule
+      ? { messages: renderRuleMessages(rule, input.webhook), onNewMessage: rule.onNewMessage }
+      : { messages: [] };
   };
 }

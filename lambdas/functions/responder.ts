@@ -4,9 +4,16 @@ import { fileURLToPath } from "node:url";
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import { createDocumentClient, createSqsClient } from "../adapters/awsClients.js";
 import { DynamoConversationLog } from "../adapters/DynamoConversationLog.js";
+import { DynamoPlanStore } from "../adapters/DynamoPlanStore.js";
 import { SqsMessageQueue } from "../adapters/SqsMessageQueue.js";
-import { DEFAULTS, ENV, FUNCTIONS } from "../contract.js";
-import { errorFields, InvalidQueueMessageError, ReplyPlanError } from "../core/errors.js";
+import { DEFAULTS, ENV, FUNCTIONS, type OptOutConfig } from "../contract.js";
+import { defaultOptOut, type OptOutSettings } from "../core/conversation.js";
+import {
+  ConfigurationError,
+  errorFields,
+  InvalidQueueMessageError,
+  ReplyPlanError,
+} from "../core/errors.js";
 import { parseWebhookJob } from "../core/messages.js";
 import { type ReplyPolicy, rulesPolicy } from "../core/replyRules.js";
 import { type RespondDeps, respondToJob } from "../core/respondToJob.js";
@@ -17,6 +24,7 @@ import {
   type Env,
   type FunctionLogger,
   type FunctionSettings,
+  intEnv,
   processSqsBatch,
   readFunctionSettings,
   readMaxSqsDelaySeconds,
@@ -25,8 +33,9 @@ import {
 import { readReplyRules } from "../runtime/replyRulesSource.js";
 
 /**
- * Responder (jobs queue → replies queue): logs the conversation of each accepted webhook, asks the
- * reply policy for a plan and schedules every message of it on the replies queue.
+ * Responder (jobs queue → replies queue): claims each accepted webhook's message on its contact,
+ * logs it, stores the reply policy's plan and schedules every message of it on the replies queue
+ * (core/respondToJob.ts).
  */
 
 export interface ResponderConfig extends FunctionSettings {
@@ -36,6 +45,44 @@ export interface ResponderConfig extends FunctionSettings {
   policy: ReplyPolicy;
   ruleCount: number;
   maxSqsDelaySeconds: number;
+  /** HUMAN_PAUSE_SECONDS (0 = human takeover off). */
+  humanPauseSeconds: number;
+  /** OPT_OUT (JSON), else the English defaults. */
+  optOut: OptOutSettings;
+}
+
+/** OPT_OUT (contract.ts OptOutConfig, built by infra from stack config); unset = English. */
+export function readOptOut(env: Env): OptOutSettings {
+  const raw = env[ENV.optOut];
+  if (raw === undefined || raw.trim() === "") return defaultOptOut(["en"]);
+  const problem = () =>
+    new ConfigurationError(
+      `environment variable ${ENV.optOut} must be JSON {"languages":[…],"stopWords"?:[…],"startWords"?:[…],"confirmation"?:"…"}`,
+    );
+  let value: Partial<OptOutConfig> | null;
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    throw problem();
+  }
+  const words = (list: unknown) =>
+    list === undefined ||
+    (Array.isArray(list) && list.every((w) => typeof w === "string" && w.trim() !== ""));
+  if (
+    !value ||
+    !Array.isArray(value.languages) ||
+    !words(value.stopWords) ||
+    !words(value.startWords) ||
+    !(value.confirmation === undefined || typeof value.confirmation === "string")
+  ) {
+    throw problem();
+  }
+  const defaults = defaultOptOut(value.languages);
+  return {
+    stopWords: value.stopWords ?? defaults.stopWords,
+    startWords: value.startWords ?? defaults.startWords,
+    confirmation: value.confirmation ?? defaults.confirmation,
+  };
 }
 
 /** Reads and checks the env (names: FUNCTION_ENV.responder); throws ConfigurationError naming the variable. */
@@ -52,6 +99,13 @@ export function readResponderConfig(
     policy: rulesPolicy(rules),
     ruleCount: rules.length,
     maxSqsDelaySeconds: readMaxSqsDelaySeconds(env),
+    humanPauseSeconds: intEnv(
+      ENV.humanPauseSeconds,
+      DEFAULTS.humanPauseSeconds,
+      { min: 0, max: 60 * 24 * 3600 },
+      env,
+    ),
+    optOut: readOptOut(env),
     ...readFunctionSettings(FUNCTIONS.responder, env),
   };
 }
@@ -65,12 +119,12 @@ export function responderDeps(config: ResponderConfig): ResponderDeps {
   logger.info("responder ready", {
     rules: config.ruleCount,
     maxSqsDelaySeconds: config.maxSqsDelaySeconds,
+    humanPauseSeconds: config.humanPauseSeconds,
   });
+  const documents = createDocumentClient(config.aws);
   return {
-    conversationLog: new DynamoConversationLog(
-      createDocumentClient(config.aws),
-      config.conversationTable,
-    ),
+    contacts: new DynamoConversationLog(documents, config.conversationTable),
+    plans: new DynamoPlanStore(documents, config.conversationTable),
     repliesQueue: new SqsMessageQueue(createSqsClient(config.aws), config.repliesQueueUrl),
     policy: config.policy,
     clock: { now: Date.now, sleep: (ms) => sleep(ms) },
@@ -78,6 +132,8 @@ export function responderDeps(config: ResponderConfig): ResponderDeps {
     settings: {
       maxHopSeconds: config.maxSqsDelaySeconds,
       ttlSeconds: DEFAULTS.sentMarkerTtlSeconds,
+      humanPauseSeconds: config.humanPauseSeconds,
+      optOut: config.optOut,
     },
   };
 }

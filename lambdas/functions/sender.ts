@@ -53,7 +53,6 @@ const ORDER_WAIT_IN_PROCESS_MS = 3000;
 
 export interface SenderConfig extends FunctionSettings {
   conversationTable: string;
-  sentMarkerTable: string;
   repliesQueueUrl: string;
   vendorTokenSecretId: string;
   vendorBaseUrl: string;
@@ -90,7 +89,6 @@ export function readSenderConfig(env: Env): SenderConfig {
         : rawPrefix;
   return {
     conversationTable: requireEnv(ENV.conversationTable, env),
-    sentMarkerTable: requireEnv(ENV.sentMarkerTable, env),
     repliesQueueUrl: requireEnv(ENV.repliesQueueUrl, env),
     vendorTokenSecretId: requireEnv(ENV.vendorTokenSecretId, env),
     vendorBaseUrl: baseUrl,
@@ -139,7 +137,7 @@ export function senderDeps(config: SenderConfig): SenderDeps {
     { maxAgeSeconds: config.secretCacheSeconds },
   );
   return {
-    markers: new DynamoSentMarkers(documents, config.sentMarkerTable),
+    markers: new DynamoSentMarkers(documents, config.conversationTable),
     vendor: new VendorSendClient(
       {
         baseUrl: config.vendorBaseUrl,
@@ -150,7 +148,7 @@ export function senderDeps(config: SenderConfig): SenderDeps {
       },
       token,
     ),
-    conversationLog: new DynamoConversationLog(documents, config.conversationTable),
+    contacts: new DynamoConversationLog(documents, config.conversationTable),
     repliesQueue: new SqsMessageQueue(sqs, config.repliesQueueUrl),
     redelivery: new SqsRedelivery(sqs, config.repliesQueueUrl),
     // Read during init (cheaper, and off the first reply's critical path); errors surface on use.
