@@ -16,7 +16,7 @@ import {
   planItem,
 } from "./conversationLog.js";
 import { maskPhone, ReplyPlanError } from "./errors.js";
-import type { NormalizedWebhook, ScheduledReply, WebhookJob } from "./messages.js";
+import type { ScheduledReply, WebhookJob } from "./messages.js";
 import type { Clock, ContactStore, Logger, MessageQueue, PlanStore } from "./ports.js";
 import {
   asDecision,
@@ -242,11 +242,6 @@ export function repliesOf(plan: PlanItem): ScheduledReply[] {
     if (message.filename) reply.filename = message.filename;
     return reply;
   });
-}
-
-/** Replies go only to what a customer sent; the business's own outgoing messages get none. */
-export function shouldReply(webhook: NormalizedWebhook): boolean {
-  return webhook.incomingMessage !== false;
 }
 
 /**

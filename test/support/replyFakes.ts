@@ -1,12 +1,21 @@
-import type { ConversationItem } from "../../lambdas/core/conversationLog.js";
+import {
+  type ContactState,
+  claimFromOld,
+  contactPk,
+  type MessageClaim,
+} from "../../lambdas/core/conversation.js";
+import type { ConversationItem, PlanItem } from "../../lambdas/core/conversationLog.js";
 import type { DeliveryDeps, DeliverySettings } from "../../lambdas/core/deliverReply.js";
-import { CLAIMABLE_STATUSES, markerKey, type SentMarker } from "../../lambdas/core/deliverReply.js";
+import { CLAIMABLE_STATUSES, replySk, type SentMarker } from "../../lambdas/core/deliverReply.js";
 import type { ScheduledReply } from "../../lambdas/core/messages.js";
 import type {
   Clock,
-  ConversationLogStore,
+  ContactStore,
   Logger,
+  MessageClaimInput,
   MessageQueue,
+  PlanStore,
+  ReplyRef,
   SentMarkerStore,
   VendorSender,
 } from "../../lambdas/core/ports.js";
@@ -29,19 +38,24 @@ export class SimulatedClock implements Clock {
 export class MemoryMarkers implements SentMarkerStore {
   readonly items = new Map<string, SentMarker>();
 
-  async get(planId: string, seq: number) {
-    const item = this.items.get(markerKey(planId, seq));
+  async get(ref: ReplyRef) {
+    const item = this.items.get(replySk(ref.planId, ref.seq));
     return item ? { ...item } : undefined;
   }
 
   async claim(input: Parameters<SentMarkerStore["claim"]>[0]) {
-    const pk = markerKey(input.planId, input.seq);
-    const existing = this.items.get(pk);
+    const sk = replySk(input.planId, input.seq);
+    const existing = this.items.get(sk);
     if (existing && !CLAIMABLE_STATUSES.includes(existing.status)) {
       return { claimed: false as const, existing: { ...existing } };
     }
-    this.items.set(pk, {
-      pk,
+    this.items.set(sk, {
+      pk: contactPk(input.phone),
+      sk,
+      phone: input.phone,
+      role: "bot",
+      content: input.reply.text,
+      dueAt: input.reply.dueAt,
       planId: input.planId,
       seq: input.seq,
       status: "SENDING",
@@ -56,7 +70,7 @@ export class MemoryMarkers implements SentMarkerStore {
   }
 
   async markSent(input: Parameters<SentMarkerStore["markSent"]>[0]) {
-    const item = this.items.get(markerKey(input.planId, input.seq));
+    const item = this.items.get(replySk(input.planId, input.seq));
     if (!item || item.owner !== input.owner) return false;
     Object.assign(item, { status: "SENT", sentAt: input.sentAt, updatedAt: input.sentAt });
     delete item.leaseUntil;
@@ -65,7 +79,7 @@ export class MemoryMarkers implements SentMarkerStore {
   }
 
   async finish(input: Parameters<SentMarkerStore["finish"]>[0]) {
-    const item = this.items.get(markerKey(input.planId, input.seq));
+    const item = this.items.get(replySk(input.planId, input.seq));
     if (!item || item.owner !== input.owner || item.status !== "SENDING") return false;
     Object.assign(item, { status: input.status, reason: input.reason, updatedAt: input.now });
     delete item.leaseUntil;
@@ -73,12 +87,143 @@ export class MemoryMarkers implements SentMarkerStore {
   }
 
   async markUnknown(input: Parameters<SentMarkerStore["markUnknown"]>[0]) {
-    const item = this.items.get(markerKey(input.planId, input.seq));
+    const item = this.items.get(replySk(input.planId, input.seq));
     if (item?.status !== "SENDING" || item.owner !== input.owner) return false;
     if ((item.leaseUntil ?? 0) > input.now) return false;
     Object.assign(item, { status: "UNKNOWN", updatedAt: input.now });
     delete item.leaseUntil;
     return true;
+  }
+
+  async cancel(input: Parameters<SentMarkerStore["cancel"]>[0]) {
+    const sk = replySk(input.planId, input.seq);
+    const existing = this.items.get(sk);
+    if (existing && !CLAIMABLE_STATUSES.includes(existing.status)) return false;
+    this.items.set(sk, {
+      pk: contactPk(input.phone),
+      sk,
+      phone: input.phone,
+      role: "bot",
+      content: input.reply.text,
+      dueAt: input.reply.dueAt,
+      planId: input.planId,
+      seq: input.seq,
+      status: "CANCELLED",
+      cancelReason: input.reason,
+      attempts: existing?.attempts ?? 0,
+      updatedAt: input.now,
+      expiresAt: Math.floor(input.now / 1000) + input.ttlSeconds,
+    });
+    return true;
+  }
+}
+
+/** Contacts and MSG items in memory, with the DynamoDB adapter's conditions. */
+export class MemoryContacts implements ContactStore {
+  readonly contacts = new Map<string, ContactState>();
+  readonly messages = new Map<string, ConversationItem>();
+
+  private contact(phone: string): ContactState {
+    let contact = this.contacts.get(phone);
+    if (!contact) {
+      contact = { pk: contactPk(phone), sk: "CONTACT", phone, updatedAt: 0 };
+      this.contacts.set(phone, contact);
+    }
+    return contact;
+  }
+
+  async claimMessage(input: MessageClaimInput): Promise<MessageClaim> {
+    const old = this.contacts.get(input.phone);
+    const before = old ? structuredClone(old) : undefined;
+    const newer =
+      old?.lastInboundAt === undefined ||
+      old.lastInboundAt < input.at ||
+      (old.lastInboundAt === input.at && (old.lastInboundKey ?? "") < input.key);
+    if (!newer) return claimFromOld(before, input.key);
+    const contact = this.contact(input.phone);
+    Object.assign(contact, {
+      lastInboundAt: input.at,
+      lastInboundKey: input.key,
+      planId: input.planId,
+      updatedAt: input.now,
+    });
+    if (input.intent === "stop") {
+      Object.assign(contact, { optedOut: true, optedOutAt: input.at });
+      contact.optOutPlanId ??= input.planId;
+    } else if (input.intent === "start") {
+      Object.assign(contact, { optedOut: false, optedInAt: input.at });
+      delete contact.optOutPlanId;
+    }
+    return { kind: "newest", before };
+  }
+
+  async takeOver(input: { phone: string; at: number; until: number; now: number }) {
+    const contact = this.contact(input.phone);
+    if (contact.pausedUntil !== undefined && contact.pausedUntil >= input.until) return;
+    Object.assign(contact, {
+      pausedUntil: input.until,
+      pauseReason: "human",
+      cancelBefore: input.at,
+      cancelReason: "human",
+      updatedAt: input.now,
+    });
+  }
+
+  async optOutLate(input: { phone: string; at: number; now: number }) {
+    const contact = this.contact(input.phone);
+    if ((contact.optedInAt ?? -1) >= input.at || (contact.optedOutAt ?? -1) >= input.at) return;
+    Object.assign(contact, { optedOut: true, optedOutAt: input.at, updatedAt: input.now });
+  }
+
+  async pause(input: { phone: string; until: number; now: number }) {
+    Object.assign(this.contact(input.phone), {
+      pausedUntil: input.until,
+      pauseReason: "operator",
+      cancelBefore: input.now,
+      cancelReason: "operator",
+      updatedAt: input.now,
+    });
+  }
+
+  async resume(input: { phone: string; now: number }) {
+    const contact = this.contact(input.phone);
+    Object.assign(contact, { optedOut: false, optedInAt: input.now, updatedAt: input.now });
+    delete contact.pausedUntil;
+    delete contact.pauseReason;
+    delete contact.optOutPlanId;
+  }
+
+  async cancelPending(input: { phone: string; now: number }) {
+    Object.assign(this.contact(input.phone), {
+      cancelBefore: input.now,
+      cancelReason: "operator",
+      updatedAt: input.now,
+    });
+  }
+
+  async getContact(phone: string) {
+    const contact = this.contacts.get(phone);
+    return contact ? structuredClone(contact) : undefined;
+  }
+
+  async putMessage(item: ConversationItem) {
+    this.messages.set(`${item.pk}|${item.sk}`, structuredClone(item));
+  }
+}
+
+/** Plans in memory: create keeps the first. */
+export class MemoryPlans implements PlanStore {
+  readonly plans = new Map<string, PlanItem>();
+  async get(phone: string, planId: string) {
+    const plan = this.plans.get(`${phone}|${planId}`);
+    return plan ? structuredClone(plan) : undefined;
+  }
+  async create(plan: PlanItem) {
+    const key = `${plan.phone}|${plan.planId}`;
+    const existing = this.plans.get(key);
+    if (existing) return structuredClone(existing);
+    this.plans.set(key, structuredClone(plan));
+    return plan;
   }
 }
 
@@ -102,13 +247,6 @@ export class ScriptedVendor implements VendorSender {
     if (next instanceof Error) throw next;
     if (next.kind === "sent") this.delivered.push({ ...message, at: this.clock.now() });
     return next;
-  }
-}
-
-export class MemoryLog implements ConversationLogStore {
-  readonly items = new Map<string, ConversationItem>();
-  async append(items: readonly ConversationItem[]) {
-    for (const item of items) this.items.set(`${item.pk}|${item.sk}`, item);
   }
 }
 
@@ -148,7 +286,7 @@ export function memoryDeliveryDeps(overrides: Partial<DeliverySettings> = {}, st
   const deps = {
     markers: new MemoryMarkers(),
     vendor: new ScriptedVendor(clock),
-    conversationLog: new MemoryLog(),
+    contacts: new MemoryContacts(),
     repliesQueue: new RecordingQueue(clock),
     clock,
     logger: silentLogger,

@@ -31,6 +31,7 @@ export function aWebhook(overrides: Partial<NormalizedWebhook> = {}): Normalized
     wasMessageByHuman: null,
     referral: null,
     extra: {},
+    warnings: [],
     ...overrides,
   };
 }

@@ -6,7 +6,7 @@ import {
   deliverReply,
   isAcknowledged,
   isTerminal,
-  markerKey,
+  replySk,
   type SentMarker,
 } from "../../../lambdas/core/deliverReply.js";
 import type { ScheduledReply } from "../../../lambdas/core/messages.js";
@@ -55,13 +55,15 @@ describe("deliverReply", () => {
       const deps = memoryDeliveryDeps({}, 0);
       const reply = aReply({ text: "Hello from the bot" });
       expect((await deliverReply(reply, first, deps)).kind).toBe("sent");
-      expect(deps.markers.items.get(markerKey(reply.planId, 0))).toMatchObject({
+      expect(deps.markers.items.get(replySk(reply.planId, 0))).toMatchObject({
         status: "SENT",
         attempts: 1,
       });
-      expect([...deps.conversationLog.items.values()]).toEqual([
-        expect.objectContaining({ role: "bot", content: "Hello from the bot", source: "sender" }),
-      ]);
+      // The reply's item is also the bot message of the conversation.
+      expect(deps.markers.items.get(replySk(reply.planId, 0))).toMatchObject({
+        role: "bot",
+        content: "Hello from the bot",
+      });
     });
 
     it("does not send a redelivered reply again", async () => {
@@ -73,20 +75,12 @@ describe("deliverReply", () => {
       expect(deps.vendor.calls).toHaveLength(1);
     });
 
-    it("restores the bot message when a worker died between SENT and the log write", async () => {
-      const deps = memoryDeliveryDeps({}, 0);
-      const reply = aReply();
-      await deliverReply(reply, first, deps);
-      deps.conversationLog.items.clear();
-      await deliverReply(reply, { receiveCount: 2 }, deps);
-      expect(deps.conversationLog.items.size).toBe(1);
-      expect(deps.vendor.calls).toHaveLength(1);
-    });
-
     it("leaves a reply alone while another worker's claim is live", async () => {
       const deps = memoryDeliveryDeps({ leaseMs: 10_000 }, 0);
       const reply = aReply();
       await deps.markers.claim({
+        phone: reply.phone,
+        reply,
         planId: reply.planId,
         seq: 0,
         owner: "other",
@@ -106,6 +100,8 @@ describe("deliverReply", () => {
       const deps = memoryDeliveryDeps({ leaseMs: 10_000 }, 0);
       const reply = aReply();
       await deps.markers.claim({
+        phone: reply.phone,
+        reply,
         planId: reply.planId,
         seq: 0,
         owner: "dead",
@@ -117,7 +113,7 @@ describe("deliverReply", () => {
       expect(await deliverReply(reply, { receiveCount: 2 }, deps)).toEqual({
         kind: "unknown-outcome",
       });
-      expect(deps.markers.items.get(markerKey(reply.planId, 0))?.status).toBe("UNKNOWN");
+      expect(deps.markers.items.get(replySk(reply.planId, 0))?.status).toBe("UNKNOWN");
       expect(deps.vendor.calls).toHaveLength(0);
     });
   });
@@ -135,7 +131,7 @@ describe("deliverReply", () => {
       const result = await deliverReply(reply, first, deps);
       expect(result).toEqual({ kind: "failed", reason: "Message limit reached" });
       expect(isAcknowledged(result)).toBe(true);
-      expect(deps.markers.items.get(markerKey(reply.planId, 0))).toMatchObject({
+      expect(deps.markers.items.get(replySk(reply.planId, 0))).toMatchObject({
         status: "FAILED",
         reason: "Message limit reached",
       });
@@ -150,11 +146,11 @@ describe("deliverReply", () => {
       const result = await deliverReply(reply, first, deps);
       expect(result).toMatchObject({ kind: "retry", delaySeconds: 2 });
       expect(isAcknowledged(result)).toBe(false);
-      expect(deps.markers.items.get(markerKey(reply.planId, 0))?.status).toBe("RETRY");
+      expect(deps.markers.items.get(replySk(reply.planId, 0))?.status).toBe("RETRY");
       deps.clock.current += 2_000;
       expect((await deliverReply(reply, { receiveCount: 2 }, deps)).kind).toBe("sent");
       expect(deps.vendor.delivered).toHaveLength(1);
-      expect(deps.markers.items.get(markerKey(reply.planId, 0))?.attempts).toBe(2);
+      expect(deps.markers.items.get(replySk(reply.planId, 0))?.attempts).toBe(2);
     });
 
     it("backs off longer on each attempt", async () => {
@@ -189,7 +185,7 @@ describe("deliverReply", () => {
       const result = await deliverReply(reply, { receiveCount: 3 }, deps);
       expect(result.kind).toBe("gave-up");
       expect(isAcknowledged(result)).toBe(false);
-      expect(deps.markers.items.get(markerKey(reply.planId, 0))?.status).toBe("GAVE_UP");
+      expect(deps.markers.items.get(replySk(reply.planId, 0))?.status).toBe("GAVE_UP");
     });
 
     it("sends a given-up reply when an operator redrives it from the DLQ", async () => {
@@ -205,8 +201,89 @@ describe("deliverReply", () => {
       const reply = aReply();
       deps.vendor.answer(new Error("secret unavailable"));
       await expect(deliverReply(reply, first, deps)).rejects.toThrow("secret unavailable");
-      expect(deps.markers.items.get(markerKey(reply.planId, 0))?.status).toBe("RETRY");
+      expect(deps.markers.items.get(replySk(reply.planId, 0))?.status).toBe("RETRY");
       expect((await deliverReply(reply, { receiveCount: 2 }, deps)).kind).toBe("sent");
+    });
+  });
+
+  describe("the contact decides last", () => {
+    const contactWith = async (
+      deps: ReturnType<typeof memoryDeliveryDeps>,
+      reply: ScheduledReply,
+      state: Record<string, unknown>,
+    ) => {
+      await deps.contacts.claimMessage({
+        phone: reply.phone,
+        key: "k",
+        at: 0,
+        planId: reply.planId,
+        intent: null,
+        now: 0,
+      });
+      Object.assign(deps.contacts.contacts.get(reply.phone) ?? {}, state);
+    };
+
+    it("cancels a reply whose plan a newer customer message superseded", async () => {
+      const deps = memoryDeliveryDeps({}, 0);
+      const reply = aReply({ planAt: 0 });
+      await contactWith(deps, reply, { planId: "plan_newer" });
+      expect(await deliverReply(reply, first, deps)).toEqual({
+        kind: "cancelled",
+        reason: "superseded",
+      });
+      expect(deps.vendor.calls).toHaveLength(0);
+      expect(deps.markers.items.get(replySk(reply.planId, 0))).toMatchObject({
+        status: "CANCELLED",
+        cancelReason: "superseded",
+      });
+    });
+
+    it("sends a keep reply although a newer message came", async () => {
+      const deps = memoryDeliveryDeps({}, 0);
+      const reply = aReply({ planAt: 0, keep: true });
+      await contactWith(deps, reply, { planId: "plan_newer" });
+      expect((await deliverReply(reply, first, deps)).kind).toBe("sent");
+    });
+
+    it("cancels even a keep reply while a person at the business has taken over", async () => {
+      const deps = memoryDeliveryDeps({}, 0);
+      const reply = aReply({ planAt: 0, keep: true });
+      await contactWith(deps, reply, {
+        pausedUntil: 60_000,
+        pauseReason: "human",
+        cancelBefore: 0,
+        cancelReason: "human",
+      });
+      expect(await deliverReply(reply, first, deps)).toEqual({ kind: "cancelled", reason: "human" });
+    });
+
+    it("cancels a reply of an opted-out contact but sends the one confirmation", async () => {
+      const deps = memoryDeliveryDeps({}, 0);
+      const reply = aReply({ planAt: 0 });
+      await contactWith(deps, reply, { optedOut: true, optedOutAt: 0, optOutPlanId: "plan_stop" });
+      expect(await deliverReply(reply, first, deps)).toEqual({
+        kind: "cancelled",
+        reason: "opt-out",
+      });
+      const confirmation = aReply({ planId: "plan_stop", planAt: 0 });
+      await contactWith(deps, confirmation, {
+        optedOut: true,
+        optOutPlanId: "plan_stop",
+        planId: "plan_stop",
+      });
+      expect((await deliverReply(confirmation, first, deps)).kind).toBe("sent");
+    });
+
+    it("sends a cancelled reply's redelivered copy never", async () => {
+      const deps = memoryDeliveryDeps({}, 0);
+      const reply = aReply({ planAt: 0 });
+      await contactWith(deps, reply, { planId: "plan_newer" });
+      await deliverReply(reply, first, deps);
+      await contactWith(deps, reply, {});
+      expect(await deliverReply(reply, { receiveCount: 2 }, deps)).toEqual({
+        kind: "already-done",
+        status: "CANCELLED",
+      });
     });
   });
 
@@ -226,9 +303,13 @@ describe("deliverReply", () => {
       const deps = memoryDeliveryDeps({ orderPollMs: 100 }, 0);
       const markers = deps.markers;
       const get = markers.get.bind(markers);
-      markers.get = async (planId, seq) => {
-        if (seq === 0 && deps.clock.now() >= 500 && !markers.items.has(markerKey(planId, 0))) {
+      const r0 = plan(0);
+      markers.get = async (ref) => {
+        const { planId, seq } = ref;
+        if (seq === 0 && deps.clock.now() >= 500 && !markers.items.has(replySk(planId, 0))) {
           await markers.claim({
+            phone: r0.phone,
+            reply: r0,
             planId,
             seq: 0,
             owner: "w0",
@@ -236,19 +317,27 @@ describe("deliverReply", () => {
             leaseMs: 10_000,
             ttlSeconds: 60,
           });
-          await markers.markSent({ planId, seq: 0, owner: "w0", sentAt: deps.clock.now() });
+          await markers.markSent({
+            phone: r0.phone,
+            planId,
+            seq: 0,
+            owner: "w0",
+            sentAt: deps.clock.now(),
+          });
         }
-        return get(planId, seq);
+        return get(ref);
       };
       expect((await deliverReply(plan(1), first, deps)).kind).toBe("sent");
       expect(deps.vendor.delivered.map((d) => d.at)).toEqual([500]);
     });
 
-    it.each(["SENT", "FAILED", "UNKNOWN", "GAVE_UP"] as const)(
+    it.each(["SENT", "FAILED", "UNKNOWN", "GAVE_UP", "CANCELLED"] as const)(
       "lets a reply go after a %s predecessor",
       async (status) => {
         const deps = memoryDeliveryDeps({}, 0);
         await deps.markers.claim({
+          phone: plan(0).phone,
+          reply: plan(0),
           planId: "plan_order",
           seq: 0,
           owner: "w",
@@ -256,7 +345,7 @@ describe("deliverReply", () => {
           leaseMs: 1,
           ttlSeconds: 60,
         });
-        const item = deps.markers.items.get("plan_order#0");
+        const item = deps.markers.items.get(replySk("plan_order", 0));
         if (item) item.status = status;
         expect((await deliverReply(plan(1), first, deps)).kind).toBe("sent");
       },
@@ -386,7 +475,9 @@ describe("deliverReply", () => {
 
 function marker(overrides: Partial<SentMarker>): SentMarker {
   return {
-    pk: "p#0",
+    pk: "PHONE#14155552671",
+    sk: replySk("p", 0),
+    phone: "14155552671",
     planId: "p",
     seq: 0,
     status: "SENDING",
@@ -397,9 +488,9 @@ function marker(overrides: Partial<SentMarker>): SentMarker {
   };
 }
 
-describe("markerKey", () => {
-  it("is <planId>#<seq>", () => {
-    expect(markerKey("plan_ab", 2)).toBe("plan_ab#2");
+describe("replySk", () => {
+  it("is REPLY#<planId>#<seq>, seq zero-padded so a plan's replies sort in order", () => {
+    expect(replySk("plan_ab", 2)).toBe("REPLY#plan_ab#002");
   });
 });
 

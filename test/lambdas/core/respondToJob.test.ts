@@ -1,19 +1,21 @@
 import { describe, expect, it } from "vitest";
+import { defaultOptOut, messageKey } from "../../../lambdas/core/conversation.js";
 import { ReplyPlanError } from "../../../lambdas/core/errors.js";
+import type { NormalizedWebhook } from "../../../lambdas/core/messages.js";
 import {
   parseReplyRules,
   type ReplyPolicy,
   rulesPolicy,
 } from "../../../lambdas/core/replyRules.js";
 import {
-  buildReplyPlan,
+  checkMessages,
   planIdFor,
   type RespondDeps,
   respondToJob,
-  shouldReply,
 } from "../../../lambdas/core/respondToJob.js";
 import {
-  MemoryLog,
+  MemoryContacts,
+  MemoryPlans,
   RecordingQueue,
   SimulatedClock,
   silentLogger,
@@ -22,41 +24,65 @@ import { aJob, aWebhook } from "../../support/replyFixtures.js";
 
 const rules = parseReplyRules([
   {
-    match: "hello",
+    match: "^hello",
     messages: [
       { text: "a", delay: 0 },
       { text: "b", delay: 2000 },
       { text: "c", delay: 3500 },
     ],
   },
+  { match: "^order", onNewMessage: "keep", messages: [{ text: "order noted", delay: 0 }] },
 ]);
 
+const T0 = 1_000_000;
+
 function deps(policy: ReplyPolicy = rulesPolicy(rules), maxHopSeconds = 900) {
-  const clock = new SimulatedClock(1_000_000);
-  const conversationLog = new MemoryLog();
+  const clock = new SimulatedClock(T0);
+  const contacts = new MemoryContacts();
+  const plans = new MemoryPlans();
   const repliesQueue = new RecordingQueue(clock);
   const respond: RespondDeps = {
-    conversationLog,
+    contacts,
+    plans,
     repliesQueue,
     policy,
     clock,
     logger: silentLogger,
-    settings: { maxHopSeconds, ttlSeconds: 3600 },
+    settings: { maxHopSeconds, ttlSeconds: 3600, humanPauseSeconds: 60, optOut: defaultOptOut([]) },
   };
-  return { respond, conversationLog, repliesQueue, clock };
+  return { respond, contacts, plans, repliesQueue, clock };
+}
+
+/** A job for a customer message written at `at` (vendor time), keyed as the receiver keys it. */
+function customerJob(text: string, at = T0, overrides: Partial<NormalizedWebhook> = {}) {
+  const webhook = aWebhook({
+    lastMessageOfUser: text,
+    userLastMessageTimeMs: at,
+    lastMessages: [],
+    ...overrides,
+  });
+  return aJob({ key: messageKey(webhook), acceptedAt: at, webhook });
+}
+
+function humanJob(at: number, human: boolean | null = true) {
+  const webhook = aWebhook({
+    incomingMessage: false,
+    wasMessageByHuman: human,
+    lastMessageOfBot: "This is Sam from the shop",
+    botLastMessageTimeMs: at,
+  });
+  return aJob({ key: messageKey(webhook), acceptedAt: at, webhook });
 }
 
 describe("respondToJob", () => {
-  const hello = aWebhook().lastMessages.map((entry) => ({ ...entry, content: "hello" }));
-  const job = aJob({
-    acceptedAt: 1_000_000,
-    webhook: aWebhook({ lastMessageOfUser: "hello", lastMessages: hello }),
-  });
-
   it("schedules each message of the plan with the delay that brings it to its due time", async () => {
     const { respond, repliesQueue } = deps();
-    const result = await respondToJob(job, respond);
-    expect(result).toMatchObject({ planned: 3, planId: planIdFor(job.key) });
+    const job = customerJob("hello");
+    expect(await respondToJob(job, respond)).toMatchObject({
+      claim: "newest",
+      planned: 3,
+      planId: planIdFor(job.key),
+    });
     expect(repliesQueue.sent.map((s) => [s.body.seq, s.body.text, s.delaySeconds])).toEqual([
       [0, "a", 0],
       [1, "b", 2],
@@ -66,48 +92,146 @@ describe("respondToJob", () => {
 
   it("never delays a message longer than one hop", async () => {
     const { respond, repliesQueue } = deps(rulesPolicy(rules), 1);
-    await respondToJob(job, respond);
+    await respondToJob(customerJob("hello"), respond);
     expect(repliesQueue.sent.map((s) => s.delaySeconds)).toEqual([0, 1, 1]);
   });
 
-  it("schedules late jobs for immediate delivery", async () => {
-    const { respond, repliesQueue, clock } = deps();
-    clock.current = 1_000_000 + 60_000;
+  it("stores the plan before queueing any reply, and logs the message with its plan", async () => {
+    const { respond, plans, contacts } = deps();
+    const job = customerJob("hello");
     await respondToJob(job, respond);
-    expect(repliesQueue.sent.map((s) => s.delaySeconds)).toEqual([0, 0, 0]);
-  });
-
-  it("logs the conversation before replying", async () => {
-    const { respond, conversationLog } = deps();
-    const result = await respondToJob(job, respond);
-    expect(result.logged).toBe(1);
-    expect([...conversationLog.items.values()].map((i) => [i.role, i.content])).toEqual([
-      ["user", "hello"],
+    const plan = await plans.get(job.webhook.phone, planIdFor(job.key));
+    expect(plan?.messages.map((m) => m.text)).toEqual(["a", "b", "c"]);
+    expect([...contacts.messages.values()]).toEqual([
+      expect.objectContaining({ role: "user", content: "hello", planId: planIdFor(job.key) }),
     ]);
   });
 
-  it("logs but does not answer the business's own outgoing messages", async () => {
-    const { respond, repliesQueue, conversationLog } = deps();
-    const outgoing = aJob({
-      webhook: aWebhook({ incomingMessage: false, lastMessageOfUser: "hello" }),
+  it("asks the policy once: a redelivered job queues the stored plan again", async () => {
+    let asked = 0;
+    const { respond, repliesQueue } = deps(() => {
+      asked += 1;
+      return [{ text: `answer ${asked}`, delayMs: 0 }];
     });
-    expect(await respondToJob(outgoing, respond)).toMatchObject({ planned: 0 });
-    expect(repliesQueue.sent).toHaveLength(0);
-    expect(conversationLog.items.size).toBeGreaterThan(0);
+    const job = customerJob("hello");
+    await respondToJob(job, respond);
+    const again = await respondToJob(job, respond);
+    expect(asked).toBe(1);
+    expect(again).toMatchObject({ claim: "same", reusedPlan: true, planned: 1 });
+    expect(repliesQueue.sent.map((s) => s.body.text)).toEqual(["answer 1", "answer 1"]);
   });
 
-  it("schedules nothing when no rule matches", async () => {
-    const { respond, repliesQueue } = deps();
-    await respondToJob(aJob({ webhook: aWebhook({ lastMessageOfUser: "bye" }) }), respond);
-    expect(repliesQueue.sent).toHaveLength(0);
+  it("carries the rule's onNewMessage keep into the plan and its replies", async () => {
+    const { respond, repliesQueue, plans } = deps();
+    const job = customerJob("order 42");
+    await respondToJob(job, respond);
+    expect((await plans.get(job.webhook.phone, planIdFor(job.key)))?.keep).toBe(true);
+    expect(repliesQueue.sent[0]?.body).toMatchObject({ keep: true, planAt: T0 });
   });
 
-  it("gives a repeated job the same plan id and sequence", async () => {
+  it("makes a newer message the contact's plan", async () => {
+    const { respond, contacts } = deps();
+    await respondToJob(customerJob("hello", T0), respond);
+    const newer = customerJob("hello again", T0 + 5000);
+    await respondToJob(newer, respond);
+    expect((await contacts.getContact(newer.webhook.phone))?.planId).toBe(planIdFor(newer.key));
+  });
+
+  it("gives an older message delivered late no plan and cancels nothing", async () => {
+    const { respond, contacts, repliesQueue } = deps();
+    const newer = customerJob("hello again", T0 + 5000);
+    await respondToJob(newer, respond);
+    const result = await respondToJob(customerJob("hello", T0), respond);
+    expect(result).toMatchObject({ claim: "older", planned: 0, noReplyReason: "older_than_newest" });
+    expect((await contacts.getContact(newer.webhook.phone))?.planId).toBe(planIdFor(newer.key));
+    expect(repliesQueue.sent).toHaveLength(3);
+  });
+
+  it("pauses the contact when a person at the business writes", async () => {
+    const { respond, contacts } = deps();
+    const result = await respondToJob(humanJob(T0), respond);
+    expect(result).toMatchObject({ planned: 0, noReplyReason: "outgoing" });
+    expect(await contacts.getContact("14155552671")).toMatchObject({
+      pausedUntil: T0 + 60_000,
+      pauseReason: "human",
+      cancelBefore: T0,
+    });
+  });
+
+  it.each([
+    ["our own sends echoed back", null],
+    ["a human flag that is not strictly true", false],
+  ])("pauses nothing for %s", async (_name, human) => {
+    const { respond, contacts } = deps();
+    await respondToJob(humanJob(T0, human), respond);
+    expect(await contacts.getContact("14155552671")).toBeUndefined();
+  });
+
+  it("does not pause when the human pause is 0 (takeover off)", async () => {
+    const { respond, contacts } = deps();
+    respond.settings.humanPauseSeconds = 0;
+    await respondToJob(humanJob(T0), respond);
+    expect(await contacts.getContact("14155552671")).toBeUndefined();
+  });
+
+  it("answers no customer message during a pause, and again after it", async () => {
     const { respond, repliesQueue } = deps();
-    await respondToJob(job, respond);
-    await respondToJob(job, respond);
-    const ids = repliesQueue.sent.map((s) => `${s.body.planId}#${s.body.seq}`);
-    expect(new Set(ids).size).toBe(3);
+    await respondToJob(humanJob(T0), respond);
+    expect(await respondToJob(customerJob("hello", T0 + 30_000), respond)).toMatchObject({
+      noReplyReason: "paused",
+    });
+    expect(repliesQueue.sent).toHaveLength(0);
+    expect(await respondToJob(customerJob("hello", T0 + 61_000), respond)).toMatchObject({
+      planned: 3,
+    });
+  });
+
+  it("confirms a stop word once and answers nothing until a start word", async () => {
+    const { respond, repliesQueue, contacts } = deps();
+    expect(await respondToJob(customerJob("Stop!", T0), respond)).toMatchObject({ planned: 1 });
+    expect(repliesQueue.sent[0]?.body.text).toMatch(/START/);
+    expect(await respondToJob(customerJob("STOP", T0 + 1000), respond)).toMatchObject({
+      noReplyReason: "already_opted_out",
+    });
+    expect(await respondToJob(customerJob("hello", T0 + 2000), respond)).toMatchObject({
+      noReplyReason: "opted_out",
+    });
+    expect(repliesQueue.sent).toHaveLength(1);
+    expect(await respondToJob(customerJob("hello", T0 + 3000, {}), respond)).toMatchObject({
+      noReplyReason: "opted_out",
+    });
+    await respondToJob(customerJob("start", T0 + 4000), respond);
+    expect((await contacts.getContact("14155552671"))?.optedOut).toBe(false);
+    expect(await respondToJob(customerJob("hello", T0 + 5000), respond)).toMatchObject({
+      planned: 3,
+    });
+  });
+
+  it("honours a stop word delivered late, without a confirmation", async () => {
+    const { respond, contacts } = deps();
+    await respondToJob(customerJob("hello", T0 + 5000), respond);
+    expect(await respondToJob(customerJob("STOP", T0), respond)).toMatchObject({
+      claim: "older",
+      planned: 0,
+    });
+    expect((await contacts.getContact("14155552671"))?.optedOut).toBe(true);
+  });
+
+  it("acknowledges a number that cannot be valid without a reply, saying why", async () => {
+    const { respond, contacts, repliesQueue } = deps();
+    const job = customerJob("hello", T0, { phone: "4155552671" });
+    expect(await respondToJob(job, respond)).toMatchObject({ noReplyReason: "invalid_phone" });
+    expect(repliesQueue.sent).toHaveLength(0);
+    expect([...contacts.messages.values()][0]).toMatchObject({ noReplyReason: "invalid_phone" });
+    expect(await contacts.getContact("4155552671")).toBeUndefined();
+  });
+
+  it("stores an empty plan when no rule matches, so a redelivery does not ask again", async () => {
+    const { respond, repliesQueue, plans } = deps();
+    const job = customerJob("bye");
+    expect(await respondToJob(job, respond)).toMatchObject({ noReplyReason: "no_rule_matched" });
+    expect((await plans.get(job.webhook.phone, planIdFor(job.key)))?.messages).toEqual([]);
+    expect(repliesQueue.sent).toHaveLength(0);
   });
 
   it("passes the webhook and acceptance time to a custom policy", async () => {
@@ -116,23 +240,23 @@ describe("respondToJob", () => {
       seen.push(acceptedAt);
       return [{ text: `Hello ${webhook.recipientName}`, delayMs: 0 }];
     });
-    await respondToJob(job, respond);
-    expect(seen).toEqual([1_000_000]);
+    await respondToJob(customerJob("hi"), respond);
+    expect(seen).toEqual([T0]);
     expect(repliesQueue.sent[0]?.body.text).toBe("Hello Ada");
   });
 
   it("fails a job whose custom policy answers an unusable plan", async () => {
     const { respond } = deps(() => [{ text: "", delayMs: 0 }]);
-    await expect(respondToJob(job, respond)).rejects.toThrow(ReplyPlanError);
+    await expect(respondToJob(customerJob("hi"), respond)).rejects.toThrow(ReplyPlanError);
   });
 });
 
 describe("planIdFor", () => {
-  it("is the same for the same job key (a redelivered job gets the same plan)", () => {
+  it("is the same for the same message key (a redelivered job gets the same plan)", () => {
     expect(planIdFor("key-1")).toBe(planIdFor("key-1"));
   });
 
-  it("differs between job keys", () => {
+  it("differs between message keys", () => {
     expect(planIdFor("key-1")).not.toBe(planIdFor("key-2"));
   });
 
@@ -141,43 +265,19 @@ describe("planIdFor", () => {
   });
 });
 
-describe("buildReplyPlan", () => {
-  const job = aJob({ acceptedAt: 1_000_000 });
-
-  it("numbers messages in order and sets dueAt = acceptedAt + delay", () => {
-    const plan = buildReplyPlan(job, [
-      { text: "a", delayMs: 0 },
-      { text: "b", delayMs: 2000 },
-      { text: "c", delayMs: 3500 },
-    ]);
-    expect(plan.map((r) => [r.seq, r.total, r.dueAt, r.text])).toEqual([
-      [0, 3, 1_000_000, "a"],
-      [1, 3, 1_002_000, "b"],
-      [2, 3, 1_003_500, "c"],
-    ]);
-    expect(new Set(plan.map((r) => r.planId))).toEqual(new Set([planIdFor(job.key)]));
-  });
-
-  it("addresses the contact of the webhook", () => {
-    const [reply] = buildReplyPlan(job, [{ text: "a", delayMs: 0 }]);
-    expect(reply).toMatchObject({ kind: "scheduled-reply", version: 1, phone: "14155552671" });
-    expect(reply?.userId).toBe(job.webhook.userId);
-  });
-
-  it("carries attachments", () => {
-    const [reply] = buildReplyPlan(job, [
-      { text: "a", delayMs: 0, attachment: "https://x.test/a.pdf", filename: "a.pdf" },
-    ]);
-    expect(reply).toMatchObject({ attachment: "https://x.test/a.pdf", filename: "a.pdf" });
-  });
-
-  it("is empty when the policy answers nothing", () => {
-    expect(buildReplyPlan(job, [])).toEqual([]);
+describe("checkMessages", () => {
+  it("accepts ordered delays", () => {
+    expect(() =>
+      checkMessages([
+        { text: "a", delayMs: 0 },
+        { text: "b", delayMs: 2000 },
+      ]),
+    ).not.toThrow();
   });
 
   it("rejects a custom policy's out-of-order delays", () => {
     expect(() =>
-      buildReplyPlan(job, [
+      checkMessages([
         { text: "a", delayMs: 5 },
         { text: "b", delayMs: 1 },
       ]),
@@ -185,24 +285,10 @@ describe("buildReplyPlan", () => {
   });
 
   it("rejects a negative delay", () => {
-    expect(() => buildReplyPlan(job, [{ text: "a", delayMs: -1 }])).toThrow(/delayMs/);
+    expect(() => checkMessages([{ text: "a", delayMs: -1 }])).toThrow(/delayMs/);
   });
 
   it("rejects a blank text", () => {
-    expect(() => buildReplyPlan(job, [{ text: " ", delayMs: 0 }])).toThrow(/non-blank/);
-  });
-});
-
-describe("shouldReply", () => {
-  it("replies to incoming messages", () => {
-    expect(shouldReply(aWebhook({ incomingMessage: true }))).toBe(true);
-  });
-
-  it("replies when the payload does not say (older payloads are incoming-only)", () => {
-    expect(shouldReply(aWebhook({ incomingMessage: null }))).toBe(true);
-  });
-
-  it("does not reply to the business's own outgoing messages", () => {
-    expect(shouldReply(aWebhook({ incomingMessage: false }))).toBe(false);
+    expect(() => checkMessages([{ text: " ", delayMs: 0 }])).toThrow(/non-blank/);
   });
 });
