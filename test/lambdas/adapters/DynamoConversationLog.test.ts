@@ -1,129 +1,135 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { createDocumentClient } from "../../../lambdas/adapters/awsClients.js";
 import { DynamoConversationLog } from "../../../lambdas/adapters/DynamoConversationLog.js";
-import {
-  botReplyItem,
-  conversationItemsFromWebhook,
-} from "../../../lambdas/core/conversationLog.js";
-import type { ConversationEntry } from "../../../lambdas/core/messages.js";
+import { DynamoPlanStore } from "../../../lambdas/adapters/DynamoPlanStore.js";
+import { webhookMessage } from "../../../lambdas/core/conversation.js";
+import { messageItem, planItem } from "../../../lambdas/core/conversationLog.js";
 import { provisionForTest } from "../../support/localAws.js";
-import { aReply, aWebhook } from "../../support/replyFixtures.js";
+import { aWebhook } from "../../support/replyFixtures.js";
 
 let log: DynamoConversationLog;
-/** Items expire relative to the message time; keep the sample messages alive through the test. */
-const TTL = 365 * 24 * 3600;
-
-function entry(role: string, content: string, iso: string): ConversationEntry {
-  return {
-    role,
-    content,
-    timestamp: iso,
-    timestampMs: Date.parse(iso),
-    contentType: "text",
-    mediaUrl: null,
-  };
-}
+let plans: DynamoPlanStore;
+let phoneCounter = 0;
+const newPhone = () => `1415200${String(++phoneCounter).padStart(4, "0")}`;
+const claim = (phone: string, key: string, at: number, intent: "stop" | "start" | null = null) =>
+  log.claimMessage({ phone, key, at, planId: `plan_${key}`, intent, now: at });
 
 beforeAll(async () => {
   const resources = await provisionForTest();
-  log = new DynamoConversationLog(
-    createDocumentClient(resources.awsEnv),
-    resources.tables.conversation,
-  );
+  const client = createDocumentClient(resources.awsEnv);
+  log = new DynamoConversationLog(client, resources.tables.conversation);
+  plans = new DynamoPlanStore(client, resources.tables.conversation);
 });
 
-describe("DynamoConversationLog", () => {
-  it("holds each message once across deliveries whose histories overlap", async () => {
-    const phone = "15550000001";
-    const first = aWebhook({
-      phone,
-      lastMessageOfUser: "q2",
-      lastMessages: [
-        entry("user", "q1", "2026-11-20T10:00:00Z"),
-        entry("bot", "a1", "2026-11-20T10:00:01Z"),
-        entry("user", "q2", "2026-11-20T10:00:02Z"),
-      ],
+describe("DynamoConversationLog (contacts)", () => {
+  it("claims a contact's first message and makes its plan the contact's plan", async () => {
+    const phone = newPhone();
+    expect(await claim(phone, "k1", 1000)).toEqual({ kind: "newest", before: undefined });
+    expect(await log.getContact(phone)).toMatchObject({
+      lastInboundAt: 1000,
+      lastInboundKey: "k1",
+      planId: "plan_k1",
     });
-    const second = aWebhook({
-      phone,
-      lastMessageOfUser: "q3",
-      lastMessages: [
-        entry("bot", "a1", "2026-11-20T10:00:01Z"),
-        entry("user", "q2", "2026-11-20T10:00:02Z"),
-        entry("user", "q3", "2026-11-20T10:00:03Z"),
-      ],
+  });
+
+  it("tells a redelivery of the same message from the failed condition", async () => {
+    const phone = newPhone();
+    await claim(phone, "k1", 1000);
+    expect(await claim(phone, "k1", 1000)).toMatchObject({
+      kind: "same",
+      contact: { lastInboundKey: "k1", planId: "plan_k1" },
     });
-    await log.append(conversationItemsFromWebhook(first, { acceptedAt: 0, ttlSeconds: TTL }));
-    await log.append(conversationItemsFromWebhook(second, { acceptedAt: 0, ttlSeconds: TTL }));
-    await log.append(conversationItemsFromWebhook(second, { acceptedAt: 0, ttlSeconds: TTL }));
-    const history = await log.byPhone(phone);
-    expect(history.map((i) => i.content)).toEqual(["q1", "a1", "q2", "q3"]);
   });
 
-  it("reads one customer's history newest first, limited", async () => {
-    const phone = "15550000002";
-    await log.append(
-      conversationItemsFromWebhook(
-        aWebhook({
-          phone,
-          lastMessageOfUser: null,
-          lastMessages: ["a", "b", "c"].map((c, i) => entry("user", c, `2026-11-20T10:00:0${i}Z`)),
-        }),
-        { acceptedAt: 0, ttlSeconds: TTL },
-      ),
-    );
-    expect(
-      (await log.byPhone(phone, { newestFirst: true, limit: 2 })).map((i) => i.content),
-    ).toEqual(["c", "b"]);
-    expect(
-      (await log.byPhone(phone, { since: "2026-11-20T10:00:01" })).map((i) => i.content),
-    ).toEqual(["b", "c"]);
+  it("leaves a newer message's claim alone when an older one arrives late", async () => {
+    const phone = newPhone();
+    await claim(phone, "k2", 2000);
+    expect(await claim(phone, "k1", 1000)).toMatchObject({ kind: "older" });
+    expect((await log.getContact(phone))?.planId).toBe("plan_k2");
   });
 
-  it("reads a vendor user's history through the byUser index", async () => {
-    const userId = "user-by-index";
-    await log.append(
-      conversationItemsFromWebhook(
-        aWebhook({
-          phone: "15550000003",
-          userId,
-          lastMessageOfUser: "via index",
-          lastMessages: [],
-        }),
-        { acceptedAt: Date.parse("2026-11-20T10:00:00Z"), ttlSeconds: TTL },
-      ),
-    );
-    const history = await log.byUser(userId);
-    expect(history.map((i) => [i.phone, i.content])).toEqual([["15550000003", "via index"]]);
+  it("lets exactly one of two concurrent claims for the same time win, the same one always", async () => {
+    const phone = newPhone();
+    const results = await Promise.all([claim(phone, "ka", 1000), claim(phone, "kb", 1000)]);
+    expect((await log.getContact(phone))?.planId).toBe("plan_kb");
+    // Whichever lands first, kb (the greater key) ends as the contact's plan.
+    expect(results.map((r) => r.kind)).toContain("newest");
   });
 
-  it("writes more messages than one batch holds", async () => {
-    const phone = "15550000004";
-    const lastMessages = Array.from({ length: 60 }, (_, i) =>
-      entry("user", `m${i}`, new Date(Date.parse("2026-11-20T10:00:00Z") + i * 1000).toISOString()),
-    );
-    await log.append(
-      conversationItemsFromWebhook(aWebhook({ phone, lastMessageOfUser: null, lastMessages }), {
-        acceptedAt: 0,
-        ttlSeconds: TTL,
-      }),
-    );
-    expect(await log.byPhone(phone)).toHaveLength(60);
+  it("keeps the first stop word's plan as the one confirmation", async () => {
+    const phone = newPhone();
+    await claim(phone, "s1", 1000, "stop");
+    await claim(phone, "s2", 2000, "stop");
+    expect(await log.getContact(phone)).toMatchObject({
+      optedOut: true,
+      optedOutAt: 2000,
+      optOutPlanId: "plan_s1",
+    });
+    await claim(phone, "go", 3000, "start");
+    const contact = await log.getContact(phone);
+    expect(contact).toMatchObject({ optedOut: false, optedInAt: 3000 });
+    expect(contact?.optOutPlanId).toBeUndefined();
   });
 
-  it("stores the sender's replies as bot messages of the conversation", async () => {
-    const reply = aReply({ phone: "15550000005", text: "From the bot", seq: 2 });
-    await log.append([
-      botReplyItem(reply, Date.parse("2026-11-20T10:00:05Z"), { ttlSeconds: TTL }),
+  it("never lowers a human takeover's pause", async () => {
+    const phone = newPhone();
+    await log.takeOver({ phone, at: 5000, until: 9000, now: 5000 });
+    await log.takeOver({ phone, at: 1000, until: 4000, now: 6000 });
+    expect(await log.getContact(phone)).toMatchObject({ pausedUntil: 9000, cancelBefore: 5000 });
+  });
+
+  it("lets an operator pause, cancel and resume a contact", async () => {
+    const phone = newPhone();
+    await claim(phone, "s1", 1000, "stop");
+    await log.pause({ phone, until: 10_000, now: 2000 });
+    expect(await log.getContact(phone)).toMatchObject({
+      pausedUntil: 10_000,
+      pauseReason: "operator",
+      cancelBefore: 2000,
+    });
+    await log.cancelPending({ phone, now: 3000 });
+    expect((await log.getContact(phone))?.cancelBefore).toBe(3000);
+    await log.resume({ phone, now: 4000 });
+    const contact = await log.getContact(phone);
+    expect(contact).toMatchObject({ optedOut: false });
+    expect(contact?.pausedUntil).toBeUndefined();
+  });
+
+  it("writes one MSG item per message, a redelivery rewriting the same item", async () => {
+    const phone = newPhone();
+    const webhook = aWebhook({ phone, lastMessageOfUser: "hello" });
+    const item = messageItem(webhook, webhookMessage(webhook), {
+      key: "0123456789abcdef0123",
+      at: Date.parse("2026-11-20T10:00:00Z"),
+      ttlSeconds: 365 * 24 * 3600,
+    });
+    await log.putMessage(item);
+    await log.putMessage(item);
+    expect(await log.byPhone(phone)).toEqual([
+      expect.objectContaining({ role: "user", content: "hello", at: "2026-11-20T10:00:00.000Z" }),
     ]);
-    expect(await log.byPhone("15550000005")).toEqual([
-      expect.objectContaining({
-        role: "bot",
-        content: "From the bot",
-        source: "sender",
-        seq: 2,
-        planId: reply.planId,
-      }),
-    ]);
+  });
+});
+
+describe("DynamoPlanStore", () => {
+  const plan = (phone: string, text: string) =>
+    planItem({
+      planId: "plan_x",
+      webhook: aWebhook({ phone }),
+      messageKey: "k",
+      planAt: 1000,
+      acceptedAt: 1000,
+      keep: false,
+      source: "policy",
+      messages: [{ text, delayMs: 0 }],
+      now: Date.now(),
+      ttlSeconds: 3600,
+    });
+
+  it("stores a plan once: a second create gets the stored plan back", async () => {
+    const phone = newPhone();
+    expect((await plans.create(plan(phone, "first"))).messages[0]?.text).toBe("first");
+    expect((await plans.create(plan(phone, "second"))).messages[0]?.text).toBe("first");
+    expect((await plans.get(phone, "plan_x"))?.messages[0]?.text).toBe("first");
   });
 });

@@ -438,6 +438,31 @@ describe("idempotencyKey", () => {
       expect(keyOf(payload)).toBe(expected);
     });
 
+    it.each([
+      // Issue 13: the vendor retried after our reply went out; the snapshot moved on, the message did not.
+      [
+        "a redelivery whose bot fields changed",
+        { ...v2, last_message_of_bot: "our reply", bot_last_message_time: 1749506895 },
+      ],
+      [
+        "a redelivery whose history grew",
+        {
+          ...v2,
+          last_messages: [
+            ...history,
+            { type: "bot", content: "our reply", timestamp: "2025-06-09T22:08:15.000Z" },
+          ],
+        },
+      ],
+      [
+        "another account id for the same contact",
+        { ...v2, user_id: "00000000-0000-4000-8000-000000000000" },
+      ],
+      ["a message type the vendor reclassified", { ...v2, message_type: "chat" }],
+    ])("%s (a message, not a snapshot)", (_name, payload) => {
+      expect(keyOf(payload)).toBe(expected);
+    });
+
     it("an attachment URL whose signed query string changed", () => {
       const url = "https://api.insightssystem.com/vault/abc/file.pdf";
       expect(keyOf({ ...v2, attachment_url: `${url}?sig=1` })).toBe(
@@ -449,13 +474,9 @@ describe("idempotencyKey", () => {
   describe("differs for a different event", () => {
     it.each([
       ["another user text", { ...v2, last_message_of_user: "hi!" }],
-      ["another bot text", { ...v2, last_message_of_bot: "hello!" }],
       ["one second later", { ...v2, user_last_message_time: 1749506892 }],
-      ["a later bot message", { ...v2, bot_last_message_time: 1749504331 }],
       ["another contact", { ...v2, phone_number: "14155552672" }],
-      ["another account", { ...v2, user_id: "00000000-0000-4000-8000-000000000000" }],
       ["the outgoing direction", { ...v2, incoming_message: false }],
-      ["another message type", { ...v2, message_type: "image" }],
       ["an attachment", { ...v2, attachment_url: "https://api.insightssystem.com/vault/x.jpg" }],
     ])("%s", (_name, payload) => {
       expect(keyOf(payload)).not.toBe(expected);

@@ -1,0 +1,131 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import {
+  type ContactState,
+  defaultOptOut,
+  messageKey,
+  messageRole,
+  noPlanReason,
+  optOutIntent,
+  phoneProblem,
+  replyVerdict,
+} from "../../../lambdas/core/conversation.js";
+import { aWebhook } from "../../support/replyFixtures.js";
+
+describe("messageKey", () => {
+  it("is the same for a redelivery whose snapshot fields changed", () => {
+    const first = aWebhook();
+    const redelivery = aWebhook({
+      lastMessageOfBot: "our reply",
+      botLastMessageTimeMs: Date.parse("2026-11-20T10:00:05Z"),
+      lastMessages: [],
+      labels: ["vip"],
+    });
+    expect(messageKey(redelivery)).toBe(messageKey(first));
+  });
+
+  it("differs for another message of the same contact", () => {
+    expect(messageKey(aWebhook({ lastMessageOfUser: "again" }))).not.toBe(messageKey(aWebhook()));
+  });
+});
+
+describe("phoneProblem", () => {
+  it.each(["14155552671", "447911123456", "4915112345678", "5511987654321"])(
+    "accepts %s",
+    (digits) => {
+      expect(phoneProblem(digits)).toBeUndefined();
+    },
+  );
+
+  it.each([
+    ["a national US number without country code ((415) 555-2671)", "4155552671"],
+    ["an international prefix written as 00 (0044 20 …)", "00442079460000"],
+    ["a number too short for its country", "1415555"],
+  ])("refuses %s", (_name, digits) => {
+    expect(phoneProblem(digits)).toMatch(/valid international number/);
+  });
+});
+
+describe("messageRole", () => {
+  it("is a person at the business only when was_message_by_human is strictly true", () => {
+    expect(messageRole(aWebhook({ incomingMessage: false, wasMessageByHuman: true }))).toBe(
+      "human",
+    );
+    expect(messageRole(aWebhook({ incomingMessage: false, wasMessageByHuman: null }))).toBe(
+      "business",
+    );
+    expect(messageRole(aWebhook({ incomingMessage: null, wasMessageByHuman: true }))).toBe(
+      "customer",
+    );
+  });
+});
+
+describe("optOutIntent", () => {
+  const words = defaultOptOut(["es"]);
+
+  it.each(["STOP", "stop", " Stop! ", "unsubscribe", "Opt-out", "parar", "BAJA"])(
+    "reads %j as a stop word",
+    (text) => {
+      expect(optOutIntent(text, words)).toBe("stop");
+    },
+  );
+
+  it.each(["START", "alta", "Resume."])("reads %j as a start word", (text) => {
+    expect(optOutIntent(text, words)).toBe("start");
+  });
+
+  it.each(["please stop the delivery", "cancel", "", "stopp"])("reads %j as neither", (text) => {
+    expect(optOutIntent(text, defaultOptOut(["en"]))).toBeNull();
+  });
+
+  it("confirms in the first declared language", () => {
+    expect(defaultOptOut(["es", "en"]).confirmation).toMatch(/ALTA/);
+  });
+});
+
+describe("noPlanReason", () => {
+  const contact = (state: Partial<ContactState>): ContactState => ({
+    pk: "PHONE#1",
+    sk: "CONTACT",
+    phone: "1",
+    updatedAt: 0,
+    ...state,
+  });
+
+  it("answers an opted-out contact only for a start (or a first stop) word", () => {
+    expect(noPlanReason(contact({ optedOut: true }), 0, null)).toBe("opted_out");
+    expect(noPlanReason(contact({ optedOut: true }), 0, "start")).toBeUndefined();
+  });
+
+  it("answers nothing written during a pause", () => {
+    expect(noPlanReason(contact({ pausedUntil: 100 }), 99, null)).toBe("paused");
+    expect(noPlanReason(contact({ pausedUntil: 100 }), 100, null)).toBeUndefined();
+  });
+});
+
+describe("replyVerdict", () => {
+  const base: ContactState = { pk: "p", sk: "CONTACT", phone: "1", updatedAt: 0, planId: "p1" };
+
+  it("never sends a reply of a superseded non-keep plan, and always one of the contact's plan (property)", () => {
+    fc.assert(
+      fc.property(fc.boolean(), fc.boolean(), (samePlan, keep) => {
+        const verdict = replyVerdict({ planId: samePlan ? "p1" : "p0", planAt: 0, keep }, base, 0);
+        expect(verdict.send).toBe(samePlan || keep);
+      }),
+    );
+  });
+
+  it("keeps plans up to a stop word cancelled after a start word", () => {
+    const contact = { ...base, optedOut: false, optedOutAt: 50 };
+    expect(replyVerdict({ planId: "p1", planAt: 40 }, contact, 100)).toEqual({
+      send: false,
+      reason: "opt-out",
+    });
+    expect(replyVerdict({ planId: "p1", planAt: 60 }, contact, 100)).toEqual({ send: true });
+  });
+
+  it("sends a reply queued before issue 13 (no planAt) unless the contact says otherwise", () => {
+    expect(replyVerdict({ planId: "p1" }, base, 0)).toEqual({ send: true });
+    expect(replyVerdict({ planId: "p1" }, undefined, 0)).toEqual({ send: true });
+  });
+});
