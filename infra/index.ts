@@ -134,12 +134,7 @@ const sender = new PipelineFunction("sender", {
   ...functionArgs(FUNCTIONS.sender),
   policy: (logGroupArn) =>
     pulumi
-      .all([
-        logGroupArn,
-        tables.conversation.arn,
-        replies.queue.arn,
-        secrets.vendorTokenSecret.arn,
-      ])
+      .all([logGroupArn, tables.conversation.arn, replies.queue.arn, secrets.vendorTokenSecret.arn])
       .apply(([logs, conversation, repliesQueue, vendorToken]) =>
         JSON.stringify(
           senderPolicy({

@@ -1,11 +1,5 @@
 import { type AttributeValue, ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
-import {
-  type DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  UpdateCommand,
-} from "@aws-sdk/lib-dynamodb";
+import { type DynamoDBDocumentClient, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
 import {
   type ContactState,
@@ -15,19 +9,13 @@ import {
 } from "../core/conversation.js";
 import type { ConversationItem } from "../core/conversationLog.js";
 import type { ContactStore, MessageClaimInput } from "../core/ports.js";
-
-const CONTACT_SK = "CONTACT";
-
-export interface HistoryQuery {
-  /** Only messages at or after this ISO time. */
-  since?: string;
-  limit?: number;
-  newestFirst?: boolean;
-}
+import { CONTACT_SK, readContact } from "./contactItem.js";
 
 /**
  * The contact side of the conversation table (TABLES.conversation): the CONTACT item, whose every
  * write is one UpdateItem (1 WRU), and the MSG items. Model and states: core/conversation.ts.
+ * The responder writes through it; the ops CLI's pause / resume / cancel are its operator methods.
+ * Reading a whole conversation back: DynamoConversationReader.
  */
 export class DynamoConversationLog implements ContactStore {
   constructor(
@@ -170,64 +158,12 @@ export class DynamoConversationLog implements ContactStore {
     );
   }
 
-  async getContact(phone: string): Promise<ContactState | undefined> {
-    const out = await this.client.send(
-      new GetCommand({
-        TableName: this.tableName,
-        Key: { pk: contactPk(phone), sk: CONTACT_SK },
-        ConsistentRead: true,
-      }),
-    );
-    return out.Item as ContactState | undefined;
+  getContact(phone: string): Promise<ContactState | undefined> {
+    return readContact(this.client, this.tableName, phone);
   }
 
   async putMessage(item: ConversationItem): Promise<void> {
     await this.client.send(new PutCommand({ TableName: this.tableName, Item: { ...item } }));
-  }
-
-  /** One contact's messages over time (MSG items; oldest first unless newestFirst). */
-  async byPhone(phone: string, query: HistoryQuery = {}): Promise<ConversationItem[]> {
-    const items: ConversationItem[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const out = await this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: query.since
-            ? "pk = :k AND sk BETWEEN :since AND :end"
-            : "pk = :k AND begins_with(sk, :msg)",
-          ExpressionAttributeValues: query.since
-            ? { ":k": contactPk(phone), ":since": `MSG#${query.since}`, ":end": "MSG$" }
-            : { ":k": contactPk(phone), ":msg": "MSG#" },
-          ScanIndexForward: !query.newestFirst,
-          Limit: query.limit,
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      items.push(...((out.Items ?? []) as ConversationItem[]));
-      startKey = out.LastEvaluatedKey;
-    } while (startKey && (query.limit === undefined || items.length < query.limit));
-    return query.limit === undefined ? items : items.slice(0, query.limit);
-  }
-
-  /** Every item of a contact's partition (CONTACT, MSG, PLAN, REPLY), in key order: the ops view. */
-  async partition(phone: string): Promise<Record<string, unknown>[]> {
-    const items: Record<string, unknown>[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const out = await this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: "pk = :k",
-          ExpressionAttributeValues: { ":k": contactPk(phone) },
-          ConsistentRead: true,
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      items.push(...(out.Items ?? []));
-      startKey = out.LastEvaluatedKey;
-    } while (startKey);
-    return items;
   }
 
   private async conditionally(command: UpdateCommand): Promise<boolean> {

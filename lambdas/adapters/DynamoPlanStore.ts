@@ -42,7 +42,9 @@ export class DynamoPlanStore implements PlanStore {
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
       const stored = error.Item as Record<string, AttributeValue> | undefined;
-      return stored ? (unmarshall(stored) as PlanItem) : ((await this.get(plan.phone, plan.planId)) ?? plan);
+      return stored
+        ? (unmarshall(stored) as PlanItem)
+        : ((await this.get(plan.phone, plan.planId)) ?? plan);
     }
   }
 }

@@ -1,10 +1,12 @@
 import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
 import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
-import { contactPk } from "../core/conversation.js";
+import { type ContactState, contactPk } from "../core/conversation.js";
 import { attachmentContentType } from "../core/conversationLog.js";
 import { CLAIMABLE_STATUSES, replySk, type SentMarker } from "../core/deliverReply.js";
+import type { ScheduledReply } from "../core/messages.js";
 import type {
   CancelInput,
+  ContactStore,
   FinishInput,
   MarkerClaimInput,
   MarkerClaimResult,
@@ -13,7 +15,7 @@ import type {
   ReplyRef,
   SentMarkerStore,
 } from "../core/ports.js";
-import type { ScheduledReply } from "../core/messages.js";
+import { readContact } from "./contactItem.js";
 
 function keyOf(ref: ReplyRef) {
   return { pk: contactPk(ref.phone), sk: replySk(ref.planId, ref.seq) };
@@ -43,11 +45,16 @@ const CONVERSATION_SET =
  * answered once costs two writes (claim, SENT). Every transition is one conditional UpdateItem,
  * so two workers holding copies of the same reply can never both pass the claim.
  */
-export class DynamoSentMarkers implements SentMarkerStore {
+export class DynamoSentMarkers implements SentMarkerStore, Pick<ContactStore, "getContact"> {
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly tableName: string,
   ) {}
+
+  /** The contact's state, read right before a claim (the sender's only read of CONTACT). */
+  getContact(phone: string): Promise<ContactState | undefined> {
+    return readContact(this.client, this.tableName, phone);
+  }
 
   async get(ref: ReplyRef): Promise<SentMarker | undefined> {
     const out = await this.client.send(

@@ -238,7 +238,11 @@ export function replyVerdict(
   if (contact.pausedUntil !== undefined && contact.pausedUntil > now) {
     return { send: false, reason: contact.pauseReason ?? "human" };
   }
-  if (planAt !== undefined && contact.cancelBefore !== undefined && planAt <= contact.cancelBefore) {
+  if (
+    planAt !== undefined &&
+    contact.cancelBefore !== undefined &&
+    planAt <= contact.cancelBefore
+  ) {
     return { send: false, reason: contact.cancelReason ?? "human" };
   }
   if (contact.planId !== undefined && contact.planId !== reply.planId && !reply.keep) {

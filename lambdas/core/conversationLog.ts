@@ -1,5 +1,5 @@
-import { createHash } from "node:crypto";
-import { contactPk, type WebhookMessage } from "./conversation.js";
+import { type ContactState, contactPk, type WebhookMessage } from "./conversation.js";
+import type { SentMarker } from "./deliverReply.js";
 import type { NormalizedWebhook } from "./messages.js";
 import type { ReplyPlanMessage } from "./replyRules.js";
 
@@ -148,7 +148,11 @@ export function planItem(input: {
   ttlSeconds: number;
 }): PlanItem {
   const messages = input.messages.map((message, seq) => {
-    const planned: PlanMessage = { seq, text: message.text, dueAt: input.acceptedAt + message.delayMs };
+    const planned: PlanMessage = {
+      seq,
+      text: message.text,
+      dueAt: input.acceptedAt + message.delayMs,
+    };
     if (message.attachment) planned.attachment = message.attachment;
     if (message.filename) planned.filename = message.filename;
     return planned;
@@ -180,7 +184,57 @@ export function attachmentContentType(url: string): string {
   return "document";
 }
 
-/** A short hash for logs and keys (never a phone number in clear). */
-export function shortHash(value: string): string {
-  return createHash("sha256").update(value).digest("hex").slice(0, 16);
+// ── One contact's partition, read back (ops CLI, tests) ──────────────────────────────────────
+
+/** A line of a contact's timeline: a message it wrote or got, or a reply sent or not. */
+export interface TimelineEntry {
+  /** ISO time: the message's time, a reply's sent time (else its due time). */
+  at: string;
+  role: "user" | "bot";
+  content: string;
+  /** MSG items: "message"; REPLY items: their status (SENT, CANCELLED, SENDING, …). */
+  kind: string;
+  planId?: string;
+  seq?: number;
+  /** noReplyReason of a message, cancelReason or failure reason of a reply. */
+  note?: string;
+}
+
+/** Everything a contact's partition holds, sorted out (items as the table returns them). */
+export interface ContactView {
+  contact: ContactState | undefined;
+  messages: ConversationItem[];
+  plans: PlanItem[];
+  replies: SentMarker[];
+  /** Messages and replies in time order. */
+  timeline: TimelineEntry[];
+}
+
+/** Sorts a partition's items into a {@link ContactView}. */
+export function contactView(items: readonly Record<string, unknown>[]): ContactView {
+  const bySk = (prefix: string) => items.filter((i) => String(i.sk).startsWith(prefix));
+  const contact = items.find((i) => i.sk === "CONTACT") as ContactState | undefined;
+  const messages = bySk("MSG#") as unknown as ConversationItem[];
+  const plans = bySk("PLAN#") as unknown as PlanItem[];
+  const replies = bySk("REPLY#") as unknown as SentMarker[];
+  const timeline: TimelineEntry[] = [
+    ...messages.map((m) => ({
+      at: m.at,
+      role: m.role,
+      content: m.content,
+      kind: "message",
+      ...(m.planId ? { planId: m.planId } : {}),
+      ...(m.noReplyReason ? { note: m.noReplyReason } : {}),
+    })),
+    ...replies.map((r) => ({
+      at: r.at ?? new Date(r.dueAt ?? r.updatedAt).toISOString(),
+      role: "bot" as const,
+      content: r.content ?? "",
+      kind: r.status,
+      planId: r.planId,
+      seq: r.seq,
+      ...(r.cancelReason || r.reason ? { note: r.cancelReason ?? r.reason } : {}),
+    })),
+  ].sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
+  return { contact, messages, plans, replies, timeline };
 }

@@ -101,7 +101,11 @@ function refOf(reply: ScheduledReply): ReplyRef {
 }
 
 /** A reply that is already finished (its item is the conversation's record of it): ack. */
-function finishedAlready(reply: ScheduledReply, status: string, deps: DeliveryDeps): DeliveryResult {
+function finishedAlready(
+  reply: ScheduledReply,
+  status: string,
+  deps: DeliveryDeps,
+): DeliveryResult {
   deps.logger.info("reply already handled; not sending again", { ...replyFields(reply), status });
   return { kind: "already-done", status };
 }
@@ -214,7 +218,14 @@ export async function deliverReply(
       ttlSeconds: settings.ttlSeconds,
       reply,
     });
-    if (!cancelled) return (await checkMarker(reply, deps)) ?? { kind: "retry", delaySeconds: 1, reason: "cancel raced with another worker" };
+    if (!cancelled)
+      return (
+        (await checkMarker(reply, deps)) ?? {
+          kind: "retry",
+          delaySeconds: 1,
+          reason: "cancel raced with another worker",
+        }
+      );
     logger.info("reply cancelled; not sending", { ...replyFields(reply), reason: verdict.reason });
     return { kind: "cancelled", reason: verdict.reason };
   }

@@ -126,7 +126,11 @@ export function parseWebhook(raw: Uint8Array | string): NormalizedWebhook {
   // a 4xx). It reads as absent, its raw value is kept in `extra`, and the responder logs the warning.
   const warnings: string[] = [];
   const informationalRaw: [string, unknown][] = [];
-  const informational = <T>(field: string, absent: T, parse: (value: unknown, field: string) => T) => {
+  const informational = <T>(
+    field: string,
+    absent: T,
+    parse: (value: unknown, field: string) => T,
+  ) => {
     try {
       return parse(fields[field], name(field));
     } catch (error) {

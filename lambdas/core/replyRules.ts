@@ -494,7 +494,9 @@ export function renderRuleMessages(
 }
 
 /** The default policy: the first applying rule's messages (and its `onNewMessage`), or no reply. */
-export function rulesPolicy(rules: readonly ReplyRule[]): (input: ReplyPolicyInput) => ReplyDecision {
+export function rulesPolicy(
+  rules: readonly ReplyRule[],
+): (input: ReplyPolicyInput) => ReplyDecision {
   return (input) => {
     const rule = matchRule(rules, input);
     return rule

@@ -129,7 +129,8 @@ export async function respondToJob(job: WebhookJob, deps: RespondDeps): Promise<
   });
   if (claim.kind === "older") {
     // A stop word is honoured even late (consent wins), without a confirmation.
-    if (intent === "stop") await contacts.optOutLate({ phone: webhook.phone, at, now: clock.now() });
+    if (intent === "stop")
+      await contacts.optOutLate({ phone: webhook.phone, at, now: clock.now() });
     logger.info("older than the contact's newest message: logged, no plan, nothing cancelled", {
       ...fields,
       intent,
@@ -199,7 +200,7 @@ async function decidePlan(
     planId: string;
     deps: RespondDeps;
   },
-): Promise<Pick<PlanItem, "keep" | "source"> & { messages: ReplyPlanMessage[] } | undefined> {
+): Promise<(Pick<PlanItem, "keep" | "source"> & { messages: ReplyPlanMessage[] }) | undefined> {
   const { intent, claim, planId, deps } = context;
   if (intent === "stop") {
     // At most one confirmation: only the stop word that opted the contact out gets one.
@@ -213,7 +214,9 @@ async function decidePlan(
       messages: text ? [{ text, delayMs: 0 }] : [],
     };
   }
-  const decision = asDecision(await deps.policy({ webhook: job.webhook, acceptedAt: job.acceptedAt }));
+  const decision = asDecision(
+    await deps.policy({ webhook: job.webhook, acceptedAt: job.acceptedAt }),
+  );
   checkMessages(decision.messages);
   return {
     keep: decision.onNewMessage === "keep",

@@ -6,7 +6,6 @@ import {
   createSecretsManagerClient,
   createSqsClient,
 } from "../adapters/awsClients.js";
-import { DynamoConversationLog } from "../adapters/DynamoConversationLog.js";
 import { DynamoSentMarkers } from "../adapters/DynamoSentMarkers.js";
 import { SecretsManagerSecretSource } from "../adapters/SecretsManagerSecretSource.js";
 import { SqsMessageQueue } from "../adapters/SqsMessageQueue.js";
@@ -131,13 +130,15 @@ export function senderDeps(config: SenderConfig): SenderDeps {
   });
   const documents = createDocumentClient(config.aws);
   const sqs = createSqsClient(config.aws);
+  // Reply items and the CONTACT read: one adapter with the sender's two grants (Get, Update).
+  const replies = new DynamoSentMarkers(documents, config.conversationTable);
   const token = new SecretsManagerSecretSource(
     createSecretsManagerClient(config.aws),
     config.vendorTokenSecretId,
     { maxAgeSeconds: config.secretCacheSeconds },
   );
   return {
-    markers: new DynamoSentMarkers(documents, config.conversationTable),
+    markers: replies,
     vendor: new VendorSendClient(
       {
         baseUrl: config.vendorBaseUrl,
@@ -148,7 +149,7 @@ export function senderDeps(config: SenderConfig): SenderDeps {
       },
       token,
     ),
-    contacts: new DynamoConversationLog(documents, config.conversationTable),
+    contacts: replies,
     repliesQueue: new SqsMessageQueue(sqs, config.repliesQueueUrl),
     redelivery: new SqsRedelivery(sqs, config.repliesQueueUrl),
     // Read during init (cheaper, and off the first reply's critical path); errors surface on use.

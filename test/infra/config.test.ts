@@ -22,12 +22,23 @@ function problemsOf(action: () => unknown): string[] {
 const problems = (raw: Record<string, string>) => problemsOf(() => parseStackSettings(raw));
 
 describe("parseStackSettings", () => {
+  it("reads the human takeover pause and the contacts' languages", () => {
+    expect(parseStackSettings({ humanPauseSeconds: "0", languages: '["es","pt"]' })).toMatchObject({
+      humanPauseSeconds: 0,
+      languages: ["es", "pt"],
+    });
+  });
+
+  it("refuses a language without default stop words, naming the key", () => {
+    expect(problems({ languages: '["xx"]' }).join("\n")).toMatch(/languages/);
+  });
+
   it("fills every default when the stack sets nothing", () => {
     expect(parseStackSettings({})).toMatchObject({
       webhookGenerations: [{ generation: 1, enabled: true }],
       webhookAdopt: false,
       webhookIncoming: true,
-      webhookOutgoing: false,
+      webhookOutgoing: true,
       scheduleActivity: false,
       activeSignature: true,
       managementBaseUrl: "https://api.insightssystem.com/api:qh9OQ3OW",
@@ -37,6 +48,8 @@ describe("parseStackSettings", () => {
       signatureScheme: "auto",
       replyRules: [],
       maxSqsDelaySeconds: 900,
+      humanPauseSeconds: 3600,
+      languages: ["en"],
       logLevel: "INFO",
       logRetentionDays: 30,
       senderMaxConcurrency: 2,

@@ -37,7 +37,6 @@ describe("function policies", () => {
     logGroupArn: LOG_GROUP,
     idempotencyTableArn: arn("table/idem"),
     conversationTableArn: arn("table/conv"),
-    sentMarkerTableArn: arn("table/sent"),
     jobsQueueArn: arn("jobs"),
     repliesQueueArn: arn("replies"),
     signingSecretArn: arn("secret:signing"),

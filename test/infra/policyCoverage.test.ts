@@ -64,7 +64,6 @@ const resources = {
   logGroupArn: "arn:aws:logs:eu-west-1:123456789012:log-group:fn-logs",
   idempotencyTableArn: arn("table/idem"),
   conversationTableArn: arn("table/conv"),
-  sentMarkerTableArn: arn("table/sent"),
   jobsQueueArn: arn("jobs"),
   repliesQueueArn: arn("replies"),
   signingSecretArn: arn("secret:signing"),

@@ -98,7 +98,7 @@ describe("Pulumi program (dev stack)", () => {
       "whatsable:ingress:WebhookIngress": 1,
       "whatsable:webhook:WebhookRegistrations": 1,
       "whatsable:monitoring:PipelineAlarms": 1,
-      [T.table]: 3,
+      [T.table]: 2,
       [T.queue]: 4,
       [T.redriveAllow]: 2,
       [T.secret]: 2,
@@ -129,7 +129,6 @@ describe("Pulumi program (dev stack)", () => {
     it.each([
       ["data-idempotency", TABLES.idempotency],
       ["data-conversation", TABLES.conversation],
-      ["data-sent-markers", TABLES.sentMarkers],
     ] as const)("%s is on-demand with PITR and TTL on the contract's keys", (name, schema) => {
       expect(graph.inputs(T.table, name)).toMatchObject({
         billingMode: "PAY_PER_REQUEST",
@@ -143,17 +142,12 @@ describe("Pulumi program (dev stack)", () => {
       );
     });
 
-    it("indexes the conversation log by vendor user", () => {
-      expect(graph.inputs(T.table, "data-conversation").globalSecondaryIndexes).toEqual([
-        {
-          name: "byUser",
-          projectionType: "ALL",
-          keySchemas: [
-            { attributeName: "gsi1pk", keyType: "HASH" },
-            { attributeName: "gsi1sk", keyType: "RANGE" },
-          ],
-        },
-      ]);
+    it("keeps the conversation table without an index (nothing reads one)", () => {
+      expect(graph.inputs(T.table, "data-conversation").globalSecondaryIndexes).toBeUndefined();
+    });
+
+    it("has no separate sent-markers table (reply items live in the conversation table)", () => {
+      expect(graph.ofType(T.table).map((t) => t.name)).not.toContain("data-sent-markers");
     });
 
     it("is not protected outside prod", () => {
@@ -241,8 +235,12 @@ describe("Pulumi program (dev stack)", () => {
         REPLIES_QUEUE_URL: computedOutputs(T.queue, "replies", 0).url,
       });
       expect(env("responder").REPLY_RULES_FILE).toBe(RULES_BUNDLE_FILE);
+      expect(env("responder")).toMatchObject({
+        HUMAN_PAUSE_SECONDS: "3600",
+        OPT_OUT: JSON.stringify({ languages: ["en"] }),
+      });
       expect(env("sender")).toMatchObject({
-        SENT_MARKER_TABLE: "data-sent-markers",
+        CONVERSATION_TABLE: "data-conversation",
         VENDOR_TOKEN_SECRET_ID: arnOf(T.secret, "secrets-vendor-token"),
         VENDOR_BASE_URL: "https://api.insightssystem.com",
         VENDOR_SEND_PATH: "/api:-GWQv5aM/send",
@@ -343,16 +341,8 @@ describe("Pulumi program (dev stack)", () => {
         );
       const table = (name: string) => arnOf(T.table, name);
       expect(tablesOf("receiver")).toEqual(new Set([table("data-idempotency")]));
-      expect(tablesOf("responder")).toEqual(
-        new Set([table("data-conversation"), `${table("data-conversation")}/index/byUser`]),
-      );
-      expect(tablesOf("sender")).toEqual(
-        new Set([
-          table("data-sent-markers"),
-          table("data-conversation"),
-          `${table("data-conversation")}/index/byUser`,
-        ]),
-      );
+      expect(tablesOf("responder")).toEqual(new Set([table("data-conversation")]));
+      expect(tablesOf("sender")).toEqual(new Set([table("data-conversation")]));
     });
 
     it.each(FUNCTIONS)("%s may write only its own log group", (fn) => {
@@ -405,7 +395,7 @@ describe("Pulumi program (dev stack)", () => {
         url: `${API_ENDPOINT}${WEBHOOK_ROUTE.path}?g=1`,
         enabled: true,
         incoming: true,
-        outgoing: false,
+        outgoing: true,
         scheduleActivity: false,
         waitingDurationSeconds: 0,
         activeSignature: true,
@@ -485,7 +475,6 @@ describe("Pulumi program (dev stack)", () => {
       expect(await unwrap(pulumi.output(program.tableNames))).toEqual({
         idempotency: "data-idempotency",
         conversation: "data-conversation",
-        sentMarkers: "data-sent-markers",
       });
       expect(await unwrap(pulumi.output(program.queueNames))).toEqual({
         jobs: "jobs",

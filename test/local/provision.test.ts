@@ -7,7 +7,6 @@ import {
   createSecretsManagerClient,
   createSqsClient,
 } from "../../lambdas/adapters/awsClients.js";
-import { TABLES } from "../../lambdas/contract.js";
 import { provisionForTest } from "../support/localAws.js";
 
 describe("provisionLocalResources", () => {
@@ -18,9 +17,8 @@ describe("provisionLocalResources", () => {
       new DescribeTableCommand({ TableName: res.tables.conversation }),
     );
     expect(conversation.Table?.KeySchema?.map((k) => k.AttributeName)).toEqual(["pk", "sk"]);
-    expect(conversation.Table?.GlobalSecondaryIndexes?.[0]?.IndexName).toBe(
-      TABLES.conversation.globalSecondaryIndexes[0].name,
-    );
+    // No index: nothing reads one, and it would double the WRU of every MSG item.
+    expect(conversation.Table?.GlobalSecondaryIndexes).toBeUndefined();
     const ttl = await ddb.send(
       new DescribeTimeToLiveCommand({ TableName: res.tables.idempotency }),
     );

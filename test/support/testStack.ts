@@ -187,9 +187,12 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
   };
 }
 
-/** A fresh contact number per test, so tests sharing the vendor simulator stay apart. */
+/**
+ * A fresh contact number per test, so tests sharing the vendor simulator stay apart. A valid US
+ * number (+1 415 NXX XXXX, NXX from 200), as the responder checks numbers with libphonenumber-js.
+ */
 let phoneCounter = 0;
 export function newPhone(): string {
   phoneCounter += 1;
-  return `1555${String(process.pid % 1000).padStart(3, "0")}${String(phoneCounter).padStart(4, "0")}`;
+  return `1415${200 + (process.pid % 800)}${String(phoneCounter).padStart(4, "0")}`;
 }

@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { createDocumentClient } from "../../../lambdas/adapters/awsClients.js";
 import { DynamoConversationLog } from "../../../lambdas/adapters/DynamoConversationLog.js";
+import { DynamoConversationReader } from "../../../lambdas/adapters/DynamoConversationReader.js";
 import { DynamoPlanStore } from "../../../lambdas/adapters/DynamoPlanStore.js";
 import { webhookMessage } from "../../../lambdas/core/conversation.js";
 import { messageItem, planItem } from "../../../lambdas/core/conversationLog.js";
@@ -9,6 +10,7 @@ import { aWebhook } from "../../support/replyFixtures.js";
 
 let log: DynamoConversationLog;
 let plans: DynamoPlanStore;
+let reader: DynamoConversationReader;
 let phoneCounter = 0;
 const newPhone = () => `1415200${String(++phoneCounter).padStart(4, "0")}`;
 const claim = (phone: string, key: string, at: number, intent: "stop" | "start" | null = null) =>
@@ -19,6 +21,7 @@ beforeAll(async () => {
   const client = createDocumentClient(resources.awsEnv);
   log = new DynamoConversationLog(client, resources.tables.conversation);
   plans = new DynamoPlanStore(client, resources.tables.conversation);
+  reader = new DynamoConversationReader(client, resources.tables.conversation);
 });
 
 describe("DynamoConversationLog (contacts)", () => {
@@ -105,7 +108,7 @@ describe("DynamoConversationLog (contacts)", () => {
     });
     await log.putMessage(item);
     await log.putMessage(item);
-    expect(await log.byPhone(phone)).toEqual([
+    expect(await reader.byPhone(phone)).toEqual([
       expect.objectContaining({ role: "user", content: "hello", at: "2026-11-20T10:00:00.000Z" }),
     ]);
   });

@@ -63,8 +63,12 @@ describe("DynamoSentMarkers", () => {
   it("marks SENT only for the claim's owner", async () => {
     const planId = newPlan();
     await markers.claim(claimInput(planId, "a"));
-    expect(await markers.markSent({ phone, planId, seq: 0, owner: "b", sentAt: T0 + 2_000 })).toBe(false);
-    expect(await markers.markSent({ phone, planId, seq: 0, owner: "a", sentAt: T0 + 2_000 })).toBe(true);
+    expect(await markers.markSent({ phone, planId, seq: 0, owner: "b", sentAt: T0 + 2_000 })).toBe(
+      false,
+    );
+    expect(await markers.markSent({ phone, planId, seq: 0, owner: "a", sentAt: T0 + 2_000 })).toBe(
+      true,
+    );
     const marker = await markers.get({ phone, planId: planId, seq: 0 });
     expect(marker).toMatchObject({ status: "SENT", sentAt: T0 + 2_000 });
     expect(marker?.leaseUntil).toBeUndefined();
@@ -137,8 +141,12 @@ describe("DynamoSentMarkers", () => {
   it("marks an abandoned claim UNKNOWN only after its lease expired", async () => {
     const planId = newPlan();
     await markers.claim(claimInput(planId, "a", 1_000, 5_000));
-    expect(await markers.markUnknown({ phone, planId, seq: 0, owner: "a", now: T0 + 5_999 })).toBe(false);
-    expect(await markers.markUnknown({ phone, planId, seq: 0, owner: "a", now: T0 + 6_000 })).toBe(true);
+    expect(await markers.markUnknown({ phone, planId, seq: 0, owner: "a", now: T0 + 5_999 })).toBe(
+      false,
+    );
+    expect(await markers.markUnknown({ phone, planId, seq: 0, owner: "a", now: T0 + 6_000 })).toBe(
+      true,
+    );
     expect((await markers.get({ phone, planId: planId, seq: 0 }))?.status).toBe("UNKNOWN");
     expect((await markers.claim(claimInput(planId, "b", 10_000))).claimed).toBe(false);
   });
@@ -163,7 +171,15 @@ describe("DynamoSentMarkers", () => {
   it("cancels a reply nobody claimed, with its reason, and never lets it be claimed", async () => {
     const planId = newPlan();
     const reply = aReply({ planId });
-    const cancel = { phone, planId, seq: 0, now: T0, reason: "superseded" as const, ttlSeconds: 60, reply };
+    const cancel = {
+      phone,
+      planId,
+      seq: 0,
+      now: T0,
+      reason: "superseded" as const,
+      ttlSeconds: 60,
+      reply,
+    };
     expect(await markers.cancel(cancel)).toBe(true);
     expect(await markers.get({ phone, planId, seq: 0 })).toMatchObject({
       status: "CANCELLED",
@@ -178,7 +194,15 @@ describe("DynamoSentMarkers", () => {
     await markers.markSent({ phone, planId, seq: 0, owner: "a", sentAt: T0 + 2_000 });
     const reply = aReply({ planId });
     expect(
-      await markers.cancel({ phone, planId, seq: 0, now: T0, reason: "human", ttlSeconds: 60, reply }),
+      await markers.cancel({
+        phone,
+        planId,
+        seq: 0,
+        now: T0,
+        reason: "human",
+        ttlSeconds: 60,
+        reply,
+      }),
     ).toBe(false);
   });
 

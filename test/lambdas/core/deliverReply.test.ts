@@ -254,7 +254,10 @@ describe("deliverReply", () => {
         cancelBefore: 0,
         cancelReason: "human",
       });
-      expect(await deliverReply(reply, first, deps)).toEqual({ kind: "cancelled", reason: "human" });
+      expect(await deliverReply(reply, first, deps)).toEqual({
+        kind: "cancelled",
+        reason: "human",
+      });
     });
 
     it("cancels a reply of an opted-out contact but sends the one confirmation", async () => {

@@ -441,7 +441,7 @@ describe("matchRule: conditions beside match", () => {
     const first = await policy(input({}, MONDAY_10_MADRID));
     const again = await policy(input({}, MONDAY_10_MADRID));
     expect(first).toEqual(again);
-    expect(first.map((m) => m.text)).toEqual(["inside"]);
+    expect(first.messages.map((m) => m.text)).toEqual(["inside"]);
   });
 
   it("needs every condition a rule states", () => {
@@ -496,11 +496,17 @@ describe("rulesPolicy", () => {
 
   it("answers with the matching rule's messages", async () => {
     const plan = await policy(said("Hola!"));
-    expect(plan.map((m) => m.text)).toEqual(["Hi!", "How can we help?"]);
+    expect(plan.messages.map((m) => m.text)).toEqual(["Hi!", "How can we help?"]);
   });
 
   it("answers nothing when no rule matches", async () => {
-    expect(await policy(said("bye"))).toEqual([]);
+    expect(await policy(said("bye"))).toEqual({ messages: [] });
+  });
+
+  it("says what a newer message does to the plan: the rule's onNewMessage, supersede by default", async () => {
+    const keep = rulesPolicy(parseReplyRules([{ ...greeting, onNewMessage: "keep" }]));
+    expect((await keep(said("Hola!"))).onNewMessage).toBe("keep");
+    expect((await policy(said("Hola!"))).onNewMessage).toBe("supersede");
   });
 
   const greet = rulesPolicy(
@@ -516,7 +522,7 @@ describe("rulesPolicy", () => {
 
   it("fills placeholders from the webhook", async () => {
     const plan = await greet(input({ recipientName: "Ada Lovelace", phone: "34600111222" }));
-    expect(plan.map((m) => m.text)).toEqual([
+    expect(plan.messages.map((m) => m.text)).toEqual([
       "Hi Ada! 👋",
       "Is +34600111222 the best number for Ada Lovelace?",
     ]);
@@ -524,7 +530,7 @@ describe("rulesPolicy", () => {
 
   it("uses the fallback, and leaves out a placeholder without one, when the contact has no name", async () => {
     const plan = await greet(input({ recipientName: null, phone: "34600111222" }));
-    expect(plan.map((m) => m.text)).toEqual([
+    expect(plan.messages.map((m) => m.text)).toEqual([
       "Hi there! 👋",
       "Is +34600111222 the best number for?",
     ]);
@@ -536,7 +542,7 @@ describe("rulesPolicy", () => {
         { messages: [reply(`${"x".repeat(MAX_TEXT_LENGTH - 20)} {{recipient_name}}`)] },
       ]),
     );
-    const [message] = await long(input({ recipientName: "N".repeat(100) }));
+    const [message] = (await long(input({ recipientName: "N".repeat(100) }))).messages;
     expect(message?.text).toHaveLength(MAX_TEXT_LENGTH);
     expect(message?.text.endsWith("…")).toBe(true);
   });

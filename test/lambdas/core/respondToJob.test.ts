@@ -142,7 +142,11 @@ describe("respondToJob", () => {
     const newer = customerJob("hello again", T0 + 5000);
     await respondToJob(newer, respond);
     const result = await respondToJob(customerJob("hello", T0), respond);
-    expect(result).toMatchObject({ claim: "older", planned: 0, noReplyReason: "older_than_newest" });
+    expect(result).toMatchObject({
+      claim: "older",
+      planned: 0,
+      noReplyReason: "older_than_newest",
+    });
     expect((await contacts.getContact(newer.webhook.phone))?.planId).toBe(planIdFor(newer.key));
     expect(repliesQueue.sent).toHaveLength(3);
   });

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDocumentClient } from "../../../lambdas/adapters/awsClients.js";
-import { DynamoConversationLog } from "../../../lambdas/adapters/DynamoConversationLog.js";
+import { DynamoConversationReader } from "../../../lambdas/adapters/DynamoConversationReader.js";
 import { ENV } from "../../../lambdas/contract.js";
 import { ConfigurationError } from "../../../lambdas/core/errors.js";
 import type { ScheduledReply } from "../../../lambdas/core/messages.js";
@@ -27,7 +27,7 @@ const RULES = [
 ];
 
 let pipeline: TestStack;
-let conversation: DynamoConversationLog;
+let conversation: DynamoConversationReader;
 
 beforeAll(async () => {
   pipeline = await startTestStack({
@@ -35,7 +35,7 @@ beforeAll(async () => {
     timing: { visibilityTimeoutSeconds: 1, maxReceiveCount: 2, waitingDurationSeconds: 15 },
   });
   pipeline.startWorker("responder");
-  conversation = new DynamoConversationLog(
+  conversation = new DynamoConversationReader(
     createDocumentClient(pipeline.awsEnv),
     pipeline.resources.tables.conversation,
   );
@@ -78,19 +78,20 @@ describe("responder handler", () => {
     );
   }, 20_000);
 
-  it("writes the conversation, readable by phone and by vendor user", async () => {
+  it("logs the message with its plan, and claims it on the contact", async () => {
     const phone = newPhone();
-    const userId = `user-${phone}`;
     const job = await pipeline.enqueueJob("hello log", phone);
-    const jobWithUser = { ...job, key: `${job.key}-u`, webhook: { ...job.webhook, userId } };
-    await pipeline.send(pipeline.resources.queues.jobs, JSON.stringify(jobWithUser));
     await waitFor(
       "the user's message in the log",
-      async () => (await conversation.byUser(userId)).length === 1,
+      async () => (await conversation.byPhone(phone)).length === 1,
     );
-    expect((await conversation.byPhone(phone)).map((i) => [i.role, i.content])).toEqual([
-      ["user", "hello log"],
+    expect(await conversation.byPhone(phone)).toEqual([
+      expect.objectContaining({ role: "user", content: "hello log", planId: planIdFor(job.key) }),
     ]);
+    expect((await conversation.conversation(phone)).contact).toMatchObject({
+      lastInboundKey: job.key,
+      planId: planIdFor(job.key),
+    });
   }, 20_000);
 
   it("logs but does not answer the business's own outgoing message", async () => {

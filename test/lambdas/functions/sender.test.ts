@@ -1,7 +1,7 @@
 import { GetQueueAttributesCommand, ReceiveMessageCommand } from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { createDocumentClient } from "../../../lambdas/adapters/awsClients.js";
-import { DynamoConversationLog } from "../../../lambdas/adapters/DynamoConversationLog.js";
+import { DynamoConversationReader } from "../../../lambdas/adapters/DynamoConversationReader.js";
 import { DynamoSentMarkers } from "../../../lambdas/adapters/DynamoSentMarkers.js";
 import { ENV } from "../../../lambdas/contract.js";
 import type { ScheduledReply } from "../../../lambdas/core/messages.js";
@@ -60,7 +60,7 @@ const GAP_TOLERANCE_MS = 750;
 
 let pipeline: TestStack;
 let markers: DynamoSentMarkers;
-let conversation: DynamoConversationLog;
+let conversation: DynamoConversationReader;
 
 beforeAll(async () => {
   pipeline = await startTestStack({
@@ -78,7 +78,7 @@ beforeAll(async () => {
   pipeline.startWorker("sender");
   markers = new DynamoSentMarkers(
     createDocumentClient(pipeline.awsEnv),
-    pipeline.resources.tables.sentMarkers,
+    pipeline.resources.tables.conversation,
   );
   // Warm up (cold starts, first DynamoDB Local calls, the token read), so timings below are steady-state.
   const warmUp = newPhone();
@@ -86,7 +86,7 @@ beforeAll(async () => {
   await waitFor("the warm-up reply", () => pipeline.sentTo(warmUp).length >= 1, {
     timeoutMs: 30_000,
   });
-  conversation = new DynamoConversationLog(
+  conversation = new DynamoConversationReader(
     createDocumentClient(pipeline.awsEnv),
     pipeline.resources.tables.conversation,
   );
@@ -133,13 +133,13 @@ describe("sender handler (with the responder, on the local services)", () => {
     await pipeline.enqueueJob("one more thing", phone);
     await waitFor("the reply", () => pipeline.sentTo(phone).length >= 1);
     await waitFor(
-      "the bot message in the log",
-      async () => (await conversation.byPhone(phone)).length >= 2,
+      "the sent reply in the conversation",
+      async () => (await conversation.conversation(phone)).timeline.length >= 2,
     );
-    const history = await conversation.byPhone(phone);
-    expect(history.map((i) => [i.role, i.content, i.source])).toEqual([
-      ["user", "one more thing", "webhook"],
-      ["bot", "one: only", "sender"],
+    const { timeline } = await conversation.conversation(phone);
+    expect(timeline.map((i) => [i.role, i.content, i.kind])).toEqual([
+      ["user", "one more thing", "message"],
+      ["bot", "one: only", "SENT"],
     ]);
   }, 20_000);
 
@@ -179,7 +179,7 @@ describe("sender handler (with the responder, on the local services)", () => {
     await waitFor("the send", () => pipeline.sentTo(phone).length >= 1);
     // The vendor records the send before the sender hears back and marks it SENT.
     const marker = await waitFor("the SENT marker", async () => {
-      const current = await markers.get(planIdFor(job.key), 0);
+      const current = await markers.get({ phone, planId: planIdFor(job.key), seq: 0 });
       return current?.status === "SENT" ? current : undefined;
     });
     expect(marker).toMatchObject({ status: "SENT", attempts: 2 });
@@ -195,10 +195,11 @@ describe("sender handler (with the responder, on the local services)", () => {
     const job = await pipeline.enqueueJob("one", phone);
     await waitFor(
       "the FAILED marker",
-      async () => (await markers.get(planIdFor(job.key), 0))?.status === "FAILED",
+      async () =>
+        (await markers.get({ phone, planId: planIdFor(job.key), seq: 0 }))?.status === "FAILED",
     );
     await new Promise((resolve) => setTimeout(resolve, VISIBILITY_TIMEOUT_SECONDS * 1000 + 1000));
-    const marker = await markers.get(planIdFor(job.key), 0);
+    const marker = await markers.get({ phone, planId: planIdFor(job.key), seq: 0 });
     expect(marker?.reason).toMatch(/message limit/i);
     expect(marker?.attempts).toBe(1);
     expect((pipeline.vendor.callCounts().send ?? 0) - callsBefore).toBe(1);
@@ -213,7 +214,7 @@ describe("sender handler (with the responder, on the local services)", () => {
     const dlqBefore = await dlqDepth();
     const job = await pipeline.enqueueJob("one", phone);
     await waitFor("the DLQ", async () => (await dlqDepth()) > dlqBefore, { timeoutMs: 18_000 });
-    expect(await markers.get(planIdFor(job.key), 0)).toMatchObject({
+    expect(await markers.get({ phone, planId: planIdFor(job.key), seq: 0 })).toMatchObject({
       status: "GAVE_UP",
       attempts: MAX_RECEIVE_COUNT,
     });
@@ -236,6 +237,8 @@ describe("sender handler (with the responder, on the local services)", () => {
     });
     const longAgo = Date.now() - 60_000;
     await markers.claim({
+      phone,
+      reply,
       planId: reply.planId,
       seq: 0,
       owner: "dead-worker",
@@ -246,7 +249,8 @@ describe("sender handler (with the responder, on the local services)", () => {
     await pipeline.send(pipeline.resources.queues.replies, JSON.stringify(reply));
     await waitFor(
       "the UNKNOWN marker",
-      async () => (await markers.get(reply.planId, 0))?.status === "UNKNOWN",
+      async () =>
+        (await markers.get({ phone, planId: reply.planId, seq: 0 }))?.status === "UNKNOWN",
     );
     expect(pipeline.sentTo(phone)).toHaveLength(0);
   }, 20_000);
@@ -304,7 +308,10 @@ describe("sender handler crash after sending, before the ack", () => {
       async () => mapping.invocations() >= 1 && (await pipeline.depth(queueUrl)) === 0,
     );
     expect(pipeline.sentTo(phone)).toHaveLength(1);
-    expect(await markers.get(reply.planId, 0)).toMatchObject({ status: "SENT", attempts: 1 });
+    expect(await markers.get({ phone, planId: reply.planId, seq: 0 })).toMatchObject({
+      status: "SENT",
+      attempts: 1,
+    });
   }, 20_000);
 });
 
