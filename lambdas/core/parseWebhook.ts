@@ -35,7 +35,10 @@ const KNOWN_FIELDS = new Set([
 /**
  * Parses a vendor webhook body (the raw bytes, or their UTF-8 text) into a NormalizedWebhook.
  * Throws PayloadError naming the field when the body is not JSON (code "malformed_json") or a
- * required field is missing or a known field has the wrong type (code "invalid_payload").
+ * field the pipeline needs (phone, direction, the message and its times, the history when it is
+ * the only message) is missing or of the wrong type (code "invalid_payload"). An informational
+ * field of an unexpected type (`referral: "ad"`, `note: {…}`, `was_message_by_human: "no"`)
+ * never refuses the webhook: it reads as absent, is kept raw in `extra`, and named in `warnings`.
  *
  * Accepted variants (docs/vendor.md, "Payload variants"): V0 (`last_messages` as a JSON string,
  * `user_timestamp`/`bot_timestamp`), the V1 envelope (`{event_type, data: {message,

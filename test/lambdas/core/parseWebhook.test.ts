@@ -323,16 +323,33 @@ describe("parseWebhook", () => {
       ["user_timestamp", { user_timestamp: true }],
       ["bot_last_message_time", { bot_last_message_time: -5 }],
       ["incoming_message", { incoming_message: "maybe" }],
-      ["was_message_by_human", { was_message_by_human: [] }],
-      ["labels", { labels: 5 }],
-      ["labels[1]", { labels: ["a", {}] }],
-      ["referral", { referral: "not an object" }],
       ["last_messages", { last_messages: 7 }],
       ["last_messages[0]", { last_messages: ["hi"] }],
       ["last_messages[0].content", { last_messages: [{ type: "user", content: {} }] }],
-      ["user_id", { user_id: ["u"] }],
     ])("refuses a wrong type and names %s", (field, patch) => {
       expect(payloadError(() => parse({ ...base, ...patch })).field).toBe(field);
+    });
+  });
+
+  describe("informational fields of an unexpected type (issue 13: a 400 loses the message)", () => {
+    it.each([
+      ["referral", "ad", { referral: null }],
+      ["note", { text: "vip" }, { note: null }],
+      ["was_message_by_human", "no", { wasMessageByHuman: null }],
+      ["was_message_by_human", [], { wasMessageByHuman: null }],
+      ["labels", 5, { labels: [] }],
+      ["labels", ["a", {}], { labels: [] }],
+      ["user_id", ["u"], { userId: null }],
+      ["send_by", { who: 1 }, { sendBy: null }],
+    ])("accepts %s = %j: reads it as absent, keeps it raw, warns", (field, value, expected) => {
+      const webhook = parse({ ...base, [field]: value });
+      expect(webhook).toMatchObject(expected);
+      expect(webhook.extra[field]).toEqual(value);
+      expect(webhook.warnings).toEqual([expect.stringContaining(field)]);
+    });
+
+    it("warns about nothing when every field has its type", () => {
+      expect(parse(base).warnings).toEqual([]);
     });
   });
 });
