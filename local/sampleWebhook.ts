@@ -15,6 +15,13 @@ export interface SampleMessage {
   name?: string;
   /** The vendor account's user UUID; default a fixed sample id. */
   userId?: string;
+  /**
+   * An outgoing message (the business wrote `text`): typed by a person on the phone app or in the
+   * inbox (`human: true`), or sent by an automation. Default: the contact wrote it.
+   */
+  outgoing?: { human: boolean };
+  /** Fields that differ between snapshots of one message (e.g. the bot's reply since), merged last. */
+  snapshot?: Record<string, unknown>;
 }
 
 export const SAMPLE_USER_ID = "5f0c7a2e-0000-4000-8000-00000000d3m0";
@@ -24,6 +31,23 @@ export function sampleWebhookBody(message: SampleMessage): string {
   const iso = new Date(message.at).toISOString();
   const seconds = Math.floor(message.at / 1000);
   const time = new Date(message.at).toLocaleTimeString("en-US", { timeZone: "UTC" });
+  if (message.outgoing) {
+    return JSON.stringify({
+      last_messages: [{ type: "bot", content: message.text, timestamp: iso, content_type: "text" }],
+      phone_number: message.phone,
+      recipient_name: message.name ?? "",
+      user_id: message.userId ?? SAMPLE_USER_ID,
+      last_message_of_user: "",
+      last_message_of_bot: message.text,
+      message_type: "text",
+      user_last_message_time: 0,
+      bot_last_message_time: seconds,
+      incoming_message: false,
+      send_by: message.outgoing.human ? "phone" : "automation",
+      was_message_by_human: message.outgoing.human,
+      ...message.snapshot,
+    });
+  }
   return JSON.stringify({
     last_messages: [{ type: "user", content: message.text, timestamp: iso, content_type: "text" }],
     conversation_paragraph: `User (${time}): ${message.text}`,
@@ -42,6 +66,7 @@ export function sampleWebhookBody(message: SampleMessage): string {
     incoming_message: true,
     send_by: "",
     was_message_by_human: true,
+    ...message.snapshot,
   });
 }
 

@@ -1,0 +1,311 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createDocumentClient } from "../../lambdas/adapters/awsClients.js";
+import { DynamoConversationLog } from "../../lambdas/adapters/DynamoConversationLog.js";
+import { DynamoConversationReader } from "../../lambdas/adapters/DynamoConversationReader.js";
+import { DynamoPlanStore } from "../../lambdas/adapters/DynamoPlanStore.js";
+import { messageKey, planIdFor } from "../../lambdas/core/conversation.js";
+import { planItem } from "../../lambdas/core/conversationLog.js";
+import { parseWebhook } from "../../lambdas/core/parseWebhook.js";
+import {
+  postWebhook,
+  type SampleMessage,
+  sampleWebhookBody,
+  signatureFor,
+} from "../../local/sampleWebhook.js";
+import { waitFor } from "../support/queues.js";
+import { aJob } from "../support/replyFixtures.js";
+import { newPhone, startTestStack, type TestStack } from "../support/testStack.js";
+
+/**
+ * Issue 13 against the local stack (receiver → responder → sender on DynamoDB Local, fauxqs and
+ * the vendor simulator): one message one plan, supersede, human takeover, opt-out, phone numbers.
+ * Each test has its own contacts; the vendor simulator's `_sent` list is what a customer sees.
+ */
+
+const FOLLOW_UP_MS = 4000;
+const HUMAN_PAUSE_SECONDS = 4;
+const RULES = [
+  {
+    match: "^hello",
+    messages: [
+      { text: "Hi!", delay: 0 },
+      { text: "Following up", delay: FOLLOW_UP_MS },
+    ],
+  },
+  {
+    match: "^order",
+    onNewMessage: "keep",
+    messages: [
+      { text: "Order received", delay: 0 },
+      { text: "Order shipped", delay: 3000 },
+    ],
+  },
+  {
+    match: "^later",
+    messages: [
+      { text: "Later 1", delay: 2000 },
+      { text: "Later 2", delay: 3000 },
+    ],
+  },
+  { match: "^thanks", messages: [{ text: "You're welcome", delay: 0 }] },
+];
+
+let stack: TestStack;
+let contacts: DynamoConversationLog;
+let plans: DynamoPlanStore;
+let reader: DynamoConversationReader;
+
+beforeAll(async () => {
+  stack = await startTestStack({ rules: RULES, humanPauseSeconds: HUMAN_PAUSE_SECONDS });
+  stack.startWorker("responder");
+  stack.startWorker("sender");
+  const client = createDocumentClient(stack.awsEnv);
+  contacts = new DynamoConversationLog(client, stack.resources.tables.conversation);
+  plans = new DynamoPlanStore(client, stack.resources.tables.conversation);
+  reader = new DynamoConversationReader(client, stack.resources.tables.conversation);
+}, 60_000);
+
+afterAll(async () => {
+  await stack?.stop();
+});
+
+/** Posts a signed webhook through the receiver; expects 200. */
+async function deliver(message: SampleMessage): Promise<string> {
+  const body = sampleWebhookBody(message);
+  const answer = await postWebhook(
+    stack.receiverUrl,
+    body,
+    signatureFor(body, stack.signingSecret, stack.signatureScheme),
+  );
+  expect(answer.status).toBe(200);
+  return body;
+}
+
+const texts = (phone: string) => stack.sentTo(phone).map((s) => s.text);
+const settle = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Waits until the reply items of a contact are all finished (no SENDING) and `done` holds. */
+async function repliesOf(phone: string) {
+  return (await reader.conversation(phone)).replies.map((r) => [
+    r.content,
+    r.status,
+    r.cancelReason,
+  ]);
+}
+
+describe.concurrent("conversation-aware replies (local stack)", () => {
+  it("answers a snapshot redelivery once: the vendor retried after our reply went out", async () => {
+    const phone = newPhone();
+    const at = Date.now();
+    await deliver({ phone, text: "hello there", at });
+    await waitFor("the first reply", () => texts(phone).includes("Hi!"));
+    // The redelivery carries our reply in its bot fields and history: a new snapshot, same message.
+    const redelivered = await deliver({
+      phone,
+      text: "hello there",
+      at,
+      snapshot: {
+        last_message_of_bot: "Hi!",
+        bot_last_message_time: Math.floor(Date.now() / 1000),
+        last_messages: [
+          { type: "user", content: "hello there", timestamp: new Date(at).toISOString() },
+          { type: "bot", content: "Hi!", timestamp: new Date().toISOString() },
+        ],
+      },
+    });
+    // And once more after SQS's 5-minute deduplication window would have passed: straight onto the
+    // jobs queue, as a new job (new acceptance time) of the same message.
+    const webhook = parseWebhook(redelivered);
+    await stack.send(
+      stack.resources.queues.jobs,
+      JSON.stringify(aJob({ key: messageKey(webhook), acceptedAt: Date.now(), webhook })),
+    );
+    await waitFor("the follow-up", () => texts(phone).includes("Following up"), {
+      timeoutMs: 15_000,
+    });
+    await settle(1500);
+    expect(texts(phone)).toEqual(["Hi!", "Following up"]);
+  }, 30_000);
+
+  it("cancels a follow-up when the contact writes again, while another contact's plan completes", async () => {
+    const [ana, ben] = [newPhone(), newPhone()];
+    const at = Date.now();
+    await Promise.all([
+      deliver({ phone: ana, text: "hello", at }),
+      deliver({ phone: ben, text: "hello", at }),
+    ]);
+    await waitFor(
+      "both first replies",
+      () => texts(ana).includes("Hi!") && texts(ben).includes("Hi!"),
+    );
+    await deliver({ phone: ana, text: "thanks", at: at + 1000 });
+    await waitFor("ben's follow-up", () => texts(ben).includes("Following up"), {
+      timeoutMs: 15_000,
+    });
+    await settle(1500);
+    expect(texts(ana)).toEqual(["Hi!", "You're welcome"]);
+    expect(texts(ben)).toEqual(["Hi!", "Following up"]);
+    expect(await repliesOf(ana)).toContainEqual(["Following up", "CANCELLED", "superseded"]);
+  }, 30_000);
+
+  it("lets a keep plan finish although the contact wrote again", async () => {
+    const phone = newPhone();
+    const at = Date.now();
+    await deliver({ phone, text: "order 42", at });
+    await waitFor("the first reply", () => texts(phone).includes("Order received"));
+    await deliver({ phone, text: "thanks", at: at + 1000 });
+    await waitFor("the kept follow-up", () => texts(phone).includes("Order shipped"), {
+      timeoutMs: 15_000,
+    });
+    expect(texts(phone)).toEqual(["Order received", "You're welcome", "Order shipped"]);
+  }, 30_000);
+
+  it("gives an older message delivered late no plan, and cancels nothing", async () => {
+    const phone = newPhone();
+    const at = Date.now();
+    await deliver({ phone, text: "thanks", at: at + 2000 });
+    await waitFor("the newer message's reply", () => texts(phone).includes("You're welcome"));
+    await deliver({ phone, text: "hello", at });
+    await settle(3000);
+    expect(texts(phone)).toEqual(["You're welcome"]);
+    const { messages } = await reader.conversation(phone);
+    expect(messages.map((m) => [m.content, m.noReplyReason])).toEqual([
+      ["hello", "older_than_newest"],
+      ["thanks", undefined],
+    ]);
+  }, 30_000);
+
+  it("steps back when a person at the business writes, and resumes after the pause", async () => {
+    const phone = newPhone();
+    await deliver({ phone, text: "hello", at: Date.now() });
+    await waitFor("the first reply", () => texts(phone).includes("Hi!"));
+    const takeoverAt = Date.now();
+    await deliver({
+      phone,
+      text: "Sam here, let me help",
+      at: takeoverAt,
+      outgoing: { human: true },
+    });
+    await waitFor(
+      "the pause",
+      async () => (await contacts.getContact(phone))?.pauseReason === "human",
+    );
+    // The customer answers the person: no bot reply during the pause.
+    await settle(1100);
+    await deliver({ phone, text: "hello Sam", at: Date.now() });
+    await waitFor(
+      "the follow-up cancelled",
+      async () => JSON.stringify(await repliesOf(phone)).includes('"CANCELLED","human"'),
+      { timeoutMs: 15_000 },
+    );
+    const resumeAt = takeoverAt + HUMAN_PAUSE_SECONDS * 1000 + 1000;
+    await settle(Math.max(0, resumeAt - Date.now()));
+    await deliver({ phone, text: "thanks", at: Date.now() });
+    await waitFor("automation again", () => texts(phone).includes("You're welcome"));
+    expect(texts(phone)).toEqual(["Hi!", "You're welcome"]);
+  }, 30_000);
+
+  it("pauses nothing for the pipeline's own sends echoed back", async () => {
+    const phone = newPhone();
+    await deliver({ phone, text: "hello", at: Date.now() });
+    await waitFor("the first reply", () => texts(phone).includes("Hi!"));
+    await deliver({ phone, text: "Hi!", at: Date.now(), outgoing: { human: false } });
+    await waitFor("the follow-up", () => texts(phone).includes("Following up"), {
+      timeoutMs: 15_000,
+    });
+    expect((await contacts.getContact(phone))?.pausedUntil).toBeUndefined();
+  }, 30_000);
+
+  it("confirms an opt-out once, answers nothing more, and answers again after a start word", async () => {
+    const phone = newPhone();
+    const t = Date.now();
+    await deliver({ phone, text: "hello", at: t });
+    await waitFor("the first reply", () => texts(phone).includes("Hi!"));
+    await deliver({ phone, text: "STOP", at: t + 1000 });
+    await waitFor("the confirmation", () => texts(phone).length === 2);
+    await deliver({ phone, text: "stop", at: t + 2000 });
+    await deliver({ phone, text: "hello", at: t + 3000 });
+    await settle(FOLLOW_UP_MS + 1000);
+    expect(texts(phone)).toEqual(["Hi!", expect.stringMatching(/START/)]);
+    expect(await repliesOf(phone)).toContainEqual(["Following up", "CANCELLED", "opt-out"]);
+    await deliver({ phone, text: "Start", at: t + 4000 });
+    await waitFor("opted in", async () => (await contacts.getContact(phone))?.optedOut === false);
+    await deliver({ phone, text: "thanks", at: t + 5000 });
+    await waitFor("a reply again", () => texts(phone).includes("You're welcome"));
+    expect(texts(phone)).toHaveLength(3);
+  }, 30_000);
+
+  it("acknowledges a number that cannot be valid, without a reply, saying why", async () => {
+    const phone = "4155552671"; // (415) 555-2671 without the country code
+    await deliver({ phone, text: "hello", at: Date.now() });
+    await waitFor("the logged message", async () => (await reader.byPhone(phone)).length === 1);
+    await settle(1000);
+    expect(texts(phone)).toEqual([]);
+    expect((await reader.byPhone(phone))[0]?.noReplyReason).toBe("invalid_phone");
+  }, 30_000);
+
+  it("accepts informational fields of unexpected types and answers as usual", async () => {
+    const phone = newPhone();
+    await deliver({
+      phone,
+      text: "thanks",
+      at: Date.now(),
+      snapshot: { referral: "ad", note: { text: "vip" }, was_message_by_human: "no" },
+    });
+    await waitFor("the reply", () => texts(phone).includes("You're welcome"));
+    expect((await reader.byPhone(phone))[0]?.warnings).toHaveLength(3);
+  }, 30_000);
+
+  it("queues the stored plan again after a crash between storing it and queueing its replies", async () => {
+    const phone = newPhone();
+    const at = Date.now();
+    const webhook = parseWebhook(sampleWebhookBody({ phone, text: "hello", at }));
+    const job = aJob({ key: messageKey(webhook), acceptedAt: at, webhook });
+    const planId = planIdFor(job.key);
+    // What the crashed attempt left: the claim on the contact and the stored plan, nothing queued.
+    await contacts.claimMessage({ phone, key: job.key, at, planId, intent: null, now: at });
+    await plans.create(
+      planItem({
+        planId,
+        webhook,
+        messageKey: job.key,
+        planAt: at,
+        acceptedAt: at,
+        keep: false,
+        source: "policy",
+        messages: [{ text: "the answer stored before the crash", delayMs: 0 }],
+        now: at,
+        ttlSeconds: 3600,
+      }),
+    );
+    await stack.send(stack.resources.queues.jobs, JSON.stringify(job));
+    await waitFor("the stored answer", () => texts(phone).length === 1);
+    await stack.send(stack.resources.queues.jobs, JSON.stringify(job));
+    await settle(2000);
+    expect(texts(phone)).toEqual(["the answer stored before the crash"]);
+  }, 30_000);
+});
+
+describe("concurrent messages of one contact (two responder workers)", () => {
+  it("plans only the newest, whichever worker gets which", async () => {
+    stack.startWorker("responder");
+    const phone = newPhone();
+    const at = Date.now();
+    const jobs = [0, 1, 2].map((i) => {
+      const webhook = parseWebhook(
+        sampleWebhookBody({ phone, text: `later ${i}`, at: at + i * 1000 }),
+      );
+      return aJob({ key: messageKey(webhook), acceptedAt: at, webhook });
+    });
+    await Promise.all(
+      jobs.reverse().map((job) => stack.send(stack.resources.queues.jobs, JSON.stringify(job))),
+    );
+    await waitFor("the newest plan's replies", () => texts(phone).length >= 2, {
+      timeoutMs: 15_000,
+    });
+    await settle(1500);
+    expect(texts(phone)).toEqual(["Later 1", "Later 2"]);
+    const newest = jobs.find((j) => j.webhook.lastMessageOfUser === "later 2");
+    expect((await contacts.getContact(phone))?.planId).toBe(planIdFor(newest?.key ?? ""));
+  }, 30_000);
+});
