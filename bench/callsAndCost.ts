@@ -464,9 +464,9 @@ function report(
   notes.unshift(
     `Largest items: ${biggest.map((l) => `${l.item.split(" (")[0]} ${fmt.usd(l.perMillion)}`).join(", ")}. ` +
       `DynamoDB writes are ${fmt.count(usage.dynamoDbWru)} WRU per webhook: the receiver's claim and its "queued" mark (2), ` +
-      `and in the workers the conversation log (the incoming message and the reply, via BatchWriteItem) and the sent-marker claim and "sent" mark; ` +
-      `${fmt.count(dNew.indexWru + dNow.indexWru)} of those WRU are the conversation table's byUser index.`,
-    `Levers (estimates from these counts): a sparse or no byUser index saves up to ${fmt.usd(indexCost)}; ` +
+      `and in the workers the conversation table (issue 13): the CONTACT claim, this message's MSG item, the PLAN, and the reply item's claim and "sent" mark (5); ` +
+      `${fmt.count(dNew.indexWru + dNow.indexWru)} of those WRU are index writes (the table has no index).`,
+    `Levers (estimates from these counts): index writes cost ${fmt.usd(indexCost)}; ` +
       `the Infrequent Access log class ($0.25/GB) saves ${fmt.usd(logsCost / 2)}; both together give ≈ ${fmt.usd(withLogs - indexCost - logsCost / 2)} all-in. ` +
       `Below $5 needs fewer writes per webhook still (DynamoDB is ${fmt.usd(dynamoCost)} of the total): e.g. no conversation log for replies, ` +
       "or claim and mark in one write where the vendor's own idempotency allows it.",

@@ -69,7 +69,6 @@ function initEnv(fn: FunctionName): Record<string, string> {
   const dummy: Record<string, string> = {
     IDEMPOTENCY_TABLE: "bench-idempotency",
     CONVERSATION_TABLE: "bench-conversation",
-    SENT_MARKER_TABLE: "bench-sent-markers",
     JOBS_QUEUE_URL: "https://sqs.us-east-1.amazonaws.com/000000000000/bench-jobs",
     REPLIES_QUEUE_URL: "https://sqs.us-east-1.amazonaws.com/000000000000/bench-replies",
     SIGNING_SECRET_ID: "arn:aws:secretsmanager:us-east-1:000000000000:secret:bench-signing",
