@@ -1,13 +1,10 @@
 import { hopCount } from "../lambdas/core/schedule.js";
 import { postWebhook, sampleWebhookBody, signatureFor } from "../local/sampleWebhook.js";
 import type { LocalServices } from "../local/services/index.js";
-import { startBenchStack } from "./lib/benchStack.js";
-import * as fmt from "./lib/format.js";
-import type { LogCapture } from "./lib/logCapture.js";
-import { analyzeSends, type SentPlan, scheduledText } from "./lib/schedulingAnalysis.js";
-import type { Section, TargetCheck } from "./lib/section.js";
-import { summarize } from "./lib/stats.js";
-import { waitFor } from "./lib/waitFor.js";
+import type { SentRecord } from "../local/vendorSimulator.js";
+import { summarize, waitFor } from "./lib/measure.js";
+import { fmt, type Section } from "./lib/report.js";
+import { startBenchStack, startWorkers } from "./lib/stack.js";
 
 /**
  * Benchmark 4: scheduling precision through the whole local pipeline, with the SQS hop limit
@@ -17,9 +14,6 @@ import { waitFor } from "./lib/waitFor.js";
 
 export interface SchedulingOptions {
   services: LocalServices;
-  /** To read the sender's own "reply sent" lines (latenessMs against the exact dueAt). */
-  capture: LogCapture;
-  /** Conversations, each sent one plan with every offset. */
   conversations: number;
   /** Pause between the conversations' first messages. */
   staggerMs: number;
@@ -27,8 +21,75 @@ export interface SchedulingOptions {
   maxSqsDelaySeconds: number;
 }
 
-/** Issue target (p99 ≤ 1 s) and research target 8 (p50 ≤ 1 s, p99 ≤ 3 s). */
 const TARGET_P99_MS = 1000;
+
+export interface SentPlan {
+  /** The contact's digits. */
+  phone: string;
+  /** Epoch ms when the webhook POST started and when its answer arrived: acceptance lies between. */
+  postStartedAt: number;
+  postAnsweredAt: number;
+  /** Offsets of the plan's messages from acceptance, in seq order. */
+  offsetsMs: number[];
+}
+
+export interface LatenessSample {
+  seq: number;
+  offsetMs: number;
+  /** Vendor receive time − (POST start + offset): an upper bound on the true lateness. */
+  latenessMs: number;
+  /** Vendor receive time − (POST answer + offset): a lower bound. */
+  latenessLowerBoundMs: number;
+}
+
+/** The text the benchmark's rules give message `seq` (its seq is read back from it). */
+export const scheduledText = (seq: number, offsetMs: number) => `#${seq} due +${offsetMs} ms`;
+
+/**
+ * What the vendor received, against the plans: lateness per send, order violations within a
+ * conversation, and sends missing, repeated or unexpected. Pure.
+ */
+export function analyzeSends(plans: SentPlan[], sent: SentRecord[]) {
+  const digits = (phone: string) => phone.replace(/\D/g, "");
+  const byPhone = new Map<string, SentRecord[]>();
+  for (const record of sent) {
+    byPhone.set(digits(record.phone), [...(byPhone.get(digits(record.phone)) ?? []), record]);
+  }
+  const planned = new Set(plans.map((p) => digits(p.phone)));
+  const result = {
+    samples: [] as LatenessSample[],
+    orderViolations: 0,
+    missing: 0,
+    duplicates: 0,
+    unexpected: 0,
+  };
+  for (const [phone, records] of byPhone)
+    if (!planned.has(phone)) result.unexpected += records.length;
+  for (const plan of plans) {
+    const seen = new Set<number>();
+    let previous = -1;
+    for (const record of byPhone.get(digits(plan.phone)) ?? []) {
+      const seq = Number(/^#(\d+) /.exec(record.text)?.[1] ?? Number.NaN);
+      const offset = plan.offsetsMs[seq];
+      if (offset === undefined) result.unexpected += 1;
+      else if (seen.has(seq)) result.duplicates += 1;
+      else {
+        seen.add(seq);
+        if (seq < previous) result.orderViolations += 1;
+        previous = Math.max(previous, seq);
+        const at = Date.parse(record.at);
+        result.samples.push({
+          seq,
+          offsetMs: offset,
+          latenessMs: at - (plan.postStartedAt + offset),
+          latenessLowerBoundMs: at - (plan.postAnsweredAt + offset),
+        });
+      }
+    }
+    result.missing += plan.offsetsMs.length - seen.size;
+  }
+  return result;
+}
 
 export async function runScheduling(options: SchedulingOptions): Promise<Section> {
   const rules = [
@@ -41,57 +102,40 @@ export async function runScheduling(options: SchedulingOptions): Promise<Section
     },
     {
       match: "^schedule me",
-      messages: options.offsetsMs.map((offset, seq) => ({
-        text: scheduledText(seq, offset),
-        delay: offset,
-      })),
+      messages: options.offsetsMs.map((delay, seq) => ({ text: scheduledText(seq, delay), delay })),
     },
   ];
-  const stack = await startBenchStack({
-    services: options.services,
-    prefix: "bench-schedule-",
+  const { maxSqsDelaySeconds } = options;
+  const stack = await startBenchStack(options.services, "bench-schedule-", {
     rules,
-    maxSqsDelaySeconds: options.maxSqsDelaySeconds,
-    withWorkers: true,
+    maxSqsDelaySeconds,
   });
+  const post = (phone: string, text: string) => {
+    const body = sampleWebhookBody({ phone, text, at: Date.now() });
+    return postWebhook(
+      stack.receiverUrl,
+      body,
+      signatureFor(body, stack.signingSecret, stack.signatureScheme),
+    );
+  };
   const plans: SentPlan[] = [];
-  const loggedLateness: number[] = [];
-  const stopObserving = options.capture.observe((service, line) => {
-    if (service !== "sender" || !line.includes('"reply sent"')) return;
-    const fields = JSON.parse(line) as { latenessMs?: unknown; planId?: unknown };
-    if (typeof fields.latenessMs === "number") loggedLateness.push(fields.latenessMs);
-  });
   const expected = options.conversations * options.offsetsMs.length;
-  let sent: ReturnType<typeof stack.vendor.sent>;
+  let sent: SentRecord[];
   try {
-    stack.startWorkers();
+    startWorkers(stack);
     // Warm-up: first connections, secret reads, JIT, as a warm Lambda has them.
-    for (let i = 0; i < 3; i++) {
-      const body = sampleWebhookBody({
-        phone: String(4915399990000 + i),
-        text: `warm up ${i}`,
-        at: Date.now(),
-      });
-      await postWebhook(
-        stack.receiverUrl,
-        body,
-        signatureFor(body, stack.signingSecret, stack.signatureScheme),
-      );
-    }
+    for (let i = 0; i < 3; i++) await post(String(4915399990000 + i), `warm up ${i}`);
     await waitFor(() => stack.vendor.sent().length >= 6, {
       timeoutMs: 30_000,
       what: "the warm-up sends",
     });
     stack.vendor.reset();
-    loggedLateness.length = 0;
     const posts: Promise<void>[] = [];
     for (let i = 0; i < options.conversations; i++) {
       const phone = String(4915300000000 + i);
-      const body = sampleWebhookBody({ phone, text: `schedule me ${i}`, at: Date.now() });
-      const signature = signatureFor(body, stack.signingSecret, stack.signatureScheme);
       const postStartedAt = Date.now();
       posts.push(
-        postWebhook(stack.receiverUrl, body, signature).then((answer) => {
+        post(phone, `schedule me ${i}`).then((answer) => {
           if (answer.status !== 200) throw new Error(`webhook ${i} answered ${answer.status}`);
           plans.push({
             phone,
@@ -104,77 +148,70 @@ export async function runScheduling(options: SchedulingOptions): Promise<Section
       await new Promise((resolve) => setTimeout(resolve, options.staggerMs));
     }
     await Promise.all(posts);
-    const lastOffset = Math.max(...options.offsetsMs);
     await waitFor(() => stack.vendor.sent().length >= expected, {
-      timeoutMs: lastOffset + 30_000,
+      timeoutMs: Math.max(...options.offsetsMs) + 30_000,
       what: `${expected} scheduled sends`,
     }).catch(() => undefined); // missing sends are reported below, not fatal
     // A little longer, so a duplicate send would be seen too.
     await new Promise((resolve) => setTimeout(resolve, 1500));
     sent = stack.vendor.sent();
   } finally {
-    stopObserving();
     await stack.stop();
   }
-
   const analysis = analyzeSends(plans, sent);
+  const row = (label: string, hops: string, samples: number[]) => {
+    const s = summarize(samples);
+    return [label, hops, String(s.count), fmt.ms(s.p50), fmt.ms(s.p99), fmt.ms(s.max)];
+  };
   const all = summarize(analysis.samples.map((s) => s.latenessMs));
   const lower = summarize(analysis.samples.map((s) => s.latenessLowerBoundMs));
-  const logged = summarize(loggedLateness);
-  const rows = options.offsetsMs.map((offset, seq) => {
-    const group = analysis.samples.filter((s) => s.seq === seq);
-    const stats = summarize(group.map((s) => s.latenessMs));
-    return [
-      `${offset}`,
-      String(hopCount(offset, options.maxSqsDelaySeconds)),
-      String(group.length),
-      fmt.ms(stats.p50),
-      fmt.ms(stats.p99),
-      fmt.ms(stats.max),
-    ];
-  });
-  rows.push(["all", "", String(all.count), fmt.ms(all.p50), fmt.ms(all.p99), fmt.ms(all.max)]);
-  const targets: TargetCheck[] = [
-    {
-      target: `send lateness p99 ≤ ${TARGET_P99_MS} ms (issue; research target 8 asks p50 ≤ 1 s, p99 ≤ 3 s)`,
-      measured: `p50 ${fmt.ms(all.p50)} ms, p99 ${fmt.ms(all.p99)} ms, max ${fmt.ms(all.max)} ms`,
-      met: all.p99 <= TARGET_P99_MS && analysis.missing === 0,
-    },
-    {
-      target: "order violations = 0 (and no missing or repeated send)",
-      measured: `${analysis.orderViolations} violations, ${analysis.missing} missing, ${analysis.duplicates} repeated, ${analysis.unexpected} unexpected`,
-      met:
-        analysis.orderViolations === 0 &&
-        analysis.missing === 0 &&
-        analysis.duplicates === 0 &&
-        analysis.unexpected === 0,
-    },
-  ];
+  const clean = [
+    analysis.orderViolations,
+    analysis.missing,
+    analysis.duplicates,
+    analysis.unexpected,
+  ].every((n) => n === 0);
   return {
     title: "4. Scheduling precision",
     method:
-      `The whole local pipeline with MAX_SQS_DELAY_SECONDS = ${options.maxSqsDelaySeconds}: ${options.conversations} conversations, ` +
-      `${options.staggerMs} ms apart, each answered by one plan of ${options.offsetsMs.length} messages due ` +
-      `${options.offsetsMs.join(", ")} ms after acceptance (later ones take several chained SQS hops, the last sub-second waited in the sender). ` +
-      "Lateness = the vendor simulator's receive time − (the moment the webhook POST started + the offset): the POST start is " +
-      "just before acceptance, so this is an upper bound (the lower bound, from the moment the answer arrived, is given in the notes).",
+      `MAX_SQS_DELAY_SECONDS = ${options.maxSqsDelaySeconds}; ${options.conversations} conversations ` +
+      `${options.staggerMs} ms apart, each planned ${options.offsetsMs.length} messages due ` +
+      `${options.offsetsMs.join(", ")} ms after acceptance. See docs/benchmarks.md, “Method”.`,
     tables: [
       {
         title: "Lateness of each send against its due time, ms",
         headers: ["offset ms", "SQS deliveries", "sends", "p50", "p99", "max"],
-        rows,
+        rows: [
+          ...options.offsetsMs.map((offset, seq) =>
+            row(
+              String(offset),
+              String(hopCount(offset, options.maxSqsDelaySeconds)),
+              analysis.samples.filter((s) => s.seq === seq).map((s) => s.latenessMs),
+            ),
+          ),
+          row(
+            "all",
+            "",
+            analysis.samples.map((s) => s.latenessMs),
+          ),
+        ],
       },
     ],
-    targets,
+    targets: [
+      {
+        target: `send lateness p99 ≤ ${TARGET_P99_MS} ms`,
+        measured: `p50 ${fmt.ms(all.p50)} ms, p99 ${fmt.ms(all.p99)} ms, max ${fmt.ms(all.max)} ms`,
+        met: all.p99 <= TARGET_P99_MS && analysis.missing === 0,
+      },
+      {
+        target: "order violations = 0 (and no missing or repeated send)",
+        measured: `${analysis.orderViolations} violations, ${analysis.missing} missing, ${analysis.duplicates} repeated, ${analysis.unexpected} unexpected`,
+        met: clean,
+      },
+    ],
     notes: [
-      `Lower bound of the same figures (from the POST's answer): p50 ${fmt.ms(lower.p50)} ms, p99 ${fmt.ms(lower.p99)} ms, max ${fmt.ms(lower.max)} ms.`,
-      `The sender's own figure (its "reply sent" log: time after the vendor call − the exact dueAt, ${logged.count} sends): ` +
-        `p50 ${fmt.ms(logged.p50)} ms, p99 ${fmt.ms(logged.p99)} ms, max ${fmt.ms(logged.max)} ms.`,
-      "A message due sooner than the pipeline's transit time (receiver → jobs queue → responder → replies queue → sender → vendor) " +
-        "is late by that transit; later ones absorb it (their hops are computed from dueAt), which is why lateness falls with the offset.",
-      `Sends expected ${expected}, received ${sent.length}.`,
-      "Locally the pollers long-poll fauxqs (1 s waits; a message wakes them at once) and run in the same process as " +
-        "everything else; on AWS, SQS delay timers and Lambda's pollers add their own jitter, which this figure does not include.",
+      `Lower bound (from the POST's answer): p50 ${fmt.ms(lower.p50)} ms, p99 ${fmt.ms(lower.p99)} ms, ` +
+        `max ${fmt.ms(lower.max)} ms. Sends expected ${expected}, received ${sent.length}.`,
     ],
   };
 }

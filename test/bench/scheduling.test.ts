@@ -1,10 +1,6 @@
 import { describe, expect, it } from "vitest";
-import {
-  analyzeSends,
-  type SentPlan,
-  scheduledText,
-} from "../../../bench/lib/schedulingAnalysis.js";
-import type { SentRecord } from "../../../local/vendorSimulator.js";
+import { analyzeSends, type SentPlan, scheduledText } from "../../bench/scheduling.js";
+import type { SentRecord } from "../../local/vendorSimulator.js";
 
 const plan: SentPlan = {
   phone: "4915300000001",
