@@ -4,16 +4,13 @@ import { sampleWebhookBody, signatureFor } from "../../local/sampleWebhook.js";
 import { type ClosedLoopResult, runClosedLoop } from "./measure.js";
 
 /**
- * The vendor side of the receiver benchmark: a child process (this same file, forked with the
- * parent's tsx loader) that POSTs signed webhooks in a closed loop, so that building, signing and
- * timing requests does not share an event loop with the receiver it measures, as the real vendor
- * does not. Parent and child speak over the IPC channel.
+ * The vendor side of the receiver benchmark: a child process (this file, forked with the parent's
+ * tsx loader) that POSTs signed webhooks in a closed loop, so that building, signing and timing
+ * requests does not share an event loop with the receiver it measures, as the real vendor does not.
  */
 
 export interface LoadJob {
   url: string;
-  /** distinct: a new delivery per request; repeat: the same delivery every time. */
-  mode: "distinct" | "repeat";
   /** Makes this run's deliveries unlike any other run's. */
   runTag: string;
   concurrency: number;
@@ -25,31 +22,22 @@ export interface LoadJob {
 
 type Answer = { id: number; result?: ClosedLoopResult; error?: string };
 
-/** Starts the child; `run` resolves each job's result, bounded by its maxMs plus a margin. */
+/** Starts the child; `run` resolves a job's result, bounded by its maxMs plus a margin. */
 export async function startLoadClient() {
-  const child = fork(new URL(import.meta.url), [], {
-    stdio: ["ignore", "inherit", "inherit", "ipc"],
-    env: { ...process.env, BENCH_LOAD_CLIENT: "1" },
-  });
+  const env = { ...process.env, BENCH_LOAD_CLIENT: "1" };
+  const child = fork(new URL(import.meta.url), [], { env, stdio: ["ignore", 1, 2, "ipc"] });
   const pending = new Map<number, (answer: Answer) => void>();
   child.on("message", (answer: Answer) => pending.get(answer.id)?.(answer));
   child.once("exit", (code) => {
-    for (const settle of pending.values()) settle({ id: 0, error: `load client exited (${code})` });
+    for (const settle of pending.values()) settle({ id: 0, error: `client exited (${code})` });
   });
-  await new Promise<void>((resolve, reject) => {
-    child.once("message", () => resolve());
-    child.once("error", reject);
-    setTimeout(() => reject(new Error("load client did not start in 30 s")), 30_000).unref();
-  });
+  await new Promise((resolve) => child.once("message", resolve));
   let nextId = 1;
   return {
     run: (job: LoadJob) =>
       new Promise<ClosedLoopResult>((resolve, reject) => {
         const id = nextId++;
-        const timer = setTimeout(
-          () => settle({ id, error: "overran its bound" }),
-          job.maxMs + 30_000,
-        );
+        const timer = setTimeout(() => settle({ id, error: "overran" }), job.maxMs + 30_000);
         const settle = ({ result, error }: Answer) => {
           clearTimeout(timer);
           pending.delete(id);
@@ -59,28 +47,23 @@ export async function startLoadClient() {
         pending.set(id, settle);
         child.send({ id, job });
       }),
-    stop: () => {
-      child.disconnect();
-      return new Promise<void>((resolve) =>
-        child.exitCode !== null ? resolve() : child.once("exit", () => resolve()),
-      );
-    },
+    stop: () =>
+      new Promise((resolve) => {
+        if (child.exitCode !== null) resolve(child.exitCode);
+        else child.once("exit", resolve).disconnect();
+      }),
   };
 }
 
-/** One POST; resolves "<status> <answer status>", e.g. "200 accepted". */
+/** One POST; resolves "<status> <answer's status field>", e.g. "200 accepted". */
 function post(url: URL, agent: Agent, body: string, signature: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const headers = { "content-type": "application/json", "x-webhook-signature": signature };
     const req = request(url, { method: "POST", agent, headers }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (chunk: Buffer) => chunks.push(chunk));
+      let text = "";
+      res.on("data", (chunk: Buffer) => (text += chunk));
       res.on("error", reject);
-      res.on("end", () => {
-        const text = Buffer.concat(chunks).toString("utf8");
-        const status = /"status":"([^"]*)"/.exec(text)?.[1];
-        resolve(status ? `${res.statusCode} ${status}` : String(res.statusCode));
-      });
+      res.on("end", () => resolve(`${res.statusCode} ${/"status":"([^"]*)"/.exec(text)?.[1]}`));
     });
     req.on("error", reject);
     req.end(body);
@@ -91,20 +74,20 @@ async function run(job: LoadJob): Promise<ClosedLoopResult> {
   const url = new URL(job.url);
   if (url.hostname !== "127.0.0.1") throw new Error(`loopback only, got ${url.hostname}`);
   // Bodies and signatures are made before the clock starts: the vendor's cost, not ours.
-  const deliveries = Array.from({ length: job.mode === "repeat" ? 1 : job.maxRequests }, (_, i) => {
+  const deliveries = Array.from({ length: job.maxRequests }, (_, i) => {
+    const at = Date.UTC(2026, 0, 1) + i * 1000;
     const body = sampleWebhookBody({
       phone: "4915112345678",
       text: `bench ${job.runTag} ${i}`,
-      at: Date.UTC(2026, 0, 1) + i * 1000,
+      at,
     });
-    return { body, signature: signatureFor(body, job.secret, job.scheme) };
+    return [body, signatureFor(body, job.secret, job.scheme)] as const;
   });
   const agent = new Agent({ keepAlive: true, maxSockets: job.concurrency });
   try {
-    return await runClosedLoop(job, (i) => {
-      const delivery = deliveries[job.mode === "repeat" ? 0 : i] as (typeof deliveries)[number];
-      return post(url, agent, delivery.body, delivery.signature);
-    });
+    return await runClosedLoop(job, (i) =>
+      post(url, agent, ...(deliveries[i] as [string, string])),
+    );
   } finally {
     agent.destroy();
   }
