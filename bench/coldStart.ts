@@ -1,14 +1,15 @@
 import { execFile } from "node:child_process";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { promisify } from "node:util";
 import { gzipSync } from "node:zlib";
 import { build } from "esbuild";
 import { bundleOptions, handlerEntry } from "../infra/lambdaBundle.js";
-import { DEFAULTS, ENV, FUNCTION_ENV, FUNCTIONS, type FunctionName } from "../lambdas/contract.js";
-import { DEFAULT_RULES_PATH } from "../local/rulesFile.js";
+import { FUNCTIONS, type FunctionName } from "../lambdas/contract.js";
+import type { LocalServices } from "../local/services/index.js";
 import { median } from "./lib/measure.js";
 import { fmt, type Section, type TargetCheck } from "./lib/report.js";
+import { startBenchStack } from "./lib/stack.js";
 
 /**
  * Benchmark 2: each Lambda bundle as deployed (infra/lambdaBundle.ts bundleOptions), its size and
@@ -71,42 +72,6 @@ async function bundle(
   return { id, label, fn, bytes: output.contents.byteLength, gzipBytes, file, initMs: [] };
 }
 
-/** Dummy values for every env var a handler reads: init does no network. */
-function initEnv(fn: FunctionName): Record<string, string> {
-  const queue = (name: string) => `https://sqs.us-east-1.amazonaws.com/000000000000/${name}`;
-  const secret = (name: string) => `arn:aws:secretsmanager:us-east-1:000000000000:secret:${name}`;
-  const values: Record<string, string> = {
-    [ENV.idempotencyTable]: "bench-idempotency",
-    [ENV.conversationTable]: "bench-conversation",
-    [ENV.sentMarkerTable]: "bench-sent-markers",
-    [ENV.jobsQueueUrl]: queue("bench-jobs"),
-    [ENV.repliesQueueUrl]: queue("bench-replies"),
-    [ENV.signingSecretId]: secret("bench-signing"),
-    [ENV.vendorTokenSecretId]: secret("bench-token"),
-    [ENV.replyRules]: readFileSync(DEFAULT_RULES_PATH, "utf8"),
-    [ENV.waitingDurationSeconds]: "86400",
-    [ENV.signatureScheme]: DEFAULTS.signatureScheme,
-    [ENV.vendorBaseUrl]: "https://vendor.invalid",
-    [ENV.vendorSendPath]: DEFAULTS.vendorSendPath,
-    [ENV.vendorAuthPrefix]: DEFAULTS.vendorAuthPrefix,
-    [ENV.vendorPhoneFormat]: DEFAULTS.vendorPhoneFormat,
-    [ENV.logLevel]: "INFO",
-    [ENV.serviceName]: fn,
-  };
-  const env: Record<string, string> = {
-    PATH: process.env.PATH ?? "/usr/bin:/bin",
-    AWS_REGION: "us-east-1",
-    AWS_ACCESS_KEY_ID: "AKIDBENCHBENCHBENCH0",
-    AWS_SECRET_ACCESS_KEY: "bench-secret-access-key",
-    AWS_SESSION_TOKEN: "bench-session-token",
-    AWS_LAMBDA_FUNCTION_NAME: fn,
-    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: "256",
-  };
-  // Names without a value here have a default in the handler, as an unset tuning knob has.
-  for (const name of FUNCTION_ENV[fn]) if (values[name] !== undefined) env[name] = values[name];
-  return env;
-}
-
 /**
  * The `import()` of a bundle in a fresh `node`, as Lambda's INIT starts from an empty module cache
  * (config, logger and SDK clients are built at module scope); Node's own start-up is not timed.
@@ -121,7 +86,21 @@ console.log("BENCH_INIT", performance.now() - t0);`;
   return Number(line.slice("BENCH_INIT ".length));
 }
 
-export async function runColdStart(options: { repetitions: number }): Promise<Section> {
+export async function runColdStart(options: {
+  services: LocalServices;
+  repetitions: number;
+}): Promise<Section> {
+  // The env the local stack gives its handlers (every name lambdas/contract.ts lists, the default
+  // reply rules); init makes no call, so where the endpoints point does not matter.
+  const localDefaults = { workers: "none", rules: undefined } as const;
+  const stack = await startBenchStack(options.services, "bench-coldstart-", localDefaults);
+  await stack.stop();
+  const initEnv = (fn: FunctionName) => ({
+    PATH: process.env.PATH ?? "/usr/bin:/bin",
+    ...stack.handlerEnv,
+    AWS_LAMBDA_FUNCTION_NAME: fn,
+    POWERTOOLS_SERVICE_NAME: fn,
+  });
   const functions = Object.values(FUNCTIONS);
   const bundles: Bundle[] = [];
   for (const fn of functions) {
@@ -168,7 +147,6 @@ export const handler = async () => clients.length;`;
   });
   return {
     title: "2. Cold start and bundle size",
-    method: "Bundled as deployed, init timed in a fresh node. See docs/benchmarks.md, “Method”.",
     tables: [
       {
         title: `Bundles as deployed and their floors; init = import() in a fresh node, median of ${options.repetitions}`,

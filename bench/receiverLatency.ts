@@ -115,7 +115,10 @@ export async function runReceiverLatency(options: ReceiverLatencyOptions): Promi
     await stack.stop();
   }
   const targets: TargetCheck[] = [];
-  const notes: string[] = [];
+  const notes = [
+    `${options.rounds} rounds per cell, each ≤ ${options.maxRequests} requests or ` +
+      `${options.maxMs / 1000} s, after a warm-up of ${options.warmupRequests}.`,
+  ];
   const rows = options.concurrencies.flatMap((concurrency) => {
     const stats = (path: "floor" | "receiver") => {
       const results: ClosedLoopResult[] = runs[path].get(concurrency) ?? [];
@@ -163,9 +166,6 @@ export async function runReceiverLatency(options: ReceiverLatencyOptions): Promi
   const headers = ["senders", "path", "n", "p50", "p99", "req/s", "p50 / floor", "p99 / floor"];
   return {
     title: "1. Receiver latency and throughput",
-    method:
-      `New deliveries, closed loop, ${options.rounds} rounds per cell of ≤ ${options.maxRequests} ` +
-      `requests or ${options.maxMs / 1000} s, after a warm-up. See docs/benchmarks.md, “Method”.`,
     tables: [
       {
         title: "New deliveries: latency in ms, throughput in requests/s",

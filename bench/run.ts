@@ -19,9 +19,6 @@ import { runScheduling } from "./scheduling.js";
 import { runSignature } from "./signature.js";
 
 const DOC = new URL("../docs/benchmarks.md", import.meta.url);
-const BENCHMARKS = ["receiver", "coldstart", "cost", "scheduling", "signature"] as const;
-type Benchmark = (typeof BENCHMARKS)[number];
-
 const { values } = parseArgs({
   options: {
     only: { type: "string" },
@@ -29,40 +26,15 @@ const { values } = parseArgs({
     "no-doc": { type: "boolean", default: false },
   },
 });
-const only = values.only?.split(",").map((s) => s.trim()) ?? [...BENCHMARKS];
-const unknown = only.find((name) => !(BENCHMARKS as readonly string[]).includes(name));
-if (unknown)
-  throw new Error(`unknown benchmark "${unknown}"; choose from ${BENCHMARKS.join(", ")}`);
 const quick = values.quick;
-const writeDoc = !quick && !values["no-doc"] && only.length === BENCHMARKS.length;
-
 const capture = captureHandlerLogs();
-const env = report.describeEnvironment();
-const startedAt = Date.now();
-const sections: report.Section[] = [];
-const failures: string[] = [];
 const services = await startLocalServices();
 // Ctrl-C must not leave the DynamoDB Local JVM behind.
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.once(signal, () => void services.stop().finally(() => process.exit(130)));
 }
-const run = async (name: Benchmark, bench: () => Promise<report.Section>) => {
-  if (!only.includes(name)) return;
-  const started = Date.now();
-  capture.print(`\n▶ ${name} …\n`);
-  try {
-    const section = await bench();
-    sections.push(section);
-    const seconds = ((Date.now() - started) / 1000).toFixed(1);
-    capture.print(`\n${report.renderSectionForConsole(section)}(${seconds} s)\n`);
-  } catch (error) {
-    const message = `${name}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`;
-    failures.push(message.split("\n")[0] as string);
-    capture.print(`\n✖ ${message}\n`);
-  }
-};
-try {
-  await run("receiver", () =>
+const BENCHMARKS: Record<string, () => Promise<report.Section>> = {
+  receiver: () =>
     runReceiverLatency({
       services,
       concurrencies: [1, 16, 64],
@@ -71,16 +43,9 @@ try {
       rounds: quick ? 1 : 4,
       warmupRequests: quick ? 50 : 300,
     }),
-  );
-  await run("coldstart", () => runColdStart({ repetitions: quick ? 3 : 9 }));
-  await run("cost", () =>
-    runCallsAndCost({
-      services,
-      capture,
-      webhooks: quick ? 10 : 40,
-    }),
-  );
-  await run("scheduling", () =>
+  coldstart: () => runColdStart({ services, repetitions: quick ? 3 : 9 }),
+  cost: () => runCallsAndCost({ services, capture, webhooks: quick ? 10 : 40 }),
+  scheduling: () =>
     runScheduling({
       services,
       conversations: quick ? 4 : 12,
@@ -88,17 +53,39 @@ try {
       offsetsMs: [0, 250, 1000, 1900, 2600, 4200, 7300, 10_500],
       maxSqsDelaySeconds: 2,
     }),
-  );
-  await run("signature", () =>
-    runSignature({ durationMs: quick ? 100 : 500, warmupMs: quick ? 50 : 150 }),
-  );
+  signature: () => runSignature({ durationMs: quick ? 100 : 500, warmupMs: quick ? 50 : 150 }),
+};
+const only = values.only?.split(",").map((s) => s.trim()) ?? Object.keys(BENCHMARKS);
+const unknown = only.find((name) => !BENCHMARKS[name]);
+const env = report.describeEnvironment();
+const sections: report.Section[] = [];
+const failures: string[] = [];
+try {
+  if (unknown)
+    throw new Error(`unknown benchmark "${unknown}"; choose from ${Object.keys(BENCHMARKS)}`);
+  for (const [name, bench] of Object.entries(BENCHMARKS)) {
+    if (!only.includes(name)) continue;
+    const started = Date.now();
+    capture.print(`\n▶ ${name} …\n`);
+    try {
+      const section = await bench();
+      sections.push(section);
+      const seconds = ((Date.now() - started) / 1000).toFixed(1);
+      capture.print(`\n${report.renderSectionForConsole(section)}(${seconds} s)\n`);
+    } catch (error) {
+      const message = `${name}: ${error instanceof Error ? (error.stack ?? error.message) : error}`;
+      failures.push(message.split("\n")[0] as string);
+      capture.print(`\n✖ ${message}\n`);
+    }
+  }
 } finally {
   await services.stop();
   capture.stop();
 }
-if (writeDoc) {
+if (!quick && !values["no-doc"] && only.length === Object.keys(BENCHMARKS).length) {
   const existing = existsSync(DOC) ? readFileSync(DOC, "utf8") : undefined;
-  const summary = { durationSeconds: (Date.now() - startedAt) / 1000, loadAverageAtEnd: loadavg() };
+  const durationSeconds = (Date.now() - Date.parse(env.date)) / 1000;
+  const summary = { durationSeconds, loadAverageAtEnd: loadavg() };
   const text = report.renderDocument(report.headerFrom(existing), env, summary, sections, failures);
   writeFileSync(DOC, text);
   capture.print("\nwrote docs/benchmarks.md\n");

@@ -2,30 +2,21 @@ import { performance } from "node:perf_hooks";
 
 /**
  * Measuring primitives: nearest-rank percentiles (the value at rank ⌈p/100 · n⌉ of the sorted
- * samples, so every reported figure is one that was observed), a bounded closed loop, a tight-loop
- * rate, and a bounded wait.
+ * samples, so every figure reported was observed), a bounded closed loop, a tight-loop rate and a
+ * bounded wait.
  */
-
-export interface Summary {
-  count: number;
-  p50: number;
-  p99: number;
-  max: number;
-  mean: number;
-}
 
 /** The nearest-rank percentile `p` (0 < p ≤ 100) of unsorted samples; NaN when empty. */
 export function percentile(samples: readonly number[], p: number): number {
   if (!(p > 0 && p <= 100)) throw new RangeError(`percentile must be in (0, 100], got ${p}`);
   const sorted = [...samples].sort((a, b) => a - b);
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.max(1, Math.ceil((p / 100) * sorted.length)) - 1] as number;
+  return sorted[Math.max(1, Math.ceil((p / 100) * sorted.length)) - 1] ?? Number.NaN;
 }
 
 export const median = (samples: readonly number[]) => percentile(samples, 50);
 
 /** Count, p50, p99, max and mean; NaN figures for no samples. */
-export function summarize(samples: readonly number[]): Summary {
+export function summarize(samples: readonly number[]) {
   const n = samples.length;
   return {
     count: n,
@@ -37,9 +28,9 @@ export function summarize(samples: readonly number[]): Summary {
 }
 
 export interface ClosedLoopResult {
-  /** Latency of every completed operation, in completion order. */
+  /** Latency of every completed operation. */
   latenciesMs: number[];
-  /** Completed operations per outcome label (what the operation resolved to). */
+  /** Completed operations per outcome (what the operation resolved to, e.g. "200 accepted"). */
   outcomes: Record<string, number>;
   errors: number;
   firstError?: string;
@@ -67,8 +58,7 @@ export async function runClosedLoop(
         result.outcomes[outcome] = (result.outcomes[outcome] ?? 0) + 1;
       } catch (error) {
         result.errors += 1;
-        result.firstError ??=
-          error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+        result.firstError ??= String(error);
       }
     }
   };
@@ -78,41 +68,34 @@ export async function runClosedLoop(
 }
 
 /**
- * Calls `operation` in a tight loop for `durationMs` after `warmupMs`; calls per second. The clock
- * is read every 32 calls so timing does not dominate cheap operations.
+ * Calls per second of `operation` in a tight loop for `durationMs` after `warmupMs`. The clock is
+ * read every 32 calls so that timing does not dominate cheap operations.
  */
-export function measureRate(
-  operation: () => unknown,
-  options: { durationMs: number; warmupMs: number },
-): number {
-  let sink: unknown;
+export function measureRate(operation: () => unknown, o: { durationMs: number; warmupMs: number }) {
+  const results: unknown[] = [];
   const spin = (ms: number) => {
-    let iterations = 0;
+    let calls = 0;
     const start = performance.now();
-    let now = start;
-    for (; now - start < ms; now = performance.now()) {
-      for (let i = 0; i < 32; i++) sink = operation();
-      iterations += 32;
+    for (; performance.now() - start < ms; calls += 32) {
+      for (let i = 0; i < 32; i++) results[i] = operation();
     }
-    return (iterations / (now - start)) * 1000;
+    return (calls / (performance.now() - start)) * 1000;
   };
-  spin(options.warmupMs);
-  const rate = spin(options.durationMs);
-  // Keep the results observable so the loop is not optimised away.
-  if (sink === Symbol.for("never")) console.log(sink);
-  return rate;
+  spin(o.warmupMs);
+  // The results are kept in `results` so the calls cannot be optimised away.
+  return spin(o.durationMs);
 }
 
 /** Polls `condition` until it holds, or throws after `timeoutMs` naming what it waited for. */
 export async function waitFor(
   condition: () => boolean | Promise<boolean>,
-  options: { timeoutMs: number; what: string; pollMs?: number },
+  options: { timeoutMs: number; what: string },
 ): Promise<void> {
   const deadline = Date.now() + options.timeoutMs;
   while (!(await condition())) {
     if (Date.now() > deadline) {
       throw new Error(`timed out after ${options.timeoutMs} ms waiting for ${options.what}`);
     }
-    await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 50));
+    await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }

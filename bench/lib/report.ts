@@ -26,8 +26,6 @@ export interface TargetCheck {
 export interface Section {
   /** e.g. "1. Receiver latency and throughput". */
   title: string;
-  /** How this benchmark measures (one short paragraph). */
-  method: string;
   tables: Table[];
   targets: TargetCheck[];
   notes: string[];
@@ -117,7 +115,7 @@ export function headerFrom(existing: string | undefined): string {
 }
 
 export function renderSection(section: Section): string {
-  const parts = [`## ${section.title}`, "", section.method];
+  const parts = [`## ${section.title}`];
   for (const table of section.tables)
     parts.push("", `**${table.title}**`, "", renderMarkdownTable(table));
   if (section.notes.length) parts.push("", "Notes:", "", ...section.notes.map((n) => `- ${n}`));

@@ -137,8 +137,8 @@ export async function startCountingProxy(target: string): Promise<CountingProxy>
 export interface LogCapture {
   /** Writes to the real stdout. */
   print(text: string): void;
-  /** Log bytes (newline included) per Powertools `service` since the last reset. */
-  bytes(): Map<string, number>;
+  /** Bytes of handler log lines (newline included) since the last reset. */
+  bytes(): number;
   reset(): void;
   stop(): void;
 }
@@ -152,7 +152,7 @@ export interface LogCapture {
 export function captureHandlerLogs(): LogCapture {
   const stdout = process.stdout;
   const originalWrite = stdout.write.bind(stdout);
-  const bytes = new Map<string, number>();
+  let bytes = 0;
   let partial = "";
   const account = (line: string) => {
     const service = line.startsWith("{") ? /"service":"([^"]*)"/.exec(line)?.[1] : undefined;
@@ -160,7 +160,7 @@ export function captureHandlerLogs(): LogCapture {
       if (line !== "") process.stderr.write(`${line}\n`);
       return;
     }
-    bytes.set(service, (bytes.get(service) ?? 0) + Buffer.byteLength(line) + 1);
+    bytes += Buffer.byteLength(line) + 1;
   };
   stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
     const lines = (
@@ -174,8 +174,10 @@ export function captureHandlerLogs(): LogCapture {
   }) as typeof stdout.write;
   return {
     print: (text) => originalWrite(text),
-    bytes: () => new Map(bytes),
-    reset: () => bytes.clear(),
+    bytes: () => bytes,
+    reset: () => {
+      bytes = 0;
+    },
     stop: () => {
       account(partial);
       partial = "";

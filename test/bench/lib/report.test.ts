@@ -36,7 +36,6 @@ describe("renderDocument", () => {
       [
         {
           title: "9. Example",
-          method: "How.",
           tables: [{ title: "t", headers: ["a", "b"], rows: [["x", "1"]] }],
           targets: [{ target: "b ≤ 2", measured: "1", met: true }],
           notes: ["A note."],
