@@ -23,14 +23,11 @@ export const PRICES = {
   logsByte: 0.5 / 1e9,
 };
 
-export interface LambdaUsage {
-  fn: string;
-  /** Invocations per webhook (a batch of n records is one invocation). */
-  invocations: number;
-  memoryMb: number;
-  /** Billed duration per invocation (an assumption, stated in the report). */
-  msPerInvocation: number;
-}
+/** Invocations per webhook (a batch is one), memory, and billed ms per invocation (assumed). */
+export type LambdaUsage = { fn: string } & Record<
+  "invocations" | "memoryMb" | "msPerInvocation",
+  number
+>;
 
 export interface UsagePerWebhook {
   httpApiRequests: number;
@@ -45,16 +42,8 @@ export interface UsagePerWebhook {
   logBytes: number;
 }
 
-export interface CostLine {
-  item: string;
-  quantity: number;
-  unit: string;
-  /** Dollars per million webhooks. */
-  perMillion: number;
-}
-
-export const lambdaGbSeconds = (l: LambdaUsage) =>
-  l.invocations * (l.memoryMb / 1024) * (l.msPerInvocation / 1000);
+/** One line of the bill: `quantity` of `unit` per webhook, dollars per million webhooks. */
+export type CostLine = { item: string; quantity: number; unit: string; perMillion: number };
 
 export function costLines(usage: UsagePerWebhook): CostLine[] {
   const line = (item: string, quantity: number, unit: string, usdPerUnit: number) => ({

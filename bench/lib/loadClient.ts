@@ -9,16 +9,9 @@ import { type ClosedLoopResult, runClosedLoop } from "./measure.js";
  * requests does not share an event loop with the receiver it measures, as the real vendor does not.
  */
 
-export interface LoadJob {
-  url: string;
-  /** Makes this run's deliveries unlike any other run's. */
-  runTag: string;
-  concurrency: number;
-  maxRequests: number;
-  maxMs: number;
-  secret: string;
-  scheme: string;
-}
+/** One closed-loop run; `runTag` makes its deliveries unlike any other run's. */
+export type LoadJob = Record<"url" | "runTag" | "secret" | "scheme", string> &
+  Record<"concurrency" | "maxRequests" | "maxMs", number>;
 
 type Answer = { id: number; result?: ClosedLoopResult; error?: string };
 

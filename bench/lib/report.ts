@@ -69,22 +69,12 @@ export function renderMarkdownTable(table: Table): string {
   return [line(header), rule, ...body.map(line)].join("\n");
 }
 
-/** Where a run happened (the package versions are package.json's, pinned, at the same commit). */
-export interface Environment {
-  date: string;
-  machine: string;
-  cpus: number;
-  node: string;
-  /** DynamoDB Local runs on it. */
-  java: string;
-  /** 1, 5 and 15 minute load averages at the start (other work on the machine skews figures). */
-  loadAverage: number[];
-}
-
+/** Where a run happened (package versions: package.json's, pinned, at the same commit). */
+export type Environment = ReturnType<typeof describeEnvironment>;
 const rounded = (values: number[]) => values.map((v) => Math.round(v * 100) / 100);
 
-export function describeEnvironment(now = new Date()): Environment {
-  let java = "not found";
+export function describeEnvironment(now = new Date()) {
+  let java = "not found"; // DynamoDB Local runs on it
   try {
     java =
       execFileSync("sh", ["-c", "java -version 2>&1"], { encoding: "utf8" }).split("\n")[0] ?? java;

@@ -37,14 +37,8 @@ export interface OperationTally {
   indexCapacityUnits: number;
 }
 
-export interface CountingProxy {
-  /** http://127.0.0.1:<port>, the SDK endpoint for the handlers. */
-  endpoint: string;
-  /** Tallies per operation (e.g. "PutItem") since the last reset. */
-  tallies(): Map<string, OperationTally>;
-  reset(): void;
-  stop(): Promise<void>;
-}
+/** `endpoint` for the handlers' SDK; `tallies()` per operation (e.g. "PutItem") since `reset()`. */
+export type CountingProxy = Awaited<ReturnType<typeof startCountingProxy>>;
 
 type Units = { CapacityUnits?: number };
 type Consumed = Units &
@@ -80,7 +74,7 @@ const HOP_HEADERS = new Set(["host", "connection", "content-length", "transfer-e
  * it as DynamoDB does), so read and write units per webhook are measured, not guessed.
  * Hand-written: a few lines over node:http, and nothing on npm counts AWS operations.
  */
-export async function startCountingProxy(target: string): Promise<CountingProxy> {
+export async function startCountingProxy(target: string) {
   const tallies = new Map<string, OperationTally>();
   const server = createServer(async (req, res) => {
     const chunks: Buffer[] = [];
@@ -134,14 +128,8 @@ export async function startCountingProxy(target: string): Promise<CountingProxy>
   };
 }
 
-export interface LogCapture {
-  /** Writes to the real stdout. */
-  print(text: string): void;
-  /** Bytes of handler log lines (newline included) since the last reset. */
-  bytes(): number;
-  reset(): void;
-  stop(): void;
-}
+/** `print` writes to the real stdout; `bytes()` of handler log lines since `reset()`. */
+export type LogCapture = ReturnType<typeof captureHandlerLogs>;
 
 /**
  * Takes over process.stdout while benchmarks run: the handlers' JSON log lines are counted per
@@ -149,7 +137,7 @@ export interface LogCapture {
  * measurement; their bytes are the CloudWatch Logs volume). Other lines go to stderr, so nothing
  * unexpected is hidden; benchmark output goes through `print`.
  */
-export function captureHandlerLogs(): LogCapture {
+export function captureHandlerLogs() {
   const stdout = process.stdout;
   const originalWrite = stdout.write.bind(stdout);
   let bytes = 0;
@@ -173,7 +161,7 @@ export function captureHandlerLogs(): LogCapture {
     return true;
   }) as typeof stdout.write;
   return {
-    print: (text) => originalWrite(text),
+    print: (text: string) => originalWrite(text),
     bytes: () => bytes,
     reset: () => {
       bytes = 0;

@@ -1,10 +1,5 @@
 import { describe, expect, it } from "vitest";
-import {
-  costLines,
-  lambdaGbSeconds,
-  totalPerMillion,
-  type UsagePerWebhook,
-} from "../../../bench/lib/cost.js";
+import { costLines, totalPerMillion, type UsagePerWebhook } from "../../../bench/lib/cost.js";
 
 /** The design's worked example (docs/benchmarks.md, "Prices"): ≈ $4.02 per 1M webhooks. */
 const WORKED_EXAMPLE: UsagePerWebhook = {
@@ -20,14 +15,6 @@ const WORKED_EXAMPLE: UsagePerWebhook = {
   secretsManagerCalls: 0,
   logBytes: 0,
 };
-
-describe("lambdaGbSeconds", () => {
-  it("is invocations × memory in GB × seconds", () => {
-    expect(
-      lambdaGbSeconds({ fn: "f", invocations: 2, memoryMb: 512, msPerInvocation: 100 }),
-    ).toBeCloseTo(0.1);
-  });
-});
 
 describe("costLines", () => {
   it("reproduces the worked example (≈ $4.02 per 1M webhooks)", () => {
