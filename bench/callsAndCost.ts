@@ -4,23 +4,12 @@ import type { LocalServices } from "../local/services/index.js";
 import { costLines, PRICES, totalPerMillion } from "./lib/cost.js";
 import { runClosedLoop, waitFor } from "./lib/measure.js";
 import { fmt, type Section } from "./lib/report.js";
-import {
-  type CountingProxy,
-  type LogCapture,
-  startBenchStack,
-  startCountingProxy,
-  startWorkers,
-} from "./lib/stack.js";
+import * as bench from "./lib/stack.js";
 
 /**
- * Benchmark 3: AWS calls per webhook, counted where they arrive (fauxqs and the Secrets Manager
- * stand-in count their calls, a proxy in front of DynamoDB Local reads back consumed capacity, the
- * vendor simulator counts sends), phase by phase; and from them, the cost per million webhooks.
- */
-
-/**
- * Billed durations, assumed (a local run cannot measure AWS latencies): the receiver makes three
- * DynamoDB/SQS round trips of a few ms; the responder a conversation write and an SQS send; the
+ * Benchmark 3: AWS calls per webhook, counted where they arrive, phase by phase; and from them the
+ * cost per million webhooks. Billed durations are assumed (a local run cannot measure AWS's): the
+ * receiver makes three round trips of a few ms, the responder a log write and an SQS send, the
  * sender waits on the vendor's HTTP API (≈ 250 ms) plus the marker writes.
  */
 const BILLED_MS = { receiver: 40, responder: 60, sender: 300 } as const;
@@ -37,22 +26,17 @@ type Phase = { label: string; n: number; calls: Record<string, number>; logBytes
 
 export async function runCallsAndCost(options: {
   services: LocalServices;
-  capture: LogCapture;
+  capture: bench.LogCapture;
   webhooks: number;
 }): Promise<Section> {
   const { services, capture, webhooks: n } = options;
-  const rules = [
-    { match: "^cost", messages: [{ text: "Thanks, we got your message.", delay: 0 }] },
-  ];
-  let counter: CountingProxy | undefined;
-  const stack = await startBenchStack(services, "bench-cost-", {
-    rules,
-    wrapEndpoint: async (service, endpoint) => {
-      if (service !== "dynamodb") return undefined;
-      counter = await startCountingProxy(endpoint);
-      return counter;
-    },
-  });
+  const rules = [{ match: "^cost", messages: [{ text: "Thanks!", delay: 0 }] }];
+  let counter: bench.CountingProxy | undefined;
+  const wrapEndpoint = async (service: string, endpoint: string) => {
+    if (service === "dynamodb") counter = await bench.startCountingProxy(endpoint);
+    return service === "dynamodb" ? counter : undefined;
+  };
+  const stack = await bench.startBenchStack(services, "bench-cost-", { rules, wrapEndpoint });
   if (!counter) throw new Error("the cost stack needs the DynamoDB counting proxy");
   const dynamo = counter;
   const invoked = () => ({
@@ -117,7 +101,7 @@ export async function runCallsAndCost(options: {
   let phases: Phase[];
   try {
     const drain = async () => {
-      startWorkers(stack);
+      bench.startWorkers(stack);
       const what = `${n} vendor sends`;
       await waitFor(() => stack.vendor.sent().length >= n, { timeoutMs: 60_000, what });
       // Then until no worker has been invoked for longer than a long poll.

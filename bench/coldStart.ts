@@ -32,35 +32,24 @@ const CLIENTS_OF: Record<FunctionName, string[]> = {
   responder: ["createDocumentClient", "createSqsClient"],
   sender: ["createDocumentClient", "createSqsClient", "createSecretsManagerClient"],
 };
-
 const REPO_ROOT = fileURLToPath(new URL("../", import.meta.url));
 const run = promisify(execFile);
-
-interface Bundle {
-  id: string;
-  label: string;
-  fn: FunctionName;
-  bytes: number;
-  gzipBytes: number;
-  file: string;
-  initMs: number[];
-}
 
 /** Bundles a file or generated source with the deployed options into dist/bench/ (git-ignored). */
 async function bundle(
   id: string,
   label: string,
   fn: FunctionName,
-  entry: { file: string } | { source: string },
-): Promise<Bundle> {
+  entry: string | { source: string },
+) {
   const result = await build({
-    ...bundleOptions("file" in entry ? entry.file : "stdin.ts"),
-    ...("source" in entry
-      ? {
+    ...bundleOptions(typeof entry === "string" ? entry : "stdin.ts"),
+    ...(typeof entry === "string"
+      ? {}
+      : {
           entryPoints: undefined,
           stdin: { contents: entry.source, resolveDir: REPO_ROOT, loader: "ts" as const },
-        }
-      : {}),
+        }),
     write: false,
   });
   const [output] = result.outputFiles;
@@ -69,7 +58,15 @@ async function bundle(
   mkdirSync(new URL(".", pathToFileURL(file)), { recursive: true });
   writeFileSync(file, output.contents);
   const gzipBytes = gzipSync(output.contents).byteLength;
-  return { id, label, fn, bytes: output.contents.byteLength, gzipBytes, file, initMs: [] };
+  return {
+    id,
+    label,
+    fn,
+    bytes: output.contents.byteLength,
+    gzipBytes,
+    file,
+    initMs: [] as number[],
+  };
 }
 
 /**
@@ -102,28 +99,24 @@ export async function runColdStart(options: {
     POWERTOOLS_SERVICE_NAME: fn,
   });
   const functions = Object.values(FUNCTIONS);
-  const bundles: Bundle[] = [];
+  const bundles: Awaited<ReturnType<typeof bundle>>[] = [];
   for (const fn of functions) {
     const factories = CLIENTS_OF[fn];
     const floor = `import { ${factories.join(", ")} } from "./lambdas/adapters/awsClients.ts";
 export const clients = [${factories.map((f) => `${f}()`).join(", ")}];
 export const handler = async () => clients.length;`;
-    bundles.push(await bundle(fn, `${fn} handler`, fn, { file: handlerEntry(fn) }));
+    bundles.push(await bundle(fn, `${fn} handler`, fn, handlerEntry(fn)));
     bundles.push(
       await bundle(`${fn}-floor`, `${fn} floor (same SDK clients only)`, fn, { source: floor }),
     );
   }
-  const empty = "export const handler = async () => 0;";
-  bundles.push(
-    await bundle("empty", "empty module (Node's own import cost)", FUNCTIONS.receiver, {
-      source: empty,
-    }),
-  );
+  const empty = { source: "export const handler = async () => 0;" };
+  bundles.push(await bundle("empty", "empty module (Node's own import cost)", "receiver", empty));
   // Interleave the bundles across repetitions so background noise spreads evenly.
   for (let rep = 0; rep < options.repetitions; rep++) {
     for (const b of bundles) b.initMs.push(await timeInit(b.file, initEnv(b.fn)));
   }
-  const byId = (id: string) => bundles.find((b) => b.id === id) as Bundle;
+  const byId = (id: string) => bundles.find((b) => b.id === id) as (typeof bundles)[number];
   const targets: TargetCheck[] = functions.flatMap((fn) => {
     const [handler, floor] = [byId(fn), byId(`${fn}-floor`)];
     const ratio = median(handler.initMs) / median(floor.initMs);

@@ -21,10 +21,9 @@ import { startBenchStack } from "./lib/stack.js";
 export interface ReceiverLatencyOptions {
   services: LocalServices;
   concurrencies: number[];
-  /** Bounds of one cell in one round. */
+  /** Bounds of one cell in one round; rounds alternate the order of the paths (drift hits both). */
   maxRequests: number;
   maxMs: number;
-  /** Rounds alternate the order of the paths, so drift (JIT, table growth) hits both alike. */
   rounds: number;
   warmupRequests: number;
 }

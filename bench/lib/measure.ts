@@ -28,7 +28,6 @@ export function summarize(samples: readonly number[]) {
 }
 
 export interface ClosedLoopResult {
-  /** Latency of every completed operation. */
   latenciesMs: number[];
   /** Completed operations per outcome (what the operation resolved to, e.g. "200 accepted"). */
   outcomes: Record<string, number>;
