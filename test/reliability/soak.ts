@@ -1,7 +1,7 @@
 /**
  * Soak: N minutes of mixed webhook traffic against `npm start` (the local stack as a black box),
- * then a count of what came out at the vendor simulator (issue 5.5). Not a test: it prints
- * figures (docs/reliability.md keeps the last run's).
+ * then a count of what came out at the vendor simulator. Not a test (vitest runs *.test.ts
+ * only): it prints figures, and docs/reliability.md keeps the last run's.
  *
  *   npm run soak -- [--minutes 1] [--concurrency 8] [--json FILE]
  *
@@ -28,12 +28,12 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { parseReadyLine, waitForReadyLine } from "../local/readyLine.js";
-import { sampleWebhookBody, signatureFor } from "../local/sampleWebhook.js";
-import { describeEnvironment } from "./lib/machine.js";
-import { summarize } from "./lib/stats.js";
+import { summarize } from "../../bench/lib/measure.js";
+import { describeEnvironment } from "../../bench/lib/report.js";
+import { parseReadyLine, waitForReadyLine } from "../../local/readyLine.js";
+import { sampleWebhookBody, signatureFor } from "../../local/sampleWebhook.js";
 
-const REPO_ROOT = fileURLToPath(new URL("..", import.meta.url));
+const REPO_ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const READY_TIMEOUT_MS = 120_000;
 const REQUEST_TIMEOUT_MS = 15_000;
 const MAX_RETRIES = 10;
@@ -370,7 +370,7 @@ async function main() {
   const latency = summarize(tally.latenciesMs);
   const result = {
     date: environment.date,
-    machine: `${environment.cpus} cores (${environment.cpuModel}), ${environment.memoryGiB} GiB, ${environment.os}`,
+    machine: environment.machine,
     node: environment.node,
     java: environment.java,
     loadAverageAtStart: environment.loadAverage,

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { median, percentile, summarize } from "../../../bench/lib/stats.js";
+import { median, percentile, summarize } from "../../../bench/lib/measure.js";
 
 describe("percentile", () => {
   it("is the nearest-rank value of the sorted samples", () => {

@@ -1,12 +1,7 @@
 import { describe, expect, it } from "vitest";
-import {
-  costLines,
-  lambdaGbSeconds,
-  totalPerMillion,
-  type UsagePerWebhook,
-} from "../../../bench/lib/costModel.js";
+import { costLines, totalPerMillion, type UsagePerWebhook } from "../../../bench/lib/cost.js";
 
-/** research/pipeline.md §7's worked example: the design as specified comes to ≈ $4.02 per 1M. */
+/** The design's worked example (docs/benchmarks.md, "Prices"): ≈ $4.02 per 1M webhooks. */
 const WORKED_EXAMPLE: UsagePerWebhook = {
   httpApiRequests: 1,
   lambdas: [
@@ -21,16 +16,8 @@ const WORKED_EXAMPLE: UsagePerWebhook = {
   logBytes: 0,
 };
 
-describe("lambdaGbSeconds", () => {
-  it("is invocations × memory in GB × seconds", () => {
-    expect(
-      lambdaGbSeconds({ fn: "f", invocations: 2, memoryMb: 512, msPerInvocation: 100 }),
-    ).toBeCloseTo(0.1);
-  });
-});
-
 describe("costLines", () => {
-  it("reproduces the research note's worked example (≈ $4.02 per 1M webhooks)", () => {
+  it("reproduces the worked example (≈ $4.02 per 1M webhooks)", () => {
     const lines = costLines(WORKED_EXAMPLE);
     expect(totalPerMillion(lines)).toBeCloseTo(4.02, 1);
     const byItem = Object.fromEntries(lines.map((l) => [l.item.split(" (")[0], l.perMillion]));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { capacityOf, itemCount } from "../../../bench/lib/countingProxy.js";
+import { capacityOf } from "../../../bench/lib/stack.js";
 
 describe("capacityOf", () => {
   it("reads a single ConsumedCapacity object", () => {
@@ -31,28 +31,5 @@ describe("capacityOf", () => {
   it("is 0 when the answer carries no capacity or is not JSON", () => {
     expect(capacityOf("{}")).toEqual({ total: 0, indexes: 0 });
     expect(capacityOf("<html>")).toEqual({ total: 0, indexes: 0 });
-  });
-});
-
-describe("itemCount", () => {
-  it("is 1 for a single-item call", () => {
-    expect(itemCount("PutItem", Buffer.from("{}"))).toBe(1);
-  });
-
-  it("counts the entries of every table in a BatchWriteItem", () => {
-    const body = JSON.stringify({ RequestItems: { a: [{}, {}], b: [{}] } });
-    expect(itemCount("BatchWriteItem", Buffer.from(body))).toBe(3);
-  });
-
-  it("counts the keys of a BatchGetItem and the actions of a transaction", () => {
-    expect(
-      itemCount(
-        "BatchGetItem",
-        Buffer.from(JSON.stringify({ RequestItems: { a: { Keys: [{}, {}] } } })),
-      ),
-    ).toBe(2);
-    expect(
-      itemCount("TransactWriteItems", Buffer.from(JSON.stringify({ TransactItems: [{}, {}, {}] }))),
-    ).toBe(3);
   });
 });

@@ -1,15 +1,17 @@
 import { describe, expect, it } from "vitest";
-import { GENERATED_MARKER, headerFrom, renderDocument } from "../../bench/report.js";
+import {
+  GENERATED_MARKER,
+  headerFrom,
+  renderDocument,
+  renderMarkdownTable,
+} from "../../../bench/lib/report.js";
 
 const env = {
   date: "2026-11-26T00:00:00.000Z",
-  cpuModel: "Test CPU",
+  machine: "Test CPU, 2 CPUs, 4 GiB, Linux (x64)",
   cpus: 2,
-  memoryGiB: 4,
-  os: "Linux (x64)",
   node: "v20.0.0",
   java: "openjdk 17",
-  packages: { esbuild: "0.28.2" },
   loadAverage: [0.5, 0.4, 0.3],
 };
 
@@ -34,7 +36,6 @@ describe("renderDocument", () => {
       [
         {
           title: "9. Example",
-          method: "How.",
           tables: [{ title: "t", headers: ["a", "b"], rows: [["x", "1"]] }],
           targets: [{ target: "b ≤ 2", measured: "1", met: true }],
           notes: ["A note."],
@@ -45,7 +46,7 @@ describe("renderDocument", () => {
     const order = [
       "# Mine",
       GENERATED_MARKER,
-      "Test CPU, 2 CPUs",
+      "Test CPU, 2 CPUs, 4 GiB",
       "## Targets",
       "b ≤ 2",
       "## 9. Example",
@@ -65,5 +66,35 @@ describe("renderDocument", () => {
       ["cost: timed out"],
     );
     expect(text).toContain("- cost: timed out");
+  });
+});
+
+describe("renderMarkdownTable", () => {
+  it("pads columns and right-aligns figures after the first column", () => {
+    const text = renderMarkdownTable({
+      title: "t",
+      headers: ["path", "p50"],
+      rows: [
+        ["floor", "1.5"],
+        ["receiver", "12.25"],
+      ],
+    });
+    expect(text.split("\n")).toEqual([
+      "| path     |   p50 |",
+      "| -------- | ----: |",
+      "| floor    |   1.5 |",
+      "| receiver | 12.25 |",
+    ]);
+  });
+
+  it("escapes pipes inside cells", () => {
+    const text = renderMarkdownTable({ title: "t", headers: ["a"], rows: [["x|y"]] });
+    expect(text).toContain("x\\|y");
+  });
+
+  it("refuses a row with the wrong number of cells, naming the table", () => {
+    expect(() =>
+      renderMarkdownTable({ title: "sizes", headers: ["a", "b"], rows: [["1"]] }),
+    ).toThrow(/table "sizes": row 0 has 1 cells, expected 2/);
   });
 });
