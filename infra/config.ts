@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { DEFAULTS } from "../lambdas/contract.js";
+import { AWS_LIMITS, MAX_BODY_BYTES_LIMIT, utf8Bytes } from "./awsLimits.js";
 import {
   DEFAULT_MANAGEMENT_BASE_URL,
   WAITING_DURATION_PRESETS,
@@ -29,8 +30,14 @@ export const LOG_RETENTION_DAYS = [
   3653,
 ] as const;
 
-/** Lambda allows 4 KB of environment in total; the rules travel in REPLY_RULES. */
+/**
+ * The reply rules travel in REPLY_RULES, inside Lambda's 4 KB environment (counted in UTF-8 bytes
+ * over every name and value of the function). The rest of the responder's environment takes
+ * under 1 KB; the program checks the whole environment again (awsLimits.ts).
+ */
 export const MAX_REPLY_RULES_BYTES = 3000;
+
+const SNS_TOPIC_ARN = /^arn:aws(-cn|-us-gov)?:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/;
 
 const SIGNATURE_SCHEMES = ["auto", "secret", "hmac-sha256", "hmac-sha512", "off"] as const;
 
@@ -118,8 +125,8 @@ export const settingsSchema = z
       .default(DEFAULTS.signatureScheme),
     replyRules: z
       .array(replyRuleSchema, { error: "must be a list of reply rules" })
-      .refine((rules) => JSON.stringify(rules).length <= MAX_REPLY_RULES_BYTES, {
-        error: `must be at most ${MAX_REPLY_RULES_BYTES} bytes as JSON (Lambda's 4 KB environment limit)`,
+      .refine((rules) => utf8Bytes(JSON.stringify(rules)) <= MAX_REPLY_RULES_BYTES, {
+        error: `must be at most ${MAX_REPLY_RULES_BYTES} bytes as UTF-8 JSON (Lambda's ${AWS_LIMITS.lambdaEnvironmentBytes.limit}-byte environment limit)`,
       })
       .default([]),
     maxSqsDelaySeconds: int(1, 900, DEFAULTS.maxSqsDelaySeconds),
@@ -138,10 +145,55 @@ export const settingsSchema = z
     responderBatchingWindowSeconds: int(0, 300, 2),
     maxReceiveCount: int(1, 1000, 5),
     idempotencyTtlSeconds: int(3600, 30 * 24 * 3600, DEFAULTS.idempotencyTtlSeconds),
-    maxBodyBytes: int(1024, 6 * 1024 * 1024, DEFAULTS.maxBodyBytes),
+    // The job that carries a body to the responder must fit one SQS message (awsLimits.ts).
+    maxBodyBytes: int(
+      1024,
+      MAX_BODY_BYTES_LIMIT,
+      Math.min(DEFAULTS.maxBodyBytes, MAX_BODY_BYTES_LIMIT),
+    ),
     secretCacheSeconds: int(0, 3600, DEFAULTS.secretCacheSeconds),
     protect: bool(false),
     alarmEmail: z.email({ error: "must be an email address" }).optional(),
+    /** Existing SNS topics (PagerDuty, Slack, a team topic) that get every alarm too. */
+    alarmTopicArns: z
+      .array(
+        text().refine((v) => SNS_TOPIC_ARN.test(v), {
+          error: "must be an SNS topic ARN (arn:aws:sns:<region>:<account>:<name>)",
+        }),
+        { error: "must be a list of SNS topic ARNs" },
+      )
+      .default([]),
+    /** Thresholds of the alarms on what breaks silently (docs/operations.md, alarm runbook). */
+    alarmThresholds: z
+      .strictObject({
+        /** 401 answers in 5 minutes: the signing secret no longer matches the vendor's. */
+        unauthorizedPer5Minutes: int(1, 100_000, 3),
+        /** 400 answers in 5 minutes: the vendor's payload changed, or a caller is broken. */
+        badRequestsPer5Minutes: int(1, 100_000, 10),
+        /** Replies the vendor refused (invalid number, message limit) in 15 minutes. */
+        vendorRefusalsPer15Minutes: int(1, 100_000, 3),
+        /** Hours without one accepted delivery before the quiet alarm fires; 0 = no such alarm. */
+        quietHours: int(0, 24, 0),
+      })
+      .prefault({}),
+    /**
+     * Who may get replies: "any", or a list of numbers in E.164 (+ and digits). Unprotected stacks
+     * (dev, staging) answer only listed numbers unless they say "any"; protected ones answer anyone
+     * unless they list numbers.
+     */
+    replyContacts: z
+      .union(
+        [
+          z.literal("any"),
+          z.array(
+            text().refine((v) => /^\+[1-9]\d{4,14}$/.test(v), {
+              error: "each contact must be an E.164 number such as +15550100001",
+            }),
+          ),
+        ],
+        { error: 'must be "any" or a list of E.164 numbers' },
+      )
+      .optional(),
     dashboard: bool(false),
   })
   .superRefine((s, ctx) => {
@@ -155,6 +207,12 @@ export const settingsSchema = z
     }
     if (!s.scheduleActivity && (s.waitingDurationSeconds ?? 0) !== 0) {
       issue("waitingDurationSeconds", "must be 0 (or unset) when scheduleActivity is false");
+    }
+    if (s.protect && !s.alarmEmail && s.alarmTopicArns.length === 0) {
+      issue(
+        "alarmEmail",
+        "a protected stack needs an alarm destination: set alarmEmail or alarmTopicArns, else its alarms reach nobody",
+      );
     }
     if (!s.activeSignature && s.signatureScheme !== "off") {
       issue(
@@ -178,7 +236,9 @@ export const settingsSchema = z
 export type StackSettings = z.output<typeof settingsSchema>;
 
 /** Everything the program needs from the stack's configuration. */
-export interface StackConfig extends StackSettings {
+export interface StackConfig extends Omit<StackSettings, "replyContacts"> {
+  /** Who may get replies: "any", or only these E.164 numbers (none when the list is empty). */
+  replyContacts: "any" | string[];
   stack: string;
   /** aws:region, which the AWS provider reads too. */
   region: string;
@@ -267,6 +327,7 @@ export function loadStackConfig(): StackConfig {
     vendorToken,
     adoptedSigningSecret: config.getSecret(SECRET_KEYS.adoptedSigningSecret),
     waitingDurationSeconds: settings.scheduleActivity ? (settings.waitingDurationSeconds ?? 0) : 0,
+    replyContacts: settings.replyContacts ?? (settings.protect ? "any" : []),
   };
 }
 

@@ -180,7 +180,12 @@ const alarms = new PipelineAlarms("alarms", {
     sender: sender.function.name,
   },
   apiId: ingress.api.id,
+  accessLogGroupName: ingress.accessLogs.name,
+  senderLogGroupName: sender.logGroup.name,
+  metricNamespace: `whatsable-replies/${config.stack}`,
+  thresholds: config.alarmThresholds,
   alarmEmail: config.alarmEmail,
+  alarmTopicArns: config.alarmTopicArns,
   dashboardName: config.dashboard ? `whatsable-replies-${config.stack}` : undefined,
   region: config.region,
 });
