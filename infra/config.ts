@@ -99,9 +99,6 @@ export const settingsSchema = z
       .refine((gens) => new Set(gens.map((g) => g.generation)).size === gens.length, {
         error: "generation numbers must be distinct",
       })
-      .refine((gens) => gens.some((g) => g.enabled), {
-        error: "at least one generation must be enabled, else no deliveries arrive",
-      })
       .default([{ generation: 1, enabled: true }]),
     webhookAdopt: bool(false),
     webhookIncoming: bool(true),

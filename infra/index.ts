@@ -20,6 +20,13 @@ import { receiverPolicy, responderPolicy, senderPolicy } from "./policies.js";
  */
 
 const config = loadStackConfig();
+if (!config.webhookGenerations.some((g) => g.enabled)) {
+  // The documented first deployment (docs/operations.md): registered, secret stored, nothing
+  // delivered yet. Enable the generation in the next `up`.
+  pulumi.log.warn(
+    "No webhook generation is enabled: the vendor delivers nothing until one is (whatsable-replies:webhookGenerations).",
+  );
+}
 
 const tables = new DataTables("data", { protect: config.protect });
 
@@ -55,6 +62,11 @@ const environment: EnvironmentValues = {
   [ENV.inProgressTtlSeconds]: String(FUNCTION_SIZING.receiver.timeoutSeconds * 3),
   [ENV.secretCacheSeconds]: String(config.secretCacheSeconds),
   [ENV.replyRules]: JSON.stringify(config.replyRules),
+  // E.164 in config, digits (NormalizedWebhook.phone) for the responder; see replyContacts.ts.
+  [ENV.replyContacts]:
+    config.replyContacts === "any"
+      ? "*"
+      : config.replyContacts.map((n) => n.replace(/^\+/, "")).join(",") || "none",
   // With schedule activity off the vendor sets no window; replies may then use the longest one.
   [ENV.waitingDurationSeconds]: String(
     config.scheduleActivity ? config.waitingDurationSeconds : Math.max(...WAITING_DURATION_PRESETS),

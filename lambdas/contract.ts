@@ -34,6 +34,8 @@ export const ENV = {
   secretCacheSeconds: "SECRET_CACHE_SECONDS",
   /** Reply rules as JSON (ReplyRule[]). */
   replyRules: "REPLY_RULES",
+  /** Who may get replies: "*" (anyone), "none", or comma-separated numbers in digits. */
+  replyContacts: "REPLY_CONTACTS",
   /** The webhook's waiting_duration in seconds: no reply may be scheduled later than this. */
   waitingDurationSeconds: "WAITING_DURATION_SECONDS",
   /** Longest single SQS delay hop in seconds (AWS caps DelaySeconds at 900). */
@@ -109,6 +111,7 @@ export const FUNCTION_ENV: Record<FunctionName, readonly EnvName[]> = {
     ENV.conversationTable,
     ENV.repliesQueueUrl,
     ENV.replyRules,
+    ENV.replyContacts,
     ENV.waitingDurationSeconds,
     ENV.maxSqsDelaySeconds,
     ENV.logLevel,

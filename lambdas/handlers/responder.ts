@@ -4,6 +4,7 @@ import { DynamoConversationLog } from "../adapters/DynamoConversationLog.js";
 import { SqsMessageQueue } from "../adapters/SqsMessageQueue.js";
 import { DEFAULTS, ENV, FUNCTIONS } from "../contract.js";
 import { InvalidQueueMessageError, parseWebhookJob } from "../core/queueMessages.js";
+import { onlyContacts, parseReplyContacts } from "../core/replyContacts.js";
 import { ReplyPlanError } from "../core/replyPlan.js";
 import {
   parseReplyRules,
@@ -49,11 +50,18 @@ export function readResponderConfig(
     }
     throw error;
   }
+  let contacts: ReturnType<typeof parseReplyContacts>;
+  try {
+    // Unset (the local stack): anyone. The Pulumi program always sets it (infra/config.ts).
+    contacts = parseReplyContacts(optionalEnv(ENV.replyContacts, "*", env));
+  } catch (error) {
+    throw new ConfigurationError((error as Error).message);
+  }
   return {
     conversationTable: requireEnv(ENV.conversationTable, env),
     repliesQueueUrl: requireEnv(ENV.repliesQueueUrl, env),
     // The custom-policy hook: build your own ReplyPolicy here (see core/replyRules.ts).
-    policy: rulesPolicy(rules),
+    policy: onlyContacts(rulesPolicy(rules), contacts),
     ruleCount: rules.length,
     maxSqsDelaySeconds: intEnv(
       ENV.maxSqsDelaySeconds,

@@ -39,7 +39,6 @@ beforeAll(async () => {
         { generation: 1, enabled: true },
         { generation: 2, enabled: false },
       ]),
-      [`${NS}:alarmEmail`]: "ops@example.com",
       [`${NS}:vendorToken`]: "prod-vendor-token",
     },
     secretKeys: [`${NS}:vendorToken`],
@@ -131,6 +130,19 @@ describe("Pulumi program (prod stack, rotation in progress)", () => {
     }
   });
 
+  it("alarms when prod goes quiet for the hours Pulumi.prod.yaml sets", () => {
+    expect(
+      plain(graph.inputs("aws:cloudwatch/metricAlarm:MetricAlarm", "alarms-quiet")),
+    ).toMatchObject({
+      metricName: "accepted",
+      period: 3600,
+      evaluationPeriods: 6,
+      threshold: 1,
+      comparisonOperator: "LessThanThreshold",
+      treatMissingData: "breaching",
+    });
+  });
+
   it("creates the dashboard and mails alarms to the configured address", () => {
     expect(
       graph.inputs("aws:cloudwatch/dashboard:Dashboard", "alarms-dashboard").dashboardName,
@@ -139,7 +151,7 @@ describe("Pulumi program (prod stack, rotation in progress)", () => {
       graph.inputs("aws:sns/topicSubscription:TopicSubscription", "alarms-email"),
     ).toMatchObject({
       protocol: "email",
-      endpoint: "ops@example.com",
+      endpoint: "oncall@example.com",
     });
   });
 });

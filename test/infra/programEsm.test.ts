@@ -1,32 +1,17 @@
-import { execFile } from "node:child_process";
-import { promisify } from "node:util";
 import { beforeAll, describe, expect, it } from "vitest";
 import { BUNDLE_FILE } from "../../infra/lambdaBundle.js";
-import { stackFileConfig } from "./support/stackFiles.js";
+import { type ProgramRun, runProgramForStack } from "./support/programRun.js";
 
 const TOKEN = "native-esm-run-token-51c2";
-let registered: { type: string; name: string; provider?: string }[];
-let archives: Record<string, { files: string[]; text: string }>;
+let registered: ProgramRun["registered"];
+let archives: ProgramRun["archives"];
 
 // vitest loads modules its own way; this runs the program as Pulumi.yaml tells `pulumi up` to:
 // `node --import tsx infra/index.ts`.
 beforeAll(async () => {
-  const { stdout } = await promisify(execFile)(
-    process.execPath,
-    ["--import", "tsx", "test/infra/fixtures/runProgramWithMocks.ts"],
-    {
-      env: {
-        ...process.env,
-        TEST_PULUMI_CONFIG: JSON.stringify({
-          ...stackFileConfig("dev"),
-          "whatsable-replies:vendorToken": TOKEN,
-        }),
-      },
-      timeout: 120_000,
-      maxBuffer: 64 * 1024 * 1024,
-    },
-  );
-  ({ registered, archives } = JSON.parse(stdout));
+  ({ registered, archives } = await runProgramForStack("dev", {
+    "whatsable-replies:vendorToken": TOKEN,
+  }));
 }, 150_000);
 
 describe("Pulumi program in native ESM (as `pulumi up` loads it)", () => {
