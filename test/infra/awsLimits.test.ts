@@ -78,7 +78,7 @@ describe("the limits table catches what AWS would refuse", () => {
       (r) => r.name === "receiver" && r.type === "aws:lambda/function:Function",
     );
     const variables = {
-      ...(fn?.inputs.environment as { variables: Record<string, string> }).variables,
+      ...(fn?.inputs.environment as { variables: Record<string, string> } | undefined)?.variables,
       MAX_BODY_BYTES: String(512 * 1024),
     };
     const problems = limitViolations(
