@@ -7,7 +7,8 @@ import { Agent, createServer, type IncomingMessage, request, type ServerResponse
  * `measureCapacity`, it also asks DynamoDB for ConsumedCapacity on every data call
  * (ReturnConsumedCapacity: INDEXES, which DynamoDB Local computes like DynamoDB) and adds it up,
  * so read and write units per webhook — and the share spent on secondary indexes — are measured
- * rather than guessed. Hand-written: a counting
+ * rather than guessed. It also records which resource (table, index, queue, secret) each call
+ * addresses, for the IAM-by-use test (test/infra/iamByUse.test.ts). Hand-written: a counting
  * proxy is a few lines over node:http, and nothing on npm counts AWS operations.
  */
 
@@ -25,6 +26,11 @@ export interface OperationTally {
   requestBytes: number;
   /** Items the calls address: one per call, the entries of a batch or transaction. */
   items: number;
+  /**
+   * Calls per resource addressed (a table, table/index/<name>, a queue URL or a secret id), so a
+   * test can hold each call against the IAM policy on that resource.
+   */
+  resources: Record<string, number>;
 }
 
 export interface CountingProxy {
@@ -86,6 +92,34 @@ export function itemCount(operation: string, body: Buffer): number {
   }
 }
 
+/** The resources one request addresses, by the AWS JSON protocols' own field names. */
+export function resourcesOf(body: Buffer): string[] {
+  let input: {
+    TableName?: string;
+    IndexName?: string;
+    RequestItems?: Record<string, unknown>;
+    TransactItems?: Record<string, { TableName?: string }>[];
+    QueueUrl?: string;
+    SecretId?: string;
+  };
+  try {
+    input = JSON.parse(body.toString("utf8"));
+  } catch {
+    return [];
+  }
+  const found = new Set<string>();
+  if (input.TableName) {
+    found.add(input.IndexName ? `${input.TableName}/index/${input.IndexName}` : input.TableName);
+  }
+  for (const table of Object.keys(input.RequestItems ?? {})) found.add(table);
+  for (const item of input.TransactItems ?? []) {
+    for (const entry of Object.values(item)) if (entry?.TableName) found.add(entry.TableName);
+  }
+  if (input.QueueUrl) found.add(input.QueueUrl);
+  if (input.SecretId) found.add(input.SecretId);
+  return [...found];
+}
+
 interface ConsumedCapacity {
   CapacityUnits?: number;
   GlobalSecondaryIndexes?: Record<string, { CapacityUnits?: number }>;
@@ -141,6 +175,7 @@ export async function startCountingProxy(options: {
         indexCapacityUnits: 0,
         requestBytes: 0,
         items: 0,
+        resources: {},
       };
       tallies.set(operation, tally);
     }
@@ -158,6 +193,9 @@ export async function startCountingProxy(options: {
     tally.calls += 1;
     tally.requestBytes += original.length;
     tally.items += itemCount(operation, original);
+    for (const resource of resourcesOf(original)) {
+      tally.resources[resource] = (tally.resources[resource] ?? 0) + 1;
+    }
 
     const headers = { ...req.headers, host: target.host, "content-length": String(body.length) };
     const upstream = request(
@@ -204,7 +242,10 @@ export async function startCountingProxy(options: {
   const port = typeof address === "object" && address ? address.port : 0;
   return {
     endpoint: `http://127.0.0.1:${port}`,
-    tallies: () => new Map([...tallies].map(([operation, t]) => [operation, { ...t }])),
+    tallies: () =>
+      new Map(
+        [...tallies].map(([operation, t]) => [operation, { ...t, resources: { ...t.resources } }]),
+      ),
     reset: () => tallies.clear(),
     stop: () =>
       new Promise<void>((resolve) => {

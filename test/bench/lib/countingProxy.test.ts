@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { capacityOf, itemCount } from "../../../bench/lib/countingProxy.js";
+import { capacityOf, itemCount, resourcesOf } from "../../../bench/lib/countingProxy.js";
 
 describe("capacityOf", () => {
   it("reads a single ConsumedCapacity object", () => {
@@ -54,5 +54,31 @@ describe("itemCount", () => {
     expect(
       itemCount("TransactWriteItems", Buffer.from(JSON.stringify({ TransactItems: [{}, {}, {}] }))),
     ).toBe(3);
+  });
+});
+
+describe("resourcesOf", () => {
+  const body = (input: unknown) => Buffer.from(JSON.stringify(input));
+
+  it("names the table, or the index of a table, a DynamoDB call addresses", () => {
+    expect(resourcesOf(body({ TableName: "conv", Key: {} }))).toEqual(["conv"]);
+    expect(resourcesOf(body({ TableName: "conv", IndexName: "byUser" }))).toEqual([
+      "conv/index/byUser",
+    ]);
+  });
+
+  it("names every table of a batch", () => {
+    expect(resourcesOf(body({ RequestItems: { a: [], b: [] } }))).toEqual(["a", "b"]);
+  });
+
+  it("names the queue of an SQS call and the secret of a Secrets Manager call", () => {
+    expect(resourcesOf(body({ QueueUrl: "http://q/1/jobs", MessageBody: "{}" }))).toEqual([
+      "http://q/1/jobs",
+    ]);
+    expect(resourcesOf(body({ SecretId: "arn:secret" }))).toEqual(["arn:secret"]);
+  });
+
+  it("names nothing in a body that is not JSON", () => {
+    expect(resourcesOf(Buffer.from("Action=SendMessage"))).toEqual([]);
   });
 });
