@@ -160,10 +160,11 @@ beforeAll(async () => {
   // Responder: both jobs become reply plans.
   const { responder, sender } = stack.workers;
   responder?.start();
+  const repliesPerPlan = RULES[0]?.messages.length ?? 0;
   await eventually("both jobs handled", () => (responder?.invocations() ?? 0) >= 1, 20_000);
   await eventually(
     "both plans scheduled",
-    () => (counters.sqs?.tallies().get("SendMessage")?.calls ?? 0) >= 2 * RULES[0].messages.length,
+    () => (counters.sqs?.tallies().get("SendMessage")?.calls ?? 0) >= 2 * repliesPerPlan,
     20_000,
   );
   await responder?.stop();
@@ -229,7 +230,7 @@ function platformGrants(fn: FunctionName): Call[] {
   const logGroup = program.registered.find(
     (r) => r.type === "aws:cloudwatch/logGroup:LogGroup" && r.name === `${fn}-logs`,
   );
-  const grants = ACTIONS.writeLogs.map((action) => ({
+  const grants: Call[] = ACTIONS.writeLogs.map((action) => ({
     action,
     resource: `${logGroup?.outputs.arn}:log-stream:x`,
   }));

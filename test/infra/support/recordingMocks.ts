@@ -42,6 +42,10 @@ export function computedOutputs(
       return { arn: arn("secretsmanager", `secret:${name}-AbCdEf`) };
     case "aws:cloudwatch/logGroup:LogGroup":
       return { arn: arn("logs", `log-group:${name}`), name };
+    case "aws:iam/openIdConnectProvider:OpenIdConnectProvider":
+      return { arn: `arn:aws:iam::${ACCOUNT}:oidc-provider/token.actions.githubusercontent.com` };
+    case "aws:s3/bucket:Bucket":
+      return { arn: `arn:aws:s3:::${String(name)}` };
     case "aws:iam/role:Role":
       return { arn: `arn:aws:iam::${ACCOUNT}:role/${name}`, name };
     case "aws:lambda/function:Function":
