@@ -7,6 +7,7 @@ import { postWebhook, sampleWebhookBody, signatureFor } from "../../local/sample
 import { type LocalStack, type StackService, startLocalStack } from "../../local/stack.js";
 import { type FaultProxy, startFaultProxy } from "../support/faultProxy.js";
 import { eventually } from "../support/replyPipeline.js";
+import { wildcardMatches } from "./support/iamMatch.js";
 import { type ProgramRun, runProgramForStack } from "./support/programRun.js";
 
 /**
@@ -187,7 +188,8 @@ function programEnv(fn: FunctionName): Record<string, string> {
   const lambda = program.registered.find(
     (r) => r.type === "aws:lambda/function:Function" && r.name === fn,
   );
-  return (lambda?.inputs.environment as { variables: Record<string, string> }).variables;
+  const environment = lambda?.inputs.environment as { variables: Record<string, string> };
+  return environment.variables;
 }
 
 /**
@@ -214,10 +216,7 @@ function policyOf(fn: FunctionName): PolicyDocument {
   return JSON.parse(policy?.inputs.policy as string) as PolicyDocument;
 }
 
-/** IAM resource matching: `*` in a policy resource stands for any characters. */
-const covers = (pattern: string, arn: string) =>
-  new RegExp(`^${pattern.split("*").map(escape).join(".*")}$`).test(arn);
-const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+const covers = wildcardMatches;
 
 function allowed(fn: FunctionName, action: string, arn: string): boolean {
   return policyOf(fn).Statement.some(

