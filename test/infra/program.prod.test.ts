@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import { WEBHOOK_ROUTE } from "../../lambdas/contract.js";
@@ -128,6 +129,24 @@ describe("Pulumi program (prod stack, rotation in progress)", () => {
     for (const group of graph.ofType("aws:cloudwatch/logGroup:LogGroup")) {
       expect(plain(group.inputs.retentionInDays)).toBe(90);
     }
+  });
+
+  it("has a runbook line for every alarm (docs/operations.md#alarm-runbook)", () => {
+    const doc = readFileSync("docs/operations.md", "utf8");
+    const runbook = doc.slice(doc.indexOf("## Alarm runbook"), doc.indexOf("## Tear down"));
+    const rows = runbook.split("\n").filter((line) => line.startsWith("| `alarms-"));
+    const missing = graph
+      .ofType("aws:cloudwatch/metricAlarm:MetricAlarm")
+      .map((alarm) => alarm.name)
+      .filter(
+        (name) =>
+          !rows.some((row) =>
+            [...row.matchAll(/`(alarms-[^`]+)`/g)].some(([, n]) =>
+              new RegExp(`^${n?.replace("<fn>", "(receiver|responder|sender)")}$`).test(name),
+            ),
+          ),
+      );
+    expect(missing).toEqual([]);
   });
 
   it("alarms when prod goes quiet for the hours Pulumi.prod.yaml sets", () => {
