@@ -77,6 +77,13 @@ export function stateObjects(s: StackScope): string[] {
 }
 
 const stateBucketArn = (s: StackScope) => `arn:${s.partition}:s3:::${s.stateBucket}`;
+/** Both roles list the bucket: the backend looks up stacks by listing. */
+const listStateBucket = (s: StackScope): Statement => ({
+  Sid: "ListStateBucket",
+  Effect: "Allow",
+  Action: ["s3:ListBucket"],
+  Resource: [stateBucketArn(s)],
+});
 const metaObject = (s: StackScope) => `${stateBucketArn(s)}/.pulumi/meta.yaml`;
 
 /**
@@ -90,12 +97,7 @@ export function previewPolicy(s: StackScope): PolicyDocument {
   return {
     Version: "2012-10-17",
     Statement: [
-      {
-        Sid: "ListStateBucket",
-        Effect: "Allow",
-        Action: ["s3:ListBucket"],
-        Resource: [stateBucketArn(s)],
-      },
+      listStateBucket(s),
       {
         Sid: "ReadOwnState",
         Effect: "Allow",
@@ -144,12 +146,7 @@ export function deployPolicy(s: StackScope): PolicyDocument {
   return {
     Version: "2012-10-17",
     Statement: [
-      {
-        Sid: "ListStateBucket",
-        Effect: "Allow",
-        Action: ["s3:ListBucket"],
-        Resource: [stateBucketArn(s)],
-      },
+      listStateBucket(s),
       {
         Sid: "ReadStateMeta",
         Effect: "Allow",

@@ -1,5 +1,6 @@
 import { SendMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import type { MessageQueue } from "../core/ports.js";
+import { encodeQueueMessage } from "../core/queueMessages.js";
 
 /** SQS maximum per-message delay (AWS hard limit). */
 const SQS_MAX_DELAY_SECONDS = 900;
@@ -21,12 +22,7 @@ export class SqsMessageQueue implements MessageQueue {
     await this.client.send(
       new SendMessageCommand({
         QueueUrl: this.queueUrl,
-        // SQS refuses U+FFFE/U+FFFF (and fauxqs every astral character, emoji included): send
-        // those as JSON \u escapes, which parse back to the same text.
-        MessageBody: JSON.stringify(body).replace(
-          /[\ud800-\udfff\ufffe\uffff]/g,
-          (c) => `\\u${c.charCodeAt(0).toString(16)}`,
-        ),
+        MessageBody: encodeQueueMessage(body),
         DelaySeconds: delay,
       }),
     );

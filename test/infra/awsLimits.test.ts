@@ -12,6 +12,7 @@ import {
 } from "../../infra/awsLimits.js";
 import { parseStackSettings } from "../../infra/config.js";
 import { parseWebhook } from "../../lambdas/core/parseWebhook.js";
+import { encodeQueueMessage } from "../../lambdas/core/queueMessages.js";
 import { type ProgramRun, runProgramForStack } from "./support/programRun.js";
 import { stackFileSettings } from "./support/stackFiles.js";
 
@@ -126,16 +127,16 @@ describe("the program stops before AWS would refuse", () => {
 });
 
 describe("the job that carries a body to the responder", () => {
-  /** The job as SqsMessageQueue sends it: JSON, astral characters as \u escapes. */
+  /** The job as SqsMessageQueue sends it. */
   const jobBytes = (body: string) =>
     Buffer.byteLength(
-      JSON.stringify({
+      encodeQueueMessage({
         kind: "webhook-job",
         version: 1,
         key: "k".repeat(64),
         acceptedAt: Date.now(),
         webhook: parseWebhook(body),
-      }).replace(/[\ud800-\udfff]/g, "\\uffff"),
+      }),
     );
   /** A body of about `bytes` bytes built from `unit`s. */
   const bodyOf = (bytes: number, build: (n: number) => string) => {
