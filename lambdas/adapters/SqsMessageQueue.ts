@@ -1,6 +1,6 @@
 import { SendMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
+import { encodeQueueMessage } from "../core/messages.js";
 import type { MessageQueue } from "../core/ports.js";
-import { encodeQueueMessage } from "../core/queueMessages.js";
 
 /** SQS maximum per-message delay (AWS hard limit). */
 const SQS_MAX_DELAY_SECONDS = 900;

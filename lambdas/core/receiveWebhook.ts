@@ -1,9 +1,9 @@
 import { PayloadError } from "./errors.js";
 import { idempotencyKey } from "./idempotencyKey.js";
-import type { WebhookJob } from "./messages.js";
+import { encodeQueueMessage, SQS_MAX_MESSAGE_BYTES, type WebhookJob } from "./messages.js";
 import { parseWebhook } from "./parseWebhook.js";
 import type { Logger, MessageQueue, SecretSource } from "./ports.js";
-import { encodeQueueMessage, SQS_MAX_MESSAGE_BYTES } from "./queueMessages.js";
+
 import type { ClaimRecord, Clock, IdempotencyStore } from "./receiverPorts.js";
 import {
   type SignatureFailure,

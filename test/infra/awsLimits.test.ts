@@ -11,8 +11,8 @@ import {
   type PlannedResource,
 } from "../../infra/awsLimits.js";
 import { parseStackSettings } from "../../infra/config.js";
+import { encodeQueueMessage } from "../../lambdas/core/messages.js";
 import { parseWebhook } from "../../lambdas/core/parseWebhook.js";
-import { encodeQueueMessage } from "../../lambdas/core/queueMessages.js";
 import { type ProgramRun, runProgramForStack } from "./support/programRun.js";
 import { stackFileSettings } from "./support/stackFiles.js";
 
