@@ -35,6 +35,39 @@ export interface OperationTally {
   capacityUnits: number;
   /** The part of capacityUnits spent on secondary indexes. */
   indexCapacityUnits: number;
+  /**
+   * Calls per resource addressed (a table, table/index/<name>, a queue URL or a secret id), so a
+   * test can hold each call against the IAM policy on that resource (test/infra/iamByUse.test.ts).
+   */
+  resources: Record<string, number>;
+}
+
+/** The resources one request addresses, by the AWS JSON protocols' own field names. */
+export function resourcesOf(body: string): string[] {
+  let input: {
+    TableName?: string;
+    IndexName?: string;
+    RequestItems?: Record<string, unknown>;
+    TransactItems?: Record<string, { TableName?: string }>[];
+    QueueUrl?: string;
+    SecretId?: string;
+  };
+  try {
+    input = JSON.parse(body);
+  } catch {
+    return [];
+  }
+  const found = new Set<string>();
+  if (input.TableName) {
+    found.add(input.IndexName ? `${input.TableName}/index/${input.IndexName}` : input.TableName);
+  }
+  for (const table of Object.keys(input.RequestItems ?? {})) found.add(table);
+  for (const item of input.TransactItems ?? []) {
+    for (const entry of Object.values(item)) if (entry?.TableName) found.add(entry.TableName);
+  }
+  if (input.QueueUrl) found.add(input.QueueUrl);
+  if (input.SecretId) found.add(input.SecretId);
+  return [...found];
 }
 
 /** `endpoint` for the handlers' SDK; `tallies()` per operation (e.g. "PutItem") since `reset()`. */
@@ -69,9 +102,9 @@ const CAPACITY_OPERATIONS = /^(Get|Put|Update|Delete)Item$|^(Query|Scan)$|^(Batc
 const HOP_HEADERS = new Set(["host", "connection", "content-length", "transfer-encoding"]);
 
 /**
- * A loopback proxy in front of DynamoDB Local (a JVM with no call counters) that counts calls per
- * operation and asks for ReturnConsumedCapacity INDEXES on every data call (DynamoDB Local computes
- * it as DynamoDB does), so read and write units per webhook are measured, not guessed.
+ * A loopback proxy in front of DynamoDB Local (a JVM with no call counters), or any AWS JSON-protocol
+ * stand-in (SQS, Secrets Manager), that counts calls per operation and resource, and asks DynamoDB
+ * for ReturnConsumedCapacity INDEXES on every data call (DynamoDB Local computes it as DynamoDB does), so read and write units per webhook are measured, not guessed.
  * Hand-written: a few lines over node:http, and nothing on npm counts AWS operations.
  */
 export async function startCountingProxy(target: string) {
@@ -90,9 +123,13 @@ export async function startCountingProxy(target: string) {
       conditionalCheckFailed: 0,
       capacityUnits: 0,
       indexCapacityUnits: 0,
+      resources: {},
     };
     tallies.set(operation, tally);
     tally.calls += 1;
+    for (const resource of resourcesOf(body)) {
+      tally.resources[resource] = (tally.resources[resource] ?? 0) + 1;
+    }
     const headers = Object.entries(req.headers).filter(([name]) => !HOP_HEADERS.has(name));
     try {
       const answer = await fetch(`${target}${req.url}`, {
@@ -118,7 +155,8 @@ export async function startCountingProxy(target: string) {
   const address = server.address();
   return {
     endpoint: `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}`,
-    tallies: () => new Map([...tallies].map(([op, t]) => [op, { ...t }])),
+    tallies: () =>
+      new Map([...tallies].map(([op, t]) => [op, { ...t, resources: { ...t.resources } }])),
     reset: () => tallies.clear(),
     stop: () =>
       new Promise<void>((resolve) => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { capacityOf } from "../../../bench/lib/stack.js";
+import { capacityOf, resourcesOf } from "../../../bench/lib/stack.js";
 
 describe("capacityOf", () => {
   it("reads a single ConsumedCapacity object", () => {
@@ -31,5 +31,31 @@ describe("capacityOf", () => {
   it("is 0 when the answer carries no capacity or is not JSON", () => {
     expect(capacityOf("{}")).toEqual({ total: 0, indexes: 0 });
     expect(capacityOf("<html>")).toEqual({ total: 0, indexes: 0 });
+  });
+});
+
+describe("resourcesOf", () => {
+  const body = (input: unknown) => JSON.stringify(input);
+
+  it("names the table, or the index of a table, a DynamoDB call addresses", () => {
+    expect(resourcesOf(body({ TableName: "conv", Key: {} }))).toEqual(["conv"]);
+    expect(resourcesOf(body({ TableName: "conv", IndexName: "byUser" }))).toEqual([
+      "conv/index/byUser",
+    ]);
+  });
+
+  it("names every table of a batch", () => {
+    expect(resourcesOf(body({ RequestItems: { a: [], b: [] } }))).toEqual(["a", "b"]);
+  });
+
+  it("names the queue of an SQS call and the secret of a Secrets Manager call", () => {
+    expect(resourcesOf(body({ QueueUrl: "http://q/1/jobs", MessageBody: "{}" }))).toEqual([
+      "http://q/1/jobs",
+    ]);
+    expect(resourcesOf(body({ SecretId: "arn:secret" }))).toEqual(["arn:secret"]);
+  });
+
+  it("names nothing in a body that is not JSON", () => {
+    expect(resourcesOf("Action=SendMessage")).toEqual([]);
   });
 });
