@@ -45,6 +45,8 @@ export const ENV = {
    * (in Lambda: beside index.mjs, where infra puts RULES_BUNDLE_FILE).
    */
   replyRulesFile: "REPLY_RULES_FILE",
+  /** Who may get replies: "*" (anyone), "none", or comma-separated numbers in digits. */
+  replyContacts: "REPLY_CONTACTS",
   /** The webhook's waiting_duration in seconds: no reply may be scheduled later than this. */
   waitingDurationSeconds: "WAITING_DURATION_SECONDS",
   /** Human takeover: seconds automation stays paused after a person at the business writes; 0 = off. */
@@ -202,6 +204,7 @@ export const FUNCTION_ENV: Record<FunctionName, readonly DeployedEnvName[]> = {
     ENV.conversationTable,
     ENV.repliesQueueUrl,
     ENV.replyRulesFile,
+    ENV.replyContacts,
     ENV.waitingDurationSeconds,
     ENV.humanPauseSeconds,
     ENV.optOut,

@@ -52,7 +52,9 @@ export function tableArgs(
     attributes: [...keys].map((key) => ({ name: key, type: "S" })),
     globalSecondaryIndexes: schema.globalSecondaryIndexes?.map((index) => ({
       name: index.name,
-      projectionType: "ALL",
+      // Keys only, should a contract table declare an index: no copy of the message text (writes
+      // and storage). The conversation table has none since issue 13 (its writes stay at 5 WRU).
+      projectionType: "KEYS_ONLY",
       keySchemas: [
         { attributeName: index.partitionKey, keyType: "HASH" },
         ...(index.sortKey ? [{ attributeName: index.sortKey, keyType: "RANGE" }] : []),

@@ -24,7 +24,7 @@ export const ACCESS_LOG_FORMAT = JSON.stringify({
   integrationError: "$context.integrationErrorMessage",
 });
 
-/** The vendor's deadline for a 2xx (research/vendor.md): answer or fail well within 10 s. */
+/** The vendor's deadline for a 2xx (docs/vendor.md): answer or fail well within 10 s. */
 const INTEGRATION_TIMEOUT_MS = 10_000;
 
 /**

@@ -1,6 +1,11 @@
 import { messageKey } from "./conversation.js";
 import { errorFields, PayloadError } from "./errors.js";
-import type { NormalizedWebhook, WebhookJob } from "./messages.js";
+import {
+  encodeQueueMessage,
+  type NormalizedWebhook,
+  SQS_MAX_MESSAGE_BYTES,
+  type WebhookJob,
+} from "./messages.js";
 import { parseWebhook } from "./parseWebhook.js";
 import type {
   ClaimRecord,
@@ -108,6 +113,26 @@ export class WebhookReceiver {
       throw error;
     }
     const key = idempotencyKey(webhook);
+    // A job SQS would refuse fails on every vendor retry: refuse the delivery now instead. The
+    // normalised webhook can be many times the body (every history entry with all its fields).
+    const jobBytes = Buffer.byteLength(
+      encodeQueueMessage({
+        kind: "webhook-job",
+        version: 1,
+        key,
+        acceptedAt: this.deps.clock.now(),
+        webhook,
+      }),
+    );
+    if (jobBytes > SQS_MAX_MESSAGE_BYTES) {
+      return {
+        outcome: "invalid",
+        error: new PayloadError(
+          "body",
+          `the webhook is ${jobBytes} bytes once normalised, over the ${SQS_MAX_MESSAGE_BYTES} bytes a queue message holds`,
+        ),
+      };
+    }
     try {
       return await this.claimAndEnqueue(key, webhook);
     } catch (error) {

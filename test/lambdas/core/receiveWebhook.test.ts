@@ -337,6 +337,21 @@ describe("WebhookReceiver", () => {
     });
   });
 
+  it("refuses a body whose job would exceed SQS's 1 MiB, without claiming or queueing", async () => {
+    // 40 KB of empty history entries: each becomes a full entry of ~100 bytes in the job.
+    const history = JSON.stringify({ ...payload, last_messages: Array(12_000).fill({}) });
+    const outcome = await deliver(Buffer.from(history));
+    expect(outcome).toMatchObject({
+      outcome: "invalid",
+      error: {
+        field: "body",
+        message: expect.stringMatching(/once normalised, over the 1048576 bytes/),
+      },
+    });
+    expect(queue.sent).toEqual([]);
+    expect(store.items.size).toBe(0);
+  });
+
   /** Accepts once and forgets the claim, to learn the key. */
   async function deliverAndForget(): Promise<{ key: string }> {
     const outcome = await deliver();
