@@ -1,12 +1,16 @@
 import { setTimeout as sleep } from "node:timers/promises";
+import { SendMessageCommand } from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { type CountingProxy, startCountingProxy } from "../../bench/lib/stack.js";
 import { ACTIONS, type PolicyDocument } from "../../infra/policies.js";
 import { FUNCTION_ENV, type FunctionName } from "../../lambdas/contract.js";
+import { messageKey } from "../../lambdas/core/conversation.js";
+import { parseWebhook } from "../../lambdas/core/parseWebhook.js";
 import { postWebhook, sampleWebhookBody, signatureFor } from "../../local/sampleWebhook.js";
 import { type LocalStack, type StackService, startLocalStack } from "../../local/stack.js";
 import { type FaultProxy, startFaultProxy } from "../support/faultProxy.js";
 import { waitFor } from "../support/queues.js";
+import { aJob } from "../support/replyFixtures.js";
 import { wildcardMatches } from "./support/iamMatch.js";
 import { type ProgramRun, runProgramForStack } from "./support/programRun.js";
 
@@ -168,6 +172,21 @@ beforeAll(async () => {
   await waitFor(
     "both plans scheduled",
     () => (counters.sqs?.tallies().get("SendMessage")?.calls ?? 0) >= 2 * repliesPerPlan,
+    { timeoutMs: 20_000 },
+  );
+  // A job delivered again (past SQS's deduplication window): it reads its stored plan back.
+  const webhook = parseWebhook(repeat);
+  await stack.sqsClient.send(
+    new SendMessageCommand({
+      QueueUrl: stack.resources.queues.jobs,
+      MessageBody: JSON.stringify(
+        aJob({ key: messageKey(webhook), acceptedAt: Date.now(), webhook }),
+      ),
+    }),
+  );
+  await waitFor(
+    "the stored plan queued again",
+    () => (counters.sqs?.tallies().get("SendMessage")?.calls ?? 0) >= 3 * repliesPerPlan,
     { timeoutMs: 20_000 },
   );
   await responder?.stop();
