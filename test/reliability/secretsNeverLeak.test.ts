@@ -182,7 +182,7 @@ describe("secrets never leak", { timeout: 90_000 }, () => {
       `${t}`,
       `{"phone_number":"${s}","last_message_of_user":"x"}`,
       `{"phone_number":"14155550000","last_message_of_user":{"${t}":1}}`,
-      `{"phone_number":"14155550000","labels":{"x":"${t}"},"last_message_of_user":"x"}`,
+      `{"phone_number":"14155550000","incoming_message":{"x":"${t}"},"last_message_of_user":"x"}`,
       `{"phone_number":"14155550000","user_last_message_time":"${t}","last_message_of_user":"x"}`,
       `[${JSON.stringify(s)}]`,
       `{"event":"${t}","data":{"phone_number":"${s}"}}`,
