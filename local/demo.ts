@@ -8,10 +8,13 @@ import type { LocalStack } from "./stack.js";
 
 /**
  * `npm run demo`: starts the local stack in-process, plays a short signed conversation as the
- * vendor would deliver it (one delivery repeated, as a vendor retry), waits for the scheduled
- * replies at the vendor simulator and prints the timeline. Exits 0 when every reply the default
- * rules promise arrived once and in order, 1 otherwise. The timeline goes to stdout; stack and
- * Lambda logs (WARN and above unless POWERTOOLS_LOG_LEVEL says otherwise) go to stderr.
+ * vendor would deliver it (one delivery repeated, as a vendor retry; a contact who writes again
+ * before the follow-ups of their first message went out; a person at the business taking a
+ * conversation over from the phone app), waits for the scheduled replies at the vendor simulator
+ * and prints the timeline, cancelled replies included. Exits 0 when every reply that should go out
+ * arrived once and in order and none that should not (superseded, taken over) did, 1 otherwise.
+ * The timeline goes to stdout; stack and Lambda logs (WARN and above unless POWERTOOLS_LOG_LEVEL
+ * says otherwise) go to stderr.
  */
 
 // Powertools writes to process.stdout; keep stdout for the timeline.
@@ -20,13 +23,38 @@ process.stdout.write = process.stderr.write.bind(process.stderr) as typeof proce
 const print = (line = "") => writeStdout(`${line}\n`);
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
-/** The conversation: who writes what, and when (ms after the demo starts sending). */
-const CONVERSATION = [
+/**
+ * The conversation: who writes what, and when (ms after the demo starts sending). Ana writes again
+ * at 1.5 s, before her greeting's follow-ups (due at 2 s and 3.5 s): they are superseded. Sam, at
+ * the business, answers Ben from the phone app at 0.7 s: Ben's follow-up (due 1.4 s) is cancelled
+ * and his next message gets no bot reply (automation paused for the human pause).
+ */
+const CONVERSATION: readonly DemoMessage[] = [
   { at: 0, phone: "14155550123", name: "Ana", text: "Hi there!" },
-  { at: 400, phone: "447700900456", name: "Ben", text: "What are your opening hours?" },
+  { at: 400, phone: "447911123456", name: "Ben", text: "What are your opening hours?" },
+  {
+    at: 700,
+    phone: "447911123456",
+    name: "Sam",
+    text: "Sam here, we open at 9 tomorrow",
+    human: true,
+  },
   { at: 800, phone: "14155550123", name: "Ana", text: "Hi there!", repeatOf: 0 },
   { at: 1200, phone: "5511987650789", name: "Caio", text: "How much is delivery?" },
-] as const;
+  { at: 1500, phone: "14155550123", name: "Ana", text: "Actually, how much is delivery?" },
+  { at: 1800, phone: "447911123456", name: "Ben", text: "Great, thanks Sam!" },
+];
+
+interface DemoMessage {
+  at: number;
+  phone: string;
+  name: string;
+  text: string;
+  /** Index of the delivery this one repeats (a vendor retry). */
+  repeatOf?: number;
+  /** Typed by a person at the business on the phone app (an outgoing webhook). */
+  human?: boolean;
+}
 
 /** Slack on top of the last reply's due time before the demo gives up. */
 const SETTLE_SLACK_MS = 15_000;
@@ -44,11 +72,29 @@ interface TimelineRow {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const seconds = (ms: number) => `${ms >= 0 ? "+" : "-"}${(Math.abs(ms) / 1000).toFixed(2)}s`;
 
+interface Planned extends ExpectedReply {
+  keep: boolean;
+}
+
 function expectedFor(rules: ReplyRule[], phone: string, text: string, acceptedAt: number) {
   const rule = rules.find((r) => r.pattern.test(text));
   return (rule?.messages ?? []).map(
-    (m): ExpectedReply => ({ phone, text: m.text, dueAt: acceptedAt + m.delayMs }),
+    (m): Planned => ({
+      phone,
+      text: m.text,
+      dueAt: acceptedAt + m.delayMs,
+      keep: rule?.onNewMessage === "keep",
+    }),
   );
+}
+
+/**
+ * What should still go out once a contact's next message (or a person at the business) arrives at
+ * `at`: replies due before it stay, later ones are cancelled (a newer message spares `keep` plans,
+ * a takeover does not).
+ */
+function cancelAfter(planned: Planned[], phone: string, at: number, takeover: boolean) {
+  return planned.filter((p) => p.phone !== phone || p.dueAt < at || (p.keep && !takeover));
 }
 
 function printTimeline(rows: TimelineRow[], origin: number) {
@@ -58,7 +104,8 @@ function printTimeline(rows: TimelineRow[], origin: number) {
   );
   for (const row of [...rows].sort((a, b) => a.at - b.at)) {
     const text = row.text.length > width ? `${row.text.slice(0, width - 1)}…` : row.text;
-    const arrow = row.direction === "in" ? "→in" : "←out";
+    const arrow =
+      row.direction === "in" ? "→in" : row.status.startsWith("cancelled") ? "✗out" : "←out";
     print(
       `  ${seconds(row.at - origin).padEnd(8)} ${arrow.padEnd(4)} ${maskPhone(row.phone).padEnd(14)} ` +
         `${text.padEnd(width)}  ${row.status}`,
@@ -109,13 +156,14 @@ async function play(stack: LocalStack, rules: ReplyRule[], scheme: string): Prom
   print();
 
   const rows: TimelineRow[] = [];
-  const expected: ExpectedReply[] = [];
+  let expected: Planned[] = [];
+  const pausedUntil = new Map<string, number>();
   const bodies: string[] = [];
   const start = Date.now();
   let failures = 0;
   for (const [index, message] of CONVERSATION.entries()) {
     await sleep(Math.max(0, start + message.at - Date.now()));
-    const repeatOf = "repeatOf" in message ? message.repeatOf : undefined;
+    const repeatOf = message.repeatOf;
     const body =
       repeatOf === undefined
         ? sampleWebhookBody({
@@ -123,6 +171,7 @@ async function play(stack: LocalStack, rules: ReplyRule[], scheme: string): Prom
             text: message.text,
             at: Date.now(),
             name: message.name,
+            ...(message.human ? { outgoing: { human: true } } : {}),
           })
         : (bodies[repeatOf] as string);
     bodies[index] = body;
@@ -131,18 +180,33 @@ async function play(stack: LocalStack, rules: ReplyRule[], scheme: string): Prom
     const sentAt = Date.now();
     const answer = await postWebhook(stack.receiverUrl, body, signature);
     const status = (answer.body as { status?: string } | undefined)?.status;
-    const wanted = repeatOf === undefined ? "accepted" : "duplicate";
-    if (answer.status !== 200 || status !== wanted) failures += 1;
+    // A repeat may answer either (docs: it never yields a second plan or reply).
+    const wanted = repeatOf === undefined ? ["accepted"] : ["duplicate", "accepted"];
+    if (answer.status !== 200 || !wanted.includes(status ?? "")) failures += 1;
     rows.push({
       at: sentAt,
-      direction: "in",
+      direction: message.human ? "out" : "in",
       phone: message.phone,
-      text: repeatOf === undefined ? message.text : `${message.text} (vendor retry)`,
-      status: answer.status === 200 ? `${status}` : `HTTP ${answer.status} (expected ${wanted})`,
+      text:
+        repeatOf !== undefined
+          ? `${message.text} (vendor retry)`
+          : message.human
+            ? `${message.text} (${message.name}, phone app)`
+            : message.text,
+      status:
+        answer.status === 200
+          ? `${status}${message.human ? ": takeover, automation paused" : ""}`
+          : `HTTP ${answer.status} (expected ${wanted.join(" or ")})`,
     });
-    if (repeatOf === undefined && status === "accepted") {
-      expected.push(...expectedFor(rules, message.phone, message.text, sentAt));
+    if (repeatOf !== undefined || status !== "accepted") continue;
+    if (message.human) {
+      expected = cancelAfter(expected, message.phone, sentAt, true);
+      pausedUntil.set(message.phone, sentAt + DEFAULTS.humanPauseSeconds * 1000);
+      continue;
     }
+    expected = cancelAfter(expected, message.phone, sentAt, false);
+    if ((pausedUntil.get(message.phone) ?? 0) > sentAt) continue;
+    expected.push(...expectedFor(rules, message.phone, message.text, sentAt));
   }
   if (expected.length === 0) {
     log("demo: the default rules answer none of the demo's messages; nothing to wait for");
@@ -175,6 +239,12 @@ async function play(stack: LocalStack, rules: ReplyRule[], scheme: string): Prom
         : "sent (unexpected)",
     });
   }
+  rows.push(
+    ...(await cancelledRows(
+      stack,
+      CONVERSATION.map((m) => m.phone),
+    )),
+  );
   printTimeline(rows, start);
   print();
 
@@ -190,14 +260,41 @@ async function play(stack: LocalStack, rules: ReplyRule[], scheme: string): Prom
     print(`ORDER    ${maskPhone(phone)}: replies arrived out of order`);
   }
   if (failures > 0) print(`${failures} webhook deliveries got an unexpected answer`);
+  const cancelled = rows.filter((r) => r.status.startsWith("cancelled")).length;
   if (verdict.ok && failures === 0) {
     print(
-      `OK: ${expected.length} replies arrived once each, in order; the repeat was a duplicate.`,
+      `OK: ${expected.length} replies arrived once each, in order; the repeat got no second reply; ` +
+        `${cancelled} follow-ups were cancelled (a newer message, a person taking over) and none went out.`,
     );
     return 0;
   }
   print("FAILED: see above.");
   return 1;
+}
+
+/** The replies the contacts' state cancelled, from the conversation table (never sent). */
+async function cancelledRows(stack: LocalStack, phones: string[]): Promise<TimelineRow[]> {
+  const { createDocumentClient } = await import("../lambdas/adapters/awsClients.js");
+  const { DynamoConversationReader } = await import(
+    "../lambdas/adapters/DynamoConversationReader.js"
+  );
+  const client = createDocumentClient(stack.awsEnv);
+  const reader = new DynamoConversationReader(client, stack.resources.tables.conversation);
+  const rows: TimelineRow[] = [];
+  for (const phone of new Set(phones)) {
+    for (const reply of (await reader.conversation(phone)).replies) {
+      if (reply.status !== "CANCELLED") continue;
+      rows.push({
+        at: reply.dueAt ?? reply.updatedAt,
+        direction: "out",
+        phone,
+        text: reply.content ?? "",
+        status: `cancelled (${reply.cancelReason}), not sent`,
+      });
+    }
+  }
+  client.destroy();
+  return rows;
 }
 
 main().then(
