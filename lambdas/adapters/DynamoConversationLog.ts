@@ -9,7 +9,7 @@ import {
 } from "../core/conversation.js";
 import type { ConversationItem } from "../core/conversationLog.js";
 import type { ContactStore, MessageClaimInput } from "../core/ports.js";
-import { CONTACT_SK, readContact } from "./contactItem.js";
+import { CONTACT_SK, conditionally, readContact } from "./conversationTable.js";
 
 /**
  * The contact side of the conversation table (TABLES.conversation): the CONTACT item, whose every
@@ -77,7 +77,8 @@ export class DynamoConversationLog implements ContactStore {
   }
 
   async takeOver(input: { phone: string; at: number; until: number; now: number }) {
-    await this.conditionally(
+    await conditionally(
+      this.client,
       new UpdateCommand({
         TableName: this.tableName,
         Key: { pk: contactPk(input.phone), sk: CONTACT_SK },
@@ -98,7 +99,8 @@ export class DynamoConversationLog implements ContactStore {
   }
 
   async optOutLate(input: { phone: string; at: number; now: number }) {
-    await this.conditionally(
+    await conditionally(
+      this.client,
       new UpdateCommand({
         TableName: this.tableName,
         Key: { pk: contactPk(input.phone), sk: CONTACT_SK },
@@ -164,16 +166,6 @@ export class DynamoConversationLog implements ContactStore {
 
   async putMessage(item: ConversationItem): Promise<void> {
     await this.client.send(new PutCommand({ TableName: this.tableName, Item: { ...item } }));
-  }
-
-  private async conditionally(command: UpdateCommand): Promise<boolean> {
-    try {
-      await this.client.send(command);
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
   }
 }
 

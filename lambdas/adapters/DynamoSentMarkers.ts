@@ -1,4 +1,3 @@
-import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
 import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { type ContactState, contactPk } from "../core/conversation.js";
 import { attachmentContentType } from "../core/conversationLog.js";
@@ -15,7 +14,7 @@ import type {
   ReplyRef,
   SentMarkerStore,
 } from "../core/ports.js";
-import { readContact } from "./contactItem.js";
+import { conditionally, readContact } from "./conversationTable.js";
 
 function keyOf(ref: ReplyRef) {
   return { pk: contactPk(ref.phone), sk: replySk(ref.planId, ref.seq) };
@@ -68,7 +67,8 @@ export class DynamoSentMarkers implements SentMarkerStore, Pick<ContactStore, "g
   }
 
   async claim(input: MarkerClaimInput): Promise<MarkerClaimResult> {
-    const claimed = await this.conditionally(
+    const claimed = await conditionally(
+      this.client,
       new UpdateCommand({
         TableName: this.tableName,
         Key: keyOf(input),
@@ -95,7 +95,8 @@ export class DynamoSentMarkers implements SentMarkerStore, Pick<ContactStore, "g
   }
 
   markSent(input: MarkSentInput): Promise<boolean> {
-    return this.conditionally(
+    return conditionally(
+      this.client,
       new UpdateCommand({
         TableName: this.tableName,
         Key: keyOf(input),
@@ -114,7 +115,8 @@ export class DynamoSentMarkers implements SentMarkerStore, Pick<ContactStore, "g
   }
 
   finish(input: FinishInput): Promise<boolean> {
-    return this.conditionally(
+    return conditionally(
+      this.client,
       new UpdateCommand({
         TableName: this.tableName,
         Key: keyOf(input),
@@ -134,7 +136,8 @@ export class DynamoSentMarkers implements SentMarkerStore, Pick<ContactStore, "g
   }
 
   markUnknown(input: MarkUnknownInput): Promise<boolean> {
-    return this.conditionally(
+    return conditionally(
+      this.client,
       new UpdateCommand({
         TableName: this.tableName,
         Key: keyOf(input),
@@ -154,7 +157,8 @@ export class DynamoSentMarkers implements SentMarkerStore, Pick<ContactStore, "g
   }
 
   cancel(input: CancelInput): Promise<boolean> {
-    return this.conditionally(
+    return conditionally(
+      this.client,
       new UpdateCommand({
         TableName: this.tableName,
         Key: keyOf(input),
@@ -174,16 +178,5 @@ export class DynamoSentMarkers implements SentMarkerStore, Pick<ContactStore, "g
         },
       }),
     );
-  }
-
-  /** Runs a conditional write: true when it applied, false when its condition did not hold. */
-  private async conditionally(command: UpdateCommand): Promise<boolean> {
-    try {
-      await this.client.send(command);
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
   }
 }

@@ -43,6 +43,20 @@ export class MemoryMarkers implements SentMarkerStore {
     return item ? { ...item } : undefined;
   }
 
+  /** The item's conversation fields, as the adapter sets them when it creates the item. */
+  private conversationFields(input: { phone: string; reply: ScheduledReply }) {
+    return {
+      pk: contactPk(input.phone),
+      sk: replySk(input.reply.planId, input.reply.seq),
+      phone: input.phone,
+      role: "bot" as const,
+      content: input.reply.text,
+      dueAt: input.reply.dueAt,
+      planId: input.reply.planId,
+      seq: input.reply.seq,
+    };
+  }
+
   async claim(input: Parameters<SentMarkerStore["claim"]>[0]) {
     const sk = replySk(input.planId, input.seq);
     const existing = this.items.get(sk);
@@ -50,12 +64,7 @@ export class MemoryMarkers implements SentMarkerStore {
       return { claimed: false as const, existing: { ...existing } };
     }
     this.items.set(sk, {
-      pk: contactPk(input.phone),
-      sk,
-      phone: input.phone,
-      role: "bot",
-      content: input.reply.text,
-      dueAt: input.reply.dueAt,
+      ...this.conversationFields(input),
       planId: input.planId,
       seq: input.seq,
       status: "SENDING",
@@ -100,14 +109,7 @@ export class MemoryMarkers implements SentMarkerStore {
     const existing = this.items.get(sk);
     if (existing && !CLAIMABLE_STATUSES.includes(existing.status)) return false;
     this.items.set(sk, {
-      pk: contactPk(input.phone),
-      sk,
-      phone: input.phone,
-      role: "bot",
-      content: input.reply.text,
-      dueAt: input.reply.dueAt,
-      planId: input.planId,
-      seq: input.seq,
+      ...this.conversationFields(input),
       status: "CANCELLED",
       cancelReason: input.reason,
       attempts: existing?.attempts ?? 0,

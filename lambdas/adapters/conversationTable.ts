@@ -1,5 +1,8 @@
-import { type DynamoDBDocumentClient, GetCommand } from "@aws-sdk/lib-dynamodb";
+import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
+import { type DynamoDBDocumentClient, GetCommand, type UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { type ContactState, contactPk } from "../core/conversation.js";
+
+/** What the conversation table's adapters share (DynamoConversationLog, DynamoSentMarkers). */
 
 /** Sort key of a contact's state item. */
 export const CONTACT_SK = "CONTACT";
@@ -21,4 +24,18 @@ export async function readContact(
     }),
   );
   return out.Item as ContactState | undefined;
+}
+
+/** Runs a conditional write: true when it applied, false when its condition did not hold. */
+export async function conditionally(
+  client: DynamoDBDocumentClient,
+  command: UpdateCommand,
+): Promise<boolean> {
+  try {
+    await client.send(command);
+    return true;
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return false;
+    throw error;
+  }
 }
