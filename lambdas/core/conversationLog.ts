@@ -1,4 +1,4 @@
-import { type ContactState, contactPk, type WebhookMessage } from "./conversation.js";
+import { type ContactState, contactPk, replyVerdict, type WebhookMessage } from "./conversation.js";
 import type { SentMarker } from "./deliverReply.js";
 import type { NormalizedWebhook } from "./messages.js";
 import type { ReplyPlanMessage } from "./replyRules.js";
@@ -211,7 +211,8 @@ export interface ContactView {
 }
 
 /** Sorts a partition's items into a {@link ContactView}. */
-export function contactView(items: readonly Record<string, unknown>[]): ContactView {
+export function contactView(rawItems: readonly object[]): ContactView {
+  const items = rawItems as readonly Record<string, unknown>[];
   const bySk = (prefix: string) => items.filter((i) => String(i.sk).startsWith(prefix));
   const contact = items.find((i) => i.sk === "CONTACT") as ContactState | undefined;
   const messages = bySk("MSG#") as unknown as ConversationItem[];
@@ -227,7 +228,7 @@ export function contactView(items: readonly Record<string, unknown>[]): ContactV
       ...(m.noReplyReason ? { note: m.noReplyReason } : {}),
     })),
     ...replies.map((r) => ({
-      at: r.at ?? new Date(r.dueAt ?? r.updatedAt).toISOString(),
+      at: r.at ?? (r.dueAt === undefined ? "" : new Date(r.dueAt).toISOString()),
       role: "bot" as const,
       content: r.content ?? "",
       kind: r.status,
@@ -237,4 +238,40 @@ export function contactView(items: readonly Record<string, unknown>[]): ContactV
     })),
   ].sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
   return { contact, messages, plans, replies, timeline };
+}
+
+/** A reply of a stored plan that has not gone out and that the contact still allows. */
+export interface PendingReply {
+  planId: string;
+  seq: number;
+  text: string;
+  /** Epoch ms. */
+  dueAt: number;
+  keep: boolean;
+  /** The reply item's state when a send was tried and released (RETRY, SENDING), else "SCHEDULED". */
+  status: string;
+}
+
+/**
+ * What is still to be sent to a contact (the ops CLI's `pending`): every message of its stored
+ * plans without a finished reply item, that {@link replyVerdict} would still send at `now`.
+ */
+export function pendingReplies(view: ContactView, now: number): PendingReply[] {
+  const finished = new Set(["SENT", "FAILED", "UNKNOWN", "GAVE_UP", "CANCELLED"]);
+  const state = new Map(view.replies.map((r) => [`${r.planId}#${r.seq}`, r.status as string]));
+  return view.plans
+    .flatMap((plan) =>
+      plan.messages.map((m) => ({
+        planId: plan.planId,
+        seq: m.seq,
+        text: m.text,
+        dueAt: m.dueAt,
+        keep: plan.keep,
+        planAt: plan.planAt,
+        status: state.get(`${plan.planId}#${m.seq}`) ?? "SCHEDULED",
+      })),
+    )
+    .filter((r) => !finished.has(r.status) && replyVerdict(r, view.contact, now).send)
+    .map(({ planAt: _planAt, ...reply }) => reply)
+    .sort((a, b) => a.dueAt - b.dueAt);
 }

@@ -2,7 +2,9 @@ import { describe, expect, it } from "vitest";
 import { webhookMessage } from "../../../lambdas/core/conversation.js";
 import {
   attachmentContentType,
+  contactView,
   messageItem,
+  pendingReplies,
   planItem,
 } from "../../../lambdas/core/conversationLog.js";
 import { aWebhook } from "../../support/replyFixtures.js";
@@ -95,5 +97,42 @@ describe("attachmentContentType", () => {
     ["https://x.test/doc", "document"],
   ])("classifies %s as %s", (url, type) => {
     expect(attachmentContentType(url)).toBe(type);
+  });
+});
+
+describe("pendingReplies", () => {
+  const plan = (planId: string, keep = false) =>
+    planItem({
+      planId,
+      webhook: aWebhook(),
+      messageKey: planId,
+      planAt: AT,
+      acceptedAt: AT,
+      keep,
+      source: "policy",
+      messages: [
+        { text: `${planId} a`, delayMs: 0 },
+        { text: `${planId} b`, delayMs: 5000 },
+      ],
+      now: AT,
+      ttlSeconds: TTL,
+    });
+  const contact = (planId: string) => ({
+    pk: "PHONE#14155552671",
+    sk: "CONTACT",
+    phone: "14155552671",
+    planId,
+    updatedAt: AT,
+  });
+
+  it("lists the contact's plan's unsent replies and keep plans, not superseded ones", () => {
+    const view = contactView([
+      contact("p2"),
+      plan("p1"),
+      plan("p2"),
+      plan("p3", true),
+      { pk: "PHONE#14155552671", sk: "REPLY#p2#000", planId: "p2", seq: 0, status: "SENT" },
+    ]);
+    expect(pendingReplies(view, AT).map((r) => r.text)).toEqual(["p3 a", "p2 b", "p3 b"]);
   });
 });
