@@ -160,6 +160,7 @@ describe("npm start refusing bad input", () => {
     [["--port", "abc"], /--port must be a whole number/],
     [["--vendor-port", "70000"], /--vendor-port must be a whole number/],
     [["--max-sqs-delay", "0"], /--max-sqs-delay must be a whole number from 1 to 900/],
+    [["--human-pause", "an hour"], /--human-pause must be a whole number from 0/],
     [["--bogus"], /Unknown option '--bogus'/],
   ])("exits 2 with the usage when the flags are %j", async (args, problem) => {
     const { code, out, err } = await runToExit(args);
@@ -189,5 +190,6 @@ describe("npm start refusing bad input", () => {
     const { code, out } = await runToExit(["--help"]);
     expect(code).toBe(0);
     expect(out).toContain("--max-sqs-delay");
+    expect(out).toContain("--human-pause S");
   });
 });
