@@ -39,3 +39,48 @@ export async function runProgramForStack(
   }
   return run;
 }
+
+/** One resource as fixtures/recordGraph.ts records it. */
+export interface GraphEntry {
+  type: string;
+  name: string;
+  urn: string;
+  parent: string;
+  protect: boolean;
+  retainOnDelete: boolean;
+  additionalSecretOutputs: string[];
+  dependencies: string[];
+  aliases: Record<string, unknown>[];
+  inputs: Record<string, unknown>;
+}
+
+/** The vendor token the graph recordings use (a stand-in, recorded only as "[secret]"). */
+export const GRAPH_TOKEN = "graph-snapshot-token";
+
+/**
+ * Records the resource graph of one stack file under mocks in a fresh Node process
+ * (fixtures/recordGraph.ts), with the stack file's config and a stand-in vendor token.
+ */
+export async function recordGraphForStack(
+  stack: string,
+  program = "infra/index.ts",
+): Promise<{ stack: string; resources: GraphEntry[] }> {
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    ["--import", "tsx", "test/infra/fixtures/recordGraph.ts"],
+    {
+      env: {
+        ...process.env,
+        TEST_PULUMI_STACK: stack,
+        TEST_PULUMI_PROGRAM: program,
+        TEST_PULUMI_CONFIG: JSON.stringify({
+          ...stackFileConfig(stack),
+          "whatsable-replies:vendorToken": GRAPH_TOKEN,
+        }),
+      },
+      timeout: 120_000,
+      maxBuffer: 64 * 1024 * 1024,
+    },
+  );
+  return JSON.parse(stdout);
+}
