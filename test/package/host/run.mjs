@@ -17,10 +17,17 @@ const computed = (type, name) => {
         name,
       };
     case "aws:dynamodb/table:Table":
+      return { arn: arn("dynamodb", `table/${name}`), name };
     case "aws:cloudwatch/logGroup:LogGroup":
+      return { arn: arn("logs", `log-group:${name}`), name };
     case "aws:lambda/function:Function":
+      return { arn: arn("lambda", `function:${name}`), name };
     case "aws:iam/role:Role":
-      return { arn: arn(type.split(":")[1].split("/")[0], name), name };
+      return { arn: `arn:aws:iam::123456789012:role/${name}`, name };
+    case "aws:secretsmanager/secret:Secret":
+      return { arn: arn("secretsmanager", `secret:${name}-AbCdEf`) };
+    case "aws:sns/topic:Topic":
+      return { arn: arn("sns", name) };
     case "aws:apigatewayv2/api:Api":
       return {
         apiEndpoint: `https://${name}.execute-api.eu-west-1.amazonaws.com`,
@@ -36,7 +43,7 @@ const computed = (type, name) => {
     case "pulumi-nodejs:dynamic/whatsable:VendorWebhook":
       return { webhookId: 1200 + registered.length, createdAt: 1, signingSecret: null };
     default:
-      return { arn: arn(type.split(":")[1].split("/")[0], name) };
+      return {};
   }
 };
 
