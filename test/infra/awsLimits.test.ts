@@ -111,7 +111,7 @@ describe("the limits table catches what AWS would refuse", () => {
 
 describe("the program stops before AWS would refuse", () => {
   it("fails preview when a function's whole environment exceeds 4 KB, naming the function", async () => {
-    // The rules travel in the archive now; a long list of test contacts still fills the env.
+    // Rules ship in the bundle, not the environment; a long list of test contacts does not.
     const contacts = Array.from({ length: 400 }, (_, i) => `+1202555${String(1000 + i)}`);
     await expect(
       runProgramForStack("dev", {
