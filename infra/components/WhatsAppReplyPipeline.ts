@@ -150,9 +150,11 @@ export interface WhatsAppReplyPipelineArgs {
 
 /** The settings keys: args validated by the stack config's validator (infra/config.ts). */
 type SettingsKey = keyof typeof settingsSchema.shape;
-// Every stack setting is an arg of the same name (a compile error otherwise).
-const SETTINGS_KEYS = Object.keys(settingsSchema.shape) as SettingsKey[] &
-  (SettingsKey extends keyof WhatsAppReplyPipelineArgs ? unknown : never);
+type SettingsWithoutArg = Exclude<SettingsKey, keyof WhatsAppReplyPipelineArgs>;
+/** Every stack setting is an arg of the same name: a setting added to infra/config.ts without its
+ * arg here fails to compile, naming the setting. */
+const SETTINGS_KEYS: ([SettingsWithoutArg] extends [never] ? SettingsKey : SettingsWithoutArg)[] =
+  Object.keys(settingsSchema.shape) as SettingsKey[];
 
 /** Bad component args; the message lists every problem, each naming the arg. */
 export class PipelineArgsError extends pulumi.RunError {
