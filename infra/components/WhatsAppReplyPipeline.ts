@@ -161,13 +161,11 @@ export class PipelineArgsError extends pulumi.RunError {
   constructor(
     name: string,
     readonly problems: string[],
-    options?: { cause?: unknown },
   ) {
     super(
       `Invalid args of WhatsAppReplyPipeline "${name}":\n${problems.map((p) => `  - ${p}`).join("\n")}`,
     );
     this.name = "PipelineArgsError";
-    if (options?.cause !== undefined) this.cause = options.cause;
   }
 }
 
