@@ -67,10 +67,9 @@ function floorSource(fn: FunctionName): string {
 /** Dummy values for every env var a handler reads; no network at init. */
 function initEnv(fn: FunctionName): Record<string, string> {
   const dummy: Record<string, string> = {
-    IDEMPOTENCY_TABLE: "bench-idempotency",
     CONVERSATION_TABLE: "bench-conversation",
     SENT_MARKER_TABLE: "bench-sent-markers",
-    JOBS_QUEUE_URL: "https://sqs.us-east-1.amazonaws.com/000000000000/bench-jobs",
+    JOBS_QUEUE_URL: "https://sqs.us-east-1.amazonaws.com/000000000000/bench-jobs.fifo",
     REPLIES_QUEUE_URL: "https://sqs.us-east-1.amazonaws.com/000000000000/bench-replies",
     SIGNING_SECRET_ID: "arn:aws:secretsmanager:us-east-1:000000000000:secret:bench-signing",
     VENDOR_TOKEN_SECRET_ID: "arn:aws:secretsmanager:us-east-1:000000000000:secret:bench-token",

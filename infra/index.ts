@@ -23,12 +23,11 @@ const config = loadStackConfig();
 
 const tables = new DataTables("data", { protect: config.protect });
 
+// FIFO: the receiver's one call deduplicates and orders by contact (JOBS_QUEUE in contract.ts).
 const jobs = new QueueWithDeadLetter("jobs", {
-  visibilityTimeoutSeconds: visibilityTimeoutFor(
-    FUNCTIONS.responder,
-    config.responderBatchingWindowSeconds,
-  ),
+  visibilityTimeoutSeconds: visibilityTimeoutFor(FUNCTIONS.responder),
   maxReceiveCount: config.maxReceiveCount,
+  fifo: true,
 });
 const replies = new QueueWithDeadLetter("replies", {
   visibilityTimeoutSeconds: visibilityTimeoutFor(FUNCTIONS.sender),
@@ -42,7 +41,6 @@ const secrets = new PipelineSecrets("secrets", {
 });
 
 const environment: EnvironmentValues = {
-  [ENV.idempotencyTable]: tables.idempotency.name,
   [ENV.conversationTable]: tables.conversation.name,
   [ENV.sentMarkerTable]: tables.sentMarkers.name,
   [ENV.jobsQueueUrl]: jobs.queue.url,
@@ -51,8 +49,6 @@ const environment: EnvironmentValues = {
   [ENV.vendorTokenSecretId]: secrets.vendorTokenSecret.arn,
   [ENV.signatureScheme]: config.signatureScheme,
   [ENV.maxBodyBytes]: String(config.maxBodyBytes),
-  [ENV.idempotencyTtlSeconds]: String(config.idempotencyTtlSeconds),
-  [ENV.inProgressTtlSeconds]: String(FUNCTION_SIZING.receiver.timeoutSeconds * 3),
   [ENV.secretCacheSeconds]: String(config.secretCacheSeconds),
   // The rules travel in the responder's archive (no 4 KB env limit), whichever form config uses.
   [ENV.replyRulesFile]: RULES_BUNDLE_FILE,
@@ -89,12 +85,11 @@ const receiver = new PipelineFunction("receiver", {
   ...functionArgs(FUNCTIONS.receiver),
   policy: (logGroupArn) =>
     pulumi
-      .all([logGroupArn, tables.idempotency.arn, jobs.queue.arn, secrets.signingSecret.arn])
-      .apply(([logs, idempotency, jobsQueue, signing]) =>
+      .all([logGroupArn, jobs.queue.arn, secrets.signingSecret.arn])
+      .apply(([logs, jobsQueue, signing]) =>
         JSON.stringify(
           receiverPolicy({
             logGroupArn: logs,
-            idempotencyTableArn: idempotency,
             jobsQueueArn: jobsQueue,
             signingSecretArn: signing,
           }),
@@ -119,8 +114,8 @@ const responder = new PipelineFunction("responder", {
       ),
   queueTrigger: {
     queueArn: jobs.queue.arn,
+    // No batching window: Lambda refuses one on a FIFO queue.
     batchSize: QUEUE_TRIGGERS.responder.batchSize,
-    maximumBatchingWindowInSeconds: config.responderBatchingWindowSeconds,
   },
 });
 
@@ -205,7 +200,6 @@ export const webhookId = registrations.webhooks.find(({ generation }) =>
   config.webhookGenerations.some((g) => g.generation === generation && g.enabled),
 )?.webhook.webhookId;
 export const tableNames = {
-  idempotency: tables.idempotency.name,
   conversation: tables.conversation.name,
   sentMarkers: tables.sentMarkers.name,
 };

@@ -27,13 +27,6 @@ export const ACTIONS = {
   delayRetry: ["sqs:ChangeMessageVisibility"],
   sendToQueue: ["sqs:SendMessage"],
   readSecret: ["secretsmanager:GetSecretValue"],
-  /** Idempotency claims: conditional put, read, complete, release. */
-  claimItems: [
-    "dynamodb:PutItem",
-    "dynamodb:GetItem",
-    "dynamodb:UpdateItem",
-    "dynamodb:DeleteItem",
-  ],
   /** Conversation log: batch append, read a conversation or a user's history (byUser index). */
   logConversation: ["dynamodb:BatchWriteItem", "dynamodb:Query"],
   /** Sent markers: read, and conditional updates that create or advance a marker. */
@@ -54,7 +47,6 @@ export const LAMBDA_ASSUME_ROLE_POLICY = {
 
 export interface ReceiverResources {
   logGroupArn: string;
-  idempotencyTableArn: string;
   jobsQueueArn: string;
   signingSecretArn: string;
 }
@@ -74,12 +66,11 @@ export interface SenderResources {
   vendorTokenSecretArn: string;
 }
 
-/** Receiver: verify with the signing secret, claim in the idempotency table, enqueue a job. */
+/** Receiver: verify with the signing secret, enqueue a job (its one AWS call; no table). */
 export function receiverPolicy(r: ReceiverResources): PolicyDocument {
   return policyDocument([
     statement("WriteOwnLogs", ACTIONS.writeLogs, [logStreamsOf(r.logGroupArn)]),
     statement("ReadSigningSecret", ACTIONS.readSecret, [r.signingSecretArn]),
-    statement("ClaimDeliveries", ACTIONS.claimItems, [r.idempotencyTableArn]),
     statement("EnqueueJobs", ACTIONS.sendToQueue, [r.jobsQueueArn]),
   ]);
 }
