@@ -214,9 +214,7 @@ export function parseStackSettings(
           const unknown = issue.keys.filter((k) => !retired.includes(k));
           return unknown.length === 0
             ? []
-            : [
-                `${unknown.map((k) => `${namespace}:${k}`).join(", ")}: unknown config key (typo?)`,
-              ];
+            : [`${unknown.map((k) => `${namespace}:${k}`).join(", ")}: unknown config key (typo?)`];
         }
         const [key, ...rest] = issue.path.map(String);
         const where = rest.length > 0 ? ` [${rest.join(".")}]` : "";

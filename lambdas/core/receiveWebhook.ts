@@ -133,7 +133,6 @@ export class WebhookReceiver {
     }
     return this.parsedSecrets.secrets;
   }
-
 }
 
 function unavailable(

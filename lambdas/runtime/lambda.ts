@@ -1,4 +1,9 @@
-import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
+import {
+  BatchProcessor,
+  EventType,
+  processPartialResponse,
+  SqsFifoPartialProcessorAsync,
+} from "@aws-lambda-powertools/batch";
 import { Logger as PowertoolsLogger } from "@aws-lambda-powertools/logger";
 import type { LogLevel } from "@aws-lambda-powertools/logger/types";
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
@@ -167,10 +172,17 @@ export interface SqsBatchOptions {
   redelivery?: RedeliveryControl;
   /** The log line for a record whose handler threw (an infrastructure error). */
   failureMessage: string;
+  /**
+   * A FIFO queue: records run one after another in batch order, and once a record of a message
+   * group fails, the group's later records in the batch are reported failed without running
+   * (other groups go on). SQS then hands the group back in order: what AWS asks of a function
+   * with ReportBatchItemFailures on a FIFO queue.
+   */
+  fifo?: boolean;
 }
 
 /**
- * Runs `handleRecord` for every record of an SQS batch, in parallel, and answers Lambda's partial
+ * Runs `handleRecord` for every record of an SQS batch, in parallel (in order for FIFO), and answers Lambda's partial
  * batch response: a record that must come back, or whose handler threw, is listed in
  * batchItemFailures (the event source mapping needs ReportBatchItemFailures); the others are
  * deleted. A record past the queue's maxReceiveCount goes to the DLQ.
@@ -183,7 +195,7 @@ export async function processSqsBatch(
   context: Context,
   options: SqsBatchOptions,
 ): Promise<SQSBatchResponse> {
-  const { handleRecord, logger, redelivery, failureMessage } = options;
+  const { handleRecord, logger, redelivery, failureMessage, fifo } = options;
   const processRecord = async (record: SQSRecord): Promise<void> => {
     let result: ComeBackLater | undefined;
     try {
@@ -203,10 +215,16 @@ export async function processSqsBatch(
     }
     throw new RecordComesBack(result.reason);
   };
-  const processor = new BatchProcessor(EventType.SQS);
-  return processPartialResponse(event, processRecord, processor, {
+  // A fully failed batch is answered like any other, not thrown: same redelivery, clearer logs.
+  if (fifo) {
+    return processPartialResponse(event, processRecord, new SqsFifoPartialProcessorAsync(), {
+      context,
+      skipGroupOnError: true,
+      throwOnFullBatchFailure: false,
+    });
+  }
+  return processPartialResponse(event, processRecord, new BatchProcessor(EventType.SQS), {
     context,
-    // A fully failed batch is answered like any other, not thrown: same redelivery, clearer logs.
     throwOnFullBatchFailure: false,
   });
 }
