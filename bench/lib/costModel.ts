@@ -21,18 +21,23 @@ export interface UsagePerWebhook {
   coldStart: { share: number; ms: number };
   dynamoDbWru: number;
   dynamoDbRru: number;
+  /** Requests to standard queues (the replies queue). */
   sqsRequests: number;
+  /** Requests to FIFO queues (the jobs queue), priced higher; default 0. */
+  sqsFifoRequests?: number;
   secretsManagerCalls: number;
-  /** Log bytes ingested per webhook (application lines + platform lines + access log). */
+  /** Log bytes ingested per webhook into Standard-class log groups (the functions' lines). */
   logBytes: number;
+  /** Log bytes ingested per webhook into Infrequent Access log groups (the access log); default 0. */
+  infrequentAccessLogBytes?: number;
 }
 
 export interface CostLine {
   item: string;
-  /** Units per webhook, formatted by the caller. */
+  /** Units per webhook (per month for fixed lines), formatted by the caller. */
   quantity: number;
   unit: string;
-  /** Dollars per million webhooks. */
+  /** Dollars per million webhooks (per month for fixed lines). */
   perMillion: number;
 }
 
@@ -97,6 +102,12 @@ export function costLines(usage: UsagePerWebhook): CostLine[] {
       perMillion: costOf(PRICES.sqsRequest, usage.sqsRequests * MILLION),
     },
     {
+      item: "SQS FIFO",
+      quantity: usage.sqsFifoRequests ?? 0,
+      unit: "requests",
+      perMillion: costOf(PRICES.sqsFifoRequest, (usage.sqsFifoRequests ?? 0) * MILLION),
+    },
+    {
       item: "Secrets Manager",
       quantity: usage.secretsManagerCalls,
       unit: "calls",
@@ -108,8 +119,69 @@ export function costLines(usage: UsagePerWebhook): CostLine[] {
       unit: "bytes",
       perMillion: costOf(PRICES.logsGbIngested, usage.logBytes * MILLION),
     },
+    {
+      item: "CloudWatch Logs ingestion, Infrequent Access",
+      quantity: usage.infrequentAccessLogBytes ?? 0,
+      unit: "bytes",
+      perMillion: costOf(
+        PRICES.logsGbIngestedInfrequentAccess,
+        (usage.infrequentAccessLogBytes ?? 0) * MILLION,
+      ),
+    },
   );
-  return lines;
+  return lines.filter((line) => line.quantity > 0 || !OPTIONAL_ITEMS.has(line.item));
+}
+
+/** Lines shown only when used (a design without a FIFO queue or an IA log group). */
+const OPTIONAL_ITEMS = new Set(["SQS FIFO", "CloudWatch Logs ingestion, Infrequent Access"]);
+
+/** What an idle stack keeps paying for, counted from its stack file (see fixedMonthlyLines). */
+export interface IdleStack {
+  secrets: number;
+  alarms: number;
+  /** CloudWatch dashboards (the first 3 per account are free; counted at list price here). */
+  dashboards: number;
+  /** Lambda's SQS pollers on an empty queue, per event source mapping. */
+  idlePolling: { fifoMappings: number; standardMappings: number };
+}
+
+/**
+ * Lambda's pollers keep long-polling an empty queue: assumed 5 pollers per mapping (Lambda's
+ * documented starting number for SQS) each issuing a 20 s ReceiveMessage: 3 × 60 × 24 × 30 × 5.
+ */
+export const IDLE_RECEIVES_PER_MAPPING_MONTH = 5 * 3 * 60 * 24 * 30;
+
+/** Fixed monthly dollars of an idle stack, one line per item. Pure. */
+export function fixedMonthlyLines(stack: IdleStack): CostLine[] {
+  const { fifoMappings, standardMappings } = stack.idlePolling;
+  return [
+    {
+      item: "Secrets Manager secrets",
+      quantity: stack.secrets,
+      unit: "secrets",
+      perMillion: costOf(PRICES.secretMonth, stack.secrets),
+    },
+    {
+      item: "CloudWatch alarms (standard resolution)",
+      quantity: stack.alarms,
+      unit: "alarms",
+      perMillion: costOf(PRICES.alarmMonth, stack.alarms),
+    },
+    {
+      item: "CloudWatch dashboard",
+      quantity: stack.dashboards,
+      unit: "dashboards",
+      perMillion: costOf(PRICES.dashboardMonth, stack.dashboards),
+    },
+    {
+      item: "Idle SQS polling by Lambda (empty 20 s receives)",
+      quantity: (fifoMappings + standardMappings) * IDLE_RECEIVES_PER_MAPPING_MONTH,
+      unit: "requests",
+      perMillion:
+        costOf(PRICES.sqsFifoRequest, fifoMappings * IDLE_RECEIVES_PER_MAPPING_MONTH) +
+        costOf(PRICES.sqsRequest, standardMappings * IDLE_RECEIVES_PER_MAPPING_MONTH),
+    },
+  ];
 }
 
 /** Sum of the lines, optionally without the logs line (research target 4 counts both ways). */

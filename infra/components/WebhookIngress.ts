@@ -67,9 +67,12 @@ export class WebhookIngress extends pulumi.ComponentResource {
       },
       { parent: this },
     );
+    // Infrequent Access: half the ingestion price, and the access log is only ever searched
+    // (Logs Insights works on it; Live Tail, metric and subscription filters do not, and nothing
+    // here uses them). The functions' own groups stay Standard: operators tail them.
     this.accessLogs = new aws.cloudwatch.LogGroup(
       `${name}-access-logs`,
-      { retentionInDays: args.logRetentionDays },
+      { retentionInDays: args.logRetentionDays, logGroupClass: "INFREQUENT_ACCESS" },
       { parent: this },
     );
     this.stage = new aws.apigatewayv2.Stage(
@@ -82,7 +85,9 @@ export class WebhookIngress extends pulumi.ComponentResource {
         defaultRouteSettings: {
           throttlingRateLimit: args.throttleRateLimit,
           throttlingBurstLimit: args.throttleBurstLimit,
-          detailedMetricsEnabled: true,
+          // Per-route metrics are billed as custom metrics and nothing reads them: the alarms and
+          // the dashboard use the stage's free metrics (one route anyway).
+          detailedMetricsEnabled: false,
         },
       },
       { parent: this, dependsOn: [route] },

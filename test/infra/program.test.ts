@@ -405,6 +405,18 @@ describe("Pulumi program (dev stack)", () => {
       expect(Object.keys(JSON.parse(logs.format))).toContain("status");
     });
 
+    it("keeps the access log in the Infrequent Access class, without per-route metrics", () => {
+      expect(graph.inputs(T.logGroup, "ingress-access-logs").logGroupClass).toBe(
+        "INFREQUENT_ACCESS",
+      );
+      for (const fn of FUNCTIONS) {
+        expect(graph.inputs(T.logGroup, `${fn}-logs`).logGroupClass).toBeUndefined();
+      }
+      expect(graph.inputs(T.stage, "ingress-stage").defaultRouteSettings).toMatchObject({
+        detailedMetricsEnabled: false,
+      });
+    });
+
     it("lets only this API's webhook route invoke the receiver", () => {
       expect(graph.inputs(T.permission, "ingress-invoke")).toMatchObject({
         action: "lambda:InvokeFunction",

@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import {
   costLines,
+  fixedMonthlyLines,
+  IDLE_RECEIVES_PER_MAPPING_MONTH,
   lambdaGbSeconds,
   totalPerMillion,
   type UsagePerWebhook,
@@ -63,5 +65,42 @@ describe("totalPerMillion", () => {
   it("leaves the logs line out when asked", () => {
     const lines = costLines({ ...WORKED_EXAMPLE, logBytes: 2600 });
     expect(totalPerMillion(lines) - totalPerMillion(lines, { withLogs: false })).toBeCloseTo(1.3);
+  });
+});
+
+describe("costLines for the FIFO jobs queue and the Infrequent Access log class", () => {
+  it("prices FIFO requests at $0.50 per million and IA ingestion at $0.25 per GB", () => {
+    const lines = costLines({
+      ...WORKED_EXAMPLE,
+      sqsFifoRequests: 2,
+      infrequentAccessLogBytes: 2000,
+    });
+    const byItem = Object.fromEntries(lines.map((l) => [l.item, l.perMillion]));
+    expect(byItem["SQS FIFO"]).toBeCloseTo(1.0);
+    expect(byItem["CloudWatch Logs ingestion, Infrequent Access"]).toBeCloseTo(0.5);
+  });
+
+  it("shows neither line for a design that uses neither", () => {
+    const items = costLines(WORKED_EXAMPLE).map((l) => l.item);
+    expect(items).not.toContain("SQS FIFO");
+    expect(items).not.toContain("CloudWatch Logs ingestion, Infrequent Access");
+  });
+});
+
+describe("fixedMonthlyLines", () => {
+  it("adds up secrets, alarms, a dashboard and idle polling per month", () => {
+    const lines = fixedMonthlyLines({
+      secrets: 2,
+      alarms: 10,
+      dashboards: 1,
+      idlePolling: { fifoMappings: 1, standardMappings: 1 },
+    });
+    const byItem = Object.fromEntries(lines.map((l) => [l.item.split(" (")[0], l.perMillion]));
+    expect(byItem["Secrets Manager secrets"]).toBeCloseTo(0.8);
+    expect(byItem["CloudWatch alarms"]).toBeCloseTo(1.0);
+    expect(byItem["CloudWatch dashboard"]).toBeCloseTo(3.0);
+    // 648,000 empty receives per queue-month: FIFO $0.324 + standard $0.259.
+    expect(IDLE_RECEIVES_PER_MAPPING_MONTH).toBe(648_000);
+    expect(byItem["Idle SQS polling by Lambda"]).toBeCloseTo(0.583, 3);
   });
 });
