@@ -34,10 +34,12 @@ export function fifoQueueArgs(fifo: boolean): Partial<aws.sqs.QueueArgs> {
   return {
     fifoQueue: true,
     contentBasedDeduplication: false,
-    // Deduplication and the 300 msg/s quota per queue, not per group: the receiver's key is
-    // unique per message and no webhook stream comes near that rate (docs/benchmarks.md).
-    deduplicationScope: "queue",
-    fifoThroughputLimit: "perQueue",
+    // High-throughput FIFO: the send quota applies per message group (per contact), not to the
+    // queue as a whole (300/s), so a burst of webhooks from many contacts is never throttled into
+    // 503s. Deduplication per group loses nothing: the deduplication id (the message key) already
+    // includes the contact. Same price as the default mode.
+    deduplicationScope: "messageGroup",
+    fifoThroughputLimit: "perMessageGroupId",
   };
 }
 

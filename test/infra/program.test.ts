@@ -166,6 +166,8 @@ describe("Pulumi program (dev stack)", () => {
         expect(graph.inputs(T.queue, name)).toMatchObject({
           fifoQueue: true,
           contentBasedDeduplication: false,
+          deduplicationScope: "messageGroup",
+          fifoThroughputLimit: "perMessageGroupId",
           name: `${NS}-dev-${name}.fifo`,
         });
       }
