@@ -274,11 +274,7 @@ async function main() {
       }
       case "repeat": {
         const body = acceptedBodies[Math.floor(Math.random() * acceptedBodies.length)] as string;
-        expectOne(
-          await deliver(body, signatureFor(body, secret, "hmac-sha256")),
-          "repeat",
-          kind,
-        );
+        expectOne(await deliver(body, signatureFor(body, secret, "hmac-sha256")), "repeat", kind);
         return;
       }
       case "burst": {
