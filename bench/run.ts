@@ -1,6 +1,6 @@
 /**
- * `npm run bench`: runs the benchmarks side by side against one set of local AWS stand-ins,
- * prints their tables and writes docs/benchmarks.md.
+ * `npm run bench`: the benchmarks side by side against one set of local AWS stand-ins; prints
+ * their tables and rewrites the generated part of docs/benchmarks.md.
  *
  *   npm run bench                      all benchmarks, full bounds
  *   npm run bench -- --only receiver,signature
@@ -12,121 +12,82 @@ import { parseArgs } from "node:util";
 import { startLocalServices } from "../local/services/index.js";
 import { runCallsAndCost } from "./callsAndCost.js";
 import { runColdStart } from "./coldStart.js";
-import { captureHandlerLogs } from "./lib/logCapture.js";
-import { describeEnvironment } from "./lib/machine.js";
-import type { Section } from "./lib/section.js";
+import * as report from "./lib/report.js";
+import { captureHandlerLogs } from "./lib/stack.js";
 import { runReceiverLatency } from "./receiverLatency.js";
-import { headerFrom, renderDocument, renderSectionForConsole } from "./report.js";
 import { runScheduling } from "./scheduling.js";
 import { runSignature } from "./signature.js";
 
 const DOC = new URL("../docs/benchmarks.md", import.meta.url);
-const BENCHMARKS = ["receiver", "coldstart", "cost", "scheduling", "signature"] as const;
-type Benchmark = (typeof BENCHMARKS)[number];
-
-function parseOptions() {
-  const { values } = parseArgs({
-    options: {
-      only: { type: "string" },
-      quick: { type: "boolean", default: false },
-      "no-doc": { type: "boolean", default: false },
-    },
-  });
-  const only = values.only?.split(",").map((s) => s.trim()) ?? [...BENCHMARKS];
-  for (const name of only) {
-    if (!(BENCHMARKS as readonly string[]).includes(name)) {
-      throw new Error(`unknown benchmark "${name}"; choose from ${BENCHMARKS.join(", ")}`);
-    }
-  }
-  return {
-    only: new Set(only as Benchmark[]),
-    quick: values.quick,
-    writeDoc: !values.quick && !values["no-doc"] && only.length === BENCHMARKS.length,
-  };
+const { values } = parseArgs({
+  options: {
+    only: { type: "string" },
+    quick: { type: "boolean", default: false },
+    "no-doc": { type: "boolean", default: false },
+  },
+});
+const quick = values.quick;
+const capture = captureHandlerLogs();
+const services = await startLocalServices();
+// Ctrl-C must not leave the DynamoDB Local JVM behind.
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.once(signal, () => void services.stop().finally(() => process.exit(130)));
 }
-
-async function main(): Promise<void> {
-  const options = parseOptions();
-  const capture = captureHandlerLogs();
-  const print = (text: string) => capture.print(text);
-  const env = describeEnvironment();
-  const startedAt = Date.now();
-  const sections: Section[] = [];
-  const failures: string[] = [];
-  const services = await startLocalServices();
-  // Ctrl-C must not leave the DynamoDB Local JVM behind.
-  for (const signal of ["SIGINT", "SIGTERM"] as const) {
-    process.once(signal, () => {
-      services.stop().finally(() => process.exit(130));
-    });
-  }
-  const run = async (name: Benchmark, bench: () => Promise<Section>) => {
-    if (!options.only.has(name)) return;
-    const startedAt = Date.now();
-    print(`\n▶ ${name} …\n`);
+const BENCHMARKS: Record<string, () => Promise<report.Section>> = {
+  receiver: () =>
+    runReceiverLatency({
+      services,
+      concurrencies: [1, 16, 64],
+      maxRequests: quick ? 200 : 3000,
+      maxMs: quick ? 1000 : 1250,
+      rounds: quick ? 1 : 4,
+      warmupRequests: quick ? 50 : 300,
+    }),
+  coldstart: () => runColdStart({ services, repetitions: quick ? 3 : 9 }),
+  cost: () => runCallsAndCost({ services, capture, webhooks: quick ? 10 : 40 }),
+  scheduling: () =>
+    runScheduling({
+      services,
+      conversations: quick ? 4 : 12,
+      staggerMs: 300,
+      offsetsMs: [0, 250, 1000, 1900, 2600, 4200, 7300, 10_500],
+      maxSqsDelaySeconds: 2,
+    }),
+  signature: () => runSignature({ durationMs: quick ? 100 : 500, warmupMs: quick ? 50 : 150 }),
+};
+const only = values.only?.split(",").map((s) => s.trim()) ?? Object.keys(BENCHMARKS);
+const unknown = only.find((name) => !BENCHMARKS[name]);
+const env = report.describeEnvironment();
+const sections: report.Section[] = [];
+const failures: string[] = [];
+try {
+  if (unknown)
+    throw new Error(`unknown benchmark "${unknown}"; choose from ${Object.keys(BENCHMARKS)}`);
+  for (const [name, bench] of Object.entries(BENCHMARKS)) {
+    if (!only.includes(name)) continue;
+    const started = Date.now();
+    capture.print(`\n▶ ${name} …\n`);
     try {
       const section = await bench();
       sections.push(section);
-      print(
-        `\n${renderSectionForConsole(section)}(${((Date.now() - startedAt) / 1000).toFixed(1)} s)\n`,
-      );
+      const seconds = ((Date.now() - started) / 1000).toFixed(1);
+      capture.print(`\n${report.renderSectionForConsole(section)}(${seconds} s)\n`);
     } catch (error) {
-      const message = `${name}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`;
+      const message = `${name}: ${error instanceof Error ? (error.stack ?? error.message) : error}`;
       failures.push(message.split("\n")[0] as string);
-      print(`\n✖ ${message}\n`);
+      capture.print(`\n✖ ${message}\n`);
     }
-  };
-  try {
-    await run("receiver", () =>
-      runReceiverLatency({
-        services,
-        concurrencies: [1, 16, 64],
-        maxRequests: options.quick ? 200 : 3000,
-        maxMs: options.quick ? 1000 : 1250,
-        rounds: options.quick ? 1 : 4,
-        warmupRequests: options.quick ? 50 : 300,
-      }),
-    );
-    await run("coldstart", () => runColdStart({ services, repetitions: options.quick ? 3 : 9 }));
-    await run("cost", () =>
-      runCallsAndCost({
-        services,
-        capture,
-        webhooks: options.quick ? 10 : 40,
-        hopWebhooks: options.quick ? 5 : 10,
-        maxSqsDelaySeconds: 2,
-      }),
-    );
-    await run("scheduling", () =>
-      runScheduling({
-        services,
-        capture,
-        conversations: options.quick ? 4 : 12,
-        staggerMs: 300,
-        offsetsMs: [0, 250, 1000, 1900, 2600, 4200, 7300, 10_500],
-        maxSqsDelaySeconds: 2,
-      }),
-    );
-    await run("signature", () =>
-      runSignature({
-        durationMs: options.quick ? 100 : 500,
-        warmupMs: options.quick ? 50 : 150,
-      }),
-    );
-  } finally {
-    await services.stop();
-    capture.stop();
   }
-  if (options.writeDoc) {
-    const existing = existsSync(DOC) ? readFileSync(DOC, "utf8") : undefined;
-    const summary = {
-      durationSeconds: (Date.now() - startedAt) / 1000,
-      loadAverageAtEnd: loadavg().map((l) => Math.round(l * 100) / 100),
-    };
-    writeFileSync(DOC, renderDocument(headerFrom(existing), env, summary, sections, failures));
-    print(`\nwrote docs/benchmarks.md\n`);
-  }
-  if (failures.length) process.exitCode = 1;
+} finally {
+  await services.stop();
+  capture.stop();
 }
-
-await main();
+if (!quick && !values["no-doc"] && only.length === Object.keys(BENCHMARKS).length) {
+  const existing = existsSync(DOC) ? readFileSync(DOC, "utf8") : undefined;
+  const durationSeconds = (Date.now() - Date.parse(env.date)) / 1000;
+  const summary = { durationSeconds, loadAverageAtEnd: loadavg() };
+  const text = report.renderDocument(report.headerFrom(existing), env, summary, sections, failures);
+  writeFileSync(DOC, text);
+  capture.print("\nwrote docs/benchmarks.md\n");
+}
+if (failures.length) process.exitCode = 1;

@@ -7,6 +7,7 @@ import { DEFAULTS } from "../lambdas/contract.js";
 // contract, so that preview refuses exactly the rules the responder would (pure; no AWS, no env).
 import { describeProblem, ReplyRulesError } from "../lambdas/core/errors.js";
 import { parseReplyRules } from "../lambdas/core/replyRules.js";
+import { MAX_BODY_BYTES_LIMIT } from "./awsLimits.js";
 import {
   DEFAULT_MANAGEMENT_BASE_URL,
   WAITING_DURATION_PRESETS,
@@ -34,6 +35,8 @@ export const LOG_RETENTION_DAYS = [
   1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288,
   3653,
 ] as const;
+
+const SNS_TOPIC_ARN = /^arn:aws(-cn|-us-gov)?:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/;
 
 const SIGNATURE_SCHEMES = ["auto", "secret", "hmac-sha256", "hmac-sha512", "off"] as const;
 
@@ -75,9 +78,6 @@ export const settingsSchema = z
       .max(2, "must list at most two generations (the live one and the one replacing it)")
       .refine((gens) => new Set(gens.map((g) => g.generation)).size === gens.length, {
         error: "generation numbers must be distinct",
-      })
-      .refine((gens) => gens.some((g) => g.enabled), {
-        error: "at least one generation must be enabled, else no deliveries arrive",
       })
       .default([{ generation: 1, enabled: true }]),
     webhookAdopt: bool(false),
@@ -123,10 +123,55 @@ export const settingsSchema = z
     throttleBurstLimit: int(1, 5000, 100),
     senderMaxConcurrency: int(2, 1000, 2),
     maxReceiveCount: int(1, 1000, 5),
-    maxBodyBytes: int(1024, 6 * 1024 * 1024, DEFAULTS.maxBodyBytes),
+    // The job that carries a body to the responder must fit one SQS message (awsLimits.ts).
+    maxBodyBytes: int(
+      1024,
+      MAX_BODY_BYTES_LIMIT,
+      Math.min(DEFAULTS.maxBodyBytes, MAX_BODY_BYTES_LIMIT),
+    ),
     secretCacheSeconds: int(0, 3600, DEFAULTS.secretCacheSeconds),
     protect: bool(false),
     alarmEmail: z.email({ error: "must be an email address" }).optional(),
+    /** Existing SNS topics (PagerDuty, Slack, a team topic) that get every alarm too. */
+    alarmTopicArns: z
+      .array(
+        text().refine((v) => SNS_TOPIC_ARN.test(v), {
+          error: "must be an SNS topic ARN (arn:aws:sns:<region>:<account>:<name>)",
+        }),
+        { error: "must be a list of SNS topic ARNs" },
+      )
+      .default([]),
+    /** Thresholds of the alarms on what breaks silently (docs/operations.md, alarm runbook). */
+    alarmThresholds: z
+      .strictObject({
+        /** 401 answers in 5 minutes: the signing secret no longer matches the vendor's. */
+        unauthorizedPer5Minutes: int(1, 100_000, 3),
+        /** 400 answers in 5 minutes: the vendor's payload changed, or a caller is broken. */
+        badRequestsPer5Minutes: int(1, 100_000, 10),
+        /** Replies the vendor refused (invalid number, message limit) in 15 minutes. */
+        vendorRefusalsPer15Minutes: int(1, 100_000, 3),
+        /** Hours without one accepted delivery before the quiet alarm fires; 0 = no such alarm. */
+        quietHours: int(0, 24, 0),
+      })
+      .prefault({}),
+    /**
+     * Who may get replies: "any", or a list of numbers in E.164 (+ and digits). Unprotected stacks
+     * (dev, staging) answer only listed numbers unless they say "any"; protected ones answer anyone
+     * unless they list numbers.
+     */
+    replyContacts: z
+      .union(
+        [
+          z.literal("any"),
+          z.array(
+            text().refine((v) => /^\+[1-9]\d{4,14}$/.test(v), {
+              error: "each contact must be an E.164 number such as +15550100001",
+            }),
+          ),
+        ],
+        { error: 'must be "any" or a list of E.164 numbers' },
+      )
+      .optional(),
     dashboard: bool(false),
   })
   .superRefine((s, ctx) => {
@@ -140,6 +185,12 @@ export const settingsSchema = z
     }
     if (!s.scheduleActivity && (s.waitingDurationSeconds ?? 0) !== 0) {
       issue("waitingDurationSeconds", "must be 0 (or unset) when scheduleActivity is false");
+    }
+    if (s.protect && !s.alarmEmail && s.alarmTopicArns.length === 0) {
+      issue(
+        "alarmEmail",
+        "a protected stack needs an alarm destination: set alarmEmail or alarmTopicArns, else its alarms reach nobody",
+      );
     }
     if (!s.activeSignature && s.signatureScheme !== "off") {
       issue(
@@ -158,7 +209,9 @@ export type StackSettings = Omit<z.output<typeof settingsSchema>, "replyRules"> 
 };
 
 /** Everything the program needs from the stack's configuration. */
-export interface StackConfig extends StackSettings {
+export interface StackConfig extends Omit<StackSettings, "replyContacts"> {
+  /** Who may get replies: "any", or only these E.164 numbers (none when the list is empty). */
+  replyContacts: "any" | string[];
   stack: string;
   /** aws:region, which the AWS provider reads too. */
   region: string;
@@ -329,6 +382,7 @@ export function loadStackConfig(): StackConfig {
     vendorToken,
     adoptedSigningSecret: config.getSecret(SECRET_KEYS.adoptedSigningSecret),
     waitingDurationSeconds: settings.scheduleActivity ? (settings.waitingDurationSeconds ?? 0) : 0,
+    replyContacts: settings.replyContacts ?? (settings.protect ? "any" : []),
   };
 }
 

@@ -20,6 +20,13 @@ import { receiverPolicy, responderPolicy, senderPolicy } from "./policies.js";
  */
 
 const config = loadStackConfig();
+if (!config.webhookGenerations.some((g) => g.enabled)) {
+  // The documented first deployment (docs/operations.md): registered, secret stored, nothing
+  // delivered yet. Enable the generation in the next `up`.
+  pulumi.log.warn(
+    "No webhook generation is enabled: the vendor delivers nothing until one is (whatsable-replies:webhookGenerations).",
+  );
+}
 
 const tables = new DataTables("data", { protect: config.protect });
 
@@ -52,6 +59,11 @@ const environment: EnvironmentValues = {
   [ENV.secretCacheSeconds]: String(config.secretCacheSeconds),
   // The rules travel in the responder's archive (no 4 KB env limit), whichever form config uses.
   [ENV.replyRulesFile]: RULES_BUNDLE_FILE,
+  // E.164 in config, digits (NormalizedWebhook.phone) for the responder; see replyContacts.ts.
+  [ENV.replyContacts]:
+    config.replyContacts === "any"
+      ? "*"
+      : config.replyContacts.map((n) => n.replace(/^\+/, "")).join(",") || "none",
   // With schedule activity off the vendor sets no window; replies may then use the longest one.
   [ENV.waitingDurationSeconds]: String(
     config.scheduleActivity ? config.waitingDurationSeconds : Math.max(...WAITING_DURATION_PRESETS),
@@ -180,7 +192,12 @@ const alarms = new PipelineAlarms("alarms", {
     sender: sender.function.name,
   },
   apiId: ingress.api.id,
+  accessLogGroupName: ingress.accessLogs.name,
+  senderLogGroupName: sender.logGroup.name,
+  metricNamespace: `whatsable-replies/${config.stack}`,
+  thresholds: config.alarmThresholds,
   alarmEmail: config.alarmEmail,
+  alarmTopicArns: config.alarmTopicArns,
   dashboardName: config.dashboard ? `whatsable-replies-${config.stack}` : undefined,
   region: config.region,
 });

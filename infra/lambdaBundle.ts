@@ -78,7 +78,7 @@ export function bundleOptions(entry: string): BuildOptions & { write: false } {
     external: [],
     // Prefer a package's ESM build (`module`) to its CommonJS one (`main`): esbuild can drop the
     // unused exports of ESM only, which cuts the SDK's share by about a third and INIT with it
-    // (docs/benchmarks.md §2, option A).
+    // (docs/benchmarks.md, "Decisions", option A).
     mainFields: ["module", "main"],
     alias: { "@aws-sdk/credential-provider-node": ENV_CREDENTIAL_CHAIN },
     banner: { js: REQUIRE_SHIM },

@@ -27,8 +27,9 @@ export const ACTIONS = {
   delayRetry: ["sqs:ChangeMessageVisibility"],
   sendToQueue: ["sqs:SendMessage"],
   readSecret: ["secretsmanager:GetSecretValue"],
-  /** Conversation log: batch append, read a conversation or a user's history (byUser index). */
-  logConversation: ["dynamodb:BatchWriteItem", "dynamodb:Query"],
+  /** Conversation log: batch append. No function reads the log (the operators do, with their own
+   * credentials), so no Query, and no grant on the byUser index. */
+  logConversation: ["dynamodb:BatchWriteItem"],
   /** Sent markers: read, and conditional updates that create or advance a marker. */
   markSent: ["dynamodb:GetItem", "dynamodb:UpdateItem"],
 } as const;
@@ -80,10 +81,7 @@ export function responderPolicy(r: ResponderResources): PolicyDocument {
   return policyDocument([
     statement("WriteOwnLogs", ACTIONS.writeLogs, [logStreamsOf(r.logGroupArn)]),
     statement("ConsumeJobs", ACTIONS.consumeQueue, [r.jobsQueueArn]),
-    statement("LogConversation", ACTIONS.logConversation, [
-      r.conversationTableArn,
-      indexOf(r.conversationTableArn, "byUser"),
-    ]),
+    statement("LogConversation", ACTIONS.logConversation, [r.conversationTableArn]),
     statement("ScheduleReplies", ACTIONS.sendToQueue, [r.repliesQueueArn]),
   ]);
 }
@@ -96,10 +94,7 @@ export function senderPolicy(r: SenderResources): PolicyDocument {
     statement("BackOffReplies", ACTIONS.delayRetry, [r.repliesQueueArn]),
     statement("ChainReplyHops", ACTIONS.sendToQueue, [r.repliesQueueArn]),
     statement("MarkSent", ACTIONS.markSent, [r.sentMarkerTableArn]),
-    statement("LogConversation", ACTIONS.logConversation, [
-      r.conversationTableArn,
-      indexOf(r.conversationTableArn, "byUser"),
-    ]),
+    statement("LogConversation", ACTIONS.logConversation, [r.conversationTableArn]),
     statement("ReadVendorToken", ACTIONS.readSecret, [r.vendorTokenSecretArn]),
   ]);
 }
@@ -137,8 +132,4 @@ function statement(sid: string, actions: readonly string[], resources: string[])
 /** `arn:…:log-group:NAME` → the ARN pattern of that group's streams. */
 function logStreamsOf(logGroupArn: string): string {
   return `${logGroupArn.replace(/:\*$/, "")}:log-stream:*`;
-}
-
-function indexOf(tableArn: string, index: string): string {
-  return `${tableArn}/index/${index}`;
 }

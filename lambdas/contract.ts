@@ -41,6 +41,8 @@ export const ENV = {
    * (in Lambda: beside index.mjs, where infra puts RULES_BUNDLE_FILE).
    */
   replyRulesFile: "REPLY_RULES_FILE",
+  /** Who may get replies: "*" (anyone), "none", or comma-separated numbers in digits. */
+  replyContacts: "REPLY_CONTACTS",
   /** The webhook's waiting_duration in seconds: no reply may be scheduled later than this. */
   waitingDurationSeconds: "WAITING_DURATION_SECONDS",
   /** Longest single SQS delay hop in seconds (AWS caps DelaySeconds at 900). */
@@ -132,6 +134,7 @@ export const FUNCTION_ENV: Record<FunctionName, readonly DeployedEnvName[]> = {
     ENV.conversationTable,
     ENV.repliesQueueUrl,
     ENV.replyRulesFile,
+    ENV.replyContacts,
     ENV.waitingDurationSeconds,
     ENV.maxSqsDelaySeconds,
     ENV.logLevel,

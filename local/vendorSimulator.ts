@@ -1,10 +1,14 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import MANAGEMENT from "../test/fixtures/vendor/management-api.json" with { type: "json" };
+import SEND from "../test/fixtures/vendor/send-api.json" with { type: "json" };
 
 /**
- * A local stand-in for the WhatsAble/Notifyer vendor (research/vendor.md): the legacy Notifier
- * send API (§5.1) and the Notifyer webhook management API (§2), with hooks for tests to script
- * failures, flip the per-number message limit and edit registrations out of band.
+ * A local stand-in for the WhatsAble/Notifyer vendor (docs/vendor.md): the legacy Notifier send
+ * API ("Send API") and the Notifyer webhook management API ("Management API"), with hooks for
+ * tests to script failures, flip the per-number message limit, edit registrations out of band and
+ * serve the list as older rows look. Its answers are the vendor fixtures in test/fixtures/vendor/
+ * (send-api.json, management-api.json), which the adapter and provider tests use too.
  * Hand-written on node:http: it is a fake of one vendor's undocumented API, no library models it.
  */
 
@@ -64,6 +68,11 @@ export interface VendorSimulator {
   webhooks(): VendorWebhookRow[];
   /** Out-of-band edits, as a user clicking in the vendor dashboard (drift tests). */
   editWebhook(id: number, patch: Partial<VendorWebhookRow>): void;
+  /**
+   * The list (GET /webhook/dev) leaves these fields out of every row from now on, as it does for
+   * older rows (management-api.json `legacyListRow` has no `active_signature`); `[]` lists all.
+   */
+  omitFromList(fields: (keyof VendorWebhookRow)[]): void;
   removeWebhook(id: number): void;
   /** Counters of calls received, e.g. { send: 3, "webhook.create": 1 } (benchmarks). */
   callCounts(): Record<string, number>;
@@ -82,7 +91,6 @@ export const VENDOR_PATHS = {
 /** The Origin the vendor's management API insists on (its CORS check). */
 export const VENDOR_CONSOLE_ORIGIN = "https://console.notifyer-systems.com";
 
-const SEND_FAILED = "Message sending failed | Reason:";
 const MAX_REQUEST_BYTES = 1024 * 1024;
 
 /** Fields a webhook row is created from; `outgoing` is optional on create, as the docs say. */
@@ -109,8 +117,10 @@ class InputError extends Error {}
 
 const json = (status: number, body: unknown): Reply => ({ status, body });
 const inputError = (message: string): Reply =>
-  json(400, { code: "ERROR_CODE_INPUT_ERROR", message });
-const NOT_FOUND: Reply = json(404, { code: "ERROR_CODE_NOT_FOUND", message: "Not Found." });
+  json(400, { code: MANAGEMENT.duplicateUrl.body.code, message });
+/** A fixture's answer (status and body) as the simulator's reply. */
+const fixture = (reply: { status: number; body?: unknown }): Reply =>
+  json(reply.status, reply.body);
 
 function isHttpUrl(value: string): boolean {
   try {
@@ -202,6 +212,7 @@ export async function startVendorSimulator(
   let managementScript: ScriptedResponse[] = [];
   let limitedPhones = new Set<string>();
   let counts: Record<string, number> = {};
+  let omitted = new Set<string>();
   const pendingTimers = new Set<NodeJS.Timeout>();
 
   const count = (name: string) => {
@@ -213,6 +224,8 @@ export async function startVendorSimulator(
     ...row,
     signature_secret: null,
   });
+  const listedRow = (row: VendorWebhookRow) =>
+    Object.fromEntries(Object.entries(publicRow(row)).filter(([key]) => !omitted.has(key)));
   const urlTaken = (url: string, exceptId?: number) =>
     [...rows.values()].some((row) => row.webhooks === url && row.id !== exceptId);
 
@@ -220,13 +233,13 @@ export async function startVendorSimulator(
     count("send");
     const scripted = sendScript.shift();
     if (scripted) return scripted;
-    if (!authorized(req)) return json(401, { message: "Unauthorized" });
-    if (raw === null) return json(413, { message: `${SEND_FAILED} Request too large.` });
+    if (!authorized(req)) return fixture(SEND.unauthorized);
+    if (raw === null) return fixture(SEND.tooLarge);
     let body: unknown;
     try {
       body = parseJson(raw);
     } catch {
-      return json(400, { message: `${SEND_FAILED} Invalid JSON body.` });
+      return fixture(SEND.invalidJson);
     }
     const input = (typeof body === "object" && body !== null ? body : {}) as Record<
       string,
@@ -234,14 +247,10 @@ export async function startVendorSimulator(
     >;
     const { phone, text, attachment, filename } = input;
     if (typeof phone !== "string" || !/^\+?\d{7,15}$/.test(phone)) {
-      return json(400, { message: `${SEND_FAILED} Invalid phone number.` });
+      return fixture(SEND.invalidNumber);
     }
-    if (typeof text !== "string" || text.length === 0) {
-      return json(400, { message: `${SEND_FAILED} Text is required.` });
-    }
-    if (limitedPhones.has(digitsOf(phone))) {
-      return json(400, { message: `${SEND_FAILED} Message limit for this number reached.` });
-    }
+    if (typeof text !== "string" || text.length === 0) return fixture(SEND.textRequired);
+    if (limitedPhones.has(digitsOf(phone))) return fixture(SEND.messageLimit);
     sent.push({
       phone,
       text,
@@ -249,7 +258,7 @@ export async function startVendorSimulator(
       filename: typeof filename === "string" && filename ? filename : null,
       at: new Date().toISOString(),
     });
-    return json(200, { message: "Message sent successfully" });
+    return fixture(SEND.sent);
   };
 
   const manage = (req: IncomingMessage, route: string, raw: Buffer | null): Reply => {
@@ -267,26 +276,22 @@ export async function startVendorSimulator(
               : undefined;
     if (!operation) {
       count("management.unknown");
-      return json(404, { code: "ERROR_CODE_NOT_FOUND", message: "Unable to locate request." });
+      return fixture(MANAGEMENT.unknownRoute);
     }
     count(operation);
     const scripted = managementScript.shift();
     if (scripted) return scripted;
-    if (!authorized(req)) {
-      return json(401, { code: "ERROR_CODE_UNAUTHORIZED", message: "Unauthorized" });
-    }
-    if (req.headers.origin !== VENDOR_CONSOLE_ORIGIN) {
-      return json(403, { code: "ERROR_CODE_ACCESS_DENIED", message: "Origin not allowed." });
-    }
+    if (!authorized(req)) return fixture(MANAGEMENT.unauthorized);
+    if (req.headers.origin !== VENDOR_CONSOLE_ORIGIN) return fixture(MANAGEMENT.originDenied);
     if (raw === null) return inputError("body is too large");
     try {
       const id = idMatch ? Number(idMatch[1]) : undefined;
       switch (operation) {
         case "webhook.list":
-          return json(200, [...rows.values()].map(publicRow));
+          return json(200, [...rows.values()].map(listedRow));
         case "webhook.create": {
           const input = readRowInput(parseJson(raw), "create");
-          if (urlTaken(input.webhooks)) return inputError("Same webhook exist");
+          if (urlTaken(input.webhooks)) return fixture(MANAGEMENT.duplicateUrl);
           const activeSignature = input.active_signature === true;
           const row: VendorWebhookRow = {
             id: nextId++,
@@ -302,24 +307,24 @@ export async function startVendorSimulator(
         }
         case "webhook.update": {
           const row = id === undefined ? undefined : rows.get(id);
-          if (!row) return NOT_FOUND;
+          if (!row) return fixture(MANAGEMENT.notFound);
           const input = readRowInput(parseJson(raw), "update");
-          if (urlTaken(input.webhooks, row.id)) return inputError("Same webhook exist");
+          if (urlTaken(input.webhooks, row.id)) return fixture(MANAGEMENT.duplicateUrl);
           Object.assign(row, input, {
             active_signature: input.active_signature ?? row.active_signature,
           });
           return json(200, publicRow(row));
         }
         case "webhook.delete": {
-          if (id === undefined || !rows.delete(id)) return NOT_FOUND;
-          return { status: 200 };
+          if (id === undefined || !rows.delete(id)) return fixture(MANAGEMENT.notFound);
+          return fixture(MANAGEMENT.deleted);
         }
       }
     } catch (err) {
       if (err instanceof InputError) return inputError(err.message);
       throw err;
     }
-    return NOT_FOUND;
+    return fixture(MANAGEMENT.notFound);
   };
 
   const route = (req: IncomingMessage, raw: Buffer | null): Reply => {
@@ -390,6 +395,9 @@ export async function startVendorSimulator(
     editWebhook: (id, patch) => {
       Object.assign(requireRow(id), patch, { id });
     },
+    omitFromList: (fields) => {
+      omitted = new Set(fields);
+    },
     removeWebhook: (id) => {
       requireRow(id);
       rows.delete(id);
@@ -402,6 +410,7 @@ export async function startVendorSimulator(
       managementScript = [];
       limitedPhones = new Set();
       counts = {};
+      omitted = new Set();
     },
     stop: () =>
       new Promise<void>((resolve) => {

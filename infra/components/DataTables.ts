@@ -51,7 +51,10 @@ export function tableArgs(
     attributes: [...keys].map((key) => ({ name: key, type: "S" })),
     globalSecondaryIndexes: schema.globalSecondaryIndexes?.map((index) => ({
       name: index.name,
-      projectionType: "ALL",
+      // Nothing in the pipeline reads an index; operators use byUser to find a vendor user's
+      // conversations, then read them from the table. Keys only: the index costs no copy of the
+      // message text (writes and storage).
+      projectionType: "KEYS_ONLY",
       keySchemas: [
         { attributeName: index.partitionKey, keyType: "HASH" },
         ...(index.sortKey ? [{ attributeName: index.sortKey, keyType: "RANGE" }] : []),

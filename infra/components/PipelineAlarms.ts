@@ -1,6 +1,15 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 
+/** Alarm thresholds from stack config (whatsable-replies:alarmThresholds). */
+export interface AlarmThresholds {
+  unauthorizedPer5Minutes: number;
+  badRequestsPer5Minutes: number;
+  vendorRefusalsPer15Minutes: number;
+  /** 0 = no quiet alarm. */
+  quietHours: number;
+}
+
 export interface PipelineAlarmsArgs {
   /** Dead-letter queues by label: any message in one is an alarm. */
   deadLetterQueues: Record<string, pulumi.Input<string>>;
@@ -9,8 +18,17 @@ export interface PipelineAlarmsArgs {
   /** Function names by label: errors and throttles alarm. */
   functions: Record<string, pulumi.Input<string>>;
   apiId: pulumi.Input<string>;
+  /** The API's access log group (JSON lines with `status`, see WebhookIngress). */
+  accessLogGroupName: pulumi.Input<string>;
+  /** The sender's log group (Powertools JSON lines with `message`). */
+  senderLogGroupName: pulumi.Input<string>;
+  /** Namespace of the metrics taken from the logs; one per stack. */
+  metricNamespace: string;
+  thresholds: AlarmThresholds;
   /** Email that receives alarm notifications (needs confirming once). */
   alarmEmail?: string;
+  /** Existing SNS topics (PagerDuty, Slack) notified beside the stack's own topic. */
+  alarmTopicArns?: readonly string[];
   /** Also create a CloudWatch dashboard with the same metrics, under this name. */
   dashboardName?: string;
   region: string;
@@ -19,20 +37,54 @@ export interface PipelineAlarmsArgs {
 /** A job waiting this long in the jobs queue means the responder is stuck or failing. */
 const MAX_JOB_AGE_SECONDS = 300;
 
+/**
+ * Metrics counted from log lines (CloudWatch Logs metric filters), by key. The access log's
+ * `status` is a JSON string ("$context.status" in ACCESS_LOG_FORMAT), hence the quotes. The
+ * sender's line is the one lambdas/core/deliverReply.ts writes for a permanent vendor refusal.
+ */
+export const LOG_METRICS = {
+  unauthorized: { log: "access", pattern: '{ $.status = "401" }' },
+  badRequests: { log: "access", pattern: '{ $.status = "400" }' },
+  accepted: { log: "access", pattern: '{ $.status = "200" }' },
+  vendorRefusals: {
+    log: "sender",
+    pattern: '{ $.message = "vendor refused the reply; not retrying" }',
+  },
+} as const;
+
+export type LogMetric = keyof typeof LOG_METRICS;
+
 /** One CloudWatch alarm, as data (pure, for tests and the dashboard). */
 export interface AlarmSpec {
   key: string;
+  /** What happened and what to do: the first line of the runbook entry in docs/operations.md. */
   description: string;
   namespace: string;
   metricName: string;
   dimensions: Record<string, pulumi.Input<string>>;
   statistic: "Sum" | "Maximum";
   periodSeconds: number;
+  /** Consecutive periods that must breach (default 1). */
+  evaluationPeriods?: number;
   threshold: number;
+  /** Default "GreaterThanThreshold". */
+  comparison?: "GreaterThanThreshold" | "GreaterThanOrEqualToThreshold" | "LessThanThreshold";
+  /** Default "notBreaching": idle queues and functions report nothing. */
+  treatMissingData?: "notBreaching" | "breaching";
 }
 
-/** The alarms of the pipeline: DLQ depth, job age, Lambda errors and throttles, API 5xx. */
-export function alarmSpecs(args: PipelineAlarmsArgs): AlarmSpec[] {
+/** What alarmSpecs needs: the log-based alarms only when the metric namespace and thresholds are given. */
+export type AlarmSpecArgs = Pick<
+  PipelineAlarmsArgs,
+  "deadLetterQueues" | "workQueues" | "functions" | "apiId" | "region"
+> &
+  Partial<Pick<PipelineAlarmsArgs, "metricNamespace" | "thresholds">>;
+
+/**
+ * The alarms of the pipeline: DLQ depth, job age, Lambda errors and throttles, API 5xx, and (from
+ * the logs) runs of 401s and 400s, vendor refusals, and a stack gone quiet.
+ */
+export function alarmSpecs(args: AlarmSpecArgs): AlarmSpec[] {
   const specs: AlarmSpec[] = [];
   for (const [label, queueName] of Object.entries(args.deadLetterQueues)) {
     specs.push({
@@ -72,6 +124,9 @@ export function alarmSpecs(args: PipelineAlarmsArgs): AlarmSpec[] {
       });
     }
   }
+  if (args.metricNamespace && args.thresholds) {
+    specs.push(...logAlarmSpecs(args.metricNamespace, args.thresholds));
+  }
   specs.push({
     key: "api-5xx",
     description: "The webhook API answered 5xx: the vendor will see failed deliveries.",
@@ -85,19 +140,87 @@ export function alarmSpecs(args: PipelineAlarmsArgs): AlarmSpec[] {
   return specs;
 }
 
+/** Alarms on metrics counted from the logs (LOG_METRICS). */
+function logAlarmSpecs(namespace: string, t: AlarmThresholds): AlarmSpec[] {
+  const specs: AlarmSpec[] = [];
+  const fromLogs = (metric: LogMetric) => ({
+    namespace,
+    metricName: metric,
+    dimensions: {},
+    statistic: "Sum" as const,
+  });
+  specs.push({
+    key: "api-401",
+    description: `${t.unauthorizedPer5Minutes}+ deliveries answered 401 in 5 minutes: the vendor signs with a secret the receiver does not know (rotation or adoption gone wrong). Runbook: docs/operations.md#alarm-runbook.`,
+    ...fromLogs("unauthorized"),
+    periodSeconds: 300,
+    threshold: t.unauthorizedPer5Minutes,
+    comparison: "GreaterThanOrEqualToThreshold",
+  });
+  specs.push({
+    key: "api-400",
+    description: `${t.badRequestsPer5Minutes}+ deliveries answered 400 in 5 minutes: payloads the receiver cannot read (vendor format change). Runbook: docs/operations.md#alarm-runbook.`,
+    ...fromLogs("badRequests"),
+    periodSeconds: 300,
+    threshold: t.badRequestsPer5Minutes,
+    comparison: "GreaterThanOrEqualToThreshold",
+  });
+  specs.push({
+    key: "vendor-refusals",
+    description: `${t.vendorRefusalsPer15Minutes}+ replies refused by the vendor in 15 minutes (invalid number, message limit, account): customers are not answered. Runbook: docs/operations.md#alarm-runbook.`,
+    ...fromLogs("vendorRefusals"),
+    periodSeconds: 900,
+    threshold: t.vendorRefusalsPer15Minutes,
+    comparison: "GreaterThanOrEqualToThreshold",
+  });
+  if (t.quietHours > 0) {
+    specs.push({
+      key: "quiet",
+      description: `No delivery accepted for ${t.quietHours} h on a stack that usually has traffic: the registration may be disabled or deleted at the vendor, or the API unreachable. Runbook: docs/operations.md#alarm-runbook.`,
+      ...fromLogs("accepted"),
+      periodSeconds: 3600,
+      evaluationPeriods: t.quietHours,
+      threshold: 1,
+      comparison: "LessThanThreshold",
+      // No accepted line at all produces no data point: that is exactly the silence to catch.
+      treatMissingData: "breaching",
+    });
+  }
+  return specs;
+}
+
 /**
- * Alarms to an SNS topic (optionally mailed), and an optional dashboard. Every alarm fires on
- * "greater than threshold" and treats missing data as fine (idle queues report nothing).
+ * Alarms to an encrypted SNS topic (optionally mailed) and to any existing topics the stack names,
+ * metric filters for what only the logs show (401s, 400s, vendor refusals, accepted deliveries),
+ * and an optional dashboard.
  */
 export class PipelineAlarms extends pulumi.ComponentResource {
+  readonly key: aws.kms.Key;
   readonly topic: aws.sns.Topic;
   readonly alarms: aws.cloudwatch.MetricAlarm[];
 
   constructor(name: string, args: PipelineAlarmsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("whatsable:monitoring:PipelineAlarms", name, {}, opts);
+    const identity = aws.getCallerIdentityOutput({}, { parent: this });
+    const partition = aws.getPartitionOutput({}, { parent: this });
+    // The AWS-managed alias/aws/sns key does not let CloudWatch use it, so alarms published to a
+    // topic encrypted with it are dropped. A customer-managed key whose policy lets CloudWatch
+    // (for this account only) encrypt to the topic keeps the topic encrypted and the alarms heard.
+    this.key = new aws.kms.Key(
+      `${name}-topic-key`,
+      {
+        description: "Encrypts the alarm topic; CloudWatch alarms may use it to publish",
+        enableKeyRotation: true,
+        deletionWindowInDays: 30,
+        policy: pulumi
+          .all([identity.accountId, partition.partition])
+          .apply(([account, part]) => JSON.stringify(alarmTopicKeyPolicy(account, part))),
+      },
+      { parent: this },
+    );
     this.topic = new aws.sns.Topic(
       `${name}-topic`,
-      { kmsMasterKeyId: "alias/aws/sns" },
+      { kmsMasterKeyId: this.key.arn },
       { parent: this },
     );
     if (args.alarmEmail) {
@@ -107,6 +230,23 @@ export class PipelineAlarms extends pulumi.ComponentResource {
         { parent: this },
       );
     }
+    for (const [metric, { log, pattern }] of Object.entries(LOG_METRICS)) {
+      new aws.cloudwatch.LogMetricFilter(
+        `${name}-${metric}`,
+        {
+          logGroupName: log === "access" ? args.accessLogGroupName : args.senderLogGroupName,
+          pattern,
+          metricTransformation: {
+            namespace: args.metricNamespace,
+            name: metric,
+            value: "1",
+            unit: "Count",
+          },
+        },
+        { parent: this },
+      );
+    }
+    const actions = [this.topic.arn, ...(args.alarmTopicArns ?? [])];
     const specs = alarmSpecs(args);
     this.alarms = specs.map(
       (spec) =>
@@ -119,12 +259,12 @@ export class PipelineAlarms extends pulumi.ComponentResource {
             dimensions: spec.dimensions,
             statistic: spec.statistic,
             period: spec.periodSeconds,
-            evaluationPeriods: 1,
+            evaluationPeriods: spec.evaluationPeriods ?? 1,
             threshold: spec.threshold,
-            comparisonOperator: "GreaterThanThreshold",
-            treatMissingData: "notBreaching",
-            alarmActions: [this.topic.arn],
-            okActions: [this.topic.arn],
+            comparisonOperator: spec.comparison ?? "GreaterThanThreshold",
+            treatMissingData: spec.treatMissingData ?? "notBreaching",
+            alarmActions: actions,
+            okActions: actions,
           },
           { parent: this },
         ),
@@ -138,6 +278,34 @@ export class PipelineAlarms extends pulumi.ComponentResource {
     }
     this.registerOutputs({ topicArn: this.topic.arn });
   }
+}
+
+/**
+ * The alarm topic key's policy: the account administers it through IAM (the default key policy
+ * statement), and CloudWatch may use it for alarms of this account only
+ * (AWS: "Amazon SNS topic encryption with CloudWatch alarms").
+ */
+export function alarmTopicKeyPolicy(accountId: string, partition = "aws") {
+  return {
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Sid: "AccountAdministersTheKeyThroughIam",
+        Effect: "Allow",
+        Principal: { AWS: `arn:${partition}:iam::${accountId}:root` },
+        Action: "kms:*",
+        Resource: "*",
+      },
+      {
+        Sid: "CloudWatchAlarmsPublishToTheEncryptedTopic",
+        Effect: "Allow",
+        Principal: { Service: "cloudwatch.amazonaws.com" },
+        Action: ["kms:Decrypt", "kms:GenerateDataKey"],
+        Resource: "*",
+        Condition: { StringEquals: { "aws:SourceAccount": accountId } },
+      },
+    ],
+  };
 }
 
 /** One graph per alarm, two per row. */

@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { FunctionName } from "../../lambdas/contract.js";
+import { checkedEnvironment } from "../awsLimits.js";
 import { LAMBDA_ASSUME_ROLE_POLICY } from "../policies.js";
 
 /** An SQS queue feeding the function through an event source mapping. */
@@ -68,7 +69,12 @@ export class PipelineFunction extends pulumi.ComponentResource {
         role: this.role.arn,
         timeout: args.timeoutSeconds,
         memorySize: args.memoryMb,
-        environment: { variables: args.environment },
+        // Lambda counts the whole environment in bytes; stop at preview, not at deploy.
+        environment: {
+          variables: pulumi
+            .output(args.environment)
+            .apply((variables) => checkedEnvironment(args.fn, variables)),
+        },
         // JSON lines; the platform's own START/END/REPORT lines (INFO) are dropped: the same
         // figures are in the function's CloudWatch metrics, and they were a third of the log bytes.
         loggingConfig: { logFormat: "JSON", logGroup: this.logGroup.name, systemLogLevel: "WARN" },

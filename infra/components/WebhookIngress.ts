@@ -24,7 +24,7 @@ export const ACCESS_LOG_FORMAT = JSON.stringify({
   integrationError: "$context.integrationErrorMessage",
 });
 
-/** The vendor's deadline for a 2xx (research/vendor.md): answer or fail well within 10 s. */
+/** The vendor's deadline for a 2xx (docs/vendor.md): answer or fail well within 10 s. */
 const INTEGRATION_TIMEOUT_MS = 10_000;
 
 /**
@@ -67,12 +67,11 @@ export class WebhookIngress extends pulumi.ComponentResource {
       },
       { parent: this },
     );
-    // Infrequent Access: half the ingestion price, and the access log is only ever searched
-    // (Logs Insights works on it; Live Tail, metric and subscription filters do not, and nothing
-    // here uses them). The functions' own groups stay Standard: operators tail them.
+    // Standard class, not Infrequent Access: the alarms' metric filters read this log
+    // (PipelineAlarms LOG_METRICS), and IA log groups take no metric filters.
     this.accessLogs = new aws.cloudwatch.LogGroup(
       `${name}-access-logs`,
-      { retentionInDays: args.logRetentionDays, logGroupClass: "INFREQUENT_ACCESS" },
+      { retentionInDays: args.logRetentionDays },
       { parent: this },
     );
     this.stage = new aws.apigatewayv2.Stage(

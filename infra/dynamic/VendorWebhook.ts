@@ -10,7 +10,14 @@ export type VendorWebhookArgs = {
   [K in keyof Omit<VendorWebhookInputs, "url" | "providerVersion">]?: pulumi.Input<
     VendorWebhookInputs[K]
   >;
-} & { url: pulumi.Input<string> };
+} & {
+  url: pulumi.Input<string>;
+  /**
+   * @deprecated Ignored: the provider reads the management API's Authorization prefix from stack
+   * config `managementAuthPrefix` (provider configuration, not resource state).
+   */
+  authPrefix?: pulumi.Input<string>;
+};
 
 /** Outputs the engine must store encrypted: the vendor shows the signing secret only once. */
 export const VENDOR_WEBHOOK_SECRET_OUTPUTS = ["signingSecret"] as const;
@@ -24,7 +31,7 @@ export const VENDOR_WEBHOOK_TYPE = { module: "whatsable", type: "VendorWebhook" 
 const provider = createVendorWebhookProvider();
 
 /**
- * A webhook registration at the vendor (research/vendor.md §2), managed by Pulumi: create, refresh
+ * A webhook registration at the vendor (docs/vendor.md, "Management API"), managed by Pulumi: create, refresh
  * (drift, gone out of band), in-place update, replace and delete. The one-time signing secret is a
  * secret output. The vendor token never passes through here: the provider reads it from stack
  * config (`vendorToken`) or the environment.
@@ -39,11 +46,12 @@ export class VendorWebhook extends pulumi.dynamic.Resource {
   declare readonly signingSecret: pulumi.Output<string | null>;
 
   constructor(name: string, args: VendorWebhookArgs, opts?: pulumi.CustomResourceOptions) {
+    const { authPrefix: _providerConfig, ...registration } = args;
     super(
       provider,
       name,
       {
-        ...args,
+        ...registration,
         providerVersion: VENDOR_WEBHOOK_PROVIDER_VERSION,
         webhookId: undefined,
         createdAt: undefined,

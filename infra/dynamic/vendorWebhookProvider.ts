@@ -2,7 +2,7 @@ import type { dynamic } from "@pulumi/pulumi";
 
 /**
  * The Pulumi dynamic provider for one webhook registration at the vendor's management API
- * (research/vendor.md §2): `POST {base}/webhook/dev/create`, `GET {base}/webhook/dev`,
+ * (docs/vendor.md, "Management API"): `POST {base}/webhook/dev/create`, `GET {base}/webhook/dev`,
  * `PATCH|DELETE {base}/webhook/dev/{id}`.
  *
  * Pulumi serialises the provider object (and everything it references) into the state, and runs
@@ -13,8 +13,10 @@ import type { dynamic } from "@pulumi/pulumi";
  */
 
 /** Bump when this file changes behaviour: the new value forces an update, which stores the new
- * provider code in state before a later refresh or delete runs it (pulumi/pulumi#6238). */
-export const VENDOR_WEBHOOK_PROVIDER_VERSION = "1";
+ * provider code in state before a later refresh or delete runs it (a refresh or delete runs the
+ * provider text stored with the resource, not the program's). 2: the inputs are only what the
+ * registration is; a field the vendor's list omits keeps its state value on refresh. */
+export const VENDOR_WEBHOOK_PROVIDER_VERSION = "2";
 
 /** Default management API base URL (the "dev" webhook group of the Notifyer console API). */
 export const DEFAULT_MANAGEMENT_BASE_URL = "https://api.insightssystem.com/api:qh9OQ3OW";
@@ -33,7 +35,41 @@ export const VENDOR_TOKEN_SOURCES = {
   env: "WHATSABLE_VENDOR_TOKEN",
 } as const;
 
-/** Checked inputs of a VendorWebhook: every field has its default filled in. */
+/** Stack config key of the management API's Authorization prefix ("Bearer ", or "" for a raw
+ * token); read by `configure`, so it is provider configuration, not resource state. */
+export const MANAGEMENT_AUTH_PREFIX_CONFIG_KEY = "managementAuthPrefix";
+
+/** How the management API is called (docs/vendor.md, "Management API"). The same for every
+ * registration, so constants of the provider rather than inputs of the resource. */
+export const MANAGEMENT_API = {
+  createPath: "/webhook/dev/create",
+  listPath: "/webhook/dev",
+  itemPath: (id: number) => `/webhook/dev/${encodeURIComponent(String(id))}`,
+  defaultAuthPrefix: "Bearer ",
+  /** The management API answers 403 unless this Origin header is sent. */
+  origin: "https://console.notifyer-systems.com",
+} as const;
+
+/** Timeouts and retries of management calls: provider options, never resource state. */
+export interface VendorWebhookTuning {
+  requestTimeoutMs: number;
+  /** Attempts per call, including the first (retries on 429, 5xx, timeouts). */
+  maxAttempts: number;
+  /** First retry delay; doubles per attempt (jittered, capped), or the server's Retry-After. */
+  retryBaseDelayMs: number;
+}
+
+export const DEFAULT_TUNING: VendorWebhookTuning = {
+  requestTimeoutMs: 10_000,
+  maxAttempts: 4,
+  retryBaseDelayMs: 500,
+};
+
+/**
+ * Checked inputs of a VendorWebhook: what the registration is (the vendor's record), where it
+ * lives (managementBaseUrl) and whether create may adopt an existing one. Every field has its
+ * default filled in.
+ */
 export interface VendorWebhookInputs {
   /** The HTTPS URL the vendor delivers to (the vendor's `webhooks` field). */
   url: string;
@@ -50,20 +86,8 @@ export interface VendorWebhookInputs {
   activeSignature: boolean;
   /** On create, take over an existing registration with the same URL instead of failing. */
   adopt: boolean;
+  /** The management API that holds the registration (its id means something only there). */
   managementBaseUrl: string;
-  createPath: string;
-  listPath: string;
-  /** Path of one registration; `{id}` is replaced by the webhook id. */
-  itemPath: string;
-  /** Authorization header prefix, e.g. "Bearer " (or "" for a raw token). */
-  authPrefix: string;
-  /** The management API answers 403 unless this Origin header is sent. */
-  origin: string;
-  requestTimeoutMs: number;
-  /** Attempts per call, including the first (retries on 429, 5xx, timeouts). */
-  maxAttempts: number;
-  /** First retry delay; doubles per attempt (jittered, capped), or the server's Retry-After. */
-  retryBaseDelayMs: number;
   providerVersion: string;
 }
 
@@ -96,14 +120,6 @@ const DEFAULTS: Omit<VendorWebhookInputs, "url"> = {
   activeSignature: true,
   adopt: false,
   managementBaseUrl: DEFAULT_MANAGEMENT_BASE_URL,
-  createPath: "/webhook/dev/create",
-  listPath: "/webhook/dev",
-  itemPath: "/webhook/dev/{id}",
-  authPrefix: "Bearer ",
-  origin: "https://console.notifyer-systems.com",
-  requestTimeoutMs: 10_000,
-  maxAttempts: 4,
-  retryBaseDelayMs: 500,
   providerVersion: VENDOR_WEBHOOK_PROVIDER_VERSION,
 };
 
@@ -121,32 +137,37 @@ const VENDOR_FIELDS = [
  * meaningful at the API that issued it. */
 const REPLACE_FIELDS = ["activeSignature", "managementBaseUrl"] as const;
 
-/** Fields only this provider reads (how to call the API); a change touches the state only. */
-const SETTINGS_FIELDS = [
-  "adopt",
-  "createPath",
-  "listPath",
-  "itemPath",
-  "authPrefix",
-  "origin",
-  "requestTimeoutMs",
-  "maxAttempts",
-  "retryBaseDelayMs",
-  "providerVersion",
-] as const;
+/** Fields the vendor does not store; a change touches the state only. */
+const STATE_ONLY_FIELDS = ["adopt", "providerVersion"] as const;
 
-/** Creates a provider instance. Each instance keeps the token `configure` gives it to itself. */
-export function createVendorWebhookProvider(): VendorWebhookProvider {
+/** Every input field; anything else given to a VendorWebhook is refused by check. */
+const INPUT_FIELDS: readonly string[] = [...VENDOR_FIELDS, ...REPLACE_FIELDS, ...STATE_ONLY_FIELDS];
+
+/**
+ * Creates a provider instance. Each instance keeps the token and auth prefix `configure` gives it
+ * to itself; `tuning` (timeouts, retries) is fixed when it is created, so tests can shorten it.
+ */
+export function createVendorWebhookProvider(
+  tuning: Partial<VendorWebhookTuning> = {},
+): VendorWebhookProvider {
   // Filled in the provider process by `configure`; empty when Pulumi serialises the provider
   // in the program process, so no token can reach the state.
-  const runtime: { token?: string } = {};
-  const token = () => resolveVendorToken(runtime.token);
+  const runtime: { token?: string; authPrefix?: string } = {};
+  const settings = { ...DEFAULT_TUNING, ...tuning };
+  const api = (inputs: Pick<VendorWebhookInputs, "managementBaseUrl">) =>
+    vendorApi({
+      ...settings,
+      managementBaseUrl: inputs.managementBaseUrl,
+      authPrefix: runtime.authPrefix ?? MANAGEMENT_API.defaultAuthPrefix,
+      token: resolveVendorToken(runtime.token),
+    });
 
   return {
     async configure(req) {
       runtime.token =
         req.config.get(VENDOR_TOKEN_SOURCES.managementConfigKey) ??
         req.config.get(VENDOR_TOKEN_SOURCES.configKey);
+      runtime.authPrefix = req.config.get(MANAGEMENT_AUTH_PREFIX_CONFIG_KEY);
     },
 
     async check(_olds, news) {
@@ -158,11 +179,17 @@ export function createVendorWebhookProvider(): VendorWebhookProvider {
     },
 
     async create(inputs) {
-      const api = vendorApi(inputs, token());
+      const vendor = api(inputs);
       if (inputs.adopt) {
-        const existing = (await api.list()).find((row) => sameUrl(row.url, inputs.url));
+        const existing = (await vendor.list()).find(
+          (row) => row.url !== undefined && sameUrl(row.url, inputs.url),
+        );
         if (existing) {
-          if (existing.activeSignature !== inputs.activeSignature) {
+          // A row that does not say whether it signs cannot be checked here; the inputs decide.
+          if (
+            existing.activeSignature !== undefined &&
+            existing.activeSignature !== inputs.activeSignature
+          ) {
             // PATCH cannot switch signing; adopting would leave a registration that differs
             // from its state, and the next `up` would replace it.
             throw new Error(
@@ -173,20 +200,39 @@ export function createVendorWebhookProvider(): VendorWebhookProvider {
                 "or set activeSignature to match.",
             );
           }
-          const row = await api.patch(existing.id, inputs);
-          return { id: String(row.id), outs: toOutputs(inputs, row, null) };
+          const row = await vendor.patch(existing.id, inputs);
+          return {
+            id: String(row.id),
+            outs: toOutputs(inputs, { id: row.id, createdAt: existing.createdAt ?? 0 }, null),
+          };
         }
       }
-      const created = await api.create(inputs);
-      return { id: String(created.id), outs: toOutputs(inputs, created, created.signingSecret) };
+      const created = await vendor.create(inputs);
+      return {
+        id: String(created.id),
+        outs: toOutputs(
+          inputs,
+          { id: created.id, createdAt: created.createdAt ?? 0 },
+          created.signingSecret ?? null,
+        ),
+      };
     },
 
     async read(id, props) {
       if (!props)
         throw new Error(`VendorWebhook read ${id}: no state to read with (import is unsupported)`);
-      const live = (await vendorApi(props, token()).list()).find((row) => String(row.id) === id);
+      // The state may come from an older provider version: fill what it lacks from the defaults.
+      const state = { ...DEFAULTS, ...props } as VendorWebhookOutputs;
+      const live = (await api(state).list()).find((row) => String(row.id) === id);
       if (!live) return {}; // gone out of band: refresh drops it from state
-      const outs = toOutputs({ ...props, ...liveInputs(live) }, live, props.signingSecret ?? null);
+      // Only what the vendor reported overrides the state: a field its list omits (older rows
+      // lack some) keeps the state's value, so a refresh never invents drift, least of all in
+      // activeSignature, which would replace the registration and rotate its secret.
+      const outs = toOutputs(
+        { ...state, ...liveInputs(live) },
+        { id: Number(id), createdAt: live.createdAt ?? state.createdAt },
+        state.signingSecret ?? null,
+      );
       return { id, props: outs, inputs: inputsOf(outs) };
     },
 
@@ -196,18 +242,12 @@ export function createVendorWebhookProvider(): VendorWebhookProvider {
       if (VENDOR_FIELDS.every((field) => olds[field] === news[field])) {
         return { outs: toOutputs(news, oldRow, signingSecret) };
       }
-      const row = await vendorApi(news, token()).patch(Number(id), news);
-      return {
-        outs: toOutputs(
-          news,
-          { ...row, createdAt: row.createdAt || olds.createdAt },
-          signingSecret,
-        ),
-      };
+      await api(news).patch(Number(id), news);
+      return { outs: toOutputs(news, oldRow, signingSecret) };
     },
 
     async delete(id, props) {
-      await vendorApi(props, token()).remove(Number(id));
+      await api({ ...DEFAULTS, ...props }).remove(Number(id));
     },
   };
 }
@@ -223,7 +263,13 @@ export function checkVendorWebhookInputs(
     unknown
   >;
   for (const [key, value] of Object.entries(news)) {
-    if (key !== "__provider" && value !== undefined && value !== null) inputs[key] = value;
+    // __provider is the engine's copy of the serialised provider, not an input.
+    if (key === "__provider" || value === undefined || value === null) continue;
+    if (!INPUT_FIELDS.includes(key)) {
+      fail(key, `${key} is not an input of a VendorWebhook (inputs: ${INPUT_FIELDS.join(", ")})`);
+      continue;
+    }
+    inputs[key] = value;
   }
   const checked = inputs as unknown as VendorWebhookInputs;
 
@@ -248,29 +294,8 @@ export function checkVendorWebhookInputs(
     if (!isUnknown(checked[key]) && typeof checked[key] !== "boolean")
       fail(key, `${key} must be true or false`);
   }
-  for (const key of ["createPath", "listPath", "itemPath"] as const) {
-    if (typeof checked[key] !== "string" || !checked[key].startsWith("/"))
-      fail(key, `${key} must start with "/"`);
-  }
-  if (typeof checked.itemPath === "string" && !checked.itemPath.includes("{id}")) {
-    fail("itemPath", 'itemPath must contain "{id}"');
-  }
-  for (const key of ["authPrefix", "origin", "providerVersion"] as const) {
-    if (typeof checked[key] !== "string") fail(key, `${key} must be a string`);
-  }
-  const positive: Array<[keyof VendorWebhookInputs, number, number]> = [
-    ["requestTimeoutMs", 100, 120_000],
-    ["maxAttempts", 1, 10],
-    ["retryBaseDelayMs", 0, 60_000],
-  ];
-  for (const [key, min, max] of positive) {
-    const value = checked[key];
-    if (
-      !isUnknown(value) &&
-      (!Number.isInteger(value) || (value as number) < min || (value as number) > max)
-    ) {
-      fail(key, `${key} must be an integer from ${min} to ${max}`);
-    }
+  if (typeof checked.providerVersion !== "string") {
+    fail("providerVersion", "providerVersion must be a string");
   }
   if (!checked.incoming && !checked.outgoing) {
     fail(
@@ -304,7 +329,7 @@ export function diffVendorWebhook(
 ): dynamic.DiffResult {
   const differs = (field: keyof VendorWebhookInputs) => olds[field] !== news[field];
   const replaces = REPLACE_FIELDS.filter(differs);
-  const changes = replaces.length > 0 || [...VENDOR_FIELDS, ...SETTINGS_FIELDS].some(differs);
+  const changes = replaces.length > 0 || [...VENDOR_FIELDS, ...STATE_ONLY_FIELDS].some(differs);
   const urlStays = isUnknown(news.url) || sameUrl(olds.url, news.url);
   return { changes, replaces, deleteBeforeReplace: replaces.length > 0 && urlStays };
 }
@@ -325,45 +350,48 @@ function resolveVendorToken(configured: string | undefined): string {
   return token;
 }
 
-/** A registration as this provider sees it (camelCase, tolerant of older field names). */
+/**
+ * A registration as this provider sees it (camelCase, tolerant of older field names). A field the
+ * vendor did not send (or sent with another type) is undefined, never a guessed default: the list
+ * response of older rows lacks some (docs/vendor.md, "Management API").
+ */
 interface VendorRow {
   id: number;
-  url: string;
-  enabled: boolean;
-  incoming: boolean;
-  outgoing: boolean;
-  scheduleActivity: boolean;
-  waitingDurationSeconds: number;
-  activeSignature: boolean;
-  createdAt: number;
-  signingSecret: string | null;
+  url?: string;
+  enabled?: boolean;
+  incoming?: boolean;
+  outgoing?: boolean;
+  scheduleActivity?: boolean;
+  waitingDurationSeconds?: number;
+  activeSignature?: boolean;
+  createdAt?: number;
+  signingSecret?: string;
 }
 
-function vendorApi(settings: VendorWebhookInputs, token: string) {
-  const itemPath = (id: number) =>
-    settings.itemPath.replace("{id}", encodeURIComponent(String(id)));
+/** How to reach the management API: the registration's base URL plus provider settings. */
+interface CallSettings extends VendorWebhookTuning {
+  managementBaseUrl: string;
+  authPrefix: string;
+  token: string;
+}
+
+function vendorApi(settings: CallSettings) {
+  const { createPath, listPath, itemPath } = MANAGEMENT_API;
   const list = async (): Promise<VendorRow[]> => {
-    const body = await vendorCall(settings, token, "GET", settings.listPath);
+    const body = await vendorCall(settings, "GET", listPath);
     const rows = Array.isArray(body) ? body : (asRecord(body).items ?? asRecord(body).data);
     if (!Array.isArray(rows)) {
-      throw new Error(`VendorWebhook: GET ${settings.listPath} did not answer a list`);
+      throw new Error(`VendorWebhook: GET ${listPath} did not answer a list`);
     }
     return rows.map(parseRow);
   };
   const create = async (inputs: VendorWebhookInputs): Promise<VendorRow> => {
     try {
-      const body = await vendorCall(
-        settings,
-        token,
-        "POST",
-        settings.createPath,
-        vendorRecord(inputs),
-      );
-      return parseRow(body);
+      return parseRow(await vendorCall(settings, "POST", createPath, vendorRecord(inputs)));
     } catch (error) {
       if (!isDuplicateUrlError(error)) throw error;
       const existing = await list().then(
-        (rows) => rows.find((row) => sameUrl(row.url, inputs.url)),
+        (rows) => rows.find((row) => row.url !== undefined && sameUrl(row.url, inputs.url)),
         () => undefined, // the lookup only improves the message
       );
       throw duplicateUrlError(inputs.url, existing && itemPath(existing.id), error);
@@ -371,7 +399,7 @@ function vendorApi(settings: VendorWebhookInputs, token: string) {
   };
   const patch = async (id: number, inputs: VendorWebhookInputs): Promise<VendorRow> => {
     try {
-      const body = await vendorCall(settings, token, "PATCH", itemPath(id), vendorRecord(inputs));
+      const body = await vendorCall(settings, "PATCH", itemPath(id), vendorRecord(inputs));
       return parseRow({ id, ...asRecord(body) });
     } catch (error) {
       if (statusOf(error) === 404) {
@@ -394,7 +422,7 @@ function vendorApi(settings: VendorWebhookInputs, token: string) {
   };
   const remove = async (id: number): Promise<void> => {
     try {
-      await vendorCall(settings, token, "DELETE", itemPath(id));
+      await vendorCall(settings, "DELETE", itemPath(id));
     } catch (error) {
       if (statusOf(error) !== 404) throw error; // 404: already gone, which is what delete wants
     }
@@ -420,30 +448,33 @@ function parseRow(raw: unknown): VendorRow {
   const id = Number(row.id);
   if (!Number.isInteger(id))
     throw new Error("VendorWebhook: the vendor answered a webhook without a numeric id");
-  const flag = (value: unknown, fallback: boolean) =>
-    typeof value === "boolean" ? value : fallback;
+  const flag = (value: unknown) => (typeof value === "boolean" ? value : undefined);
+  const number = (value: unknown) => {
+    const parsed = typeof value === "string" && value.trim() !== "" ? Number(value) : value;
+    return typeof parsed === "number" && Number.isFinite(parsed) ? parsed : undefined;
+  };
+  const url = row.webhooks ?? row.webhook;
   // Older rows carry one is_incoming_outgoing(_enable) flag instead of incoming/outgoing.
   const legacyBoth = row.is_incoming_outgoing_enable ?? row.is_incoming_outgoing;
+  const secret = row.signature_secret;
   return {
     id,
-    url: String(row.webhooks ?? row.webhook ?? ""),
-    enabled: flag(row.status, true),
-    incoming: flag(row.incoming ?? legacyBoth, true),
-    outgoing: flag(row.outgoing ?? legacyBoth, false),
-    scheduleActivity: flag(row.schedule_activity, false),
-    waitingDurationSeconds: Number(row.waiting_duration ?? 0) || 0,
-    activeSignature: flag(row.active_signature, false),
-    createdAt: Number(row.created_at ?? 0) || 0,
-    signingSecret:
-      typeof row.signature_secret === "string" && row.signature_secret !== ""
-        ? row.signature_secret
-        : null,
+    url: typeof url === "string" && url !== "" ? url : undefined,
+    enabled: flag(row.status),
+    incoming: flag(row.incoming ?? legacyBoth),
+    outgoing: flag(row.outgoing ?? legacyBoth),
+    scheduleActivity: flag(row.schedule_activity),
+    waitingDurationSeconds: number(row.waiting_duration),
+    activeSignature: flag(row.active_signature),
+    createdAt: number(row.created_at),
+    signingSecret: typeof secret === "string" && secret !== "" ? secret : undefined,
   };
 }
 
-/** Live vendor values in input form (what drift looks like to the next diff). */
+/** Live vendor values in input form (what drift looks like to the next diff): only the fields
+ * the vendor reported. */
 function liveInputs(row: VendorRow): Partial<VendorWebhookInputs> {
-  return {
+  const live: Partial<VendorWebhookInputs> = {
     url: row.url,
     enabled: row.enabled,
     incoming: row.incoming,
@@ -452,6 +483,7 @@ function liveInputs(row: VendorRow): Partial<VendorWebhookInputs> {
     waitingDurationSeconds: row.waitingDurationSeconds,
     activeSignature: row.activeSignature,
   };
+  return Object.fromEntries(Object.entries(live).filter(([, value]) => value !== undefined));
 }
 
 function toOutputs(
@@ -460,8 +492,7 @@ function toOutputs(
   signingSecret: string | null,
 ): VendorWebhookOutputs {
   const outs: Record<string, unknown> = {};
-  for (const key of [...VENDOR_FIELDS, ...REPLACE_FIELDS, ...SETTINGS_FIELDS])
-    outs[key] = inputs[key];
+  for (const key of INPUT_FIELDS) outs[key] = inputs[key as keyof VendorWebhookInputs];
   return {
     ...(outs as unknown as VendorWebhookInputs),
     webhookId: row.id,
@@ -481,16 +512,15 @@ function inputsOf(outs: VendorWebhookOutputs): VendorWebhookOutputs {
  * path and status and quote only the vendor's `code`/`message`, never headers or bodies.
  */
 async function vendorCall(
-  settings: VendorWebhookInputs,
-  token: string,
+  settings: CallSettings,
   method: string,
   path: string,
   body?: unknown,
 ): Promise<unknown> {
   const url = `${settings.managementBaseUrl.replace(/\/+$/, "")}${path}`;
   const headers: Record<string, string> = {
-    Authorization: `${settings.authPrefix}${token}`,
-    Origin: settings.origin,
+    Authorization: `${settings.authPrefix}${settings.token}`,
+    Origin: MANAGEMENT_API.origin,
     Accept: "application/json",
   };
   if (body !== undefined) headers["Content-Type"] = "application/json";
@@ -532,7 +562,7 @@ async function vendorCall(
       );
       continue;
     }
-    const vendor = vendorMessage(parseJson(text), token);
+    const vendor = vendorMessage(parseJson(text), settings.token);
     const tries = retryable ? `, ${attempt} attempt(s)` : "";
     throw callError(
       `VendorWebhook: ${method} ${path} answered ${response.status}${vendor ? ` ${vendor}` : ""}${tries}`,

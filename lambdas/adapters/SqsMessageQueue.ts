@@ -1,4 +1,5 @@
 import { SendMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
+import { encodeQueueMessage } from "../core/messages.js";
 import type { MessageQueue, SendOptions } from "../core/ports.js";
 
 /** SQS maximum per-message delay (AWS hard limit). */
@@ -25,12 +26,7 @@ export class SqsMessageQueue implements MessageQueue {
     await this.client.send(
       new SendMessageCommand({
         QueueUrl: this.queueUrl,
-        // SQS refuses U+FFFE/U+FFFF (and fauxqs every astral character, emoji included): send
-        // those as JSON \u escapes, which parse back to the same text.
-        MessageBody: JSON.stringify(body).replace(
-          /[\ud800-\udfff\ufffe\uffff]/g,
-          (c) => `\\u${c.charCodeAt(0).toString(16)}`,
-        ),
+        MessageBody: encodeQueueMessage(body),
         // Omitted when 0: a FIFO queue refuses any per-message DelaySeconds parameter.
         ...(delay > 0 ? { DelaySeconds: delay } : {}),
         ...(options.deduplicationId === undefined

@@ -141,3 +141,18 @@ export function parseScheduledReply(body: string): ScheduledReply {
   }
   return reply;
 }
+
+/** SQS's largest message body, in bytes (1 MiB; the queues are created with this maximum). */
+export const SQS_MAX_MESSAGE_BYTES = 1_048_576;
+
+/**
+ * A queue message body as it goes to SQS: JSON, with the characters SQS refuses (U+FFFE/U+FFFF,
+ * and in fauxqs every astral character, emoji included) as \u escapes, which parse back to the
+ * same text.
+ */
+export function encodeQueueMessage(body: unknown): string {
+  return JSON.stringify(body).replace(
+    /[\ud800-\udfff\ufffe\uffff]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16)}`,
+  );
+}

@@ -1,6 +1,11 @@
 import { createHash } from "node:crypto";
 import { PayloadError } from "./errors.js";
-import type { NormalizedWebhook, WebhookJob } from "./messages.js";
+import {
+  encodeQueueMessage,
+  type NormalizedWebhook,
+  SQS_MAX_MESSAGE_BYTES,
+  type WebhookJob,
+} from "./messages.js";
 import { parseWebhook } from "./parseWebhook.js";
 import type { Clock, MessageQueue, SecretSource } from "./ports.js";
 import {
@@ -100,6 +105,18 @@ export class WebhookReceiver {
       acceptedAt: this.deps.clock.now(),
       webhook,
     };
+    // A job SQS would refuse fails on every vendor retry: refuse the delivery now instead. The
+    // normalised webhook can be many times the body (every history entry with all its fields).
+    const jobBytes = Buffer.byteLength(encodeQueueMessage(job));
+    if (jobBytes > SQS_MAX_MESSAGE_BYTES) {
+      return {
+        outcome: "invalid",
+        error: new PayloadError(
+          "body",
+          `the webhook is ${jobBytes} bytes once normalised, over the ${SQS_MAX_MESSAGE_BYTES} bytes a queue message holds`,
+        ),
+      };
+    }
     try {
       await this.deps.jobs.send(job, { deduplicationId: key, groupId: jobGroupId(webhook) });
     } catch (error) {

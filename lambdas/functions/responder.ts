@@ -8,6 +8,7 @@ import { SqsMessageQueue } from "../adapters/SqsMessageQueue.js";
 import { DEFAULTS, ENV, FUNCTIONS } from "../contract.js";
 import { errorFields, InvalidQueueMessageError, ReplyPlanError } from "../core/errors.js";
 import { parseWebhookJob } from "../core/messages.js";
+import { onlyContacts, parseReplyContacts } from "../core/replyContacts.js";
 import { type ReplyPolicy, rulesPolicy } from "../core/replyRules.js";
 import { type RespondDeps, respondToJob } from "../core/respondToJob.js";
 import {
@@ -17,6 +18,7 @@ import {
   type Env,
   type FunctionLogger,
   type FunctionSettings,
+  optionalEnv,
   processSqsBatch,
   readFunctionSettings,
   readMaxSqsDelaySeconds,
@@ -45,11 +47,13 @@ export function readResponderConfig(
   baseDir: string = path.dirname(fileURLToPath(import.meta.url)),
 ): ResponderConfig {
   const { rules } = readReplyRules(baseDir, env);
+  // Unset (the local stack): anyone. The Pulumi program always sets it (infra/config.ts).
+  const contacts = parseReplyContacts(optionalEnv(ENV.replyContacts, "*", env));
   return {
     conversationTable: requireEnv(ENV.conversationTable, env),
     repliesQueueUrl: requireEnv(ENV.repliesQueueUrl, env),
     // The custom-policy hook: build your own ReplyPolicy here (see core/replyRules.ts).
-    policy: rulesPolicy(rules),
+    policy: onlyContacts(rulesPolicy(rules), contacts),
     ruleCount: rules.length,
     maxSqsDelaySeconds: readMaxSqsDelaySeconds(env),
     ...readFunctionSettings(FUNCTIONS.responder, env),

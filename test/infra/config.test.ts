@@ -103,12 +103,16 @@ describe("parseStackSettings", () => {
     ).not.toThrow();
   });
 
-  it("rejects duplicate, disabled-only or too many webhook generations", () => {
+  it("accepts a first registration made disabled, as docs/operations.md advises", () => {
+    expect(
+      parseStackSettings({ webhookGenerations: '[{"generation":1,"enabled":false}]' })
+        .webhookGenerations,
+    ).toEqual([{ generation: 1, enabled: false }]);
+  });
+
+  it("rejects duplicate or too many webhook generations", () => {
     expect(problems({ webhookGenerations: '[{"generation":1},{"generation":1}]' })).toEqual([
       `${NS}:webhookGenerations: generation numbers must be distinct`,
-    ]);
-    expect(problems({ webhookGenerations: '[{"generation":1,"enabled":false}]' })).toEqual([
-      `${NS}:webhookGenerations: at least one generation must be enabled, else no deliveries arrive`,
     ]);
     expect(
       problems({ webhookGenerations: '[{"generation":1},{"generation":2},{"generation":3}]' }),
@@ -231,6 +235,65 @@ describe("parseStackSettings", () => {
         `${NS}:replyRulesFile: set either replyRules (inline) or replyRulesFile, not both`,
       ]);
     });
+  });
+
+  it("caps the body size so the job carrying it fits one SQS message", () => {
+    expect(problems({ maxBodyBytes: String(300 * 1024) })).toEqual([
+      `${NS}:maxBodyBytes: must be a whole number from 1024 to ${255 * 1024}`,
+    ]);
+    expect(parseStackSettings({}).maxBodyBytes).toBe(255 * 1024);
+  });
+
+  it("refuses a protected stack whose alarms would reach nobody, naming the key", () => {
+    expect(problems({ protect: "true" })).toEqual([
+      `${NS}:alarmEmail: a protected stack needs an alarm destination: set alarmEmail or alarmTopicArns, else its alarms reach nobody`,
+    ]);
+  });
+
+  it("accepts an existing SNS topic (PagerDuty, Slack) as the alarm destination", () => {
+    const topic = "arn:aws:sns:eu-west-1:123456789012:pagerduty-whatsable";
+    expect(
+      parseStackSettings({ protect: "true", alarmTopicArns: JSON.stringify([topic]) })
+        .alarmTopicArns,
+    ).toEqual([topic]);
+    expect(problems({ alarmTopicArns: '["pagerduty"]' })).toEqual([
+      `${NS}:alarmTopicArns [0]: must be an SNS topic ARN (arn:aws:sns:<region>:<account>:<name>)`,
+    ]);
+  });
+
+  it("takes alarm thresholds from the stack, with defaults for the rest", () => {
+    expect(parseStackSettings({ alarmThresholds: '{"quietHours":6}' }).alarmThresholds).toEqual({
+      unauthorizedPer5Minutes: 3,
+      badRequestsPer5Minutes: 10,
+      vendorRefusalsPer15Minutes: 3,
+      quietHours: 6,
+    });
+    expect(problems({ alarmThresholds: '{"quietHours":48}' })).toEqual([
+      `${NS}:alarmThresholds [quietHours]: must be a whole number from 0 to 24`,
+    ]);
+  });
+
+  it("takes reply contacts as E.164 numbers or any", () => {
+    expect(parseStackSettings({ replyContacts: "any" }).replyContacts).toBe("any");
+    expect(problems({ replyContacts: '["2025550101"]' })).toEqual([
+      `${NS}:replyContacts [0]: each contact must be an E.164 number such as +15550100001`,
+    ]);
+  });
+
+  it.each(["dev", "staging"])("lets %s answer only listed test numbers", (stack) => {
+    const contacts = parseStackSettings(stackFileSettings(stack)).replyContacts;
+    expect(Array.isArray(contacts) && contacts.length > 0).toBe(true);
+  });
+
+  it("registers prod's first webhook disabled, as docs/operations.md advises", () => {
+    expect(parseStackSettings(stackFileSettings("prod")).webhookGenerations).toEqual([
+      { generation: 1, enabled: false },
+    ]);
+  });
+
+  it.each(["staging", "prod"])("names an alarm destination in Pulumi.%s.yaml", (stack) => {
+    const settings = parseStackSettings(stackFileSettings(stack));
+    expect(settings.alarmEmail ?? settings.alarmTopicArns[0]).toBeTruthy();
   });
 
   it("rejects a management API that is not https", () => {

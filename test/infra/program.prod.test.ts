@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import { WEBHOOK_ROUTE } from "../../lambdas/contract.js";
@@ -39,7 +40,6 @@ beforeAll(async () => {
         { generation: 1, enabled: true },
         { generation: 2, enabled: false },
       ]),
-      [`${NS}:alarmEmail`]: "ops@example.com",
       [`${NS}:vendorToken`]: "prod-vendor-token",
     },
     secretKeys: [`${NS}:vendorToken`],
@@ -131,6 +131,37 @@ describe("Pulumi program (prod stack, rotation in progress)", () => {
     }
   });
 
+  it("has a runbook line for every alarm (docs/operations.md#alarm-runbook)", () => {
+    const doc = readFileSync("docs/operations.md", "utf8");
+    const runbook = doc.slice(doc.indexOf("## Alarm runbook"), doc.indexOf("## Tear down"));
+    const rows = runbook.split("\n").filter((line) => line.startsWith("| `alarms-"));
+    const missing = graph
+      .ofType("aws:cloudwatch/metricAlarm:MetricAlarm")
+      .map((alarm) => alarm.name)
+      .filter(
+        (name) =>
+          !rows.some((row) =>
+            [...row.matchAll(/`(alarms-[^`]+)`/g)].some(([, n]) =>
+              new RegExp(`^${n?.replace("<fn>", "(receiver|responder|sender)")}$`).test(name),
+            ),
+          ),
+      );
+    expect(missing).toEqual([]);
+  });
+
+  it("alarms when prod goes quiet for the hours Pulumi.prod.yaml sets", () => {
+    expect(
+      plain(graph.inputs("aws:cloudwatch/metricAlarm:MetricAlarm", "alarms-quiet")),
+    ).toMatchObject({
+      metricName: "accepted",
+      period: 3600,
+      evaluationPeriods: 6,
+      threshold: 1,
+      comparisonOperator: "LessThanThreshold",
+      treatMissingData: "breaching",
+    });
+  });
+
   it("creates the dashboard and mails alarms to the configured address", () => {
     expect(
       graph.inputs("aws:cloudwatch/dashboard:Dashboard", "alarms-dashboard").dashboardName,
@@ -139,7 +170,7 @@ describe("Pulumi program (prod stack, rotation in progress)", () => {
       graph.inputs("aws:sns/topicSubscription:TopicSubscription", "alarms-email"),
     ).toMatchObject({
       protocol: "email",
-      endpoint: "ops@example.com",
+      endpoint: "oncall@example.com",
     });
   });
 });

@@ -55,6 +55,8 @@ const T = {
   stage: "aws:apigatewayv2/stage:Stage",
   topic: "aws:sns/topic:Topic",
   alarm: "aws:cloudwatch/metricAlarm:MetricAlarm",
+  key: "aws:kms/key:Key",
+  metricFilter: "aws:cloudwatch/logMetricFilter:LogMetricFilter",
   webhook: "pulumi-nodejs:dynamic/whatsable:VendorWebhook",
 } as const;
 const FUNCTIONS: FunctionName[] = ["receiver", "responder", "sender"];
@@ -115,7 +117,9 @@ describe("Pulumi program (dev stack)", () => {
       [T.stage]: 1,
       [T.webhook]: 1,
       [T.topic]: 1,
-      [T.alarm]: 10,
+      [T.key]: 1,
+      [T.metricFilter]: 4,
+      [T.alarm]: 13,
     });
   });
 
@@ -142,11 +146,11 @@ describe("Pulumi program (dev stack)", () => {
       );
     });
 
-    it("indexes the conversation log by vendor user", () => {
+    it("indexes the conversation log by vendor user, keys only (no function reads it)", () => {
       expect(graph.inputs(T.table, "data-conversation").globalSecondaryIndexes).toEqual([
         {
           name: "byUser",
-          projectionType: "ALL",
+          projectionType: "KEYS_ONLY",
           keySchemas: [
             { attributeName: "gsi1pk", keyType: "HASH" },
             { attributeName: "gsi1sk", keyType: "RANGE" },
@@ -257,6 +261,8 @@ describe("Pulumi program (dev stack)", () => {
         REPLIES_QUEUE_URL: computedOutputs(T.queue, "replies", 0).url,
       });
       expect(env("responder").REPLY_RULES_FILE).toBe(RULES_BUNDLE_FILE);
+      // dev answers only the test numbers of Pulumi.dev.yaml.
+      expect(env("responder").REPLY_CONTACTS).toBe("12025550101,12025550102");
       expect(env("sender")).toMatchObject({
         SENT_MARKER_TABLE: "data-sent-markers",
         VENDOR_TOKEN_SECRET_ID: arnOf(T.secret, "secrets-vendor-token"),
@@ -361,15 +367,9 @@ describe("Pulumi program (dev stack)", () => {
       const table = (name: string) => arnOf(T.table, name);
       // The receiver's one call is the SendMessage: no table at all.
       expect(tablesOf("receiver")).toEqual(new Set());
-      expect(tablesOf("responder")).toEqual(
-        new Set([table("data-conversation"), `${table("data-conversation")}/index/byUser`]),
-      );
+      expect(tablesOf("responder")).toEqual(new Set([table("data-conversation")]));
       expect(tablesOf("sender")).toEqual(
-        new Set([
-          table("data-sent-markers"),
-          table("data-conversation"),
-          `${table("data-conversation")}/index/byUser`,
-        ]),
+        new Set([table("data-sent-markers"), table("data-conversation")]),
       );
     });
 
@@ -407,13 +407,7 @@ describe("Pulumi program (dev stack)", () => {
       expect(Object.keys(JSON.parse(logs.format))).toContain("status");
     });
 
-    it("keeps the access log in the Infrequent Access class, without per-route metrics", () => {
-      expect(graph.inputs(T.logGroup, "ingress-access-logs").logGroupClass).toBe(
-        "INFREQUENT_ACCESS",
-      );
-      for (const fn of FUNCTIONS) {
-        expect(graph.inputs(T.logGroup, `${fn}-logs`).logGroupClass).toBeUndefined();
-      }
+    it("turns off per-route metrics (billed as custom metrics, read by nothing)", () => {
       expect(graph.inputs(T.stage, "ingress-stage").defaultRouteSettings).toMatchObject({
         detailedMetricsEnabled: false,
       });
@@ -472,7 +466,7 @@ describe("Pulumi program (dev stack)", () => {
   });
 
   describe("alarms", () => {
-    it("alarms on DLQ depth, Lambda errors and throttles, and API 5xx", () => {
+    it("alarms on DLQ depth, Lambda errors and throttles, API 5xx, 401s, 400s and vendor refusals", () => {
       expect(
         graph
           .ofType(T.alarm)
@@ -484,6 +478,9 @@ describe("Pulumi program (dev stack)", () => {
           "alarms-replies-dlq-depth",
           "alarms-jobs-age",
           "alarms-api-5xx",
+          "alarms-api-401",
+          "alarms-api-400",
+          "alarms-vendor-refusals",
           ...FUNCTIONS.flatMap((fn) => [`alarms-${fn}-errors`, `alarms-${fn}-throttles`]),
         ].sort(),
       );
@@ -498,7 +495,55 @@ describe("Pulumi program (dev stack)", () => {
         comparisonOperator: "GreaterThanThreshold",
         alarmActions: [arnOf(T.topic, "alarms-topic")],
       });
-      expect(graph.inputs(T.topic, "alarms-topic").kmsMasterKeyId).toBe("alias/aws/sns");
+    });
+
+    it("encrypts the topic with a key CloudWatch may use, not the AWS-managed SNS key", () => {
+      const keyArn = arnOf(T.key, "alarms-topic-key");
+      expect(graph.inputs(T.topic, "alarms-topic").kmsMasterKeyId).toBe(keyArn);
+      const policy = JSON.parse(graph.inputs(T.key, "alarms-topic-key").policy as string) as {
+        Statement: { Principal: Record<string, string>; Action: string[]; Condition?: unknown }[];
+      };
+      const cloudwatch = policy.Statement.find(
+        (s) => s.Principal.Service === "cloudwatch.amazonaws.com",
+      );
+      expect(cloudwatch?.Action).toEqual(["kms:Decrypt", "kms:GenerateDataKey"]);
+      expect(cloudwatch?.Condition).toEqual({
+        StringEquals: { "aws:SourceAccount": "123456789012" },
+      });
+      expect(graph.inputs(T.key, "alarms-topic-key").enableKeyRotation).toBe(true);
+    });
+
+    it.each([
+      ["alarms-unauthorized", "access-logs", '{ $.status = "401" }'],
+      ["alarms-badRequests", "access-logs", '{ $.status = "400" }'],
+      ["alarms-accepted", "access-logs", '{ $.status = "200" }'],
+      [
+        "alarms-vendorRefusals",
+        "sender-logs",
+        '{ $.message = "vendor refused the reply; not retrying" }',
+      ],
+    ])("counts %s from the %s log group", (name, logGroup, pattern) => {
+      expect(graph.inputs(T.metricFilter, name)).toMatchObject({
+        logGroupName: logGroup === "access-logs" ? "ingress-access-logs" : "sender-logs",
+        pattern,
+        metricTransformation: { namespace: "whatsable-replies/dev", value: "1" },
+      });
+    });
+
+    it("fires when deliveries get 401 (the signing secret no longer matches)", () => {
+      expect(graph.inputs(T.alarm, "alarms-api-401")).toMatchObject({
+        namespace: "whatsable-replies/dev",
+        metricName: "unauthorized",
+        statistic: "Sum",
+        period: 300,
+        threshold: 3,
+        comparisonOperator: "GreaterThanOrEqualToThreshold",
+        treatMissingData: "notBreaching",
+      });
+    });
+
+    it("has no quiet alarm on dev, which has no steady traffic", () => {
+      expect(graph.ofType(T.alarm).map((a) => a.name)).not.toContain("alarms-quiet");
     });
 
     it("creates no dashboard or email subscription unless configured", () => {

@@ -1,38 +1,23 @@
-import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { promisify } from "node:util";
 import { beforeAll, describe, expect, it } from "vitest";
 import { BUNDLE_FILE } from "../../infra/lambdaBundle.js";
 import { RULES_BUNDLE_FILE } from "../../lambdas/contract.js";
-import { stackFileConfig } from "./support/stackFiles.js";
+import { type ProgramRun, runProgramForStack } from "./support/programRun.js";
 
 const TOKEN = "native-esm-run-token-51c2";
-let registered: { type: string; name: string; provider?: string }[];
-let archives: Record<string, { files: string[]; text: string; data: Record<string, string> }>;
+let registered: ProgramRun["registered"];
+let archives: ProgramRun["archives"];
 /** Far above the 4 KB Lambda allows for a whole environment. */
 const LARGE_RULES = "test/fixtures/rules/large.json";
 
 // vitest loads modules its own way; this runs the program as Pulumi.yaml tells `pulumi up` to:
 // `node --import tsx infra/index.ts`.
 beforeAll(async () => {
-  const { stdout } = await promisify(execFile)(
-    process.execPath,
-    ["--import", "tsx", "test/infra/fixtures/runProgramWithMocks.ts"],
-    {
-      env: {
-        ...process.env,
-        TEST_PULUMI_CONFIG: JSON.stringify({
-          ...stackFileConfig("dev"),
-          "whatsable-replies:replyRules": undefined,
-          "whatsable-replies:replyRulesFile": LARGE_RULES,
-          "whatsable-replies:vendorToken": TOKEN,
-        }),
-      },
-      timeout: 120_000,
-      maxBuffer: 64 * 1024 * 1024,
-    },
-  );
-  ({ registered, archives } = JSON.parse(stdout));
+  ({ registered, archives } = await runProgramForStack("dev", {
+    "whatsable-replies:replyRules": undefined,
+    "whatsable-replies:replyRulesFile": LARGE_RULES,
+    "whatsable-replies:vendorToken": TOKEN,
+  }));
 }, 150_000);
 
 describe("Pulumi program in native ESM (as `pulumi up` loads it)", () => {

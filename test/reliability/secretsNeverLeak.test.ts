@@ -343,7 +343,11 @@ describe("secrets never leak", { timeout: 90_000 }, () => {
     const vendor = await startVendorSimulator({ token: pipeline.vendorToken });
     const t = pipeline.vendorToken;
     try {
-      const provider = createVendorWebhookProvider();
+      const provider = createVendorWebhookProvider({
+        retryBaseDelayMs: 5,
+        maxAttempts: 1,
+        requestTimeoutMs: 1000,
+      });
       // Stack config as the engine passes it (keys without the project namespace).
       await provider.configure?.({
         config: {
@@ -354,9 +358,6 @@ describe("secrets never leak", { timeout: 90_000 }, () => {
       const inputs = checkVendorWebhookInputs({
         url: "https://abc.execute-api.eu-west-1.amazonaws.com/webhooks/whatsapp",
         managementBaseUrl: `${vendor.url}/api:qh9OQ3OW`,
-        retryBaseDelayMs: 5,
-        maxAttempts: 1,
-        requestTimeoutMs: 1000,
       }).inputs as VendorWebhookInputs;
       for (const scripted of [
         { status: 401, body: { code: "ERROR_CODE_UNAUTHORIZED", message: `bad token ${t}` } },

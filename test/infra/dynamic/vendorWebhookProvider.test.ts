@@ -2,11 +2,14 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import {
   checkVendorWebhookInputs,
   createVendorWebhookProvider,
+  diffVendorWebhook,
   type VendorWebhookInputs,
   type VendorWebhookOutputs,
   type VendorWebhookProvider,
+  type VendorWebhookTuning,
 } from "../../../infra/dynamic/vendorWebhookProvider.js";
 import { startVendorSimulator, type VendorSimulator } from "../../../local/vendorSimulator.js";
+import MANAGEMENT from "../../fixtures/vendor/management-api.json" with { type: "json" };
 
 const TOKEN = "vendor-token-for-provider-tests";
 const URL_G1 = "https://abc123.execute-api.eu-west-1.amazonaws.com/webhooks/whatsapp?g=1";
@@ -29,8 +32,15 @@ afterEach(() => {
   delete process.env.WHATSABLE_MANAGEMENT_TOKEN;
 });
 
-async function configuredProvider(token: string | undefined, key = "vendorToken") {
-  const instance = createVendorWebhookProvider();
+/** Fast retries, so the retry tests take milliseconds. */
+const FAST: Partial<VendorWebhookTuning> = { retryBaseDelayMs: 5, requestTimeoutMs: 2000 };
+
+async function configuredProvider(
+  token: string | undefined,
+  key = "vendorToken",
+  tuning: Partial<VendorWebhookTuning> = {},
+) {
+  const instance = createVendorWebhookProvider({ ...FAST, ...tuning });
   const values: Record<string, string | undefined> = { [`whatsable-replies:${key}`]: token };
   await instance.configure({
     config: {
@@ -41,13 +51,11 @@ async function configuredProvider(token: string | undefined, key = "vendorToken"
   return instance;
 }
 
-/** Checked inputs pointed at the simulator, with fast retries. */
+/** Checked inputs pointed at the simulator. */
 function inputs(overrides: Partial<VendorWebhookInputs> = {}): VendorWebhookInputs {
   const result = checkVendorWebhookInputs({
     url: URL_G1,
     managementBaseUrl: `${vendor.url}/api:qh9OQ3OW`,
-    retryBaseDelayMs: 5,
-    requestTimeoutMs: 2000,
     ...overrides,
   });
   expect(result.failures).toEqual([]);
@@ -149,7 +157,8 @@ describe("VendorWebhook provider", () => {
     it("gives up after maxAttempts of 5xx with the status in the message", async () => {
       vendor.scriptManagementResponses([{ status: 502 }, { status: 502 }, { status: 502 }]);
 
-      const error = await errorOf(provider.create(inputs({ maxAttempts: 3 })));
+      const tuned = await configuredProvider(TOKEN, "vendorToken", { maxAttempts: 3 });
+      const error = await errorOf(tuned.create(inputs()));
 
       expect(error.message).toBe(
         "VendorWebhook: POST /webhook/dev/create answered 502, 3 attempt(s)",
@@ -160,7 +169,8 @@ describe("VendorWebhook provider", () => {
     it("retries a call that times out", async () => {
       vendor.scriptManagementResponses([{ status: 200, body: [], delayMs: 1500 }]);
 
-      const { outs } = await created({ adopt: true, requestTimeoutMs: 300 });
+      const tuned = await configuredProvider(TOKEN, "vendorToken", { requestTimeoutMs: 300 });
+      const outs = (await tuned.create(inputs({ adopt: true }))).outs as VendorWebhookOutputs;
 
       expect(outs.webhookId).toBe(vendor.webhooks()[0]?.id);
       expect(vendor.callCounts()["webhook.list"]).toBe(2);
@@ -172,9 +182,11 @@ describe("VendorWebhook provider", () => {
         { status: 200, body: [], delayMs: 1000 },
       ]);
 
-      const error = await errorOf(
-        provider.create(inputs({ adopt: true, requestTimeoutMs: 200, maxAttempts: 2 })),
-      );
+      const tuned = await configuredProvider(TOKEN, "vendorToken", {
+        requestTimeoutMs: 200,
+        maxAttempts: 2,
+      });
+      const error = await errorOf(tuned.create(inputs({ adopt: true })));
 
       expect(error.message).toBe(
         "VendorWebhook: GET /webhook/dev timed out after 200 ms, 2 attempt(s)",
@@ -265,12 +277,23 @@ describe("VendorWebhook provider", () => {
       expect(vendor.webhooks().find((row) => row.id === Number(id))?.webhooks).toBe(URL_G1);
     });
 
-    it("touches only the state when only provider settings change", async () => {
+    it("touches only the state when only adopt changes", async () => {
       const { id, outs } = await created();
 
-      const result = await provider.update?.(id, outs, inputs({ maxAttempts: 2 }));
+      const result = await provider.update?.(id, outs, inputs({ adopt: true }));
 
-      expect(result?.outs).toMatchObject({ maxAttempts: 2, signingSecret: outs.signingSecret });
+      expect(result?.outs).toMatchObject({ adopt: true, signingSecret: outs.signingSecret });
+      expect(vendor.callCounts()["webhook.update"]).toBeUndefined();
+    });
+
+    it("drops the tuning fields an older provider version kept in the state, without a vendor call", async () => {
+      const { id, outs } = await created();
+      const olderState = { ...outs, providerVersion: "1", maxAttempts: 4, origin: "x" };
+
+      const result = await provider.update?.(id, olderState, inputs());
+
+      expect(result?.outs).not.toHaveProperty("maxAttempts");
+      expect(result?.outs).not.toHaveProperty("origin");
       expect(vendor.callCounts()["webhook.update"]).toBeUndefined();
     });
 
@@ -302,6 +325,46 @@ describe("VendorWebhook provider", () => {
       });
       expect(result?.inputs).toMatchObject({ enabled: false, outgoing: true });
       expect(result?.inputs).not.toHaveProperty("signingSecret");
+    });
+
+    it("keeps the state's signing flag when the list omits active_signature, so a refresh plans no replace", async () => {
+      const { id, outs } = await created();
+      vendor.omitFromList(["active_signature"]);
+
+      const result = await provider.read?.(id, outs);
+
+      expect(result?.props).toMatchObject({ activeSignature: true });
+      expect(diffVendorWebhook(result?.props as VendorWebhookOutputs, inputs())).toEqual({
+        changes: false,
+        replaces: [],
+        deleteBeforeReplace: false,
+      });
+    });
+
+    it("reads an older row (one incoming/outgoing flag, no active_signature) without inventing a signing change", async () => {
+      const { id, outs } = await created();
+      vendor.scriptManagementResponses([
+        { status: 200, body: [{ ...MANAGEMENT.legacyListRow, id: Number(id), webhooks: URL_G1 }] },
+      ]);
+
+      const result = await provider.read?.(id, outs);
+
+      expect(result?.props).toMatchObject({
+        incoming: true,
+        outgoing: true,
+        activeSignature: true,
+        createdAt: MANAGEMENT.legacyListRow.created_at,
+        signingSecret: outs.signingSecret,
+      });
+    });
+
+    it("keeps every state value the list leaves out", async () => {
+      const { id, outs } = await created({ scheduleActivity: true, waitingDurationSeconds: 3600 });
+      vendor.scriptManagementResponses([{ status: 200, body: [{ id: Number(id) }] }]);
+
+      const result = await provider.read?.(id, outs);
+
+      expect(result?.props).toEqual(outs);
     });
 
     it("answers no id when the registration is gone, so refresh drops it", async () => {

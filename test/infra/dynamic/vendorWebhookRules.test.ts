@@ -35,14 +35,6 @@ describe("checkVendorWebhookInputs", () => {
       activeSignature: true,
       adopt: false,
       managementBaseUrl: DEFAULT_MANAGEMENT_BASE_URL,
-      createPath: "/webhook/dev/create",
-      listPath: "/webhook/dev",
-      itemPath: "/webhook/dev/{id}",
-      authPrefix: "Bearer ",
-      origin: "https://console.notifyer-systems.com",
-      requestTimeoutMs: 10_000,
-      maxAttempts: 4,
-      retryBaseDelayMs: 500,
       providerVersion: VENDOR_WEBHOOK_PROVIDER_VERSION,
     });
   });
@@ -94,17 +86,23 @@ describe("checkVendorWebhookInputs", () => {
     expect(reasons({ url: URL_G1, managementBaseUrl: "http://127.0.0.1:3001/api:x" })).toEqual([]);
   });
 
-  it("rejects an item path without an id placeholder", () => {
-    expect(reasons({ url: URL_G1, itemPath: "/webhook/dev" })).toEqual([
-      'itemPath: itemPath must contain "{id}"',
+  it("rejects a flag that is not a boolean", () => {
+    expect(reasons({ url: URL_G1, enabled: "yes" })).toEqual([
+      "enabled: enabled must be true or false",
     ]);
   });
 
-  it("rejects non-boolean flags and out-of-range retry settings", () => {
-    expect(reasons({ url: URL_G1, enabled: "yes", maxAttempts: 0 })).toEqual([
-      "enabled: enabled must be true or false",
-      "maxAttempts: maxAttempts must be an integer from 1 to 10",
-    ]);
+  it.each(["maxAttempts", "origin", "itemPath", "authPrefix"])(
+    "refuses provider tuning (%s) as a resource input: it is not what the registration is",
+    (key) => {
+      expect(reasons({ url: URL_G1, [key]: 1 })).toEqual([
+        expect.stringMatching(new RegExp(`^${key}: ${key} is not an input of a VendorWebhook`)),
+      ]);
+    },
+  );
+
+  it("ignores the engine's __provider property", () => {
+    expect(reasons({ url: URL_G1, __provider: "exports.handler = ..." })).toEqual([]);
   });
 });
 

@@ -5,6 +5,8 @@ export interface RecordedResource {
   type: string;
   name: string;
   inputs: Record<string, unknown>;
+  /** What the mocks answered as the resource's state (inputs plus computed outputs such as ARNs). */
+  outputs: Record<string, unknown>;
   urn: string;
   parent: string;
   protect: boolean;
@@ -40,6 +42,10 @@ export function computedOutputs(
       return { arn: arn("secretsmanager", `secret:${name}-AbCdEf`) };
     case "aws:cloudwatch/logGroup:LogGroup":
       return { arn: arn("logs", `log-group:${name}`), name };
+    case "aws:iam/openIdConnectProvider:OpenIdConnectProvider":
+      return { arn: `arn:aws:iam::${ACCOUNT}:oidc-provider/token.actions.githubusercontent.com` };
+    case "aws:s3/bucket:Bucket":
+      return { arn: `arn:aws:s3:::${String(name)}` };
     case "aws:iam/role:Role":
       return { arn: `arn:aws:iam::${ACCOUNT}:role/${name}`, name };
     case "aws:lambda/function:Function":
@@ -48,6 +54,8 @@ export function computedOutputs(
       return { apiEndpoint: API_ENDPOINT, executionArn: arn("execute-api", "abc123") };
     case "aws:sns/topic:Topic":
       return { arn: arn("sns", name) };
+    case "aws:kms/key:Key":
+      return { arn: arn("kms", `key/${name}-0000-1111-2222-333344445555`), keyId: `${name}-id` };
     case "pulumi-nodejs:dynamic/whatsable:VendorWebhook":
       return {
         webhookId: 1200 + webhookCount,
@@ -59,10 +67,27 @@ export function computedOutputs(
   }
 }
 
+/** The data sources the program reads (aws.getCallerIdentity, aws.getPartition), as the mocks answer them. */
+export function invokeResult(token: string): Record<string, unknown> {
+  switch (token) {
+    case "aws:index/getCallerIdentity:getCallerIdentity":
+      return {
+        accountId: ACCOUNT,
+        arn: `arn:aws:sts::${ACCOUNT}:assumed-role/deploy/ci`,
+        userId: "AROAEXAMPLE:ci",
+        id: ACCOUNT,
+      };
+    case "aws:index/getPartition:getPartition":
+      return { partition: "aws", dnsSuffix: "amazonaws.com", id: "aws" };
+    default:
+      throw new Error(`unexpected invoke ${token}: add it to the mocks if the program needs it`);
+  }
+}
+
 /**
  * Installs Pulumi mocks that record every resource with its options (by wrapping the mock
- * monitor's RegisterResource) and emulate the engine's additionalSecretOutputs. Invokes throw:
- * the program is not supposed to call any.
+ * monitor's RegisterResource) and emulate the engine's additionalSecretOutputs. Invokes other
+ * than the data sources in invokeResult throw.
  */
 export async function recordingMocks(options: {
   project: string;
@@ -73,6 +98,7 @@ export async function recordingMocks(options: {
   const recorded: RecordedResource[] = [];
   const secretOutputs = new Map<string, string[]>();
   const inputsByKey = new Map<string, Record<string, unknown>>();
+  const outputsByKey = new Map<string, Record<string, unknown>>();
   let webhookCount = 0;
 
   pulumi.runtime.setAllConfig(options.config, options.secretKeys);
@@ -85,15 +111,14 @@ export async function recordingMocks(options: {
           ...args.inputs,
           ...computedOutputs(args.type, args.name, webhookCount),
         };
+        outputsByKey.set(`${args.type}::${args.name}`, { ...state });
         for (const key of secretOutputs.get(`${args.type}::${args.name}`) ?? []) {
           if (state[key] !== undefined) state[key] = pulumi.secret(state[key]);
         }
         return { id: `${args.name}-id`, state };
       },
       call(args) {
-        throw new Error(
-          `unexpected invoke ${args.token}: add it to the mocks if the program needs it`,
-        );
+        return invokeResult(args.token);
       },
     },
     options.project,
@@ -123,6 +148,7 @@ export async function recordingMocks(options: {
           type: req.getType(),
           name: req.getName(),
           inputs: inputsByKey.get(key) ?? {},
+          outputs: outputsByKey.get(key) ?? {},
           urn: (resp as { getUrn(): string }).getUrn(),
           parent: req.getParent(),
           protect: req.getProtect() === true,

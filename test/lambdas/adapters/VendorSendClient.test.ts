@@ -3,6 +3,7 @@ import { VendorSendClient } from "../../../lambdas/adapters/VendorSendClient.js"
 import { DEFAULTS } from "../../../lambdas/contract.js";
 import type { SecretSource } from "../../../lambdas/core/ports.js";
 import { startVendorSimulator, type VendorSimulator } from "../../../local/vendorSimulator.js";
+import SEND from "../../fixtures/vendor/send-api.json" with { type: "json" };
 
 const TOKEN = "vendor-token-abc";
 let vendor: VendorSimulator;
@@ -83,6 +84,14 @@ describe("VendorSendClient", () => {
     });
   });
 
+  it("reports the older message-limit shape (reason in details) as permanent", async () => {
+    vendor.scriptSendResponses([SEND.messageLimitWithDetails]);
+    expect(await client(tokenSource()).send({ phone: "14155552671", text: "x" })).toMatchObject({
+      kind: "permanent",
+      code: "message-limit",
+    });
+  });
+
   it("reports an invalid number as permanent", async () => {
     expect(await client(tokenSource()).send({ phone: "12", text: "x" })).toMatchObject({
       kind: "permanent",
@@ -91,7 +100,7 @@ describe("VendorSendClient", () => {
   });
 
   it("reports a 500 as retryable", async () => {
-    vendor.scriptSendResponses([{ status: 500, body: { message: "Internal error" } }]);
+    vendor.scriptSendResponses([SEND.serverError]);
     expect(await client(tokenSource()).send({ phone: "14155552671", text: "x" })).toMatchObject({
       kind: "retryable",
       status: 500,

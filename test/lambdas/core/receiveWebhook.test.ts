@@ -198,6 +198,20 @@ describe("WebhookReceiver", () => {
     expect(outcome.outcome === "invalid" && outcome.error.field).toBe("phone_number");
     expect(queue.calls).toBe(0);
   });
+
+  it("refuses a body whose job would exceed SQS's 1 MiB, without queueing", async () => {
+    // 40 KB of empty history entries: each becomes a full entry of ~100 bytes in the job.
+    const history = JSON.stringify({ ...payload, last_messages: Array(12_000).fill({}) });
+    const outcome = await deliver(Buffer.from(history));
+    expect(outcome).toMatchObject({
+      outcome: "invalid",
+      error: {
+        field: "body",
+        message: expect.stringMatching(/once normalised, over the 1048576 bytes/),
+      },
+    });
+    expect(queue.calls).toBe(0);
+  });
 });
 
 describe("jobGroupId", () => {

@@ -1,0 +1,129 @@
+/**
+ * Cost per million webhooks from usage per webhook (counted at the local services) and AWS list
+ * prices (us-east-1, no free tier; their sources are in docs/benchmarks.md, "Prices"). Pure,
+ * tested in test/bench/lib/cost.test.ts.
+ */
+
+/** US dollars per unit. */
+export const PRICES = {
+  /** HTTP API request (first 300M a month; metered per 512 KB). */
+  httpApiRequest: 1.0 / 1e6,
+  lambdaRequest: 0.2 / 1e6,
+  /** Lambda GB-second on arm64 (billed per 1 ms; INIT billed since 2025-08-01). */
+  lambdaGbSecondArm64: 0.0000133334,
+  /** SQS standard request (each 64 KB chunk is one; empty receives billed). */
+  sqsRequest: 0.4 / 1e6,
+  /** SQS FIFO request (the jobs queue). */
+  sqsFifoRequest: 0.5 / 1e6,
+  /** DynamoDB on-demand write request unit (1 KB). */
+  dynamoDbWru: 0.625 / 1e6,
+  /** DynamoDB on-demand read request unit (4 KB, strongly consistent). */
+  dynamoDbRru: 0.125 / 1e6,
+  /** Secrets Manager API call (+ $0.40 per secret-month, fixed). */
+  secretsManagerCall: 0.05 / 1e4,
+  /** CloudWatch Logs byte ingested, Standard class ($0.50/GB). */
+  logsByte: 0.5 / 1e9,
+  /** Fixed, per month: a secret, a KMS key, a standard-resolution alarm, a dashboard (first 3 free). */
+  secretMonth: 0.4,
+  kmsKeyMonth: 1.0,
+  alarmMonth: 0.1,
+  dashboardMonth: 3.0,
+};
+
+/** Invocations per webhook (a batch is one), memory, and billed ms per invocation (assumed). */
+export type LambdaUsage = { fn: string } & Record<
+  "invocations" | "memoryMb" | "msPerInvocation",
+  number
+>;
+
+export interface UsagePerWebhook {
+  httpApiRequests: number;
+  lambdas: LambdaUsage[];
+  /** INIT: share of invocations that are cold, and the billed INIT duration. */
+  coldStart: { share: number; ms: number };
+  dynamoDbWru: number;
+  dynamoDbRru: number;
+  /** Standard queues (replies), and FIFO ones (jobs). */
+  sqsRequests: number;
+  sqsFifoRequests: number;
+  secretsManagerCalls: number;
+  /** Log bytes ingested per webhook (application + platform lines + access log). */
+  logBytes: number;
+}
+
+/** One line of the bill: `quantity` of `unit` per webhook, dollars per million webhooks. */
+export type CostLine = { item: string; quantity: number; unit: string; perMillion: number };
+
+export function costLines(usage: UsagePerWebhook): CostLine[] {
+  const line = (item: string, quantity: number, unit: string, usdPerUnit: number) => ({
+    item,
+    quantity,
+    unit,
+    perMillion: quantity * usdPerUnit * 1e6,
+  });
+  const invocations = usage.lambdas.reduce((sum, l) => sum + l.invocations, 0);
+  const memoryGbSum = usage.lambdas.reduce(
+    (sum, l) => sum + l.invocations * (l.memoryMb / 1024),
+    0,
+  );
+  const cold = usage.coldStart;
+  return [
+    line("API Gateway HTTP API", usage.httpApiRequests, "requests", PRICES.httpApiRequest),
+    ...usage.lambdas.map((l) =>
+      line(
+        `Lambda ${l.fn} (${l.memoryMb} MB × ${l.msPerInvocation} ms per invocation)`,
+        l.invocations,
+        "invocations",
+        PRICES.lambdaRequest +
+          (l.memoryMb / 1024) * (l.msPerInvocation / 1000) * PRICES.lambdaGbSecondArm64,
+      ),
+    ),
+    // INIT is billed at the mean memory of the invocations that start cold.
+    line(
+      `Lambda INIT (${(cold.share * 100).toFixed(0)}% cold × ${cold.ms} ms)`,
+      invocations * cold.share,
+      "cold starts",
+      (invocations ? memoryGbSum / invocations : 0) * (cold.ms / 1000) * PRICES.lambdaGbSecondArm64,
+    ),
+    line("DynamoDB writes", usage.dynamoDbWru, "WRU", PRICES.dynamoDbWru),
+    line("DynamoDB reads", usage.dynamoDbRru, "RRU", PRICES.dynamoDbRru),
+    line("SQS", usage.sqsRequests, "requests", PRICES.sqsRequest),
+    line("SQS FIFO", usage.sqsFifoRequests, "requests", PRICES.sqsFifoRequest),
+    line("Secrets Manager", usage.secretsManagerCalls, "calls", PRICES.secretsManagerCall),
+    line("CloudWatch Logs ingestion", usage.logBytes, "bytes", PRICES.logsByte),
+  ];
+}
+
+/** Sum of the lines, optionally without the logs line (the cost targets count both ways). */
+export function totalPerMillion(lines: CostLine[], options: { withLogs?: boolean } = {}): number {
+  return lines
+    .filter((l) => options.withLogs !== false || !l.item.startsWith("CloudWatch Logs"))
+    .reduce((sum, l) => sum + l.perMillion, 0);
+}
+
+/**
+ * Lambda's pollers keep long-polling an empty queue: assumed 5 pollers per event source mapping
+ * (Lambda's starting number for SQS), each a 20 s ReceiveMessage: 5 × 3 × 60 × 24 × 30.
+ */
+export const IDLE_RECEIVES_PER_QUEUE_MONTH = 5 * 3 * 60 * 24 * 30;
+
+/** Dollars a month an idle stack costs: secrets, alarms, dashboards, idle polling. Pure. */
+export function idleMonthly(stack: {
+  secrets: number;
+  keys: number;
+  alarms: number;
+  dashboards: number;
+  polledQueues: { fifo: number; standard: number };
+}): Record<"secrets" | "keys" | "alarms" | "dashboards" | "polling" | "total", number> {
+  const { fifo, standard } = stack.polledQueues;
+  const parts = {
+    secrets: stack.secrets * PRICES.secretMonth,
+    keys: stack.keys * PRICES.kmsKeyMonth,
+    alarms: stack.alarms * PRICES.alarmMonth,
+    dashboards: stack.dashboards * PRICES.dashboardMonth,
+    polling:
+      IDLE_RECEIVES_PER_QUEUE_MONTH * (fifo * PRICES.sqsFifoRequest + standard * PRICES.sqsRequest),
+  };
+  const total = Object.values(parts).reduce((sum, dollars) => sum + dollars, 0);
+  return { ...parts, total };
+}

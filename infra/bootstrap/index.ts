@@ -1,0 +1,108 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import {
+  deployPolicy,
+  GITHUB_OIDC_URL,
+  githubEnvironment,
+  githubTrustPolicy,
+  previewPolicy,
+} from "./policies.js";
+
+/**
+ * Bootstrap: what CI needs in AWS before the main program can deploy, run once per AWS account by
+ * an administrator (`cd infra/bootstrap && pulumi up`, local state: see docs/operations.md):
+ * GitHub's OIDC provider, the self-managed state bucket, and per stack a deploy role and a
+ * read-only preview role, each trusted only for its own GitHub environment. The outputs are what
+ * the GitHub environments need (AWS_DEPLOY_ROLE_ARN, AWS_PREVIEW_ROLE_ARN, PULUMI_BACKEND_URL).
+ */
+
+const config = new pulumi.Config();
+/** owner/name of the GitHub repository whose workflows deploy. */
+const repository = config.require("githubRepository");
+if (!/^[\w.-]+\/[\w.-]+$/.test(repository)) {
+  throw new pulumi.RunError(
+    `whatsable-bootstrap:githubRepository: "${repository}" must be owner/name`,
+  );
+}
+/** The main program's stacks this account hosts (one account per stack is the advice). */
+const stacks = config.getObject<string[]>("stacks") ?? ["dev", "staging", "prod"];
+const stateBucketName = config.require("stateBucket");
+const region = new pulumi.Config("aws").require("region");
+
+const identity = aws.getCallerIdentityOutput();
+const partition = aws.getPartitionOutput();
+
+// An account has one provider per URL; set `createOidcProvider: false` where one exists already.
+const oidcProviderArn: pulumi.Output<string> =
+  config.getBoolean("createOidcProvider") === false
+    ? pulumi.interpolate`arn:${partition.partition}:iam::${identity.accountId}:oidc-provider/token.actions.githubusercontent.com`
+    : new aws.iam.OpenIdConnectProvider("github", {
+        url: GITHUB_OIDC_URL,
+        clientIdLists: ["sts.amazonaws.com"],
+      }).arn;
+
+const stateBucket = new aws.s3.Bucket(
+  "state",
+  { bucket: stateBucketName },
+  { protect: true, retainOnDelete: true },
+);
+new aws.s3.BucketVersioning("state", {
+  bucket: stateBucket.id,
+  versioningConfiguration: { status: "Enabled" },
+});
+new aws.s3.BucketServerSideEncryptionConfiguration("state", {
+  bucket: stateBucket.id,
+  rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms" } }],
+});
+new aws.s3.BucketPublicAccessBlock("state", {
+  bucket: stateBucket.id,
+  blockPublicAcls: true,
+  blockPublicPolicy: true,
+  ignorePublicAcls: true,
+  restrictPublicBuckets: true,
+});
+
+function role(stack: string, purpose: "deploy" | "preview") {
+  const scope = pulumi.all([partition.partition, identity.accountId]).apply(([part, account]) => ({
+    partition: part,
+    region,
+    account,
+    stateBucket: stateBucketName,
+    stack,
+  }));
+  const created = new aws.iam.Role(`${stack}-${purpose}`, {
+    description: `GitHub Actions, environment ${githubEnvironment(stack, purpose)}: ${purpose} of stack ${stack}`,
+    maxSessionDuration: 3600,
+    assumeRolePolicy: oidcProviderArn.apply((arn) =>
+      JSON.stringify(
+        githubTrustPolicy({
+          oidcProviderArn: arn,
+          repository,
+          environment: githubEnvironment(stack, purpose),
+        }),
+      ),
+    ),
+  });
+  new aws.iam.RolePolicy(`${stack}-${purpose}`, {
+    role: created.id,
+    policy: scope.apply((s) =>
+      JSON.stringify(purpose === "deploy" ? deployPolicy(s) : previewPolicy(s)),
+    ),
+  });
+  if (purpose === "preview") {
+    new aws.iam.RolePolicyAttachment(`${stack}-preview-read-only`, {
+      role: created.name,
+      policyArn: pulumi.interpolate`arn:${partition.partition}:iam::aws:policy/ReadOnlyAccess`,
+    });
+  }
+  return created.arn;
+}
+
+/** Per stack: the values of its two GitHub environments (`<stack>` and `<stack>-preview`). */
+export const githubEnvironments = Object.fromEntries(
+  stacks.flatMap((stack) => [
+    [githubEnvironment(stack, "deploy"), { AWS_DEPLOY_ROLE_ARN: role(stack, "deploy") }],
+    [githubEnvironment(stack, "preview"), { AWS_PREVIEW_ROLE_ARN: role(stack, "preview") }],
+  ]),
+);
+export const pulumiBackendUrl = pulumi.interpolate`s3://${stateBucket.bucket}?region=${region}`;

@@ -1,0 +1,82 @@
+import { describe, expect, it } from "vitest";
+import {
+  costLines,
+  IDLE_RECEIVES_PER_QUEUE_MONTH,
+  idleMonthly,
+  totalPerMillion,
+  type UsagePerWebhook,
+} from "../../../bench/lib/cost.js";
+
+/** The design's worked example (docs/benchmarks.md, "Prices"): ≈ $4.02 per 1M webhooks. */
+const WORKED_EXAMPLE: UsagePerWebhook = {
+  httpApiRequests: 1,
+  lambdas: [
+    { fn: "verifier", invocations: 1, memoryMb: 256, msPerInvocation: 40 },
+    { fn: "worker", invocations: 1, memoryMb: 256, msPerInvocation: 250 },
+  ],
+  coldStart: { share: 0, ms: 0 },
+  dynamoDbWru: 2,
+  dynamoDbRru: 0,
+  sqsRequests: 1,
+  sqsFifoRequests: 0,
+  secretsManagerCalls: 0,
+  logBytes: 0,
+};
+
+describe("costLines", () => {
+  it("reproduces the worked example (≈ $4.02 per 1M webhooks)", () => {
+    const lines = costLines(WORKED_EXAMPLE);
+    expect(totalPerMillion(lines)).toBeCloseTo(4.02, 1);
+    const byItem = Object.fromEntries(lines.map((l) => [l.item.split(" (")[0], l.perMillion]));
+    expect(byItem["API Gateway HTTP API"]).toBeCloseTo(1.0);
+    expect(byItem["DynamoDB writes"]).toBeCloseTo(1.25);
+    expect(byItem.SQS).toBeCloseTo(0.4);
+    expect(byItem["Lambda verifier"]).toBeCloseTo(0.33, 2);
+    expect(byItem["Lambda worker"]).toBeCloseTo(1.03, 2);
+  });
+
+  it("prices Secrets Manager at $0.05 per 10,000 calls", () => {
+    const lines = costLines({ ...WORKED_EXAMPLE, secretsManagerCalls: 1 });
+    expect(lines.find((l) => l.item === "Secrets Manager")?.perMillion).toBeCloseTo(5);
+  });
+
+  it("prices log ingestion at $0.50 per GB", () => {
+    const lines = costLines({ ...WORKED_EXAMPLE, logBytes: 2600 });
+    expect(lines.find((l) => l.item === "CloudWatch Logs ingestion")?.perMillion).toBeCloseTo(1.3);
+  });
+
+  it("bills INIT for the cold share of invocations at their mean memory", () => {
+    const lines = costLines({ ...WORKED_EXAMPLE, coldStart: { share: 0.01, ms: 300 } });
+    const init = lines.find((l) => l.item.startsWith("Lambda INIT"));
+    // 2 invocations × 1% × 0.25 GB × 0.3 s × 1M × $0.0000133334
+    expect(init?.perMillion).toBeCloseTo(0.02, 3);
+  });
+});
+
+describe("totalPerMillion", () => {
+  it("leaves the logs line out when asked", () => {
+    const lines = costLines({ ...WORKED_EXAMPLE, logBytes: 2600 });
+    expect(totalPerMillion(lines) - totalPerMillion(lines, { withLogs: false })).toBeCloseTo(1.3);
+  });
+});
+
+describe("FIFO requests and the idle stack", () => {
+  it("prices FIFO requests at $0.50 per million", () => {
+    const lines = costLines({ ...WORKED_EXAMPLE, sqsFifoRequests: 2 });
+    expect(lines.find((l) => l.item === "SQS FIFO")?.perMillion).toBeCloseTo(1.0);
+  });
+
+  it("adds up secrets, the key, alarms, a dashboard and idle polling per month", () => {
+    const idle = idleMonthly({
+      secrets: 2,
+      keys: 1,
+      alarms: 10,
+      dashboards: 1,
+      polledQueues: { fifo: 1, standard: 1 },
+    });
+    expect(IDLE_RECEIVES_PER_QUEUE_MONTH).toBe(648_000);
+    // 648,000 empty receives per queue-month: FIFO $0.324 + standard $0.259.
+    expect(idle.polling).toBeCloseTo(0.583, 3);
+    expect(idle.total).toBeCloseTo(0.8 + 1 + 1 + 3 + 0.583, 3);
+  });
+});

@@ -1,0 +1,41 @@
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import type { PlannedResource } from "../../../infra/awsLimits.js";
+import { plain } from "./graph.js";
+import { stackFileConfig } from "./stackFiles.js";
+
+export interface ProgramRun {
+  registered: (PlannedResource & { provider?: string })[];
+  archives: Record<string, { files: string[]; text: string; data: Record<string, string> }>;
+}
+
+/**
+ * Runs the Pulumi program for one stack file under mocks in a fresh Node process, as Pulumi.yaml
+ * makes `pulumi up` load it (`node --import tsx`), with the real Lambda bundles
+ * (fixtures/runProgramWithMocks.ts). `config` adds to or overrides the stack file's values.
+ */
+export async function runProgramForStack(
+  stack: string,
+  /** undefined removes a key the stack file sets. */
+  config: Record<string, string | undefined>,
+): Promise<ProgramRun> {
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    ["--import", "tsx", "test/infra/fixtures/runProgramWithMocks.ts"],
+    {
+      env: {
+        ...process.env,
+        TEST_PULUMI_STACK: stack,
+        TEST_PULUMI_CONFIG: JSON.stringify({ ...stackFileConfig(stack), ...config }),
+      },
+      timeout: 120_000,
+      maxBuffer: 64 * 1024 * 1024,
+    },
+  );
+  const run = JSON.parse(stdout) as ProgramRun;
+  for (const r of run.registered) {
+    r.inputs = plain(r.inputs) as Record<string, unknown>;
+    r.outputs = plain(r.outputs) as Record<string, unknown>;
+  }
+  return run;
+}
