@@ -274,7 +274,8 @@ function report([fresh, duplicate, reply]: [Phase, Phase, Phase], accessLogBytes
     notes: [
       `Largest: ${biggest.map((l) => `${l.item.split(" (")[0]} ${fmt.usd(l.perMillion)}`).join(", ")}. ` +
         `Secondary indexes take ${fmt.count(indexWru)} WRU (${fmt.usd(indexWru * PRICES.dynamoDbWru * 1e6)}); ` +
-        `the Infrequent Access log class would save ${fmt.usd(logs / 2)}.`,
+        `the Infrequent Access log class would save ${fmt.usd(logs / 2)}, but not where the queries need ` +
+        "Standard: the access and sender logs feed the alarms' metric filters, and operators tail the others.",
       `Assumed: billed ms per invocation ${JSON.stringify(BILLED_MS)}, ${COLD_START.share * 100}% cold starts × ` +
         `${COLD_START.ms} ms, ${PLATFORM_LOG_BYTES} bytes of platform log per invocation, one ` +
         `${accessLogBytes}-byte access-log line; memory from infra/functionSizing.ts, arm64.`,
