@@ -1,9 +1,4 @@
-import {
-  BatchProcessor,
-  EventType,
-  processPartialResponse,
-  SqsFifoPartialProcessorAsync,
-} from "@aws-lambda-powertools/batch";
+import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
 import { Logger as PowertoolsLogger } from "@aws-lambda-powertools/logger";
 import type { LogLevel } from "@aws-lambda-powertools/logger/types";
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
@@ -173,9 +168,9 @@ export interface SqsBatchOptions {
   /** The log line for a record whose handler threw (an infrastructure error). */
   failureMessage: string;
   /**
-   * A FIFO queue: records run one after another in batch order, and once a record of a message
-   * group fails, the group's later records in the batch are reported failed without running
-   * (other groups go on). SQS then hands the group back in order: what AWS asks of a function
+   * A FIFO queue: a message group's records run one after another in batch order, and once one
+   * fails, the group's later records in the batch are reported failed without running; other
+   * groups run in parallel. SQS then hands the group back in order: what AWS asks of a function
    * with ReportBatchItemFailures on a FIFO queue.
    */
   fifo?: boolean;
@@ -216,17 +211,43 @@ export async function processSqsBatch(
     throw new RecordComesBack(result.reason);
   };
   // A fully failed batch is answered like any other, not thrown: same redelivery, clearer logs.
-  if (fifo) {
-    return processPartialResponse(event, processRecord, new SqsFifoPartialProcessorAsync(), {
-      context,
-      skipGroupOnError: true,
-      throwOnFullBatchFailure: false,
+  return processPartialResponse(
+    event,
+    fifo ? inGroupOrder(processRecord) : processRecord,
+    new BatchProcessor(EventType.SQS),
+    { context, throwOnFullBatchFailure: false },
+  );
+}
+
+/**
+ * Chains each message group's records: a record starts when the group's previous one succeeded,
+ * and comes back unrun when it did not. BatchProcessor starts the records in batch order, so the
+ * chains follow it; different groups run in parallel. Hand-written because Powertools'
+ * SqsFifoPartialProcessorAsync runs the whole batch one record at a time: ten contacts' jobs
+ * would wait for each other.
+ */
+function inGroupOrder(
+  processRecord: (record: SQSRecord) => Promise<void>,
+): (record: SQSRecord) => Promise<void> {
+  const tails = new Map<string, Promise<boolean>>();
+  return (record) => {
+    const group = record.attributes?.MessageGroupId ?? "";
+    const previous = tails.get(group) ?? Promise.resolve(true);
+    const run = previous.then((succeeded) => {
+      if (!succeeded) {
+        throw new RecordComesBack("an earlier message of its group failed in this batch");
+      }
+      return processRecord(record);
     });
-  }
-  return processPartialResponse(event, processRecord, new BatchProcessor(EventType.SQS), {
-    context,
-    throwOnFullBatchFailure: false,
-  });
+    tails.set(
+      group,
+      run.then(
+        () => true,
+        () => false,
+      ),
+    );
+    return run;
+  };
 }
 
 /** The record's ApproximateReceiveCount (1 on the first delivery). */

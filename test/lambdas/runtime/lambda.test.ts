@@ -90,7 +90,7 @@ describe("processSqsBatch on a FIFO queue", () => {
     }) as SQSRecord;
   const silent = { debug() {}, info() {}, warn() {}, error() {} };
 
-  it("runs records in order and, after a group's failure, returns the group's later records unrun", async () => {
+  it("runs a group's records in order and, after one fails, returns the group's later records unrun", async () => {
     const event: SQSEvent = { Records: ["a:0", "b:0", "a:1", "b:1", "a:2"].map(record) };
     const ran: string[] = [];
     const response = await processSqsBatch(event, lambdaContext("responder"), {
@@ -98,11 +98,36 @@ describe("processSqsBatch on a FIFO queue", () => {
       logger: silent,
       failureMessage: "failed",
       handleRecord: async (r) => {
-        ran.push(r.body);
+        ran.push(`${r.body} start`);
+        // b's records are slower: a's must still run in a's order, b's in b's.
+        await new Promise((resolve) => setTimeout(resolve, r.body.startsWith("b") ? 20 : 1));
+        ran.push(`${r.body} end`);
         return r.body === "a:1" ? comeBackLater("not yet") : undefined;
       },
     });
-    expect(ran).toEqual(["a:0", "b:0", "a:1", "b:1"]);
-    expect(response.batchItemFailures.map((f) => f.itemIdentifier)).toEqual(["id-a:1", "id-a:2"]);
+    const of = (group: string) => ran.filter((step) => step.startsWith(group));
+    expect(of("a:")).toEqual(["a:0 start", "a:0 end", "a:1 start", "a:1 end"]);
+    expect(of("b:")).toEqual(["b:0 start", "b:0 end", "b:1 start", "b:1 end"]);
+    expect(response.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual([
+      "id-a:1",
+      "id-a:2",
+    ]);
+  });
+
+  it("runs different groups in parallel", async () => {
+    const event: SQSEvent = { Records: ["a:0", "b:0"].map(record) };
+    const ran: string[] = [];
+    await processSqsBatch(event, lambdaContext("responder"), {
+      fifo: true,
+      logger: silent,
+      failureMessage: "failed",
+      handleRecord: async (r) => {
+        ran.push(`${r.body} start`);
+        await new Promise((resolve) => setTimeout(resolve, 10));
+        ran.push(`${r.body} end`);
+        return undefined;
+      },
+    });
+    expect(ran.slice(0, 2)).toEqual(["a:0 start", "b:0 start"]);
   });
 });
