@@ -27,13 +27,6 @@ export const ACTIONS = {
   delayRetry: ["sqs:ChangeMessageVisibility"],
   sendToQueue: ["sqs:SendMessage"],
   readSecret: ["secretsmanager:GetSecretValue"],
-  /** Idempotency claims: conditional put, read, complete, release. */
-  claimItems: [
-    "dynamodb:PutItem",
-    "dynamodb:GetItem",
-    "dynamodb:UpdateItem",
-    "dynamodb:DeleteItem",
-  ],
   /**
    * Conversation table, responder: claim the message on CONTACT (conditional update), put its MSG
    * item, store (conditional put) or read back the PLAN of a redelivered job.
@@ -57,7 +50,6 @@ export const LAMBDA_ASSUME_ROLE_POLICY = {
 
 export interface ReceiverResources {
   logGroupArn: string;
-  idempotencyTableArn: string;
   jobsQueueArn: string;
   signingSecretArn: string;
 }
@@ -76,12 +68,11 @@ export interface SenderResources {
   vendorTokenSecretArn: string;
 }
 
-/** Receiver: verify with the signing secret, claim in the idempotency table, enqueue a job. */
+/** Receiver: verify with the signing secret, enqueue a job (its one AWS call; no table). */
 export function receiverPolicy(r: ReceiverResources): PolicyDocument {
   return policyDocument([
     statement("WriteOwnLogs", ACTIONS.writeLogs, [logStreamsOf(r.logGroupArn)]),
     statement("ReadSigningSecret", ACTIONS.readSecret, [r.signingSecretArn]),
-    statement("ClaimDeliveries", ACTIONS.claimItems, [r.idempotencyTableArn]),
     statement("EnqueueJobs", ACTIONS.sendToQueue, [r.jobsQueueArn]),
   ]);
 }

@@ -9,14 +9,15 @@
 
 /** Environment variables the Lambdas read; infra sets exactly these. */
 export const ENV = {
-  /** DynamoDB table holding one claim per webhook delivery (idempotency). */
-  idempotencyTable: "IDEMPOTENCY_TABLE",
   /**
    * DynamoDB table of the conversations: per contact its state, its messages, its reply plans
    * and its replies (with their send state). See TABLES.conversation.
    */
   conversationTable: "CONVERSATION_TABLE",
-  /** SQS queue: receiver → responder (one job per accepted webhook). */
+  /**
+   * SQS FIFO queue: receiver → responder (one job per accepted webhook). Deduplication id = the
+   * message key, group = the contact: see JOBS_QUEUE.
+   */
   jobsQueueUrl: "JOBS_QUEUE_URL",
   /** SQS queue: responder → sender (one message per scheduled reply, delayed). */
   repliesQueueUrl: "REPLIES_QUEUE_URL",
@@ -28,10 +29,6 @@ export const ENV = {
   signatureScheme: "SIGNATURE_SCHEME",
   /** Largest accepted request body in bytes. */
   maxBodyBytes: "MAX_BODY_BYTES",
-  /** How long a completed idempotency claim is remembered, in seconds. */
-  idempotencyTtlSeconds: "IDEMPOTENCY_TTL_SECONDS",
-  /** How long an in-progress claim blocks a retry before it is considered abandoned, in seconds. */
-  inProgressTtlSeconds: "IN_PROGRESS_TTL_SECONDS",
   /** How long secrets are cached in a warm Lambda, in seconds. */
   secretCacheSeconds: "SECRET_CACHE_SECONDS",
   /**
@@ -106,10 +103,6 @@ export const REPLY_POLICY_ENV = {
 export const DEFAULTS = {
   signatureScheme: "auto",
   maxBodyBytes: 256 * 1024,
-  /** 72 h: longer than any retry horizon a webhook vendor is known to use. */
-  idempotencyTtlSeconds: 72 * 3600,
-  /** Longer than the receiver's timeout, so a live delivery is never treated as abandoned. */
-  inProgressTtlSeconds: 30,
   /** One GetSecretValue per warm environment per 5 minutes (cost: docs/benchmarks.md, section 3). */
   secretCacheSeconds: 300,
   maxSqsDelaySeconds: 900,
@@ -189,13 +182,10 @@ export type FunctionName = (typeof FUNCTIONS)[keyof typeof FUNCTIONS];
 /** Which env vars each function needs; infra sets these and nothing else. */
 export const FUNCTION_ENV: Record<FunctionName, readonly DeployedEnvName[]> = {
   receiver: [
-    ENV.idempotencyTable,
     ENV.jobsQueueUrl,
     ENV.signingSecretId,
     ENV.signatureScheme,
     ENV.maxBodyBytes,
-    ENV.idempotencyTtlSeconds,
-    ENV.inProgressTtlSeconds,
     ENV.secretCacheSeconds,
     ENV.logLevel,
     ENV.serviceName,
@@ -243,8 +233,6 @@ export interface TableSchema {
 }
 
 export const TABLES = {
-  /** pk = derived idempotency key. */
-  idempotency: { partitionKey: "pk", ttlAttribute: "expiresAt" },
   /**
    * One partition per contact, pk = "PHONE#<digits>" (model: lambdas/core/conversation.ts):
    * sk = "CONTACT" (state; no TTL), "MSG#<ISO time>#<role>#<key>" (a webhook's message),
@@ -253,6 +241,20 @@ export const TABLES = {
    */
   conversation: { partitionKey: "pk", sortKey: "sk", ttlAttribute: "expiresAt" },
 } as const satisfies Record<string, TableSchema>;
+
+/**
+ * The jobs queue is SQS FIFO; its DLQ too (SQS requires a FIFO queue's DLQ to be FIFO). Both names
+ * end in ".fifo" (SQS requires it). The receiver's one call is SendMessage with
+ * MessageDeduplicationId = the message key (SQS drops a repeat within its 5-minute deduplication
+ * window and answers as if it were accepted) and MessageGroupId = the contact's digits (SQS hands
+ * out a group's messages in order, one in flight at a time). Content-based deduplication is off:
+ * the key, not the body, says what a repeat is (a redelivery's job body differs: acceptedAt).
+ */
+export const JOBS_QUEUE = {
+  fifoSuffix: ".fifo",
+  /** SQS's deduplication window; not configurable. */
+  deduplicationWindowSeconds: 300,
+} as const;
 
 /**
  * The signing secret as stored in Secrets Manager: JSON with the current secret and, during a

@@ -145,7 +145,7 @@ export interface LocalStackOptions {
   vendorToken?: string;
   /** Changes to LOCAL_TIMING (queue redrive, timeouts); maxReceiveCount also caps send attempts. */
   timing?: Partial<LocalTiming>;
-  /** Extra handler env, applied last (e.g. IN_PROGRESS_TTL_SECONDS). */
+  /** Extra handler env, applied last (e.g. SECRET_CACHE_SECONDS). */
   env?: Record<string, string>;
   /**
    * Puts something between the handlers and a service: gets the service's own endpoint, returns

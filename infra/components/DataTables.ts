@@ -9,12 +9,11 @@ export interface DataTablesArgs {
 }
 
 /**
- * The DynamoDB tables: idempotency claims and the conversation table (contacts, messages, plans and
- * replies with their send state; the sent markers live there since issue 13). All on-demand,
+ * The DynamoDB table: the conversation table (contacts, messages, plans and replies with their
+ * send state; the sent markers live there since issue 13). All on-demand,
  * with point-in-time recovery and TTL on `expiresAt`; key schemas from lambdas/contract.ts TABLES.
  */
 export class DataTables extends pulumi.ComponentResource {
-  readonly idempotency: aws.dynamodb.Table;
   readonly conversation: aws.dynamodb.Table;
 
   constructor(name: string, args: DataTablesArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -25,10 +24,8 @@ export class DataTables extends pulumi.ComponentResource {
         // Set on each table: the SDK passes `protect` down from a parent, not `retainOnDelete`.
         ...statefulResourceOptions(args.protect),
       });
-    this.idempotency = table("idempotency", TABLES.idempotency);
     this.conversation = table("conversation", TABLES.conversation);
     this.registerOutputs({
-      idempotencyTableName: this.idempotency.name,
       conversationTableName: this.conversation.name,
     });
   }

@@ -170,6 +170,8 @@ export function createResponderHandler(deps: ResponderDeps) {
       handleRecord,
       logger,
       failureMessage: "job failed; it will be retried",
+      // The jobs queue is FIFO, grouped by contact: keep each contact's jobs in order.
+      fifo: true,
     });
   };
 }
