@@ -1,6 +1,8 @@
 import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { SQSClient } from "@aws-sdk/client-sqs";
+import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { Target } from "./target.js";
 
 /**
@@ -10,6 +12,8 @@ import type { Target } from "./target.js";
 
 export interface OpsClients {
   sqs: SQSClient;
+  /** The conversation table's adapters (lambdas/adapters) are built on it. */
+  dynamo: DynamoDBDocumentClient;
   secretsManager: SecretsManagerClient;
   /** Absent locally: the local stack has no CloudWatch. */
   cloudWatch?: CloudWatchClient;
@@ -30,13 +34,19 @@ export function clientsFor(target: Target): OpsClients {
   // call to the client's endpoint, which on AWS is the region's, the same host the URL names.
   const sqs = new SQSClient({ ...base(local?.endpoints.sqs), useQueueUrlAsEndpoint: false });
   const secretsManager = new SecretsManagerClient(base(local?.endpoints.secretsManager));
+  // The same marshalling the Lambdas' document client uses (lambdas/adapters/awsClients.ts).
+  const dynamo = DynamoDBDocumentClient.from(new DynamoDBClient(base(local?.endpoints.dynamodb)), {
+    marshallOptions: { removeUndefinedValues: true },
+  });
   const cloudWatch = local ? undefined : new CloudWatchClient(base());
   return {
     sqs,
+    dynamo,
     secretsManager,
     cloudWatch,
     destroy() {
       sqs.destroy();
+      dynamo.destroy();
       secretsManager.destroy();
       cloudWatch?.destroy();
     },

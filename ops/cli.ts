@@ -3,7 +3,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import type { OpsClients } from "./aws.js";
 import type { Command, OptionHelp } from "./command.js";
-import { COMMANDS, PLANNED_COMMANDS } from "./commands/index.js";
+import { COMMANDS } from "./commands/index.js";
 import { messageOf, OpsError, UsageError } from "./errors.js";
 import { loadTarget, type PulumiRunner, runPulumi, type Target } from "./target.js";
 
@@ -69,11 +69,7 @@ function optionLines(specs: Record<string, OptionHelp & { short?: string }>): st
 }
 
 export function overallHelp(): string {
-  const width =
-    Math.max(
-      ...COMMANDS.map((c) => c.name.length),
-      ...Object.keys(PLANNED_COMMANDS).map((n) => n.length),
-    ) + 2;
+  const width = Math.max(...COMMANDS.map((c) => c.name.length)) + 2;
   return [
     `Usage: ${RUN} <command> [arguments] (--stack NAME | --outputs FILE) [--json]`,
     "",
@@ -82,9 +78,6 @@ export function overallHelp(): string {
     "Commands:",
     ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}${c.summary}`),
     "",
-    "Coming with the new conversation data model (not in this version):",
-    ...Object.entries(PLANNED_COMMANDS).map(([name, line]) => `  ${name.padEnd(width)}${line}`),
-    "",
     "Options (every command):",
     ...optionLines(GLOBAL_OPTIONS),
     "",
@@ -92,8 +85,10 @@ export function overallHelp(): string {
     "",
     "Examples:",
     `  ${RUN} status --stack prod`,
+    `  ${RUN} conversation +14155550177 --stack prod`,
+    `  ${RUN} pause +14155550177 --for 24h --stack prod`,
     `  npm start -- --outputs local.json      # then, in another terminal:`,
-    `  ${RUN} dlq --outputs local.json`,
+    `  ${RUN} pending --outputs local.json`,
     `  ${RUN} redrive --help`,
     "",
   ].join("\n");
@@ -117,11 +112,6 @@ export function commandHelp(command: Command): string {
 function findCommand(name: string): Command {
   const command = COMMANDS.find((c) => c.name === name);
   if (command) return command;
-  if (name in PLANNED_COMMANDS) {
-    throw new UsageError(
-      `"${name}" is not in this version yet: it arrives with the new conversation data model`,
-    );
-  }
   throw new UsageError(
     `unknown command "${name}"; commands: ${COMMANDS.map((c) => c.name).join(", ")}`,
   );

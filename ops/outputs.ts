@@ -5,7 +5,7 @@ import { OutputsError } from "./errors.js";
  * The stack outputs the ops CLI reads: the ONE place that says which keys it needs. A deployed
  * stack provides them through `pulumi stack output --json` (infra/index.ts exports them); the
  * local stack writes the same document with `npm start -- --outputs FILE`, plus `local`, the
- * endpoints of its stand-ins. Other keys (tableNames, logGroupNames, ...) pass through unchecked.
+ * endpoints of its stand-ins. Other keys (logGroupNames, ...) pass through unchecked.
  *
  * Every key is optional at parse time so each command can name exactly what it lacks: `dlq`
  * works against a stack that exports only queueNames.
@@ -19,6 +19,8 @@ export const stackOutputsSchema = z.looseObject({
   endpointUrl: z.optional(url),
   /** Vendor webhook ids by generation, e.g. { "1": 1205 }. */
   webhookIds: z.optional(z.record(z.string(), z.number().int().positive())),
+  /** The conversation table (one partition per contact: lambdas/core/conversation.ts). */
+  tableNames: z.optional(z.looseObject({ conversation: name })),
   queueNames: z.optional(
     z.object({ jobs: name, jobsDeadLetter: name, replies: name, repliesDeadLetter: name }),
   ),
@@ -55,6 +57,11 @@ export type OutputKey = keyof typeof stackOutputsSchema.shape;
 export const REQUIRED_OUTPUTS = {
   dlq: ["queueNames"],
   redrive: ["queueNames"],
+  conversation: ["tableNames"],
+  pending: ["tableNames"],
+  cancel: ["tableNames"],
+  pause: ["tableNames"],
+  resume: ["tableNames"],
   status: ["queueNames"],
   "status:errors": ["functionNames"],
   "status:webhook": ["endpointUrl", "webhookIds", "secretArns", "vendorManagement"],

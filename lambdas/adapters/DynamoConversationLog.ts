@@ -131,15 +131,20 @@ export class DynamoConversationLog implements ContactStore {
     );
   }
 
-  async resume(input: { phone: string; now: number }) {
+  async resume(input: { phone: string; now: number; optIn: boolean }) {
+    // An opt-out is the customer's word: only an explicit optIn (the customer asked the business
+    // in person) lifts it; a plain resume lifts the pause and leaves a stop word in force.
     await this.client.send(
       new UpdateCommand({
         TableName: this.tableName,
         Key: { pk: contactPk(input.phone), sk: CONTACT_SK },
-        UpdateExpression:
-          "SET phone = :phone, optedOut = :false, optedInAt = :now, updatedAt = :now " +
-          "REMOVE pausedUntil, pauseReason, optOutPlanId",
-        ExpressionAttributeValues: { ":phone": input.phone, ":false": false, ":now": input.now },
+        UpdateExpression: input.optIn
+          ? "SET phone = :phone, optedOut = :false, optedInAt = :now, updatedAt = :now " +
+            "REMOVE pausedUntil, pauseReason, optOutPlanId"
+          : "SET phone = :phone, updatedAt = :now REMOVE pausedUntil, pauseReason",
+        ExpressionAttributeValues: input.optIn
+          ? { ":phone": input.phone, ":false": false, ":now": input.now }
+          : { ":phone": input.phone, ":now": input.now },
       }),
     );
   }

@@ -1,4 +1,4 @@
-import { type DynamoDBDocumentClient, QueryCommand } from "@aws-sdk/lib-dynamodb";
+import { type DynamoDBDocumentClient, QueryCommand, ScanCommand } from "@aws-sdk/lib-dynamodb";
 import { contactPk } from "../core/conversation.js";
 import { type ContactView, type ConversationItem, contactView } from "../core/conversationLog.js";
 
@@ -71,5 +71,45 @@ export class DynamoConversationReader {
       startKey = out.LastEvaluatedKey;
     } while (startKey);
     return items;
+  }
+
+  /**
+   * Every contact's CONTACT, PLAN and REPLY items (not the MSG items), grouped by contact: what
+   * `ops pending` without a phone reads. There is no list of contacts to Query (and no index: it
+   * would double every write), so this is a Scan of the whole table with a filter. DynamoDB bills
+   * a Scan for every item it reads, filtered out or not: about 0.5 RCU per 4 KB of table read
+   * (eventually consistent), i.e. the whole table's size once. Fine for an operator's question,
+   * not for a loop.
+   */
+  async scanContacts(
+    onPage?: (scannedItems: number) => void,
+  ): Promise<Map<string, Record<string, unknown>[]>> {
+    const byPhone = new Map<string, Record<string, unknown>[]>();
+    let scanned = 0;
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const out = await this.client.send(
+        new ScanCommand({
+          TableName: this.tableName,
+          FilterExpression: "sk = :contact OR begins_with(sk, :plan) OR begins_with(sk, :reply)",
+          ExpressionAttributeValues: {
+            ":contact": "CONTACT",
+            ":plan": "PLAN#",
+            ":reply": "REPLY#",
+          },
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of out.Items ?? []) {
+        const phone = String(item.pk).replace(/^PHONE#/, "");
+        const items = byPhone.get(phone) ?? [];
+        items.push(item);
+        byPhone.set(phone, items);
+      }
+      scanned += out.ScannedCount ?? 0;
+      onPage?.(scanned);
+      startKey = out.LastEvaluatedKey;
+    } while (startKey);
+    return byPhone;
   }
 }

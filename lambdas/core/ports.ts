@@ -89,8 +89,11 @@ export interface ContactStore {
   optOutLate(input: { phone: string; at: number; now: number }): Promise<void>;
   /** Operator (ops CLI `pause`): pause until `until` and cancel every unsent reply. */
   pause(input: { phone: string; until: number; now: number }): Promise<void>;
-  /** Operator (ops CLI `resume`): end a pause and an opt-out. */
-  resume(input: { phone: string; now: number }): Promise<void>;
+  /**
+   * Operator (ops CLI `resume`): end a pause; with `optIn` also an opt-out (the customer asked the
+   * business to write again). Without it a stop word stays in force.
+   */
+  resume(input: { phone: string; now: number; optIn: boolean }): Promise<void>;
   /** Operator (ops CLI `cancel`): cancel every unsent reply of the contact, pause nothing. */
   cancelPending(input: { phone: string; now: number }): Promise<void>;
   /** Strongly consistent read of the CONTACT item. */

@@ -6,6 +6,7 @@ import {
   DescribeAlarmsCommand,
   GetMetricDataCommand,
 } from "@aws-sdk/client-cloudwatch";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import {
   ListMessageMoveTasksCommand,
@@ -13,6 +14,7 @@ import {
   SQSClient,
   StartMessageMoveTaskCommand,
 } from "@aws-sdk/client-sqs";
+import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { OpsClients } from "../../ops/aws.js";
 import { moveMessages, queueDepth, totalOf } from "../../ops/queues.js";
@@ -149,6 +151,7 @@ function fakeCloudWatch(calls: unknown[]): CloudWatchClient {
 
 const awsClients = (calls: unknown[]) => (): OpsClients => ({
   sqs: sqsWithMoveTasks(calls),
+  dynamo: DynamoDBDocumentClient.from(new DynamoDBClient({})),
   secretsManager: new SecretsManagerClient({}),
   cloudWatch: fakeCloudWatch(calls),
   destroy: () => undefined,

@@ -56,13 +56,9 @@ describe("ops --help", () => {
   it("names the commands when one is mistyped", async () => {
     const run = await runCli(["stauts", "--outputs", "x.json"]);
     expect(run.code).toBe(2);
-    expect(run.stderr).toContain('unknown command "stauts"; commands: status, dlq, redrive');
-  });
-
-  it("says a conversation command is not in this version rather than that it does not exist", async () => {
-    const run = await runCli(["pending", "--outputs", "x.json"]);
-    expect(run.code).toBe(2);
-    expect(run.stderr).toContain('"pending" is not in this version yet');
+    expect(run.stderr).toContain(
+      'unknown command "stauts"; commands: status, conversation, pending, cancel, pause, resume, dlq, redrive',
+    );
   });
 
   it.each([
@@ -77,6 +73,16 @@ describe("ops --help", () => {
       /--window must be a positive duration like 90s, 15m, 24h or 7d/,
     ],
     [["status", "now"], /status takes no arguments/],
+    [["conversation"], /conversation: which contact\? give a phone number/],
+    [["conversation", "bob"], /conversation: "bob" is not a phone number \(international format/],
+    [
+      ["conversation", "+1 415 555 0177", "--since", "a week"],
+      /--since must be a positive duration/,
+    ],
+    [["pending", "+14155550177", "+14155550178"], /pending: one contact at most/],
+    [["cancel", "+1 555 0100"], /cancel: "\+1 555 0100" is not a valid international number/],
+    [["pause", "+14155550177", "--for", "0h"], /--for must be a positive duration/],
+    [["resume", "+14155550177", "--for", "1h"], /resume: unknown option --for/],
     [["status", "--json", "--json=yes"], /status: --json takes no value/],
   ])("refuses %j as a usage error, before reading any stack", async (args, message) => {
     const run = await runCli([...args, "--outputs", "/does/not/exist.json"]);

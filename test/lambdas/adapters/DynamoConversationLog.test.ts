@@ -81,7 +81,7 @@ describe("DynamoConversationLog (contacts)", () => {
     expect(await log.getContact(phone)).toMatchObject({ pausedUntil: 9000, cancelBefore: 5000 });
   });
 
-  it("lets an operator pause, cancel and resume a contact", async () => {
+  it("lets an operator pause, cancel and resume a contact, a stop word staying in force", async () => {
     const phone = newPhone();
     await claim(phone, "s1", 1000, "stop");
     await log.pause({ phone, until: 10_000, now: 2000 });
@@ -92,10 +92,19 @@ describe("DynamoConversationLog (contacts)", () => {
     });
     await log.cancelPending({ phone, now: 3000 });
     expect((await log.getContact(phone))?.cancelBefore).toBe(3000);
-    await log.resume({ phone, now: 4000 });
+    await log.resume({ phone, now: 4000, optIn: false });
+    const resumed = await log.getContact(phone);
+    expect(resumed).toMatchObject({ optedOut: true });
+    expect(resumed?.pausedUntil).toBeUndefined();
+  });
+
+  it("lifts an opt-out only on an operator resume that says optIn", async () => {
+    const phone = newPhone();
+    await claim(phone, "s1", 1000, "stop");
+    await log.resume({ phone, now: 5000, optIn: true });
     const contact = await log.getContact(phone);
-    expect(contact).toMatchObject({ optedOut: false });
-    expect(contact?.pausedUntil).toBeUndefined();
+    expect(contact).toMatchObject({ optedOut: false, optedInAt: 5000 });
+    expect(contact?.optOutPlanId).toBeUndefined();
   });
 
   it("writes one MSG item per message, a redelivery rewriting the same item", async () => {

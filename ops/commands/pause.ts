@@ -1,0 +1,69 @@
+import type { Command } from "../command.js";
+import { parsePhone, showPhone } from "../contacts.js";
+import { formatDuration, formatRelative, parseDuration } from "../duration.js";
+import { UsageError } from "../errors.js";
+import { section } from "../format.js";
+import { outcomeOf, repliesTable, replyJson, steeringOf, tooLateLine } from "./steer.js";
+
+const DEFAULT_FOR = "24h";
+
+export const pauseCommand: Command = {
+  name: "pause",
+  summary: "automation off for a contact, as when a person takes over",
+  args: "<phone>",
+  description: [
+    "Turns automation off for one contact for a while: the same state a person at the business",
+    "sets by writing to the customer (human takeover), marked as an operator's. Every unsent reply",
+    "is cancelled (the sender skips it when due), and the contact's messages until the pause ends",
+    "get no automated reply (they are still logged). When it ends, automation is back on by itself;",
+    "`resume` ends it early. A new pause replaces the previous one, shorter or longer.",
+  ].join("\n"),
+  options: {
+    for: {
+      type: "string",
+      valueName: "DURATION",
+      help: `how long, e.g. 30m, 24h, 14d (default ${DEFAULT_FOR})`,
+    },
+  },
+  check(positionals, values) {
+    if (positionals.length > 1) {
+      throw new UsageError(`pause: one contact at a time, got ${positionals.join(" ")}`);
+    }
+    parsePhone("pause", positionals[0], true);
+    parseDuration("for", String(values.for ?? DEFAULT_FOR));
+  },
+  examples: [
+    "npm run ops -- pause +14155550177 --stack prod",
+    "npm run ops -- pause 14155550177 --for 3d --outputs local.json",
+  ],
+  async run(context) {
+    const phone = parsePhone("pause", context.positionals[0], true);
+    const forMs = parseDuration("for", String(context.values.for ?? DEFAULT_FOR));
+    const { stores, unsent, cutoff } = await steeringOf(context, phone);
+    const at = context.now();
+    const until = at + forMs;
+    await stores.contacts.pause({ phone, until, now: cutoff });
+    const { stopped, tooLate } = await outcomeOf(context, phone, unsent);
+    const cancelled = stopped.length
+      ? section(
+          `${stopped.length} unsent repl${stopped.length === 1 ? "y" : "ies"} cancelled:`,
+          repliesTable(stopped, at),
+        )
+      : "No reply was waiting to be sent.";
+    return {
+      ok: true,
+      text: [
+        `Paused automation for ${showPhone(phone)} until ${new Date(until).toISOString()} (${formatRelative(until, at)}, ${formatDuration(forMs)}).`,
+        "Messages from the contact until then are logged and get no automated reply.",
+        cancelled + tooLateLine(tooLate),
+        `End it early: npm run ops -- resume ${showPhone(phone)} ${context.target.flags}`,
+      ].join("\n"),
+      json: {
+        phone,
+        pausedUntil: new Date(until).toISOString(),
+        cancelled: stopped.map(replyJson),
+        tooLate: tooLate.map(replyJson),
+      },
+    };
+  },
+};
