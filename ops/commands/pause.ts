@@ -1,6 +1,6 @@
 import type { Command } from "../command.js";
 import { parsePhone, showPhone } from "../contacts.js";
-import { formatDuration, formatRelative, parseDuration } from "../duration.js";
+import { formatRelative, parseDuration } from "../duration.js";
 import { UsageError } from "../errors.js";
 import { section } from "../format.js";
 import { outcomeOf, repliesTable, replyJson, steeringOf, tooLateLine } from "./steer.js";
@@ -53,7 +53,7 @@ export const pauseCommand: Command = {
     return {
       ok: true,
       text: [
-        `Paused automation for ${showPhone(phone)} until ${new Date(until).toISOString()} (${formatRelative(until, at)}, ${formatDuration(forMs)}).`,
+        `Paused automation for ${showPhone(phone)} until ${new Date(until).toISOString()} (${formatRelative(until, at)}).`,
         "Messages from the contact until then are logged and get no automated reply.",
         cancelled + tooLateLine(tooLate),
         `End it early: npm run ops -- resume ${showPhone(phone)} ${context.target.flags}`,
