@@ -6,24 +6,24 @@ import type { LocalStack } from "./stack.js";
 /**
  * What `npm start -- --data-dir DIR` keeps across restarts, and what it cannot.
  *
- * Kept: DynamoDB Local's tables (one SQLite file under DIR/dynamodb): the conversation log and
- * the sent markers (a reply already sent is not sent again after a restart). The jobs queue's
- * deduplication lives in fauxqs, in memory: a delivery repeated after a restart is a new job with
- * the same key, which maps to the same plan and markers.
+ * Kept: DynamoDB Local's tables (one SQLite file under DIR/dynamodb): the conversation table, so
+ * a reply already sent is not sent again after a restart and a contact's state (pause, opt-out)
+ * survives; and fauxqs's queues (one SQLite file under DIR/sqs; fauxqs 2.x on Node >= 22.5, the
+ * project's baseline): jobs not yet processed, replies still scheduled (with their remaining
+ * delay) and the DLQs. A reply whose due time passed while the stack was down is sent at the next
+ * start, late; the FIFO jobs queue's 5-minute deduplication window is kept too.
  *
- * Lost: the queues. fauxqs 1.9.2, the release that runs on Node 20, keeps everything in memory
- * (its README, "Limitations: persistence across restarts"); fauxqs 2.x can persist to SQLite
- * (`dataDir`) but needs Node >= 22.5. So jobs not yet processed and replies still scheduled
- * vanish with the process; `lostOnStop` counts them so the shutdown says so in a log line.
- * Also new on every start: the Secrets Manager stand-in (in memory; the secrets are recreated
- * from the start options) and the vendor simulator's sent list and registrations.
+ * Lost: the Secrets Manager stand-in (in memory; the secrets are recreated from the start options)
+ * and the vendor simulator's sent list and registrations. Without --data-dir everything is in
+ * memory, and the shutdown counts the queued work it loses in a log line (lostOnStopLine).
  */
 
-/** Creates (if needed) and returns the directory DynamoDB Local keeps its tables in. */
-export async function dynamoDbDirectory(dataDir: string): Promise<string> {
-  const directory = join(resolve(dataDir), "dynamodb");
-  await mkdir(directory, { recursive: true });
-  return directory;
+/** Creates (if needed) and returns the directories the emulators keep their state in. */
+export async function dataDirectories(dataDir: string): Promise<{ dynamodb: string; sqs: string }> {
+  const dynamodb = join(resolve(dataDir), "dynamodb");
+  const sqs = join(resolve(dataDir), "sqs");
+  await Promise.all([mkdir(dynamodb, { recursive: true }), mkdir(sqs, { recursive: true })]);
+  return { dynamodb, sqs };
 }
 
 /** Messages in the work queues (waiting, in flight, delayed): what a stop loses. */
@@ -36,13 +36,23 @@ export async function lostOnStop(stack: LocalStack): Promise<{ jobs: number; rep
   return { jobs, replies };
 }
 
-/** The shutdown's log line about queued work that is lost, or undefined when there is none. */
-export async function lostOnStopLine(stack: LocalStack): Promise<string | undefined> {
+/**
+ * The shutdown's log line about queued work: lost (in memory), or kept in the data directory;
+ * undefined when nothing is queued.
+ */
+export async function lostOnStopLine(
+  stack: LocalStack,
+  dataDir?: string,
+): Promise<string | undefined> {
   const { jobs, replies } = await lostOnStop(stack).catch(() => ({ jobs: -1, replies: -1 }));
-  if (jobs < 0) return "stopping: could not count the queued messages; any still queued are lost";
+  if (jobs < 0) {
+    return dataDir
+      ? undefined
+      : "stopping: could not count the queued messages; any still queued are lost";
+  }
   if (jobs + replies === 0) return undefined;
-  return (
-    `stopping: ${replies} scheduled repl${replies === 1 ? "y" : "ies"} and ${jobs} unprocessed ` +
-    `job${jobs === 1 ? "" : "s"} are lost: the local queues are kept in memory only (README, "Local persistence")`
-  );
+  const work = `${replies} scheduled repl${replies === 1 ? "y" : "ies"} and ${jobs} unprocessed job${jobs === 1 ? "" : "s"}`;
+  return dataDir
+    ? `stopping: ${work} stay queued in ${dataDir}: the next npm start -- --data-dir ${dataDir} goes on with them`
+    : `stopping: ${work} are lost: without --data-dir the local queues are kept in memory only (README, "Local persistence")`;
 }

@@ -27,7 +27,7 @@ import {
   startEventSourceMapping,
 } from "./eventSourceMapping.js";
 import { type RunningHttpApiAdapter, startHttpApiAdapter } from "./httpApiAdapter.js";
-import { dynamoDbDirectory } from "./persistence.js";
+import { dataDirectories } from "./persistence.js";
 import { type ProvisionedResources, provisionLocalResources } from "./provision.js";
 import { readDefaultRules } from "./rulesFile.js";
 import { type LocalServices, startLocalServices } from "./services/index.js";
@@ -154,8 +154,8 @@ export interface LocalStackOptions {
    */
   wrapEndpoint?: (service: StackService, endpoint: string) => Promise<WrappedEndpoint | undefined>;
   /**
-   * Keep DynamoDB Local's tables in `<dataDir>/dynamodb` across restarts (default: in memory).
-   * Queues stay in memory either way (local/persistence.ts says why). Ignored with `services`.
+   * Keep DynamoDB Local's tables in `<dataDir>/dynamodb` and fauxqs's queues in `<dataDir>/sqs`
+   * across restarts (default: in memory; local/persistence.ts). Ignored with `services`.
    */
   dataDir?: string;
   /**
@@ -217,8 +217,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
     let services: ServiceEndpoints | undefined = options.services;
     if (!services) {
+      const directories = options.dataDir ? await dataDirectories(options.dataDir) : undefined;
       const started: LocalServices = await startLocalServices({
-        dynamoDbPath: options.dataDir && (await dynamoDbDirectory(options.dataDir)),
+        dynamoDbPath: directories?.dynamodb,
+        sqsPath: directories?.sqs,
       });
       cleanups.push(() => started.stop());
       services = started;

@@ -34,7 +34,7 @@ Options:
   --human-pause S     pause automation S seconds after a person at the business writes
                       (default 3600; 0 = human takeover off)
   --outputs FILE      write the stack outputs (JSON) for \`npm run ops -- <command> --outputs FILE\`
-  --data-dir DIR      keep the tables in DIR across restarts (queues are not kept; see README)
+  --data-dir DIR      keep the tables and queues (scheduled replies) in DIR across restarts
   -h, --help          show this help
 
 Environment:
@@ -182,7 +182,7 @@ async function main() {
       log("shutdown took longer than 20 s: exiting");
       process.exit(1);
     }, 20_000).unref();
-    const lost = await lostOnStopLine(stack);
+    const lost = await lostOnStopLine(stack, options.dataDir);
     if (lost) log(lost);
     await stack.stop();
     process.exit(0);
@@ -229,7 +229,7 @@ async function main() {
     }
     log(`stack outputs written to ${options.outputsFile} (npm run ops -- --help)`);
   }
-  if (options.dataDir) log(`tables kept in ${options.dataDir}; queues are in memory only`);
+  if (options.dataDir) log(`tables and queues kept in ${options.dataDir}`);
   writeStdout(`${formatReadyLine(stack)}\n`);
 }
 

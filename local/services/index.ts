@@ -26,14 +26,15 @@ export function awsEnvFor(endpoints: { dynamodb: string; sqs: string; secretsMan
 
 /**
  * Starts DynamoDB Local, fauxqs and the Secrets Manager stand-in (all reached on 127.0.0.1).
- * `dynamoDbPath`: a directory where DynamoDB Local keeps its tables (default: in memory).
+ * `dynamoDbPath` / `sqsPath`: directories where DynamoDB Local keeps its tables and fauxqs its
+ * queues (default: in memory).
  */
 export async function startLocalServices(
-  options: { dynamoDbPath?: string } = {},
+  options: { dynamoDbPath?: string; sqsPath?: string } = {},
 ): Promise<LocalServices> {
   const [dynamodb, sqs, secretsManager] = await Promise.all([
     startDynamoDbLocal({ dbPath: options.dynamoDbPath }),
-    startFauxqs(),
+    startFauxqs({ dataDir: options.sqsPath }),
     startSecretsManager(),
   ]);
   return {

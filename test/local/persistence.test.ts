@@ -8,7 +8,7 @@ import { postWebhook, sampleWebhookBody, signatureFor } from "../../local/sample
 import { type LocalStack, startLocalStack } from "../../local/stack.js";
 import { queueDepth } from "../support/queues.js";
 
-/** `npm start -- --data-dir DIR`: what a restart keeps (tables) and what it loses (queues). */
+/** `npm start -- --data-dir DIR`: a restart keeps the tables and the queues (scheduled replies). */
 
 let stack: LocalStack | undefined;
 afterEach(async () => {
@@ -16,11 +16,15 @@ afterEach(async () => {
   stack = undefined;
 }, 30_000);
 
-const start = (dataDir: string) =>
+const PHONE = "14155550177";
+// A reply due seconds after the message: still scheduled when the stack stops.
+const RULES = [{ match: "^hi$", messages: [{ text: "sorry for the wait", delay: 4000 }] }];
+
+const start = (dataDir: string | undefined, workers?: "manual") =>
   startLocalStack({
     dataDir,
-    rules: [],
-    workers: "manual",
+    rules: RULES,
+    ...(workers ? { workers } : {}),
     logLevel: "ERROR",
     log: () => undefined,
   });
@@ -32,31 +36,38 @@ const dynamo = (s: LocalStack) =>
     credentials: { accessKeyId: "local", secretAccessKey: "local" },
   });
 
-describe("local stack with a data directory", () => {
-  it("keeps the tables across a restart and says at shutdown what the queues lose", async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), "local-data-"));
-    const item = { pk: { S: "PHONE#14155550177" }, sk: { S: "CONTACT" }, note: { S: "kept" } };
+async function customerSays(s: LocalStack, text: string) {
+  const body = sampleWebhookBody({ phone: PHONE, text, at: Date.now() });
+  const answer = await postWebhook(
+    s.receiverUrl,
+    body,
+    signatureFor(body, s.signingSecret, "hmac-sha256"),
+  );
+  expect(answer.status).toBe(200);
+}
 
-    stack = await start(dataDir);
+async function until(condition: () => Promise<boolean> | boolean, timeoutMs: number, what: string) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+describe("local stack with a data directory", () => {
+  it("keeps the tables across a restart", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "local-data-"));
+    const item = { pk: { S: `PHONE#${PHONE}` }, sk: { S: "CONTACT" }, note: { S: "kept" } };
+
+    stack = await start(dataDir, "manual");
     const before = dynamo(stack);
     await before.send(
       new PutItemCommand({ TableName: stack.resources.tables.conversation, Item: item }),
     );
     before.destroy();
-    // The workers are not running: the job waits in the queue, as work does at any shutdown.
-    const body = sampleWebhookBody({ phone: "14155550177", text: "hi", at: Date.now() });
-    const answer = await postWebhook(
-      stack.receiverUrl,
-      body,
-      signatureFor(body, stack.signingSecret, "hmac-sha256"),
-    );
-    expect(answer.status).toBe(200);
-    expect(await lostOnStopLine(stack)).toBe(
-      'stopping: 0 scheduled replies and 1 unprocessed job are lost: the local queues are kept in memory only (README, "Local persistence")',
-    );
     await stack.stop();
 
-    stack = await start(dataDir);
+    stack = await start(dataDir, "manual");
     const after = dynamo(stack);
     const { Item } = await after.send(
       new GetItemCommand({
@@ -66,7 +77,51 @@ describe("local stack with a data directory", () => {
     );
     after.destroy();
     expect(Item?.note?.S).toBe("kept");
-    expect(await queueDepth(stack.sqsClient, stack.resources.queues.jobs)).toBe(0);
-    expect(await lostOnStopLine(stack)).toBeUndefined();
   }, 120_000);
+
+  it("keeps a reply still scheduled at shutdown, and sends it after the restart", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "local-data-"));
+    stack = await start(dataDir);
+    await customerSays(stack, "hi");
+    const first = stack;
+    await until(
+      async () => (await queueDepth(first.sqsClient, first.resources.queues.replies)) === 1,
+      20_000,
+      "the scheduled reply on the replies queue",
+    );
+    expect(await lostOnStopLine(stack, dataDir)).toBe(
+      `stopping: 1 scheduled reply and 0 unprocessed jobs stay queued in ${dataDir}: the next npm start -- --data-dir ${dataDir} goes on with them`,
+    );
+    expect(stack.vendor.sent()).toEqual([]);
+    await stack.stop();
+
+    stack = await start(dataDir);
+    const second = stack;
+    await until(() => second.vendor.sent().length === 1, 20_000, "the reply after the restart");
+    expect(second.vendor.sent().map((s) => [s.phone, s.text])).toEqual([
+      [`+${PHONE}`, "sorry for the wait"],
+    ]);
+  }, 120_000);
+
+  it("keeps a job not yet processed at shutdown, and answers it after the restart", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "local-data-"));
+    stack = await start(dataDir, "manual");
+    await customerSays(stack, "hi");
+    expect(await queueDepth(stack.sqsClient, stack.resources.queues.jobs)).toBe(1);
+    await stack.stop();
+
+    stack = await start(dataDir);
+    const second = stack;
+    await until(() => second.vendor.sent().length === 1, 20_000, "the reply to the kept job");
+  }, 120_000);
+});
+
+describe("local stack without a data directory", () => {
+  it("says at shutdown what the in-memory queues lose", async () => {
+    stack = await start(undefined, "manual");
+    await customerSays(stack, "hi");
+    expect(await lostOnStopLine(stack)).toBe(
+      'stopping: 0 scheduled replies and 1 unprocessed job are lost: without --data-dir the local queues are kept in memory only (README, "Local persistence")',
+    );
+  }, 60_000);
 });
