@@ -55,6 +55,14 @@ export function parsePhone(command: string, raw: string | undefined, validate: b
   return digits;
 }
 
+/** The one <phone> argument of a contact command. @throws UsageError */
+export function phoneArg(command: string, positionals: string[], validate: boolean): string {
+  if (positionals.length > 1) {
+    throw new UsageError(`${command}: one contact at a time, got ${positionals.join(" ")}`);
+  }
+  return parsePhone(command, positionals[0], validate);
+}
+
 export const showPhone = (digits: string) => `+${digits}`;
 
 /** The table's adapters, on the target's conversation table. */

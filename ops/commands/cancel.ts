@@ -1,6 +1,5 @@
 import type { Command } from "../command.js";
-import { parsePhone, showPhone } from "../contacts.js";
-import { UsageError } from "../errors.js";
+import { phoneArg, showPhone } from "../contacts.js";
 import { section } from "../format.js";
 import { outcomeOf, repliesTable, replyJson, steeringOf, tooLateLine } from "./steer.js";
 
@@ -18,17 +17,14 @@ export const cancelCommand: Command = {
   ].join("\n"),
   options: {},
   check(positionals) {
-    if (positionals.length > 1) {
-      throw new UsageError(`cancel: one contact at a time, got ${positionals.join(" ")}`);
-    }
-    parsePhone("cancel", positionals[0], true);
+    phoneArg("cancel", positionals, true);
   },
   examples: [
     "npm run ops -- cancel +14155550177 --stack prod",
     "npm run ops -- cancel 14155550177 --outputs local.json --json",
   ],
   async run(context) {
-    const phone = parsePhone("cancel", context.positionals[0], true);
+    const phone = phoneArg("cancel", context.positionals, true);
     const { stores, view, unsent, cutoff } = await steeringOf(context, phone);
     if (unsent.length === 0) {
       return {

@@ -6,12 +6,11 @@ import {
   describeReplyState,
   describeStatus,
   isUnsent,
-  parsePhone,
+  phoneArg,
   replyRows,
   showPhone,
 } from "../contacts.js";
 import { formatDuration, formatRelative, parseDuration } from "../duration.js";
-import { UsageError } from "../errors.js";
 import { NONE, renderTable, section } from "../format.js";
 
 const DEFAULT_SINCE = "7d";
@@ -63,10 +62,7 @@ export const conversationCommand: Command = {
     },
   },
   check(positionals, values) {
-    if (positionals.length > 1) {
-      throw new UsageError(`conversation: one contact at a time, got ${positionals.join(" ")}`);
-    }
-    parsePhone("conversation", positionals[0], false);
+    phoneArg("conversation", positionals, false);
     parseDuration("since", String(values.since ?? DEFAULT_SINCE));
   },
   examples: [
@@ -75,7 +71,7 @@ export const conversationCommand: Command = {
   ],
   async run(context) {
     const { positionals, values, now } = context;
-    const phone = parsePhone("conversation", positionals[0], false);
+    const phone = phoneArg("conversation", positionals, false);
     const sinceMs = parseDuration("since", String(values.since ?? DEFAULT_SINCE));
     const { reader } = conversationStores(context);
     const view = await reader.conversation(phone);

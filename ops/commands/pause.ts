@@ -1,7 +1,6 @@
 import type { Command } from "../command.js";
-import { parsePhone, showPhone } from "../contacts.js";
+import { phoneArg, showPhone } from "../contacts.js";
 import { formatRelative, parseDuration } from "../duration.js";
-import { UsageError } from "../errors.js";
 import { section } from "../format.js";
 import { outcomeOf, repliesTable, replyJson, steeringOf, tooLateLine } from "./steer.js";
 
@@ -26,10 +25,7 @@ export const pauseCommand: Command = {
     },
   },
   check(positionals, values) {
-    if (positionals.length > 1) {
-      throw new UsageError(`pause: one contact at a time, got ${positionals.join(" ")}`);
-    }
-    parsePhone("pause", positionals[0], true);
+    phoneArg("pause", positionals, true);
     parseDuration("for", String(values.for ?? DEFAULT_FOR));
   },
   examples: [
@@ -37,7 +33,7 @@ export const pauseCommand: Command = {
     "npm run ops -- pause 14155550177 --for 3d --outputs local.json",
   ],
   async run(context) {
-    const phone = parsePhone("pause", context.positionals[0], true);
+    const phone = phoneArg("pause", context.positionals, true);
     const forMs = parseDuration("for", String(context.values.for ?? DEFAULT_FOR));
     const { stores, unsent, cutoff } = await steeringOf(context, phone);
     const at = context.now();

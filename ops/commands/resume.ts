@@ -3,11 +3,10 @@ import {
   contactStatus,
   conversationStores,
   describeStatus,
-  parsePhone,
+  phoneArg,
   showPhone,
 } from "../contacts.js";
 import { formatRelative } from "../duration.js";
-import { UsageError } from "../errors.js";
 
 export const resumeCommand: Command = {
   name: "resume",
@@ -29,17 +28,14 @@ export const resumeCommand: Command = {
     },
   },
   check(positionals) {
-    if (positionals.length > 1) {
-      throw new UsageError(`resume: one contact at a time, got ${positionals.join(" ")}`);
-    }
-    parsePhone("resume", positionals[0], true);
+    phoneArg("resume", positionals, true);
   },
   examples: [
     "npm run ops -- resume +14155550177 --stack prod",
     "npm run ops -- resume 14155550177 --opt-in --outputs local.json",
   ],
   async run(context) {
-    const phone = parsePhone("resume", context.positionals[0], true);
+    const phone = phoneArg("resume", context.positionals, true);
     const optIn = context.values["opt-in"] === true;
     const { contacts } = conversationStores(context);
     const at = context.now();

@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { lostOnStopLine } from "../../local/persistence.js";
 import { postWebhook, sampleWebhookBody, signatureFor } from "../../local/sampleWebhook.js";
 import { type LocalStack, startLocalStack } from "../../local/stack.js";
-import { queueDepth } from "../support/queues.js";
+import { queueDepth, waitFor } from "../support/queues.js";
 
 /** `npm start -- --data-dir DIR`: a restart keeps the tables and the queues (scheduled replies). */
 
@@ -46,14 +46,6 @@ async function customerSays(s: LocalStack, text: string) {
   expect(answer.status).toBe(200);
 }
 
-async function until(condition: () => Promise<boolean> | boolean, timeoutMs: number, what: string) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
-
 describe("local stack with a data directory", () => {
   it("keeps the tables across a restart", async () => {
     const dataDir = mkdtempSync(join(tmpdir(), "local-data-"));
@@ -84,10 +76,10 @@ describe("local stack with a data directory", () => {
     stack = await start(dataDir);
     await customerSays(stack, "hi");
     const first = stack;
-    await until(
-      async () => (await queueDepth(first.sqsClient, first.resources.queues.replies)) === 1,
-      20_000,
+    await waitFor(
       "the scheduled reply on the replies queue",
+      async () => (await queueDepth(first.sqsClient, first.resources.queues.replies)) === 1,
+      { timeoutMs: 20_000 },
     );
     expect(await lostOnStopLine(stack, dataDir)).toBe(
       `stopping: 1 scheduled reply and 0 unprocessed jobs stay queued in ${dataDir}: the next npm start -- --data-dir ${dataDir} goes on with them`,
@@ -97,7 +89,9 @@ describe("local stack with a data directory", () => {
 
     stack = await start(dataDir);
     const second = stack;
-    await until(() => second.vendor.sent().length === 1, 20_000, "the reply after the restart");
+    await waitFor("the reply after the restart", () => second.vendor.sent().length === 1, {
+      timeoutMs: 20_000,
+    });
     expect(second.vendor.sent().map((s) => [s.phone, s.text])).toEqual([
       [`+${PHONE}`, "sorry for the wait"],
     ]);
@@ -112,7 +106,9 @@ describe("local stack with a data directory", () => {
 
     stack = await start(dataDir);
     const second = stack;
-    await until(() => second.vendor.sent().length === 1, 20_000, "the reply to the kept job");
+    await waitFor("the reply to the kept job", () => second.vendor.sent().length === 1, {
+      timeoutMs: 20_000,
+    });
   }, 120_000);
 });
 

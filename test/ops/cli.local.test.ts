@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { writeLocalOutputs } from "../../local/opsOutputs.js";
 import { postWebhook, sampleWebhookBody, signatureFor } from "../../local/sampleWebhook.js";
 import { type LocalStack, startLocalStack } from "../../local/stack.js";
-import { queueDepth } from "../support/queues.js";
+import { queueDepth, waitFor } from "../support/queues.js";
 import { runCli } from "./support/runCli.js";
 
 /**
@@ -46,14 +46,6 @@ afterAll(async () => {
 }, 30_000);
 
 const ops = (...args: string[]) => runCli([...args, "--outputs", outputsFile]);
-
-async function until(condition: () => Promise<boolean> | boolean, timeoutMs: number, what: string) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
 
 describe("ops status on the local stack", () => {
   it("shows every queue with its depth, and the webhook registration as the vendor reports it", async () => {
@@ -135,10 +127,10 @@ describe("ops dlq and redrive on the local stack", () => {
       signatureFor(body, stack.signingSecret, "hmac-sha256"),
     );
     expect(answer.status).toBe(200);
-    await until(
-      async () => (await queueDepth(stack.sqsClient, stack.resources.queues.repliesDlq)) === 1,
-      30_000,
+    await waitFor(
       "the reply in the DLQ",
+      async () => (await queueDepth(stack.sqsClient, stack.resources.queues.repliesDlq)) === 1,
+      { timeoutMs: 30_000 },
     );
     expect(stack.vendor.sent()).toEqual([]);
 
@@ -153,7 +145,9 @@ describe("ops dlq and redrive on the local stack", () => {
     const redrive = await ops("redrive", "replies");
     expect(redrive.code).toBe(0);
     expect(redrive.stdout).toMatch(/^Moved 1 message from \S+-replies-dlq back to \S+-replies\.$/m);
-    await until(() => stack.vendor.sent().length === 1, 30_000, "the redriven reply at the vendor");
+    await waitFor("the redriven reply at the vendor", () => stack.vendor.sent().length === 1, {
+      timeoutMs: 30_000,
+    });
     expect(stack.vendor.sent().map((s) => [s.phone, s.text])).toEqual([[`+${PHONE}`, "pong"]]);
     expect(await queueDepth(stack.sqsClient, stack.resources.queues.repliesDlq)).toBe(0);
   }, 60_000);

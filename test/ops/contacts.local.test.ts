@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { writeLocalOutputs } from "../../local/opsOutputs.js";
 import { postWebhook, sampleWebhookBody, signatureFor } from "../../local/sampleWebhook.js";
 import { type LocalStack, startLocalStack } from "../../local/stack.js";
+import { waitFor } from "../support/queues.js";
 import { runCli } from "./support/runCli.js";
 
 /**
@@ -55,14 +56,6 @@ afterAll(async () => {
 
 const ops = (...args: string[]) => runCli([...args, "--outputs", outputsFile]);
 
-async function until(condition: () => Promise<boolean> | boolean, timeoutMs: number, what: string) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
-
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A customer message, as the vendor delivers it. */
@@ -86,7 +79,7 @@ describe("ops conversation", () => {
   it("shows a contact's messages and replies in order, each reply sent with its due and sent time", async () => {
     const phone = "14155550101";
     await customerSays(phone, "hello");
-    await until(() => sentTo(phone).length === 2, 20_000, "both replies");
+    await waitFor("both replies", () => sentTo(phone).length === 2, { timeoutMs: 20_000 });
 
     const run = await ops("conversation", `+${phone}`);
     expect(run.code).toBe(0);
@@ -138,7 +131,7 @@ describe("ops pending and cancel", () => {
 
   it("lists a scheduled follow-up for the contact with its text, and for everyone masked", async () => {
     await customerSays(phone, "order");
-    await until(() => sentTo(phone).length === 1, 20_000, "the first reply");
+    await waitFor("the first reply", () => sentTo(phone).length === 1, { timeoutMs: 20_000 });
 
     const one = await ops("pending", `+${phone}`);
     expect(one.code).toBe(0);
@@ -174,7 +167,9 @@ describe("ops pending and cancel", () => {
 
   it("keeps automation on after a cancel: the next message is answered", async () => {
     await customerSays(phone, "hello");
-    await until(() => sentTo(phone).includes("Anything else?"), 20_000, "the replies after cancel");
+    await waitFor("the replies after cancel", () => sentTo(phone).includes("Anything else?"), {
+      timeoutMs: 20_000,
+    });
   }, 30_000);
 
   it("says there is nothing to cancel when nothing is waiting", async () => {
@@ -197,7 +192,7 @@ describe("ops pause and resume", () => {
 
   it("pauses a contact: the follow-up due seconds later is not sent, and new messages get no reply", async () => {
     await customerSays(phone, "order");
-    await until(() => sentTo(phone).length === 1, 20_000, "the first reply");
+    await waitFor("the first reply", () => sentTo(phone).length === 1, { timeoutMs: 20_000 });
 
     const pause = await ops("pause", `+${phone}`, "--for", "1h");
     expect(pause.code).toBe(0);
@@ -228,7 +223,9 @@ describe("ops pause and resume", () => {
     expect(resume.stdout).toContain(`+${phone}: automation on.`);
     await sleep(1100); // a new message in a later second than the one during the pause
     await customerSays(phone, "hello");
-    await until(() => sentTo(phone).length === 3, 20_000, "the replies after resume");
+    await waitFor("the replies after resume", () => sentTo(phone).length === 3, {
+      timeoutMs: 20_000,
+    });
     expect(sentTo(phone)).toEqual(["Got it", "Hi there", "Anything else?"]);
   }, 30_000);
 
@@ -241,7 +238,9 @@ describe("ops pause and resume", () => {
   it("leaves an opt-out in force unless the operator says --opt-in", async () => {
     const optedOut = "14155550104";
     await customerSays(optedOut, "STOP");
-    await until(() => sentTo(optedOut).length === 1, 20_000, "the opt-out confirmation");
+    await waitFor("the opt-out confirmation", () => sentTo(optedOut).length === 1, {
+      timeoutMs: 20_000,
+    });
 
     const refused = await ops("resume", optedOut);
     expect(refused.code).toBe(1);
@@ -255,7 +254,9 @@ describe("ops pause and resume", () => {
     expect(optIn.stdout).toContain("(opted in by an operator)");
     await sleep(1100);
     await customerSays(optedOut, "hello");
-    await until(() => sentTo(optedOut).includes("Hi there"), 20_000, "a reply after the opt-in");
+    await waitFor("a reply after the opt-in", () => sentTo(optedOut).includes("Hi there"), {
+      timeoutMs: 20_000,
+    });
   }, 60_000);
 });
 
@@ -263,7 +264,7 @@ describe("ops contact commands with --stack NAME", () => {
   it("reads a contact's pending replies through `pulumi stack output` and the ambient AWS settings", async () => {
     const phone = "14155550105";
     await customerSays(phone, "order");
-    await until(() => sentTo(phone).length === 1, 20_000, "the first reply");
+    await waitFor("the first reply", () => sentTo(phone).length === 1, { timeoutMs: 20_000 });
 
     const stubDir = mkdtempSync(join(tmpdir(), "pulumi-stub-"));
     const { local: _local, ...deployed } = JSON.parse(

@@ -67,7 +67,7 @@ describe("npm start -- --outputs FILE", () => {
     expect(stdout).toMatch(/^ {2}1\s+\d+\s+yes\s+yes/m);
   }, 60_000);
 
-  it("says where the tables are kept and that the queues are not", () => {
-    expect(stderr).toContain(`tables kept in ${join(dir, "data")}; queues are in memory only`);
+  it("says where the tables and queues are kept", () => {
+    expect(stderr).toContain(`tables and queues kept in ${join(dir, "data")}`);
   });
 });
