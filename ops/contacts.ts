@@ -174,6 +174,13 @@ export function contactStatus(contact: ContactState | undefined, now: number): C
   };
 }
 
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+/** The contact's state for --json: ISO times, like every other time the CLI prints. */
+export function statusJson(status: ContactStatus) {
+  return { ...status, pausedUntil: iso(status.pausedUntil), optedOutAt: iso(status.optedOutAt) };
+}
+
 const PAUSE_BY: Record<string, string> = {
   human: "a person at the business wrote",
   operator: "an operator paused it",

@@ -9,6 +9,7 @@ import {
   phoneArg,
   replyRows,
   showPhone,
+  statusJson,
 } from "../contacts.js";
 import { formatDuration, formatRelative, parseDuration } from "../duration.js";
 import { NONE, renderTable, section } from "../format.js";
@@ -144,7 +145,7 @@ export const conversationCommand: Command = {
         phone,
         known,
         since: new Date(from).toISOString(),
-        contact: status,
+        contact: statusJson(status),
         messages: view.messages
           .filter((m) => Date.parse(m.at) >= from)
           .map((m) => ({

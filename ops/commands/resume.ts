@@ -5,6 +5,7 @@ import {
   describeStatus,
   phoneArg,
   showPhone,
+  statusJson,
 } from "../contacts.js";
 import { formatRelative } from "../duration.js";
 
@@ -49,14 +50,14 @@ export const resumeCommand: Command = {
           "The contact opts back in by sending a start word. If the customer asked you to write again,",
           `run: npm run ops -- resume ${shown} --opt-in ${context.target.flags}`,
         ].join("\n"),
-        json: { phone, changed: false, reason: "opted-out", contact: before },
+        json: { phone, changed: false, reason: "opted-out", contact: statusJson(before) },
       };
     }
     if (before.automation === "on") {
       return {
         ok: true,
         text: `Nothing to resume: automation is already on for ${shown}.`,
-        json: { phone, changed: false, contact: before },
+        json: { phone, changed: false, contact: statusJson(before) },
       };
     }
     await contacts.resume({ phone, now: at, optIn: optIn && before.optedOut });
@@ -67,7 +68,7 @@ export const resumeCommand: Command = {
         `${shown}: ${describeStatus(after, at)}${before.optedOut ? " (opted in by an operator)" : ""}.`,
         "Its next message gets automated replies; replies cancelled before stay cancelled.",
       ].join("\n"),
-      json: { phone, changed: true, contact: after },
+      json: { phone, changed: true, contact: statusJson(after) },
     };
   },
 };
