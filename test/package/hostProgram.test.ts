@@ -146,11 +146,11 @@ describe("a program that installs the packed package", () => {
   });
 
   it("tags the support pipeline's resources with the tags it was given", () => {
-    expect(inputsOf("aws:dynamodb/table:Table", "support-data-idempotency").tags).toEqual({
+    expect(inputsOf("aws:dynamodb/table:Table", "support-data-conversation").tags).toEqual({
       team: "customer-care",
       pipeline: "support",
     });
-    expect(inputsOf("aws:dynamodb/table:Table", "sales-data-idempotency").tags).toBeUndefined();
+    expect(inputsOf("aws:dynamodb/table:Table", "sales-data-conversation").tags).toBeUndefined();
   });
 
   it("registers the sales webhook on its custom domain", () => {
