@@ -182,6 +182,9 @@ beforeAll(async () => {
       MessageBody: JSON.stringify(
         aJob({ key: messageKey(webhook), acceptedAt: Date.now(), webhook }),
       ),
+      // The FIFO queue's group is the contact; a new deduplication id stands for "after the window".
+      MessageGroupId: webhook.phone,
+      MessageDeduplicationId: `${messageKey(webhook).slice(0, 64)}-later`,
     }),
   );
   await waitFor(

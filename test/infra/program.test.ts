@@ -101,7 +101,7 @@ describe("Pulumi program (dev stack)", () => {
       "whatsable:ingress:WebhookIngress": 1,
       "whatsable:webhook:WebhookRegistrations": 1,
       "whatsable:monitoring:PipelineAlarms": 1,
-      [T.table]: 2,
+      [T.table]: 1,
       [T.queue]: 4,
       [T.redriveAllow]: 2,
       [T.secret]: 2,

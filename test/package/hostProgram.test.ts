@@ -150,7 +150,7 @@ describe("a program that installs the packed package", () => {
       team: "customer-care",
       pipeline: "support",
     });
-    expect(inputsOf("aws:dynamodb/table:Table", "sales-data-idempotency").tags).toBeUndefined();
+    expect(inputsOf("aws:dynamodb/table:Table", "sales-data-conversation").tags).toBeUndefined();
   });
 
   it("registers the sales webhook on its custom domain", () => {
