@@ -1,11 +1,6 @@
 import { DynamoConversationLog } from "../lambdas/adapters/DynamoConversationLog.js";
 import { DynamoConversationReader } from "../lambdas/adapters/DynamoConversationReader.js";
-import {
-  type CancelReason,
-  type ContactState,
-  phoneProblem,
-  replyVerdict,
-} from "../lambdas/core/conversation.js";
+import { type ContactState, phoneProblem, replyVerdict } from "../lambdas/core/conversation.js";
 import type { ContactView } from "../lambdas/core/conversationLog.js";
 import type { SentMarker } from "../lambdas/core/deliverReply.js";
 import type { CommandContext } from "./command.js";
@@ -210,14 +205,6 @@ export function describeReplyState(row: ReplyRow): string {
   if (row.reason && row.state !== "unknown") return `${row.state}: ${row.reason}`;
   return row.state;
 }
-
-/** Why a reply was or will be cancelled, in words (for help texts and notes). */
-export const CANCEL_REASONS: Record<CancelReason, string> = {
-  superseded: "a newer customer message replaced its plan",
-  human: "a person at the business took over",
-  "opt-out": "the customer opted out",
-  operator: "an operator cancelled or paused",
-};
 
 /** Cuts a text for a table cell (JSON keeps it whole). */
 export function clip(text: string, max = 60): string {
