@@ -1,13 +1,10 @@
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { PurgeQueueCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { writeLocalOutputs } from "../../local/opsOutputs.js";
 import { postWebhook, sampleWebhookBody, signatureFor } from "../../local/sampleWebhook.js";
 import { type LocalStack, startLocalStack } from "../../local/stack.js";
 import { queueDepth, waitFor } from "../support/queues.js";
-import { runCli } from "./support/runCli.js";
+import { opsOn } from "./support/opsOnStack.js";
 
 /**
  * Every phase-1 command against the real local stack, through the outputs file `npm start --
@@ -20,6 +17,7 @@ const RULES = [{ match: "ping", messages: [{ text: "pong", delay: 0 }] }];
 
 let stack: LocalStack;
 let outputsFile: string;
+let ops: Awaited<ReturnType<typeof opsOn>>["ops"];
 const logLines: string[] = [];
 
 beforeAll(async () => {
@@ -37,15 +35,12 @@ beforeAll(async () => {
       vendorTimeoutMs: 1000,
     },
   });
-  outputsFile = join(mkdtempSync(join(tmpdir(), "ops-")), "outputs.json");
-  await writeLocalOutputs(stack, outputsFile);
+  ({ outputsFile, ops } = await opsOn(stack));
 }, 90_000);
 
 afterAll(async () => {
   await stack?.stop();
 }, 30_000);
-
-const ops = (...args: string[]) => runCli([...args, "--outputs", outputsFile]);
 
 describe("ops status on the local stack", () => {
   it("shows every queue with its depth, and the webhook registration as the vendor reports it", async () => {

@@ -3,12 +3,11 @@ import { chmodSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { writeLocalOutputs } from "../../local/opsOutputs.js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { postWebhook, sampleWebhookBody, signatureFor } from "../../local/sampleWebhook.js";
-import { type LocalStack, startLocalStack } from "../../local/stack.js";
 import { waitFor } from "../support/queues.js";
-import { runCli } from "./support/runCli.js";
+import { startTestStack, type TestStack } from "../support/testStack.js";
+import { opsOn } from "./support/opsOnStack.js";
 
 /**
  * The contact commands against the real local stack, through the outputs file `npm start --
@@ -35,26 +34,18 @@ const RULES = [
   },
 ];
 
-let stack: LocalStack;
+let stack: TestStack;
 let outputsFile: string;
+let ops: Awaited<ReturnType<typeof opsOn>>["ops"];
 
 beforeAll(async () => {
-  stack = await startLocalStack({
-    rules: RULES,
-    services: { awsEnv: inject("awsEnv") },
-    prefix: `opsc${Date.now().toString(36)}-`,
-    logLevel: "ERROR",
-    log: () => undefined,
-  });
-  outputsFile = join(mkdtempSync(join(tmpdir(), "ops-contacts-")), "outputs.json");
-  await writeLocalOutputs(stack, outputsFile);
+  stack = await startTestStack({ rules: RULES, workers: "start" });
+  ({ outputsFile, ops } = await opsOn(stack));
 }, 90_000);
 
 afterAll(async () => {
   await stack?.stop();
 }, 30_000);
-
-const ops = (...args: string[]) => runCli([...args, "--outputs", outputsFile]);
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -69,11 +60,7 @@ async function customerSays(phone: string, text: string) {
   expect(answer.status).toBe(200);
 }
 
-const sentTo = (phone: string) =>
-  stack.vendor
-    .sent()
-    .filter((s) => s.phone === `+${phone}`)
-    .map((s) => s.text);
+const sentTo = (phone: string) => stack.sentTo(phone).map((s) => s.text);
 
 describe("ops conversation", () => {
   it("shows a contact's messages and replies in order, each reply sent with its due and sent time", async () => {
