@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import type { ConversationEntry, NormalizedWebhook, ScheduledReply } from "./messages.js";
+import type { ReplyPlanMessage } from "./replyRules.js";
 
 /**
  * The conversation log: every message of every conversation, one DynamoDB item each
@@ -42,6 +43,11 @@ export interface ConversationItem {
   expiresAt: number;
 }
 
+/** The partition of one contact: its messages and its plans. */
+export function contactPk(phone: string): string {
+  return `PHONE#${phone}`;
+}
+
 function keyPart(value: string): string {
   return value.toLowerCase().replace(/#/g, "_");
 }
@@ -67,7 +73,7 @@ export function conversationKeys(input: {
   const time = input.timeMs === null ? UNDATED : new Date(input.timeMs).toISOString();
   const sk = `MSG#${time}#${role}#${contentHash(role, input.content, input.contentType)}`;
   const keys: Pick<ConversationItem, "pk" | "sk" | "gsi1pk" | "gsi1sk"> = {
-    pk: `PHONE#${input.phone}`,
+    pk: contactPk(input.phone),
     sk,
   };
   if (input.userId) {
@@ -176,5 +182,88 @@ export function botReplyItem(
     planId: reply.planId,
     seq: reply.seq,
     expiresAt: Math.floor(sentAt / 1000) + options.ttlSeconds,
+  };
+}
+
+// ── Plans ──────────────────────────────────────────────────────────────────────────────────
+// The shape of issue 13's PLAN item (branch h13), so that its responder and this one store and
+// read the same item: PlanItem, planSk and planItem match it field for field.
+
+/** Where a plan came from. */
+export type PlanSource = "policy" | "opt-out-confirmation";
+
+/** One message of a stored plan. */
+export interface PlanMessage {
+  seq: number;
+  text: string;
+  attachment?: string;
+  filename?: string;
+  /** Epoch ms. */
+  dueAt: number;
+}
+
+/**
+ * The PLAN item (sk "PLAN#<planId>"): written once, before any of its replies is queued, so a
+ * redelivered job (a crash between this write and the last enqueue, a vendor retry that became a
+ * second job) queues the same replies again instead of asking the policy again. That is what
+ * makes an HTTP policy see each job once.
+ */
+export interface PlanItem {
+  pk: string;
+  sk: string;
+  planId: string;
+  phone: string;
+  userId: string | null;
+  messageKey: string;
+  /** The message's time (ms). */
+  planAt: number;
+  acceptedAt: number;
+  /** A newer customer message does not cancel it (issue 13's `onNewMessage: "keep"`). */
+  keep: boolean;
+  source: PlanSource;
+  /** [] when the policy answered no reply: stored too, so "no reply" is not asked again either. */
+  messages: PlanMessage[];
+  createdAt: number;
+  expiresAt: number;
+}
+
+export function planSk(planId: string): string {
+  return `PLAN#${planId}`;
+}
+
+/** A plan from a policy's (validated) messages; dueAt = acceptedAt + delayMs. */
+export function planItem(input: {
+  planId: string;
+  webhook: NormalizedWebhook;
+  messageKey: string;
+  planAt: number;
+  acceptedAt: number;
+  keep: boolean;
+  source: PlanSource;
+  messages: readonly ReplyPlanMessage[];
+  now: number;
+  ttlSeconds: number;
+}): PlanItem {
+  const messages = input.messages.map((message, seq) => {
+    const planned: PlanMessage = { seq, text: message.text, dueAt: input.acceptedAt + message.delayMs };
+    if (message.attachment) planned.attachment = message.attachment;
+    if (message.filename) planned.filename = message.filename;
+    return planned;
+  });
+  const lastDue = messages.at(-1)?.dueAt ?? input.acceptedAt;
+  return {
+    pk: contactPk(input.webhook.phone),
+    sk: planSk(input.planId),
+    planId: input.planId,
+    phone: input.webhook.phone,
+    userId: input.webhook.userId,
+    messageKey: input.messageKey,
+    planAt: input.planAt,
+    acceptedAt: input.acceptedAt,
+    keep: input.keep,
+    source: input.source,
+    messages,
+    createdAt: input.now,
+    expiresAt: Math.floor(lastDue / 1000) + input.ttlSeconds,
   };
 }

@@ -1,4 +1,4 @@
-import type { ConversationItem } from "./conversationLog.js";
+import type { ConversationItem, PlanItem } from "./conversationLog.js";
 import type { SentMarker } from "./deliverReply.js";
 import type { OutgoingMessage, SendOutcome } from "./vendorSend.js";
 
@@ -81,6 +81,17 @@ export interface IdempotencyStore {
 /** Writes conversation items; writing an existing key again must be harmless. */
 export interface ConversationLogStore {
   append(items: readonly ConversationItem[]): Promise<void>;
+}
+
+/**
+ * Reply plans (PLAN items): the responder stores a plan before it queues any reply of it. The
+ * port of issue 13 (branch h13), taken as it is there.
+ */
+export interface PlanStore {
+  /** Strongly consistent read. */
+  get(phone: string, planId: string): Promise<PlanItem | undefined>;
+  /** Stores the plan unless one with its id exists; returns the plan that is stored. */
+  create(plan: PlanItem): Promise<PlanItem>;
 }
 
 // ── Sent-markers (sender; protocol in core/deliverReply.ts) ──────────────────────────────────────

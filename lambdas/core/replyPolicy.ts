@@ -1,10 +1,14 @@
 import { createHash, createHmac } from "node:crypto";
-import type { ConversationItem } from "./conversationLog.js";
+import { type ConversationItem, webhookEntries } from "./conversationLog.js";
 import { DomainError, describeProblem } from "./errors.js";
 import type { NormalizedWebhook } from "./messages.js";
 import {
+  matchRule,
   type ReplyPlanMessage,
+  type ReplyPolicy,
+  type ReplyRule,
   type ReplyValidationOptions,
+  renderRuleMessages,
   validateReplyMessages,
 } from "./replyRules.js";
 import { parseRetryAfter, sanitizeReason } from "./vendorSend.js";
@@ -166,6 +170,52 @@ export interface PolicyQuestion {
   history: readonly PolicyHistoryEntry[];
   /** Epoch ms the receiver accepted the webhook; reply delays count from here. */
   acceptedAt: number;
+}
+
+/**
+ * The contact's recent conversation as the policy gets it, oldest first: what the webhook itself
+ * carries (`last_messages`, the vendor's window of about 20 messages, plus the last user and bot
+ * messages when the window lacks them). That is the honest source for now: the conversation
+ * table holds the same messages and no more (each webhook logs its window), and reading it would
+ * cost the responder a Query grant and a read per job for nothing new. Undated entries (some
+ * payload versions) come last, in the order the vendor sent them.
+ */
+export function policyHistory(webhook: NormalizedWebhook): PolicyHistoryEntry[] {
+  const entries = webhookEntries(webhook).map((entry, index) => ({
+    index,
+    time: entry.timestampMs ?? Number.POSITIVE_INFINITY,
+    entry: {
+      role: entry.role.toLowerCase(),
+      content: entry.content,
+      contentType: entry.contentType,
+      mediaUrl: entry.mediaUrl,
+      at: entry.timestampMs === null ? null : new Date(entry.timestampMs).toISOString(),
+    } satisfies PolicyHistoryEntry,
+  }));
+  entries.sort((a, b) => a.time - b.time || a.index - b.index);
+  return entries.map(({ entry }) => entry);
+}
+
+/** Asks an HTTP policy one question (HttpReplyPolicyClient.ask). */
+export type AskPolicy = (question: PolicyQuestion) => Promise<ReplyPlanMessage[]>;
+
+/**
+ * The stack's rules first; a message no rule matches goes to the HTTP policy, with the job's
+ * stable `webhook-id` and the contact's history. Its errors propagate: the responder turns
+ * {@link ReplyPolicyUnavailableError} into a retry with backoff and
+ * {@link ReplyPolicyAnswerError} into a job in the DLQ.
+ */
+export function rulesThenHttpPolicy(rules: readonly ReplyRule[], ask: AskPolicy): ReplyPolicy {
+  return (input) => {
+    const rule = matchRule(rules, input);
+    if (rule) return renderRuleMessages(rule, input.webhook);
+    return ask({
+      id: policyRequestId(input.jobKey),
+      webhook: input.webhook,
+      history: policyHistory(input.webhook),
+      acceptedAt: input.acceptedAt,
+    });
+  };
 }
 
 /** The signed HTTP request for one question. */

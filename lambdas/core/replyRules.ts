@@ -71,6 +71,8 @@ export interface ReplyPolicyInput {
   webhook: NormalizedWebhook;
   /** Epoch ms when the receiver accepted the webhook. */
   acceptedAt: number;
+  /** The job's idempotency key: the same for every delivery of the job (the HTTP policy's webhook-id). */
+  jobKey: string;
 }
 
 /** Decides the reply to one accepted webhook; [] means no reply. */

@@ -1,4 +1,4 @@
-import type { ConversationItem } from "../../lambdas/core/conversationLog.js";
+import type { ConversationItem, PlanItem } from "../../lambdas/core/conversationLog.js";
 import type { DeliveryDeps, DeliverySettings } from "../../lambdas/core/deliverReply.js";
 import { CLAIMABLE_STATUSES, markerKey, type SentMarker } from "../../lambdas/core/deliverReply.js";
 import type { ScheduledReply } from "../../lambdas/core/messages.js";
@@ -7,6 +7,7 @@ import type {
   ConversationLogStore,
   Logger,
   MessageQueue,
+  PlanStore,
   SentMarkerStore,
   VendorSender,
 } from "../../lambdas/core/ports.js";
@@ -109,6 +110,24 @@ export class MemoryLog implements ConversationLogStore {
   readonly items = new Map<string, ConversationItem>();
   async append(items: readonly ConversationItem[]) {
     for (const item of items) this.items.set(`${item.pk}|${item.sk}`, item);
+  }
+}
+
+/** PLAN items with the adapter's condition: the first plan stored under an id is the plan. */
+export class MemoryPlans implements PlanStore {
+  readonly plans = new Map<string, PlanItem>();
+  readonly created: string[] = [];
+  async get(phone: string, planId: string) {
+    const plan = this.plans.get(`${phone}|${planId}`);
+    return plan && structuredClone(plan);
+  }
+  async create(plan: PlanItem) {
+    const key = `${plan.phone}|${plan.planId}`;
+    const stored = this.plans.get(key);
+    if (stored) return structuredClone(stored);
+    this.plans.set(key, structuredClone(plan));
+    this.created.push(plan.planId);
+    return plan;
   }
 }
 

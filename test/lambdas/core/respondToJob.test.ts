@@ -1,12 +1,16 @@
 import { describe, expect, it } from "vitest";
 import { ReplyPlanError } from "../../../lambdas/core/errors.js";
 import {
+  ReplyPolicyAnswerError,
+  ReplyPolicyUnavailableError,
+} from "../../../lambdas/core/replyPolicy.js";
+import {
   parseReplyRules,
   type ReplyPolicy,
   rulesPolicy,
 } from "../../../lambdas/core/replyRules.js";
 import {
-  buildReplyPlan,
+  checkMessages,
   planIdFor,
   type RespondDeps,
   respondToJob,
@@ -14,6 +18,7 @@ import {
 } from "../../../lambdas/core/respondToJob.js";
 import {
   MemoryLog,
+  MemoryPlans,
   RecordingQueue,
   SimulatedClock,
   silentLogger,
@@ -35,15 +40,17 @@ function deps(policy: ReplyPolicy = rulesPolicy(rules), maxHopSeconds = 900) {
   const clock = new SimulatedClock(1_000_000);
   const conversationLog = new MemoryLog();
   const repliesQueue = new RecordingQueue(clock);
+  const plans = new MemoryPlans();
   const respond: RespondDeps = {
     conversationLog,
+    plans,
     repliesQueue,
     policy,
     clock,
     logger: silentLogger,
-    settings: { maxHopSeconds, ttlSeconds: 3600 },
+    settings: { maxHopSeconds, ttlSeconds: 3600, policyRetryBaseSeconds: 2, maxAttempts: 3 },
   };
-  return { respond, conversationLog, repliesQueue, clock };
+  return { respond, conversationLog, repliesQueue, clock, plans };
 }
 
 describe("respondToJob", () => {
@@ -80,7 +87,7 @@ describe("respondToJob", () => {
   it("logs the conversation before replying", async () => {
     const { respond, conversationLog } = deps();
     const result = await respondToJob(job, respond);
-    expect(result.logged).toBe(1);
+    expect(result).toMatchObject({ outcome: "done", logged: 1 });
     expect([...conversationLog.items.values()].map((i) => [i.role, i.content])).toEqual([
       ["user", "hello"],
     ]);
@@ -141,15 +148,17 @@ describe("planIdFor", () => {
   });
 });
 
-describe("buildReplyPlan", () => {
+describe("respondToJob: the stored plan", () => {
   const job = aJob({ acceptedAt: 1_000_000 });
 
-  it("numbers messages in order and sets dueAt = acceptedAt + delay", () => {
-    const plan = buildReplyPlan(job, [
+  it("numbers messages in order and sets dueAt = acceptedAt + delay", async () => {
+    const { respond, repliesQueue } = deps(() => [
       { text: "a", delayMs: 0 },
       { text: "b", delayMs: 2000 },
       { text: "c", delayMs: 3500 },
     ]);
+    await respondToJob(job, respond);
+    const plan = repliesQueue.sent.map((s) => s.body);
     expect(plan.map((r) => [r.seq, r.total, r.dueAt, r.text])).toEqual([
       [0, 3, 1_000_000, "a"],
       [1, 3, 1_002_000, "b"],
@@ -158,26 +167,144 @@ describe("buildReplyPlan", () => {
     expect(new Set(plan.map((r) => r.planId))).toEqual(new Set([planIdFor(job.key)]));
   });
 
-  it("addresses the contact of the webhook", () => {
-    const [reply] = buildReplyPlan(job, [{ text: "a", delayMs: 0 }]);
-    expect(reply).toMatchObject({ kind: "scheduled-reply", version: 1, phone: "14155552671" });
+  it("addresses the contact of the webhook and carries attachments", async () => {
+    const { respond, repliesQueue } = deps(() => [
+      { text: "a", delayMs: 0, attachment: "https://x.test/a.pdf", filename: "a.pdf" },
+    ]);
+    await respondToJob(job, respond);
+    const reply = repliesQueue.sent[0]?.body;
+    expect(reply).toMatchObject({
+      kind: "scheduled-reply",
+      version: 1,
+      phone: job.webhook.phone,
+      attachment: "https://x.test/a.pdf",
+      filename: "a.pdf",
+    });
     expect(reply?.userId).toBe(job.webhook.userId);
   });
 
-  it("carries attachments", () => {
-    const [reply] = buildReplyPlan(job, [
-      { text: "a", delayMs: 0, attachment: "https://x.test/a.pdf", filename: "a.pdf" },
+  it("stores the plan before the first reply is queued", async () => {
+    const { respond, repliesQueue, plans } = deps(() => [
+      { text: "a", delayMs: 0 },
+      { text: "b", delayMs: 10 },
     ]);
-    expect(reply).toMatchObject({ attachment: "https://x.test/a.pdf", filename: "a.pdf" });
+    const queuedWithPlanStored: boolean[] = [];
+    const send = repliesQueue.send.bind(repliesQueue);
+    repliesQueue.send = async (body, options) => {
+      queuedWithPlanStored.push(plans.plans.size === 1);
+      await send(body, options);
+    };
+    await respondToJob(job, respond);
+    expect(queuedWithPlanStored).toEqual([true, true]);
   });
 
-  it("is empty when the policy answers nothing", () => {
-    expect(buildReplyPlan(job, [])).toEqual([]);
+  it("asks the policy once for a job delivered twice, and queues the same replies again", async () => {
+    let asked = 0;
+    const { respond, repliesQueue } = deps(() => {
+      asked += 1;
+      return [{ text: `answer ${asked}`, delayMs: 0 }];
+    });
+    const first = await respondToJob(job, respond);
+    const second = await respondToJob(job, respond);
+    expect(asked).toBe(1);
+    expect(first).toMatchObject({ reusedPlan: false });
+    expect(second).toMatchObject({ reusedPlan: true, planned: 1 });
+    expect(repliesQueue.sent.map((s) => s.body.text)).toEqual(["answer 1", "answer 1"]);
+  });
+
+  it("reuses the plan when the worker failed after storing it, before queueing", async () => {
+    let asked = 0;
+    const { respond, repliesQueue } = deps(() => {
+      asked += 1;
+      return [{ text: "once", delayMs: 0 }];
+    });
+    const send = repliesQueue.send.bind(repliesQueue);
+    repliesQueue.send = async () => {
+      throw new Error("the worker died here");
+    };
+    await expect(respondToJob(job, respond)).rejects.toThrow("the worker died here");
+    repliesQueue.send = send;
+    await respondToJob(job, respond);
+    expect(asked).toBe(1);
+    expect(repliesQueue.sent.map((s) => s.body.text)).toEqual(["once"]);
+  });
+
+  it("stores a no-reply answer too, so it is not asked again", async () => {
+    let asked = 0;
+    const { respond, plans } = deps(() => {
+      asked += 1;
+      return [];
+    });
+    await respondToJob(job, respond);
+    await respondToJob(job, respond);
+    expect(asked).toBe(1);
+    expect([...plans.plans.values()][0]?.messages).toEqual([]);
+  });
+
+  it("keeps the plan another copy of the job stored first", async () => {
+    const { respond, repliesQueue, plans } = deps(() => [{ text: "mine", delayMs: 0 }]);
+    const create = plans.create.bind(plans);
+    plans.create = async (plan) => {
+      await create({ ...plan, messages: [{ seq: 0, text: "theirs", dueAt: plan.acceptedAt }] });
+      return create(plan);
+    };
+    await respondToJob(job, respond);
+    expect(repliesQueue.sent.map((s) => s.body.text)).toEqual(["theirs"]);
+  });
+});
+
+describe("respondToJob: an unavailable policy", () => {
+  const job = aJob({ acceptedAt: 1_000_000 });
+  const unavailable = () => {
+    throw new ReplyPolicyUnavailableError("the reply policy answered HTTP 503", 503);
+  };
+
+  it("comes back later with a backoff that grows per attempt, storing no plan", async () => {
+    const { respond, plans, repliesQueue } = deps(unavailable);
+    const delays: number[] = [];
+    for (const receiveCount of [1, 2]) {
+      const result = await respondToJob(job, respond, { receiveCount });
+      expect(result).toMatchObject({ outcome: "retry", lastAttempt: false });
+      if (result.outcome === "retry") delays.push(result.afterSeconds);
+    }
+    expect(delays).toEqual([2, 3]);
+    expect(plans.plans.size).toBe(0);
+    expect(repliesQueue.sent).toHaveLength(0);
+  });
+
+  it("says so on the last attempt, after which the queue moves the job to its DLQ", async () => {
+    const { respond } = deps(unavailable);
+    const lines: string[] = [];
+    respond.logger = { ...silentLogger, error: (message) => lines.push(message) };
+    const result = await respondToJob(job, respond, { receiveCount: 3 });
+    expect(result).toMatchObject({ outcome: "retry", lastAttempt: true });
+    expect(lines).toEqual(["reply policy unavailable on the last attempt; the job goes to the DLQ"]);
+  });
+
+  it("waits at least as long as the policy's Retry-After", async () => {
+    const { respond } = deps(() => {
+      throw new ReplyPolicyUnavailableError("the reply policy answered HTTP 429", 429, 120);
+    });
+    expect(await respondToJob(job, respond)).toMatchObject({ afterSeconds: 120 });
+  });
+
+  it("lets an invalid answer through to the handler, which sends the job to the DLQ", async () => {
+    const { respond, plans } = deps(() => {
+      throw new ReplyPolicyAnswerError("bad", "messages[0].text", 200);
+    });
+    await expect(respondToJob(job, respond)).rejects.toThrow(ReplyPolicyAnswerError);
+    expect(plans.plans.size).toBe(0);
+  });
+});
+
+describe("checkMessages", () => {
+  it("accepts no reply", () => {
+    expect(() => checkMessages([])).not.toThrow();
   });
 
   it("rejects a custom policy's out-of-order delays", () => {
     expect(() =>
-      buildReplyPlan(job, [
+      checkMessages([
         { text: "a", delayMs: 5 },
         { text: "b", delayMs: 1 },
       ]),
@@ -185,11 +312,11 @@ describe("buildReplyPlan", () => {
   });
 
   it("rejects a negative delay", () => {
-    expect(() => buildReplyPlan(job, [{ text: "a", delayMs: -1 }])).toThrow(/delayMs/);
+    expect(() => checkMessages([{ text: "a", delayMs: -1 }])).toThrow(/delayMs/);
   });
 
   it("rejects a blank text", () => {
-    expect(() => buildReplyPlan(job, [{ text: " ", delayMs: 0 }])).toThrow(/non-blank/);
+    expect(() => checkMessages([{ text: " ", delayMs: 0 }])).toThrow(/non-blank/);
   });
 });
 

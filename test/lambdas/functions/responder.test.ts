@@ -143,7 +143,7 @@ describe("readResponderConfig", () => {
 
   it("treats missing rules as no replies", () => {
     const config = readResponderConfig({ ...env(), [ENV.replyRules]: undefined });
-    expect(config.ruleCount).toBe(0);
+    expect(config.rules).toHaveLength(0);
   });
 
   it("rejects a hop above SQS's 900 s", () => {
