@@ -181,7 +181,9 @@ export interface PolicyQuestion {
  * payload versions) come last, in the order the vendor sent them.
  */
 export function policyHistory(webhook: NormalizedWebhook): PolicyHistoryEntry[] {
-  const entries = webhookEntries(webhook).map((entry, index) => ({
+  // Blank entries are what payloads send for "none yet" (last_message_of_bot: ""), not messages.
+  const messages = webhookEntries(webhook).filter((entry) => entry.content.trim() !== "");
+  const entries = messages.map((entry, index) => ({
     index,
     time: entry.timestampMs ?? Number.POSITIVE_INFINITY,
     entry: {

@@ -160,12 +160,15 @@ function policyUnavailable(
   fields: Record<string, unknown>,
 ): RespondResult {
   const { settings, logger } = deps;
-  const afterSeconds = retryDelaySeconds(attempt.receiveCount, {
-    baseSeconds: settings.policyRetryBaseSeconds,
-    random: deps.random?.() ?? 0.5,
-    retryAfterSeconds: error.retryAfterSeconds,
-  });
   const lastAttempt = attempt.receiveCount >= settings.maxAttempts;
+  // After the last attempt there is nothing to wait for: the next receive moves it to the DLQ.
+  const afterSeconds = lastAttempt
+    ? 0
+    : retryDelaySeconds(attempt.receiveCount, {
+        baseSeconds: settings.policyRetryBaseSeconds,
+        random: deps.random?.() ?? 0.5,
+        retryAfterSeconds: error.retryAfterSeconds,
+      });
   const logFields = {
     ...fields,
     attempt: attempt.receiveCount,
@@ -176,7 +179,10 @@ function policyUnavailable(
   if (lastAttempt) {
     logger.error("reply policy unavailable on the last attempt; the job goes to the DLQ", logFields);
   } else {
-    logger.warn("reply policy unavailable; retrying with backoff", { ...logFields, afterSeconds });
+    logger.warn("reply policy unavailable; retrying with backoff", {
+      ...logFields,
+      afterSeconds,
+    });
   }
   return { outcome: "retry", afterSeconds, reason: error.message, lastAttempt };
 }

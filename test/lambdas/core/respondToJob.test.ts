@@ -277,7 +277,7 @@ describe("respondToJob: an unavailable policy", () => {
     const lines: string[] = [];
     respond.logger = { ...silentLogger, error: (message) => lines.push(message) };
     const result = await respondToJob(job, respond, { receiveCount: 3 });
-    expect(result).toMatchObject({ outcome: "retry", lastAttempt: true });
+    expect(result).toMatchObject({ outcome: "retry", lastAttempt: true, afterSeconds: 0 });
     expect(lines).toEqual(["reply policy unavailable on the last attempt; the job goes to the DLQ"]);
   });
 
