@@ -2,7 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { WebhookJob } from "../../../lambdas/core/messages.js";
 import { policyRequestId } from "../../../lambdas/core/replyPolicy.js";
 import { postWebhook, sampleWebhookBody, signatureFor } from "../../../local/sampleWebhook.js";
+import { createDocumentClient } from "../../../lambdas/adapters/awsClients.js";
+import { DynamoPlanStore } from "../../../lambdas/adapters/DynamoPlanStore.js";
+import { planIdFor } from "../../../lambdas/core/respondToJob.js";
 import { type CapturedOutput, captureOutput } from "../../reliability/support/captureOutput.js";
+import { startWorkerChild } from "../../reliability/support/workerChild.js";
 import { type PolicyEndpoint, startPolicyEndpoint } from "../../support/policyEndpoint.js";
 import { waitFor } from "../../support/queues.js";
 import { newPhone, startTestStack, type TestStack } from "../../support/testStack.js";
@@ -165,6 +169,41 @@ describe("the HTTP reply policy, through the local stack", () => {
     expect(policy.calls(phone)).toHaveLength(1);
     expect(texts(phone)).toEqual(["survived a crash"]);
   }, 40_000);
+
+  it("is asked once when the responder process is killed after the plan was stored, before the replies were queued", async () => {
+    const phone = newPhone();
+    policy.answer(phone, answer({ text: "survived a kill", delay: 0 }));
+    const plans = new DynamoPlanStore(
+      createDocumentClient(pipeline.awsEnv),
+      pipeline.resources.tables.conversation,
+    );
+    // The job goes to a responder in a process of its own; SQS hangs from the policy's answer on,
+    // so the process stores the plan and then waits on its first SendMessage, where it is killed.
+    await pipeline.workers.responder?.stop();
+    const child = await startWorkerChild({
+      worker: "responder",
+      queueUrl: pipeline.resources.queues.jobs,
+      sqsEndpoint: String(pipeline.awsEnv.AWS_ENDPOINT_URL_SQS),
+      env: { ...pipeline.handlerEnv, POWERTOOLS_SERVICE_NAME: "responder" },
+    });
+    let job: WebhookJob | undefined;
+    try {
+      policy.beforeAnswer(phone, () => pipeline.proxies.sqs.setMode("hang"));
+      job = await pipeline.enqueueJob("a table for two?", phone);
+      const planId = planIdFor(job.key);
+      await waitFor("the stored plan", () => plans.get(phone, planId), { intervalMs: 20 });
+    } finally {
+      await child.kill();
+      await pipeline.proxies.sqs.setMode("up");
+      pipeline.startWorker("responder");
+    }
+    await waitFor("the reply after the kill", () => texts(phone).length === 1);
+    expect(logLines("stored reply plan queued again").some((l) => l.jobKey === job?.key)).toBe(
+      true,
+    );
+    expect(policy.calls(phone)).toHaveLength(1);
+    expect(texts(phone)).toEqual(["survived a kill"]);
+  }, 60_000);
 
   it("is asked again after a 5xx, with the same webhook-id, and its answer is sent once", async () => {
     const phone = newPhone();
