@@ -3,9 +3,10 @@ import path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { DEFAULTS } from "../lambdas/contract.js";
-// The one rules validator, shared with the responder: the only import from lambdas/ besides the
-// contract, so that preview refuses exactly the rules the responder would (pure; no AWS, no env).
+// The validators shared with the responder (rules, policy secret): the only imports from lambdas/
+// besides the contract, so that preview refuses exactly what the responder would (pure; no AWS).
 import { describeProblem, ReplyRulesError } from "../lambdas/core/errors.js";
+import { policySigningKey } from "../lambdas/core/replyPolicy.js";
 import { parseReplyRules } from "../lambdas/core/replyRules.js";
 import { MAX_BODY_BYTES_LIMIT } from "./awsLimits.js";
 import {
@@ -28,6 +29,8 @@ export const SECRET_KEYS = {
   vendorManagementToken: "vendorManagementToken",
   /** Optional: the signing secret of an adopted registration, if you saved it when it was made. */
   adoptedSigningSecret: "adoptedSigningSecret",
+  /** With replyPolicyUrl: the HTTP reply policy's Standard Webhooks secret, whsec_<base64>. */
+  replyPolicySecret: "replyPolicySecret",
 } as const;
 
 /** Log retention values CloudWatch Logs accepts. */
@@ -109,6 +112,19 @@ export const settingsSchema = z
           "must be a path inside the project, relative to Pulumi.yaml (e.g. rules/replies.json)",
       })
       .optional(),
+    /**
+     * Your own reply logic over HTTP (docs/scheduling.md, "HTTP reply policy"): messages no rule
+     * matches are POSTed here, signed with replyPolicySecret. https only: the request carries the
+     * customer's conversation across the internet.
+     */
+    replyPolicyUrl: text()
+      .refine((v) => isHttpsUrl(v), { error: "must be an absolute https:// URL" })
+      .refine((v) => !URL.canParse(v) || (!new URL(v).username && !new URL(v).password), {
+        error: "must not carry credentials (the request is signed with replyPolicySecret instead)",
+      })
+      .optional(),
+    /** One policy call, in ms; the responder's timeout leaves room for it (functionSizing.ts). */
+    replyPolicyTimeoutMs: int(500, 10_000, DEFAULTS.replyPolicyTimeoutMs),
     maxSqsDelaySeconds: int(1, 900, DEFAULTS.maxSqsDelaySeconds),
     logLevel: z
       .enum(["DEBUG", "INFO", "WARN", "ERROR"], { error: "must be DEBUG, INFO, WARN or ERROR" })
@@ -220,6 +236,8 @@ export interface StackConfig extends Omit<StackSettings, "replyContacts"> {
   /** Secret; never unwrapped by the program. */
   vendorToken: pulumi.Output<string>;
   adoptedSigningSecret?: pulumi.Output<string>;
+  /** Secret, checked as `whsec_<base64>` without being shown; set exactly when replyPolicyUrl is. */
+  replyPolicySecret?: pulumi.Output<string>;
   /** The webhook's waiting window in seconds, 0 when schedule activity is off. */
   waitingDurationSeconds: number;
 }
@@ -349,6 +367,17 @@ export function loadStackConfig(): StackConfig {
       `${namespace}:${SECRET_KEYS.vendorToken}: required; set it with \`pulumi config set --secret ${SECRET_KEYS.vendorToken} <token>\``,
     );
   }
+  const policySecret = config.getSecret(SECRET_KEYS.replyPolicySecret);
+  if (settings?.replyPolicyUrl !== undefined && !policySecret) {
+    problems.push(
+      `${namespace}:${SECRET_KEYS.replyPolicySecret}: required with replyPolicyUrl; set it with \`pulumi config set --secret ${SECRET_KEYS.replyPolicySecret} whsec_<base64>\``,
+    );
+  }
+  if (settings && settings.replyPolicyUrl === undefined && policySecret) {
+    problems.push(
+      `${namespace}:${SECRET_KEYS.replyPolicySecret}: set, but replyPolicyUrl is not; set both or neither`,
+    );
+  }
   for (const key of Object.values(SECRET_KEYS)) {
     if (storedInPlainText(`${namespace}:${key}`)) {
       problems.push(
@@ -365,9 +394,32 @@ export function loadStackConfig(): StackConfig {
     region,
     vendorToken,
     adoptedSigningSecret: config.getSecret(SECRET_KEYS.adoptedSigningSecret),
+    replyPolicySecret: policySecret && checkedPolicySecret(policySecret, namespace),
     waitingDurationSeconds: settings.scheduleActivity ? (settings.waitingDurationSeconds ?? 0) : 0,
     replyContacts: settings.replyContacts ?? (settings.protect ? "any" : []),
   };
+}
+
+/**
+ * What is wrong with a reply policy secret, checked as the responder checks it (policySigningKey):
+ * the key and the problem, never the value. Undefined when it is usable.
+ */
+export function replyPolicySecretProblem(value: string, namespace: string): string | undefined {
+  try {
+    policySigningKey(value);
+    return undefined;
+  } catch (error) {
+    return `${namespace}:${SECRET_KEYS.replyPolicySecret}: ${(error as Error).message}`;
+  }
+}
+
+/** The policy secret, checked once its value is known: a malformed one fails the deployment. */
+function checkedPolicySecret(secret: pulumi.Output<string>, namespace: string) {
+  return secret.apply((value) => {
+    const problem = replyPolicySecretProblem(value, namespace);
+    if (problem) throw new StackConfigError([problem]);
+    return value;
+  });
 }
 
 /** Pulumi passes structured values (lists, numbers, booleans) as JSON text, strings as-is. */

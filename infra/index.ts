@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { ENV, FUNCTIONS, RULES_BUNDLE_FILE } from "../lambdas/contract.js";
+import { ENV, FUNCTIONS, REPLY_POLICY_ENV, RULES_BUNDLE_FILE } from "../lambdas/contract.js";
 import { DataTables } from "./components/DataTables.js";
 import { PipelineAlarms } from "./components/PipelineAlarms.js";
 import { PipelineFunction } from "./components/PipelineFunction.js";
@@ -9,7 +9,11 @@ import { WebhookIngress } from "./components/WebhookIngress.js";
 import { WebhookRegistrations } from "./components/WebhookRegistrations.js";
 import { loadStackConfig } from "./config.js";
 import { WAITING_DURATION_PRESETS } from "./dynamic/vendorWebhookProvider.js";
-import { type EnvironmentValues, functionEnvironment } from "./functionEnvironment.js";
+import {
+  type EnvironmentValues,
+  functionEnvironment,
+  replyPolicyEnvironment,
+} from "./functionEnvironment.js";
 import { FUNCTION_SIZING, QUEUE_TRIGGERS, visibilityTimeoutFor } from "./functionSizing.js";
 import { lambdaArchive } from "./lambdaBundle.js";
 import { receiverPolicy, responderPolicy, senderPolicy } from "./policies.js";
@@ -46,6 +50,7 @@ const secrets = new PipelineSecrets("secrets", {
   vendorToken: config.vendorToken,
   recoveryWindowInDays: config.protect ? 30 : 7,
   protect: config.protect,
+  replyPolicySecret: config.replyPolicySecret,
 });
 
 const environment: EnvironmentValues = {
@@ -84,6 +89,27 @@ const environment: EnvironmentValues = {
   [ENV.serviceName]: "whatsable-replies",
 };
 
+/**
+ * The HTTP reply policy (replyPolicyUrl), responder only. Its calls leave AWS over the internet:
+ * the responder runs outside a VPC, where Lambda has outbound internet access (docs/operations.md).
+ */
+const policySecret = secrets.replyPolicySecret;
+const replyPolicy =
+  config.replyPolicyUrl !== undefined && policySecret
+    ? {
+        secret: policySecret,
+        environment: replyPolicyEnvironment({
+          [REPLY_POLICY_ENV.url]: config.replyPolicyUrl,
+          [REPLY_POLICY_ENV.secretId]: policySecret.arn,
+          [REPLY_POLICY_ENV.timeoutMs]: String(config.replyPolicyTimeoutMs),
+          // The last attempt knows it is the last: the jobs queue's redrive count.
+          [REPLY_POLICY_ENV.maxAttempts]: String(config.maxReceiveCount),
+          [REPLY_POLICY_ENV.jobsDeadLetterQueueUrl]: jobs.deadLetterQueue.url,
+          [ENV.jobsQueueUrl]: jobs.queue.url,
+        }),
+      }
+    : undefined;
+
 /** Data files bundled beside a function's index.mjs. */
 const bundledFiles = (fn: keyof typeof FUNCTIONS): Record<string, string> =>
   fn === FUNCTIONS.responder ? { [RULES_BUNDLE_FILE]: JSON.stringify(config.replyRules) } : {};
@@ -114,18 +140,30 @@ const receiver = new PipelineFunction("receiver", {
       ),
 });
 
+const responderArgs = functionArgs(FUNCTIONS.responder);
 const responder = new PipelineFunction("responder", {
-  ...functionArgs(FUNCTIONS.responder),
+  ...responderArgs,
+  environment: { ...responderArgs.environment, ...replyPolicy?.environment },
   policy: (logGroupArn) =>
     pulumi
-      .all([logGroupArn, tables.conversation.arn, jobs.queue.arn, replies.queue.arn])
-      .apply(([logs, conversation, jobsQueue, repliesQueue]) =>
+      .all([
+        logGroupArn,
+        tables.conversation.arn,
+        jobs.queue.arn,
+        replies.queue.arn,
+        replyPolicy?.secret.arn ?? "",
+        jobs.deadLetterQueue.arn,
+      ])
+      .apply(([logs, conversation, jobsQueue, repliesQueue, policySecretArn, jobsDlq]) =>
         JSON.stringify(
           responderPolicy({
             logGroupArn: logs,
             conversationTableArn: conversation,
             jobsQueueArn: jobsQueue,
             repliesQueueArn: repliesQueue,
+            ...(replyPolicy
+              ? { replyPolicy: { secretArn: policySecretArn, jobsDeadLetterQueueArn: jobsDlq } }
+              : {}),
           }),
         ),
       ),
@@ -247,5 +285,6 @@ export const logGroupNames = {
 export const secretArns = {
   signingSecret: secrets.signingSecret.arn,
   vendorToken: secrets.vendorTokenSecret.arn,
+  ...(secrets.replyPolicySecret ? { replyPolicy: secrets.replyPolicySecret.arn } : {}),
 };
 export const alarmTopicArn = alarms.topic.arn;

@@ -3,8 +3,9 @@
  *
  * This file imports nothing: infra/ may import it from lambdas/, so every name that crosses
  * that boundary (env vars, function names, table keys, message shapes) is declared here once.
- * The one other module infra imports is the reply-rules validator (core/replyRules.ts, pure), so
- * that `pulumi preview` refuses exactly the rules the responder would.
+ * The other modules infra imports are validators (pure): the reply rules' (core/replyRules.ts) and
+ * the reply policy secret's (core/replyPolicy.ts policySigningKey), so that `pulumi preview`
+ * refuses exactly what the responder would.
  */
 
 /** Environment variables the Lambdas read; infra sets exactly these. */

@@ -7,18 +7,24 @@ export interface PipelineSecretsArgs {
   vendorToken: pulumi.Input<string>;
   /** Days Secrets Manager keeps a deleted secret recoverable (7 to 30). */
   recoveryWindowInDays: number;
-  /** Protect the two secrets (not their versions, which are replaced on every change). */
+  /** Protect the secrets (not their versions, which are replaced on every change). */
   protect: boolean;
+  /**
+   * The HTTP reply policy's secret (a secret Output from stack config), when the stack has a
+   * policy: stored as a plain SecretString in a third secret, read by the responder only.
+   */
+  replyPolicySecret?: pulumi.Input<string>;
 }
 
 /**
- * The two Secrets Manager secrets the Lambdas read: the webhook signing secret(s) (receiver) and
- * the vendor API token (sender). The token's value is written here; the signing secret's value is
+ * The Secrets Manager secrets the Lambdas read: the webhook signing secret(s) (receiver), the
+ * vendor API token (sender) and, with an HTTP reply policy, its signing secret (responder). The token's value is written here; the signing secret's value is
  * written by WebhookRegistrations, which is where the vendor issues it. Lambdas get only ARNs.
  */
 export class PipelineSecrets extends pulumi.ComponentResource {
   readonly signingSecret: aws.secretsmanager.Secret;
   readonly vendorTokenSecret: aws.secretsmanager.Secret;
+  readonly replyPolicySecret?: aws.secretsmanager.Secret;
 
   constructor(name: string, args: PipelineSecretsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("whatsable:secrets:PipelineSecrets", name, {}, opts);
@@ -43,9 +49,28 @@ export class PipelineSecrets extends pulumi.ComponentResource {
       { secretId: this.vendorTokenSecret.id, secretString: pulumi.secret(args.vendorToken) },
       { parent: this, additionalSecretOutputs: ["secretString"] },
     );
+    if (args.replyPolicySecret !== undefined) {
+      this.replyPolicySecret = new aws.secretsmanager.Secret(
+        `${name}-reply-policy`,
+        {
+          description: "HTTP reply policy signing secret (Standard Webhooks, whsec_<base64>)",
+          recoveryWindowInDays: args.recoveryWindowInDays,
+        },
+        { parent: this, ...statefulResourceOptions(args.protect) },
+      );
+      new aws.secretsmanager.SecretVersion(
+        `${name}-reply-policy`,
+        {
+          secretId: this.replyPolicySecret.id,
+          secretString: pulumi.secret(args.replyPolicySecret),
+        },
+        { parent: this, additionalSecretOutputs: ["secretString"] },
+      );
+    }
     this.registerOutputs({
       signingSecretArn: this.signingSecret.arn,
       vendorTokenSecretArn: this.vendorTokenSecret.arn,
+      replyPolicySecretArn: this.replyPolicySecret?.arn,
     });
   }
 }
