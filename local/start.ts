@@ -259,7 +259,9 @@ async function main() {
   }
   if (options.dataDir) log(`tables kept in ${options.dataDir}; queues are in memory only`);
   if (options.replyPolicy) {
-    log(`messages no rule matches go to the reply policy at ${options.replyPolicy.url}`);
+    // Origin and path only: a query string may carry someone's token.
+    const { origin, pathname } = new URL(options.replyPolicy.url);
+    log(`messages no rule matches go to the reply policy at ${origin}${pathname}`);
   }
   writeStdout(`${formatReadyLine(stack)}\n`);
 }

@@ -7,6 +7,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseReadyLine, waitForReadyLine } from "../../local/readyLine.js";
 import { postWebhook, sampleWebhookBody, signatureFor } from "../../local/sampleWebhook.js";
+import { type PolicyEndpoint, startPolicyEndpoint } from "../support/policyEndpoint.js";
 
 /**
  * The black-box contract of `npm start` (README.md, "The local stack"): run it as a user would, read the READY line,
@@ -136,10 +137,12 @@ describe("npm start", () => {
 /** Runs start.ts to completion (for inputs it must refuse before starting anything). */
 async function runToExit(
   args: string[],
+  env: Record<string, string | undefined> = {},
 ): Promise<{ code: number | null; out: string; err: string }> {
   const run = spawn("npx", ["tsx", "local/start.ts", ...args], {
     cwd: REPO_ROOT,
     stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, ...env },
   });
   let out = "";
   let err = "";
@@ -169,6 +172,40 @@ describe("npm start refusing bad input", () => {
     expect(out).toBe("");
   });
 
+  const policyUrl = ["--policy-url", "http://127.0.0.1:9/reply"];
+  it.each([
+    [
+      policyUrl,
+      undefined,
+      /--policy-url needs the policy's secret in the environment: REPLY_POLICY_SECRET=whsec_<base64>/,
+    ],
+    [
+      policyUrl,
+      "not-a-whsec",
+      /REPLY_POLICY_SECRET: the reply policy secret must look like whsec_<base64>/,
+    ],
+    [
+      policyUrl,
+      "whsec_c2hvcnQ=",
+      /REPLY_POLICY_SECRET: the reply policy secret must decode to 24 to 64 bytes, got 5/,
+    ],
+    [
+      ["--policy-url", "http://policy.example.com/"],
+      `whsec_${"A".repeat(44)}`,
+      /--policy-url: the reply policy URL must be https:\/\//,
+    ],
+  ])(
+    "exits 2 with the usage for --policy-url %j and REPLY_POLICY_SECRET %j",
+    async (args, secret, problem) => {
+      const { code, out, err } = await runToExit(args, { REPLY_POLICY_SECRET: secret });
+      expect(code).toBe(2);
+      expect(err).toMatch(problem);
+      expect(err).toContain("Usage: npm start");
+      if (secret) expect(err).not.toContain(secret);
+      expect(out).toBe("");
+    },
+  );
+
   it("exits non-zero naming the rule and field when the rules file is invalid", async () => {
     const file = join(mkdtempSync(join(tmpdir(), "rules-")), "rules.json");
     writeFileSync(file, JSON.stringify([{ match: "hi", messages: [{ text: "x", delay: -5 }] }]));
@@ -190,4 +227,86 @@ describe("npm start refusing bad input", () => {
     expect(code).toBe(0);
     expect(out).toContain("--max-sqs-delay");
   });
+});
+
+describe("npm start -- --policy-url", () => {
+  let policy: PolicyEndpoint;
+  let policyChild: ChildProcess;
+  let policyStderr = "";
+  let urls: { receiverUrl: string; vendorUrl: string };
+
+  beforeAll(async () => {
+    policy = await startPolicyEndpoint();
+    // Rules without a catch-all, so some message is left for the policy.
+    const rules = join(mkdtempSync(join(tmpdir(), "policy-rules-")), "rules.json");
+    writeFileSync(
+      rules,
+      JSON.stringify([{ match: "^hello", messages: [{ text: "hi", delay: 0 }] }]),
+    );
+    policyChild = spawn(
+      "npm",
+      [
+        "start",
+        "--silent",
+        "--",
+        "--port",
+        "0",
+        "--vendor-port",
+        "0",
+        "--rules",
+        rules,
+        "--policy-url",
+        policy.url,
+      ],
+      {
+        cwd: REPO_ROOT,
+        env: { ...process.env, WEBHOOK_SIGNING_SECRET: SECRET, REPLY_POLICY_SECRET: policy.secret },
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
+    policyChild.stderr?.on("data", (chunk: Buffer) => {
+      policyStderr = (policyStderr + chunk.toString()).slice(-200_000);
+    });
+    urls = parseReadyLine(
+      await waitForReadyLine(policyChild, READY_TIMEOUT_MS, () => policyStderr),
+    );
+  }, READY_TIMEOUT_MS + 5000);
+
+  afterAll(async () => {
+    if (policyChild && policyChild.exitCode === null && policyChild.signalCode === null) {
+      const exited = once(policyChild, "exit");
+      policyChild.kill("SIGTERM");
+      const timer = setTimeout(() => policyChild.kill("SIGKILL"), 20_000);
+      await exited;
+      clearTimeout(timer);
+    }
+    await policy?.stop();
+  }, 30_000);
+
+  it("sends a message no rule matches to the policy, signed, and delivers its answer", async () => {
+    const phone = "14155550177";
+    policy.answer(phone, {
+      status: 200,
+      body: { messages: [{ text: "your policy says hi", delay: 0 }] },
+    });
+    const body = sampleWebhookBody({ phone, text: "what do you sell?", at: Date.now() });
+    const answer = await postWebhook(
+      urls.receiverUrl,
+      body,
+      signatureFor(body, SECRET, "hmac-sha256"),
+    );
+    expect(answer.status).toBe(200);
+    const sent = async () => {
+      const response = await fetch(`${urls.vendorUrl}/_sent`);
+      const records = (await response.json()) as { phone: string; text: string }[];
+      return records.filter((r) => r.phone.replace(/\D/g, "") === phone).map((r) => r.text);
+    };
+    const deadline = Date.now() + 20_000;
+    while ((await sent()).length === 0 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    expect(await sent()).toEqual(["your policy says hi"]);
+    expect(policy.calls(phone).map((c) => c.verified.ok)).toEqual([true]);
+    expect(policyStderr).not.toContain(policy.secret);
+  }, 30_000);
 });
