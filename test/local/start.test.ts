@@ -5,8 +5,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parseReadyLine, waitForReadyLine } from "../../local/readyLine.js";
 import { postWebhook, sampleWebhookBody, signatureFor } from "../../local/sampleWebhook.js";
+import { type NpmStart, READY_TIMEOUT_MS, startNpmStart } from "../support/npmStart.js";
 import { type PolicyEndpoint, startPolicyEndpoint } from "../support/policyEndpoint.js";
 
 /**
@@ -16,40 +16,21 @@ import { type PolicyEndpoint, startPolicyEndpoint } from "../support/policyEndpo
 
 const REPO_ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const SECRET = "start-test-signing-secret";
-const READY_TIMEOUT_MS = 90_000;
-
+let main: NpmStart;
 let child: ChildProcess;
-let stdout = "";
-let stderr = "";
 let ready: { receiverUrl: string; vendorUrl: string };
 let readyLine = "";
 
 beforeAll(async () => {
-  child = spawn("npm", ["start", "--silent", "--", "--port", "0", "--vendor-port", "0"], {
-    cwd: REPO_ROOT,
-    env: { ...process.env, WEBHOOK_SIGNING_SECRET: SECRET, SIGNATURE_SCHEME: "auto" },
-    stdio: ["ignore", "pipe", "pipe"],
+  main = await startNpmStart(["--port", "0", "--vendor-port", "0"], {
+    WEBHOOK_SIGNING_SECRET: SECRET,
+    SIGNATURE_SCHEME: "auto",
   });
-  child.stdout?.on("data", (chunk: Buffer) => {
-    stdout += chunk.toString();
-  });
-  child.stderr?.on("data", (chunk: Buffer) => {
-    stderr = (stderr + chunk.toString()).slice(-20_000);
-  });
-  readyLine = await waitForReadyLine(child, READY_TIMEOUT_MS, () => stderr);
-  ready = parseReadyLine(readyLine);
+  ({ child, readyLine, urls: ready } = main);
 }, READY_TIMEOUT_MS + 5000);
 
-afterAll(async () => {
-  // Only if a test failed before the SIGTERM test: stop it cleanly so its JVM goes too.
-  if (child && child.exitCode === null && child.signalCode === null) {
-    const exited = once(child, "exit");
-    child.kill("SIGTERM");
-    const timer = setTimeout(() => child.kill("SIGKILL"), 20_000);
-    await exited;
-    clearTimeout(timer);
-  }
-}, 30_000);
+// Only if a test failed before the SIGTERM test: stop it cleanly so its JVM goes too.
+afterAll(() => main?.stop(), 30_000);
 
 const signedPost = (body: string) =>
   postWebhook(ready.receiverUrl, body, signatureFor(body, SECRET, "hmac-sha256"));
@@ -63,7 +44,7 @@ describe("npm start", () => {
   });
 
   it("keeps stdout clean apart from the READY line", () => {
-    expect(stdout.trim().split("\n")).toEqual([readyLine]);
+    expect(main.stdout().trim().split("\n")).toEqual([readyLine]);
   });
 
   it("answers 200 accepted for a new signed delivery, then 200 duplicate for its repeat", async () => {
@@ -231,9 +212,7 @@ describe("npm start refusing bad input", () => {
 
 describe("npm start -- --policy-url", () => {
   let policy: PolicyEndpoint;
-  let policyChild: ChildProcess;
-  let policyStderr = "";
-  let urls: { receiverUrl: string; vendorUrl: string };
+  let stack: NpmStart;
 
   beforeAll(async () => {
     policy = await startPolicyEndpoint();
@@ -243,43 +222,14 @@ describe("npm start -- --policy-url", () => {
       rules,
       JSON.stringify([{ match: "^hello", messages: [{ text: "hi", delay: 0 }] }]),
     );
-    policyChild = spawn(
-      "npm",
-      [
-        "start",
-        "--silent",
-        "--",
-        "--port",
-        "0",
-        "--vendor-port",
-        "0",
-        "--rules",
-        rules,
-        "--policy-url",
-        policy.url,
-      ],
-      {
-        cwd: REPO_ROOT,
-        env: { ...process.env, WEBHOOK_SIGNING_SECRET: SECRET, REPLY_POLICY_SECRET: policy.secret },
-        stdio: ["ignore", "pipe", "pipe"],
-      },
-    );
-    policyChild.stderr?.on("data", (chunk: Buffer) => {
-      policyStderr = (policyStderr + chunk.toString()).slice(-200_000);
-    });
-    urls = parseReadyLine(
-      await waitForReadyLine(policyChild, READY_TIMEOUT_MS, () => policyStderr),
+    stack = await startNpmStart(
+      ["--port", "0", "--vendor-port", "0", "--rules", rules, "--policy-url", policy.url],
+      { WEBHOOK_SIGNING_SECRET: SECRET, REPLY_POLICY_SECRET: policy.secret },
     );
   }, READY_TIMEOUT_MS + 5000);
 
   afterAll(async () => {
-    if (policyChild && policyChild.exitCode === null && policyChild.signalCode === null) {
-      const exited = once(policyChild, "exit");
-      policyChild.kill("SIGTERM");
-      const timer = setTimeout(() => policyChild.kill("SIGKILL"), 20_000);
-      await exited;
-      clearTimeout(timer);
-    }
+    await stack?.stop();
     await policy?.stop();
   }, 30_000);
 
@@ -290,14 +240,11 @@ describe("npm start -- --policy-url", () => {
       body: { messages: [{ text: "your policy says hi", delay: 0 }] },
     });
     const body = sampleWebhookBody({ phone, text: "what do you sell?", at: Date.now() });
-    const answer = await postWebhook(
-      urls.receiverUrl,
-      body,
-      signatureFor(body, SECRET, "hmac-sha256"),
-    );
+    const { receiverUrl, vendorUrl } = stack.urls;
+    const answer = await postWebhook(receiverUrl, body, signatureFor(body, SECRET, "hmac-sha256"));
     expect(answer.status).toBe(200);
     const sent = async () => {
-      const response = await fetch(`${urls.vendorUrl}/_sent`);
+      const response = await fetch(`${vendorUrl}/_sent`);
       const records = (await response.json()) as { phone: string; text: string }[];
       return records.filter((r) => r.phone.replace(/\D/g, "") === phone).map((r) => r.text);
     };
@@ -307,6 +254,6 @@ describe("npm start -- --policy-url", () => {
     }
     expect(await sent()).toEqual(["your policy says hi"]);
     expect(policy.calls(phone).map((c) => c.verified.ok)).toEqual([true]);
-    expect(policyStderr).not.toContain(policy.secret);
+    expect(stack.stderr()).not.toContain(policy.secret);
   }, 30_000);
 });
