@@ -36,35 +36,18 @@ export class PipelineSecrets extends pulumi.ComponentResource {
       },
       { parent: this, ...statefulResourceOptions(args.protect) },
     );
-    this.vendorTokenSecret = new aws.secretsmanager.Secret(
+    this.vendorTokenSecret = this.secretWithValue(
       `${name}-vendor-token`,
-      {
-        description: "Vendor send API token",
-        recoveryWindowInDays: args.recoveryWindowInDays,
-      },
-      { parent: this, ...statefulResourceOptions(args.protect) },
-    );
-    new aws.secretsmanager.SecretVersion(
-      `${name}-vendor-token`,
-      { secretId: this.vendorTokenSecret.id, secretString: pulumi.secret(args.vendorToken) },
-      { parent: this, additionalSecretOutputs: ["secretString"] },
+      "Vendor send API token",
+      args.vendorToken,
+      args,
     );
     if (args.replyPolicySecret !== undefined) {
-      this.replyPolicySecret = new aws.secretsmanager.Secret(
+      this.replyPolicySecret = this.secretWithValue(
         `${name}-reply-policy`,
-        {
-          description: "HTTP reply policy signing secret (Standard Webhooks, whsec_<base64>)",
-          recoveryWindowInDays: args.recoveryWindowInDays,
-        },
-        { parent: this, ...statefulResourceOptions(args.protect) },
-      );
-      new aws.secretsmanager.SecretVersion(
-        `${name}-reply-policy`,
-        {
-          secretId: this.replyPolicySecret.id,
-          secretString: pulumi.secret(args.replyPolicySecret),
-        },
-        { parent: this, additionalSecretOutputs: ["secretString"] },
+        "HTTP reply policy signing secret (Standard Webhooks, whsec_<base64>)",
+        args.replyPolicySecret,
+        args,
       );
     }
     this.registerOutputs({
@@ -72,5 +55,25 @@ export class PipelineSecrets extends pulumi.ComponentResource {
       vendorTokenSecretArn: this.vendorTokenSecret.arn,
       replyPolicySecretArn: this.replyPolicySecret?.arn,
     });
+  }
+
+  /** A secret and its value (kept encrypted in state); the value is replaced on every change. */
+  private secretWithValue(
+    name: string,
+    description: string,
+    value: pulumi.Input<string>,
+    args: Pick<PipelineSecretsArgs, "recoveryWindowInDays" | "protect">,
+  ): aws.secretsmanager.Secret {
+    const secret = new aws.secretsmanager.Secret(
+      name,
+      { description, recoveryWindowInDays: args.recoveryWindowInDays },
+      { parent: this, ...statefulResourceOptions(args.protect) },
+    );
+    new aws.secretsmanager.SecretVersion(
+      name,
+      { secretId: secret.id, secretString: pulumi.secret(value) },
+      { parent: this, additionalSecretOutputs: ["secretString"] },
+    );
+    return secret;
   }
 }
