@@ -137,7 +137,8 @@ function replyPolicyOf(
   try {
     policyEndpoint(url);
   } catch (error) {
-    if (error instanceof ReplyPolicyConfigError) throw new UsageError(`--policy-url: ${error.message}`);
+    if (error instanceof ReplyPolicyConfigError)
+      throw new UsageError(`--policy-url: ${error.message}`);
     throw error;
   }
   if (!secret) {
@@ -148,7 +149,8 @@ function replyPolicyOf(
   try {
     policySigningKey(secret);
   } catch (error) {
-    if (error instanceof ReplyPolicyConfigError) throw new UsageError(`REPLY_POLICY_SECRET: ${error.message}`);
+    if (error instanceof ReplyPolicyConfigError)
+      throw new UsageError(`REPLY_POLICY_SECRET: ${error.message}`);
     throw error;
   }
   return { url, secret: secret.trim() };

@@ -245,7 +245,11 @@ export function planItem(input: {
   ttlSeconds: number;
 }): PlanItem {
   const messages = input.messages.map((message, seq) => {
-    const planned: PlanMessage = { seq, text: message.text, dueAt: input.acceptedAt + message.delayMs };
+    const planned: PlanMessage = {
+      seq,
+      text: message.text,
+      dueAt: input.acceptedAt + message.delayMs,
+    };
     if (message.attachment) planned.attachment = message.attachment;
     if (message.filename) planned.filename = message.filename;
     return planned;

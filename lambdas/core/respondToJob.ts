@@ -177,7 +177,10 @@ function policyUnavailable(
     ...errorFields(error),
   };
   if (lastAttempt) {
-    logger.error("reply policy unavailable on the last attempt; the job goes to the DLQ", logFields);
+    logger.error(
+      "reply policy unavailable on the last attempt; the job goes to the DLQ",
+      logFields,
+    );
   } else {
     logger.warn("reply policy unavailable; retrying with backoff", {
       ...logFields,

@@ -4,8 +4,8 @@ import type { LogLevel } from "@aws-lambda-powertools/logger/types";
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import {
   DEFAULTS,
-  ENV,
   type EnvName as DeployedName,
+  ENV,
   type FunctionName,
   type ReplyPolicyEnvName,
 } from "../contract.js";

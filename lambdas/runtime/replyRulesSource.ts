@@ -48,7 +48,11 @@ export function readReplyRules(
     }
   }
   try {
-    return { rules: parseReplyRules(json, { waitingDurationSeconds }), origin, waitingDurationSeconds };
+    return {
+      rules: parseReplyRules(json, { waitingDurationSeconds }),
+      origin,
+      waitingDurationSeconds,
+    };
   } catch (error) {
     if (error instanceof ReplyRulesError) {
       throw new ConfigurationError(`environment variable ${origin}: ${error.message}`, {

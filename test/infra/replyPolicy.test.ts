@@ -29,12 +29,10 @@ beforeAll(async () => {
 
 const resource = (run: ProgramRun, type: string, name: string) =>
   run.registered.find((r) => r.type === type && r.name === name);
-const envOf = (run: ProgramRun, fn: string) =>
-  (
-    resource(run, "aws:lambda/function:Function", fn)?.inputs.environment as {
-      variables: Record<string, string>;
-    }
-  ).variables;
+const envOf = (run: ProgramRun, fn: string) => {
+  const environment = resource(run, "aws:lambda/function:Function", fn)?.inputs.environment;
+  return (environment as { variables: Record<string, string> }).variables;
+};
 const policyOf = (run: ProgramRun, fn: string) =>
   JSON.parse(
     resource(run, "aws:iam/rolePolicy:RolePolicy", `${fn}-policy`)?.inputs.policy as string,

@@ -278,7 +278,9 @@ describe("respondToJob: an unavailable policy", () => {
     respond.logger = { ...silentLogger, error: (message) => lines.push(message) };
     const result = await respondToJob(job, respond, { receiveCount: 3 });
     expect(result).toMatchObject({ outcome: "retry", lastAttempt: true, afterSeconds: 0 });
-    expect(lines).toEqual(["reply policy unavailable on the last attempt; the job goes to the DLQ"]);
+    expect(lines).toEqual([
+      "reply policy unavailable on the last attempt; the job goes to the DLQ",
+    ]);
   });
 
   it("waits at least as long as the policy's Retry-After", async () => {

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { WebhookJob } from "../../../lambdas/core/messages.js";
-import { policyRequestId } from "../../../lambdas/core/replyPolicy.js";
-import { postWebhook, sampleWebhookBody, signatureFor } from "../../../local/sampleWebhook.js";
 import { createDocumentClient } from "../../../lambdas/adapters/awsClients.js";
 import { DynamoPlanStore } from "../../../lambdas/adapters/DynamoPlanStore.js";
+import type { WebhookJob } from "../../../lambdas/core/messages.js";
+import { policyRequestId } from "../../../lambdas/core/replyPolicy.js";
 import { planIdFor } from "../../../lambdas/core/respondToJob.js";
+import { postWebhook, sampleWebhookBody, signatureFor } from "../../../local/sampleWebhook.js";
 import { type CapturedOutput, captureOutput } from "../../reliability/support/captureOutput.js";
 import { startWorkerChild } from "../../reliability/support/workerChild.js";
 import { type PolicyEndpoint, startPolicyEndpoint } from "../../support/policyEndpoint.js";
