@@ -111,13 +111,11 @@ describe("the limits table catches what AWS would refuse", () => {
 
 describe("the program stops before AWS would refuse", () => {
   it("fails preview when a function's whole environment exceeds 4 KB, naming the function", async () => {
-    // Rules within their own 3000-byte budget, plus a long list of test contacts.
-    const rules = [{ match: "x", messages: [{ text: "a".repeat(2800), delay: 0 }] }];
-    const contacts = Array.from({ length: 120 }, (_, i) => `+1202555${String(1000 + i)}`);
+    // Rules ship in the bundle, not the environment; a long list of test contacts does not.
+    const contacts = Array.from({ length: 400 }, (_, i) => `+1202555${String(1000 + i)}`);
     await expect(
       runProgramForStack("dev", {
         [`${NS}:vendorToken`]: "token",
-        [`${NS}:replyRules`]: JSON.stringify(rules),
         [`${NS}:replyContacts`]: JSON.stringify(contacts),
       }),
     ).rejects.toThrow(
