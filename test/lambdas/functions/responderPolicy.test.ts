@@ -37,9 +37,12 @@ beforeAll(async () => {
     rules: RULES,
     replyPolicy: { url: policy.url, secret: policy.secret },
     timing: {
-      visibilityTimeoutSeconds: 1,
+      // Longer than an invocation (a policy call included), as on AWS, so a job is never received
+      // again while an attempt is still running; backoffs set their own, shorter, visibility.
+      visibilityTimeoutSeconds: 4,
       maxReceiveCount: MAX_RECEIVES,
-      replyPolicyTimeoutMs: 500,
+      // Long enough that a loaded machine answers in time; the timeout test waits it out 3 times.
+      replyPolicyTimeoutMs: 2000,
     },
   });
   pipeline.startWorker("responder");
