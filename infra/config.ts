@@ -204,12 +204,6 @@ export const settingsSchema = z
     if (!s.scheduleActivity && (s.waitingDurationSeconds ?? 0) !== 0) {
       issue("waitingDurationSeconds", "must be 0 (or unset) when scheduleActivity is false");
     }
-    if (s.protect && !s.alarmEmail && s.alarmTopicArns.length === 0) {
-      issue(
-        "alarmEmail",
-        "a protected stack needs an alarm destination: set alarmEmail or alarmTopicArns, else its alarms reach nobody",
-      );
-    }
     if (!s.activeSignature && s.signatureScheme !== "off") {
       issue(
         "signatureScheme",
@@ -265,29 +259,66 @@ export function parseStackSettings(
   for (const [key, value] of Object.entries(raw)) {
     if (value !== undefined) decoded[key] = decodeConfigValue(value);
   }
+  return validateSettings(decoded, { name: (key) => `${namespace}:${key}`, root });
+}
+
+/** How validateSettings names a setting in its problems, and what it knows beside the settings. */
+export interface SettingsContext {
+  /** The name a problem gives a key: `whatsable-replies:maxReceiveCount`, `args.maxReceiveCount`. */
+  name: (key: string) => string;
+  /** The directory `replyRulesFile` is relative to. */
+  root: string;
+  /** An alarm destination other than alarmEmail and alarmTopicArns exists (the component's
+   * existing alarm topic). */
+  otherAlarmDestination?: boolean;
+  /** What an unknown key is called in a problem. */
+  unknownKey?: string;
+}
+
+/**
+ * Validates settings given as values (the stack config's keys decoded, or the component's args):
+ * the one validator of both, so a stack file and a host program's args are refused alike.
+ * Throws StackConfigError listing every problem, each naming its key with `context.name`.
+ */
+export function validateSettings(
+  decoded: Record<string, unknown>,
+  context: SettingsContext,
+): StackSettings {
+  const { name, root } = context;
   const parsed = settingsSchema.safeParse(decoded);
   const problems = parsed.success
     ? []
     : parsed.error.issues.map((issue) => {
         if (issue.code === "unrecognized_keys") {
-          return `${issue.keys.map((k) => `${namespace}:${k}`).join(", ")}: unknown config key (typo?)`;
+          return `${issue.keys.map(name).join(", ")}: ${context.unknownKey ?? "unknown config key (typo?)"}`;
         }
         const [key, ...rest] = issue.path.map(String);
         const where = rest.length > 0 ? ` [${rest.join(".")}]` : "";
-        return `${namespace}:${key}${where}: ${issue.message}`;
+        return `${name(key ?? "")}${where}: ${issue.message}`;
       });
   if (!parsed.success) {
     // The rules are still checked when the keys they depend on are fine: one preview lists all.
     const badKeys = new Set(parsed.error.issues.map((issue) => String(issue.path[0])));
     if (!RULES_INPUTS.some((key) => badKeys.has(key))) {
-      const rules = replyRulesOf(rulesInputsSchema.parse(decoded), namespace, root);
+      const rules = replyRulesOf(rulesInputsSchema.parse(decoded), name, root);
       if (!rules.ok) problems.push(...rules.problems);
     }
     throw new StackConfigError(problems);
   }
   const settings = parsed.data;
-  const rules = replyRulesOf(settings, namespace, root);
-  if (!rules.ok) throw new StackConfigError(rules.problems);
+  if (
+    settings.protect &&
+    !settings.alarmEmail &&
+    settings.alarmTopicArns.length === 0 &&
+    !context.otherAlarmDestination
+  ) {
+    problems.push(
+      `${name("alarmEmail")}: a protected stack needs an alarm destination: set alarmEmail or alarmTopicArns, else its alarms reach nobody`,
+    );
+  }
+  const rules = replyRulesOf(settings, name, root);
+  if (!rules.ok) problems.push(...rules.problems);
+  if (problems.length > 0 || !rules.ok) throw new StackConfigError(problems);
   return { ...settings, replyRules: rules.document };
 }
 
@@ -306,12 +337,11 @@ const RULES_INPUTS = Object.keys(rulesInputsSchema.shape);
  */
 function replyRulesOf(
   settings: z.output<typeof rulesInputsSchema>,
-  namespace: string,
+  name: (key: string) => string,
   root: string,
 ): { ok: true; document: unknown[] } | { ok: false; problems: string[] } {
   const file = settings.replyRulesFile;
-  const key =
-    file === undefined ? `${namespace}:replyRules` : `${namespace}:replyRulesFile (${file})`;
+  const key = file === undefined ? name("replyRules") : `${name("replyRulesFile")} (${file})`;
   let document: unknown = settings.replyRules ?? [];
   if (file !== undefined) {
     try {
@@ -394,7 +424,9 @@ export function loadStackConfig(): StackConfig {
     region,
     vendorToken,
     adoptedSigningSecret: config.getSecret(SECRET_KEYS.adoptedSigningSecret),
-    replyPolicySecret: policySecret && checkedPolicySecret(policySecret, namespace),
+    replyPolicySecret:
+      policySecret &&
+      checkedReplyPolicySecret(policySecret, `${namespace}:${SECRET_KEYS.replyPolicySecret}`),
     waitingDurationSeconds: settings.scheduleActivity ? (settings.waitingDurationSeconds ?? 0) : 0,
     replyContacts: settings.replyContacts ?? (settings.protect ? "any" : []),
   };
@@ -402,21 +434,24 @@ export function loadStackConfig(): StackConfig {
 
 /**
  * What is wrong with a reply policy secret, checked as the responder checks it (policySigningKey):
- * the key and the problem, never the value. Undefined when it is usable.
+ * `key` (how the caller names the secret) and the problem, never the value. Undefined when usable.
  */
-export function replyPolicySecretProblem(value: string, namespace: string): string | undefined {
+export function replyPolicySecretProblem(value: string, key: string): string | undefined {
   try {
     policySigningKey(value);
     return undefined;
   } catch (error) {
-    return `${namespace}:${SECRET_KEYS.replyPolicySecret}: ${(error as Error).message}`;
+    return `${key}: ${(error as Error).message}`;
   }
 }
 
 /** The policy secret, checked once its value is known: a malformed one fails the deployment. */
-function checkedPolicySecret(secret: pulumi.Output<string>, namespace: string) {
-  return secret.apply((value) => {
-    const problem = replyPolicySecretProblem(value, namespace);
+export function checkedReplyPolicySecret(
+  secret: pulumi.Input<string>,
+  key: string,
+): pulumi.Output<string> {
+  return pulumi.output(secret).apply((value) => {
+    const problem = replyPolicySecretProblem(value, key);
     if (problem) throw new StackConfigError([problem]);
     return value;
   });

@@ -10,10 +10,27 @@ import type { FunctionName } from "../lambdas/contract.js";
  * index.mjs. The Pulumi program bundles in-process (so `pulumi up` always ships the current code,
  * and identical sources give identical bytes, hence no spurious diffs); `npm run build` uses the
  * same options to write dist/<fn>/index.mjs for inspection.
+ *
+ * Paths are found from this file, never from the working directory, so a program that installed
+ * the package bundles the package's own handlers: from this repository, infra/ → lambdas/ (the
+ * TypeScript sources); from the built package, dist/lib/infra/ → dist/lib/lambdas/ (the JavaScript
+ * tsc made of them, which esbuild bundles the same way).
  */
 
-/** Where the handler entry points live, relative to the project root. */
+/** Where the handler entry points live, relative to the package root. */
 export const HANDLERS_DIR = "lambdas/handlers";
+
+/** The folder holding infra/ and lambdas/: the repository, or dist/lib/ in the built package. */
+export const PACKAGE_ROOT = fileURLToPath(new URL("..", import.meta.url));
+
+/** A module of the package by its path without extension: the .ts source, else tsc's .js. */
+function packageModule(relative: string, root = PACKAGE_ROOT): string | undefined {
+  for (const extension of [".ts", ".js"]) {
+    const file = path.resolve(root, `${relative}${extension}`);
+    if (existsSync(file)) return file;
+  }
+  return undefined;
+}
 
 /** File name of the bundle inside the Lambda archive; the handler is `index.handler`. */
 export const BUNDLE_FILE = "index.mjs";
@@ -29,12 +46,12 @@ const REQUIRE_SHIM =
  * Replaces the SDK's default credential chain in every bundle with the environment provider
  * (lambdas/runtime/envCredentialChain.ts explains why).
  */
-const ENV_CREDENTIAL_CHAIN = fileURLToPath(
-  new URL("../lambdas/runtime/envCredentialChain.ts", import.meta.url),
-);
+const ENV_CREDENTIAL_CHAIN =
+  packageModule("lambdas/runtime/envCredentialChain") ??
+  path.resolve(PACKAGE_ROOT, "lambdas/runtime/envCredentialChain.ts");
 
 export interface BundleLocation {
-  /** Project root; default: the current directory (Pulumi runs programs from the project root). */
+  /** Root the handlers folder is relative to; default PACKAGE_ROOT (not the working directory). */
   root?: string;
   /** Directory of the handler entry points, relative to root; default HANDLERS_DIR. */
   handlersDir?: string;
@@ -53,10 +70,9 @@ export class MissingHandlerError extends Error {
 
 /** The handler entry of a function; throws MissingHandlerError naming the file when absent. */
 export function handlerEntry(fn: FunctionName | string, location: BundleLocation = {}): string {
-  const root = location.root ?? process.cwd();
-  const relative = path.join(location.handlersDir ?? HANDLERS_DIR, `${fn}.ts`);
-  const entry = path.resolve(root, relative);
-  if (!existsSync(entry)) throw new MissingHandlerError(fn, relative);
+  const relative = path.join(location.handlersDir ?? HANDLERS_DIR, fn);
+  const entry = packageModule(relative, location.root ?? PACKAGE_ROOT);
+  if (!entry) throw new MissingHandlerError(fn, `${relative}.ts`);
   return entry;
 }
 

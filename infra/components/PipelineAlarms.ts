@@ -29,6 +29,11 @@ export interface PipelineAlarmsArgs {
   alarmEmail?: string;
   /** Existing SNS topics (PagerDuty, Slack) notified beside the stack's own topic. */
   alarmTopicArns?: readonly string[];
+  /** An existing topic to publish every alarm to instead of creating one (then no key either). */
+  topicArn?: pulumi.Input<string>;
+  /** An existing KMS key for the topic this component creates, instead of creating one; its
+   * policy must let cloudwatch.amazonaws.com use it (alarmTopicKeyPolicy shows how). */
+  kmsKeyArn?: pulumi.Input<string>;
   /** Also create a CloudWatch dashboard with the same metrics, under this name. */
   dashboardName?: string;
   region: string;
@@ -195,38 +200,49 @@ function logAlarmSpecs(namespace: string, t: AlarmThresholds): AlarmSpec[] {
  * and an optional dashboard.
  */
 export class PipelineAlarms extends pulumi.ComponentResource {
-  readonly key: aws.kms.Key;
-  readonly topic: aws.sns.Topic;
+  /** The key this component made for its topic (none with topicArn or kmsKeyArn). */
+  readonly key?: aws.kms.Key;
+  /** The topic this component made (none with topicArn). */
+  readonly topic?: aws.sns.Topic;
+  /** The topic every alarm notifies: topicArn, or the one made here. */
+  readonly topicArn: pulumi.Output<string>;
   readonly alarms: aws.cloudwatch.MetricAlarm[];
 
   constructor(name: string, args: PipelineAlarmsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("whatsable:monitoring:PipelineAlarms", name, {}, opts);
-    const identity = aws.getCallerIdentityOutput({}, { parent: this });
-    const partition = aws.getPartitionOutput({}, { parent: this });
-    // The AWS-managed alias/aws/sns key does not let CloudWatch use it, so alarms published to a
-    // topic encrypted with it are dropped. A customer-managed key whose policy lets CloudWatch
-    // (for this account only) encrypt to the topic keeps the topic encrypted and the alarms heard.
-    this.key = new aws.kms.Key(
-      `${name}-topic-key`,
-      {
-        description: "Encrypts the alarm topic; CloudWatch alarms may use it to publish",
-        enableKeyRotation: true,
-        deletionWindowInDays: 30,
-        policy: pulumi
-          .all([identity.accountId, partition.partition])
-          .apply(([account, part]) => JSON.stringify(alarmTopicKeyPolicy(account, part))),
-      },
-      { parent: this },
-    );
-    this.topic = new aws.sns.Topic(
-      `${name}-topic`,
-      { kmsMasterKeyId: this.key.arn },
-      { parent: this },
-    );
+    if (args.topicArn !== undefined) {
+      this.topicArn = pulumi.output(args.topicArn);
+    } else {
+      // The AWS-managed alias/aws/sns key does not let CloudWatch use it, so alarms published to
+      // a topic encrypted with it are dropped. A customer-managed key whose policy lets CloudWatch
+      // (for this account only) encrypt to the topic keeps the topic encrypted and alarms heard.
+      if (args.kmsKeyArn === undefined) {
+        const identity = aws.getCallerIdentityOutput({}, { parent: this });
+        const partition = aws.getPartitionOutput({}, { parent: this });
+        this.key = new aws.kms.Key(
+          `${name}-topic-key`,
+          {
+            description: "Encrypts the alarm topic; CloudWatch alarms may use it to publish",
+            enableKeyRotation: true,
+            deletionWindowInDays: 30,
+            policy: pulumi
+              .all([identity.accountId, partition.partition])
+              .apply(([account, part]) => JSON.stringify(alarmTopicKeyPolicy(account, part))),
+          },
+          { parent: this },
+        );
+      }
+      this.topic = new aws.sns.Topic(
+        `${name}-topic`,
+        { kmsMasterKeyId: this.key?.arn ?? args.kmsKeyArn },
+        { parent: this },
+      );
+      this.topicArn = this.topic.arn;
+    }
     if (args.alarmEmail) {
       new aws.sns.TopicSubscription(
         `${name}-email`,
-        { topic: this.topic.arn, protocol: "email", endpoint: args.alarmEmail },
+        { topic: this.topicArn, protocol: "email", endpoint: args.alarmEmail },
         { parent: this },
       );
     }
@@ -246,7 +262,7 @@ export class PipelineAlarms extends pulumi.ComponentResource {
         { parent: this },
       );
     }
-    const actions = [this.topic.arn, ...(args.alarmTopicArns ?? [])];
+    const actions = [this.topicArn, ...(args.alarmTopicArns ?? [])];
     const specs = alarmSpecs(args);
     this.alarms = specs.map(
       (spec) =>
@@ -276,7 +292,7 @@ export class PipelineAlarms extends pulumi.ComponentResource {
         { parent: this },
       );
     }
-    this.registerOutputs({ topicArn: this.topic.arn });
+    this.registerOutputs({ topicArn: this.topicArn });
   }
 }
 

@@ -9,6 +9,17 @@ export interface WebhookIngressArgs {
   throttleRateLimit: number;
   throttleBurstLimit: number;
   logRetentionDays: number;
+  /** Serve the webhook at https://<domainName>/… too, with a regional ACM certificate (same
+   * region) for that name; DNS (a CNAME or alias to `domainTarget`) stays with the estate. */
+  customDomain?: CustomDomain;
+}
+
+/** An API Gateway custom domain for the webhook. */
+export interface CustomDomain {
+  /** e.g. hooks.example.com */
+  domainName: string;
+  /** ARN of an ACM certificate for domainName, in the stack's region. */
+  certificateArn: pulumi.Input<string>;
 }
 
 /** Access log line: who, what, how it ended. No headers, so no signature reaches the logs. */
@@ -36,8 +47,11 @@ export class WebhookIngress extends pulumi.ComponentResource {
   readonly api: aws.apigatewayv2.Api;
   readonly stage: aws.apigatewayv2.Stage;
   readonly accessLogs: aws.cloudwatch.LogGroup;
-  /** The full webhook URL, e.g. https://abc.execute-api.eu-west-1.amazonaws.com/webhooks/whatsapp */
+  /** The full webhook URL, e.g. https://abc.execute-api.eu-west-1.amazonaws.com/webhooks/whatsapp,
+   * or on the custom domain when there is one. */
   readonly url: pulumi.Output<string>;
+  /** Where the custom domain's DNS record must point (none without a custom domain). */
+  readonly domainTarget?: pulumi.Output<{ targetDomainName: string; hostedZoneId: string }>;
 
   constructor(name: string, args: WebhookIngressArgs, opts?: pulumi.ComponentResourceOptions) {
     super("whatsable:ingress:WebhookIngress", name, {}, opts);
@@ -98,6 +112,32 @@ export class WebhookIngress extends pulumi.ComponentResource {
       { parent: this },
     );
     this.url = pulumi.interpolate`${this.api.apiEndpoint}${WEBHOOK_ROUTE.path}`;
+    if (args.customDomain) {
+      const { domainName, certificateArn } = args.customDomain;
+      const domain = new aws.apigatewayv2.DomainName(
+        `${name}-domain`,
+        {
+          domainName,
+          domainNameConfiguration: {
+            certificateArn,
+            endpointType: "REGIONAL",
+            securityPolicy: "TLS_1_2",
+          },
+        },
+        { parent: this },
+      );
+      const mapping = new aws.apigatewayv2.ApiMapping(
+        `${name}-domain-mapping`,
+        { apiId: this.api.id, domainName: domain.id, stage: this.stage.id },
+        { parent: this },
+      );
+      // Through the mapping's id: whoever registers this URL waits until the domain routes here.
+      this.url = pulumi.interpolate`${mapping.id.apply(() => `https://${domainName}`)}${WEBHOOK_ROUTE.path}`;
+      this.domainTarget = domain.domainNameConfiguration.apply((c) => ({
+        targetDomainName: c.targetDomainName,
+        hostedZoneId: c.hostedZoneId,
+      }));
+    }
     this.registerOutputs({ url: this.url, apiId: this.api.id });
   }
 }

@@ -442,12 +442,12 @@ describe("loadStackConfig", () => {
 
     it("finds a malformed secret naming the key and the problem, never the value", () => {
       const bad = "whsec_not*base64";
-      const problem = replyPolicySecretProblem(bad, NS);
+      const problem = replyPolicySecretProblem(bad, `${NS}:replyPolicySecret`);
       expect(problem).toBe(
         `${NS}:replyPolicySecret: the reply policy secret after whsec_ must be standard base64`,
       );
       expect(problem).not.toContain("not*base64");
-      expect(replyPolicySecretProblem(secret, NS)).toBeUndefined();
+      expect(replyPolicySecretProblem(secret, `${NS}:replyPolicySecret`)).toBeUndefined();
     });
   });
 

@@ -93,6 +93,7 @@ function grantedResources(fn: FunctionName, action: string): string[] {
 describe("Pulumi program (dev stack)", () => {
   it("creates the expected resource graph", () => {
     expect(graph.countByType()).toEqual({
+      "whatsable:index:WhatsAppReplyPipeline": 1,
       "whatsable:data:DataTables": 1,
       "whatsable:queues:QueueWithDeadLetter": 2,
       "whatsable:secrets:PipelineSecrets": 1,
@@ -546,11 +547,24 @@ describe("Pulumi program (dev stack)", () => {
       });
     });
 
+    it("exports what the ops CLI reads besides: the region and how to call the management API", async () => {
+      expect(program.region).toBe("eu-west-1");
+      expect(program.vendorManagement).toEqual({
+        baseUrl: "https://api.insightssystem.com/api:qh9OQ3OW",
+        listPath: "/webhook/dev",
+        authPrefix: "Bearer ",
+        origin: "https://console.notifyer-systems.com",
+      });
+      expect(await unwrap(pulumi.output(program.queueUrls))).toMatchObject({
+        jobs: computedOutputs(T.queue, "jobs", 0).url,
+      });
+    });
+
     it("holds neither the signing secret nor the vendor token, in plain or otherwise", async () => {
       for (const [name, value] of Object.entries(program)) {
         const output = pulumi.output(value as pulumi.Input<unknown>);
         expect(await pulumi.isSecret(output), name).toBe(false);
-        const text = JSON.stringify(await unwrap(output));
+        const text = JSON.stringify(await unwrap(output)) ?? "";
         expect(text, name).not.toContain(fakeSigningSecret("webhook-g1"));
         expect(text, name).not.toContain(TOKEN);
       }

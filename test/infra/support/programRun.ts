@@ -2,6 +2,7 @@ import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import type { PlannedResource } from "../../../infra/awsLimits.js";
 import { plain } from "./graph.js";
+import type { RecordedResource } from "./recordingMocks.js";
 import { stackFileConfig } from "./stackFiles.js";
 
 export interface ProgramRun {
@@ -19,23 +20,47 @@ export async function runProgramForStack(
   /** undefined removes a key the stack file sets. */
   config: Record<string, string | undefined>,
 ): Promise<ProgramRun> {
-  const { stdout } = await promisify(execFile)(
-    process.execPath,
-    ["--import", "tsx", "test/infra/fixtures/runProgramWithMocks.ts"],
-    {
-      env: {
-        ...process.env,
-        TEST_PULUMI_STACK: stack,
-        TEST_PULUMI_CONFIG: JSON.stringify({ ...stackFileConfig(stack), ...config }),
-      },
-      timeout: 120_000,
-      maxBuffer: 64 * 1024 * 1024,
-    },
-  );
-  const run = JSON.parse(stdout) as ProgramRun;
+  const run = await runFixture<ProgramRun>("runProgramWithMocks.ts", {
+    TEST_PULUMI_STACK: stack,
+    TEST_PULUMI_CONFIG: JSON.stringify({ ...stackFileConfig(stack), ...config }),
+  });
   for (const r of run.registered) {
     r.inputs = plain(r.inputs) as Record<string, unknown>;
     r.outputs = plain(r.outputs) as Record<string, unknown>;
   }
   return run;
+}
+
+/** One resource as fixtures/recordGraph.ts records it (secrets and code archives reduced). */
+export type GraphEntry = Omit<RecordedResource, "outputs">;
+
+/** The vendor token the graph recordings use (a stand-in, recorded only as "[secret]"). */
+export const GRAPH_TOKEN = "graph-snapshot-token";
+
+/**
+ * Records the resource graph of one stack file under mocks in a fresh Node process
+ * (fixtures/recordGraph.ts), with the stack file's config and a stand-in vendor token.
+ */
+export function recordGraphForStack(
+  stack: string,
+  program = "infra/index.ts",
+): Promise<{ stack: string; resources: GraphEntry[] }> {
+  return runFixture("recordGraph.ts", {
+    TEST_PULUMI_STACK: stack,
+    TEST_PULUMI_PROGRAM: program,
+    TEST_PULUMI_CONFIG: JSON.stringify({
+      ...stackFileConfig(stack),
+      "whatsable-replies:vendorToken": GRAPH_TOKEN,
+    }),
+  });
+}
+
+/** Runs a script of test/infra/fixtures/ in a fresh `node --import tsx`; parses its JSON output. */
+async function runFixture<T>(script: string, env: Record<string, string>): Promise<T> {
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    ["--import", "tsx", `test/infra/fixtures/${script}`],
+    { env: { ...process.env, ...env }, timeout: 120_000, maxBuffer: 64 * 1024 * 1024 },
+  );
+  return JSON.parse(stdout) as T;
 }

@@ -1,0 +1,796 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { ENV, FUNCTIONS, REPLY_POLICY_ENV, RULES_BUNDLE_FILE } from "../../lambdas/contract.js";
+import {
+  checkedReplyPolicySecret,
+  StackConfigError,
+  type StackSettings,
+  settingsSchema,
+  validateSettings,
+} from "../config.js";
+import { MANAGEMENT_API, WAITING_DURATION_PRESETS } from "../dynamic/vendorWebhookProvider.js";
+import {
+  type EnvironmentValues,
+  functionEnvironment,
+  replyPolicyEnvironment,
+} from "../functionEnvironment.js";
+import { FUNCTION_SIZING, QUEUE_TRIGGERS, visibilityTimeoutFor } from "../functionSizing.js";
+import { lambdaArchive } from "../lambdaBundle.js";
+import { receiverPolicy, responderPolicy, senderPolicy } from "../policies.js";
+import { DataTables } from "./DataTables.js";
+import { type AlarmThresholds, PipelineAlarms } from "./PipelineAlarms.js";
+import { PipelineFunction } from "./PipelineFunction.js";
+import { PipelineSecrets } from "./PipelineSecrets.js";
+import { QueueWithDeadLetter } from "./QueueWithDeadLetter.js";
+import { type CustomDomain, WebhookIngress } from "./WebhookIngress.js";
+import { type WebhookGeneration, WebhookRegistrations } from "./WebhookRegistrations.js";
+
+/** The component's type token. */
+export const PIPELINE_TYPE = "whatsable:index:WhatsAppReplyPipeline";
+
+/**
+ * Arguments of a WhatsAppReplyPipeline. Every setting of this repository's stack files is an arg
+ * of the same name (docs/operations.md, "Configuration reference", has the longer story of each),
+ * validated by the same validator; the rest describe what the estate already owns.
+ */
+export interface WhatsAppReplyPipelineArgs {
+  // --- Secrets ---------------------------------------------------------------------------------
+  /** The vendor API token the sender sends replies with; stored in Secrets Manager, never in a
+   * Lambda environment. Pass a secret (`config.requireSecret(...)`). Required. */
+  vendorToken: pulumi.Input<string>;
+  /** The signing secret of an adopted registration, if it was saved when it was made. Secret. */
+  adoptedSigningSecret?: pulumi.Input<string>;
+  /** With replyPolicyUrl: the HTTP reply policy's Standard Webhooks secret, `whsec_<base64>`
+   * (24 to 64 bytes); stored in its own Secrets Manager secret, read by the responder only. Secret. */
+  replyPolicySecret?: pulumi.Input<string>;
+
+  // --- The vendor's webhook registration -------------------------------------------------------
+  /** Live registrations (two during a secret rotation). Default `[{ generation: 1, enabled: true }]`. */
+  webhookGenerations?: WebhookGeneration[];
+  /** On create, take over an existing registration of the same URL. Default false. */
+  webhookAdopt?: boolean;
+  /** Deliver the customers' messages. Default true. */
+  webhookIncoming?: boolean;
+  /** Deliver the business's own outgoing messages. Default false. */
+  webhookOutgoing?: boolean;
+  /** The vendor's schedule activity (sets the reply window). Default false. */
+  scheduleActivity?: boolean;
+  /** The vendor's waiting window in seconds: one of its presets with scheduleActivity, else 0. */
+  waitingDurationSeconds?: number;
+  /** Ask the vendor to sign deliveries. Default true (then signatureScheme must not be "off"). */
+  activeSignature?: boolean;
+  /** The vendor's management API base URL (https). Default: the vendor's. */
+  managementBaseUrl?: string;
+  /**
+   * Authorization prefix of the management API, published in the `vendorManagement` output for
+   * the ops CLI. The VendorWebhook provider itself reads it, like the token, at run time from the
+   * program's config key `managementAuthPrefix` (provider configuration, not resource state).
+   * Default "Bearer ".
+   */
+  managementAuthPrefix?: string;
+
+  // --- Receiving -------------------------------------------------------------------------------
+  /** How the receiver checks signatures: auto, secret, hmac-sha256, hmac-sha512, off. Default auto. */
+  signatureScheme?: "auto" | "secret" | "hmac-sha256" | "hmac-sha512" | "off";
+  /** Largest accepted webhook body in bytes (it must fit one SQS job). Default 256 KiB. */
+  maxBodyBytes?: number;
+  /** How long a delivery is remembered against vendor retries, seconds. Default 72 h. */
+  idempotencyTtlSeconds?: number;
+  /** How long a warm Lambda caches a secret, seconds (0 = every call). Default 300. */
+  secretCacheSeconds?: number;
+  /** API Gateway steady requests per second. Default 50. */
+  throttleRateLimit?: number;
+  /** API Gateway burst above the steady rate. Default 100. */
+  throttleBurstLimit?: number;
+
+  // --- Replies ---------------------------------------------------------------------------------
+  /** Reply rules inline (docs/scheduling.md); validated as the responder validates them. */
+  replyRules?: unknown[];
+  /** A reply rules JSON file instead, relative to the program's directory (where Pulumi.yaml
+   * is); bundled with the responder, so no size limit but the archive's. */
+  replyRulesFile?: string;
+  /**
+   * Your own reply logic over HTTP (docs/scheduling.md §2a): messages no rule matches are POSTed
+   * here, signed with replyPolicySecret. https. The responder needs outbound internet (outside a
+   * VPC, Lambda has it).
+   */
+  replyPolicyUrl?: string;
+  /** One policy call, ms (500 to 10,000); slower counts as unavailable and is retried. Default 5,000. */
+  replyPolicyTimeoutMs?: number;
+  /** Who may get replies: "any" or E.164 numbers. Default: "any" when protected, else nobody. */
+  replyContacts?: "any" | string[];
+  /** Longest single SQS delay hop, seconds (1 to 900). Default 900. */
+  maxSqsDelaySeconds?: number;
+  /** The vendor's send API base URL (https). */
+  vendorBaseUrl?: string;
+  /** Path of the send API, starting with "/". */
+  vendorSendPath?: string;
+  /** Authorization prefix of the send API ("Bearer " or "" for a raw token). */
+  vendorAuthPrefix?: string;
+  /** Phone format the send API wants: e164 or digits. Default e164. */
+  vendorPhoneFormat?: "e164" | "digits";
+  /** Timeout of one send call, ms (1,000 to 10,000). Default 8,000. */
+  vendorTimeoutMs?: number;
+  /** Most sender Lambdas at once (protects the vendor's rate limit). Default 2. */
+  senderMaxConcurrency?: number;
+  /** How long the responder gathers jobs into one batch, seconds. Default 2. */
+  responderBatchingWindowSeconds?: number;
+  /** Receives of a job or reply before it moves to its dead-letter queue. Default 5. */
+  maxReceiveCount?: number;
+
+  // --- Operations ------------------------------------------------------------------------------
+  /** Lambda log level: DEBUG, INFO, WARN, ERROR. Default INFO. */
+  logLevel?: "DEBUG" | "INFO" | "WARN" | "ERROR";
+  /** Retention of every log group, days (a value CloudWatch accepts). Default 30. */
+  logRetentionDays?: number;
+  /** Production: protect and retain the tables and secrets, DynamoDB deletion protection, and
+   * require an alarm destination. Default false. */
+  protect?: boolean;
+  /** An email address subscribed to the alarm topic (confirm it once). */
+  alarmEmail?: string;
+  /** Existing SNS topics (PagerDuty, Slack) that get every alarm too. */
+  alarmTopicArns?: string[];
+  /** Thresholds of the log-based alarms; each omitted field has its default. */
+  alarmThresholds?: Partial<AlarmThresholds>;
+  /** Create a CloudWatch dashboard of the alarms' metrics. Default false. */
+  dashboard?: boolean;
+
+  // --- What the estate already owns ------------------------------------------------------------
+  /**
+   * Prefix of every child's name (and so of the AWS names Pulumi generates from them). Default
+   * `<name>-`, so two pipelines live side by side. "" keeps the bare names of this repository's
+   * own stacks.
+   */
+  namePrefix?: string;
+  /** Tags added to every taggable AWS resource of the pipeline (beside the provider's defaultTags). */
+  tags?: Record<string, string>;
+  /** An existing SNS topic to publish alarms to, instead of the encrypted topic the pipeline
+   * creates (it then creates no topic and no key). Counts as an alarm destination. */
+  alarmTopicArn?: pulumi.Input<string>;
+  /** An existing KMS key for the alarm topic the pipeline creates, instead of creating one; its
+   * policy must let cloudwatch.amazonaws.com use it (see alarmTopicKeyPolicy). */
+  kmsKeyArn?: pulumi.Input<string>;
+  /** Serve the webhook on your own domain (API Gateway custom domain with an ACM certificate);
+   * the vendor is then registered at that URL. */
+  customDomain?: CustomDomain;
+  /** The region the pipeline deploys to (dashboard, `region` output). Default: `aws:region` of
+   * the program's default AWS provider; set it when you pass a provider for another region. */
+  region?: string;
+  /**
+   * The stack was deployed by a version of this program whose components had no parent (this
+   * repository's stacks before the component existed): each child answers to its former URN too,
+   * so `pulumi up` adopts the resources instead of replacing them. Default false.
+   */
+  movedFromRoot?: boolean;
+}
+
+/** The settings keys: args validated by the stack config's validator (infra/config.ts). */
+type SettingsKey = keyof typeof settingsSchema.shape;
+type SettingsWithoutArg = Exclude<SettingsKey, keyof WhatsAppReplyPipelineArgs>;
+/** Every stack setting is an arg of the same name: a setting added to infra/config.ts without its
+ * arg here fails to compile, naming the setting. */
+const SETTINGS_KEYS: ([SettingsWithoutArg] extends [never] ? SettingsKey : SettingsWithoutArg)[] =
+  Object.keys(settingsSchema.shape) as SettingsKey[];
+
+/** Bad component args; the message lists every problem, each naming the arg. */
+export class PipelineArgsError extends pulumi.RunError {
+  constructor(
+    name: string,
+    readonly problems: string[],
+  ) {
+    super(
+      `Invalid args of WhatsAppReplyPipeline "${name}":\n${problems.map((p) => `  - ${p}`).join("\n")}`,
+    );
+    this.name = "PipelineArgsError";
+  }
+}
+
+/** What the program around the component knows: the project, the stack, the AWS region. */
+export interface PipelineContext {
+  project: string;
+  stack: string;
+  /** The default AWS provider's region (aws:region), if any. */
+  awsRegion?: string;
+  /** The directory replyRulesFile is relative to. */
+  root: string;
+}
+
+/** Everything the component decides before it creates anything (pure; tested beside it). */
+export interface PipelinePlan {
+  settings: Omit<StackSettings, "replyContacts" | "waitingDurationSeconds"> & {
+    replyContacts: "any" | string[];
+    waitingDurationSeconds: number;
+  };
+  /** The child's name for a role: `${namePrefix}${role}`. */
+  childName: (role: string) => string;
+  region: string;
+  /** Namespace of the metrics taken from the logs: `<project>/<prefix><stack>`. */
+  metricNamespace: string;
+  /** The dashboard's name, when there is one: `<project>-<prefix><stack>`. */
+  dashboardName?: string;
+  /** Env values that follow from the settings alone (the rest come from resources). */
+  environment: Pick<
+    EnvironmentValues,
+    | typeof ENV.signatureScheme
+    | typeof ENV.maxBodyBytes
+    | typeof ENV.idempotencyTtlSeconds
+    | typeof ENV.inProgressTtlSeconds
+    | typeof ENV.secretCacheSeconds
+    | typeof ENV.replyRulesFile
+    | typeof ENV.replyContacts
+    | typeof ENV.waitingDurationSeconds
+    | typeof ENV.maxSqsDelaySeconds
+    | typeof ENV.vendorBaseUrl
+    | typeof ENV.vendorSendPath
+    | typeof ENV.vendorAuthPrefix
+    | typeof ENV.vendorPhoneFormat
+    | typeof ENV.vendorTimeoutMs
+    | typeof ENV.maxSendAttempts
+    | typeof ENV.logLevel
+    | typeof ENV.serviceName
+  > &
+    Record<string, string>;
+}
+
+const NAME_PREFIX = /^[A-Za-z0-9-]{0,24}$/;
+
+/**
+ * Validates and completes a pipeline's args: the settings by the stack config's validator (each
+ * problem names `args.<key>`), the names from the component's name, the env values that follow
+ * from settings. Throws PipelineArgsError listing every problem.
+ */
+export function planPipeline(
+  name: string,
+  args: WhatsAppReplyPipelineArgs,
+  context: PipelineContext,
+): PipelinePlan {
+  const problems: string[] = [];
+  const namePrefix = args.namePrefix ?? `${name}-`;
+  if (!NAME_PREFIX.test(namePrefix)) {
+    problems.push(
+      `args.namePrefix: "${namePrefix}" must be at most 24 letters, digits and hyphens (AWS names are built from it)`,
+    );
+  }
+  const region = args.region ?? context.awsRegion;
+  if (!region) {
+    problems.push("args.region: required when the default AWS provider has no aws:region");
+  }
+  const given: Record<string, unknown> = {};
+  for (const key of SETTINGS_KEYS) {
+    if (args[key] !== undefined) given[key] = args[key];
+  }
+  let validated: StackSettings | undefined;
+  try {
+    validated = validateSettings(given, {
+      name: (key) => `args.${key}`,
+      root: context.root,
+      otherAlarmDestination: args.alarmTopicArn !== undefined,
+    });
+  } catch (error) {
+    if (!(error instanceof StackConfigError)) throw error;
+    problems.push(...error.problems);
+  }
+  if (validated?.replyPolicyUrl !== undefined && args.replyPolicySecret === undefined) {
+    problems.push("args.replyPolicySecret: required with replyPolicyUrl (a secret whsec_<base64>)");
+  }
+  if (validated && validated.replyPolicyUrl === undefined && args.replyPolicySecret !== undefined) {
+    problems.push("args.replyPolicySecret: set, but replyPolicyUrl is not; set both or neither");
+  }
+  if (problems.length > 0 || !validated || !region) {
+    throw new PipelineArgsError(name, problems);
+  }
+  const settings = {
+    ...validated,
+    waitingDurationSeconds: validated.scheduleActivity
+      ? (validated.waitingDurationSeconds ?? 0)
+      : 0,
+    replyContacts: validated.replyContacts ?? (validated.protect ? "any" : []),
+  };
+  const scope = `${namePrefix}${context.stack}`;
+  return {
+    settings,
+    childName: (role) => `${namePrefix}${role}`,
+    region,
+    metricNamespace: `${context.project}/${scope}`,
+    dashboardName: settings.dashboard ? `${context.project}-${scope}` : undefined,
+    environment: {
+      [ENV.signatureScheme]: settings.signatureScheme,
+      [ENV.maxBodyBytes]: String(settings.maxBodyBytes),
+      [ENV.idempotencyTtlSeconds]: String(settings.idempotencyTtlSeconds),
+      [ENV.inProgressTtlSeconds]: String(FUNCTION_SIZING.receiver.timeoutSeconds * 3),
+      [ENV.secretCacheSeconds]: String(settings.secretCacheSeconds),
+      // The rules travel in the responder's archive (no 4 KB env limit), whichever form is used.
+      [ENV.replyRulesFile]: RULES_BUNDLE_FILE,
+      // E.164 in settings, digits (NormalizedWebhook.phone) for the responder; see replyContacts.ts.
+      [ENV.replyContacts]:
+        settings.replyContacts === "any"
+          ? "*"
+          : settings.replyContacts.map((n) => n.replace(/^\+/, "")).join(",") || "none",
+      // With schedule activity off the vendor sets no window; replies may then use the longest one.
+      [ENV.waitingDurationSeconds]: String(
+        settings.scheduleActivity
+          ? settings.waitingDurationSeconds
+          : Math.max(...WAITING_DURATION_PRESETS),
+      ),
+      [ENV.maxSqsDelaySeconds]: String(settings.maxSqsDelaySeconds),
+      [ENV.vendorBaseUrl]: settings.vendorBaseUrl,
+      [ENV.vendorSendPath]: settings.vendorSendPath,
+      [ENV.vendorAuthPrefix]: settings.vendorAuthPrefix,
+      [ENV.vendorPhoneFormat]: settings.vendorPhoneFormat,
+      [ENV.vendorTimeoutMs]: String(settings.vendorTimeoutMs),
+      // A reply gives up (and goes to the DLQ) on the same receive count as the queue's redrive.
+      [ENV.maxSendAttempts]: String(settings.maxReceiveCount),
+      [ENV.logLevel]: settings.logLevel,
+      [ENV.serviceName]: "whatsable-replies",
+    },
+  };
+}
+
+/** AWS resource types of the pipeline that take `tags`. */
+export const TAGGABLE_TYPES: ReadonlySet<string> = new Set([
+  "aws:dynamodb/table:Table",
+  "aws:sqs/queue:Queue",
+  "aws:secretsmanager/secret:Secret",
+  "aws:iam/role:Role",
+  "aws:cloudwatch/logGroup:LogGroup",
+  "aws:lambda/function:Function",
+  "aws:apigatewayv2/api:Api",
+  "aws:apigatewayv2/stage:Stage",
+  "aws:apigatewayv2/domainName:DomainName",
+  "aws:sns/topic:Topic",
+  "aws:kms/key:Key",
+  "aws:cloudwatch/metricAlarm:MetricAlarm",
+]);
+
+/** A transformation adding `tags` to every taggable resource (a resource's own tags win). */
+export function tagTransformation(tags: Record<string, string>): pulumi.ResourceTransformation {
+  return ({ type, props, opts }) =>
+    TAGGABLE_TYPES.has(type)
+      ? {
+          props: {
+            ...props,
+            tags: pulumi.output(props.tags).apply((own) => ({ ...tags, ...own })),
+          },
+          opts,
+        }
+      : undefined;
+}
+
+/**
+ * The WhatsApp reply pipeline as one component: the vendor's webhook registrations, the HTTP API
+ * and receiver, the job and reply queues with their dead-letter queues, the responder and sender,
+ * the DynamoDB tables, the secrets, alarms and (optionally) a dashboard. Every resource is a child
+ * named from the component's name (args.namePrefix), so one program can hold several.
+ *
+ * Reads no stack config of its own: everything comes in through the args, which are validated at
+ * once (PipelineArgsError names each bad arg).
+ */
+export class WhatsAppReplyPipeline extends pulumi.ComponentResource {
+  /** The URL the vendor delivers to (each generation adds `?g=<n>`). */
+  readonly endpointUrl: pulumi.Output<string>;
+  /** Vendor webhook ids by generation, e.g. { "1": 1205 }. */
+  readonly webhookIds: pulumi.Output<Record<string, number>>;
+  /** The webhook id of the newest enabled generation; none while no generation is enabled. */
+  readonly webhookId?: pulumi.Output<number>;
+  readonly tableNames: {
+    idempotency: pulumi.Output<string>;
+    conversation: pulumi.Output<string>;
+    sentMarkers: pulumi.Output<string>;
+  };
+  readonly queueNames: {
+    jobs: pulumi.Output<string>;
+    jobsDeadLetter: pulumi.Output<string>;
+    replies: pulumi.Output<string>;
+    repliesDeadLetter: pulumi.Output<string>;
+  };
+  readonly queueUrls: {
+    jobs: pulumi.Output<string>;
+    jobsDeadLetter: pulumi.Output<string>;
+    replies: pulumi.Output<string>;
+    repliesDeadLetter: pulumi.Output<string>;
+  };
+  readonly functionNames: {
+    receiver: pulumi.Output<string>;
+    responder: pulumi.Output<string>;
+    sender: pulumi.Output<string>;
+  };
+  readonly logGroupNames: {
+    receiver: pulumi.Output<string>;
+    responder: pulumi.Output<string>;
+    sender: pulumi.Output<string>;
+    apiAccess: pulumi.Output<string>;
+  };
+  /** ARNs only: the values stay in Secrets Manager. */
+  readonly secretArns: {
+    signingSecret: pulumi.Output<string>;
+    vendorToken: pulumi.Output<string>;
+    /** With replyPolicyUrl. */
+    replyPolicy?: pulumi.Output<string>;
+  };
+  /** The topic every alarm notifies (the estate's, or the pipeline's own). */
+  readonly alarmTopicArn: pulumi.Output<string>;
+  /** The dashboard's name; none unless args.dashboard. */
+  readonly dashboardName?: string;
+  readonly region: string;
+  /** How the ops CLI calls the vendor's management API (ops/outputs.ts). */
+  readonly vendorManagement: {
+    baseUrl: string;
+    listPath: string;
+    authPrefix: string;
+    origin: string;
+  };
+  /** Where the custom domain's DNS record must point; none without args.customDomain. */
+  readonly domainTarget?: pulumi.Output<{ targetDomainName: string; hostedZoneId: string }>;
+  /** The children, for programs that build on them. */
+  readonly tables: DataTables;
+  readonly jobs: QueueWithDeadLetter;
+  readonly replies: QueueWithDeadLetter;
+  readonly secrets: PipelineSecrets;
+  readonly receiver: PipelineFunction;
+  readonly responder: PipelineFunction;
+  readonly sender: PipelineFunction;
+  readonly ingress: WebhookIngress;
+  readonly registrations: WebhookRegistrations;
+  readonly alarms: PipelineAlarms;
+
+  constructor(
+    name: string,
+    args: WhatsAppReplyPipelineArgs,
+    opts: pulumi.ComponentResourceOptions = {},
+  ) {
+    const plan = planPipeline(name, args, {
+      project: pulumi.getProject(),
+      stack: pulumi.getStack(),
+      awsRegion: aws.config.region,
+      root: process.cwd(),
+    });
+    super(
+      PIPELINE_TYPE,
+      name,
+      {},
+      args.tags
+        ? {
+            ...opts,
+            transformations: [...(opts.transformations ?? []), tagTransformation(args.tags)],
+          }
+        : opts,
+    );
+    const s = plan.settings;
+    const n = plan.childName;
+    // Children of a moved component answer to their old URNs as well (the SDK derives theirs).
+    const child: pulumi.ComponentResourceOptions = {
+      parent: this,
+      ...(args.movedFromRoot ? { aliases: [{ parent: pulumi.rootStackResource }] } : {}),
+    };
+
+    const tables = new DataTables(n("data"), { protect: s.protect }, child);
+
+    const jobs = new QueueWithDeadLetter(
+      n("jobs"),
+      {
+        visibilityTimeoutSeconds: visibilityTimeoutFor(
+          FUNCTIONS.responder,
+          s.responderBatchingWindowSeconds,
+        ),
+        maxReceiveCount: s.maxReceiveCount,
+      },
+      child,
+    );
+    const replies = new QueueWithDeadLetter(
+      n("replies"),
+      {
+        visibilityTimeoutSeconds: visibilityTimeoutFor(FUNCTIONS.sender),
+        maxReceiveCount: s.maxReceiveCount,
+      },
+      child,
+    );
+
+    const secrets = new PipelineSecrets(
+      n("secrets"),
+      {
+        vendorToken: args.vendorToken,
+        recoveryWindowInDays: s.protect ? 30 : 7,
+        protect: s.protect,
+        replyPolicySecret:
+          args.replyPolicySecret === undefined
+            ? undefined
+            : checkedReplyPolicySecret(args.replyPolicySecret, "args.replyPolicySecret"),
+      },
+      child,
+    );
+
+    const environment: EnvironmentValues = {
+      ...plan.environment,
+      [ENV.idempotencyTable]: tables.idempotency.name,
+      [ENV.conversationTable]: tables.conversation.name,
+      [ENV.sentMarkerTable]: tables.sentMarkers.name,
+      [ENV.jobsQueueUrl]: jobs.queue.url,
+      [ENV.repliesQueueUrl]: replies.queue.url,
+      [ENV.signingSecretId]: secrets.signingSecret.arn,
+      [ENV.vendorTokenSecretId]: secrets.vendorTokenSecret.arn,
+    };
+
+    /**
+     * The HTTP reply policy (replyPolicyUrl), responder only. Its calls leave AWS over the
+     * internet: the responder runs outside a VPC, where Lambda has outbound internet access.
+     */
+    const policySecret = secrets.replyPolicySecret;
+    const replyPolicy =
+      s.replyPolicyUrl !== undefined && policySecret
+        ? {
+            secret: policySecret,
+            environment: replyPolicyEnvironment({
+              [REPLY_POLICY_ENV.url]: s.replyPolicyUrl,
+              [REPLY_POLICY_ENV.secretId]: policySecret.arn,
+              [REPLY_POLICY_ENV.timeoutMs]: String(s.replyPolicyTimeoutMs),
+              // The last attempt knows it is the last: the jobs queue's redrive count.
+              [REPLY_POLICY_ENV.maxAttempts]: String(s.maxReceiveCount),
+              [REPLY_POLICY_ENV.jobsDeadLetterQueueUrl]: jobs.deadLetterQueue.url,
+              [ENV.jobsQueueUrl]: jobs.queue.url,
+            }),
+          }
+        : undefined;
+
+    /** Data files bundled beside a function's index.mjs. */
+    const bundledFiles = (fn: keyof typeof FUNCTIONS): Record<string, string> =>
+      fn === FUNCTIONS.responder ? { [RULES_BUNDLE_FILE]: JSON.stringify(s.replyRules) } : {};
+
+    const functionArgs = (fn: keyof typeof FUNCTIONS) => ({
+      fn,
+      code: lambdaArchive(fn, {}, bundledFiles(fn)),
+      environment: functionEnvironment(fn, environment),
+      timeoutSeconds: FUNCTION_SIZING[fn].timeoutSeconds,
+      memoryMb: FUNCTION_SIZING[fn].memoryMb,
+      logRetentionDays: s.logRetentionDays,
+    });
+
+    const receiver = new PipelineFunction(
+      n("receiver"),
+      {
+        ...functionArgs(FUNCTIONS.receiver),
+        policy: (logGroupArn) =>
+          pulumi
+            .all([logGroupArn, tables.idempotency.arn, jobs.queue.arn, secrets.signingSecret.arn])
+            .apply(([logs, idempotency, jobsQueue, signing]) =>
+              JSON.stringify(
+                receiverPolicy({
+                  logGroupArn: logs,
+                  idempotencyTableArn: idempotency,
+                  jobsQueueArn: jobsQueue,
+                  signingSecretArn: signing,
+                }),
+              ),
+            ),
+      },
+      child,
+    );
+
+    const responderArgs = functionArgs(FUNCTIONS.responder);
+    const responder = new PipelineFunction(
+      n("responder"),
+      {
+        ...responderArgs,
+        environment: { ...responderArgs.environment, ...replyPolicy?.environment },
+        policy: (logGroupArn) =>
+          pulumi
+            .all([
+              logGroupArn,
+              tables.conversation.arn,
+              jobs.queue.arn,
+              replies.queue.arn,
+              // Only a stack with a policy depends on these.
+              replyPolicy?.secret.arn ?? "",
+              replyPolicy ? jobs.deadLetterQueue.arn : "",
+            ])
+            .apply(([logs, conversation, jobsQueue, repliesQueue, policySecretArn, jobsDlq]) =>
+              JSON.stringify(
+                responderPolicy({
+                  logGroupArn: logs,
+                  conversationTableArn: conversation,
+                  jobsQueueArn: jobsQueue,
+                  repliesQueueArn: repliesQueue,
+                  ...(replyPolicy
+                    ? {
+                        replyPolicy: {
+                          secretArn: policySecretArn,
+                          jobsDeadLetterQueueArn: jobsDlq,
+                        },
+                      }
+                    : {}),
+                }),
+              ),
+            ),
+        queueTrigger: {
+          queueArn: jobs.queue.arn,
+          batchSize: QUEUE_TRIGGERS.responder.batchSize,
+          maximumBatchingWindowInSeconds: s.responderBatchingWindowSeconds,
+        },
+      },
+      child,
+    );
+
+    const sender = new PipelineFunction(
+      n("sender"),
+      {
+        ...functionArgs(FUNCTIONS.sender),
+        policy: (logGroupArn) =>
+          pulumi
+            .all([
+              logGroupArn,
+              tables.conversation.arn,
+              tables.sentMarkers.arn,
+              replies.queue.arn,
+              secrets.vendorTokenSecret.arn,
+            ])
+            .apply(([logs, conversation, sentMarkers, repliesQueue, vendorToken]) =>
+              JSON.stringify(
+                senderPolicy({
+                  logGroupArn: logs,
+                  conversationTableArn: conversation,
+                  sentMarkerTableArn: sentMarkers,
+                  repliesQueueArn: repliesQueue,
+                  vendorTokenSecretArn: vendorToken,
+                }),
+              ),
+            ),
+        // maximumConcurrency protects the vendor's rate limit (50 messages a minute per account).
+        queueTrigger: {
+          queueArn: replies.queue.arn,
+          batchSize: QUEUE_TRIGGERS.sender.batchSize,
+          maximumConcurrency: s.senderMaxConcurrency,
+        },
+      },
+      child,
+    );
+
+    const ingress = new WebhookIngress(
+      n("ingress"),
+      {
+        handler: receiver.function,
+        throttleRateLimit: s.throttleRateLimit,
+        throttleBurstLimit: s.throttleBurstLimit,
+        logRetentionDays: s.logRetentionDays,
+        customDomain: args.customDomain,
+      },
+      child,
+    );
+
+    const registrations = new WebhookRegistrations(
+      n("webhook"),
+      {
+        endpointUrl: ingress.url,
+        generations: s.webhookGenerations,
+        incoming: s.webhookIncoming,
+        outgoing: s.webhookOutgoing,
+        scheduleActivity: s.scheduleActivity,
+        waitingDurationSeconds: s.waitingDurationSeconds,
+        activeSignature: s.activeSignature,
+        adopt: s.webhookAdopt,
+        managementBaseUrl: s.managementBaseUrl,
+        authPrefix: s.managementAuthPrefix,
+        signingSecretId: secrets.signingSecret.id,
+        adoptedSigningSecret: args.adoptedSigningSecret,
+      },
+      child,
+    );
+
+    const alarms = new PipelineAlarms(
+      n("alarms"),
+      {
+        deadLetterQueues: {
+          jobs: jobs.deadLetterQueue.name,
+          replies: replies.deadLetterQueue.name,
+        },
+        workQueues: { jobs: jobs.queue.name },
+        functions: {
+          receiver: receiver.function.name,
+          responder: responder.function.name,
+          sender: sender.function.name,
+        },
+        apiId: ingress.api.id,
+        accessLogGroupName: ingress.accessLogs.name,
+        senderLogGroupName: sender.logGroup.name,
+        metricNamespace: plan.metricNamespace,
+        thresholds: s.alarmThresholds,
+        alarmEmail: s.alarmEmail,
+        alarmTopicArns: s.alarmTopicArns,
+        topicArn: args.alarmTopicArn,
+        kmsKeyArn: args.kmsKeyArn,
+        dashboardName: plan.dashboardName,
+        region: plan.region,
+      },
+      child,
+    );
+
+    this.tables = tables;
+    this.jobs = jobs;
+    this.replies = replies;
+    this.secrets = secrets;
+    this.receiver = receiver;
+    this.responder = responder;
+    this.sender = sender;
+    this.ingress = ingress;
+    this.registrations = registrations;
+    this.alarms = alarms;
+
+    this.endpointUrl = ingress.url;
+    this.domainTarget = ingress.domainTarget;
+    this.webhookIds = pulumi
+      .all(registrations.webhooks.map(({ webhook }) => webhook.webhookId))
+      .apply((ids) =>
+        Object.fromEntries(
+          registrations.webhooks.map(({ generation }, i) => [String(generation), ids[i] as number]),
+        ),
+      );
+    this.webhookId = registrations.webhooks.find(({ generation }) =>
+      s.webhookGenerations.some((g) => g.generation === generation && g.enabled),
+    )?.webhook.webhookId;
+    this.tableNames = {
+      idempotency: tables.idempotency.name,
+      conversation: tables.conversation.name,
+      sentMarkers: tables.sentMarkers.name,
+    };
+    this.queueNames = {
+      jobs: jobs.queue.name,
+      jobsDeadLetter: jobs.deadLetterQueue.name,
+      replies: replies.queue.name,
+      repliesDeadLetter: replies.deadLetterQueue.name,
+    };
+    this.queueUrls = {
+      jobs: jobs.queue.url,
+      jobsDeadLetter: jobs.deadLetterQueue.url,
+      replies: replies.queue.url,
+      repliesDeadLetter: replies.deadLetterQueue.url,
+    };
+    this.functionNames = {
+      receiver: receiver.function.name,
+      responder: responder.function.name,
+      sender: sender.function.name,
+    };
+    this.logGroupNames = {
+      receiver: receiver.logGroup.name,
+      responder: responder.logGroup.name,
+      sender: sender.logGroup.name,
+      apiAccess: ingress.accessLogs.name,
+    };
+    this.secretArns = {
+      signingSecret: secrets.signingSecret.arn,
+      vendorToken: secrets.vendorTokenSecret.arn,
+      ...(secrets.replyPolicySecret ? { replyPolicy: secrets.replyPolicySecret.arn } : {}),
+    };
+    this.alarmTopicArn = alarms.topicArn;
+    this.dashboardName = plan.dashboardName;
+    this.region = plan.region;
+    this.vendorManagement = {
+      baseUrl: s.managementBaseUrl,
+      listPath: MANAGEMENT_API.listPath,
+      authPrefix: s.managementAuthPrefix,
+      origin: MANAGEMENT_API.origin,
+    };
+    this.registerOutputs(this.stackOutputs());
+  }
+
+  /**
+   * The outputs the ops CLI reads (ops/outputs.ts), as one object: export its keys from your
+   * program (`export const { endpointUrl, queueNames, ... } = pipeline.stackOutputs()`), or export
+   * the whole object under a name and hand `pulumi stack output <name> --json` to
+   * `npm run ops -- --outputs FILE`.
+   */
+  stackOutputs() {
+    return {
+      endpointUrl: this.endpointUrl,
+      webhookIds: this.webhookIds,
+      ...(this.webhookId ? { webhookId: this.webhookId } : {}),
+      tableNames: this.tableNames,
+      queueNames: this.queueNames,
+      queueUrls: this.queueUrls,
+      functionNames: this.functionNames,
+      logGroupNames: this.logGroupNames,
+      secretArns: this.secretArns,
+      alarmTopicArn: this.alarmTopicArn,
+      ...(this.dashboardName ? { dashboardName: this.dashboardName } : {}),
+      region: this.region,
+      vendorManagement: this.vendorManagement,
+    };
+  }
+}
