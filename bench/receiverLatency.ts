@@ -1,21 +1,21 @@
 import { createHash } from "node:crypto";
 import { SendMessageCommand } from "@aws-sdk/client-sqs";
-import { PutCommand } from "@aws-sdk/lib-dynamodb";
-import { createDocumentClient, createSqsClient } from "../lambdas/adapters/awsClients.js";
-import { DEFAULTS } from "../lambdas/contract.js";
+import { createSqsClient } from "../lambdas/adapters/awsClients.js";
+import { FUNCTIONS, WEBHOOK_ROUTE } from "../lambdas/contract.js";
 import { parseWebhook } from "../lambdas/core/parseWebhook.js";
+import { startHttpApiAdapter } from "../local/httpApiAdapter.js";
 import { sampleWebhookBody } from "../local/sampleWebhook.js";
 import type { LocalServices } from "../local/services/index.js";
 import { startLoadClient } from "./lib/loadClient.js";
-import { type ClosedLoopResult, runClosedLoop, summarize } from "./lib/measure.js";
+import { type ClosedLoopResult, summarize } from "./lib/measure.js";
 import { fmt, type Section, type TargetCheck } from "./lib/report.js";
 import { startBenchStack } from "./lib/stack.js";
 
 /**
  * Benchmark 1: the receiver's latency and throughput for new deliveries through the local HTTP
- * endpoint, next to the floor its dependencies set, measured in the same run: the idempotency
- * claim (a conditional PutItem of the receiver's item shape) and one SendMessage of a job-sized
- * body, issued bare with the same SDK clients in the same process.
+ * endpoint, next to the floor its dependencies set, measured in the same run: the one call the
+ * receiver cannot avoid (SendMessage of a job-sized body to the FIFO jobs queue, deduplication id
+ * and group set), issued with the same SDK client behind the same HTTP API stand-in and route.
  */
 
 export interface ReceiverLatencyOptions {
@@ -31,46 +31,39 @@ export interface ReceiverLatencyOptions {
 const TARGET = { ratioP50: 1.3, p50Ms: 60, p99Ms: 150 };
 const keyOf = (text: string) => createHash("sha256").update(text, "utf8").digest("hex");
 
-function receiverFloor(
+/** The floor behind the HTTP API stand-in: each request's body keyed, one FIFO SendMessage. */
+async function startReceiverFloor(
   awsEnv: Record<string, string>,
-  tableName: string,
   queueUrl: string,
   jobBody: string,
+  groupId: string,
 ) {
   // The stand-ins' endpoints, never the ambient AWS environment.
-  const documents = createDocumentClient(awsEnv);
   const sqs = createSqsClient(awsEnv);
-  const claim = (key: string, now: number) =>
-    new PutCommand({
-      TableName: tableName,
-      Item: {
-        pk: key,
-        status: "IN_PROGRESS",
-        token: key.slice(0, 36),
-        inProgressUntil: now + DEFAULTS.inProgressTtlSeconds * 1000,
-        expiresAt: Math.floor(now / 1000) + DEFAULTS.idempotencyTtlSeconds,
+  const api = await startHttpApiAdapter({
+    routes: [
+      {
+        ...WEBHOOK_ROUTE,
+        functionName: FUNCTIONS.receiver,
+        handler: async (event) => {
+          const body = Buffer.from(event.body ?? "", event.isBase64Encoded ? "base64" : "utf8");
+          await sqs.send(
+            new SendMessageCommand({
+              QueueUrl: queueUrl,
+              MessageBody: jobBody,
+              MessageDeduplicationId: keyOf(body.toString("utf8")),
+              MessageGroupId: groupId,
+            }),
+          );
+          return { statusCode: 200, body: JSON.stringify({ status: "accepted" }) };
+        },
       },
-      ConditionExpression:
-        "attribute_not_exists(pk) OR (#s = :inProgress AND #lease < :now) OR #exp < :nowSeconds",
-      ExpressionAttributeNames: {
-        "#s": "status",
-        "#lease": "inProgressUntil",
-        "#exp": "expiresAt",
-      },
-      ExpressionAttributeValues: {
-        ":inProgress": "IN_PROGRESS",
-        ":now": now,
-        ":nowSeconds": Math.floor(now / 1000),
-      },
-    });
+    ],
+  });
   return {
-    receive: async (key: string) => {
-      await documents.send(claim(key, Date.now()));
-      await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: jobBody }));
-      return "200 accepted";
-    },
-    destroy: () => {
-      documents.destroy();
+    url: `${api.url}${WEBHOOK_ROUTE.path}`,
+    stop: async () => {
+      await api.stop();
       sqs.destroy();
     },
   };
@@ -82,23 +75,20 @@ export async function runReceiverLatency(options: ReceiverLatencyOptions): Promi
   const body = sampleWebhookBody({ phone: "4915112345678", text: "bench sample", at: 0 });
   const webhook = parseWebhook(body);
   const job = { kind: "webhook-job", version: 1, key: keyOf(body), acceptedAt: 0, webhook };
-  const { tables, queues } = stack.resources;
-  const floor = receiverFloor(
+  const floor = await startReceiverFloor(
     options.services.awsEnv,
-    tables.idempotency,
-    queues.jobs,
+    stack.resources.queues.jobs,
     JSON.stringify(job),
+    webhook.phone,
   );
   const runs = { floor: new Map<number, ClosedLoopResult[]>(), receiver: new Map() };
   let tag = 0;
   type Bounds = { concurrency: number; maxRequests: number; maxMs: number };
   const measure = (path: "floor" | "receiver", bounds: Bounds) => {
     const runTag = `${path}-${++tag}-${Date.now()}`;
-    if (path === "floor")
-      return runClosedLoop(bounds, (i) => floor.receive(keyOf(`${runTag}-${i}`)));
     const { signingSecret: secret, signatureScheme: scheme } = stack;
     return client.run({
-      url: stack.receiverUrl,
+      url: path === "floor" ? floor.url : stack.receiverUrl,
       runTag,
       secret,
       scheme,
@@ -121,7 +111,7 @@ export async function runReceiverLatency(options: ReceiverLatencyOptions): Promi
     }
   } finally {
     await client.stop();
-    floor.destroy();
+    await floor.stop();
     await stack.stop();
   }
   const targets: TargetCheck[] = [];
@@ -159,7 +149,7 @@ export async function runReceiverLatency(options: ReceiverLatencyOptions): Promi
       });
     }
     return [
-      ["floor: put + send, in-process", f],
+      ["floor: FIFO SendMessage behind the HTTP API stand-in", f],
       ["receiver: HTTP → handler", r],
     ].map(([label, s]) => {
       const { count, p50, p99, perSecond } = s as typeof r;

@@ -138,9 +138,7 @@ export const settingsSchema = z
     throttleRateLimit: int(1, 10_000, 50),
     throttleBurstLimit: int(1, 5000, 100),
     senderMaxConcurrency: int(2, 1000, 2),
-    responderBatchingWindowSeconds: int(0, 300, 2),
     maxReceiveCount: int(1, 1000, 5),
-    idempotencyTtlSeconds: int(3600, 30 * 24 * 3600, DEFAULTS.idempotencyTtlSeconds),
     // The job that carries a body to the responder must fit one SQS message (awsLimits.ts).
     maxBodyBytes: int(
       1024,
@@ -236,6 +234,19 @@ export interface StackConfig extends Omit<StackSettings, "replyContacts"> {
   waitingDurationSeconds: number;
 }
 
+/**
+ * Keys older stack files may still set, with what replaced them: named, not "unknown (typo?)",
+ * so an operator upgrading knows to delete the line and why.
+ */
+const RETIRED_KEYS: Record<string, string> = {
+  idempotencyTtlSeconds:
+    "no longer used: repeats are dropped by the FIFO jobs queue (5 minutes) and, later, by the " +
+    "responder's write on the contact; delete this key (docs/reliability.md)",
+  responderBatchingWindowSeconds:
+    "no longer used: the jobs queue is FIFO and Lambda allows no batching window on a FIFO " +
+    "queue; delete this key",
+};
+
 /** A stack configuration problem; the message lists every bad key. */
 export class StackConfigError extends pulumi.RunError {
   constructor(readonly problems: string[]) {
@@ -285,17 +296,24 @@ export function validateSettings(
   context: SettingsContext,
 ): StackSettings {
   const { name, root } = context;
+  const retired = Object.keys(decoded).filter((key) => Object.hasOwn(RETIRED_KEYS, key));
   const parsed = settingsSchema.safeParse(decoded);
   const problems = parsed.success
     ? []
-    : parsed.error.issues.map((issue) => {
+    : parsed.error.issues.flatMap((issue) => {
         if (issue.code === "unrecognized_keys") {
-          return `${issue.keys.map(name).join(", ")}: ${context.unknownKey ?? "unknown config key (typo?)"}`;
+          const unknown = issue.keys.filter((k) => !retired.includes(k));
+          return unknown.length === 0
+            ? []
+            : [
+                `${unknown.map(name).join(", ")}: ${context.unknownKey ?? "unknown config key (typo?)"}`,
+              ];
         }
         const [key, ...rest] = issue.path.map(String);
         const where = rest.length > 0 ? ` [${rest.join(".")}]` : "";
-        return `${name(key ?? "")}${where}: ${issue.message}`;
+        return [`${name(key ?? "")}${where}: ${issue.message}`];
       });
+  problems.push(...retired.map((key) => `${name(key)}: ${RETIRED_KEYS[key]}`));
   if (!parsed.success) {
     // The rules are still checked when the keys they depend on are fine: one preview lists all.
     const badKeys = new Set(parsed.error.issues.map((issue) => String(issue.path[0])));

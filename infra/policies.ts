@@ -28,13 +28,6 @@ export const ACTIONS = {
   delayRetry: ["sqs:ChangeMessageVisibility"],
   sendToQueue: ["sqs:SendMessage"],
   readSecret: ["secretsmanager:GetSecretValue"],
-  /** Idempotency claims: conditional put, read, complete, release. */
-  claimItems: [
-    "dynamodb:PutItem",
-    "dynamodb:GetItem",
-    "dynamodb:UpdateItem",
-    "dynamodb:DeleteItem",
-  ],
   /** Conversation log: batch append. No function reads the log (the operators do, with their own
    * credentials), so no Query, and no grant on the byUser index. */
   logConversation: ["dynamodb:BatchWriteItem"],
@@ -58,7 +51,6 @@ export const LAMBDA_ASSUME_ROLE_POLICY = {
 
 export interface ReceiverResources {
   logGroupArn: string;
-  idempotencyTableArn: string;
   jobsQueueArn: string;
   signingSecretArn: string;
 }
@@ -80,12 +72,11 @@ export interface SenderResources {
   vendorTokenSecretArn: string;
 }
 
-/** Receiver: verify with the signing secret, claim in the idempotency table, enqueue a job. */
+/** Receiver: verify with the signing secret, enqueue a job (its one AWS call; no table). */
 export function receiverPolicy(r: ReceiverResources): PolicyDocument {
   return policyDocument([
     statement("WriteOwnLogs", ACTIONS.writeLogs, [logStreamsOf(r.logGroupArn)]),
     statement("ReadSigningSecret", ACTIONS.readSecret, [r.signingSecretArn]),
-    statement("ClaimDeliveries", ACTIONS.claimItems, [r.idempotencyTableArn]),
     statement("EnqueueJobs", ACTIONS.sendToQueue, [r.jobsQueueArn]),
   ]);
 }

@@ -10,13 +10,14 @@
 
 /** Environment variables the Lambdas read; infra sets exactly these. */
 export const ENV = {
-  /** DynamoDB table holding one claim per webhook delivery (idempotency). */
-  idempotencyTable: "IDEMPOTENCY_TABLE",
   /** DynamoDB table holding every message of every conversation. */
   conversationTable: "CONVERSATION_TABLE",
   /** DynamoDB table holding one sent-marker per scheduled reply. */
   sentMarkerTable: "SENT_MARKER_TABLE",
-  /** SQS queue: receiver → responder (one job per accepted webhook). */
+  /**
+   * SQS FIFO queue: receiver → responder (one job per accepted webhook). Deduplication id = the
+   * message key, group = the contact: see JOBS_QUEUE.
+   */
   jobsQueueUrl: "JOBS_QUEUE_URL",
   /** SQS queue: responder → sender (one message per scheduled reply, delayed). */
   repliesQueueUrl: "REPLIES_QUEUE_URL",
@@ -28,10 +29,6 @@ export const ENV = {
   signatureScheme: "SIGNATURE_SCHEME",
   /** Largest accepted request body in bytes. */
   maxBodyBytes: "MAX_BODY_BYTES",
-  /** How long a completed idempotency claim is remembered, in seconds. */
-  idempotencyTtlSeconds: "IDEMPOTENCY_TTL_SECONDS",
-  /** How long an in-progress claim blocks a retry before it is considered abandoned, in seconds. */
-  inProgressTtlSeconds: "IN_PROGRESS_TTL_SECONDS",
   /** How long secrets are cached in a warm Lambda, in seconds. */
   secretCacheSeconds: "SECRET_CACHE_SECONDS",
   /**
@@ -121,10 +118,6 @@ export const REPLY_POLICY_FUNCTION_ENV: readonly (ReplyPolicyEnvName | "JOBS_QUE
 export const DEFAULTS = {
   signatureScheme: "auto",
   maxBodyBytes: 256 * 1024,
-  /** 72 h: longer than any retry horizon a webhook vendor is known to use. */
-  idempotencyTtlSeconds: 72 * 3600,
-  /** Longer than the receiver's timeout, so a live delivery is never treated as abandoned. */
-  inProgressTtlSeconds: 30,
   /** One GetSecretValue per warm environment per 5 minutes (cost: docs/benchmarks.md, section 3). */
   secretCacheSeconds: 300,
   maxSqsDelaySeconds: 900,
@@ -152,13 +145,10 @@ export type FunctionName = (typeof FUNCTIONS)[keyof typeof FUNCTIONS];
 /** Which env vars each function needs; infra sets these and nothing else. */
 export const FUNCTION_ENV: Record<FunctionName, readonly DeployedEnvName[]> = {
   receiver: [
-    ENV.idempotencyTable,
     ENV.jobsQueueUrl,
     ENV.signingSecretId,
     ENV.signatureScheme,
     ENV.maxBodyBytes,
-    ENV.idempotencyTtlSeconds,
-    ENV.inProgressTtlSeconds,
     ENV.secretCacheSeconds,
     ENV.logLevel,
     ENV.serviceName,
@@ -205,8 +195,6 @@ export interface TableSchema {
 }
 
 export const TABLES = {
-  /** pk = derived idempotency key. */
-  idempotency: { partitionKey: "pk", ttlAttribute: "expiresAt" },
   /**
    * pk = "PHONE#<digits>", sk = "MSG#<iso time>#<role>#<content hash>".
    * GSI byUser: gsi1pk = "USER#<user_id>", gsi1sk = sk, to read one vendor user's history over time.
@@ -220,6 +208,20 @@ export const TABLES = {
   /** pk = "<planId>#<seq>". */
   sentMarkers: { partitionKey: "pk", ttlAttribute: "expiresAt" },
 } as const satisfies Record<string, TableSchema>;
+
+/**
+ * The jobs queue is SQS FIFO; its DLQ too (SQS requires a FIFO queue's DLQ to be FIFO). Both names
+ * end in ".fifo" (SQS requires it). The receiver's one call is SendMessage with
+ * MessageDeduplicationId = the message key (SQS drops a repeat within its 5-minute deduplication
+ * window and answers as if it were accepted) and MessageGroupId = the contact's digits (SQS hands
+ * out a group's messages in order, one in flight at a time). Content-based deduplication is off:
+ * the key, not the body, says what a repeat is (a redelivery's job body differs: acceptedAt).
+ */
+export const JOBS_QUEUE = {
+  fifoSuffix: ".fifo",
+  /** SQS's deduplication window; not configurable. */
+  deduplicationWindowSeconds: 300,
+} as const;
 
 /**
  * The signing secret as stored in Secrets Manager: JSON with the current secret and, during a

@@ -15,6 +15,12 @@ import { createLambdaContext, describeError, invokeWithTimeout } from "./lambdaI
  * every record the handler did not report as failed. A thrown, timed-out or malformed response
  * leaves the whole batch to come back after the visibility timeout; moving poison messages to the
  * DLQ is SQS's job (the queue's maxReceiveCount), exactly as on AWS.
+ *
+ * FIFO queues (the jobs queue) behave as Lambda's mapping does: the queue hands out a message
+ * group's messages in order and none of a group while one of it is in flight, so a failed record
+ * (not deleted) blocks its group until it succeeds or SQS moves it to the DLQ, while other groups
+ * go on; the handler reports a group's later records as failed too (processSqsBatch's fifo mode).
+ * The mapping itself only has to keep that order when it hands messages back (see release).
  * Hand-written: no npm package runs an SQS event source mapping against an SQS endpoint.
  */
 
@@ -117,6 +123,11 @@ export function failedMessageIds(response: unknown, event: SQSEvent): Set<string
   return failed;
 }
 
+/** SQS requires a FIFO queue's name to end in ".fifo". */
+function isFifo(queueUrl: string): boolean {
+  return queueUrl.endsWith(".fifo");
+}
+
 /** arn:aws:sqs:<region>:<account>:<name>, read from the queue URL's last two path segments. */
 function arnFromUrl(queueUrl: string): string {
   const [account = "000000000000", name = "queue"] = new URL(queueUrl).pathname
@@ -172,8 +183,13 @@ export function startEventSourceMapping(
     }
   };
 
-  /** Hands messages received after stop() straight back to the queue. */
-  const release = async (messages: Message[]) => {
+  /**
+   * Hands messages received after stop() straight back to the queue. On a FIFO queue in reverse:
+   * fauxqs puts each released message back at the front of its group, so releasing the last first
+   * leaves a group's messages in their order.
+   */
+  const release = async (received: Message[]) => {
+    const messages = isFifo(queueUrl) ? [...received].reverse() : received;
     await sqs
       .send(
         new ChangeMessageVisibilityBatchCommand({

@@ -6,8 +6,10 @@ import type { LocalStack } from "./stack.js";
 /**
  * What `npm start -- --data-dir DIR` keeps across restarts, and what it cannot.
  *
- * Kept: DynamoDB Local's tables (one SQLite file under DIR/dynamodb): the conversation log, the
- * sent markers, the idempotency claims (a delivery repeated after a restart is still a duplicate).
+ * Kept: DynamoDB Local's tables (one SQLite file under DIR/dynamodb): the conversation log and
+ * the sent markers (a reply already sent is not sent again after a restart). The jobs queue's
+ * deduplication lives in fauxqs, in memory: a delivery repeated after a restart is a new job with
+ * the same key, which maps to the same plan and markers.
  *
  * Lost: the queues. fauxqs 1.9.2, the release that runs on Node 20, keeps everything in memory
  * (its README, "Limitations: persistence across restarts"); fauxqs 2.x can persist to SQLite

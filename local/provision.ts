@@ -7,7 +7,7 @@ import {
 } from "@aws-sdk/client-dynamodb";
 import { CreateSecretCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
-import { ENV, TABLES, type TableSchema } from "../lambdas/contract.js";
+import { ENV, JOBS_QUEUE, TABLES, type TableSchema } from "../lambdas/contract.js";
 
 /**
  * Creates, against the local stand-ins, the same tables, queues and secrets the Pulumi program
@@ -32,7 +32,7 @@ export interface ProvisionOptions {
 }
 
 export interface ProvisionedResources {
-  tables: { idempotency: string; conversation: string; sentMarkers: string };
+  tables: { conversation: string; sentMarkers: string };
   queues: { jobs: string; jobsDlq: string; replies: string; repliesDlq: string };
   secrets: { signing: string; vendorToken: string; replyPolicy?: string };
   /** Env values for the handlers, keyed by the names in ENV (resource names only; tuning is the caller's). */
@@ -96,7 +96,6 @@ export async function provisionLocalResources(
   const sm = new SecretsManagerClient(clientConfig(awsEnv, "AWS_ENDPOINT_URL_SECRETS_MANAGER"));
   try {
     const tables = {
-      idempotency: `${prefix}idempotency`,
       conversation: `${prefix}conversation`,
       sentMarkers: `${prefix}sent-markers`,
     };
@@ -126,11 +125,16 @@ export async function provisionLocalResources(
 
     const visibility = String(options.visibilityTimeoutSeconds ?? 5);
     const maxReceiveCount = options.maxReceiveCount ?? 5;
-    const createQueuePair = async (name: string) => {
+    // The jobs queue and its DLQ are FIFO, as on AWS (JOBS_QUEUE in contract.ts); replies standard.
+    const createQueuePair = async (name: string, fifo: boolean) => {
+      const suffix = fifo ? JOBS_QUEUE.fifoSuffix : "";
+      const fifoAttributes: Record<string, string> = fifo
+        ? { FifoQueue: "true", ContentBasedDeduplication: "false" }
+        : {};
       const dlq = await sqs.send(
         new CreateQueueCommand({
-          QueueName: `${prefix}${name}-dlq`,
-          Attributes: { MessageRetentionPeriod: "1209600" },
+          QueueName: `${prefix}${name}-dlq${suffix}`,
+          Attributes: { MessageRetentionPeriod: "1209600", ...fifoAttributes },
         }),
       );
       const dlqAttributes = await sqs.send(
@@ -138,8 +142,9 @@ export async function provisionLocalResources(
       );
       const queue = await sqs.send(
         new CreateQueueCommand({
-          QueueName: `${prefix}${name}`,
+          QueueName: `${prefix}${name}${suffix}`,
           Attributes: {
+            ...fifoAttributes,
             VisibilityTimeout: visibility,
             RedrivePolicy: JSON.stringify({
               deadLetterTargetArn: dlqAttributes.Attributes?.QueueArn,
@@ -151,8 +156,8 @@ export async function provisionLocalResources(
       return { url: String(queue.QueueUrl), dlqUrl: String(dlq.QueueUrl) };
     };
     const [jobs, replies] = await Promise.all([
-      createQueuePair("jobs"),
-      createQueuePair("replies"),
+      createQueuePair("jobs", true),
+      createQueuePair("replies", false),
     ]);
 
     const signing = await sm.send(
@@ -189,7 +194,6 @@ export async function provisionLocalResources(
       },
       secrets,
       env: {
-        [ENV.idempotencyTable]: tables.idempotency,
         [ENV.conversationTable]: tables.conversation,
         [ENV.sentMarkerTable]: tables.sentMarkers,
         [ENV.jobsQueueUrl]: jobs.url,

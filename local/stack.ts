@@ -150,7 +150,7 @@ export interface LocalStackOptions {
    * `url`, signed with `secret` (`whsec_<base64>`, stored in the Secrets Manager stand-in).
    */
   replyPolicy?: { url: string; secret: string };
-  /** Extra handler env, applied last (e.g. IN_PROGRESS_TTL_SECONDS). */
+  /** Extra handler env, applied last (e.g. SECRET_CACHE_SECONDS). */
   env?: Record<string, string>;
   /**
    * Puts something between the handlers and a service: gets the service's own endpoint, returns

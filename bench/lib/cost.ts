@@ -13,6 +13,8 @@ export const PRICES = {
   lambdaGbSecondArm64: 0.0000133334,
   /** SQS standard request (each 64 KB chunk is one; empty receives billed). */
   sqsRequest: 0.4 / 1e6,
+  /** SQS FIFO request (the jobs queue). */
+  sqsFifoRequest: 0.5 / 1e6,
   /** DynamoDB on-demand write request unit (1 KB). */
   dynamoDbWru: 0.625 / 1e6,
   /** DynamoDB on-demand read request unit (4 KB, strongly consistent). */
@@ -21,6 +23,11 @@ export const PRICES = {
   secretsManagerCall: 0.05 / 1e4,
   /** CloudWatch Logs byte ingested, Standard class ($0.50/GB). */
   logsByte: 0.5 / 1e9,
+  /** Fixed, per month: a secret, a KMS key, a standard-resolution alarm, a dashboard (first 3 free). */
+  secretMonth: 0.4,
+  kmsKeyMonth: 1.0,
+  alarmMonth: 0.1,
+  dashboardMonth: 3.0,
 };
 
 /** Invocations per webhook (a batch is one), memory, and billed ms per invocation (assumed). */
@@ -36,7 +43,9 @@ export interface UsagePerWebhook {
   coldStart: { share: number; ms: number };
   dynamoDbWru: number;
   dynamoDbRru: number;
+  /** Standard queues (replies), and FIFO ones (jobs). */
   sqsRequests: number;
+  sqsFifoRequests: number;
   secretsManagerCalls: number;
   /** Log bytes ingested per webhook (application + platform lines + access log). */
   logBytes: number;
@@ -79,6 +88,7 @@ export function costLines(usage: UsagePerWebhook): CostLine[] {
     line("DynamoDB writes", usage.dynamoDbWru, "WRU", PRICES.dynamoDbWru),
     line("DynamoDB reads", usage.dynamoDbRru, "RRU", PRICES.dynamoDbRru),
     line("SQS", usage.sqsRequests, "requests", PRICES.sqsRequest),
+    line("SQS FIFO", usage.sqsFifoRequests, "requests", PRICES.sqsFifoRequest),
     line("Secrets Manager", usage.secretsManagerCalls, "calls", PRICES.secretsManagerCall),
     line("CloudWatch Logs ingestion", usage.logBytes, "bytes", PRICES.logsByte),
   ];
@@ -89,4 +99,31 @@ export function totalPerMillion(lines: CostLine[], options: { withLogs?: boolean
   return lines
     .filter((l) => options.withLogs !== false || !l.item.startsWith("CloudWatch Logs"))
     .reduce((sum, l) => sum + l.perMillion, 0);
+}
+
+/**
+ * Lambda's pollers keep long-polling an empty queue: assumed 5 pollers per event source mapping
+ * (Lambda's starting number for SQS), each a 20 s ReceiveMessage: 5 × 3 × 60 × 24 × 30.
+ */
+export const IDLE_RECEIVES_PER_QUEUE_MONTH = 5 * 3 * 60 * 24 * 30;
+
+/** Dollars a month an idle stack costs: secrets, alarms, dashboards, idle polling. Pure. */
+export function idleMonthly(stack: {
+  secrets: number;
+  keys: number;
+  alarms: number;
+  dashboards: number;
+  polledQueues: { fifo: number; standard: number };
+}): Record<"secrets" | "keys" | "alarms" | "dashboards" | "polling" | "total", number> {
+  const { fifo, standard } = stack.polledQueues;
+  const parts = {
+    secrets: stack.secrets * PRICES.secretMonth,
+    keys: stack.keys * PRICES.kmsKeyMonth,
+    alarms: stack.alarms * PRICES.alarmMonth,
+    dashboards: stack.dashboards * PRICES.dashboardMonth,
+    polling:
+      IDLE_RECEIVES_PER_QUEUE_MONTH * (fifo * PRICES.sqsFifoRequest + standard * PRICES.sqsRequest),
+  };
+  const total = Object.values(parts).reduce((sum, dollars) => sum + dollars, 0);
+  return { ...parts, total };
 }

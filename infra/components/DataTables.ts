@@ -9,11 +9,10 @@ export interface DataTablesArgs {
 }
 
 /**
- * The three DynamoDB tables: idempotency claims, the conversation log, sent markers. All on-demand,
+ * The DynamoDB tables: the conversation log and sent markers. All on-demand,
  * with point-in-time recovery and TTL on `expiresAt`; key schemas from lambdas/contract.ts TABLES.
  */
 export class DataTables extends pulumi.ComponentResource {
-  readonly idempotency: aws.dynamodb.Table;
   readonly conversation: aws.dynamodb.Table;
   readonly sentMarkers: aws.dynamodb.Table;
 
@@ -25,11 +24,9 @@ export class DataTables extends pulumi.ComponentResource {
         // Set on each table: the SDK passes `protect` down from a parent, not `retainOnDelete`.
         ...statefulResourceOptions(args.protect),
       });
-    this.idempotency = table("idempotency", TABLES.idempotency);
     this.conversation = table("conversation", TABLES.conversation);
     this.sentMarkers = table("sent-markers", TABLES.sentMarkers);
     this.registerOutputs({
-      idempotencyTableName: this.idempotency.name,
       conversationTableName: this.conversation.name,
       sentMarkerTableName: this.sentMarkers.name,
     });

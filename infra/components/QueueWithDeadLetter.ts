@@ -6,6 +6,41 @@ export interface QueueWithDeadLetterArgs {
   visibilityTimeoutSeconds: number;
   /** Receives before a message moves to the DLQ. */
   maxReceiveCount: number;
+  /**
+   * A FIFO queue and a FIFO DLQ (SQS requires the DLQ of a FIFO queue to be FIFO). Senders give
+   * each message its deduplication id (content-based deduplication off) and group.
+   */
+  fifo?: boolean;
+}
+
+/** SQS's limit on a queue name, ".fifo" included. */
+const MAX_QUEUE_NAME_LENGTH = 80;
+
+/**
+ * The name of a FIFO queue: explicit, because SQS requires the ".fifo" suffix and the provider's
+ * auto-name cannot be relied on to add it; project and stack keep stacks in one account apart.
+ * Pure, for tests.
+ */
+export function fifoQueueName(project: string, stack: string, role: string): string {
+  const name = `${project}-${stack}-${role}`
+    .replace(/[^A-Za-z0-9_-]/g, "-")
+    .slice(0, MAX_QUEUE_NAME_LENGTH - ".fifo".length);
+  return `${name}.fifo`;
+}
+
+/** The FIFO settings of a queue (pure, for tests); standard queues get none. */
+export function fifoQueueArgs(fifo: boolean): Partial<aws.sqs.QueueArgs> {
+  if (!fifo) return {};
+  return {
+    fifoQueue: true,
+    contentBasedDeduplication: false,
+    // High-throughput FIFO: the send quota applies per message group (per contact), not to the
+    // queue as a whole (300/s), so a burst of webhooks from many contacts is never throttled into
+    // 503s. Deduplication per group loses nothing: the deduplication id (the message key) already
+    // includes the contact. Same price as the default mode.
+    deduplicationScope: "messageGroup",
+    fifoThroughputLimit: "perMessageGroupId",
+  };
 }
 
 /** SQS allows up to 14 days; a DLQ keeps its messages as long as possible for inspection. */
@@ -30,9 +65,16 @@ export class QueueWithDeadLetter extends pulumi.ComponentResource {
 
   constructor(name: string, args: QueueWithDeadLetterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("whatsable:queues:QueueWithDeadLetter", name, {}, opts);
+    const fifo = fifoQueueArgs(args.fifo ?? false);
+    const nameArgs = (resourceName: string) =>
+      args.fifo
+        ? { name: fifoQueueName(pulumi.getProject(), pulumi.getStack(), resourceName) }
+        : {};
     this.deadLetterQueue = new aws.sqs.Queue(
       `${name}-dlq`,
       {
+        ...fifo,
+        ...nameArgs(`${name}-dlq`),
         messageRetentionSeconds: DLQ_RETENTION_SECONDS,
         maxMessageSize: MAX_MESSAGE_BYTES,
         sqsManagedSseEnabled: true,
@@ -42,6 +84,8 @@ export class QueueWithDeadLetter extends pulumi.ComponentResource {
     this.queue = new aws.sqs.Queue(
       name,
       {
+        ...fifo,
+        ...nameArgs(name),
         visibilityTimeoutSeconds: args.visibilityTimeoutSeconds,
         messageRetentionSeconds: QUEUE_RETENTION_SECONDS,
         maxMessageSize: MAX_MESSAGE_BYTES,

@@ -81,6 +81,8 @@ export class WebhookIngress extends pulumi.ComponentResource {
       },
       { parent: this },
     );
+    // Standard class, not Infrequent Access: the alarms' metric filters read this log
+    // (PipelineAlarms LOG_METRICS), and IA log groups take no metric filters.
     this.accessLogs = new aws.cloudwatch.LogGroup(
       `${name}-access-logs`,
       { retentionInDays: args.logRetentionDays },
@@ -96,7 +98,9 @@ export class WebhookIngress extends pulumi.ComponentResource {
         defaultRouteSettings: {
           throttlingRateLimit: args.throttleRateLimit,
           throttlingBurstLimit: args.throttleBurstLimit,
-          detailedMetricsEnabled: true,
+          // Per-route metrics are billed as custom metrics and nothing reads them: the alarms and
+          // the dashboard use the stage's free metrics (one route anyway).
+          detailedMetricsEnabled: false,
         },
       },
       { parent: this, dependsOn: [route] },

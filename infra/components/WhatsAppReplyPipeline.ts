@@ -74,8 +74,6 @@ export interface WhatsAppReplyPipelineArgs {
   signatureScheme?: "auto" | "secret" | "hmac-sha256" | "hmac-sha512" | "off";
   /** Largest accepted webhook body in bytes (it must fit one SQS job). Default 256 KiB. */
   maxBodyBytes?: number;
-  /** How long a delivery is remembered against vendor retries, seconds. Default 72 h. */
-  idempotencyTtlSeconds?: number;
   /** How long a warm Lambda caches a secret, seconds (0 = every call). Default 300. */
   secretCacheSeconds?: number;
   /** API Gateway steady requests per second. Default 50. */
@@ -113,8 +111,6 @@ export interface WhatsAppReplyPipelineArgs {
   vendorTimeoutMs?: number;
   /** Most sender Lambdas at once (protects the vendor's rate limit). Default 2. */
   senderMaxConcurrency?: number;
-  /** How long the responder gathers jobs into one batch, seconds. Default 2. */
-  responderBatchingWindowSeconds?: number;
   /** Receives of a job or reply before it moves to its dead-letter queue. Default 5. */
   maxReceiveCount?: number;
 
@@ -213,8 +209,6 @@ export interface PipelinePlan {
     EnvironmentValues,
     | typeof ENV.signatureScheme
     | typeof ENV.maxBodyBytes
-    | typeof ENV.idempotencyTtlSeconds
-    | typeof ENV.inProgressTtlSeconds
     | typeof ENV.secretCacheSeconds
     | typeof ENV.replyRulesFile
     | typeof ENV.replyContacts
@@ -296,8 +290,6 @@ export function planPipeline(
     environment: {
       [ENV.signatureScheme]: settings.signatureScheme,
       [ENV.maxBodyBytes]: String(settings.maxBodyBytes),
-      [ENV.idempotencyTtlSeconds]: String(settings.idempotencyTtlSeconds),
-      [ENV.inProgressTtlSeconds]: String(FUNCTION_SIZING.receiver.timeoutSeconds * 3),
       [ENV.secretCacheSeconds]: String(settings.secretCacheSeconds),
       // The rules travel in the responder's archive (no 4 KB env limit), whichever form is used.
       [ENV.replyRulesFile]: RULES_BUNDLE_FILE,
@@ -373,7 +365,6 @@ export class WhatsAppReplyPipeline extends pulumi.ComponentResource {
   /** The webhook id of the newest enabled generation; none while no generation is enabled. */
   readonly webhookId?: pulumi.Output<number>;
   readonly tableNames: {
-    idempotency: pulumi.Output<string>;
     conversation: pulumi.Output<string>;
     sentMarkers: pulumi.Output<string>;
   };
@@ -465,14 +456,13 @@ export class WhatsAppReplyPipeline extends pulumi.ComponentResource {
 
     const tables = new DataTables(n("data"), { protect: s.protect }, child);
 
+    // FIFO: the receiver's one call deduplicates and orders by contact (JOBS_QUEUE in contract.ts).
     const jobs = new QueueWithDeadLetter(
       n("jobs"),
       {
-        visibilityTimeoutSeconds: visibilityTimeoutFor(
-          FUNCTIONS.responder,
-          s.responderBatchingWindowSeconds,
-        ),
+        visibilityTimeoutSeconds: visibilityTimeoutFor(FUNCTIONS.responder),
         maxReceiveCount: s.maxReceiveCount,
+        fifo: true,
       },
       child,
     );
@@ -501,7 +491,6 @@ export class WhatsAppReplyPipeline extends pulumi.ComponentResource {
 
     const environment: EnvironmentValues = {
       ...plan.environment,
-      [ENV.idempotencyTable]: tables.idempotency.name,
       [ENV.conversationTable]: tables.conversation.name,
       [ENV.sentMarkerTable]: tables.sentMarkers.name,
       [ENV.jobsQueueUrl]: jobs.queue.url,
@@ -550,12 +539,11 @@ export class WhatsAppReplyPipeline extends pulumi.ComponentResource {
         ...functionArgs(FUNCTIONS.receiver),
         policy: (logGroupArn) =>
           pulumi
-            .all([logGroupArn, tables.idempotency.arn, jobs.queue.arn, secrets.signingSecret.arn])
-            .apply(([logs, idempotency, jobsQueue, signing]) =>
+            .all([logGroupArn, jobs.queue.arn, secrets.signingSecret.arn])
+            .apply(([logs, jobsQueue, signing]) =>
               JSON.stringify(
                 receiverPolicy({
                   logGroupArn: logs,
-                  idempotencyTableArn: idempotency,
                   jobsQueueArn: jobsQueue,
                   signingSecretArn: signing,
                 }),
@@ -602,8 +590,8 @@ export class WhatsAppReplyPipeline extends pulumi.ComponentResource {
             ),
         queueTrigger: {
           queueArn: jobs.queue.arn,
+          // No batching window: Lambda refuses one on a FIFO queue.
           batchSize: QUEUE_TRIGGERS.responder.batchSize,
-          maximumBatchingWindowInSeconds: s.responderBatchingWindowSeconds,
         },
       },
       child,
@@ -726,7 +714,6 @@ export class WhatsAppReplyPipeline extends pulumi.ComponentResource {
       s.webhookGenerations.some((g) => g.generation === generation && g.enabled),
     )?.webhook.webhookId;
     this.tableNames = {
-      idempotency: tables.idempotency.name,
       conversation: tables.conversation.name,
       sentMarkers: tables.sentMarkers.name,
     };

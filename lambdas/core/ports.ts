@@ -23,10 +23,23 @@ export interface Logger {
   error(message: string, extra?: Record<string, unknown>): void;
 }
 
-/** A queue that can hold a message back for a while (SQS DelaySeconds). */
+/** How one message is sent: held back (standard queues) or deduplicated and ordered (FIFO). */
+export interface SendOptions {
+  /** Whole seconds 0..900 (SQS DelaySeconds); standard queues only (FIFO refuses a per-message delay). */
+  delaySeconds?: number;
+  /**
+   * FIFO only: what makes two sends the same message. SQS accepts a repeat within its 5-minute
+   * window and drops it (it answers as for the first). 1..128 characters.
+   */
+  deduplicationId?: string;
+  /** FIFO only: messages of one group are received in order, one in flight at a time. */
+  groupId?: string;
+}
+
+/** A queue: standard (with delays) or FIFO (with deduplication and groups). */
 export interface MessageQueue {
-  /** Sends one message; delaySeconds is a whole number 0..900. */
-  send(body: unknown, options?: { delaySeconds?: number }): Promise<void>;
+  /** Sends one message; resolves once the queue has it durably (or had it: a FIFO repeat). */
+  send(body: unknown, options?: SendOptions): Promise<void>;
 }
 
 /** When a received message comes back: the backoff of a worker that reports it as failed. */
@@ -39,41 +52,6 @@ export interface RedeliveryControl {
 export interface SecretSource {
   /** Returns the secret string; forceRefresh bypasses any cache. */
   get(options?: { forceRefresh?: boolean }): Promise<string>;
-}
-
-// ── Idempotency claims (receiver) ──────────────────────────────────────────────────────────────
-
-/** A claim as stored: in progress (someone is enqueueing) or done (the job is on the queue). */
-export interface ClaimRecord {
-  status: "IN_PROGRESS" | "QUEUED";
-  /** Epoch ms until which an IN_PROGRESS claim blocks others (its lease). */
-  inProgressUntil: number;
-  /** Epoch seconds after which the record no longer counts (DynamoDB TTL deletes it lazily). */
-  expiresAt: number;
-}
-
-export type IdempotencyClaimResult =
-  /** The caller now owns the claim; `token` proves it to markQueued and release. */
-  | { claimed: true; token: string }
-  /** Someone else holds a live claim (null: it vanished between the write and the read). */
-  | { claimed: false; existing: ClaimRecord | null };
-
-/** One claim per idempotency key, so a webhook produces at most one job. */
-export interface IdempotencyStore {
-  /**
-   * Creates an IN_PROGRESS claim if there is none, or takes over one whose lease ended
-   * (inProgressUntil < now) or that expired (expiresAt < now in seconds). Atomic.
-   */
-  claim(
-    key: string,
-    claim: { now: number; inProgressUntil: number; expiresAt: number },
-  ): Promise<IdempotencyClaimResult>;
-  /** The live claim, or null when absent. */
-  get(key: string): Promise<ClaimRecord | null>;
-  /** Marks our claim QUEUED until expiresAt (epoch s); false if it is no longer ours. */
-  markQueued(key: string, token: string, expiresAt: number): Promise<boolean>;
-  /** Deletes our IN_PROGRESS claim so a retry can claim again; no-op if it is not ours. */
-  release(key: string, token: string): Promise<void>;
 }
 
 // ── Conversation log (responder, sender) ───────────────────────────────────────────────────────

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { errorFields, PayloadError } from "./errors.js";
+import { PayloadError } from "./errors.js";
 import {
   encodeQueueMessage,
   type NormalizedWebhook,
@@ -7,14 +7,7 @@ import {
   type WebhookJob,
 } from "./messages.js";
 import { parseWebhook } from "./parseWebhook.js";
-import type {
-  ClaimRecord,
-  Clock,
-  IdempotencyStore,
-  Logger,
-  MessageQueue,
-  SecretSource,
-} from "./ports.js";
+import type { Clock, MessageQueue, SecretSource } from "./ports.js";
 import {
   parseSigningSecrets,
   type SignatureFailure,
@@ -26,24 +19,15 @@ import {
 /** Receiver settings (from the handler's env; see FUNCTION_ENV.receiver). */
 export interface ReceiverSettings {
   scheme: SignatureScheme;
-  /** How long a queued claim answers "duplicate" (IDEMPOTENCY_TTL_SECONDS). */
-  idempotencyTtlSeconds: number;
-  /** Lease of an in-progress claim (IN_PROGRESS_TTL_SECONDS); longer than the receiver's timeout. */
-  inProgressTtlSeconds: number;
-  /** How long a delivery waits for a concurrent identical one to settle before answering "busy". */
-  settleWaitMs: number;
-  /** First pause between looks at a concurrent claim; doubles up to 500 ms. */
-  settlePollMs: number;
 }
 
 export interface ReceiverDependencies {
   /** The signing secret (SigningSecretDocument JSON or a plain string); unused when scheme is off. */
   secrets: SecretSource;
-  idempotency: IdempotencyStore;
+  /** The FIFO jobs queue (JOBS_QUEUE in contract.ts). */
   jobs: MessageQueue;
-  clock: Clock;
-  /** For anomalies inside the flow; the caller logs the one summary line per delivery. */
-  logger: Logger;
+  /** When a job was accepted (the plan's delays count from it). */
+  clock: Pick<Clock, "now">;
 }
 
 /** One webhook delivery as received: raw body bytes (base64 decoded) and the signature header. */
@@ -53,15 +37,13 @@ export interface Delivery {
 }
 
 /** A dependency that failed; the vendor should retry later. */
-export type Dependency = "secrets" | "idempotency" | "queue";
+export type Dependency = "secrets" | "queue";
 
 export type ReceiveOutcome =
+  /** SQS has the job (or, for a repeat inside its deduplication window, already had it). */
   | { outcome: "accepted"; key: string; webhook: NormalizedWebhook; job: WebhookJob }
-  | { outcome: "duplicate"; key: string; webhook: NormalizedWebhook }
   | { outcome: "unauthorized"; reason: SignatureFailure }
   | { outcome: "invalid"; error: PayloadError }
-  /** An identical delivery is still being enqueued elsewhere; answer 503 so the vendor retries. */
-  | { outcome: "busy"; key: string; webhook: NormalizedWebhook; retryAfterSeconds: number }
   | {
       outcome: "unavailable";
       dependency: Dependency;
@@ -73,20 +55,23 @@ export type ReceiveOutcome =
 
 /** Retry-After for a failed dependency: long enough for a blip to pass, short for the vendor. */
 const UNAVAILABLE_RETRY_AFTER_SECONDS = 5;
-const MAX_SETTLE_POLL_MS = 500;
-/** Bound on claim attempts in one delivery, whatever the store answers. */
-const MAX_CLAIM_ATTEMPTS = 10;
 
 /**
- * The receiver use case: verify the signature over the raw bytes → parse → derive the
- * idempotency key → claim it → enqueue one WebhookJob → mark the claim queued.
+ * The receiver use case: verify the signature over the raw bytes → parse → derive the message
+ * key → one SendMessage to the FIFO jobs queue. No other AWS call on this path (the signing
+ * secret is cached across deliveries).
  *
- * Exactly-one-job argument: a job is only sent by the owner of an IN_PROGRESS claim, and a claim
- * is only granted when none is live. If the enqueue fails the claim is released and the vendor is
- * told to retry (503). If the process dies between claim and enqueue, the lease runs out and the
- * vendor's retry claims again: nothing is lost. A concurrent identical delivery waits for the
- * claim to settle: "duplicate" once it is QUEUED, a fresh claim if it was released or abandoned,
- * otherwise "busy" (503) — never a 200 for work that may still fail.
+ * Why one call is enough (docs/benchmarks.md, "Decision: one call on the receiver"):
+ * - Durable: a 200 is only answered once SQS acknowledged the SendMessage; any failure is a 503
+ *   and the vendor retries. Nothing is written anywhere else that could disagree with the queue.
+ * - Repeats: MessageDeduplicationId = the key, so SQS keeps one job per key over its 5-minute
+ *   window, concurrent repeats included, and answers a repeat exactly as the first (the receiver
+ *   cannot tell them apart, so both answer `accepted`; the contract allows it). A repeat after the
+ *   window becomes a second job for the same key, which the responder recognises (the plan id and
+ *   the sent-markers derive from the key; the contact's conditional write is the long-window
+ *   claim): never a second plan or reply.
+ * - Order: MessageGroupId = the contact's digits, so one contact's jobs reach the responder in
+ *   the order they were accepted, one at a time.
  */
 export class WebhookReceiver {
   private parsedSecrets: { source: string; secrets: string[] } | null = null;
@@ -113,17 +98,16 @@ export class WebhookReceiver {
       throw error;
     }
     const key = idempotencyKey(webhook);
+    const job: WebhookJob = {
+      kind: "webhook-job",
+      version: 1,
+      key,
+      acceptedAt: this.deps.clock.now(),
+      webhook,
+    };
     // A job SQS would refuse fails on every vendor retry: refuse the delivery now instead. The
     // normalised webhook can be many times the body (every history entry with all its fields).
-    const jobBytes = Buffer.byteLength(
-      encodeQueueMessage({
-        kind: "webhook-job",
-        version: 1,
-        key,
-        acceptedAt: this.deps.clock.now(),
-        webhook,
-      }),
-    );
+    const jobBytes = Buffer.byteLength(encodeQueueMessage(job));
     if (jobBytes > SQS_MAX_MESSAGE_BYTES) {
       return {
         outcome: "invalid",
@@ -134,10 +118,11 @@ export class WebhookReceiver {
       };
     }
     try {
-      return await this.claimAndEnqueue(key, webhook);
+      await this.deps.jobs.send(job, { deduplicationId: key, groupId: jobGroupId(webhook) });
     } catch (error) {
-      return { ...unavailable("idempotency", error), key, webhook };
+      return { ...unavailable("queue", error), key, webhook };
     }
+    return { outcome: "accepted", key, webhook, job };
   }
 
   /** Verifies with the cached secrets; on a mismatch, once more with freshly read secrets. */
@@ -165,102 +150,6 @@ export class WebhookReceiver {
     }
     return this.parsedSecrets.secrets;
   }
-
-  private async claimAndEnqueue(key: string, webhook: NormalizedWebhook): Promise<ReceiveOutcome> {
-    const { clock, idempotency } = this.deps;
-    const deadline = clock.now() + this.settings.settleWaitMs;
-    let pause = this.settings.settlePollMs;
-    for (let attempt = 0; attempt < MAX_CLAIM_ATTEMPTS; attempt++) {
-      const now = clock.now();
-      const result = await idempotency.claim(key, {
-        now,
-        inProgressUntil: now + this.settings.inProgressTtlSeconds * 1000,
-        expiresAt: this.expiresAt(now),
-      });
-      if (result.claimed) return this.enqueue(key, webhook, result.token, now);
-
-      // Someone else holds the claim: wait until it is queued, released or abandoned.
-      let record = result.existing;
-      for (;;) {
-        const state = claimState(record, clock.now());
-        if (state === "queued") return { outcome: "duplicate", key, webhook };
-        if (state === "claimable") break;
-        const remaining = deadline - clock.now();
-        if (remaining <= 0) return busy(key, webhook, record, clock.now());
-        await clock.sleep(Math.min(pause, remaining));
-        pause = Math.min(pause * 2, MAX_SETTLE_POLL_MS);
-        record = await idempotency.get(key);
-      }
-      if (clock.now() >= deadline) return busy(key, webhook, record, clock.now());
-    }
-    return busy(key, webhook, null, clock.now());
-  }
-
-  private async enqueue(
-    key: string,
-    webhook: NormalizedWebhook,
-    token: string,
-    acceptedAt: number,
-  ): Promise<ReceiveOutcome> {
-    const { idempotency, jobs, logger } = this.deps;
-    const job: WebhookJob = { kind: "webhook-job", version: 1, key, acceptedAt, webhook };
-    try {
-      await jobs.send(job);
-    } catch (error) {
-      try {
-        await idempotency.release(key, token);
-      } catch (releaseError) {
-        logger.warn("idempotency claim not released; its lease will expire", {
-          keyPrefix: key.slice(0, 12),
-          ...errorFields(releaseError),
-        });
-      }
-      return { ...unavailable("queue", error), key, webhook };
-    }
-    try {
-      const stillOurs = await idempotency.markQueued(key, token, this.expiresAt(acceptedAt));
-      if (!stillOurs) {
-        logger.warn("idempotency claim was taken over before it was marked queued", {
-          keyPrefix: key.slice(0, 12),
-        });
-      }
-    } catch (error) {
-      // The job is queued: answering 503 now would invite a retry and a second job.
-      logger.warn("idempotency claim not marked queued; the job is queued", {
-        keyPrefix: key.slice(0, 12),
-        ...errorFields(error),
-      });
-    }
-    return { outcome: "accepted", key, webhook, job };
-  }
-
-  private expiresAt(nowMs: number): number {
-    return Math.floor(nowMs / 1000) + this.settings.idempotencyTtlSeconds;
-  }
-}
-
-function claimState(
-  record: ClaimRecord | null,
-  now: number,
-): "queued" | "in_progress" | "claimable" {
-  if (record === null || record.expiresAt * 1000 <= now) return "claimable";
-  if (record.status === "QUEUED") return "queued";
-  return record.inProgressUntil < now ? "claimable" : "in_progress";
-}
-
-function busy(
-  key: string,
-  webhook: NormalizedWebhook,
-  record: ClaimRecord | null,
-  now: number,
-): ReceiveOutcome {
-  const leaseLeftMs = record ? record.inProgressUntil - now : 0;
-  return {
-    outcome: "busy",
-    key,
-    webhook,
-    retryAfterSeconds: Math.max(1, Math.ceil(leaseLeftMs / 1000)),
-  };
 }
 
 function unavailable(
@@ -273,6 +162,15 @@ function unavailable(
     error,
     retryAfterSeconds: UNAVAILABLE_RETRY_AFTER_SECONDS,
   };
+}
+
+/**
+ * The jobs queue's MessageGroupId of a webhook: the contact, as the digits of the phone number
+ * (parseWebhook normalises every variant to them), so a contact's jobs are handled in order, one
+ * at a time, and different contacts in parallel.
+ */
+export function jobGroupId(webhook: NormalizedWebhook): string {
+  return webhook.phone.replace(/\D/g, "");
 }
 
 // ── The idempotency key ────────────────────────────────────────────────────────────────────────

@@ -1,19 +1,20 @@
 import { createHash } from "node:crypto";
-import { setTimeout as sleep } from "node:timers/promises";
 import type {
   APIGatewayProxyEventV2,
   APIGatewayProxyStructuredResultV2,
   Context,
 } from "aws-lambda";
-import {
-  createDocumentClient,
-  createSecretsManagerClient,
-  createSqsClient,
-} from "../adapters/awsClients.js";
-import { DynamoIdempotencyStore } from "../adapters/DynamoIdempotencyStore.js";
+import { createSecretsManagerClient, createSqsClient } from "../adapters/awsClients.js";
 import { SecretsManagerSecretSource } from "../adapters/SecretsManagerSecretSource.js";
 import { SqsMessageQueue } from "../adapters/SqsMessageQueue.js";
-import { DEFAULTS, ENV, FUNCTIONS, SIGNATURE_HEADER, WEBHOOK_ROUTE } from "../contract.js";
+import {
+  DEFAULTS,
+  ENV,
+  FUNCTIONS,
+  JOBS_QUEUE,
+  SIGNATURE_HEADER,
+  WEBHOOK_ROUTE,
+} from "../contract.js";
 import { ConfigurationError, errorFields, maskPhone, type PayloadError } from "../core/errors.js";
 import type { Logger, SecretSource } from "../core/ports.js";
 import { type ReceiveOutcome, WebhookReceiver } from "../core/receiveWebhook.js";
@@ -31,20 +32,14 @@ import {
   requireEnv,
 } from "../runtime/lambda.js";
 
-/** How long a delivery waits for a concurrent identical one before answering 503 (vendor limit: 10 s). */
-const SETTLE_WAIT_MS = 3000;
-const SETTLE_POLL_MS = 50;
-
 /** The receiver's configuration, read once at cold start (names: FUNCTION_ENV.receiver). */
 export interface ReceiverConfig extends FunctionSettings {
-  idempotencyTable: string;
+  /** The FIFO jobs queue. */
   jobsQueueUrl: string;
   /** Empty only when the scheme is "off". */
   signingSecretId: string;
   signatureScheme: SignatureScheme;
   maxBodyBytes: number;
-  idempotencyTtlSeconds: number;
-  inProgressTtlSeconds: number;
   secretCacheSeconds: number;
 }
 
@@ -52,8 +47,7 @@ export interface ReceiverConfig extends FunctionSettings {
 export function readReceiverConfig(env: Env): ReceiverConfig {
   const scheme = oneOfEnv(ENV.signatureScheme, SIGNATURE_SCHEMES, DEFAULTS.signatureScheme, env);
   return {
-    idempotencyTable: requireEnv(ENV.idempotencyTable, env),
-    jobsQueueUrl: requireEnv(ENV.jobsQueueUrl, env),
+    jobsQueueUrl: fifoQueueUrl(requireEnv(ENV.jobsQueueUrl, env)),
     signingSecretId:
       scheme === "off"
         ? optionalEnv(ENV.signingSecretId, "", env)
@@ -66,21 +60,22 @@ export function readReceiverConfig(env: Env): ReceiverConfig {
       { min: 1, max: 10 * 1024 * 1024 },
       env,
     ),
-    idempotencyTtlSeconds: intEnv(
-      ENV.idempotencyTtlSeconds,
-      DEFAULTS.idempotencyTtlSeconds,
-      { min: 60, max: 366 * 24 * 3600 },
-      env,
-    ),
-    inProgressTtlSeconds: intEnv(
-      ENV.inProgressTtlSeconds,
-      DEFAULTS.inProgressTtlSeconds,
-      { min: 1, max: 900 },
-      env,
-    ),
     secretCacheSeconds: readSecretCacheSeconds(env),
     ...readFunctionSettings(FUNCTIONS.receiver, env),
   };
+}
+
+/**
+ * The jobs queue URL, checked to be FIFO: on a standard queue the deduplication id and the group
+ * would be refused by SQS on every delivery (503s), so a wrong URL fails at cold start instead.
+ */
+function fifoQueueUrl(url: string): string {
+  if (!url.endsWith(JOBS_QUEUE.fifoSuffix)) {
+    throw new ConfigurationError(
+      `${ENV.jobsQueueUrl} must name an SQS FIFO queue (a name ending in "${JOBS_QUEUE.fifoSuffix}")`,
+    );
+  }
+  return url;
 }
 
 /** What the receiver handler runs on: the use case and the HTTP limits around it. */
@@ -109,21 +104,10 @@ export function receiverDeps(config: ReceiverConfig): ReceiverDeps {
             { maxAgeSeconds: config.secretCacheSeconds },
           )
         : noSecrets,
-      idempotency: new DynamoIdempotencyStore(
-        createDocumentClient(config.aws),
-        config.idempotencyTable,
-      ),
       jobs: new SqsMessageQueue(createSqsClient(config.aws), config.jobsQueueUrl),
-      clock: { now: Date.now, sleep: (ms) => sleep(ms) },
-      logger,
+      clock: { now: Date.now },
     },
-    {
-      scheme: config.signatureScheme,
-      idempotencyTtlSeconds: config.idempotencyTtlSeconds,
-      inProgressTtlSeconds: config.inProgressTtlSeconds,
-      settleWaitMs: SETTLE_WAIT_MS,
-      settlePollMs: SETTLE_POLL_MS,
-    },
+    { scheme: config.signatureScheme },
   );
   return { receiver, maxBodyBytes: config.maxBodyBytes, logger };
 }
@@ -186,7 +170,6 @@ function logOutcome(
   if ("webhook" in outcome && outcome.webhook) line.phone = maskPhone(outcome.webhook.phone);
   switch (outcome.outcome) {
     case "accepted":
-    case "duplicate":
       logger.info("webhook", line);
       return;
     case "unauthorized":
@@ -194,9 +177,6 @@ function logOutcome(
       return;
     case "invalid":
       logger.warn("webhook", { ...line, field: outcome.error.field, code: outcome.error.code });
-      return;
-    case "busy":
-      logger.warn("webhook", { ...line, retryAfterSeconds: outcome.retryAfterSeconds });
       return;
     case "unavailable":
       logger.error("webhook", {
@@ -229,8 +209,8 @@ function json(
 }
 
 export const respond = {
+  /** The job is on the FIFO queue (for a repeat inside SQS's deduplication window: it was). */
   accepted: () => json(200, { status: "accepted" }),
-  duplicate: () => json(200, { status: "duplicate" }),
   /** 400 naming the field: {"error":"invalid_payload"|"malformed_json","field","message"}. */
   invalid: (error: PayloadError) =>
     json(400, { error: error.code, field: error.field, message: error.message }),
@@ -250,7 +230,7 @@ export const respond = {
       message: `the body exceeds ${limitBytes} bytes`,
       limitBytes,
     }),
-  /** A dependency failed or an identical delivery is in flight: the vendor should retry. */
+  /** A dependency failed (the secret, the queue): the vendor should retry. */
   unavailable: (retryAfterSeconds: number) =>
     json(
       503,
@@ -266,13 +246,10 @@ export function responseFor(outcome: ReceiveOutcome): HttpResponse {
   switch (outcome.outcome) {
     case "accepted":
       return respond.accepted();
-    case "duplicate":
-      return respond.duplicate();
     case "invalid":
       return respond.invalid(outcome.error);
     case "unauthorized":
       return respond.unauthorized();
-    case "busy":
     case "unavailable":
       return respond.unavailable(outcome.retryAfterSeconds);
   }

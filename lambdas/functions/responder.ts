@@ -22,6 +22,7 @@ import {
 } from "../core/errors.js";
 import { parseWebhookJob } from "../core/messages.js";
 import type { MessageQueue, RedeliveryControl } from "../core/ports.js";
+import { jobGroupId } from "../core/receiveWebhook.js";
 import { onlyContacts, parseReplyContacts } from "../core/replyContacts.js";
 import {
   policyEndpoint,
@@ -222,7 +223,12 @@ export function createResponderHandler(deps: ResponderDeps) {
           status: error.status,
           ...errorFields(error),
         });
-        await deps.deadLetters.send(JSON.parse(record.body));
+        // The jobs DLQ is FIFO like the jobs queue: the job keeps its deduplication id and group.
+        const job = parseWebhookJob(record.body);
+        await deps.deadLetters.send(job, {
+          deduplicationId: record.attributes?.MessageDeduplicationId ?? job.key,
+          groupId: record.attributes?.MessageGroupId ?? jobGroupId(job.webhook),
+        });
         return undefined;
       }
       if (!(error instanceof InvalidQueueMessageError || error instanceof ReplyPlanError)) {
@@ -243,6 +249,8 @@ export function createResponderHandler(deps: ResponderDeps) {
       logger,
       redelivery: deps.redelivery,
       failureMessage: "job failed; it will be retried",
+      // The jobs queue is FIFO, grouped by contact: keep each contact's jobs in order.
+      fifo: true,
     });
   };
 }

@@ -176,10 +176,17 @@ export interface SqsBatchOptions {
   redelivery?: RedeliveryControl;
   /** The log line for a record whose handler threw (an infrastructure error). */
   failureMessage: string;
+  /**
+   * A FIFO queue: a message group's records run one after another in batch order, and once one
+   * fails, the group's later records in the batch are reported failed without running; other
+   * groups run in parallel. SQS then hands the group back in order: what AWS asks of a function
+   * with ReportBatchItemFailures on a FIFO queue.
+   */
+  fifo?: boolean;
 }
 
 /**
- * Runs `handleRecord` for every record of an SQS batch, in parallel, and answers Lambda's partial
+ * Runs `handleRecord` for every record of an SQS batch, in parallel (in order for FIFO), and answers Lambda's partial
  * batch response: a record that must come back, or whose handler threw, is listed in
  * batchItemFailures (the event source mapping needs ReportBatchItemFailures); the others are
  * deleted. A record past the queue's maxReceiveCount goes to the DLQ.
@@ -192,7 +199,7 @@ export async function processSqsBatch(
   context: Context,
   options: SqsBatchOptions,
 ): Promise<SQSBatchResponse> {
-  const { handleRecord, logger, redelivery, failureMessage } = options;
+  const { handleRecord, logger, redelivery, failureMessage, fifo } = options;
   const processRecord = async (record: SQSRecord): Promise<void> => {
     let result: ComeBackLater | undefined;
     try {
@@ -212,12 +219,44 @@ export async function processSqsBatch(
     }
     throw new RecordComesBack(result.reason);
   };
-  const processor = new BatchProcessor(EventType.SQS);
-  return processPartialResponse(event, processRecord, processor, {
-    context,
-    // A fully failed batch is answered like any other, not thrown: same redelivery, clearer logs.
-    throwOnFullBatchFailure: false,
-  });
+  // A fully failed batch is answered like any other, not thrown: same redelivery, clearer logs.
+  return processPartialResponse(
+    event,
+    fifo ? inGroupOrder(processRecord) : processRecord,
+    new BatchProcessor(EventType.SQS),
+    { context, throwOnFullBatchFailure: false },
+  );
+}
+
+/**
+ * Chains each message group's records: a record starts when the group's previous one succeeded,
+ * and comes back unrun when it did not. BatchProcessor starts the records in batch order, so the
+ * chains follow it; different groups run in parallel. Hand-written because Powertools'
+ * SqsFifoPartialProcessorAsync runs the whole batch one record at a time: ten contacts' jobs
+ * would wait for each other.
+ */
+function inGroupOrder(
+  processRecord: (record: SQSRecord) => Promise<void>,
+): (record: SQSRecord) => Promise<void> {
+  const tails = new Map<string, Promise<boolean>>();
+  return (record) => {
+    const group = record.attributes?.MessageGroupId ?? "";
+    const previous = tails.get(group) ?? Promise.resolve(true);
+    const run = previous.then((succeeded) => {
+      if (!succeeded) {
+        throw new RecordComesBack("an earlier message of its group failed in this batch");
+      }
+      return processRecord(record);
+    });
+    tails.set(
+      group,
+      run.then(
+        () => true,
+        () => false,
+      ),
+    );
+    return run;
+  };
 }
 
 /** The record's ApproximateReceiveCount (1 on the first delivery). */

@@ -313,6 +313,19 @@ describe("parseStackSettings", () => {
     ]);
   });
 
+  it("names a retired key and what replaced it, instead of calling it a typo", () => {
+    expect(
+      problems({ idempotencyTtlSeconds: "3600", responderBatchingWindowSeconds: "2" }),
+    ).toEqual([
+      expect.stringMatching(
+        new RegExp(`^${NS}:idempotencyTtlSeconds: no longer used: .*FIFO jobs queue`),
+      ),
+      expect.stringMatching(
+        new RegExp(`^${NS}:responderBatchingWindowSeconds: no longer used: .*FIFO`),
+      ),
+    ]);
+  });
+
   it("lists every problem at once", () => {
     expect(problems({ protect: "maybe", logLevel: "LOUD", logRetentionDays: "10" })).toEqual([
       `${NS}:logLevel: must be DEBUG, INFO, WARN or ERROR`,

@@ -162,7 +162,7 @@ beforeAll(async () => {
   await settled();
   collect();
 
-  // Receiver: a new delivery, the same again, and one while SQS is down (claim released).
+  // Receiver: a new delivery, the same again (the FIFO queue drops it), and one while SQS is down.
   expect((await post(PHONES.chained, "ping")).status).toBe(200);
   const repeat = sampleWebhookBody({ phone: PHONES.retried, text: "ping", at: Date.now() });
   const signature = signatureFor(repeat, stack.signingSecret, stack.signatureScheme);
@@ -170,10 +170,10 @@ beforeAll(async () => {
     status: "accepted",
   });
   expect((await postWebhook(stack.receiverUrl, repeat, signature)).body).toEqual({
-    status: "duplicate",
+    status: "accepted",
   });
-  // An identical delivery while the first is still enqueueing (SQS hangs a moment): the second
-  // waits for the first's claim to settle, reading it.
+  // An identical delivery while the first is still enqueueing (SQS hangs a moment): both are the
+  // one SendMessage, and SQS keeps one job.
   const twin = sampleWebhookBody({ phone: "14155550184", text: "hello", at: Date.now() });
   const twinSignature = signatureFor(twin, stack.signingSecret, stack.signatureScheme);
   await sqsFault?.setMode("hang");
@@ -184,7 +184,7 @@ beforeAll(async () => {
   await sqsFault?.setMode("up");
   expect([(await first).body, (await second).body]).toEqual([
     { status: "accepted" },
-    { status: "duplicate" },
+    { status: "accepted" },
   ]);
   await sqsFault?.setMode("refuse");
   expect((await post("14155550183", "ping")).status).toBe(503);

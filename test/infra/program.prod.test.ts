@@ -54,7 +54,7 @@ describe("Pulumi program (prod stack, rotation in progress)", () => {
   describe("protection", () => {
     it("protects the tables, keeps them on delete and turns on deletion protection", () => {
       const tables = graph.ofType("aws:dynamodb/table:Table");
-      expect(tables).toHaveLength(3);
+      expect(tables).toHaveLength(2);
       for (const table of tables) {
         expect(table).toMatchObject({ protect: true, retainOnDelete: true });
         expect(plain(table.inputs.deletionProtectionEnabled)).toBe(true);

@@ -101,7 +101,7 @@ describe("Pulumi program (dev stack)", () => {
       "whatsable:ingress:WebhookIngress": 1,
       "whatsable:webhook:WebhookRegistrations": 1,
       "whatsable:monitoring:PipelineAlarms": 1,
-      [T.table]: 3,
+      [T.table]: 2,
       [T.queue]: 4,
       [T.redriveAllow]: 2,
       [T.secret]: 2,
@@ -132,7 +132,6 @@ describe("Pulumi program (dev stack)", () => {
 
   describe("tables", () => {
     it.each([
-      ["data-idempotency", TABLES.idempotency],
       ["data-conversation", TABLES.conversation],
       ["data-sent-markers", TABLES.sentMarkers],
     ] as const)("%s is on-demand with PITR and TTL on the contract's keys", (name, schema) => {
@@ -167,6 +166,24 @@ describe("Pulumi program (dev stack)", () => {
   });
 
   describe("queues", () => {
+    it("makes the jobs queue and its DLQ FIFO, named *.fifo, deduplicated by the sender's id", () => {
+      for (const name of ["jobs", "jobs-dlq"]) {
+        expect(graph.inputs(T.queue, name)).toMatchObject({
+          fifoQueue: true,
+          contentBasedDeduplication: false,
+          deduplicationScope: "messageGroup",
+          fifoThroughputLimit: "perMessageGroupId",
+          name: `${NS}-dev-${name}.fifo`,
+        });
+      }
+    });
+
+    it("keeps the replies queue standard (FIFO queues take no per-message delay)", () => {
+      for (const name of ["replies", "replies-dlq"]) {
+        expect(graph.inputs(T.queue, name).fifoQueue).toBeUndefined();
+      }
+    });
+
     it.each(["jobs", "replies"])(
       "%s is encrypted and redrives to its DLQ after 5 receives",
       (name) => {
@@ -235,7 +252,6 @@ describe("Pulumi program (dev stack)", () => {
       const env = (fn: FunctionName) =>
         (graph.inputs(T.fn, fn).environment as { variables: Record<string, string> }).variables;
       expect(env("receiver")).toMatchObject({
-        IDEMPOTENCY_TABLE: "data-idempotency",
         JOBS_QUEUE_URL: computedOutputs(T.queue, "jobs", 0).url,
         SIGNING_SECRET_ID: arnOf(T.secret, "secrets-signing"),
         SIGNATURE_SCHEME: "auto",
@@ -269,6 +285,7 @@ describe("Pulumi program (dev stack)", () => {
       expect(graph.inputs(T.fn, fn).loggingConfig).toEqual({
         logFormat: "JSON",
         logGroup: `${fn}-logs`,
+        systemLogLevel: "WARN",
       });
       expect(graph.inputs(T.logGroup, `${fn}-logs`).retentionInDays).toBe(14);
     });
@@ -281,15 +298,15 @@ describe("Pulumi program (dev stack)", () => {
       }
     });
 
-    it("caps the sender's concurrency and lets the responder batch", () => {
+    it("caps the sender's concurrency; the responder batches without a window (FIFO allows none)", () => {
       expect(graph.inputs(T.esm, "sender-trigger")).toMatchObject({
         scalingConfig: { maximumConcurrency: 2 },
         batchSize: 5,
       });
-      expect(graph.inputs(T.esm, "responder-trigger")).toMatchObject({
-        maximumBatchingWindowInSeconds: 2,
-        batchSize: 10,
-      });
+      expect(graph.inputs(T.esm, "responder-trigger")).toMatchObject({ batchSize: 10 });
+      expect(graph.inputs(T.esm, "responder-trigger").maximumBatchingWindowInSeconds).toBe(
+        undefined,
+      );
     });
   });
 
@@ -349,7 +366,8 @@ describe("Pulumi program (dev stack)", () => {
             .flatMap((s) => s.Resource),
         );
       const table = (name: string) => arnOf(T.table, name);
-      expect(tablesOf("receiver")).toEqual(new Set([table("data-idempotency")]));
+      // The receiver's one call is the SendMessage: no table at all.
+      expect(tablesOf("receiver")).toEqual(new Set());
       expect(tablesOf("responder")).toEqual(new Set([table("data-conversation")]));
       expect(tablesOf("sender")).toEqual(
         new Set([table("data-sent-markers"), table("data-conversation")]),
@@ -388,6 +406,12 @@ describe("Pulumi program (dev stack)", () => {
       const logs = stage.accessLogSettings as { destinationArn: string; format: string };
       expect(logs.destinationArn).toBe(arnOf(T.logGroup, "ingress-access-logs"));
       expect(Object.keys(JSON.parse(logs.format))).toContain("status");
+    });
+
+    it("turns off per-route metrics (billed as custom metrics, read by nothing)", () => {
+      expect(graph.inputs(T.stage, "ingress-stage").defaultRouteSettings).toMatchObject({
+        detailedMetricsEnabled: false,
+      });
     });
 
     it("lets only this API's webhook route invoke the receiver", () => {
@@ -535,7 +559,6 @@ describe("Pulumi program (dev stack)", () => {
       expect(await unwrap(program.webhookId as pulumi.Output<number>)).toBe(1201);
       expect(await unwrap(program.webhookIds)).toEqual({ "1": 1201 });
       expect(await unwrap(pulumi.output(program.tableNames))).toEqual({
-        idempotency: "data-idempotency",
         conversation: "data-conversation",
         sentMarkers: "data-sent-markers",
       });

@@ -4,6 +4,7 @@ import {
   GetQueueAttributesCommand,
   ReceiveMessageCommand,
   SendMessageBatchCommand,
+  SendMessageCommand,
   SQSClient,
 } from "@aws-sdk/client-sqs";
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
@@ -55,6 +56,46 @@ async function createQueue(maxReceiveCount = 5) {
     }),
   );
   return { url: String(queue.QueueUrl), dlqUrl: String(dlq.QueueUrl), name };
+}
+
+/** A fresh FIFO queue (content-based deduplication off, as the jobs queue) with a FIFO DLQ. */
+async function createFifoQueue(maxReceiveCount = 5) {
+  const name = `esm${randomBytes(4).toString("hex")}`;
+  const fifo = { FifoQueue: "true", ContentBasedDeduplication: "false" };
+  const dlq = await sqs.send(
+    new CreateQueueCommand({ QueueName: `${name}-dlq.fifo`, Attributes: fifo }),
+  );
+  const dlqArn = await sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl, AttributeNames: ["QueueArn"] }),
+  );
+  const queue = await sqs.send(
+    new CreateQueueCommand({
+      QueueName: `${name}.fifo`,
+      Attributes: {
+        ...fifo,
+        VisibilityTimeout: "1",
+        RedrivePolicy: JSON.stringify({
+          deadLetterTargetArn: dlqArn.Attributes?.QueueArn,
+          maxReceiveCount,
+        }),
+      },
+    }),
+  );
+  return { url: String(queue.QueueUrl), dlqUrl: String(dlq.QueueUrl), name };
+}
+
+/** Sends `group:n` bodies one by one (FIFO order is send order), each its own deduplication id. */
+async function sendToGroups(queueUrl: string, messages: [group: string, n: number][]) {
+  for (const [group, n] of messages) {
+    await sqs.send(
+      new SendMessageCommand({
+        QueueUrl: queueUrl,
+        MessageBody: `${group}:${n}`,
+        MessageGroupId: group,
+        MessageDeduplicationId: `${group}-${n}`,
+      }),
+    );
+  }
 }
 
 async function sendBodies(queueUrl: string, bodies: string[]) {
@@ -333,5 +374,82 @@ describe("failedMessageIds", () => {
     ["an unknown id", { batchItemFailures: [{ itemIdentifier: "m9" }] }],
   ])("fails the whole batch when the response has %s", (_, response) => {
     expect(failedMessageIds(response, event)).toBe("all");
+  });
+});
+
+describe("startEventSourceMapping on a FIFO queue (the jobs queue)", () => {
+  it("delivers each group's messages in order, groups in parallel", async () => {
+    const queue = await createFifoQueue();
+    const sends: [string, number][] = [];
+    for (let n = 0; n < 6; n++) sends.push(["a", n], ["b", n], ["c", n]);
+    await sendToGroups(queue.url, sends);
+    const run = start(queue.url, async () => undefined, { batchSize: 10, concurrency: 3 });
+    await waitFor(() => run.records().length === 18);
+    for (const group of ["a", "b", "c"]) {
+      expect(run.bodiesSeen().filter((b) => b.startsWith(`${group}:`))).toEqual(
+        Array.from({ length: 6 }, (_, n) => `${group}:${n}`),
+      );
+    }
+    expect(run.records()[0]?.attributes.MessageGroupId).toBeDefined();
+  });
+
+  it("holds a group behind its failed message until it succeeds; other groups go on", async () => {
+    const queue = await createFifoQueue();
+    await sendToGroups(queue.url, [
+      ["late", 0],
+      ["late", 1],
+      ["free", 0],
+      ["free", 1],
+    ]);
+    let failures = 0;
+    const run = start(
+      queue.url,
+      async (event) => ({
+        batchItemFailures: event.Records.filter((r) => r.body === "late:0" && failures++ < 2).map(
+          (r) => ({ itemIdentifier: r.messageId }),
+        ),
+      }),
+      { concurrency: 2 },
+    );
+    await waitFor(() => run.bodiesSeen().includes("late:1"), 15_000);
+    const seen = run.bodiesSeen();
+    // late:0 came three times (two failures, then success) and only then late:1.
+    expect(seen.filter((b) => b.startsWith("late:"))).toEqual([
+      "late:0",
+      "late:0",
+      "late:0",
+      "late:1",
+    ]);
+    // The other group did not wait for the failing one.
+    expect(seen.indexOf("free:1")).toBeLessThan(seen.lastIndexOf("late:0"));
+  });
+
+  it("lets a group go on once its poison message moved to the FIFO DLQ", async () => {
+    const queue = await createFifoQueue(2);
+    await sendToGroups(queue.url, [
+      ["g", 0],
+      ["g", 1],
+    ]);
+    const run = start(queue.url, async (event) => ({
+      batchItemFailures: event.Records.filter((r) => r.body === "g:0").map((r) => ({
+        itemIdentifier: r.messageId,
+      })),
+    }));
+    await waitFor(() => run.bodiesSeen().includes("g:1"), 15_000);
+    expect(run.bodiesSeen()).toEqual(["g:0", "g:0", "g:1"]);
+    await waitFor(async () => (await queueDepth(queue.dlqUrl)) === 1);
+  });
+
+  it("drops a repeat with the same deduplication id inside the window (fauxqs, like SQS)", async () => {
+    const queue = await createFifoQueue();
+    await sendToGroups(queue.url, [
+      ["d", 0],
+      ["d", 0],
+      ["d", 1],
+    ]);
+    const run = start(queue.url);
+    await waitFor(() => run.records().length === 2);
+    await pause(1500);
+    expect(run.bodiesSeen()).toEqual(["d:0", "d:1"]);
   });
 });

@@ -22,7 +22,7 @@ describe("provisionLocalResources", () => {
       TABLES.conversation.globalSecondaryIndexes[0].name,
     );
     const ttl = await ddb.send(
-      new DescribeTimeToLiveCommand({ TableName: res.tables.idempotency }),
+      new DescribeTimeToLiveCommand({ TableName: res.tables.sentMarkers }),
     );
     expect(ttl.TimeToLiveDescription?.AttributeName).toBe("expiresAt");
 
@@ -38,5 +38,28 @@ describe("provisionLocalResources", () => {
     const sm = createSecretsManagerClient(res.awsEnv);
     const secret = await sm.send(new GetSecretValueCommand({ SecretId: res.secrets.signing }));
     expect(secret.SecretString).toBe("s3cret");
+  });
+
+  it("makes the jobs queue and its DLQ FIFO without content-based deduplication, replies standard", async () => {
+    const res = await provisionForTest({ signingSecret: "s3cret" });
+    const sqs = createSqsClient(res.awsEnv);
+    const attributesOf = async (url: string) =>
+      (
+        await sqs.send(
+          new GetQueueAttributesCommand({
+            QueueUrl: url,
+            AttributeNames: ["FifoQueue", "ContentBasedDeduplication", "RedrivePolicy", "QueueArn"],
+          }),
+        )
+      ).Attributes ?? {};
+    const jobs = await attributesOf(res.queues.jobs);
+    const jobsDlq = await attributesOf(res.queues.jobsDlq);
+    expect(res.queues.jobs).toMatch(/\.fifo$/);
+    expect(jobs.FifoQueue).toBe("true");
+    expect(jobs.ContentBasedDeduplication).toBe("false");
+    expect(jobsDlq.FifoQueue).toBe("true");
+    expect(JSON.parse(jobs.RedrivePolicy ?? "{}").deadLetterTargetArn).toBe(jobsDlq.QueueArn);
+    expect((await attributesOf(res.queues.replies)).FifoQueue).not.toBe("true");
+    expect(res.tables).not.toHaveProperty("idempotency");
   });
 });

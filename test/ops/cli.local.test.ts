@@ -165,12 +165,17 @@ describe("ops dlq and redrive on the local stack", () => {
         new SendMessageCommand({
           QueueUrl: stack.resources.queues.jobsDlq,
           MessageBody: JSON.stringify({ kind: "webhook-job", webhook: { phone: "447700900123" } }),
+          // The jobs DLQ is FIFO, like its queue.
+          MessageGroupId: "447700900123",
+          MessageDeduplicationId: "dlq-readable",
         }),
       );
       await stack.sqsClient.send(
         new SendMessageCommand({
           QueueUrl: stack.resources.queues.jobsDlq,
           MessageBody: "not json 447700900456",
+          MessageGroupId: "unreadable",
+          MessageDeduplicationId: "dlq-unreadable",
         }),
       );
       const run = await ops("dlq", "jobs", "--json");

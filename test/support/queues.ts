@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import {
   DeleteMessageBatchCommand,
   ReceiveMessageCommand,
@@ -51,13 +52,38 @@ export async function drainRaw(sqs: SQSClient, queueUrl: string): Promise<string
   }
 }
 
+/**
+ * What a test send to a FIFO queue (the jobs queue) needs: the contact's group, read from the
+ * job's webhook like the receiver's, and a fresh deduplication id, so that putting a drained
+ * message back (or sending a job twice, as a redelivery would) is not dropped as a repeat of the
+ * receiver's send. Nothing for a standard queue.
+ */
+export function fifoFields(
+  queueUrl: string,
+  body: string,
+): { MessageGroupId?: string; MessageDeduplicationId?: string } {
+  if (!queueUrl.endsWith(".fifo")) return {};
+  let phone: unknown;
+  try {
+    phone = (JSON.parse(body) as { webhook?: { phone?: unknown } }).webhook?.phone;
+  } catch {
+    // Not a job (a poison message): one group of its own.
+  }
+  return {
+    MessageGroupId: typeof phone === "string" && phone !== "" ? phone : "test-unparsable",
+    MessageDeduplicationId: randomUUID(),
+  };
+}
+
 /** Puts bodies (as drained) back on a queue, ten at a time. */
 export async function sendRaw(sqs: SQSClient, queueUrl: string, bodies: string[]): Promise<void> {
   for (let i = 0; i < bodies.length; i += 10) {
     const out = await sqs.send(
       new SendMessageBatchCommand({
         QueueUrl: queueUrl,
-        Entries: bodies.slice(i, i + 10).map((body, j) => ({ Id: String(j), MessageBody: body })),
+        Entries: bodies
+          .slice(i, i + 10)
+          .map((body, j) => ({ Id: String(j), MessageBody: body, ...fifoFields(queueUrl, body) })),
       }),
     );
     if (out.Failed?.length) throw new Error(`could not re-send ${out.Failed.length} message(s)`);

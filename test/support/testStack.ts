@@ -11,7 +11,7 @@ import {
   type WorkerName,
 } from "../../local/stack.js";
 import { type FaultProxy, startFaultProxy } from "./faultProxy.js";
-import { queueDepth } from "./queues.js";
+import { fifoFields, queueDepth } from "./queues.js";
 import { aJob, aWebhook } from "./replyFixtures.js";
 
 /**
@@ -128,7 +128,12 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
   const sqs = stack.sqsClient;
   const send = async (queueUrl: string, body: string, delaySeconds = 0) => {
     await sqs.send(
-      new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: body, DelaySeconds: delaySeconds }),
+      new SendMessageCommand({
+        QueueUrl: queueUrl,
+        MessageBody: body,
+        ...(delaySeconds > 0 ? { DelaySeconds: delaySeconds } : {}),
+        ...fifoFields(queueUrl, body),
+      }),
     );
   };
   return {

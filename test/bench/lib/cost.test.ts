@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { costLines, totalPerMillion, type UsagePerWebhook } from "../../../bench/lib/cost.js";
+import {
+  costLines,
+  IDLE_RECEIVES_PER_QUEUE_MONTH,
+  idleMonthly,
+  totalPerMillion,
+  type UsagePerWebhook,
+} from "../../../bench/lib/cost.js";
 
 /** The design's worked example (docs/benchmarks.md, "Prices"): ≈ $4.02 per 1M webhooks. */
 const WORKED_EXAMPLE: UsagePerWebhook = {
@@ -12,6 +18,7 @@ const WORKED_EXAMPLE: UsagePerWebhook = {
   dynamoDbWru: 2,
   dynamoDbRru: 0,
   sqsRequests: 1,
+  sqsFifoRequests: 0,
   secretsManagerCalls: 0,
   logBytes: 0,
 };
@@ -50,5 +57,26 @@ describe("totalPerMillion", () => {
   it("leaves the logs line out when asked", () => {
     const lines = costLines({ ...WORKED_EXAMPLE, logBytes: 2600 });
     expect(totalPerMillion(lines) - totalPerMillion(lines, { withLogs: false })).toBeCloseTo(1.3);
+  });
+});
+
+describe("FIFO requests and the idle stack", () => {
+  it("prices FIFO requests at $0.50 per million", () => {
+    const lines = costLines({ ...WORKED_EXAMPLE, sqsFifoRequests: 2 });
+    expect(lines.find((l) => l.item === "SQS FIFO")?.perMillion).toBeCloseTo(1.0);
+  });
+
+  it("adds up secrets, the key, alarms, a dashboard and idle polling per month", () => {
+    const idle = idleMonthly({
+      secrets: 2,
+      keys: 1,
+      alarms: 10,
+      dashboards: 1,
+      polledQueues: { fifo: 1, standard: 1 },
+    });
+    expect(IDLE_RECEIVES_PER_QUEUE_MONTH).toBe(648_000);
+    // 648,000 empty receives per queue-month: FIFO $0.324 + standard $0.259.
+    expect(idle.polling).toBeCloseTo(0.583, 3);
+    expect(idle.total).toBeCloseTo(0.8 + 1 + 1 + 3 + 0.583, 3);
   });
 });

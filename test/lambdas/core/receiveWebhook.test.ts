@@ -1,84 +1,40 @@
 import { createHmac } from "node:crypto";
 import fc from "fast-check";
 import { beforeEach, describe, expect, it } from "vitest";
+import { JOBS_QUEUE } from "../../../lambdas/contract.js";
 import type { WebhookJob } from "../../../lambdas/core/messages.js";
 import { parseWebhook } from "../../../lambdas/core/parseWebhook.js";
-import type {
-  ClaimRecord,
-  Clock,
-  IdempotencyClaimResult,
-  IdempotencyStore,
-  Logger,
-  MessageQueue,
-  SecretSource,
-} from "../../../lambdas/core/ports.js";
+import type { MessageQueue, SecretSource, SendOptions } from "../../../lambdas/core/ports.js";
 import {
   idempotencyKey,
-  type ReceiveOutcome,
+  jobGroupId,
   type ReceiverSettings,
   WebhookReceiver,
 } from "../../../lambdas/core/receiveWebhook.js";
 
-/** In-memory store with the same claim condition as DynamoIdempotencyStore. */
-class MemoryStore implements IdempotencyStore {
-  items = new Map<string, ClaimRecord & { token: string }>();
-  private tokens = 0;
-  failNext: Partial<Record<"claim" | "get" | "markQueued" | "release", Error>> = {};
-
-  private maybeFail(operation: keyof MemoryStore["failNext"]) {
-    const error = this.failNext[operation];
-    if (error) {
-      delete this.failNext[operation];
-      throw error;
-    }
-  }
-
-  async claim(
-    key: string,
-    claim: { now: number; inProgressUntil: number; expiresAt: number },
-  ): Promise<IdempotencyClaimResult> {
-    this.maybeFail("claim");
-    const old = this.items.get(key);
-    const free =
-      !old ||
-      (old.status === "IN_PROGRESS" && old.inProgressUntil < claim.now) ||
-      old.expiresAt < Math.floor(claim.now / 1000);
-    if (!free) return { claimed: false, existing: { ...old } };
-    const token = `token-${++this.tokens}`;
-    this.items.set(key, { status: "IN_PROGRESS", token, ...claim });
-    return { claimed: true, token };
-  }
-
-  async get(key: string): Promise<ClaimRecord | null> {
-    this.maybeFail("get");
-    const item = this.items.get(key);
-    return item ? { ...item } : null;
-  }
-
-  async markQueued(key: string, token: string, expiresAt: number): Promise<boolean> {
-    this.maybeFail("markQueued");
-    const item = this.items.get(key);
-    if (item?.token !== token) return false;
-    this.items.set(key, { ...item, status: "QUEUED", expiresAt });
-    return true;
-  }
-
-  async release(key: string, token: string): Promise<void> {
-    this.maybeFail("release");
-    const item = this.items.get(key);
-    if (item?.token === token && item.status === "IN_PROGRESS") this.items.delete(key);
-  }
-}
-
-class MemoryQueue implements MessageQueue {
-  sent: WebhookJob[] = [];
+/**
+ * An in-memory FIFO queue with SQS's deduplication: a send whose deduplication id was accepted in
+ * the last 5 minutes succeeds and adds nothing.
+ */
+class MemoryFifoQueue implements MessageQueue {
+  sent: { job: WebhookJob; options: SendOptions }[] = [];
+  calls = 0;
   failures = 0;
-  async send(body: unknown): Promise<void> {
+  private accepted = new Map<string, number>();
+  constructor(private readonly clock: { now(): number }) {}
+  async send(body: unknown, options: SendOptions = {}): Promise<void> {
+    this.calls++;
     if (this.failures > 0) {
       this.failures--;
       throw new Error("queue down");
     }
-    this.sent.push(body as WebhookJob);
+    const id = options.deduplicationId ?? "";
+    const at = this.accepted.get(id);
+    if (at !== undefined && this.clock.now() - at < JOBS_QUEUE.deduplicationWindowSeconds * 1000) {
+      return;
+    }
+    this.accepted.set(id, this.clock.now());
+    this.sent.push({ job: body as WebhookJob, options });
   }
 }
 
@@ -97,36 +53,8 @@ class StubSecrets implements SecretSource {
   }
 }
 
-/** Virtual time: sleep advances it and yields to other pending deliveries. */
-class VirtualClock implements Clock {
-  constructor(public time = 1_750_000_000_000) {}
-  now = () => this.time;
-  sleep = async (ms: number) => {
-    this.time += ms;
-    await new Promise((resolve) => setImmediate(resolve));
-  };
-}
-
-class RecordingLogger implements Logger {
-  lines: { level: string; message: string; extra?: Record<string, unknown> }[] = [];
-  debug = (message: string, extra?: Record<string, unknown>) =>
-    this.lines.push({ level: "debug", message, extra });
-  info = (message: string, extra?: Record<string, unknown>) =>
-    this.lines.push({ level: "info", message, extra });
-  warn = (message: string, extra?: Record<string, unknown>) =>
-    this.lines.push({ level: "warn", message, extra });
-  error = (message: string, extra?: Record<string, unknown>) =>
-    this.lines.push({ level: "error", message, extra });
-}
-
 const SECRET = "current-secret";
-const settings: ReceiverSettings = {
-  scheme: "auto",
-  idempotencyTtlSeconds: 3600,
-  inProgressTtlSeconds: 30,
-  settleWaitMs: 3000,
-  settlePollMs: 50,
-};
+const settings: ReceiverSettings = { scheme: "auto" };
 const payload = {
   phone_number: "14155552671",
   user_id: "u-1",
@@ -138,29 +66,22 @@ const sign = (data: Uint8Array, secret = SECRET) =>
   createHmac("sha256", secret).update(data).digest("hex");
 
 describe("WebhookReceiver", () => {
-  let store: MemoryStore;
-  let queue: MemoryQueue;
+  let queue: MemoryFifoQueue;
   let secrets: StubSecrets;
-  let clock: VirtualClock;
-  let logger: RecordingLogger;
+  const clock = { time: 1_750_000_000_000, now: () => clock.time };
   let receiver: WebhookReceiver;
 
   const build = (overrides: Partial<ReceiverSettings> = {}) =>
-    new WebhookReceiver(
-      { secrets, idempotency: store, jobs: queue, clock, logger },
-      { ...settings, ...overrides },
-    );
+    new WebhookReceiver({ secrets, jobs: queue, clock }, { ...settings, ...overrides });
   const deliver = (data: Uint8Array = body, signature: string = sign(data)) =>
     receiver.receive({ body: data, signature });
   const deliverUnsigned = (data: Uint8Array = body) =>
     receiver.receive({ body: data, signature: undefined });
 
   beforeEach(() => {
-    store = new MemoryStore();
-    queue = new MemoryQueue();
+    clock.time = 1_750_000_000_000;
+    queue = new MemoryFifoQueue(clock);
     secrets = new StubSecrets(JSON.stringify({ current: SECRET }));
-    clock = new VirtualClock();
-    logger = new RecordingLogger();
     receiver = build();
   });
 
@@ -168,35 +89,59 @@ describe("WebhookReceiver", () => {
     const outcome = await deliver();
     expect(outcome.outcome).toBe("accepted");
     expect(queue.sent).toHaveLength(1);
-    const job = queue.sent[0];
+    const job = queue.sent[0]?.job;
     expect(job).toMatchObject({ kind: "webhook-job", version: 1, acceptedAt: clock.time });
     expect(job?.webhook).toMatchObject({ phone: "14155552671", lastMessageOfUser: "hi" });
     expect(outcome).toMatchObject({ key: job?.key });
-    expect(store.items.get(job?.key ?? "")).toMatchObject({
-      status: "QUEUED",
-      expiresAt: Math.floor(clock.time / 1000) + 3600,
+  });
+
+  it("makes one queue call: the message key is the deduplication id, the contact the group", async () => {
+    const outcome = await deliver();
+    expect(queue.calls).toBe(1);
+    expect(queue.sent[0]?.options).toEqual({
+      deduplicationId: outcome.outcome === "accepted" ? outcome.key : "",
+      groupId: "14155552671",
     });
   });
 
-  it("answers duplicate for a repeat and queues nothing more", async () => {
+  it("answers accepted for a repeat with the same one call, and the queue keeps one job", async () => {
     await deliver();
-    expect((await deliver()).outcome).toBe("duplicate");
+    expect((await deliver()).outcome).toBe("accepted");
+    expect(queue.calls).toBe(2);
     expect(queue.sent).toHaveLength(1);
   });
 
-  it("answers duplicate for the same event in another encoding", async () => {
+  it("gives the same event in another encoding the same deduplication id", async () => {
     await deliver();
     const reencoded = Buffer.from(
       JSON.stringify({ ...payload, phone_number: 14155552671, user_timestamp: "1749506891000" }),
     );
-    expect((await deliver(reencoded)).outcome).toBe("duplicate");
+    expect((await deliver(reencoded)).outcome).toBe("accepted");
+    expect(queue.sent).toHaveLength(1);
   });
 
-  it("accepts the same event again once its claim expired", async () => {
+  it("queues a repeat after the deduplication window again under the same key (the responder's guard)", async () => {
     await deliver();
-    clock.time += 3601 * 1000;
+    clock.time += (JOBS_QUEUE.deduplicationWindowSeconds + 1) * 1000;
     expect((await deliver()).outcome).toBe("accepted");
-    expect(queue.sent).toHaveLength(2);
+    expect(queue.sent.map((s) => s.job.key)).toEqual([
+      queue.sent[0]?.job.key,
+      queue.sent[0]?.job.key,
+    ]);
+  });
+
+  it("answers unavailable when the queue refuses, and the retry is accepted with one job", async () => {
+    queue.failures = 1;
+    expect(await deliver()).toMatchObject({ outcome: "unavailable", dependency: "queue" });
+    expect(queue.sent).toHaveLength(0);
+    expect((await deliver()).outcome).toBe("accepted");
+    expect(queue.sent).toHaveLength(1);
+  });
+
+  it("keeps one job for 100 concurrent identical deliveries, every one answered accepted", async () => {
+    const outcomes = await Promise.all(Array.from({ length: 100 }, () => deliver()));
+    expect(new Set(outcomes.map((o) => o.outcome))).toEqual(new Set(["accepted"]));
+    expect(queue.sent).toHaveLength(1);
   });
 
   describe("signatures", () => {
@@ -206,7 +151,7 @@ describe("WebhookReceiver", () => {
         reason: "missing",
       });
       expect(secrets.reads).toEqual([{ forceRefresh: false }]);
-      expect(store.items.size).toBe(0);
+      expect(queue.calls).toBe(0);
     });
 
     it("refuses a wrong signature after one forced refresh", async () => {
@@ -215,7 +160,7 @@ describe("WebhookReceiver", () => {
         reason: "mismatch",
       });
       expect(secrets.reads).toEqual([{ forceRefresh: false }, { forceRefresh: true }]);
-      expect(queue.sent).toHaveLength(0);
+      expect(queue.calls).toBe(0);
     });
 
     it("accepts a signature made with a secret rotated in since the cache was filled", async () => {
@@ -251,93 +196,10 @@ describe("WebhookReceiver", () => {
     const outcome = await deliver(bad);
     expect(outcome.outcome).toBe("invalid");
     expect(outcome.outcome === "invalid" && outcome.error.field).toBe("phone_number");
+    expect(queue.calls).toBe(0);
   });
 
-  describe("failures between claim and enqueue", () => {
-    it("releases the claim when the enqueue fails, so the retry is accepted with one job", async () => {
-      queue.failures = 1;
-      expect(await deliver()).toMatchObject({ outcome: "unavailable", dependency: "queue" });
-      expect(store.items.size).toBe(0);
-      expect((await deliver()).outcome).toBe("accepted");
-      expect(queue.sent).toHaveLength(1);
-    });
-
-    it("lets the lease run out when a crashed delivery never released its claim", async () => {
-      queue.failures = 1;
-      store.failNext.release = new Error("process died");
-      await deliver();
-      const busy = await deliver();
-      expect(busy).toMatchObject({ outcome: "busy" });
-      expect(busy.outcome === "busy" && busy.retryAfterSeconds).toBeGreaterThanOrEqual(1);
-      expect(queue.sent).toHaveLength(0);
-      clock.time += 30_000;
-      expect((await deliver()).outcome).toBe("accepted");
-      expect(queue.sent).toHaveLength(1);
-    });
-
-    it("takes over an abandoned lease while waiting for it", async () => {
-      receiver = build({ inProgressTtlSeconds: 1 });
-      queue.failures = 1;
-      store.failNext.release = new Error("process died");
-      await deliver();
-      expect((await deliver()).outcome).toBe("accepted");
-      expect(queue.sent).toHaveLength(1);
-    });
-
-    it("still answers accepted when marking the claim queued fails (the job is queued)", async () => {
-      store.failNext.markQueued = new Error("DynamoDB throttled");
-      expect((await deliver()).outcome).toBe("accepted");
-      expect(logger.lines.some((line) => line.level === "warn")).toBe(true);
-    });
-
-    it("answers unavailable when the idempotency store fails", async () => {
-      store.failNext.claim = new Error("DynamoDB down");
-      expect(await deliver()).toMatchObject({ outcome: "unavailable", dependency: "idempotency" });
-      expect(queue.sent).toHaveLength(0);
-    });
-  });
-
-  describe("concurrent identical deliveries", () => {
-    it("queue exactly one job and all answer accepted or duplicate", async () => {
-      // The queue yields, so every delivery reaches the store while the first is in flight.
-      const slowQueue: MessageQueue = {
-        send: async (job) => {
-          await new Promise((resolve) => setTimeout(resolve, 5));
-          await queue.send(job);
-        },
-      };
-      // Real time here: virtual sleeps of 20 concurrent waiters would add up.
-      const realClock: Clock = {
-        now: Date.now,
-        sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-      };
-      receiver = new WebhookReceiver(
-        { secrets, idempotency: store, jobs: slowQueue, clock: realClock, logger },
-        settings,
-      );
-      const outcomes = await Promise.all(Array.from({ length: 20 }, () => deliver()));
-      const counts = countBy(outcomes);
-      expect(queue.sent).toHaveLength(1);
-      expect(counts).toEqual({ accepted: 1, duplicate: 19 });
-    });
-
-    it("re-claims when the other delivery released its claim meanwhile", async () => {
-      const key = (await deliverAndForget()).key;
-      // Simulate another delivery holding the claim, then releasing it soon after.
-      store.items.set(key, {
-        status: "IN_PROGRESS",
-        token: "other",
-        inProgressUntil: clock.time + 30_000,
-        expiresAt: Math.floor(clock.time / 1000) + 3600,
-      });
-      const pending = deliver();
-      await new Promise((resolve) => setImmediate(resolve));
-      await store.release(key, "other");
-      expect((await pending).outcome).toBe("accepted");
-    });
-  });
-
-  it("refuses a body whose job would exceed SQS's 1 MiB, without claiming or queueing", async () => {
+  it("refuses a body whose job would exceed SQS's 1 MiB, without queueing", async () => {
     // 40 KB of empty history entries: each becomes a full entry of ~100 bytes in the job.
     const history = JSON.stringify({ ...payload, last_messages: Array(12_000).fill({}) });
     const outcome = await deliver(Buffer.from(history));
@@ -348,25 +210,18 @@ describe("WebhookReceiver", () => {
         message: expect.stringMatching(/once normalised, over the 1048576 bytes/),
       },
     });
-    expect(queue.sent).toEqual([]);
-    expect(store.items.size).toBe(0);
+    expect(queue.calls).toBe(0);
   });
-
-  /** Accepts once and forgets the claim, to learn the key. */
-  async function deliverAndForget(): Promise<{ key: string }> {
-    const outcome = await deliver();
-    if (outcome.outcome !== "accepted") throw new Error(outcome.outcome);
-    store.items.delete(outcome.key);
-    queue.sent = [];
-    return outcome;
-  }
 });
 
-function countBy(outcomes: ReceiveOutcome[]): Record<string, number> {
-  const counts: Record<string, number> = {};
-  for (const { outcome } of outcomes) counts[outcome] = (counts[outcome] ?? 0) + 1;
-  return counts;
-}
+describe("jobGroupId", () => {
+  it("is the contact's digits, whatever form the phone number arrived in", () => {
+    for (const phone of ["+14155552671", "14155552671", 14155552671]) {
+      const webhook = parseWebhook(JSON.stringify({ ...payload, phone_number: phone }));
+      expect(jobGroupId(webhook)).toBe("14155552671");
+    }
+  });
+});
 
 const userId = "9232fcef-a570-4a2c-b46b-6cab53aec304";
 const history = [

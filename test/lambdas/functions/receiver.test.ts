@@ -4,10 +4,9 @@ import {
   PutSecretValueCommand,
   SecretsManagerClient,
 } from "@aws-sdk/client-secrets-manager";
-import type { SQSClient } from "@aws-sdk/client-sqs";
+import { ReceiveMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
-import { DynamoIdempotencyStore } from "../../../lambdas/adapters/DynamoIdempotencyStore.js";
 import { SqsMessageQueue } from "../../../lambdas/adapters/SqsMessageQueue.js";
 import { ENV } from "../../../lambdas/contract.js";
 import { ConfigurationError } from "../../../lambdas/core/errors.js";
@@ -74,7 +73,7 @@ function payload(overrides: Record<string, unknown> = {}): string {
 
 const json = (response: APIGatewayProxyStructuredResultV2) => JSON.parse(String(response.body));
 
-describe("receiver handler (DynamoDB Local, fauxqs, Secrets Manager stand-in)", () => {
+describe("receiver handler (fauxqs FIFO jobs queue, Secrets Manager stand-in)", () => {
   let handler: Handler;
   let sqs: SQSClient;
   let jobsQueueUrl: string;
@@ -117,8 +116,6 @@ describe("receiver handler (DynamoDB Local, fauxqs, Secrets Manager stand-in)", 
       AWS_ENDPOINT_URL_SECRETS_MANAGER: secretsService.endpoint,
       [ENV.signatureScheme]: "auto",
       [ENV.maxBodyBytes]: String(MAX_BODY_BYTES),
-      [ENV.idempotencyTtlSeconds]: "3600",
-      [ENV.inProgressTtlSeconds]: "2",
       [ENV.secretCacheSeconds]: "300",
       [ENV.logLevel]: "INFO",
     };
@@ -172,16 +169,16 @@ describe("receiver handler (DynamoDB Local, fauxqs, Secrets Manager stand-in)", 
     expect(jobs[0]?.acceptedAt).toBeGreaterThanOrEqual(before);
   });
 
-  it("answers duplicate for a repeat and queues no second job", async () => {
+  it("answers accepted for a repeat and the FIFO queue keeps one job", async () => {
     const body = payload();
     await handler(httpEvent(body), context);
     const repeat = await handler(httpEvent(body), context);
     expect(repeat.statusCode).toBe(200);
-    expect(json(repeat)).toEqual({ status: "duplicate" });
+    expect(json(repeat)).toEqual({ status: "accepted" });
     expect(await drainJobs()).toHaveLength(1);
   });
 
-  it("answers duplicate for the same event re-encoded as another variant", async () => {
+  it("keeps one job for the same event re-encoded as another variant", async () => {
     const seconds = Math.floor(Date.now() / 1000);
     const text = `hello ${randomUUID()}`;
     await handler(
@@ -194,7 +191,23 @@ describe("receiver handler (DynamoDB Local, fauxqs, Secrets Manager stand-in)", 
       user_last_message_time: undefined,
       user_timestamp: String(seconds * 1000),
     });
-    expect(json(await handler(httpEvent(v0), context))).toEqual({ status: "duplicate" });
+    expect(json(await handler(httpEvent(v0), context))).toEqual({ status: "accepted" });
+    expect(await drainJobs()).toHaveLength(1);
+  });
+
+  it("queues each contact's jobs in its own group, keyed by the message", async () => {
+    const body = payload({ phone_number: "+49 151 12345678" });
+    await handler(httpEvent(body), context);
+    const out = await sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: jobsQueueUrl,
+        MessageSystemAttributeNames: ["MessageGroupId", "MessageDeduplicationId"],
+      }),
+    );
+    expect(out.Messages?.[0]?.Attributes).toMatchObject({
+      MessageGroupId: "4915112345678",
+      MessageDeduplicationId: idempotencyKey(parseWebhook(body)),
+    });
   });
 
   it("accepts the vendor's header form that carries the secret itself", async () => {
@@ -269,15 +282,22 @@ describe("receiver handler (DynamoDB Local, fauxqs, Secrets Manager stand-in)", 
     expect(job?.webhook.lastMessageOfUser).toBe("ünïcödé ✓");
   });
 
-  it("queues exactly one job for 20 concurrent identical deliveries, all answered 200", async () => {
+  it("queues exactly one job for 20 concurrent identical deliveries, all answered 200 accepted", async () => {
     const body = payload();
     const responses = await Promise.all(
       Array.from({ length: 20 }, () => handler(httpEvent(body), context)),
     );
     expect(responses.map((r) => r.statusCode)).toEqual(Array(20).fill(200));
-    const statuses = responses.map((r) => json(r).status);
-    expect(statuses.filter((s) => s === "accepted")).toHaveLength(1);
-    expect(statuses.filter((s) => s === "duplicate")).toHaveLength(19);
+    expect(new Set(responses.map((r) => json(r).status))).toEqual(new Set(["accepted"]));
+    expect(await drainJobs()).toHaveLength(1);
+  });
+
+  it("makes one AWS call per delivery, new or repeat: the SendMessage", async () => {
+    const send = vi.spyOn(SqsMessageQueue.prototype, "send");
+    const body = payload();
+    await handler(httpEvent(body), context);
+    await handler(httpEvent(body), context);
+    expect(send).toHaveBeenCalledTimes(2);
     expect(await drainJobs()).toHaveLength(1);
   });
 
@@ -288,20 +308,6 @@ describe("receiver handler (DynamoDB Local, fauxqs, Secrets Manager stand-in)", 
     expect(failed.statusCode).toBe(503);
     expect(failed.headers?.["retry-after"]).toMatch(/^\d+$/);
     expect(json(failed)).toMatchObject({ error: "unavailable" });
-    const retry = await handler(httpEvent(body), context);
-    expect(json(retry)).toEqual({ status: "accepted" });
-    expect(await drainJobs()).toHaveLength(1);
-  });
-
-  it("recovers from a crash between claim and enqueue once the lease runs out", async () => {
-    // The "crash": the enqueue fails and the claim is never released (the process died).
-    vi.spyOn(SqsMessageQueue.prototype, "send").mockRejectedValueOnce(new Error("killed"));
-    vi.spyOn(DynamoIdempotencyStore.prototype, "release").mockRejectedValueOnce(
-      new Error("killed"),
-    );
-    const body = payload();
-    expect((await handler(httpEvent(body), context)).statusCode).toBe(503);
-    // The vendor's retry finds the abandoned IN_PROGRESS claim, waits out its 2 s lease, takes over.
     const retry = await handler(httpEvent(body), context);
     expect(json(retry)).toEqual({ status: "accepted" });
     expect(await drainJobs()).toHaveLength(1);
@@ -392,9 +398,14 @@ describe("receiver handler (DynamoDB Local, fauxqs, Secrets Manager stand-in)", 
     });
 
     it("fails fast when a required variable is missing", () => {
-      const { [ENV.idempotencyTable]: _, ...missing } = env;
+      const { [ENV.jobsQueueUrl]: _, ...missing } = env;
       expect(() => readReceiverConfig(missing)).toThrow(ConfigurationError);
-      expect(() => readReceiverConfig(missing)).toThrow(ENV.idempotencyTable);
+      expect(() => readReceiverConfig(missing)).toThrow(ENV.jobsQueueUrl);
+    });
+
+    it("fails fast when the jobs queue is not FIFO", () => {
+      const standard = { ...env, [ENV.jobsQueueUrl]: jobsQueueUrl.replace(/\.fifo$/, "") };
+      expect(() => readReceiverConfig(standard)).toThrow(/FIFO/);
     });
   });
 });

@@ -1,7 +1,16 @@
+import type { SQSEvent, SQSRecord } from "aws-lambda";
 import { describe, expect, it } from "vitest";
 import { ENV } from "../../../lambdas/contract.js";
 import { ConfigurationError } from "../../../lambdas/core/errors.js";
-import { intEnv, oneOfEnv, optionalEnv, requireEnv } from "../../../lambdas/runtime/lambda.js";
+import {
+  comeBackLater,
+  intEnv,
+  oneOfEnv,
+  optionalEnv,
+  processSqsBatch,
+  requireEnv,
+} from "../../../lambdas/runtime/lambda.js";
+import { lambdaContext } from "../../support/events.js";
 
 describe("requireEnv", () => {
   it("returns a set variable", () => {
@@ -55,5 +64,70 @@ describe("intEnv", () => {
     expect(() =>
       intEnv(ENV.maxBodyBytes, 10, { min: 1, max: 100 }, { [ENV.maxBodyBytes]: raw }),
     ).toThrow(/environment variable MAX_BODY_BYTES must be a whole number in \[1, 100\]/);
+  });
+});
+
+describe("processSqsBatch on a FIFO queue", () => {
+  /** A FIFO record `<group>:<n>` with the system attributes Lambda passes. */
+  const record = (body: string): SQSRecord =>
+    ({
+      messageId: `id-${body}`,
+      receiptHandle: `rh-${body}`,
+      body,
+      attributes: {
+        ApproximateReceiveCount: "1",
+        SentTimestamp: "0",
+        SenderId: "x",
+        ApproximateFirstReceiveTimestamp: "0",
+        MessageGroupId: body.split(":")[0],
+        MessageDeduplicationId: body,
+      },
+      messageAttributes: {},
+      md5OfBody: "",
+      eventSource: "aws:sqs",
+      eventSourceARN: "arn:aws:sqs:us-east-1:000000000000:jobs.fifo",
+      awsRegion: "us-east-1",
+    }) as SQSRecord;
+  const silent = { debug() {}, info() {}, warn() {}, error() {} };
+
+  it("runs a group's records in order and, after one fails, returns the group's later records unrun", async () => {
+    const event: SQSEvent = { Records: ["a:0", "b:0", "a:1", "b:1", "a:2"].map(record) };
+    const ran: string[] = [];
+    const response = await processSqsBatch(event, lambdaContext("responder"), {
+      fifo: true,
+      logger: silent,
+      failureMessage: "failed",
+      handleRecord: async (r) => {
+        ran.push(`${r.body} start`);
+        // b's records are slower: a's must still run in a's order, b's in b's.
+        await new Promise((resolve) => setTimeout(resolve, r.body.startsWith("b") ? 20 : 1));
+        ran.push(`${r.body} end`);
+        return r.body === "a:1" ? comeBackLater("not yet") : undefined;
+      },
+    });
+    const of = (group: string) => ran.filter((step) => step.startsWith(group));
+    expect(of("a:")).toEqual(["a:0 start", "a:0 end", "a:1 start", "a:1 end"]);
+    expect(of("b:")).toEqual(["b:0 start", "b:0 end", "b:1 start", "b:1 end"]);
+    expect(response.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual([
+      "id-a:1",
+      "id-a:2",
+    ]);
+  });
+
+  it("runs different groups in parallel", async () => {
+    const event: SQSEvent = { Records: ["a:0", "b:0"].map(record) };
+    const ran: string[] = [];
+    await processSqsBatch(event, lambdaContext("responder"), {
+      fifo: true,
+      logger: silent,
+      failureMessage: "failed",
+      handleRecord: async (r) => {
+        ran.push(`${r.body} start`);
+        await new Promise((resolve) => setTimeout(resolve, 10));
+        ran.push(`${r.body} end`);
+        return undefined;
+      },
+    });
+    expect(ran.slice(0, 2)).toEqual(["a:0 start", "b:0 start"]);
   });
 });
