@@ -146,7 +146,7 @@ describe("a program that installs the packed package", () => {
   });
 
   it("tags the support pipeline's resources with the tags it was given", () => {
-    expect(inputsOf("aws:dynamodb/table:Table", "support-data-idempotency").tags).toEqual({
+    expect(inputsOf("aws:dynamodb/table:Table", "support-data-conversation").tags).toEqual({
       team: "customer-care",
       pipeline: "support",
     });
