@@ -3,9 +3,10 @@ import path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { DEFAULTS, OPT_OUT_LANGUAGES, type OptOutLanguage } from "../lambdas/contract.js";
-// The one rules validator, shared with the responder: the only import from lambdas/ besides the
-// contract, so that preview refuses exactly the rules the responder would (pure; no AWS, no env).
+// The validators shared with the responder (rules, policy secret): the only imports from lambdas/
+// besides the contract, so that preview refuses exactly what the responder would (pure; no AWS).
 import { describeProblem, ReplyRulesError } from "../lambdas/core/errors.js";
+import { policySigningKey } from "../lambdas/core/replyPolicy.js";
 import { parseReplyRules } from "../lambdas/core/replyRules.js";
 import { MAX_BODY_BYTES_LIMIT } from "./awsLimits.js";
 import {
@@ -28,6 +29,8 @@ export const SECRET_KEYS = {
   vendorManagementToken: "vendorManagementToken",
   /** Optional: the signing secret of an adopted registration, if you saved it when it was made. */
   adoptedSigningSecret: "adoptedSigningSecret",
+  /** With replyPolicyUrl: the HTTP reply policy's Standard Webhooks secret, whsec_<base64>. */
+  replyPolicySecret: "replyPolicySecret",
 } as const;
 
 /** Log retention values CloudWatch Logs accepts. */
@@ -115,6 +118,19 @@ export const settingsSchema = z
           "must be a path inside the project, relative to Pulumi.yaml (e.g. rules/replies.json)",
       })
       .optional(),
+    /**
+     * Your own reply logic over HTTP (docs/scheduling.md, "HTTP reply policy"): messages no rule
+     * matches are POSTed here, signed with replyPolicySecret. https only: the request carries the
+     * customer's conversation across the internet.
+     */
+    replyPolicyUrl: text()
+      .refine((v) => isHttpsUrl(v), { error: "must be an absolute https:// URL" })
+      .refine((v) => !URL.canParse(v) || (!new URL(v).username && !new URL(v).password), {
+        error: "must not carry credentials (the request is signed with replyPolicySecret instead)",
+      })
+      .optional(),
+    /** One policy call, in ms; the responder's timeout leaves room for it (functionSizing.ts). */
+    replyPolicyTimeoutMs: int(500, 10_000, DEFAULTS.replyPolicyTimeoutMs),
     maxSqsDelaySeconds: int(1, 900, DEFAULTS.maxSqsDelaySeconds),
     /** Human takeover: automation pauses this long after a person at the business writes; 0 = off. */
     humanPauseSeconds: int(0, 60 * 24 * 3600, DEFAULTS.humanPauseSeconds),
@@ -234,6 +250,8 @@ export interface StackConfig extends Omit<StackSettings, "replyContacts"> {
   /** Secret; never unwrapped by the program. */
   vendorToken: pulumi.Output<string>;
   adoptedSigningSecret?: pulumi.Output<string>;
+  /** Secret, checked as `whsec_<base64>` without being shown; set exactly when replyPolicyUrl is. */
+  replyPolicySecret?: pulumi.Output<string>;
   /** The webhook's waiting window in seconds, 0 when schedule activity is off. */
   waitingDurationSeconds: number;
 }
@@ -419,6 +437,17 @@ export function loadStackConfig(): StackConfig {
       `${namespace}:${SECRET_KEYS.vendorToken}: required; set it with \`pulumi config set --secret ${SECRET_KEYS.vendorToken} <token>\``,
     );
   }
+  const policySecret = config.getSecret(SECRET_KEYS.replyPolicySecret);
+  if (settings?.replyPolicyUrl !== undefined && !policySecret) {
+    problems.push(
+      `${namespace}:${SECRET_KEYS.replyPolicySecret}: required with replyPolicyUrl; set it with \`pulumi config set --secret ${SECRET_KEYS.replyPolicySecret} whsec_<base64>\``,
+    );
+  }
+  if (settings && settings.replyPolicyUrl === undefined && policySecret) {
+    problems.push(
+      `${namespace}:${SECRET_KEYS.replyPolicySecret}: set, but replyPolicyUrl is not; set both or neither`,
+    );
+  }
   for (const key of Object.values(SECRET_KEYS)) {
     if (storedInPlainText(`${namespace}:${key}`)) {
       problems.push(
@@ -435,9 +464,37 @@ export function loadStackConfig(): StackConfig {
     region,
     vendorToken,
     adoptedSigningSecret: config.getSecret(SECRET_KEYS.adoptedSigningSecret),
+    replyPolicySecret:
+      policySecret &&
+      checkedReplyPolicySecret(policySecret, `${namespace}:${SECRET_KEYS.replyPolicySecret}`),
     waitingDurationSeconds: settings.scheduleActivity ? (settings.waitingDurationSeconds ?? 0) : 0,
     replyContacts: settings.replyContacts ?? (settings.protect ? "any" : []),
   };
+}
+
+/**
+ * What is wrong with a reply policy secret, checked as the responder checks it (policySigningKey):
+ * `key` (how the caller names the secret) and the problem, never the value. Undefined when usable.
+ */
+export function replyPolicySecretProblem(value: string, key: string): string | undefined {
+  try {
+    policySigningKey(value);
+    return undefined;
+  } catch (error) {
+    return `${key}: ${(error as Error).message}`;
+  }
+}
+
+/** The policy secret, checked once its value is known: a malformed one fails the deployment. */
+export function checkedReplyPolicySecret(
+  secret: pulumi.Input<string>,
+  key: string,
+): pulumi.Output<string> {
+  return pulumi.output(secret).apply((value) => {
+    const problem = replyPolicySecretProblem(value, key);
+    if (problem) throw new StackConfigError([problem]);
+    return value;
+  });
 }
 
 /** Pulumi passes structured values (lists, numbers, booleans) as JSON text, strings as-is. */

@@ -1,5 +1,10 @@
 import type * as pulumi from "@pulumi/pulumi";
-import { type DeployedEnvName, FUNCTION_ENV, type FunctionName } from "../lambdas/contract.js";
+import {
+  type DeployedEnvName,
+  FUNCTION_ENV,
+  type FunctionName,
+  REPLY_POLICY_FUNCTION_ENV,
+} from "../lambdas/contract.js";
 
 /** Every env value the stack can give, keyed by env var name (lambdas/contract.ts ENV). */
 export type EnvironmentValues = Record<DeployedEnvName, pulumi.Input<string>>;
@@ -19,4 +24,11 @@ export function functionEnvironment(
     environment[name] = value;
   }
   return environment;
+}
+
+/** The responder's extra environment with an HTTP reply policy: exactly REPLY_POLICY_FUNCTION_ENV. */
+export function replyPolicyEnvironment(
+  values: Record<(typeof REPLY_POLICY_FUNCTION_ENV)[number], pulumi.Input<string>>,
+): Record<string, pulumi.Input<string>> {
+  return Object.fromEntries(REPLY_POLICY_FUNCTION_ENV.map((name) => [name, values[name]]));
 }

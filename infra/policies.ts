@@ -23,7 +23,8 @@ export const ACTIONS = {
   writeLogs: ["logs:CreateLogStream", "logs:PutLogEvents"],
   /** What the SQS event source mapping needs to poll a queue for the function. */
   consumeQueue: ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"],
-  /** Backing off a message (the sender, while the vendor is rate-limiting or down). */
+  /** Backing off a message (the sender while the vendor, the responder while the HTTP reply
+   * policy, is rate-limiting or down). */
   delayRetry: ["sqs:ChangeMessageVisibility"],
   sendToQueue: ["sqs:SendMessage"],
   readSecret: ["secretsmanager:GetSecretValue"],
@@ -59,6 +60,8 @@ export interface ResponderResources {
   conversationTableArn: string;
   jobsQueueArn: string;
   repliesQueueArn: string;
+  /** With an HTTP reply policy: its secret, and the jobs DLQ a job with an invalid answer goes to. */
+  replyPolicy?: { secretArn: string; jobsDeadLetterQueueArn: string };
 }
 
 export interface SenderResources {
@@ -77,14 +80,28 @@ export function receiverPolicy(r: ReceiverResources): PolicyDocument {
   ]);
 }
 
-/** Responder: consume jobs, claim and log each message, store its plan, schedule replies. */
+/**
+ * Responder: consume jobs, claim and log each message, store its plan, schedule replies; with an
+ * HTTP reply policy also read its secret, back off jobs while it is down, and dead-letter invalid
+ * answers.
+ */
 export function responderPolicy(r: ResponderResources): PolicyDocument {
-  return policyDocument([
+  const statements = [
     statement("WriteOwnLogs", ACTIONS.writeLogs, [logStreamsOf(r.logGroupArn)]),
     statement("ConsumeJobs", ACTIONS.consumeQueue, [r.jobsQueueArn]),
     statement("PlanReplies", ACTIONS.planReplies, [r.conversationTableArn]),
     statement("ScheduleReplies", ACTIONS.sendToQueue, [r.repliesQueueArn]),
-  ]);
+  ];
+  if (r.replyPolicy) {
+    statements.push(
+      statement("ReadReplyPolicySecret", ACTIONS.readSecret, [r.replyPolicy.secretArn]),
+      statement("BackOffJobs", ACTIONS.delayRetry, [r.jobsQueueArn]),
+      statement("DeadLetterInvalidAnswers", ACTIONS.sendToQueue, [
+        r.replyPolicy.jobsDeadLetterQueueArn,
+      ]),
+    );
+  }
+  return policyDocument(statements);
 }
 
 /** Sender: consume replies (and re-enqueue chained hops), check the contact, mark sent, read the token. */

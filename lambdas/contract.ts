@@ -3,8 +3,9 @@
  *
  * This file imports nothing: infra/ may import it from lambdas/, so every name that crosses
  * that boundary (env vars, function names, table keys, message shapes) is declared here once.
- * The one other module infra imports is the reply-rules validator (core/replyRules.ts, pure), so
- * that `pulumi preview` refuses exactly the rules the responder would.
+ * The other modules infra imports are validators (pure): the reply rules' (core/replyRules.ts) and
+ * the reply policy secret's (core/replyPolicy.ts policySigningKey), so that `pulumi preview`
+ * refuses exactly what the responder would.
  */
 
 /** Environment variables the Lambdas read; infra sets exactly these. */
@@ -97,7 +98,29 @@ export const REPLY_POLICY_ENV = {
   secretId: "REPLY_POLICY_SECRET_ID",
   /** Timeout of one policy call in milliseconds. */
   timeoutMs: "REPLY_POLICY_TIMEOUT_MS",
+  /**
+   * Attempts per job while the policy is unavailable (timeouts, 5xx): the jobs queue's
+   * maxReceiveCount, so the responder's last attempt knows it is the last and says so in its log.
+   */
+  maxAttempts: "REPLY_POLICY_MAX_ATTEMPTS",
+  /**
+   * The jobs queue's DLQ: a job whose policy answer is invalid goes there at once (an answer does
+   * not get better by asking again), where the DLQ alarm and `npm run ops -- redrive` find it.
+   */
+  jobsDeadLetterQueueUrl: "JOBS_DLQ_URL",
 } as const;
+
+export type ReplyPolicyEnvName = (typeof REPLY_POLICY_ENV)[keyof typeof REPLY_POLICY_ENV];
+
+/**
+ * The env the responder gets only when the stack has an HTTP reply policy (all of it, or none):
+ * the policy's settings, and the jobs queue for the responder's own backoff while the policy is
+ * unavailable (ChangeMessageVisibility).
+ */
+export const REPLY_POLICY_FUNCTION_ENV: readonly (ReplyPolicyEnvName | "JOBS_QUEUE_URL")[] = [
+  ...Object.values(REPLY_POLICY_ENV),
+  "JOBS_QUEUE_URL",
+];
 
 /** Defaults shared by infra, the Lambdas and the local stack. */
 export const DEFAULTS = {

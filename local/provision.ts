@@ -23,6 +23,8 @@ export interface ProvisionOptions {
   /** Signing secret document or plain secret string stored in Secrets Manager. */
   signingSecret: string;
   vendorToken: string;
+  /** The HTTP reply policy's secret (`whsec_…`), stored beside the others when given. */
+  replyPolicySecret?: string;
   /** Visibility timeout of the worker queues in seconds (short locally, so retries are quick). */
   visibilityTimeoutSeconds?: number;
   /** Receives before a message moves to its DLQ. */
@@ -32,7 +34,7 @@ export interface ProvisionOptions {
 export interface ProvisionedResources {
   tables: { conversation: string };
   queues: { jobs: string; jobsDlq: string; replies: string; repliesDlq: string };
-  secrets: { signing: string; vendorToken: string };
+  secrets: { signing: string; vendorToken: string; replyPolicy?: string };
   /** Env values for the handlers, keyed by the names in ENV (resource names only; tuning is the caller's). */
   env: Record<string, string>;
 }
@@ -166,7 +168,20 @@ export async function provisionLocalResources(
     const token = await sm.send(
       new CreateSecretCommand({ Name: `${prefix}vendor-token`, SecretString: options.vendorToken }),
     );
-    const secrets = { signing: String(signing.ARN), vendorToken: String(token.ARN) };
+    const policy =
+      options.replyPolicySecret === undefined
+        ? undefined
+        : await sm.send(
+            new CreateSecretCommand({
+              Name: `${prefix}reply-policy-secret`,
+              SecretString: options.replyPolicySecret,
+            }),
+          );
+    const secrets = {
+      signing: String(signing.ARN),
+      vendorToken: String(token.ARN),
+      ...(policy ? { replyPolicy: String(policy.ARN) } : {}),
+    };
 
     return {
       tables,

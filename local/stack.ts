@@ -7,7 +7,7 @@ import type {
   SQSBatchResponse,
   SQSEvent,
 } from "aws-lambda";
-import { DEFAULTS, ENV, FUNCTIONS, WEBHOOK_ROUTE } from "../lambdas/contract.js";
+import { DEFAULTS, ENV, FUNCTIONS, REPLY_POLICY_ENV, WEBHOOK_ROUTE } from "../lambdas/contract.js";
 import { parseReplyRules } from "../lambdas/core/replyRules.js";
 import {
   createReceiverHandler,
@@ -81,6 +81,8 @@ export const LOCAL_TIMING = {
   receiverTimeoutMs: 10_000,
   workerTimeoutMs: 8_000,
   vendorTimeoutMs: 3_000,
+  /** One HTTP reply policy call; a local endpoint answers at once or not at all. */
+  replyPolicyTimeoutMs: 2_000,
   /** 60 days, the vendor's longest waiting_duration preset: any valid rules file fits. */
   waitingDurationSeconds: 5_184_000,
 } as const;
@@ -145,6 +147,11 @@ export interface LocalStackOptions {
   vendorToken?: string;
   /** Changes to LOCAL_TIMING (queue redrive, timeouts); maxReceiveCount also caps send attempts. */
   timing?: Partial<LocalTiming>;
+  /**
+   * An HTTP reply policy (`npm start -- --policy-url`): messages no rule matches are sent to
+   * `url`, signed with `secret` (`whsec_<base64>`, stored in the Secrets Manager stand-in).
+   */
+  replyPolicy?: { url: string; secret: string };
   /** Extra handler env, applied last (e.g. SECRET_CACHE_SECONDS). */
   env?: Record<string, string>;
   /**
@@ -231,6 +238,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       prefix: options.prefix ?? "local-",
       signingSecret: JSON.stringify({ current: signingSecret }),
       vendorToken,
+      replyPolicySecret: options.replyPolicy?.secret,
       visibilityTimeoutSeconds: timing.visibilityTimeoutSeconds,
       maxReceiveCount: timing.maxReceiveCount,
     });
@@ -270,6 +278,16 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       // The sender gives up when SQS is about to move the reply to the DLQ.
       [ENV.maxSendAttempts]: String(timing.maxReceiveCount),
       [ENV.logLevel]: options.logLevel ?? process.env[ENV.logLevel] ?? "INFO",
+      ...(options.replyPolicy && resources.secrets.replyPolicy
+        ? {
+            // What infra gives the responder of a stack with `replyPolicyUrl`.
+            [REPLY_POLICY_ENV.url]: options.replyPolicy.url,
+            [REPLY_POLICY_ENV.secretId]: resources.secrets.replyPolicy,
+            [REPLY_POLICY_ENV.timeoutMs]: String(timing.replyPolicyTimeoutMs),
+            [REPLY_POLICY_ENV.maxAttempts]: String(timing.maxReceiveCount),
+            [REPLY_POLICY_ENV.jobsDeadLetterQueueUrl]: resources.queues.jobsDlq,
+          }
+        : {}),
       ...options.env,
     };
     // Each function's own env, as infra gives each Lambda its own (its logger's service name).

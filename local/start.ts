@@ -2,6 +2,11 @@ import { randomBytes } from "node:crypto";
 import { parseArgs } from "node:util";
 import { DEFAULTS } from "../lambdas/contract.js";
 import { ReplyRulesError } from "../lambdas/core/errors.js";
+import {
+  policyEndpoint,
+  policySigningKey,
+  ReplyPolicyConfigError,
+} from "../lambdas/core/replyPolicy.js";
 import { parseReplyRules } from "../lambdas/core/replyRules.js";
 import { writeLocalOutputs } from "./opsOutputs.js";
 import { lostOnStopLine } from "./persistence.js";
@@ -35,11 +40,15 @@ Options:
                       (default 3600; 0 = human takeover off)
   --outputs FILE      write the stack outputs (JSON) for \`npm run ops -- <command> --outputs FILE\`
   --data-dir DIR      keep the tables and queues (scheduled replies) in DIR across restarts
+  --policy-url URL    send messages no rule matches to your HTTP reply policy at URL (http://
+                      on 127.0.0.1/localhost, or https://), signed with REPLY_POLICY_SECRET
   -h, --help          show this help
 
 Environment:
   WEBHOOK_SIGNING_SECRET  signing secret (default: a generated one, printed to stderr)
   SIGNATURE_SCHEME        auto | secret | hmac-sha256 | hmac-sha512 | off (default auto)
+  REPLY_POLICY_SECRET     the policy's Standard Webhooks secret, whsec_<base64> (24-64 bytes);
+                          required with --policy-url
   POWERTOOLS_LOG_LEVEL    handler log level (default INFO)
 `;
 
@@ -55,6 +64,7 @@ interface StartOptions {
   humanPauseSeconds: number;
   outputsFile?: string;
   dataDir?: string;
+  replyPolicy?: { url: string; secret: string };
 }
 
 function wholeNumber(
@@ -87,6 +97,7 @@ function parseFlags(argv: string[]): StartOptions | "help" {
         "human-pause": { type: "string" },
         outputs: { type: "string" },
         "data-dir": { type: "string" },
+        "policy-url": { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     });
@@ -101,6 +112,7 @@ function parseFlags(argv: string[]): StartOptions | "help" {
     "human-pause"?: string;
     outputs?: string;
     "data-dir"?: string;
+    "policy-url"?: string;
     help?: boolean;
   };
   if (values.help) return "help";
@@ -123,7 +135,36 @@ function parseFlags(argv: string[]): StartOptions | "help" {
     ),
     outputsFile: values.outputs,
     dataDir: values["data-dir"],
+    replyPolicy: replyPolicyOf(values["policy-url"], process.env.REPLY_POLICY_SECRET),
   };
+}
+
+/** --policy-url with REPLY_POLICY_SECRET, checked as the responder checks them; never echoes the secret. */
+function replyPolicyOf(
+  url: string | undefined,
+  secret: string | undefined,
+): StartOptions["replyPolicy"] {
+  if (url === undefined) return undefined;
+  try {
+    policyEndpoint(url);
+  } catch (error) {
+    if (error instanceof ReplyPolicyConfigError)
+      throw new UsageError(`--policy-url: ${error.message}`);
+    throw error;
+  }
+  if (!secret) {
+    throw new UsageError(
+      "--policy-url needs the policy's secret in the environment: REPLY_POLICY_SECRET=whsec_<base64>",
+    );
+  }
+  try {
+    policySigningKey(secret);
+  } catch (error) {
+    if (error instanceof ReplyPolicyConfigError)
+      throw new UsageError(`REPLY_POLICY_SECRET: ${error.message}`);
+    throw error;
+  }
+  return { url, secret: secret.trim() };
 }
 
 function fail(message: string, code: number): never {
@@ -200,6 +241,7 @@ async function main() {
       signingSecret,
       signatureScheme: process.env.SIGNATURE_SCHEME || DEFAULTS.signatureScheme,
       dataDir: options.dataDir,
+      replyPolicy: options.replyPolicy,
       log,
     });
   } catch (error) {
@@ -230,6 +272,11 @@ async function main() {
     log(`stack outputs written to ${options.outputsFile} (npm run ops -- --help)`);
   }
   if (options.dataDir) log(`tables and queues kept in ${options.dataDir}`);
+  if (options.replyPolicy) {
+    // Origin and path only: a query string may carry someone's token.
+    const { origin, pathname } = new URL(options.replyPolicy.url);
+    log(`messages no rule matches go to the reply policy at ${origin}${pathname}`);
+  }
   writeStdout(`${formatReadyLine(stack)}\n`);
 }
 

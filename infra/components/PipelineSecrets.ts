@@ -7,18 +7,24 @@ export interface PipelineSecretsArgs {
   vendorToken: pulumi.Input<string>;
   /** Days Secrets Manager keeps a deleted secret recoverable (7 to 30). */
   recoveryWindowInDays: number;
-  /** Protect the two secrets (not their versions, which are replaced on every change). */
+  /** Protect the secrets (not their versions, which are replaced on every change). */
   protect: boolean;
+  /**
+   * The HTTP reply policy's secret (a secret Output from stack config), when the stack has a
+   * policy: stored as a plain SecretString in a third secret, read by the responder only.
+   */
+  replyPolicySecret?: pulumi.Input<string>;
 }
 
 /**
- * The two Secrets Manager secrets the Lambdas read: the webhook signing secret(s) (receiver) and
- * the vendor API token (sender). The token's value is written here; the signing secret's value is
+ * The Secrets Manager secrets the Lambdas read: the webhook signing secret(s) (receiver), the
+ * vendor API token (sender) and, with an HTTP reply policy, its signing secret (responder). The token's value is written here; the signing secret's value is
  * written by WebhookRegistrations, which is where the vendor issues it. Lambdas get only ARNs.
  */
 export class PipelineSecrets extends pulumi.ComponentResource {
   readonly signingSecret: aws.secretsmanager.Secret;
   readonly vendorTokenSecret: aws.secretsmanager.Secret;
+  readonly replyPolicySecret?: aws.secretsmanager.Secret;
 
   constructor(name: string, args: PipelineSecretsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("whatsable:secrets:PipelineSecrets", name, {}, opts);
@@ -30,22 +36,44 @@ export class PipelineSecrets extends pulumi.ComponentResource {
       },
       { parent: this, ...statefulResourceOptions(args.protect) },
     );
-    this.vendorTokenSecret = new aws.secretsmanager.Secret(
+    this.vendorTokenSecret = this.secretWithValue(
       `${name}-vendor-token`,
-      {
-        description: "Vendor send API token",
-        recoveryWindowInDays: args.recoveryWindowInDays,
-      },
-      { parent: this, ...statefulResourceOptions(args.protect) },
+      "Vendor send API token",
+      args.vendorToken,
+      args,
     );
-    new aws.secretsmanager.SecretVersion(
-      `${name}-vendor-token`,
-      { secretId: this.vendorTokenSecret.id, secretString: pulumi.secret(args.vendorToken) },
-      { parent: this, additionalSecretOutputs: ["secretString"] },
-    );
+    if (args.replyPolicySecret !== undefined) {
+      this.replyPolicySecret = this.secretWithValue(
+        `${name}-reply-policy`,
+        "HTTP reply policy signing secret (Standard Webhooks, whsec_<base64>)",
+        args.replyPolicySecret,
+        args,
+      );
+    }
     this.registerOutputs({
       signingSecretArn: this.signingSecret.arn,
       vendorTokenSecretArn: this.vendorTokenSecret.arn,
+      replyPolicySecretArn: this.replyPolicySecret?.arn,
     });
+  }
+
+  /** A secret and its value (kept encrypted in state); the value is replaced on every change. */
+  private secretWithValue(
+    name: string,
+    description: string,
+    value: pulumi.Input<string>,
+    args: Pick<PipelineSecretsArgs, "recoveryWindowInDays" | "protect">,
+  ): aws.secretsmanager.Secret {
+    const secret = new aws.secretsmanager.Secret(
+      name,
+      { description, recoveryWindowInDays: args.recoveryWindowInDays },
+      { parent: this, ...statefulResourceOptions(args.protect) },
+    );
+    new aws.secretsmanager.SecretVersion(
+      name,
+      { secretId: secret.id, secretString: pulumi.secret(value) },
+      { parent: this, additionalSecretOutputs: ["secretString"] },
+    );
+    return secret;
   }
 }

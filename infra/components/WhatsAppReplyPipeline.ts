@@ -1,14 +1,25 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { ENV, FUNCTIONS, type OptOutConfig, RULES_BUNDLE_FILE } from "../../lambdas/contract.js";
 import {
+  ENV,
+  FUNCTIONS,
+  type OptOutConfig,
+  REPLY_POLICY_ENV,
+  RULES_BUNDLE_FILE,
+} from "../../lambdas/contract.js";
+import {
+  checkedReplyPolicySecret,
   StackConfigError,
   type StackSettings,
   settingsSchema,
   validateSettings,
 } from "../config.js";
 import { MANAGEMENT_API, WAITING_DURATION_PRESETS } from "../dynamic/vendorWebhookProvider.js";
-import { type EnvironmentValues, functionEnvironment } from "../functionEnvironment.js";
+import {
+  type EnvironmentValues,
+  functionEnvironment,
+  replyPolicyEnvironment,
+} from "../functionEnvironment.js";
 import { FUNCTION_SIZING, QUEUE_TRIGGERS, visibilityTimeoutFor } from "../functionSizing.js";
 import { lambdaArchive } from "../lambdaBundle.js";
 import { receiverPolicy, responderPolicy, senderPolicy } from "../policies.js";
@@ -35,6 +46,9 @@ export interface WhatsAppReplyPipelineArgs {
   vendorToken: pulumi.Input<string>;
   /** The signing secret of an adopted registration, if it was saved when it was made. Secret. */
   adoptedSigningSecret?: pulumi.Input<string>;
+  /** With replyPolicyUrl: the HTTP reply policy's Standard Webhooks secret, `whsec_<base64>`
+   * (24 to 64 bytes); stored in its own Secrets Manager secret, read by the responder only. Secret. */
+  replyPolicySecret?: pulumi.Input<string>;
 
   // --- The vendor's webhook registration -------------------------------------------------------
   /** Live registrations (two during a secret rotation). Default `[{ generation: 1, enabled: true }]`. */
@@ -79,6 +93,14 @@ export interface WhatsAppReplyPipelineArgs {
   /** A reply rules JSON file instead, relative to the program's directory (where Pulumi.yaml
    * is); bundled with the responder, so no size limit but the archive's. */
   replyRulesFile?: string;
+  /**
+   * Your own reply logic over HTTP (docs/scheduling.md §2a): messages no rule matches are POSTed
+   * here, signed with replyPolicySecret. https. The responder needs outbound internet (outside a
+   * VPC, Lambda has it).
+   */
+  replyPolicyUrl?: string;
+  /** One policy call, ms (500 to 10,000); slower counts as unavailable and is retried. Default 5,000. */
+  replyPolicyTimeoutMs?: number;
   /** Who may get replies: "any" or E.164 numbers. Default: "any" when protected, else nobody. */
   replyContacts?: "any" | string[];
   /** Longest single SQS delay hop, seconds (1 to 900). Default 900. */
@@ -263,6 +285,12 @@ export function planPipeline(
     if (!(error instanceof StackConfigError)) throw error;
     problems.push(...error.problems);
   }
+  if (validated?.replyPolicyUrl !== undefined && args.replyPolicySecret === undefined) {
+    problems.push("args.replyPolicySecret: required with replyPolicyUrl (a secret whsec_<base64>)");
+  }
+  if (validated && validated.replyPolicyUrl === undefined && args.replyPolicySecret !== undefined) {
+    problems.push("args.replyPolicySecret: set, but replyPolicyUrl is not; set both or neither");
+  }
   if (problems.length > 0 || !validated || !region) {
     throw new PipelineArgsError(name, problems);
   }
@@ -391,7 +419,12 @@ export class WhatsAppReplyPipeline extends pulumi.ComponentResource {
     apiAccess: pulumi.Output<string>;
   };
   /** ARNs only: the values stay in Secrets Manager. */
-  readonly secretArns: { signingSecret: pulumi.Output<string>; vendorToken: pulumi.Output<string> };
+  readonly secretArns: {
+    signingSecret: pulumi.Output<string>;
+    vendorToken: pulumi.Output<string>;
+    /** With replyPolicyUrl. */
+    replyPolicy?: pulumi.Output<string>;
+  };
   /** The topic every alarm notifies (the estate's, or the pipeline's own). */
   readonly alarmTopicArn: pulumi.Output<string>;
   /** The dashboard's name; none unless args.dashboard. */
@@ -475,6 +508,10 @@ export class WhatsAppReplyPipeline extends pulumi.ComponentResource {
         vendorToken: args.vendorToken,
         recoveryWindowInDays: s.protect ? 30 : 7,
         protect: s.protect,
+        replyPolicySecret:
+          args.replyPolicySecret === undefined
+            ? undefined
+            : checkedReplyPolicySecret(args.replyPolicySecret, "args.replyPolicySecret"),
       },
       child,
     );
@@ -487,6 +524,27 @@ export class WhatsAppReplyPipeline extends pulumi.ComponentResource {
       [ENV.signingSecretId]: secrets.signingSecret.arn,
       [ENV.vendorTokenSecretId]: secrets.vendorTokenSecret.arn,
     };
+
+    /**
+     * The HTTP reply policy (replyPolicyUrl), responder only. Its calls leave AWS over the
+     * internet: the responder runs outside a VPC, where Lambda has outbound internet access.
+     */
+    const policySecret = secrets.replyPolicySecret;
+    const replyPolicy =
+      s.replyPolicyUrl !== undefined && policySecret
+        ? {
+            secret: policySecret,
+            environment: replyPolicyEnvironment({
+              [REPLY_POLICY_ENV.url]: s.replyPolicyUrl,
+              [REPLY_POLICY_ENV.secretId]: policySecret.arn,
+              [REPLY_POLICY_ENV.timeoutMs]: String(s.replyPolicyTimeoutMs),
+              // The last attempt knows it is the last: the jobs queue's redrive count.
+              [REPLY_POLICY_ENV.maxAttempts]: String(s.maxReceiveCount),
+              [REPLY_POLICY_ENV.jobsDeadLetterQueueUrl]: jobs.deadLetterQueue.url,
+              [ENV.jobsQueueUrl]: jobs.queue.url,
+            }),
+          }
+        : undefined;
 
     /** Data files bundled beside a function's index.mjs. */
     const bundledFiles = (fn: keyof typeof FUNCTIONS): Record<string, string> =>
@@ -521,20 +579,38 @@ export class WhatsAppReplyPipeline extends pulumi.ComponentResource {
       child,
     );
 
+    const responderArgs = functionArgs(FUNCTIONS.responder);
     const responder = new PipelineFunction(
       n("responder"),
       {
-        ...functionArgs(FUNCTIONS.responder),
+        ...responderArgs,
+        environment: { ...responderArgs.environment, ...replyPolicy?.environment },
         policy: (logGroupArn) =>
           pulumi
-            .all([logGroupArn, tables.conversation.arn, jobs.queue.arn, replies.queue.arn])
-            .apply(([logs, conversation, jobsQueue, repliesQueue]) =>
+            .all([
+              logGroupArn,
+              tables.conversation.arn,
+              jobs.queue.arn,
+              replies.queue.arn,
+              // Only a stack with a policy depends on these.
+              replyPolicy?.secret.arn ?? "",
+              replyPolicy ? jobs.deadLetterQueue.arn : "",
+            ])
+            .apply(([logs, conversation, jobsQueue, repliesQueue, policySecretArn, jobsDlq]) =>
               JSON.stringify(
                 responderPolicy({
                   logGroupArn: logs,
                   conversationTableArn: conversation,
                   jobsQueueArn: jobsQueue,
                   repliesQueueArn: repliesQueue,
+                  ...(replyPolicy
+                    ? {
+                        replyPolicy: {
+                          secretArn: policySecretArn,
+                          jobsDeadLetterQueueArn: jobsDlq,
+                        },
+                      }
+                    : {}),
                 }),
               ),
             ),
@@ -690,6 +766,7 @@ export class WhatsAppReplyPipeline extends pulumi.ComponentResource {
     this.secretArns = {
       signingSecret: secrets.signingSecret.arn,
       vendorToken: secrets.vendorTokenSecret.arn,
+      ...(secrets.replyPolicySecret ? { replyPolicy: secrets.replyPolicySecret.arn } : {}),
     };
     this.alarmTopicArn = alarms.topicArn;
     this.dashboardName = plan.dashboardName;

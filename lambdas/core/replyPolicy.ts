@@ -1,10 +1,13 @@
 import { createHash, createHmac } from "node:crypto";
-import type { ConversationItem } from "./conversationLog.js";
 import { DomainError, describeProblem } from "./errors.js";
-import type { NormalizedWebhook } from "./messages.js";
+import type { ConversationEntry, NormalizedWebhook } from "./messages.js";
 import {
+  matchRule,
   type ReplyPlanMessage,
+  type ReplyPolicy,
+  type ReplyRule,
   type ReplyValidationOptions,
+  renderRuleMessages,
   validateReplyMessages,
 } from "./replyRules.js";
 import { parseRetryAfter, sanitizeReason } from "./vendorSend.js";
@@ -151,11 +154,16 @@ export function policyEndpoint(value: string): URL {
   return url;
 }
 
-/** One message of the history sent to the policy (the conversation log's view of it). */
-export type PolicyHistoryEntry = Pick<
-  ConversationItem,
-  "role" | "content" | "contentType" | "mediaUrl" | "at"
->;
+/** One message of the history sent to the policy. */
+export interface PolicyHistoryEntry {
+  /** "user" (the customer) or "bot" (the business), lower-cased; unknown roles as sent. */
+  role: string;
+  content: string;
+  contentType: string | null;
+  mediaUrl: string | null;
+  /** ISO time; null when the vendor sent none. */
+  at: string | null;
+}
 
 /** What the policy is asked about. */
 export interface PolicyQuestion {
@@ -166,6 +174,79 @@ export interface PolicyQuestion {
   history: readonly PolicyHistoryEntry[];
   /** Epoch ms the receiver accepted the webhook; reply delays count from here. */
   acceptedAt: number;
+}
+
+/**
+ * The contact's recent conversation as the policy gets it, oldest first: what the webhook itself
+ * carries (`last_messages`, the vendor's window of about 20 messages, plus the last user and bot
+ * messages when the window lacks them). That is the honest source for now: the conversation
+ * table logs each webhook's own message only (core/conversationLog.ts), so the window holds as
+ * much or more, and reading the table would cost the responder a Query grant and a read per job.
+ * Undated entries (some payload versions) come last, in the order the vendor sent them.
+ */
+export function policyHistory(webhook: NormalizedWebhook): PolicyHistoryEntry[] {
+  // Blank entries are what payloads send for "none yet" (last_message_of_bot: ""), not messages.
+  const messages = windowEntries(webhook).filter((entry) => entry.content.trim() !== "");
+  const entries = messages.map((entry, index) => ({
+    index,
+    time: entry.timestampMs ?? Number.POSITIVE_INFINITY,
+    entry: {
+      role: entry.role.toLowerCase(),
+      content: entry.content,
+      contentType: entry.contentType,
+      mediaUrl: entry.mediaUrl,
+      at: entry.timestampMs === null ? null : new Date(entry.timestampMs).toISOString(),
+    } satisfies PolicyHistoryEntry,
+  }));
+  entries.sort((a, b) => a.time - b.time || a.index - b.index);
+  return entries.map(({ entry }) => entry);
+}
+
+/**
+ * The webhook's `last_messages`, plus the `last_message_of_user/bot` fields when the window does
+ * not already hold that text (older payloads send no history).
+ */
+function windowEntries(webhook: NormalizedWebhook): ConversationEntry[] {
+  const entries = [...webhook.lastMessages];
+  const addIfMissing = (role: string, content: string | null, timeMs: number | null) => {
+    if (content === null) return;
+    if (entries.some((e) => e.role.toLowerCase() === role && e.content === content)) return;
+    entries.push({
+      role,
+      content,
+      timestamp: timeMs === null ? null : new Date(timeMs).toISOString(),
+      timestampMs: timeMs,
+      contentType: role === "user" ? webhook.messageType : null,
+      mediaUrl: role === "user" ? webhook.attachmentUrl : null,
+    });
+  };
+  addIfMissing("user", webhook.lastMessageOfUser, webhook.userLastMessageTimeMs);
+  addIfMissing("bot", webhook.lastMessageOfBot, webhook.botLastMessageTimeMs);
+  return entries;
+}
+
+/** Asks an HTTP policy one question (HttpReplyPolicyClient.ask). */
+export type AskPolicy = (question: PolicyQuestion) => Promise<ReplyPlanMessage[]>;
+
+/**
+ * The stack's rules first; a message no rule matches goes to the HTTP policy, with the job's
+ * stable `webhook-id` and the contact's history. Its errors propagate: the responder turns
+ * {@link ReplyPolicyUnavailableError} into a retry with backoff and
+ * {@link ReplyPolicyAnswerError} into a job in the DLQ.
+ */
+export function rulesThenHttpPolicy(rules: readonly ReplyRule[], ask: AskPolicy): ReplyPolicy {
+  return (input) => {
+    const rule = matchRule(rules, input);
+    // A rule's answer keeps its `onNewMessage`; the HTTP policy's plans are superseded.
+    if (rule)
+      return { messages: renderRuleMessages(rule, input.webhook), onNewMessage: rule.onNewMessage };
+    return ask({
+      id: policyRequestId(input.jobKey),
+      webhook: input.webhook,
+      history: policyHistory(input.webhook),
+      acceptedAt: input.acceptedAt,
+    });
+  };
 }
 
 /** The signed HTTP request for one question. */

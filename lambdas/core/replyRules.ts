@@ -42,10 +42,10 @@ import { compileRulePattern, PatternError, type RulePattern } from "./rulePatter
  * The responder asks a {@link ReplyPolicy} for the plan. The default is {@link rulesPolicy}; to
  * answer with code instead (an LLM call, a CRM lookup), write a function of the same type and pass
  * it as `policy` to `createResponderHandler` (lambdas/functions/responder.ts) in the entry module
- * lambdas/handlers/responder.ts. A policy must be
- * deterministic for a given input: a redelivered job asks again, and only an identical answer
- * maps onto the same sent-markers (planId#seq), which keep sends exactly-once. Rules are: business
- * hours are judged at `acceptedAt`, not at the time the job runs.
+ * lambdas/handlers/responder.ts; a business's HTTP endpoint is one (core/replyPolicy.ts). A
+ * policy need not be deterministic: the responder stores a job's first answer as its plan before
+ * queueing anything, and a redelivered job reuses it. Rules are anyway: business hours are judged
+ * at `acceptedAt`, not at the time the job runs.
  */
 
 /** The longest schedule the vendor's `waiting_duration` presets allow: 60 days. */
@@ -71,6 +71,8 @@ export interface ReplyPolicyInput {
   webhook: NormalizedWebhook;
   /** Epoch ms when the receiver accepted the webhook. */
   acceptedAt: number;
+  /** The job's idempotency key: the same for every delivery of the job (the HTTP policy's webhook-id). */
+  jobKey: string;
 }
 
 /**

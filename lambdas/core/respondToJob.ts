@@ -15,9 +15,10 @@ import {
   type PlanItem,
   planItem,
 } from "./conversationLog.js";
-import { maskPhone, ReplyPlanError } from "./errors.js";
+import { errorFields, maskPhone, ReplyPlanError } from "./errors.js";
 import type { ScheduledReply, WebhookJob } from "./messages.js";
 import type { Clock, ContactStore, Logger, MessageQueue, PlanStore } from "./ports.js";
+import { ReplyPolicyUnavailableError } from "./replyPolicy.js";
 import {
   asDecision,
   MAX_REPLY_DELAY_MS,
@@ -25,7 +26,7 @@ import {
   type ReplyPlanMessage,
   type ReplyPolicy,
 } from "./replyRules.js";
-import { enqueueDelaySeconds } from "./schedule.js";
+import { enqueueDelaySeconds, retryDelaySeconds } from "./schedule.js";
 
 export { planIdFor } from "./conversation.js";
 
@@ -35,10 +36,14 @@ export { planIdFor } from "./conversation.js";
  *   1. phone check      a number that cannot be valid gets its MSG item (noReplyReason) and no reply
  *   2. outgoing         a person at the business → takeover (pause + cancel); anything else: logged
  *   3. claim            conditional UpdateItem on CONTACT: newest message? same (redelivery)? older?
- *   4. plan             the stored PLAN of a redelivered job, else the policy's answer stored first
+ *   4. plan             the stored PLAN of a redelivered job, else the policy's answer (rules, then
+ *                       a business's HTTP endpoint) checked and stored BEFORE any reply is queued:
+ *                       the policy is asked once per job
  *   5. MSG item         this message, with its plan or why it got none
  *   6. enqueue          each reply of the plan; the sender's reply items dedupe a second copy
  *
+ * A policy that is unavailable (timeout, network, 408/429/5xx) is a normal outcome, returned as
+ * "come back later" with a backoff (nothing is stored, so the next attempt asks again).
  * docs/scheduling.md ("Plans and contacts") explains the states; every effect comes in via `deps`.
  */
 
@@ -49,6 +54,10 @@ export interface RespondSettings {
   /** Human takeover pause (HUMAN_PAUSE_SECONDS); 0 turns takeover off. */
   humanPauseSeconds: number;
   optOut: OptOutSettings;
+  /** First backoff after an unavailable policy, doubling per attempt (schedule.retryDelaySeconds). */
+  policyRetryBaseSeconds: number;
+  /** The jobs queue's maxReceiveCount: the attempt that may not come back. */
+  maxAttempts: number;
 }
 
 export interface RespondDeps {
@@ -58,10 +67,20 @@ export interface RespondDeps {
   policy: ReplyPolicy;
   clock: Clock;
   logger: Logger;
+  /** Uniform in [0, 1), for backoff jitter; default 0.5 (no jitter). */
+  random?: () => number;
   settings: RespondSettings;
 }
 
-export interface RespondResult {
+/** Which delivery of the job this is. */
+export interface JobAttempt {
+  /** SQS ApproximateReceiveCount (1 on the first delivery). */
+  receiveCount: number;
+}
+
+/** The job is handled: its plan (possibly none) is stored and queued. */
+export interface RespondDone {
+  outcome: "done";
   /** What the CONTACT claim found (absent when no claim was made: outgoing, invalid phone). */
   claim?: MessageClaim["kind"];
   /** Replies enqueued. */
@@ -72,8 +91,27 @@ export interface RespondResult {
   reusedPlan?: boolean;
 }
 
-/** Handles one webhook job. Safe to repeat; see the steps above. */
-export async function respondToJob(job: WebhookJob, deps: RespondDeps): Promise<RespondResult> {
+/** The policy was unavailable: the job comes back after `afterSeconds`. */
+export interface RespondRetry {
+  outcome: "retry";
+  afterSeconds: number;
+  reason: string;
+  /** No attempt is left: the queue moves the job to its DLQ instead of redelivering it. */
+  lastAttempt: boolean;
+}
+
+export type RespondResult = RespondDone | RespondRetry;
+
+/**
+ * Handles one webhook job. Safe to repeat; see the steps above.
+ * @throws ReplyPlanError when a policy's plan cannot be scheduled; ReplyPolicyAnswerError when
+ *   an HTTP policy answered something unusable (naming the field).
+ */
+export async function respondToJob(
+  job: WebhookJob,
+  deps: RespondDeps,
+  attempt: JobAttempt = { receiveCount: 1 },
+): Promise<RespondResult> {
   const { webhook, acceptedAt, key } = job;
   const { settings, logger, contacts, clock } = deps;
   const message = webhookMessage(webhook);
@@ -88,9 +126,12 @@ export async function respondToJob(job: WebhookJob, deps: RespondDeps): Promise<
   }
   const item = (extra: { planId?: string; noReplyReason?: NoReplyReason }): ConversationItem =>
     messageItem(webhook, message, { key, at, ttlSeconds: settings.ttlSeconds, ...extra });
-  const noReply = async (reason: NoReplyReason, result: Partial<RespondResult> = {}) => {
+  const noReply = async (
+    reason: NoReplyReason,
+    result: Partial<RespondDone> = {},
+  ): Promise<RespondDone> => {
     await contacts.putMessage(item({ noReplyReason: reason, planId: result.planId }));
-    return { planned: 0, noReplyReason: reason, ...result };
+    return { outcome: "done", planned: 0, noReplyReason: reason, ...result };
   };
 
   const problem = phoneProblem(webhook.phone);
@@ -148,7 +189,15 @@ export async function respondToJob(job: WebhookJob, deps: RespondDeps): Promise<
       logger.info(`no reply: contact ${reason.replace("_", " ")}`, { ...fields, planId });
       return noReply(reason, { claim: claim.kind, planId });
     }
-    const decided = await decidePlan(job, { intent, claim, planId, deps });
+    let decided: Awaited<ReturnType<typeof decidePlan>>;
+    try {
+      decided = await decidePlan(job, { intent, claim, planId, deps });
+    } catch (error) {
+      if (!(error instanceof ReplyPolicyUnavailableError)) throw error;
+      // Nothing stored yet: the next attempt asks again. The CONTACT claim stays; that attempt
+      // finds it as "same" (or "older" when a newer message came meanwhile, and gets no plan).
+      return policyUnavailable(error, attempt, deps, { ...fields, planId });
+    }
     if (!decided) {
       logger.info("stop word from an opted-out contact: no second confirmation", fields);
       return noReply("already_opted_out", { claim: claim.kind, planId });
@@ -188,7 +237,45 @@ export async function respondToJob(job: WebhookJob, deps: RespondDeps): Promise<
     source: plan.source,
     lastDueInMs: (replies.at(-1)?.dueAt ?? 0) - clock.now(),
   });
-  return { claim: claim.kind, planned: replies.length, planId, reusedPlan };
+  return { outcome: "done", claim: claim.kind, planned: replies.length, planId, reusedPlan };
+}
+
+/** Backoff for an unavailable policy, and the log line that says what happens next. */
+function policyUnavailable(
+  error: ReplyPolicyUnavailableError,
+  attempt: JobAttempt,
+  deps: RespondDeps,
+  fields: Record<string, unknown>,
+): RespondRetry {
+  const { settings, logger } = deps;
+  const lastAttempt = attempt.receiveCount >= settings.maxAttempts;
+  // After the last attempt there is nothing to wait for: the next receive moves it to the DLQ.
+  const afterSeconds = lastAttempt
+    ? 0
+    : retryDelaySeconds(attempt.receiveCount, {
+        baseSeconds: settings.policyRetryBaseSeconds,
+        random: deps.random?.() ?? 0.5,
+        retryAfterSeconds: error.retryAfterSeconds,
+      });
+  const logFields = {
+    ...fields,
+    attempt: attempt.receiveCount,
+    maxAttempts: settings.maxAttempts,
+    status: error.status,
+    ...errorFields(error),
+  };
+  if (lastAttempt) {
+    logger.error(
+      "reply policy unavailable on the last attempt; the job goes to the DLQ",
+      logFields,
+    );
+  } else {
+    logger.warn("reply policy unavailable; retrying with backoff", {
+      ...logFields,
+      afterSeconds,
+    });
+  }
+  return { outcome: "retry", afterSeconds, reason: error.message, lastAttempt };
 }
 
 /** The messages of a new plan: the one opt-out confirmation, or the policy's answer (checked). */
@@ -215,7 +302,7 @@ async function decidePlan(
     };
   }
   const decision = asDecision(
-    await deps.policy({ webhook: job.webhook, acceptedAt: job.acceptedAt }),
+    await deps.policy({ webhook: job.webhook, acceptedAt: job.acceptedAt, jobKey: job.key }),
   );
   checkMessages(decision.messages);
   return {

@@ -2,11 +2,18 @@ import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
-import { createDocumentClient, createSqsClient } from "../adapters/awsClients.js";
+import {
+  createDocumentClient,
+  createSecretsManagerClient,
+  createSqsClient,
+} from "../adapters/awsClients.js";
 import { DynamoConversationLog } from "../adapters/DynamoConversationLog.js";
 import { DynamoPlanStore } from "../adapters/DynamoPlanStore.js";
+import { HttpReplyPolicyClient } from "../adapters/HttpReplyPolicyClient.js";
+import { SecretsManagerSecretSource } from "../adapters/SecretsManagerSecretSource.js";
 import { SqsMessageQueue } from "../adapters/SqsMessageQueue.js";
-import { DEFAULTS, ENV, FUNCTIONS, type OptOutConfig } from "../contract.js";
+import { SqsRedelivery } from "../adapters/SqsRedelivery.js";
+import { DEFAULTS, ENV, FUNCTIONS, type OptOutConfig, REPLY_POLICY_ENV } from "../contract.js";
 import { defaultOptOut, type OptOutSettings } from "../core/conversation.js";
 import {
   ConfigurationError,
@@ -15,8 +22,16 @@ import {
   ReplyPlanError,
 } from "../core/errors.js";
 import { parseWebhookJob } from "../core/messages.js";
+import type { MessageQueue, RedeliveryControl } from "../core/ports.js";
+import { jobGroupId } from "../core/receiveWebhook.js";
 import { onlyContacts, parseReplyContacts } from "../core/replyContacts.js";
-import { type ReplyPolicy, rulesPolicy } from "../core/replyRules.js";
+import {
+  policyEndpoint,
+  ReplyPolicyAnswerError,
+  ReplyPolicyConfigError,
+  rulesThenHttpPolicy,
+} from "../core/replyPolicy.js";
+import { type ReplyPolicy, type ReplyRule, rulesPolicy } from "../core/replyRules.js";
 import { type RespondDeps, respondToJob } from "../core/respondToJob.js";
 import {
   type ComeBackLater,
@@ -30,23 +45,47 @@ import {
   processSqsBatch,
   readFunctionSettings,
   readMaxSqsDelaySeconds,
+  readSecretCacheSeconds,
+  receiveCount,
   requireEnv,
 } from "../runtime/lambda.js";
 import { readReplyRules } from "../runtime/replyRulesSource.js";
 
 /**
  * Responder (jobs queue → replies queue): claims each accepted webhook's message on its contact,
- * logs it, stores the reply policy's plan and schedules every message of it on the replies queue
- * (core/respondToJob.ts).
+ * logs it, finds or makes its reply plan (the stack's rules, then the business's HTTP policy when
+ * one is set; the plan is stored before anything is queued) and schedules every message of it on
+ * the replies queue (core/respondToJob.ts).
  */
+
+/** First backoff after an unavailable HTTP policy; doubles per attempt (core/schedule.ts). */
+const POLICY_RETRY_BASE_SECONDS = 2;
+
+/** The HTTP reply policy's settings (REPLY_POLICY_ENV); the secret stays in Secrets Manager. */
+export interface HttpPolicyConfig {
+  url: string;
+  secretId: string;
+  timeoutMs: number;
+  /** The jobs queue's DLQ, where a job with an invalid answer goes at once. */
+  deadLetterQueueUrl: string;
+}
 
 export interface ResponderConfig extends FunctionSettings {
   conversationTable: string;
   repliesQueueUrl: string;
-  /** REPLY_RULES_FILE or REPLY_RULES, validated against WAITING_DURATION_SECONDS. */
-  policy: ReplyPolicy;
-  ruleCount: number;
+  /** Where the responder's own backoff (ChangeMessageVisibility) applies. */
+  jobsQueueUrl?: string;
+  rules: ReplyRule[];
+  /** REPLY_CONTACTS: who may get replies. */
+  contacts: ReturnType<typeof parseReplyContacts>;
+  /** Set when REPLY_POLICY_URL is. */
+  httpPolicy?: HttpPolicyConfig;
+  /** Checks an HTTP policy's answer like the rules (the webhook's waiting_duration). */
+  waitingDurationSeconds?: number;
+  /** The jobs queue's maxReceiveCount (REPLY_POLICY_MAX_ATTEMPTS). */
+  maxAttempts: number;
   maxSqsDelaySeconds: number;
+  secretCacheSeconds: number;
   /** HUMAN_PAUSE_SECONDS (0 = human takeover off). */
   humanPauseSeconds: number;
   /** OPT_OUT (JSON), else the English defaults. */
@@ -93,16 +132,24 @@ export function readResponderConfig(
   /** Where a relative REPLY_RULES_FILE is read from; in Lambda, the bundle's own directory. */
   baseDir: string = path.dirname(fileURLToPath(import.meta.url)),
 ): ResponderConfig {
-  const { rules } = readReplyRules(baseDir, env);
-  // Unset (the local stack): anyone. The Pulumi program always sets it (infra/config.ts).
-  const contacts = parseReplyContacts(optionalEnv(ENV.replyContacts, "*", env));
+  const { rules, waitingDurationSeconds } = readReplyRules(baseDir, env);
   return {
     conversationTable: requireEnv(ENV.conversationTable, env),
     repliesQueueUrl: requireEnv(ENV.repliesQueueUrl, env),
-    // The custom-policy hook: build your own ReplyPolicy here (see core/replyRules.ts).
-    policy: onlyContacts(rulesPolicy(rules), contacts),
-    ruleCount: rules.length,
+    jobsQueueUrl: optionalEnv(ENV.jobsQueueUrl, "", env) || undefined,
+    rules,
+    // Unset (the local stack): anyone. The Pulumi program always sets it (infra/config.ts).
+    contacts: parseReplyContacts(optionalEnv(ENV.replyContacts, "*", env)),
+    httpPolicy: readHttpPolicyConfig(env),
+    waitingDurationSeconds,
+    maxAttempts: intEnv(
+      REPLY_POLICY_ENV.maxAttempts,
+      DEFAULTS.maxSendAttempts,
+      { min: 1, max: 1000 },
+      env,
+    ),
     maxSqsDelaySeconds: readMaxSqsDelaySeconds(env),
+    secretCacheSeconds: readSecretCacheSeconds(env),
     humanPauseSeconds: intEnv(
       ENV.humanPauseSeconds,
       DEFAULTS.humanPauseSeconds,
@@ -114,31 +161,91 @@ export function readResponderConfig(
   };
 }
 
-/** What the responder handler runs on: the use case's ports and a function logger. */
-export type ResponderDeps = RespondDeps & { logger: FunctionLogger };
+/** REPLY_POLICY_*: all of them when REPLY_POLICY_URL is set, none otherwise. */
+function readHttpPolicyConfig(env: Env): HttpPolicyConfig | undefined {
+  const url = optionalEnv(REPLY_POLICY_ENV.url, "", env).trim();
+  if (!url) return undefined;
+  try {
+    policyEndpoint(url);
+  } catch (error) {
+    if (!(error instanceof ReplyPolicyConfigError)) throw error;
+    throw new ConfigurationError(`environment variable ${REPLY_POLICY_ENV.url}: ${error.message}`);
+  }
+  return {
+    url,
+    secretId: requireEnv(REPLY_POLICY_ENV.secretId, env),
+    timeoutMs: intEnv(
+      REPLY_POLICY_ENV.timeoutMs,
+      DEFAULTS.replyPolicyTimeoutMs,
+      { min: 100, max: 60_000 },
+      env,
+    ),
+    deadLetterQueueUrl: requireEnv(REPLY_POLICY_ENV.jobsDeadLetterQueueUrl, env),
+  };
+}
+
+/** What the responder handler runs on: the use case's ports, a function logger, backoff control. */
+export type ResponderDeps = RespondDeps & {
+  logger: FunctionLogger;
+  /** Sets the backoff of a job that comes back later; absent: the queue's visibility timeout. */
+  redelivery?: RedeliveryControl;
+  /** The jobs DLQ: a job whose HTTP policy answer is invalid is sent there at once. */
+  deadLetters?: MessageQueue;
+};
 
 /** The responder's adapters for a config, built once per execution environment. */
 export function responderDeps(config: ResponderConfig): ResponderDeps {
   const logger = createLogger(config.log);
   logger.info("responder ready", {
-    rules: config.ruleCount,
+    rules: config.rules.length,
+    httpPolicy: config.httpPolicy !== undefined,
     maxSqsDelaySeconds: config.maxSqsDelaySeconds,
     humanPauseSeconds: config.humanPauseSeconds,
   });
   const documents = createDocumentClient(config.aws);
+  const sqs = createSqsClient(config.aws);
+  let policy: ReplyPolicy = rulesPolicy(config.rules);
+  let deadLetters: MessageQueue | undefined;
+  const { httpPolicy } = config;
+  if (httpPolicy) {
+    // The signing secret's adapter, for the policy's secret: cached, refreshed on a 401/403.
+    const secret = new SecretsManagerSecretSource(
+      createSecretsManagerClient(config.aws),
+      httpPolicy.secretId,
+      { maxAgeSeconds: config.secretCacheSeconds },
+    );
+    const client = new HttpReplyPolicyClient(
+      {
+        url: httpPolicy.url,
+        timeoutMs: httpPolicy.timeoutMs,
+        waitingDurationSeconds: config.waitingDurationSeconds,
+      },
+      secret,
+    );
+    policy = rulesThenHttpPolicy(config.rules, (question) => client.ask(question));
+    deadLetters = new SqsMessageQueue(sqs, httpPolicy.deadLetterQueueUrl);
+  }
   return {
     contacts: new DynamoConversationLog(documents, config.conversationTable),
     plans: new DynamoPlanStore(documents, config.conversationTable),
-    repliesQueue: new SqsMessageQueue(createSqsClient(config.aws), config.repliesQueueUrl),
-    policy: config.policy,
+    repliesQueue: new SqsMessageQueue(sqs, config.repliesQueueUrl),
+    policy: onlyContacts(policy, config.contacts),
     clock: { now: Date.now, sleep: (ms) => sleep(ms) },
     logger,
+    random: Math.random,
     settings: {
       maxHopSeconds: config.maxSqsDelaySeconds,
       ttlSeconds: DEFAULTS.sentMarkerTtlSeconds,
       humanPauseSeconds: config.humanPauseSeconds,
       optOut: config.optOut,
+      policyRetryBaseSeconds: POLICY_RETRY_BASE_SECONDS,
+      maxAttempts: config.maxAttempts,
     },
+    // Only a stack with an HTTP policy has something to back off from (and the grant for it).
+    ...(httpPolicy && config.jobsQueueUrl
+      ? { redelivery: new SqsRedelivery(sqs, config.jobsQueueUrl) }
+      : {}),
+    ...(deadLetters ? { deadLetters } : {}),
   };
 }
 
@@ -150,9 +257,30 @@ export function createResponderHandler(deps: ResponderDeps) {
   const { logger } = deps;
   const handleRecord = async (record: SQSRecord): Promise<ComeBackLater | undefined> => {
     try {
-      await respondToJob(parseWebhookJob(record.body), deps);
+      const result = await respondToJob(parseWebhookJob(record.body), deps, {
+        receiveCount: receiveCount(record),
+      });
+      // Logged by the use case, with the attempt and what happens next.
+      if (result.outcome === "retry") return comeBackLater(result.reason, result.afterSeconds);
       return undefined;
     } catch (error) {
+      if (error instanceof ReplyPolicyAnswerError && deps.deadLetters) {
+        // Asking again would get the same answer: straight to the DLQ (alarmed), where
+        // `npm run ops -- redrive` sends it back once the endpoint is fixed.
+        logger.error("reply policy answer invalid; job sent to the DLQ", {
+          messageId: record.messageId,
+          field: error.field,
+          status: error.status,
+          ...errorFields(error),
+        });
+        // The jobs DLQ is FIFO like the jobs queue: the job keeps its deduplication id and group.
+        const job = parseWebhookJob(record.body);
+        await deps.deadLetters.send(job, {
+          deduplicationId: record.attributes?.MessageDeduplicationId ?? job.key,
+          groupId: record.attributes?.MessageGroupId ?? jobGroupId(job.webhook),
+        });
+        return undefined;
+      }
       if (!(error instanceof InvalidQueueMessageError || error instanceof ReplyPlanError)) {
         throw error;
       }
@@ -169,6 +297,7 @@ export function createResponderHandler(deps: ResponderDeps) {
     return processSqsBatch(event, context, {
       handleRecord,
       logger,
+      redelivery: deps.redelivery,
       failureMessage: "job failed; it will be retried",
       // The jobs queue is FIFO, grouped by contact: keep each contact's jobs in order.
       fifo: true,

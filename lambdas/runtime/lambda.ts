@@ -2,7 +2,13 @@ import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-p
 import { Logger as PowertoolsLogger } from "@aws-lambda-powertools/logger";
 import type { LogLevel } from "@aws-lambda-powertools/logger/types";
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
-import { DEFAULTS, ENV, type EnvName, type FunctionName } from "../contract.js";
+import {
+  DEFAULTS,
+  type EnvName as DeployedName,
+  ENV,
+  type FunctionName,
+  type ReplyPolicyEnvName,
+} from "../contract.js";
 import { ConfigurationError, errorFields } from "../core/errors.js";
 import type { Logger, RedeliveryControl } from "../core/ports.js";
 import { SQS_MAX_DELAY_SECONDS } from "../core/schedule.js";
@@ -13,6 +19,9 @@ import { SQS_MAX_DELAY_SECONDS } from "../core/schedule.js";
  * `createXHandler(xDeps(readXConfig(process.env)))`; the local stack and the tests call the same
  * three functions with an environment of their own.
  */
+
+/** Any variable a function may read: the always-set ones and the optional features'. */
+type EnvName = DeployedName | ReplyPolicyEnvName;
 
 /** The environment a config is read from (process.env on Lambda). */
 export type Env = Record<string, string | undefined>;

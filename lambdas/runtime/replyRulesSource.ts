@@ -19,7 +19,7 @@ type Source = Record<string, string | undefined>;
 export function readReplyRules(
   baseDir: string,
   env: Source = process.env,
-): { rules: ReplyRule[]; origin: string } {
+): { rules: ReplyRule[]; origin: string; waitingDurationSeconds?: number } {
   const waitingDuration = optionalEnv(ENV.waitingDurationSeconds, "", env);
   const waitingDurationSeconds =
     waitingDuration === ""
@@ -48,7 +48,11 @@ export function readReplyRules(
     }
   }
   try {
-    return { rules: parseReplyRules(json, { waitingDurationSeconds }), origin };
+    return {
+      rules: parseReplyRules(json, { waitingDurationSeconds }),
+      origin,
+      waitingDurationSeconds,
+    };
   } catch (error) {
     if (error instanceof ReplyRulesError) {
       throw new ConfigurationError(`environment variable ${origin}: ${error.message}`, {

@@ -4,7 +4,12 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it, onTestFinished } from "vitest";
-import { loadStackConfig, parseStackSettings, StackConfigError } from "../../infra/config.js";
+import {
+  loadStackConfig,
+  parseStackSettings,
+  replyPolicySecretProblem,
+  StackConfigError,
+} from "../../infra/config.js";
 import { stackFileSettings } from "./support/stackFiles.js";
 
 const NS = "whatsable-replies";
@@ -406,6 +411,70 @@ describe("loadStackConfig", () => {
       `${NS}:dashboard: must be true or false`,
       `${NS}:vendorToken: required; set it with \`pulumi config set --secret vendorToken <token>\``,
     ]);
+  });
+
+  describe("the HTTP reply policy", () => {
+    const secret = `whsec_${Buffer.alloc(32, 9).toString("base64")}`;
+    const withPolicy = (url: string, value?: string) => ({
+      "aws:region": "eu-west-1",
+      ...token,
+      [`${NS}:replyPolicyUrl`]: url,
+      ...(value === undefined ? {} : { [`${NS}:replyPolicySecret`]: value }),
+    });
+    const secrets = [`${NS}:vendorToken`, `${NS}:replyPolicySecret`];
+
+    it("keeps the policy secret a secret Output, checked and unchanged", async () => {
+      const config = load(withPolicy("https://policy.example.com/reply", secret), secrets);
+      expect(config.replyPolicyUrl).toBe("https://policy.example.com/reply");
+      expect(await pulumi.isSecret(config.replyPolicySecret as pulumi.Output<string>)).toBe(true);
+    });
+
+    it("refuses a URL that is not https, naming the key", () => {
+      expect(
+        problemsOf(() => load(withPolicy("http://policy.example.com/", secret), secrets)),
+      ).toEqual([`${NS}:replyPolicyUrl: must be an absolute https:// URL`]);
+    });
+
+    it("refuses a URL carrying credentials", () => {
+      expect(
+        problemsOf(() => load(withPolicy("https://user:pw@policy.example.com/", secret), secrets)),
+      ).toEqual([
+        `${NS}:replyPolicyUrl: must not carry credentials (the request is signed with replyPolicySecret instead)`,
+      ]);
+    });
+
+    it("names the missing secret and how to set it", () => {
+      expect(problemsOf(() => load(withPolicy("https://policy.example.com/"), secrets))).toEqual([
+        `${NS}:replyPolicySecret: required with replyPolicyUrl; set it with \`pulumi config set --secret replyPolicySecret whsec_<base64>\``,
+      ]);
+    });
+
+    it("refuses a secret without a URL", () => {
+      const config = { "aws:region": "eu-west-1", ...token, [`${NS}:replyPolicySecret`]: secret };
+      expect(problemsOf(() => load(config, secrets))).toEqual([
+        `${NS}:replyPolicySecret: set, but replyPolicyUrl is not; set both or neither`,
+      ]);
+    });
+
+    it("refuses a secret stored in plain text", () => {
+      expect(
+        problemsOf(() =>
+          load(withPolicy("https://policy.example.com/", secret), [`${NS}:vendorToken`]),
+        ),
+      ).toEqual([
+        `${NS}:replyPolicySecret: must be stored encrypted; run \`pulumi config set --secret replyPolicySecret <value>\``,
+      ]);
+    });
+
+    it("finds a malformed secret naming the key and the problem, never the value", () => {
+      const bad = "whsec_not*base64";
+      const problem = replyPolicySecretProblem(bad, `${NS}:replyPolicySecret`);
+      expect(problem).toBe(
+        `${NS}:replyPolicySecret: the reply policy secret after whsec_ must be standard base64`,
+      );
+      expect(problem).not.toContain("not*base64");
+      expect(replyPolicySecretProblem(secret, `${NS}:replyPolicySecret`)).toBeUndefined();
+    });
   });
 
   it("ignores other namespaces' keys", () => {

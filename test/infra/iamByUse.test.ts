@@ -3,12 +3,17 @@ import { SendMessageCommand } from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { type CountingProxy, startCountingProxy } from "../../bench/lib/stack.js";
 import { ACTIONS, type PolicyDocument } from "../../infra/policies.js";
-import { FUNCTION_ENV, type FunctionName } from "../../lambdas/contract.js";
+import {
+  FUNCTION_ENV,
+  type FunctionName,
+  REPLY_POLICY_FUNCTION_ENV,
+} from "../../lambdas/contract.js";
 import { messageKey } from "../../lambdas/core/conversation.js";
 import { parseWebhook } from "../../lambdas/core/parseWebhook.js";
 import { postWebhook, sampleWebhookBody, signatureFor } from "../../local/sampleWebhook.js";
 import { type LocalStack, type StackService, startLocalStack } from "../../local/stack.js";
 import { type FaultProxy, startFaultProxy } from "../support/faultProxy.js";
+import { type PolicyEndpoint, startPolicyEndpoint } from "../support/policyEndpoint.js";
 import { waitFor } from "../support/queues.js";
 import { aJob } from "../support/replyFixtures.js";
 import { wildcardMatches } from "./support/iamMatch.js";
@@ -18,7 +23,8 @@ import { type ProgramRun, runProgramForStack } from "./support/programRun.js";
  * Least privilege, proven by use: the pipeline runs on the local stack with a counting proxy
  * (bench/lib/stack.ts) between the handlers and each AWS stand-in, one handler at a time,
  * through every path that needs a grant (new and repeated delivery, a queue outage, a reply plan
- * with a chained hop, a vendor failure and retry). Each recorded call is then held against the
+ * with a chained hop, a vendor failure and retry, an HTTP reply policy that is down once and one
+ * that answers something invalid). Each recorded call is then held against the
  * policy the Pulumi program builds for that function, on the resource the program builds, and
  * each grant of that policy must be used by some recorded call (or by Lambda on the function's
  * behalf: its logs and its SQS event source mapping, whose polling the local stack does directly).
@@ -44,11 +50,17 @@ const RULES = [
     ],
   },
 ];
-const PHONES = { chained: "14155550181", retried: "14155550182" };
+const PHONES = {
+  chained: "14155550181",
+  retried: "14155550182",
+  policyDownOnce: "14155550185",
+  policyInvalid: "14155550186",
+};
 
 let stack: LocalStack;
 let program: ProgramRun;
 let sqsFault: FaultProxy | undefined;
+let policy: PolicyEndpoint;
 const counters: Partial<Record<AwsService, CountingProxy>> = {};
 const calls: Record<FunctionName, Call[]> = { receiver: [], responder: [], sender: [] };
 
@@ -88,7 +100,9 @@ async function settled() {
 /** The env var of fn whose local value names the resource (a table, its index, a queue, a secret). */
 function envNaming(fn: FunctionName, localResource: string) {
   const [table] = localResource.split("/index/");
-  return FUNCTION_ENV[fn].find((env) => stack.handlerEnv[env] === table);
+  const names =
+    fn === "responder" ? [...FUNCTION_ENV[fn], ...REPLY_POLICY_FUNCTION_ENV] : FUNCTION_ENV[fn];
+  return names.find((env) => stack.handlerEnv[env] === table);
 }
 
 const post = (phone: string, text: string) => {
@@ -101,11 +115,30 @@ const post = (phone: string, text: string) => {
 };
 
 beforeAll(async () => {
-  program = await runProgramForStack("dev", { "whatsable-replies:vendorToken": "token" });
+  policy = await startPolicyEndpoint();
+  // The policy is down once for one contact (backoff), and answers another with a blank text.
+  policy.answer(
+    PHONES.policyDownOnce,
+    { status: 503 },
+    {
+      status: 200,
+      body: { messages: [{ text: "from the policy", delay: 0 }] },
+    },
+  );
+  policy.answer(PHONES.policyInvalid, {
+    status: 200,
+    body: { messages: [{ text: "", delay: 0 }] },
+  });
+  program = await runProgramForStack("dev", {
+    "whatsable-replies:vendorToken": "token",
+    "whatsable-replies:replyPolicyUrl": "https://policy.example.com/reply",
+    "whatsable-replies:replyPolicySecret": policy.secret,
+  });
   stack = await startLocalStack({
     services: { awsEnv: inject("awsEnv") },
     prefix: `iam${Date.now() % 100_000}-`,
     rules: RULES,
+    replyPolicy: { url: policy.url, secret: policy.secret },
     maxSqsDelaySeconds: 1,
     workers: "manual",
     // The queue outage is logged as an error on purpose; the test needs no handler logs.
@@ -160,9 +193,13 @@ beforeAll(async () => {
   await sqsFault?.setMode("refuse");
   expect((await post("14155550183", "ping")).status).toBe(503);
   await sqsFault?.setMode("up");
+  // Messages no rule matches, for the HTTP policy.
+  expect((await post(PHONES.policyDownOnce, "a question")).status).toBe(200);
+  expect((await post(PHONES.policyInvalid, "another question")).status).toBe(200);
   collect("receiver");
 
-  // Responder: both jobs become reply plans.
+  // Responder: both ping jobs become reply plans; the policy's contacts get a backoff then a
+  // plan, and a DLQ entry.
   const { responder, sender } = stack.workers;
   responder?.start();
   const repliesPerPlan = RULES[0]?.messages.length ?? 0;
@@ -170,9 +207,9 @@ beforeAll(async () => {
     timeoutMs: 20_000,
   });
   await waitFor(
-    "both plans scheduled",
-    () => (counters.sqs?.tallies().get("SendMessage")?.calls ?? 0) >= 2 * repliesPerPlan,
-    { timeoutMs: 20_000 },
+    "both plans, the policy's plan and the dead-lettered job sent",
+    () => (counters.sqs?.tallies().get("SendMessage")?.calls ?? 0) >= 2 * repliesPerPlan + 2,
+    { timeoutMs: 30_000 },
   );
   // A job delivered again (past SQS's deduplication window): it reads its stored plan back.
   const webhook = parseWebhook(repeat);
@@ -189,7 +226,7 @@ beforeAll(async () => {
   );
   await waitFor(
     "the stored plan queued again",
-    () => (counters.sqs?.tallies().get("SendMessage")?.calls ?? 0) >= 3 * repliesPerPlan,
+    () => (counters.sqs?.tallies().get("SendMessage")?.calls ?? 0) >= 3 * repliesPerPlan + 2,
     { timeoutMs: 20_000 },
   );
   await responder?.stop();
@@ -198,13 +235,14 @@ beforeAll(async () => {
   // Sender: the first send fails (backoff), the rest go out, the late reply through a chained hop.
   stack.vendor.scriptSendResponses([{ status: 500 }]);
   sender?.start();
-  await waitFor("every reply sent", () => stack.vendor.sent().length >= 4, { timeoutMs: 30_000 });
+  await waitFor("every reply sent", () => stack.vendor.sent().length >= 5, { timeoutMs: 30_000 });
   await sender?.stop();
   collect("sender");
 }, 180_000);
 
 afterAll(async () => {
   await stack?.stop();
+  await policy?.stop();
 }, 30_000);
 
 /** The program's value of one of fn's env vars. */

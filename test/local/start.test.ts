@@ -5,8 +5,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parseReadyLine, waitForReadyLine } from "../../local/readyLine.js";
 import { postWebhook, sampleWebhookBody, signatureFor } from "../../local/sampleWebhook.js";
+import { type NpmStart, READY_TIMEOUT_MS, startNpmStart } from "../support/npmStart.js";
+import { type PolicyEndpoint, startPolicyEndpoint } from "../support/policyEndpoint.js";
 
 /**
  * The black-box contract of `npm start` (README.md, "The local stack"): run it as a user would, read the READY line,
@@ -15,40 +16,21 @@ import { postWebhook, sampleWebhookBody, signatureFor } from "../../local/sample
 
 const REPO_ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const SECRET = "start-test-signing-secret";
-const READY_TIMEOUT_MS = 90_000;
-
+let main: NpmStart;
 let child: ChildProcess;
-let stdout = "";
-let stderr = "";
 let ready: { receiverUrl: string; vendorUrl: string };
 let readyLine = "";
 
 beforeAll(async () => {
-  child = spawn("npm", ["start", "--silent", "--", "--port", "0", "--vendor-port", "0"], {
-    cwd: REPO_ROOT,
-    env: { ...process.env, WEBHOOK_SIGNING_SECRET: SECRET, SIGNATURE_SCHEME: "auto" },
-    stdio: ["ignore", "pipe", "pipe"],
+  main = await startNpmStart(["--port", "0", "--vendor-port", "0"], {
+    WEBHOOK_SIGNING_SECRET: SECRET,
+    SIGNATURE_SCHEME: "auto",
   });
-  child.stdout?.on("data", (chunk: Buffer) => {
-    stdout += chunk.toString();
-  });
-  child.stderr?.on("data", (chunk: Buffer) => {
-    stderr = (stderr + chunk.toString()).slice(-20_000);
-  });
-  readyLine = await waitForReadyLine(child, READY_TIMEOUT_MS, () => stderr);
-  ready = parseReadyLine(readyLine);
+  ({ child, readyLine, urls: ready } = main);
 }, READY_TIMEOUT_MS + 5000);
 
-afterAll(async () => {
-  // Only if a test failed before the SIGTERM test: stop it cleanly so its JVM goes too.
-  if (child && child.exitCode === null && child.signalCode === null) {
-    const exited = once(child, "exit");
-    child.kill("SIGTERM");
-    const timer = setTimeout(() => child.kill("SIGKILL"), 20_000);
-    await exited;
-    clearTimeout(timer);
-  }
-}, 30_000);
+// Only if a test failed before the SIGTERM test: stop it cleanly so its JVM goes too.
+afterAll(() => main?.stop(), 30_000);
 
 const signedPost = (body: string) =>
   postWebhook(ready.receiverUrl, body, signatureFor(body, SECRET, "hmac-sha256"));
@@ -62,7 +44,7 @@ describe("npm start", () => {
   });
 
   it("keeps stdout clean apart from the READY line", () => {
-    expect(stdout.trim().split("\n")).toEqual([readyLine]);
+    expect(main.stdout().trim().split("\n")).toEqual([readyLine]);
   });
 
   it("answers 200 accepted for a new signed delivery, and 200 accepted or duplicate for its repeat", async () => {
@@ -138,10 +120,12 @@ describe("npm start", () => {
 /** Runs start.ts to completion (for inputs it must refuse before starting anything). */
 async function runToExit(
   args: string[],
+  env: Record<string, string | undefined> = {},
 ): Promise<{ code: number | null; out: string; err: string }> {
   const run = spawn("npx", ["tsx", "local/start.ts", ...args], {
     cwd: REPO_ROOT,
     stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, ...env },
   });
   let out = "";
   let err = "";
@@ -172,6 +156,40 @@ describe("npm start refusing bad input", () => {
     expect(out).toBe("");
   });
 
+  const policyUrl = ["--policy-url", "http://127.0.0.1:9/reply"];
+  it.each([
+    [
+      policyUrl,
+      undefined,
+      /--policy-url needs the policy's secret in the environment: REPLY_POLICY_SECRET=whsec_<base64>/,
+    ],
+    [
+      policyUrl,
+      "not-a-whsec",
+      /REPLY_POLICY_SECRET: the reply policy secret must look like whsec_<base64>/,
+    ],
+    [
+      policyUrl,
+      "whsec_c2hvcnQ=",
+      /REPLY_POLICY_SECRET: the reply policy secret must decode to 24 to 64 bytes, got 5/,
+    ],
+    [
+      ["--policy-url", "http://policy.example.com/"],
+      `whsec_${"A".repeat(44)}`,
+      /--policy-url: the reply policy URL must be https:\/\//,
+    ],
+  ])(
+    "exits 2 with the usage for --policy-url %j and REPLY_POLICY_SECRET %j",
+    async (args, secret, problem) => {
+      const { code, out, err } = await runToExit(args, { REPLY_POLICY_SECRET: secret });
+      expect(code).toBe(2);
+      expect(err).toMatch(problem);
+      expect(err).toContain("Usage: npm start");
+      if (secret) expect(err).not.toContain(secret);
+      expect(out).toBe("");
+    },
+  );
+
   it("exits non-zero naming the rule and field when the rules file is invalid", async () => {
     const file = join(mkdtempSync(join(tmpdir(), "rules-")), "rules.json");
     writeFileSync(file, JSON.stringify([{ match: "hi", messages: [{ text: "x", delay: -5 }] }]));
@@ -194,4 +212,52 @@ describe("npm start refusing bad input", () => {
     expect(out).toContain("--max-sqs-delay");
     expect(out).toContain("--human-pause S");
   });
+});
+
+describe("npm start -- --policy-url", () => {
+  let policy: PolicyEndpoint;
+  let stack: NpmStart;
+
+  beforeAll(async () => {
+    policy = await startPolicyEndpoint();
+    // Rules without a catch-all, so some message is left for the policy.
+    const rules = join(mkdtempSync(join(tmpdir(), "policy-rules-")), "rules.json");
+    writeFileSync(
+      rules,
+      JSON.stringify([{ match: "^hello", messages: [{ text: "hi", delay: 0 }] }]),
+    );
+    stack = await startNpmStart(
+      ["--port", "0", "--vendor-port", "0", "--rules", rules, "--policy-url", policy.url],
+      { WEBHOOK_SIGNING_SECRET: SECRET, REPLY_POLICY_SECRET: policy.secret },
+    );
+  }, READY_TIMEOUT_MS + 5000);
+
+  afterAll(async () => {
+    await stack?.stop();
+    await policy?.stop();
+  }, 30_000);
+
+  it("sends a message no rule matches to the policy, signed, and delivers its answer", async () => {
+    const phone = "14155550177";
+    policy.answer(phone, {
+      status: 200,
+      body: { messages: [{ text: "your policy says hi", delay: 0 }] },
+    });
+    const body = sampleWebhookBody({ phone, text: "what do you sell?", at: Date.now() });
+    const { receiverUrl, vendorUrl } = stack.urls;
+    const answer = await postWebhook(receiverUrl, body, signatureFor(body, SECRET, "hmac-sha256"));
+    expect(answer.status).toBe(200);
+    const sent = async () => {
+      const response = await fetch(`${vendorUrl}/_sent`);
+      const records = (await response.json()) as { phone: string; text: string }[];
+      return records.filter((r) => r.phone.replace(/\D/g, "") === phone).map((r) => r.text);
+    };
+    const deadline = Date.now() + 20_000;
+    while ((await sent()).length === 0 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    expect(await sent()).toEqual(["your policy says hi"]);
+    expect(policy.calls(phone).map((c) => c.verified.ok)).toEqual([true]);
+    expect(stack.stderr()).not.toContain(policy.secret);
+  }, 30_000);
 });

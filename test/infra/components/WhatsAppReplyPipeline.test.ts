@@ -135,3 +135,26 @@ describe("planPipeline: who gets replies", () => {
     ).toBe("12025550101");
   });
 });
+
+describe("planPipeline: the HTTP reply policy", () => {
+  it("takes an https URL with its secret", () => {
+    expect(
+      problemsOf({ replyPolicyUrl: "https://policy.example.com/reply", replyPolicySecret: "x" }),
+    ).toEqual([]);
+  });
+
+  it("names the missing secret", () => {
+    expect(problemsOf({ replyPolicyUrl: "https://policy.example.com/reply" })).toEqual([
+      "args.replyPolicySecret: required with replyPolicyUrl (a secret whsec_<base64>)",
+    ]);
+  });
+
+  it("refuses a secret without a URL, and a URL that is not https", () => {
+    expect(problemsOf({ replyPolicySecret: "x" })).toEqual([
+      "args.replyPolicySecret: set, but replyPolicyUrl is not; set both or neither",
+    ]);
+    expect(
+      problemsOf({ replyPolicyUrl: "http://policy.example.com/", replyPolicySecret: "x" }),
+    ).toEqual(["args.replyPolicyUrl: must be an absolute https:// URL"]);
+  });
+});

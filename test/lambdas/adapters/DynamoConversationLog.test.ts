@@ -2,14 +2,12 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { createDocumentClient } from "../../../lambdas/adapters/awsClients.js";
 import { DynamoConversationLog } from "../../../lambdas/adapters/DynamoConversationLog.js";
 import { DynamoConversationReader } from "../../../lambdas/adapters/DynamoConversationReader.js";
-import { DynamoPlanStore } from "../../../lambdas/adapters/DynamoPlanStore.js";
 import { webhookMessage } from "../../../lambdas/core/conversation.js";
-import { messageItem, planItem } from "../../../lambdas/core/conversationLog.js";
+import { messageItem } from "../../../lambdas/core/conversationLog.js";
 import { provisionForTest } from "../../support/localAws.js";
 import { aWebhook } from "../../support/replyFixtures.js";
 
 let log: DynamoConversationLog;
-let plans: DynamoPlanStore;
 let reader: DynamoConversationReader;
 let phoneCounter = 0;
 const newPhone = () => `1415200${String(++phoneCounter).padStart(4, "0")}`;
@@ -20,7 +18,6 @@ beforeAll(async () => {
   const resources = await provisionForTest();
   const client = createDocumentClient(resources.awsEnv);
   log = new DynamoConversationLog(client, resources.tables.conversation);
-  plans = new DynamoPlanStore(client, resources.tables.conversation);
   reader = new DynamoConversationReader(client, resources.tables.conversation);
 });
 
@@ -120,28 +117,5 @@ describe("DynamoConversationLog (contacts)", () => {
     expect(await reader.byPhone(phone)).toEqual([
       expect.objectContaining({ role: "user", content: "hello", at: "2026-11-20T10:00:00.000Z" }),
     ]);
-  });
-});
-
-describe("DynamoPlanStore", () => {
-  const plan = (phone: string, text: string) =>
-    planItem({
-      planId: "plan_x",
-      webhook: aWebhook({ phone }),
-      messageKey: "k",
-      planAt: 1000,
-      acceptedAt: 1000,
-      keep: false,
-      source: "policy",
-      messages: [{ text, delayMs: 0 }],
-      now: Date.now(),
-      ttlSeconds: 3600,
-    });
-
-  it("stores a plan once: a second create gets the stored plan back", async () => {
-    const phone = newPhone();
-    expect((await plans.create(plan(phone, "first"))).messages[0]?.text).toBe("first");
-    expect((await plans.create(plan(phone, "second"))).messages[0]?.text).toBe("first");
-    expect((await plans.get(phone, "plan_x"))?.messages[0]?.text).toBe("first");
   });
 });

@@ -1,6 +1,9 @@
+import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { fileURLToPath } from "node:url";
 import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { HttpReplyPolicyClient } from "../../../lambdas/adapters/HttpReplyPolicyClient.js";
@@ -14,6 +17,8 @@ import {
   ReplyPolicyError,
   ReplyPolicyUnavailableError,
 } from "../../../lambdas/core/replyPolicy.js";
+import { freePort } from "../../../local/services/freePort.js";
+import { waitFor } from "../../support/queues.js";
 import { aJob } from "../../support/replyFixtures.js";
 import { rejected } from "../../support/thrown.js";
 
@@ -334,5 +339,51 @@ describe("HttpReplyPolicyClient", () => {
     ["not a URL", "policy.example.com", /absolute URL/],
   ])("refuses %s at construction", (_, value, message) => {
     expect(() => client({ url: value })).toThrow(message);
+  });
+});
+
+describe("the README's ten-line policy endpoint", () => {
+  const REPO_ROOT = fileURLToPath(new URL("../../..", import.meta.url));
+  let endpoint: ChildProcess;
+  let endpointUrl: string;
+
+  beforeAll(async () => {
+    const readme = readFileSync(`${REPO_ROOT}README.md`, "utf8");
+    const code = /<!-- policy-endpoint -->\n```js\n([\s\S]*?)```/.exec(readme)?.[1];
+    if (!code) throw new Error("README.md has no policy endpoint block");
+    const port = await freePort();
+    endpointUrl = `http://127.0.0.1:${port}/`;
+    // Run as the README says, from the repository (where `standardwebhooks` resolves).
+    endpoint = spawn(process.execPath, ["--input-type=module", "--eval", code], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, REPLY_POLICY_SECRET: SECRET, PORT: String(port) },
+      stdio: "ignore",
+    });
+    await waitFor("the endpoint listening", () =>
+      fetch(endpointUrl, { method: "POST" }).then(
+        (r) => r.status === 401,
+        () => false,
+      ),
+    );
+  }, 30_000);
+
+  afterAll(() => {
+    endpoint?.kill("SIGKILL");
+  });
+
+  it("verifies the responder's request and answers a plan the client accepts", async () => {
+    const messages = await client({ url: endpointUrl }).ask(question);
+    expect(messages).toEqual([
+      {
+        text: `Thanks for "${job.webhook.lastMessageOfUser}". A person will answer soon.`,
+        delayMs: 1000,
+      },
+    ]);
+  });
+
+  it("refuses a request signed with another secret", async () => {
+    const other = secretSource(`whsec_${randomBytes(32).toString("base64")}`);
+    const error = await failure(client({ url: endpointUrl }, other).ask(question));
+    expect(error).toMatchObject({ status: 401, retryable: false });
   });
 });

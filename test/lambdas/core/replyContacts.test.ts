@@ -4,7 +4,11 @@ import { onlyContacts, parseReplyContacts } from "../../../lambdas/core/replyCon
 import type { ReplyPolicy } from "../../../lambdas/core/replyRules.js";
 
 const hello: ReplyPolicy = () => [{ text: "Hello", delayMs: 0 }];
-const from = (phone: string) => ({ webhook: { phone } as NormalizedWebhook, acceptedAt: 0 });
+const from = (phone: string) => ({
+  webhook: { phone } as NormalizedWebhook,
+  acceptedAt: 0,
+  jobKey: `job-${phone}`,
+});
 
 describe("reply contacts", () => {
   it("answers anyone when REPLY_CONTACTS is *", async () => {

@@ -3,13 +3,18 @@ import fc from "fast-check";
 import { Webhook } from "standardwebhooks";
 import { describe, expect, it } from "vitest";
 import {
+  type PolicyQuestion,
   parsePolicyAnswer,
+  policyRequestId,
   policySigningKey,
   ReplyPolicyAnswerError,
   ReplyPolicyConfigError,
   ReplyPolicyUnavailableError,
+  rulesThenHttpPolicy,
   signPolicyRequest,
 } from "../../../lambdas/core/replyPolicy.js";
+import { parseReplyRules } from "../../../lambdas/core/replyRules.js";
+import { aWebhook } from "../../support/replyFixtures.js";
 
 describe("Standard Webhooks signing", () => {
   it("signs exactly as the standardwebhooks package does, for any id, time and body", () => {
@@ -63,5 +68,44 @@ describe("parsePolicyAnswer", () => {
     expect(() => ok({ messages: [{ text: "", delay: 0 }, { delay: 1 }] })).toThrow(
       "the reply policy answer is invalid: messages[0].text must not be blank; messages[1].text must be a string",
     );
+  });
+});
+
+describe("rulesThenHttpPolicy", () => {
+  const rules = parseReplyRules([
+    { match: "^order", onNewMessage: "keep", messages: [{ text: "order noted", delay: 0 }] },
+  ]);
+
+  it("answers from a matching rule with its onNewMessage, without asking the endpoint", async () => {
+    const asked: PolicyQuestion[] = [];
+    const policy = rulesThenHttpPolicy(rules, async (question) => {
+      asked.push(question);
+      return [];
+    });
+    const input = {
+      webhook: aWebhook({ lastMessageOfUser: "order 42" }),
+      acceptedAt: 1,
+      jobKey: "k",
+    };
+    expect(await policy(input)).toEqual({
+      messages: [{ text: "order noted", delayMs: 0 }],
+      onNewMessage: "keep",
+    });
+    expect(asked).toEqual([]);
+  });
+
+  it("asks the endpoint about a message no rule matches, with the job's stable webhook-id", async () => {
+    const asked: PolicyQuestion[] = [];
+    const policy = rulesThenHttpPolicy(rules, async (question) => {
+      asked.push(question);
+      return [{ text: "from the endpoint", delayMs: 0 }];
+    });
+    const webhook = aWebhook({ lastMessageOfUser: "what do you sell?" });
+    expect(await policy({ webhook, acceptedAt: 5, jobKey: "job-1" })).toEqual([
+      { text: "from the endpoint", delayMs: 0 },
+    ]);
+    expect(asked).toEqual([
+      expect.objectContaining({ id: policyRequestId("job-1"), webhook, acceptedAt: 5 }),
+    ]);
   });
 });

@@ -35,7 +35,7 @@ function input(
   overrides: Partial<NormalizedWebhook> = {},
   acceptedAt = MONDAY_10_MADRID,
 ): ReplyPolicyInput {
-  return { webhook: aWebhook(overrides), acceptedAt };
+  return { webhook: aWebhook(overrides), acceptedAt, jobKey: "job-1" };
 }
 
 const said = (text: string, overrides: Partial<NormalizedWebhook> = {}) =>

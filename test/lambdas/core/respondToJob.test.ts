@@ -3,6 +3,10 @@ import { defaultOptOut, messageKey } from "../../../lambdas/core/conversation.js
 import { ReplyPlanError } from "../../../lambdas/core/errors.js";
 import type { NormalizedWebhook } from "../../../lambdas/core/messages.js";
 import {
+  ReplyPolicyAnswerError,
+  ReplyPolicyUnavailableError,
+} from "../../../lambdas/core/replyPolicy.js";
+import {
   parseReplyRules,
   type ReplyPolicy,
   rulesPolicy,
@@ -48,7 +52,14 @@ function deps(policy: ReplyPolicy = rulesPolicy(rules), maxHopSeconds = 900) {
     policy,
     clock,
     logger: silentLogger,
-    settings: { maxHopSeconds, ttlSeconds: 3600, humanPauseSeconds: 60, optOut: defaultOptOut([]) },
+    settings: {
+      maxHopSeconds,
+      ttlSeconds: 3600,
+      humanPauseSeconds: 60,
+      optOut: defaultOptOut([]),
+      policyRetryBaseSeconds: 2,
+      maxAttempts: 3,
+    },
   };
   return { respond, contacts, plans, repliesQueue, clock };
 }
@@ -238,20 +249,165 @@ describe("respondToJob", () => {
     expect(repliesQueue.sent).toHaveLength(0);
   });
 
-  it("passes the webhook and acceptance time to a custom policy", async () => {
-    const seen: number[] = [];
-    const { respond, repliesQueue } = deps(({ webhook, acceptedAt }) => {
-      seen.push(acceptedAt);
+  it("passes the webhook, acceptance time and job key to a custom policy", async () => {
+    const seen: [number, string][] = [];
+    const { respond, repliesQueue } = deps(({ webhook, acceptedAt, jobKey }) => {
+      seen.push([acceptedAt, jobKey]);
       return [{ text: `Hello ${webhook.recipientName}`, delayMs: 0 }];
     });
-    await respondToJob(customerJob("hi"), respond);
-    expect(seen).toEqual([T0]);
+    const job = customerJob("hi");
+    await respondToJob(job, respond);
+    expect(seen).toEqual([[T0, job.key]]);
     expect(repliesQueue.sent[0]?.body.text).toBe("Hello Ada");
   });
 
   it("fails a job whose custom policy answers an unusable plan", async () => {
     const { respond } = deps(() => [{ text: "", delayMs: 0 }]);
     await expect(respondToJob(customerJob("hi"), respond)).rejects.toThrow(ReplyPlanError);
+  });
+});
+
+describe("respondToJob: the stored plan", () => {
+  it("numbers messages in order and sets dueAt = acceptedAt + delay", async () => {
+    const { respond, repliesQueue } = deps(() => [
+      { text: "a", delayMs: 0 },
+      { text: "b", delayMs: 2000 },
+      { text: "c", delayMs: 3500 },
+    ]);
+    const job = customerJob("hi");
+    await respondToJob(job, respond);
+    const plan = repliesQueue.sent.map((s) => s.body);
+    expect(plan.map((r) => [r.seq, r.total, r.dueAt, r.text])).toEqual([
+      [0, 3, T0, "a"],
+      [1, 3, T0 + 2000, "b"],
+      [2, 3, T0 + 3500, "c"],
+    ]);
+    expect(new Set(plan.map((r) => r.planId))).toEqual(new Set([planIdFor(job.key)]));
+  });
+
+  it("addresses the contact of the webhook and carries attachments", async () => {
+    const { respond, repliesQueue } = deps(() => [
+      { text: "a", delayMs: 0, attachment: "https://x.test/a.pdf", filename: "a.pdf" },
+    ]);
+    const job = customerJob("hi");
+    await respondToJob(job, respond);
+    const reply = repliesQueue.sent[0]?.body;
+    expect(reply).toMatchObject({
+      kind: "scheduled-reply",
+      version: 1,
+      phone: job.webhook.phone,
+      attachment: "https://x.test/a.pdf",
+      filename: "a.pdf",
+    });
+    expect(reply?.userId).toBe(job.webhook.userId);
+  });
+
+  it("stores the plan before the first reply is queued", async () => {
+    const { respond, repliesQueue, plans } = deps(() => [
+      { text: "a", delayMs: 0 },
+      { text: "b", delayMs: 10 },
+    ]);
+    const queuedWithPlanStored: boolean[] = [];
+    const send = repliesQueue.send.bind(repliesQueue);
+    repliesQueue.send = async (body, options) => {
+      queuedWithPlanStored.push(plans.plans.size === 1);
+      await send(body, options);
+    };
+    await respondToJob(customerJob("hi"), respond);
+    expect(queuedWithPlanStored).toEqual([true, true]);
+  });
+
+  it("reuses the plan when the worker failed after storing it, before queueing", async () => {
+    let asked = 0;
+    const { respond, repliesQueue } = deps(() => {
+      asked += 1;
+      return [{ text: "once", delayMs: 0 }];
+    });
+    const job = customerJob("hi");
+    const send = repliesQueue.send.bind(repliesQueue);
+    repliesQueue.send = async () => {
+      throw new Error("the worker died here");
+    };
+    await expect(respondToJob(job, respond)).rejects.toThrow("the worker died here");
+    repliesQueue.send = send;
+    expect(await respondToJob(job, respond)).toMatchObject({ claim: "same", reusedPlan: true });
+    expect(asked).toBe(1);
+    expect(repliesQueue.sent.map((s) => s.body.text)).toEqual(["once"]);
+  });
+
+  it("keeps the plan another copy of the job stored first", async () => {
+    const { respond, repliesQueue, plans } = deps(() => [{ text: "mine", delayMs: 0 }]);
+    const create = plans.create.bind(plans);
+    plans.create = async (plan) => {
+      await create({ ...plan, messages: [{ seq: 0, text: "theirs", dueAt: plan.acceptedAt }] });
+      return create(plan);
+    };
+    await respondToJob(customerJob("hi"), respond);
+    expect(repliesQueue.sent.map((s) => s.body.text)).toEqual(["theirs"]);
+  });
+});
+
+describe("respondToJob: an unavailable policy", () => {
+  const unavailable = () => {
+    throw new ReplyPolicyUnavailableError("the reply policy answered HTTP 503", 503);
+  };
+
+  it("comes back later with a backoff that grows per attempt, storing no plan", async () => {
+    const { respond, plans, repliesQueue } = deps(unavailable);
+    const job = customerJob("hi");
+    const delays: number[] = [];
+    for (const receiveCount of [1, 2]) {
+      const result = await respondToJob(job, respond, { receiveCount });
+      expect(result).toMatchObject({ outcome: "retry", lastAttempt: false });
+      if (result.outcome === "retry") delays.push(result.afterSeconds);
+    }
+    expect(delays).toEqual([2, 3]);
+    expect(plans.plans.size).toBe(0);
+    expect(repliesQueue.sent).toHaveLength(0);
+  });
+
+  it("asks again on the next attempt and schedules its answer then", async () => {
+    let up = false;
+    const { respond, repliesQueue } = deps(() => {
+      if (!up) throw new ReplyPolicyUnavailableError("the reply policy timed out");
+      return [{ text: "back", delayMs: 0 }];
+    });
+    const job = customerJob("hi");
+    expect(await respondToJob(job, respond)).toMatchObject({ outcome: "retry" });
+    up = true;
+    expect(await respondToJob(job, respond, { receiveCount: 2 })).toMatchObject({
+      outcome: "done",
+      claim: "same",
+      planned: 1,
+      reusedPlan: false,
+    });
+    expect(repliesQueue.sent.map((s) => s.body.text)).toEqual(["back"]);
+  });
+
+  it("says so on the last attempt, after which the queue moves the job to its DLQ", async () => {
+    const { respond } = deps(unavailable);
+    const lines: string[] = [];
+    respond.logger = { ...silentLogger, error: (message) => lines.push(message) };
+    const result = await respondToJob(customerJob("hi"), respond, { receiveCount: 3 });
+    expect(result).toMatchObject({ outcome: "retry", lastAttempt: true, afterSeconds: 0 });
+    expect(lines).toEqual([
+      "reply policy unavailable on the last attempt; the job goes to the DLQ",
+    ]);
+  });
+
+  it("waits at least as long as the policy's Retry-After", async () => {
+    const { respond } = deps(() => {
+      throw new ReplyPolicyUnavailableError("the reply policy answered HTTP 429", 429, 120);
+    });
+    expect(await respondToJob(customerJob("hi"), respond)).toMatchObject({ afterSeconds: 120 });
+  });
+
+  it("lets an invalid answer through to the handler, which sends the job to the DLQ", async () => {
+    const { respond, plans } = deps(() => {
+      throw new ReplyPolicyAnswerError("bad", "messages[0].text", 200);
+    });
+    await expect(respondToJob(customerJob("hi"), respond)).rejects.toThrow(ReplyPolicyAnswerError);
+    expect(plans.plans.size).toBe(0);
   });
 });
 
@@ -270,6 +426,10 @@ describe("planIdFor", () => {
 });
 
 describe("checkMessages", () => {
+  it("accepts no reply", () => {
+    expect(() => checkMessages([])).not.toThrow();
+  });
+
   it("accepts ordered delays", () => {
     expect(() =>
       checkMessages([

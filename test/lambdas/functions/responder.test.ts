@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDocumentClient } from "../../../lambdas/adapters/awsClients.js";
 import { DynamoConversationReader } from "../../../lambdas/adapters/DynamoConversationReader.js";
-import { ENV } from "../../../lambdas/contract.js";
+import { ENV, REPLY_POLICY_ENV } from "../../../lambdas/contract.js";
 import { ConfigurationError } from "../../../lambdas/core/errors.js";
 import type { ScheduledReply } from "../../../lambdas/core/messages.js";
 import { planIdFor } from "../../../lambdas/core/respondToJob.js";
@@ -144,7 +144,47 @@ describe("readResponderConfig", () => {
 
   it("treats missing rules as no replies", () => {
     const config = readResponderConfig({ ...env(), [ENV.replyRules]: undefined });
-    expect(config.ruleCount).toBe(0);
+    expect(config.rules).toHaveLength(0);
+  });
+
+  describe("with an HTTP reply policy", () => {
+    const policyEnv = () => ({
+      ...env(),
+      [REPLY_POLICY_ENV.url]: "https://policy.example.com/reply",
+      [REPLY_POLICY_ENV.secretId]: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:policy",
+      [REPLY_POLICY_ENV.jobsDeadLetterQueueUrl]: pipeline.resources.queues.jobsDlq,
+    });
+
+    it("reads the policy's settings, with the default timeout", () => {
+      expect(readResponderConfig(policyEnv()).httpPolicy).toEqual({
+        url: "https://policy.example.com/reply",
+        secretId: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:policy",
+        timeoutMs: 5000,
+        deadLetterQueueUrl: pipeline.resources.queues.jobsDlq,
+      });
+    });
+
+    it("has none without REPLY_POLICY_URL", () => {
+      expect(readResponderConfig(env()).httpPolicy).toBeUndefined();
+    });
+
+    it("requires the secret's id and the jobs DLQ with the URL, naming the variable", () => {
+      expect(() =>
+        readResponderConfig({ ...policyEnv(), [REPLY_POLICY_ENV.secretId]: undefined }),
+      ).toThrow("environment variable REPLY_POLICY_SECRET_ID is required");
+      expect(() =>
+        readResponderConfig({ ...policyEnv(), [REPLY_POLICY_ENV.jobsDeadLetterQueueUrl]: "" }),
+      ).toThrow("environment variable JOBS_DLQ_URL is required");
+    });
+
+    it("refuses plain http to another host, naming the variable", () => {
+      expect(() =>
+        readResponderConfig({
+          ...policyEnv(),
+          [REPLY_POLICY_ENV.url]: "http://policy.example.com/",
+        }),
+      ).toThrow(/^environment variable REPLY_POLICY_URL: the reply policy URL must be https:\/\//);
+    });
   });
 
   it("rejects a hop above SQS's 900 s", () => {
