@@ -283,7 +283,7 @@ async function play(stack: LocalStack, rules: ReplyRule[], scheme: string): Prom
 async function cancelledRows(stack: LocalStack, phones: string[]): Promise<TimelineRow[]> {
   const { createDocumentClient } = await import("../lambdas/adapters/awsClients.js");
   const { DynamoConversationReader } = await import(
-    "../lambdas/adapters/DynamoConversationReader.js"
+    "../lambdas/adapters/DynamoConversationTable.js"
   );
   const client = createDocumentClient(stack.awsEnv);
   const reader = new DynamoConversationReader(client, stack.resources.tables.conversation);

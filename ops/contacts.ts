@@ -1,5 +1,7 @@
-import { DynamoConversationLog } from "../lambdas/adapters/DynamoConversationLog.js";
-import { DynamoConversationReader } from "../lambdas/adapters/DynamoConversationReader.js";
+import {
+  DynamoConversationLog,
+  DynamoConversationReader,
+} from "../lambdas/adapters/DynamoConversationTable.js";
 import { type ContactState, phoneProblem, replyVerdict } from "../lambdas/core/conversation.js";
 import type { ContactView } from "../lambdas/core/conversationLog.js";
 import type { SentMarker } from "../lambdas/core/deliverReply.js";

@@ -314,7 +314,8 @@ export function planPipeline(
       [ENV.secretCacheSeconds]: String(settings.secretCacheSeconds),
       // The rules travel in the responder's archive (no 4 KB env limit), whichever form is used.
       [ENV.replyRulesFile]: RULES_BUNDLE_FILE,
-      // E.164 in settings, digits (NormalizedWebhook.phone) for the responder; see replyContacts.ts.
+      // E.164 in settings, digits (NormalizedWebhook.phone) for the responder; see
+      // parseReplyContacts in lambdas/core/replyRules.ts.
       [ENV.replyContacts]:
         settings.replyContacts === "any"
           ? "*"

@@ -1,6 +1,10 @@
-import { SendMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
+import {
+  ChangeMessageVisibilityCommand,
+  SendMessageCommand,
+  type SQSClient,
+} from "@aws-sdk/client-sqs";
 import { encodeQueueMessage } from "../core/messages.js";
-import type { MessageQueue, SendOptions } from "../core/ports.js";
+import type { MessageQueue, RedeliveryControl, SendOptions } from "../core/ports.js";
 
 /** SQS maximum per-message delay (AWS hard limit). */
 const SQS_MAX_DELAY_SECONDS = 900;
@@ -44,6 +48,32 @@ function checkId(name: string, value: string | undefined): void {
   if (value.length < 1 || value.length > SQS_MAX_ID_LENGTH || !/^[\x21-\x7e]+$/.test(value)) {
     throw new RangeError(
       `${name} must be 1..${SQS_MAX_ID_LENGTH} printable ASCII characters (got ${value.length})`,
+    );
+  }
+}
+
+/** SQS caps a message's visibility timeout at 12 hours. */
+const MAX_VISIBILITY_SECONDS = 12 * 3600;
+
+/**
+ * Sets when a received message comes back: the backoff of a worker that reports the record as
+ * failed (partial batch response) instead of waiting out the queue's whole visibility timeout.
+ * Only the workers that construct it call ChangeMessageVisibility, so only their IAM policies grant it
+ * (test/infra/iamByUse.test.ts).
+ */
+export class SqsRedelivery implements RedeliveryControl {
+  constructor(
+    private readonly client: SQSClient,
+    private readonly queueUrl: string,
+  ) {}
+
+  async retryAfter(receiptHandle: string, seconds: number): Promise<void> {
+    await this.client.send(
+      new ChangeMessageVisibilityCommand({
+        QueueUrl: this.queueUrl,
+        ReceiptHandle: receiptHandle,
+        VisibilityTimeout: Math.min(MAX_VISIBILITY_SECONDS, Math.max(0, Math.ceil(seconds))),
+      }),
     );
   }
 }

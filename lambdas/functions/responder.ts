@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
@@ -7,12 +8,10 @@ import {
   createSecretsManagerClient,
   createSqsClient,
 } from "../adapters/awsClients.js";
-import { DynamoConversationLog } from "../adapters/DynamoConversationLog.js";
-import { DynamoPlanStore } from "../adapters/DynamoPlanStore.js";
+import { DynamoConversationLog, DynamoPlanStore } from "../adapters/DynamoConversationTable.js";
 import { HttpReplyPolicyClient } from "../adapters/HttpReplyPolicyClient.js";
 import { SecretsManagerSecretSource } from "../adapters/SecretsManagerSecretSource.js";
-import { SqsMessageQueue } from "../adapters/SqsMessageQueue.js";
-import { SqsRedelivery } from "../adapters/SqsRedelivery.js";
+import { SqsMessageQueue, SqsRedelivery } from "../adapters/SqsMessageQueue.js";
 import { DEFAULTS, ENV, FUNCTIONS, type OptOutConfig, REPLY_POLICY_ENV } from "../contract.js";
 import { defaultOptOut, type OptOutSettings } from "../core/conversation.js";
 import {
@@ -20,18 +19,25 @@ import {
   errorFields,
   InvalidQueueMessageError,
   ReplyPlanError,
+  ReplyRulesError,
 } from "../core/errors.js";
 import { parseWebhookJob } from "../core/messages.js";
 import type { MessageQueue, RedeliveryControl } from "../core/ports.js";
 import { jobGroupId } from "../core/receiveWebhook.js";
-import { onlyContacts, parseReplyContacts } from "../core/replyContacts.js";
 import {
   policyEndpoint,
   ReplyPolicyAnswerError,
   ReplyPolicyConfigError,
   rulesThenHttpPolicy,
 } from "../core/replyPolicy.js";
-import { type ReplyPolicy, type ReplyRule, rulesPolicy } from "../core/replyRules.js";
+import {
+  onlyContacts,
+  parseReplyContacts,
+  parseReplyRules,
+  type ReplyPolicy,
+  type ReplyRule,
+  rulesPolicy,
+} from "../core/replyRules.js";
 import { type RespondDeps, respondToJob } from "../core/respondToJob.js";
 import {
   type ComeBackLater,
@@ -49,7 +55,6 @@ import {
   receiveCount,
   requireEnv,
 } from "../runtime/lambda.js";
-import { readReplyRules } from "../runtime/replyRulesSource.js";
 
 /**
  * Responder (jobs queue → replies queue): claims each accepted webhook's message on its contact,
@@ -124,6 +129,62 @@ export function readOptOut(env: Env): OptOutSettings {
     startWords: value.startWords ?? defaults.startWords,
     confirmation: value.confirmation ?? defaults.confirmation,
   };
+}
+
+/**
+ * The responder's reply rules, read once at cold start: from the file REPLY_RULES_FILE names
+ * (deployed stacks: rules.json beside index.mjs, put there by infra) or inline from REPLY_RULES
+ * (local stack, tests), validated against WAITING_DURATION_SECONDS with the same validator
+ * preview uses. Neither set: no rules, no replies. A problem is a ConfigurationError naming the
+ * variable, the file and every bad rule field, so the function fails at init, not per job.
+ *
+ * @param baseDir where a relative REPLY_RULES_FILE is read from (the handler's own directory).
+ */
+export function readReplyRules(
+  baseDir: string,
+  env: Env = process.env,
+): { rules: ReplyRule[]; origin: string; waitingDurationSeconds?: number } {
+  const waitingDuration = optionalEnv(ENV.waitingDurationSeconds, "", env);
+  const waitingDurationSeconds =
+    waitingDuration === ""
+      ? undefined
+      : intEnv(ENV.waitingDurationSeconds, 0, { min: 0, max: 5_184_000 }, env);
+  const file = optionalEnv(ENV.replyRulesFile, "", env).trim();
+  const inline = optionalEnv(ENV.replyRules, "", env);
+  if (file && inline.trim()) {
+    throw new ConfigurationError(
+      `environment variables ${ENV.replyRulesFile} and ${ENV.replyRules} are both set; set one`,
+    );
+  }
+  let json = inline || "[]";
+  let origin = inline ? ENV.replyRules : "none";
+  if (file) {
+    const resolved = path.resolve(baseDir, file);
+    origin = `${ENV.replyRulesFile} (${resolved})`;
+    try {
+      json = readFileSync(resolved, "utf8");
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      throw new ConfigurationError(
+        `environment variable ${origin}: ${code === "ENOENT" ? "file not found" : (error as Error).message}`,
+        { cause: error },
+      );
+    }
+  }
+  try {
+    return {
+      rules: parseReplyRules(json, { waitingDurationSeconds }),
+      origin,
+      waitingDurationSeconds,
+    };
+  } catch (error) {
+    if (error instanceof ReplyRulesError) {
+      throw new ConfigurationError(`environment variable ${origin}: ${error.message}`, {
+        cause: error,
+      });
+    }
+    throw error;
+  }
 }
 
 /** Reads and checks the env (names: FUNCTION_ENV.responder); throws ConfigurationError naming the variable. */

@@ -6,10 +6,9 @@ import {
   createSecretsManagerClient,
   createSqsClient,
 } from "../adapters/awsClients.js";
-import { DynamoSentMarkers } from "../adapters/DynamoSentMarkers.js";
+import { DynamoSentMarkers } from "../adapters/DynamoConversationTable.js";
 import { SecretsManagerSecretSource } from "../adapters/SecretsManagerSecretSource.js";
-import { SqsMessageQueue } from "../adapters/SqsMessageQueue.js";
-import { SqsRedelivery } from "../adapters/SqsRedelivery.js";
+import { SqsMessageQueue, SqsRedelivery } from "../adapters/SqsMessageQueue.js";
 import { VendorSendClient } from "../adapters/VendorSendClient.js";
 import { DEFAULTS, ENV, FUNCTIONS } from "../contract.js";
 import { type DeliveryDeps, deliverReply } from "../core/deliverReply.js";

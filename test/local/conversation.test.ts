@@ -1,8 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDocumentClient } from "../../lambdas/adapters/awsClients.js";
-import { DynamoConversationLog } from "../../lambdas/adapters/DynamoConversationLog.js";
-import { DynamoConversationReader } from "../../lambdas/adapters/DynamoConversationReader.js";
-import { DynamoPlanStore } from "../../lambdas/adapters/DynamoPlanStore.js";
+import {
+  DynamoConversationLog,
+  DynamoConversationReader,
+  DynamoPlanStore,
+} from "../../lambdas/adapters/DynamoConversationTable.js";
 import { messageKey, planIdFor } from "../../lambdas/core/conversation.js";
 import { planItem } from "../../lambdas/core/conversationLog.js";
 import { parseWebhook } from "../../lambdas/core/parseWebhook.js";

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDocumentClient } from "../../../lambdas/adapters/awsClients.js";
-import { DynamoPlanStore } from "../../../lambdas/adapters/DynamoPlanStore.js";
+import { DynamoPlanStore } from "../../../lambdas/adapters/DynamoConversationTable.js";
 import type { WebhookJob } from "../../../lambdas/core/messages.js";
 import { policyRequestId } from "../../../lambdas/core/replyPolicy.js";
 import { planIdFor } from "../../../lambdas/core/respondToJob.js";

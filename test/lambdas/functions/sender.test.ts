@@ -1,8 +1,10 @@
 import { GetQueueAttributesCommand, ReceiveMessageCommand } from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { createDocumentClient } from "../../../lambdas/adapters/awsClients.js";
-import { DynamoConversationReader } from "../../../lambdas/adapters/DynamoConversationReader.js";
-import { DynamoSentMarkers } from "../../../lambdas/adapters/DynamoSentMarkers.js";
+import {
+  DynamoConversationReader,
+  DynamoSentMarkers,
+} from "../../../lambdas/adapters/DynamoConversationTable.js";
 import { ENV } from "../../../lambdas/contract.js";
 import type { ScheduledReply } from "../../../lambdas/core/messages.js";
 import { planIdFor } from "../../../lambdas/core/respondToJob.js";

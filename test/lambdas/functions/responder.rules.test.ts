@@ -4,7 +4,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ENV } from "../../../lambdas/contract.js";
 import { ConfigurationError } from "../../../lambdas/core/errors.js";
-import { readReplyRules } from "../../../lambdas/runtime/replyRulesSource.js";
+import { readReplyRules } from "../../../lambdas/functions/responder.js";
 import { thrown } from "../../support/thrown.js";
 
 const LARGE = path.resolve("test/fixtures/rules/large.json");

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { createDocumentClient } from "../../../lambdas/adapters/awsClients.js";
-import { DynamoSentMarkers } from "../../../lambdas/adapters/DynamoSentMarkers.js";
+import { DynamoSentMarkers } from "../../../lambdas/adapters/DynamoConversationTable.js";
 import { replySk } from "../../../lambdas/core/deliverReply.js";
 import { provisionForTest } from "../../support/localAws.js";
 import { aReply } from "../../support/replyFixtures.js";

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { createDocumentClient } from "../../../lambdas/adapters/awsClients.js";
-import { DynamoPlanStore } from "../../../lambdas/adapters/DynamoPlanStore.js";
+import { DynamoPlanStore } from "../../../lambdas/adapters/DynamoConversationTable.js";
 import { type PlanItem, planItem } from "../../../lambdas/core/conversationLog.js";
 import { planIdFor } from "../../../lambdas/core/respondToJob.js";
 import { provisionForTest } from "../../support/localAws.js";

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { NormalizedWebhook } from "../../../lambdas/core/messages.js";
-import { onlyContacts, parseReplyContacts } from "../../../lambdas/core/replyContacts.js";
 import type { ReplyPolicy } from "../../../lambdas/core/replyRules.js";
+import { onlyContacts, parseReplyContacts } from "../../../lambdas/core/replyRules.js";
 
 const hello: ReplyPolicy = () => [{ text: "Hello", delayMs: 0 }];
 const from = (phone: string) => ({

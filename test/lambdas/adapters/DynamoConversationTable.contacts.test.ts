@@ -1,7 +1,9 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { createDocumentClient } from "../../../lambdas/adapters/awsClients.js";
-import { DynamoConversationLog } from "../../../lambdas/adapters/DynamoConversationLog.js";
-import { DynamoConversationReader } from "../../../lambdas/adapters/DynamoConversationReader.js";
+import {
+  DynamoConversationLog,
+  DynamoConversationReader,
+} from "../../../lambdas/adapters/DynamoConversationTable.js";
 import { webhookMessage } from "../../../lambdas/core/conversation.js";
 import { messageItem } from "../../../lambdas/core/conversationLog.js";
 import { provisionForTest } from "../../support/localAws.js";

@@ -1,0 +1,586 @@
+import { type AttributeValue, ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  ScanCommand,
+  UpdateCommand,
+} from "@aws-sdk/lib-dynamodb";
+import { unmarshall } from "@aws-sdk/util-dynamodb";
+import {
+  type ContactState,
+  claimFromOld,
+  contactPk,
+  type MessageClaim,
+} from "../core/conversation.js";
+import {
+  attachmentContentType,
+  type ContactView,
+  type ConversationItem,
+  contactView,
+  type PlanItem,
+  planSk,
+} from "../core/conversationLog.js";
+import { CLAIMABLE_STATUSES, replySk, type SentMarker } from "../core/deliverReply.js";
+import type { ScheduledReply } from "../core/messages.js";
+import type {
+  CancelInput,
+  ContactStore,
+  FinishInput,
+  MarkerClaimInput,
+  MarkerClaimResult,
+  MarkSentInput,
+  MarkUnknownInput,
+  MessageClaimInput,
+  PlanStore,
+  ReplyRef,
+  SentMarkerStore,
+} from "../core/ports.js";
+
+/**
+ * The conversation table (TABLES.conversation; one partition per contact, pk PHONE#<digits>), in
+ * one module: the table protocol its items share (keys, the consistent CONTACT read, conditional
+ * writes), then one store per port, each holding only the calls its port needs:
+ * - DynamoConversationLog (ContactStore): the CONTACT item and the MSG items (responder, ops CLI);
+ * - DynamoPlanStore (PlanStore): PLAN#<planId> items (responder);
+ * - DynamoSentMarkers (SentMarkerStore): REPLY#<planId>#<seq> items (sender);
+ * - DynamoConversationReader: reads a conversation back (ops CLI, demo, tests; no Lambda).
+ * A function's IAM policy follows the calls its handler makes (test/infra/iamByUse.test.ts), not
+ * the classes this module holds.
+ */
+
+// --- Table protocol ---
+
+/** Sort key of a contact's state item. */
+const CONTACT_SK = "CONTACT";
+
+/**
+ * A strongly consistent read of a contact's CONTACT item (1 RCU under 4 KB, no WRU). Shared by the responder's and the sender's adapters, each of which holds
+ * only the grants of its own function.
+ */
+async function readContact(
+  client: DynamoDBDocumentClient,
+  tableName: string,
+  phone: string,
+): Promise<ContactState | undefined> {
+  const out = await client.send(
+    new GetCommand({
+      TableName: tableName,
+      Key: { pk: contactPk(phone), sk: CONTACT_SK },
+      ConsistentRead: true,
+    }),
+  );
+  return out.Item as ContactState | undefined;
+}
+
+/** Runs a conditional write: true when it applied, false when its condition did not hold. */
+async function conditionally(
+  client: DynamoDBDocumentClient,
+  command: UpdateCommand,
+): Promise<boolean> {
+  try {
+    await client.send(command);
+    return true;
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return false;
+    throw error;
+  }
+}
+
+// --- Contacts and messages ---
+
+/**
+ * The contact side of the conversation table (TABLES.conversation): the CONTACT item, whose every
+ * write is one UpdateItem (1 WRU), and the MSG items. Model and states: core/conversation.ts.
+ * The responder writes through it; the ops CLI's pause / resume / cancel are its operator methods.
+ * Reading a whole conversation back: DynamoConversationReader (below).
+ */
+export class DynamoConversationLog implements ContactStore {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async claimMessage(input: MessageClaimInput): Promise<MessageClaim> {
+    const set = [
+      "phone = :phone",
+      "lastInboundAt = :at",
+      "lastInboundKey = :key",
+      "planId = :planId",
+      "updatedAt = :now",
+    ];
+    const remove: string[] = [];
+    const values: Record<string, unknown> = {
+      ":phone": input.phone,
+      ":at": input.at,
+      ":key": input.key,
+      ":planId": input.planId,
+      ":now": input.now,
+    };
+    if (input.intent === "stop") {
+      // The first stop word's plan holds the one confirmation; a repeated one keeps it.
+      set.push(
+        "optedOut = :true",
+        "optedOutAt = :at",
+        "optOutPlanId = if_not_exists(optOutPlanId, :planId)",
+      );
+      values[":true"] = true;
+    } else if (input.intent === "start") {
+      set.push("optedOut = :false", "optedInAt = :at");
+      remove.push("optOutPlanId");
+      values[":false"] = false;
+    }
+    try {
+      const out = await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: contactPk(input.phone), sk: CONTACT_SK },
+          UpdateExpression: `SET ${set.join(", ")}${remove.length ? ` REMOVE ${remove.join(", ")}` : ""}`,
+          // Newer by the vendor's message time, then (same time) by key: every worker orders two
+          // messages the same way, whatever order they arrive in.
+          ConditionExpression:
+            "attribute_not_exists(lastInboundAt) OR lastInboundAt < :at OR " +
+            "(lastInboundAt = :at AND lastInboundKey < :key)",
+          ExpressionAttributeValues: values,
+          ReturnValues: "ALL_OLD",
+          ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+        }),
+      );
+      const before = out.Attributes as ContactState | undefined;
+      return { kind: "newest", before };
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      return claimFromOld(unmarshalled(error.Item), input.key);
+    }
+  }
+
+  async takeOver(input: { phone: string; at: number; until: number; now: number }) {
+    await conditionally(
+      this.client,
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { pk: contactPk(input.phone), sk: CONTACT_SK },
+        UpdateExpression:
+          "SET phone = :phone, pausedUntil = :until, pauseReason = :human, " +
+          "cancelBefore = :at, cancelReason = :human, updatedAt = :now",
+        // Never lowers a later pause (an earlier takeover delivered late changes nothing).
+        ConditionExpression: "attribute_not_exists(pausedUntil) OR pausedUntil < :until",
+        ExpressionAttributeValues: {
+          ":phone": input.phone,
+          ":until": input.until,
+          ":human": "human",
+          ":at": input.at,
+          ":now": input.now,
+        },
+      }),
+    );
+  }
+
+  async optOutLate(input: { phone: string; at: number; now: number }) {
+    await conditionally(
+      this.client,
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { pk: contactPk(input.phone), sk: CONTACT_SK },
+        UpdateExpression: "SET optedOut = :true, optedOutAt = :at, updatedAt = :now",
+        ConditionExpression:
+          "(attribute_not_exists(optedInAt) OR optedInAt < :at) AND " +
+          "(attribute_not_exists(optedOutAt) OR optedOutAt < :at)",
+        ExpressionAttributeValues: { ":true": true, ":at": input.at, ":now": input.now },
+      }),
+    );
+  }
+
+  async pause(input: { phone: string; until: number; now: number }) {
+    await this.client.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { pk: contactPk(input.phone), sk: CONTACT_SK },
+        UpdateExpression:
+          "SET phone = :phone, pausedUntil = :until, pauseReason = :operator, " +
+          "cancelBefore = :now, cancelReason = :operator, updatedAt = :now",
+        ExpressionAttributeValues: {
+          ":phone": input.phone,
+          ":until": input.until,
+          ":operator": "operator",
+          ":now": input.now,
+        },
+      }),
+    );
+  }
+
+  async resume(input: { phone: string; now: number; optIn: boolean }) {
+    // An opt-out is the customer's word: only an explicit optIn (the customer asked the business
+    // in person) lifts it; a plain resume lifts the pause and leaves a stop word in force.
+    await this.client.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { pk: contactPk(input.phone), sk: CONTACT_SK },
+        UpdateExpression: input.optIn
+          ? "SET phone = :phone, optedOut = :false, optedInAt = :now, updatedAt = :now " +
+            "REMOVE pausedUntil, pauseReason, optOutPlanId"
+          : "SET phone = :phone, updatedAt = :now REMOVE pausedUntil, pauseReason",
+        ExpressionAttributeValues: input.optIn
+          ? { ":phone": input.phone, ":false": false, ":now": input.now }
+          : { ":phone": input.phone, ":now": input.now },
+      }),
+    );
+  }
+
+  async cancelPending(input: { phone: string; now: number }) {
+    await this.client.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { pk: contactPk(input.phone), sk: CONTACT_SK },
+        UpdateExpression:
+          "SET phone = :phone, cancelBefore = :now, cancelReason = :operator, updatedAt = :now",
+        ExpressionAttributeValues: {
+          ":phone": input.phone,
+          ":operator": "operator",
+          ":now": input.now,
+        },
+      }),
+    );
+  }
+
+  getContact(phone: string): Promise<ContactState | undefined> {
+    return readContact(this.client, this.tableName, phone);
+  }
+
+  async putMessage(item: ConversationItem): Promise<void> {
+    await this.client.send(new PutCommand({ TableName: this.tableName, Item: { ...item } }));
+  }
+}
+
+/** The item a failed condition returned: the document client leaves it marshalled. */
+function unmarshalled(item: Record<string, AttributeValue> | undefined): ContactState | undefined {
+  return item ? (unmarshall(item) as ContactState) : undefined;
+}
+
+// --- Reply plans ---
+
+/**
+ * Reply plans in the conversation table (PLAN#<planId> in the contact's partition). `create` is
+ * one conditional PutItem (attribute_not_exists): two copies of a job store one plan, and the loser
+ * gets the stored one back from the failed condition (ReturnValuesOnConditionCheckFailure) at no
+ * extra cost, so both queue the same replies.
+ */
+export class DynamoPlanStore implements PlanStore {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async get(phone: string, planId: string): Promise<PlanItem | undefined> {
+    const out = await this.client.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: { pk: contactPk(phone), sk: planSk(planId) },
+        ConsistentRead: true,
+      }),
+    );
+    return out.Item as PlanItem | undefined;
+  }
+
+  async create(plan: PlanItem): Promise<PlanItem> {
+    try {
+      await this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...plan },
+          ConditionExpression: "attribute_not_exists(pk)",
+          ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+        }),
+      );
+      return plan;
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      const stored = error.Item as Record<string, AttributeValue> | undefined;
+      return stored
+        ? (unmarshall(stored) as PlanItem)
+        : ((await this.get(plan.phone, plan.planId)) ?? plan);
+    }
+  }
+}
+
+// --- Reply items (sent-markers) ---
+
+function keyOf(ref: ReplyRef) {
+  return { pk: contactPk(ref.phone), sk: replySk(ref.planId, ref.seq) };
+}
+
+/** The conversation fields of a reply's item, set when the item is created (claim or cancel). */
+function conversationFields(reply: ScheduledReply) {
+  return {
+    ":phone": reply.phone,
+    ":userId": reply.userId,
+    ":role": "bot",
+    ":content": reply.text,
+    ":contentType": reply.attachment ? attachmentContentType(reply.attachment) : "text",
+    ":mediaUrl": reply.attachment ?? null,
+    ":dueAt": reply.dueAt,
+    ":planId": reply.planId,
+    ":seq": reply.seq,
+  };
+}
+const CONVERSATION_SET =
+  "phone = :phone, userId = :userId, #role = :role, content = :content, " +
+  "contentType = :contentType, mediaUrl = :mediaUrl, dueAt = :dueAt, planId = :planId, seq = :seq";
+
+/**
+ * Reply items (sent-markers) in the conversation table (REPLY#<planId>#<seq> in the contact's
+ * partition): the send state of a reply and its conversation record in one item, so a reply
+ * answered once costs two writes (claim, SENT). Every transition is one conditional UpdateItem,
+ * so two workers holding copies of the same reply can never both pass the claim.
+ */
+export class DynamoSentMarkers implements SentMarkerStore, Pick<ContactStore, "getContact"> {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  /** The contact's state, read right before a claim (the sender's only read of CONTACT). */
+  getContact(phone: string): Promise<ContactState | undefined> {
+    return readContact(this.client, this.tableName, phone);
+  }
+
+  async get(ref: ReplyRef): Promise<SentMarker | undefined> {
+    const out = await this.client.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: keyOf(ref),
+        ConsistentRead: true,
+      }),
+    );
+    return out.Item as SentMarker | undefined;
+  }
+
+  async claim(input: MarkerClaimInput): Promise<MarkerClaimResult> {
+    const claimed = await conditionally(
+      this.client,
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: keyOf(input),
+        UpdateExpression:
+          "SET #status = :sending, #owner = :owner, leaseUntil = :lease, updatedAt = :now, " +
+          `expiresAt = :expires, ${CONVERSATION_SET} ADD attempts :one`,
+        ConditionExpression: "attribute_not_exists(pk) OR #status IN (:retry, :gaveUp)",
+        ExpressionAttributeNames: { "#status": "status", "#owner": "owner", "#role": "role" },
+        ExpressionAttributeValues: {
+          ":sending": "SENDING",
+          ":owner": input.owner,
+          ":lease": input.now + input.leaseMs,
+          ":now": input.now,
+          ":expires": Math.floor(input.now / 1000) + input.ttlSeconds,
+          ...conversationFields(input.reply),
+          ":one": 1,
+          ":retry": CLAIMABLE_STATUSES[0],
+          ":gaveUp": CLAIMABLE_STATUSES[1],
+        },
+      }),
+    );
+    if (claimed) return { claimed: true };
+    return { claimed: false, existing: await this.get(input) };
+  }
+
+  markSent(input: MarkSentInput): Promise<boolean> {
+    return conditionally(
+      this.client,
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: keyOf(input),
+        UpdateExpression:
+          "SET #status = :sent, sentAt = :at, #at = :iso, updatedAt = :at REMOVE leaseUntil, reason",
+        ConditionExpression: "#owner = :owner",
+        ExpressionAttributeNames: { "#status": "status", "#owner": "owner", "#at": "at" },
+        ExpressionAttributeValues: {
+          ":sent": "SENT",
+          ":at": input.sentAt,
+          ":iso": new Date(input.sentAt).toISOString(),
+          ":owner": input.owner,
+        },
+      }),
+    );
+  }
+
+  finish(input: FinishInput): Promise<boolean> {
+    return conditionally(
+      this.client,
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: keyOf(input),
+        UpdateExpression:
+          "SET #status = :status, reason = :reason, updatedAt = :now REMOVE leaseUntil",
+        ConditionExpression: "#owner = :owner AND #status = :sending",
+        ExpressionAttributeNames: { "#status": "status", "#owner": "owner" },
+        ExpressionAttributeValues: {
+          ":status": input.status,
+          ":reason": input.reason,
+          ":now": input.now,
+          ":owner": input.owner,
+          ":sending": "SENDING",
+        },
+      }),
+    );
+  }
+
+  markUnknown(input: MarkUnknownInput): Promise<boolean> {
+    return conditionally(
+      this.client,
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: keyOf(input),
+        UpdateExpression:
+          "SET #status = :unknown, reason = :reason, updatedAt = :now REMOVE leaseUntil",
+        ConditionExpression: "#status = :sending AND #owner = :owner AND leaseUntil <= :now",
+        ExpressionAttributeNames: { "#status": "status", "#owner": "owner" },
+        ExpressionAttributeValues: {
+          ":unknown": "UNKNOWN",
+          ":reason": "the sender stopped during the vendor call; delivery unknown",
+          ":now": input.now,
+          ":sending": "SENDING",
+          ":owner": input.owner,
+        },
+      }),
+    );
+  }
+
+  cancel(input: CancelInput): Promise<boolean> {
+    return conditionally(
+      this.client,
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: keyOf(input),
+        UpdateExpression:
+          "SET #status = :cancelled, cancelReason = :reason, updatedAt = :now, " +
+          `expiresAt = :expires, ${CONVERSATION_SET} REMOVE leaseUntil`,
+        ConditionExpression: "attribute_not_exists(pk) OR #status IN (:retry, :gaveUp)",
+        ExpressionAttributeNames: { "#status": "status", "#role": "role" },
+        ExpressionAttributeValues: {
+          ":cancelled": "CANCELLED",
+          ":reason": input.reason,
+          ":now": input.now,
+          ":expires": Math.floor(input.now / 1000) + input.ttlSeconds,
+          ...conversationFields(input.reply),
+          ":retry": CLAIMABLE_STATUSES[0],
+          ":gaveUp": CLAIMABLE_STATUSES[1],
+        },
+      }),
+    );
+  }
+}
+
+// --- Reading conversations back ---
+
+export interface HistoryQuery {
+  /** Only messages at or after this ISO time. */
+  since?: string;
+  limit?: number;
+  newestFirst?: boolean;
+}
+
+/**
+ * Reads conversations back from the conversation table (Query on one contact's partition): for
+ * the ops CLI (`conversation`, `pending`) and tests. No Lambda uses it, so no Lambda role holds
+ * dynamodb:Query.
+ */
+export class DynamoConversationReader {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  /** One contact's messages over time (MSG items; oldest first unless newestFirst). */
+  async byPhone(phone: string, query: HistoryQuery = {}): Promise<ConversationItem[]> {
+    const items: ConversationItem[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const out = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: query.since
+            ? "pk = :k AND sk BETWEEN :since AND :end"
+            : "pk = :k AND begins_with(sk, :msg)",
+          ExpressionAttributeValues: query.since
+            ? { ":k": contactPk(phone), ":since": `MSG#${query.since}`, ":end": "MSG$" }
+            : { ":k": contactPk(phone), ":msg": "MSG#" },
+          ScanIndexForward: !query.newestFirst,
+          Limit: query.limit,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      items.push(...((out.Items ?? []) as ConversationItem[]));
+      startKey = out.LastEvaluatedKey;
+    } while (startKey && (query.limit === undefined || items.length < query.limit));
+    return query.limit === undefined ? items : items.slice(0, query.limit);
+  }
+
+  /**
+   * A contact's whole conversation: state, messages, plans, replies and their timeline (one
+   * strongly consistent Query of its partition). What the ops CLI's `conversation` and `pending` read.
+   */
+  async conversation(phone: string): Promise<ContactView> {
+    return contactView(await this.partition(phone));
+  }
+
+  /** Every item of a contact's partition (CONTACT, MSG, PLAN, REPLY), in key order. */
+  async partition(phone: string): Promise<Record<string, unknown>[]> {
+    const items: Record<string, unknown>[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const out = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: "pk = :k",
+          ExpressionAttributeValues: { ":k": contactPk(phone) },
+          ConsistentRead: true,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      items.push(...(out.Items ?? []));
+      startKey = out.LastEvaluatedKey;
+    } while (startKey);
+    return items;
+  }
+
+  /**
+   * Every contact's CONTACT, PLAN and REPLY items (not the MSG items), grouped by contact: what
+   * `ops pending` without a phone reads. There is no list of contacts to Query (and no index: it
+   * would double every write), so this is a Scan of the whole table with a filter. DynamoDB bills
+   * a Scan for every item it reads, filtered out or not: about 0.5 RCU per 4 KB of table read
+   * (eventually consistent), i.e. the whole table's size once. Fine for an operator's question,
+   * not for a loop.
+   */
+  async scanContacts(
+    onPage?: (scannedItems: number) => void,
+  ): Promise<Map<string, Record<string, unknown>[]>> {
+    const byPhone = new Map<string, Record<string, unknown>[]>();
+    let scanned = 0;
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const out = await this.client.send(
+        new ScanCommand({
+          TableName: this.tableName,
+          FilterExpression: "sk = :contact OR begins_with(sk, :plan) OR begins_with(sk, :reply)",
+          ExpressionAttributeValues: {
+            ":contact": "CONTACT",
+            ":plan": "PLAN#",
+            ":reply": "REPLY#",
+          },
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of out.Items ?? []) {
+        const phone = String(item.pk).replace(/^PHONE#/, "");
+        const items = byPhone.get(phone) ?? [];
+        items.push(item);
+        byPhone.set(phone, items);
+      }
+      scanned += out.ScannedCount ?? 0;
+      onPage?.(scanned);
+      startKey = out.LastEvaluatedKey;
+    } while (startKey);
+    return byPhone;
+  }
+}
