@@ -156,23 +156,41 @@ export class DynamoConversationLog implements ContactStore {
   }
 
   async takeOver(input: { phone: string; at: number; until: number; now: number }) {
-    await conditionally(
+    const paused = await conditionally(
       this.client,
       new UpdateCommand({
         TableName: this.tableName,
         Key: { pk: contactPk(input.phone), sk: CONTACT_SK },
         UpdateExpression:
-          "SET phone = :phone, pausedUntil = :until, pauseReason = :human, " +
-          "cancelBefore = :at, cancelReason = :human, updatedAt = :now",
+          "SET phone = :phone, pausedUntil = :until, pauseReason = :human, updatedAt = :now",
         // Never lowers a later pause (an earlier takeover delivered late changes nothing).
         ConditionExpression: "attribute_not_exists(pausedUntil) OR pausedUntil < :until",
         ExpressionAttributeValues: {
           ":phone": input.phone,
           ":until": input.until,
           ":human": "human",
-          ":at": input.at,
           ":now": input.now,
         },
+      }),
+    );
+    if (paused) await this.raiseCancelBefore(input.phone, input.at, "human", input.now);
+  }
+
+  /**
+   * Moves the contact's cancel cutoff forward, never back: a takeover processed after an operator's
+   * `cancel` (or the reverse) with an earlier time must not revive replies already cancelled.
+   * A separate conditional write because DynamoDB has no max() in an update expression.
+   */
+  private async raiseCancelBefore(phone: string, at: number, reason: string, now: number) {
+    await conditionally(
+      this.client,
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { pk: contactPk(phone), sk: CONTACT_SK },
+        UpdateExpression:
+          "SET phone = :phone, cancelBefore = :at, cancelReason = :reason, updatedAt = :now",
+        ConditionExpression: "attribute_not_exists(cancelBefore) OR cancelBefore < :at",
+        ExpressionAttributeValues: { ":phone": phone, ":at": at, ":reason": reason, ":now": now },
       }),
     );
   }
@@ -198,8 +216,7 @@ export class DynamoConversationLog implements ContactStore {
         TableName: this.tableName,
         Key: { pk: contactPk(input.phone), sk: CONTACT_SK },
         UpdateExpression:
-          "SET phone = :phone, pausedUntil = :until, pauseReason = :operator, " +
-          "cancelBefore = :now, cancelReason = :operator, updatedAt = :now",
+          "SET phone = :phone, pausedUntil = :until, pauseReason = :operator, updatedAt = :now",
         ExpressionAttributeValues: {
           ":phone": input.phone,
           ":until": input.until,
@@ -208,6 +225,7 @@ export class DynamoConversationLog implements ContactStore {
         },
       }),
     );
+    await this.raiseCancelBefore(input.phone, input.now, "operator", input.now);
   }
 
   async resume(input: { phone: string; now: number; optIn: boolean }) {
@@ -229,19 +247,7 @@ export class DynamoConversationLog implements ContactStore {
   }
 
   async cancelPending(input: { phone: string; now: number }) {
-    await this.client.send(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: { pk: contactPk(input.phone), sk: CONTACT_SK },
-        UpdateExpression:
-          "SET phone = :phone, cancelBefore = :now, cancelReason = :operator, updatedAt = :now",
-        ExpressionAttributeValues: {
-          ":phone": input.phone,
-          ":operator": "operator",
-          ":now": input.now,
-        },
-      }),
-    );
+    await this.raiseCancelBefore(input.phone, input.now, "operator", input.now);
   }
 
   getContact(phone: string): Promise<ContactState | undefined> {

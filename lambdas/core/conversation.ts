@@ -245,7 +245,14 @@ export function replyVerdict(
   ) {
     return { send: false, reason: contact.cancelReason ?? "human" };
   }
-  if (contact.planId !== undefined && contact.planId !== reply.planId && !reply.keep) {
+  // The one opt-out confirmation is never superseded: a customer who writes "STOP" twice, or
+  // "ok" right after, still gets the confirmation the docs promise.
+  if (
+    contact.planId !== undefined &&
+    contact.planId !== reply.planId &&
+    !reply.keep &&
+    !isConfirmation
+  ) {
     return { send: false, reason: "superseded" };
   }
   return { send: true };

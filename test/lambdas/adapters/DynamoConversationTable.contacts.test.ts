@@ -80,6 +80,28 @@ describe("DynamoConversationLog (contacts)", () => {
     expect(await log.getContact(phone)).toMatchObject({ pausedUntil: 9000, cancelBefore: 5000 });
   });
 
+  it("never moves the cancel cutoff back: a late takeover keeps an operator's cancel", async () => {
+    const phone = newPhone();
+    await log.cancelPending({ phone, now: 5000 });
+    await log.takeOver({ phone, at: 1000, until: 9000, now: 6000 });
+    expect(await log.getContact(phone)).toMatchObject({
+      pausedUntil: 9000,
+      cancelBefore: 5000,
+      cancelReason: "operator",
+    });
+  });
+
+  it("never moves the cancel cutoff back: an operator pause keeps a later takeover's cutoff", async () => {
+    const phone = newPhone();
+    await log.takeOver({ phone, at: 8000, until: 9000, now: 8000 });
+    await log.pause({ phone, until: 20_000, now: 7000 });
+    expect(await log.getContact(phone)).toMatchObject({
+      pausedUntil: 20_000,
+      pauseReason: "operator",
+      cancelBefore: 8000,
+    });
+  });
+
   it("lets an operator pause, cancel and resume a contact, a stop word staying in force", async () => {
     const phone = newPhone();
     await claim(phone, "s1", 1000, "stop");

@@ -115,6 +115,11 @@ describe("replyVerdict", () => {
     );
   });
 
+  it("sends the one opt-out confirmation even after the customer wrote again", () => {
+    const contact = { ...base, planId: "p_after", optedOut: true, optOutPlanId: "p_stop" };
+    expect(replyVerdict({ planId: "p_stop", planAt: 10 }, contact, 20)).toEqual({ send: true });
+  });
+
   it("keeps plans up to a stop word cancelled after a start word", () => {
     const contact = { ...base, optedOut: false, optedOutAt: 50 };
     expect(replyVerdict({ planId: "p1", planAt: 40 }, contact, 100)).toEqual({
