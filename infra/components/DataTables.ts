@@ -10,7 +10,7 @@ export interface DataTablesArgs {
 
 /**
  * The DynamoDB table: the conversation table (contacts, messages, plans and replies with their
- * send state; the sent markers live there since issue 13). All on-demand,
+ * send state; the sent markers are items of it). All on-demand,
  * with point-in-time recovery and TTL on `expiresAt`; key schemas from lambdas/contract.ts TABLES.
  */
 export class DataTables extends pulumi.ComponentResource {
@@ -50,7 +50,7 @@ export function tableArgs(
     globalSecondaryIndexes: schema.globalSecondaryIndexes?.map((index) => ({
       name: index.name,
       // Keys only, should a contract table declare an index: no copy of the message text (writes
-      // and storage). The conversation table has none since issue 13 (its writes stay at 5 WRU).
+      // and storage). The conversation table has none (its writes stay at 5 WRU).
       projectionType: "KEYS_ONLY",
       keySchemas: [
         { attributeName: index.partitionKey, keyType: "HASH" },

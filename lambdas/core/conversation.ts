@@ -46,7 +46,7 @@ export function webhookMessage(webhook: NormalizedWebhook): WebhookMessage {
 }
 
 /**
- * The message key (issue 13; docs/vendor.md "Idempotency"): SHA-256 hex of the contact, the
+ * The message key (docs/vendor.md "Idempotency"): SHA-256 hex of the contact, the
  * direction, the message's own time (whole seconds: a payload in seconds and one in milliseconds
  * agree) and its text and attachment. The receiver uses it as the idempotency key / SQS
  * deduplication id; the responder as the long-window claim on the contact.

@@ -114,7 +114,7 @@ const scheduledReplySchema = z.object({
   dueAt: count,
   /**
    * Time (ms) of the customer message the plan answers (core/conversation.ts replyVerdict: a human
-   * takeover or stop word after it cancels the reply). Absent in replies queued before issue 13.
+   * takeover or stop word after it cancels the reply). Absent in replies queued before the contact model (docs/scheduling.md §6).
    */
   planAt: z.optional(count),
   /** The rule's `onNewMessage: "keep"`: a newer customer message does not cancel this reply. */

@@ -19,7 +19,7 @@ import { aJob } from "../support/replyFixtures.js";
 import { newPhone, startTestStack, type TestStack } from "../support/testStack.js";
 
 /**
- * Issue 13 against the local stack (receiver → responder → sender on DynamoDB Local, fauxqs and
+ * Conversation-aware replies against the local stack (receiver → responder → sender on DynamoDB Local, fauxqs and
  * the vendor simulator): one message one plan, supersede, human takeover, opt-out, phone numbers.
  * Each test has its own contacts; the vendor simulator's `_sent` list is what a customer sees.
  */

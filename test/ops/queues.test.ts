@@ -104,7 +104,7 @@ describe("moveMessages (the local redrive)", () => {
   });
 });
 
-describe("moveMessages between FIFO queues (the jobs queue of issue 10)", () => {
+describe("moveMessages between FIFO queues (the jobs queue)", () => {
   it("redelivers a message whose original went through the queue minutes ago, in its group", async () => {
     const suffix = Math.random().toString(36).slice(2, 8);
     const create = async (name: string) => {

@@ -129,7 +129,7 @@ describe("replyVerdict", () => {
     expect(replyVerdict({ planId: "p1", planAt: 60 }, contact, 100)).toEqual({ send: true });
   });
 
-  it("sends a reply queued before issue 13 (no planAt) unless the contact says otherwise", () => {
+  it("sends a reply queued before the contact model (no planAt) unless the contact says otherwise", () => {
     expect(replyVerdict({ planId: "p1" }, base, 0)).toEqual({ send: true });
     expect(replyVerdict({ planId: "p1" }, undefined, 0)).toEqual({ send: true });
   });

@@ -331,7 +331,7 @@ describe("parseWebhook", () => {
     });
   });
 
-  describe("informational fields of an unexpected type (issue 13: a 400 loses the message)", () => {
+  describe("informational fields of an unexpected type (a 400 loses the message)", () => {
     it.each([
       ["referral", "ad", { referral: null }],
       ["note", { text: "vip" }, { note: null }],

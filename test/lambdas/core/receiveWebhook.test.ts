@@ -309,7 +309,7 @@ describe("idempotencyKey", () => {
     });
 
     it.each([
-      // Issue 13: the vendor retried after our reply went out; the snapshot moved on, the message did not.
+      // The vendor retried after our reply went out; the snapshot moved on, the message did not.
       [
         "a redelivery whose bot fields changed",
         { ...v2, last_message_of_bot: "our reply", bot_last_message_time: 1749506895 },
