@@ -152,7 +152,7 @@ describe("readResponderConfig", () => {
       ...env(),
       [REPLY_POLICY_ENV.url]: "https://policy.example.com/reply",
       [REPLY_POLICY_ENV.secretId]: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:policy",
-      [REPLY_POLICY_ENV.jobsDeadLetterQueueUrl]: pipeline.resources.queues.jobsDlq,
+      [ENV.jobsDeadLetterQueueUrl]: pipeline.resources.queues.jobsDlq,
     });
 
     it("reads the policy's settings, with the default timeout", () => {
@@ -173,7 +173,7 @@ describe("readResponderConfig", () => {
         readResponderConfig({ ...policyEnv(), [REPLY_POLICY_ENV.secretId]: undefined }),
       ).toThrow("environment variable REPLY_POLICY_SECRET_ID is required");
       expect(() =>
-        readResponderConfig({ ...policyEnv(), [REPLY_POLICY_ENV.jobsDeadLetterQueueUrl]: "" }),
+        readResponderConfig({ ...policyEnv(), [ENV.jobsDeadLetterQueueUrl]: "" }),
       ).toThrow("environment variable JOBS_DLQ_URL is required");
     });
 

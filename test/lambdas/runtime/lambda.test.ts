@@ -114,6 +114,28 @@ describe("processSqsBatch on a FIFO queue", () => {
     ]);
   });
 
+  it("gives the group's skipped records the failed record's come-back delay, so the group returns whole", async () => {
+    const event: SQSEvent = { Records: ["a:0", "a:1", "a:2", "b:0"].map(record) };
+    const delays: string[] = [];
+    const response = await processSqsBatch(event, lambdaContext("responder"), {
+      fifo: true,
+      logger: silent,
+      failureMessage: "failed",
+      redelivery: {
+        retryAfter: async (receiptHandle, seconds) => {
+          delays.push(`${receiptHandle} ${seconds}`);
+        },
+      },
+      handleRecord: async (r) => (r.body === "a:0" ? comeBackLater("policy down", 8) : undefined),
+    });
+    expect(delays.sort()).toEqual(["rh-a:0 8", "rh-a:1 8", "rh-a:2 8"]);
+    expect(response.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual([
+      "id-a:0",
+      "id-a:1",
+      "id-a:2",
+    ]);
+  });
+
   it("runs different groups in parallel", async () => {
     const event: SQSEvent = { Records: ["a:0", "b:0"].map(record) };
     const ran: string[] = [];
