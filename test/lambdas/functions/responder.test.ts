@@ -1,3 +1,4 @@
+import type { SQSRecord } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDocumentClient } from "../../../lambdas/adapters/awsClients.js";
 import { DynamoConversationReader } from "../../../lambdas/adapters/DynamoConversationReader.js";
@@ -5,9 +6,15 @@ import { ENV, REPLY_POLICY_ENV } from "../../../lambdas/contract.js";
 import { ConfigurationError } from "../../../lambdas/core/errors.js";
 import type { ScheduledReply } from "../../../lambdas/core/messages.js";
 import { planIdFor } from "../../../lambdas/core/respondToJob.js";
-import { readResponderConfig } from "../../../lambdas/functions/responder.js";
+import { jobGroupId } from "../../../lambdas/core/receiveWebhook.js";
+import {
+  createResponderHandler,
+  readResponderConfig,
+  responderDeps,
+} from "../../../lambdas/functions/responder.js";
+import { lambdaContext } from "../../support/events.js";
 import { waitFor } from "../../support/queues.js";
-import { aWebhook } from "../../support/replyFixtures.js";
+import { aJob, aWebhook } from "../../support/replyFixtures.js";
 import { newPhone, startTestStack, type TestStack } from "../../support/testStack.js";
 
 /**
@@ -124,6 +131,62 @@ describe("responder handler", () => {
   }, 20_000);
 });
 
+describe("responder handler on a batch holding several jobs of one contact (as AWS delivers FIFO)", () => {
+  /** An SQS record of the jobs queue, with the system attributes Lambda passes. */
+  const jobRecord = (body: string, groupId: string, deduplicationId: string): SQSRecord =>
+    ({
+      messageId: `id-${deduplicationId}`,
+      receiptHandle: `rh-${deduplicationId}`,
+      body,
+      attributes: {
+        ApproximateReceiveCount: "1",
+        SentTimestamp: "0",
+        SenderId: "x",
+        ApproximateFirstReceiveTimestamp: "0",
+        MessageGroupId: groupId,
+        MessageDeduplicationId: deduplicationId,
+      },
+      messageAttributes: {},
+      md5OfBody: "",
+      eventSource: "aws:sqs",
+      eventSourceARN: "arn:aws:sqs:us-east-1:000000000000:jobs.fifo",
+      awsRegion: "us-east-1",
+    }) as SQSRecord;
+
+  it("moves a job that can never succeed to the jobs DLQ at once and runs the contact's later job", async () => {
+    const phone = newPhone();
+    const at = Date.now();
+    const later = aJob({
+      key: `job_${phone}_${at}_later`,
+      acceptedAt: at,
+      webhook: aWebhook({ phone, lastMessageOfUser: "STOP", userLastMessageTimeMs: at }),
+    });
+    const group = jobGroupId(later.webhook);
+    const unusable = { kind: "webhook-job", version: 1, note: `unusable ${phone}` };
+    const dlqBefore = await pipeline.depth(pipeline.resources.queues.jobsDlq);
+    const handler = createResponderHandler(
+      responderDeps(readResponderConfig({ ...pipeline.handlerEnv })),
+    );
+    const response = await handler(
+      {
+        Records: [
+          jobRecord(JSON.stringify(unusable), group, `bad_${phone}`),
+          jobRecord(JSON.stringify(later), group, later.key),
+        ],
+      },
+      lambdaContext("responder"),
+    );
+    // Nothing comes back: the unusable job is in the DLQ, the STOP after it was handled.
+    expect(response.batchItemFailures).toEqual([]);
+    expect(await pipeline.depth(pipeline.resources.queues.jobsDlq)).toBe(dlqBefore + 1);
+    const dead = (await pipeline.peek(pipeline.resources.queues.jobsDlq, 0)).filter(
+      (m) => m.Body === JSON.stringify(unusable),
+    );
+    expect(dead).toHaveLength(1);
+    expect((await conversation.byPhone(phone)).length).toBeGreaterThanOrEqual(1);
+  }, 20_000);
+});
+
 describe("readResponderConfig", () => {
   const env = () => ({ ...pipeline.handlerEnv });
 
@@ -160,12 +223,13 @@ describe("readResponderConfig", () => {
         url: "https://policy.example.com/reply",
         secretId: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:policy",
         timeoutMs: 5000,
-        deadLetterQueueUrl: pipeline.resources.queues.jobsDlq,
       });
     });
 
-    it("has none without REPLY_POLICY_URL", () => {
-      expect(readResponderConfig(env()).httpPolicy).toBeUndefined();
+    it("has none without REPLY_POLICY_URL, and still the jobs DLQ for unusable jobs", () => {
+      const config = readResponderConfig(env());
+      expect(config.httpPolicy).toBeUndefined();
+      expect(config.jobsDeadLetterQueueUrl).toBe(pipeline.resources.queues.jobsDlq);
     });
 
     it("requires the secret's id and the jobs DLQ with the URL, naming the variable", () => {
