@@ -199,7 +199,8 @@ export async function respondToJob(
       const retry = policyUnavailable(error, attempt, deps, { ...fields, planId });
       // Giving up: the customer's message is still logged (a redriven job that gets a plan
       // writes it again, with the plan).
-      if (retry.lastAttempt) await contacts.putMessage(item({ noReplyReason: "policy_unavailable" }));
+      if (retry.lastAttempt)
+        await contacts.putMessage(item({ noReplyReason: "policy_unavailable" }));
       return retry;
     }
     if (!decided) {

@@ -140,8 +140,7 @@ export function readResponderConfig(
     conversationTable: requireEnv(ENV.conversationTable, env),
     repliesQueueUrl: requireEnv(ENV.repliesQueueUrl, env),
     jobsQueueUrl: optionalEnv(ENV.jobsQueueUrl, "", env) || undefined,
-    jobsDeadLetterQueueUrl:
-      optionalEnv(ENV.jobsDeadLetterQueueUrl, "", env) || undefined,
+    jobsDeadLetterQueueUrl: optionalEnv(ENV.jobsDeadLetterQueueUrl, "", env) || undefined,
     rules,
     // Unset (the local stack): anyone. The Pulumi program always sets it (infra/config.ts).
     contacts: parseReplyContacts(optionalEnv(ENV.replyContacts, "*", env)),
@@ -276,7 +275,10 @@ export function createResponderHandler(deps: ResponderDeps) {
     fields: Record<string, unknown>,
   ): Promise<ComeBackLater | undefined> => {
     if (!deps.deadLetters) {
-      logger.error(`${message}; it will end in the DLQ`, { messageId: record.messageId, ...fields });
+      logger.error(`${message}; it will end in the DLQ`, {
+        messageId: record.messageId,
+        ...fields,
+      });
       return comeBackLater(message);
     }
     // The jobs DLQ is FIFO like the jobs queue: the job keeps its deduplication id and group. An

@@ -5,8 +5,8 @@ import { DynamoConversationReader } from "../../../lambdas/adapters/DynamoConver
 import { ENV, REPLY_POLICY_ENV } from "../../../lambdas/contract.js";
 import { ConfigurationError } from "../../../lambdas/core/errors.js";
 import type { ScheduledReply } from "../../../lambdas/core/messages.js";
-import { planIdFor } from "../../../lambdas/core/respondToJob.js";
 import { jobGroupId } from "../../../lambdas/core/receiveWebhook.js";
+import { planIdFor } from "../../../lambdas/core/respondToJob.js";
 import {
   createResponderHandler,
   readResponderConfig,
