@@ -1,4 +1,3 @@
-import type { SQSRecord } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDocumentClient } from "../../../lambdas/adapters/awsClients.js";
 import { DynamoConversationReader } from "../../../lambdas/adapters/DynamoConversationReader.js";
@@ -12,7 +11,7 @@ import {
   readResponderConfig,
   responderDeps,
 } from "../../../lambdas/functions/responder.js";
-import { lambdaContext } from "../../support/events.js";
+import { fifoRecord, lambdaContext } from "../../support/events.js";
 import { waitFor } from "../../support/queues.js";
 import { aJob, aWebhook } from "../../support/replyFixtures.js";
 import { newPhone, startTestStack, type TestStack } from "../../support/testStack.js";
@@ -132,27 +131,6 @@ describe("responder handler", () => {
 });
 
 describe("responder handler on a batch holding several jobs of one contact (as AWS delivers FIFO)", () => {
-  /** An SQS record of the jobs queue, with the system attributes Lambda passes. */
-  const jobRecord = (body: string, groupId: string, deduplicationId: string): SQSRecord =>
-    ({
-      messageId: `id-${deduplicationId}`,
-      receiptHandle: `rh-${deduplicationId}`,
-      body,
-      attributes: {
-        ApproximateReceiveCount: "1",
-        SentTimestamp: "0",
-        SenderId: "x",
-        ApproximateFirstReceiveTimestamp: "0",
-        MessageGroupId: groupId,
-        MessageDeduplicationId: deduplicationId,
-      },
-      messageAttributes: {},
-      md5OfBody: "",
-      eventSource: "aws:sqs",
-      eventSourceARN: "arn:aws:sqs:us-east-1:000000000000:jobs.fifo",
-      awsRegion: "us-east-1",
-    }) as SQSRecord;
-
   it("moves a job that can never succeed to the jobs DLQ at once and runs the contact's later job", async () => {
     const phone = newPhone();
     const at = Date.now();
@@ -170,8 +148,8 @@ describe("responder handler on a batch holding several jobs of one contact (as A
     const response = await handler(
       {
         Records: [
-          jobRecord(JSON.stringify(unusable), group, `bad_${phone}`),
-          jobRecord(JSON.stringify(later), group, later.key),
+          fifoRecord(JSON.stringify(unusable), group, `bad_${phone}`),
+          fifoRecord(JSON.stringify(later), group, later.key),
         ],
       },
       lambdaContext("responder"),

@@ -10,7 +10,7 @@ import {
   processSqsBatch,
   requireEnv,
 } from "../../../lambdas/runtime/lambda.js";
-import { lambdaContext } from "../../support/events.js";
+import { fifoRecord, lambdaContext } from "../../support/events.js";
 
 describe("requireEnv", () => {
   it("returns a set variable", () => {
@@ -68,26 +68,8 @@ describe("intEnv", () => {
 });
 
 describe("processSqsBatch on a FIFO queue", () => {
-  /** A FIFO record `<group>:<n>` with the system attributes Lambda passes. */
-  const record = (body: string): SQSRecord =>
-    ({
-      messageId: `id-${body}`,
-      receiptHandle: `rh-${body}`,
-      body,
-      attributes: {
-        ApproximateReceiveCount: "1",
-        SentTimestamp: "0",
-        SenderId: "x",
-        ApproximateFirstReceiveTimestamp: "0",
-        MessageGroupId: body.split(":")[0],
-        MessageDeduplicationId: body,
-      },
-      messageAttributes: {},
-      md5OfBody: "",
-      eventSource: "aws:sqs",
-      eventSourceARN: "arn:aws:sqs:us-east-1:000000000000:jobs.fifo",
-      awsRegion: "us-east-1",
-    }) as SQSRecord;
+  /** A FIFO record `<group>:<n>`. */
+  const record = (body: string): SQSRecord => fifoRecord(body, body.split(":")[0] ?? "", body);
   const silent = { debug() {}, info() {}, warn() {}, error() {} };
 
   it("runs a group's records in order and, after one fails, returns the group's later records unrun", async () => {
