@@ -297,8 +297,8 @@ export function createResponderHandler(deps: ResponderDeps) {
       record.attributes?.MessageGroupId ?? (job ? jobGroupId(job.webhook) : "unreadable");
     const deduplicationId =
       record.attributes?.MessageDeduplicationId ?? job?.key ?? record.messageId;
-    await deps.deadLetters.send(body, { deduplicationId, groupId });
     logger.error(`${message}; job sent to the DLQ`, { messageId: record.messageId, ...fields });
+    await deps.deadLetters.send(body, { deduplicationId, groupId });
     return undefined;
   };
   const handleRecord = async (record: SQSRecord): Promise<ComeBackLater | undefined> => {
