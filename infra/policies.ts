@@ -60,8 +60,10 @@ export interface ResponderResources {
   conversationTableArn: string;
   jobsQueueArn: string;
   repliesQueueArn: string;
-  /** With an HTTP reply policy: its secret, and the jobs DLQ a job with an invalid answer goes to. */
-  replyPolicy?: { secretArn: string; jobsDeadLetterQueueArn: string };
+  /** Where a job that can never succeed goes at once (lambdas/contract.ts ENV.jobsDeadLetterQueueUrl). */
+  jobsDeadLetterQueueArn: string;
+  /** With an HTTP reply policy: its secret. */
+  replyPolicy?: { secretArn: string };
 }
 
 export interface SenderResources {
@@ -81,9 +83,9 @@ export function receiverPolicy(r: ReceiverResources): PolicyDocument {
 }
 
 /**
- * Responder: consume jobs, claim and log each message, store its plan, schedule replies; with an
- * HTTP reply policy also read its secret, back off jobs while it is down, and dead-letter invalid
- * answers.
+ * Responder: consume jobs, claim and log each message, store its plan, schedule replies,
+ * dead-letter jobs that can never succeed; with an HTTP reply policy also read its secret and back
+ * off jobs while it is down.
  */
 export function responderPolicy(r: ResponderResources): PolicyDocument {
   const statements = [
@@ -91,14 +93,12 @@ export function responderPolicy(r: ResponderResources): PolicyDocument {
     statement("ConsumeJobs", ACTIONS.consumeQueue, [r.jobsQueueArn]),
     statement("PlanReplies", ACTIONS.planReplies, [r.conversationTableArn]),
     statement("ScheduleReplies", ACTIONS.sendToQueue, [r.repliesQueueArn]),
+    statement("DeadLetterUnusableJobs", ACTIONS.sendToQueue, [r.jobsDeadLetterQueueArn]),
   ];
   if (r.replyPolicy) {
     statements.push(
       statement("ReadReplyPolicySecret", ACTIONS.readSecret, [r.replyPolicy.secretArn]),
       statement("BackOffJobs", ACTIONS.delayRetry, [r.jobsQueueArn]),
-      statement("DeadLetterInvalidAnswers", ACTIONS.sendToQueue, [
-        r.replyPolicy.jobsDeadLetterQueueArn,
-      ]),
     );
   }
   return policyDocument(statements);

@@ -71,6 +71,13 @@ export const ENV = {
    * Set it equal to the replies queue's maxReceiveCount.
    */
   maxSendAttempts: "MAX_SEND_ATTEMPTS",
+  /**
+   * The jobs queue's DLQ (responder): a job that can never succeed (unreadable, an unschedulable
+   * plan, an invalid policy answer, the policy unavailable on its last attempt) goes there at once,
+   * so its contact's later jobs are not held back with it, and the DLQ alarm and
+   * `npm run ops -- redrive jobs` find it.
+   */
+  jobsDeadLetterQueueUrl: "JOBS_DLQ_URL",
   /** Powertools log level. */
   logLevel: "POWERTOOLS_LOG_LEVEL",
   /** Powertools service name. */
@@ -103,11 +110,6 @@ export const REPLY_POLICY_ENV = {
    * maxReceiveCount, so the responder's last attempt knows it is the last and says so in its log.
    */
   maxAttempts: "REPLY_POLICY_MAX_ATTEMPTS",
-  /**
-   * The jobs queue's DLQ: a job whose policy answer is invalid goes there at once (an answer does
-   * not get better by asking again), where the DLQ alarm and `npm run ops -- redrive` find it.
-   */
-  jobsDeadLetterQueueUrl: "JOBS_DLQ_URL",
 } as const;
 
 export type ReplyPolicyEnvName = (typeof REPLY_POLICY_ENV)[keyof typeof REPLY_POLICY_ENV];
@@ -222,6 +224,7 @@ export const FUNCTION_ENV: Record<FunctionName, readonly DeployedEnvName[]> = {
     ENV.humanPauseSeconds,
     ENV.optOut,
     ENV.maxSqsDelaySeconds,
+    ENV.jobsDeadLetterQueueUrl,
     ENV.logLevel,
     ENV.serviceName,
   ],

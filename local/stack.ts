@@ -285,9 +285,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
             [REPLY_POLICY_ENV.secretId]: resources.secrets.replyPolicy,
             [REPLY_POLICY_ENV.timeoutMs]: String(timing.replyPolicyTimeoutMs),
             [REPLY_POLICY_ENV.maxAttempts]: String(timing.maxReceiveCount),
-            [REPLY_POLICY_ENV.jobsDeadLetterQueueUrl]: resources.queues.jobsDlq,
           }
         : {}),
+      // As infra: the responder sends a job that can never succeed to the jobs DLQ at once.
+      [ENV.jobsDeadLetterQueueUrl]: resources.queues.jobsDlq,
       ...options.env,
     };
     // Each function's own env, as infra gives each Lambda its own (its logger's service name).

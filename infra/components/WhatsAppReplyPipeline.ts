@@ -522,6 +522,7 @@ export class WhatsAppReplyPipeline extends pulumi.ComponentResource {
       [ENV.conversationTable]: tables.conversation.name,
       [ENV.jobsQueueUrl]: jobs.queue.url,
       [ENV.repliesQueueUrl]: replies.queue.url,
+      [ENV.jobsDeadLetterQueueUrl]: jobs.deadLetterQueue.url,
       [ENV.signingSecretId]: secrets.signingSecret.arn,
       [ENV.vendorTokenSecretId]: secrets.vendorTokenSecret.arn,
     };
@@ -541,7 +542,6 @@ export class WhatsAppReplyPipeline extends pulumi.ComponentResource {
               [REPLY_POLICY_ENV.timeoutMs]: String(s.replyPolicyTimeoutMs),
               // The last attempt knows it is the last: the jobs queue's redrive count.
               [REPLY_POLICY_ENV.maxAttempts]: String(s.maxReceiveCount),
-              [REPLY_POLICY_ENV.jobsDeadLetterQueueUrl]: jobs.deadLetterQueue.url,
               [ENV.jobsQueueUrl]: jobs.queue.url,
             }),
           }
@@ -593,25 +593,19 @@ export class WhatsAppReplyPipeline extends pulumi.ComponentResource {
               tables.conversation.arn,
               jobs.queue.arn,
               replies.queue.arn,
-              // Only a stack with a policy depends on these.
+              jobs.deadLetterQueue.arn,
+              // Only a stack with a policy depends on this.
               replyPolicy?.secret.arn ?? "",
-              replyPolicy ? jobs.deadLetterQueue.arn : "",
             ])
-            .apply(([logs, conversation, jobsQueue, repliesQueue, policySecretArn, jobsDlq]) =>
+            .apply(([logs, conversation, jobsQueue, repliesQueue, jobsDlq, policySecretArn]) =>
               JSON.stringify(
                 responderPolicy({
                   logGroupArn: logs,
                   conversationTableArn: conversation,
                   jobsQueueArn: jobsQueue,
                   repliesQueueArn: repliesQueue,
-                  ...(replyPolicy
-                    ? {
-                        replyPolicy: {
-                          secretArn: policySecretArn,
-                          jobsDeadLetterQueueArn: jobsDlq,
-                        },
-                      }
-                    : {}),
+                  jobsDeadLetterQueueArn: jobsDlq,
+                  ...(replyPolicy ? { replyPolicy: { secretArn: policySecretArn } } : {}),
                 }),
               ),
             ),

@@ -21,7 +21,9 @@ export type NoReplyReason =
   | "paused"
   | "no_rule_matched"
   | "already_opted_out"
-  | "outgoing";
+  | "outgoing"
+  /** The HTTP reply policy was unavailable on every attempt; the job went to the jobs DLQ. */
+  | "policy_unavailable";
 
 /** One MSG item: the message one webhook carried. */
 export interface ConversationItem {

@@ -96,7 +96,7 @@ export interface RespondRetry {
   outcome: "retry";
   afterSeconds: number;
   reason: string;
-  /** No attempt is left: the queue moves the job to its DLQ instead of redelivering it. */
+  /** No attempt is left: the job goes to the jobs DLQ (its MSG item is written) instead of coming back. */
   lastAttempt: boolean;
 }
 
@@ -196,7 +196,12 @@ export async function respondToJob(
       if (!(error instanceof ReplyPolicyUnavailableError)) throw error;
       // Nothing stored yet: the next attempt asks again. The CONTACT claim stays; that attempt
       // finds it as "same" (or "older" when a newer message came meanwhile, and gets no plan).
-      return policyUnavailable(error, attempt, deps, { ...fields, planId });
+      const retry = policyUnavailable(error, attempt, deps, { ...fields, planId });
+      // Giving up: the customer's message is still logged (a redriven job that gets a plan
+      // writes it again, with the plan).
+      if (retry.lastAttempt)
+        await contacts.putMessage(item({ noReplyReason: "policy_unavailable" }));
+      return retry;
     }
     if (!decided) {
       logger.info("stop word from an opted-out contact: no second confirmation", fields);
@@ -249,7 +254,7 @@ function policyUnavailable(
 ): RespondRetry {
   const { settings, logger } = deps;
   const lastAttempt = attempt.receiveCount >= settings.maxAttempts;
-  // After the last attempt there is nothing to wait for: the next receive moves it to the DLQ.
+  // After the last attempt there is nothing to wait for: the responder moves it to the DLQ.
   const afterSeconds = lastAttempt
     ? 0
     : retryDelaySeconds(attempt.receiveCount, {

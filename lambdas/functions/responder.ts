@@ -71,8 +71,6 @@ export interface HttpPolicyConfig {
   url: string;
   secretId: string;
   timeoutMs: number;
-  /** The jobs queue's DLQ, where a job with an invalid answer goes at once. */
-  deadLetterQueueUrl: string;
 }
 
 export interface ResponderConfig extends FunctionSettings {
@@ -80,6 +78,11 @@ export interface ResponderConfig extends FunctionSettings {
   repliesQueueUrl: string;
   /** Where the responder's own backoff (ChangeMessageVisibility) applies. */
   jobsQueueUrl?: string;
+  /**
+   * The jobs queue's DLQ (JOBS_DLQ_URL, always set by infra): a job that can never succeed goes
+   * there at once, so its contact's later jobs are not dragged there by maxReceiveCount.
+   */
+  jobsDeadLetterQueueUrl?: string;
   rules: ReplyRule[];
   /** REPLY_CONTACTS: who may get replies. */
   contacts: ReturnType<typeof parseReplyContacts>;
@@ -198,6 +201,7 @@ export function readResponderConfig(
     conversationTable: requireEnv(ENV.conversationTable, env),
     repliesQueueUrl: requireEnv(ENV.repliesQueueUrl, env),
     jobsQueueUrl: optionalEnv(ENV.jobsQueueUrl, "", env) || undefined,
+    jobsDeadLetterQueueUrl: optionalEnv(ENV.jobsDeadLetterQueueUrl, "", env) || undefined,
     rules,
     // Unset (the local stack): anyone. The Pulumi program always sets it (infra/config.ts).
     contacts: parseReplyContacts(optionalEnv(ENV.replyContacts, "*", env)),
@@ -232,6 +236,8 @@ function readHttpPolicyConfig(env: Env): HttpPolicyConfig | undefined {
     if (!(error instanceof ReplyPolicyConfigError)) throw error;
     throw new ConfigurationError(`environment variable ${REPLY_POLICY_ENV.url}: ${error.message}`);
   }
+  // Its last attempt and its invalid answers go to the jobs DLQ: required with a policy.
+  requireEnv(ENV.jobsDeadLetterQueueUrl, env);
   return {
     url,
     secretId: requireEnv(REPLY_POLICY_ENV.secretId, env),
@@ -241,7 +247,6 @@ function readHttpPolicyConfig(env: Env): HttpPolicyConfig | undefined {
       { min: 100, max: 60_000 },
       env,
     ),
-    deadLetterQueueUrl: requireEnv(REPLY_POLICY_ENV.jobsDeadLetterQueueUrl, env),
   };
 }
 
@@ -250,7 +255,11 @@ export type ResponderDeps = RespondDeps & {
   logger: FunctionLogger;
   /** Sets the backoff of a job that comes back later; absent: the queue's visibility timeout. */
   redelivery?: RedeliveryControl;
-  /** The jobs DLQ: a job whose HTTP policy answer is invalid is sent there at once. */
+  /**
+   * The jobs DLQ: a job that can never succeed (unreadable, unschedulable plan, invalid policy
+   * answer, policy unavailable on its last attempt) is sent there at once and acknowledged.
+   * Absent: such a job comes back until the queue's maxReceiveCount moves it.
+   */
   deadLetters?: MessageQueue;
 };
 
@@ -266,7 +275,6 @@ export function responderDeps(config: ResponderConfig): ResponderDeps {
   const documents = createDocumentClient(config.aws);
   const sqs = createSqsClient(config.aws);
   let policy: ReplyPolicy = rulesPolicy(config.rules);
-  let deadLetters: MessageQueue | undefined;
   const { httpPolicy } = config;
   if (httpPolicy) {
     // The signing secret's adapter, for the policy's secret: cached, refreshed on a 401/403.
@@ -284,7 +292,6 @@ export function responderDeps(config: ResponderConfig): ResponderDeps {
       secret,
     );
     policy = rulesThenHttpPolicy(config.rules, (question) => client.ask(question));
-    deadLetters = new SqsMessageQueue(sqs, httpPolicy.deadLetterQueueUrl);
   }
   return {
     contacts: new DynamoConversationLog(documents, config.conversationTable),
@@ -306,7 +313,9 @@ export function responderDeps(config: ResponderConfig): ResponderDeps {
     ...(httpPolicy && config.jobsQueueUrl
       ? { redelivery: new SqsRedelivery(sqs, config.jobsQueueUrl) }
       : {}),
-    ...(deadLetters ? { deadLetters } : {}),
+    ...(config.jobsDeadLetterQueueUrl
+      ? { deadLetters: new SqsMessageQueue(sqs, config.jobsDeadLetterQueueUrl) }
+      : {}),
   };
 }
 
@@ -316,41 +325,67 @@ export function responderDeps(config: ResponderConfig): ResponderDeps {
  */
 export function createResponderHandler(deps: ResponderDeps) {
   const { logger } = deps;
+  /**
+   * Sends a job that can never succeed to the jobs DLQ (alarmed) and acknowledges it: failing it
+   * instead would hold back its contact's later jobs in every batch until maxReceiveCount took
+   * them to the DLQ too, unrun. `npm run ops -- redrive jobs` sends it back once fixed.
+   */
+  const deadLetter = async (
+    record: SQSRecord,
+    message: string,
+    fields: Record<string, unknown>,
+  ): Promise<ComeBackLater | undefined> => {
+    if (!deps.deadLetters) {
+      logger.error(`${message}; it will end in the DLQ`, {
+        messageId: record.messageId,
+        ...fields,
+      });
+      return comeBackLater(message);
+    }
+    // The jobs DLQ is FIFO like the jobs queue: the job keeps its deduplication id and group. An
+    // unreadable body is kept as it came (a JSON string when it is not JSON).
+    let body: unknown = record.body;
+    let job: ReturnType<typeof parseWebhookJob> | undefined;
+    try {
+      job = parseWebhookJob(record.body);
+      body = job;
+    } catch {
+      try {
+        body = JSON.parse(record.body);
+      } catch {}
+    }
+    const groupId =
+      record.attributes?.MessageGroupId ?? (job ? jobGroupId(job.webhook) : "unreadable");
+    const deduplicationId =
+      record.attributes?.MessageDeduplicationId ?? job?.key ?? record.messageId;
+    logger.error(`${message}; job sent to the DLQ`, { messageId: record.messageId, ...fields });
+    await deps.deadLetters.send(body, { deduplicationId, groupId });
+    return undefined;
+  };
   const handleRecord = async (record: SQSRecord): Promise<ComeBackLater | undefined> => {
     try {
       const result = await respondToJob(parseWebhookJob(record.body), deps, {
         receiveCount: receiveCount(record),
       });
+      if (result.outcome === "retry" && result.lastAttempt && deps.deadLetters) {
+        return deadLetter(record, "reply policy unavailable on the last attempt", {});
+      }
       // Logged by the use case, with the attempt and what happens next.
       if (result.outcome === "retry") return comeBackLater(result.reason, result.afterSeconds);
       return undefined;
     } catch (error) {
-      if (error instanceof ReplyPolicyAnswerError && deps.deadLetters) {
-        // Asking again would get the same answer: straight to the DLQ (alarmed), where
-        // `npm run ops -- redrive` sends it back once the endpoint is fixed.
-        logger.error("reply policy answer invalid; job sent to the DLQ", {
-          messageId: record.messageId,
+      if (error instanceof ReplyPolicyAnswerError) {
+        // Asking again would get the same answer.
+        return deadLetter(record, "reply policy answer invalid", {
           field: error.field,
           status: error.status,
           ...errorFields(error),
         });
-        // The jobs DLQ is FIFO like the jobs queue: the job keeps its deduplication id and group.
-        const job = parseWebhookJob(record.body);
-        await deps.deadLetters.send(job, {
-          deduplicationId: record.attributes?.MessageDeduplicationId ?? job.key,
-          groupId: record.attributes?.MessageGroupId ?? jobGroupId(job.webhook),
-        });
-        return undefined;
       }
-      if (!(error instanceof InvalidQueueMessageError || error instanceof ReplyPlanError)) {
-        throw error;
+      if (error instanceof InvalidQueueMessageError || error instanceof ReplyPlanError) {
+        return deadLetter(record, "unusable job", errorFields(error));
       }
-      // Will never succeed: it goes to the DLQ after the queue's maxReceiveCount.
-      logger.error("unusable job; it will end in the DLQ", {
-        messageId: record.messageId,
-        ...errorFields(error),
-      });
-      return comeBackLater(error.message);
+      throw error;
     }
   };
   return (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {

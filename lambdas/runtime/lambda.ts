@@ -166,6 +166,13 @@ export function comeBackLater(reason: string, afterSeconds?: number): ComeBackLa
 /** How Powertools learns a record failed; never escapes processSqsBatch. */
 class RecordComesBack extends Error {
   override name = "RecordComesBack";
+  constructor(
+    reason: string,
+    /** The come-back delay it was given, which its group's later records in the batch share. */
+    readonly afterSeconds?: number,
+  ) {
+    super(reason);
+  }
 }
 
 export interface SqsBatchOptions {
@@ -178,7 +185,8 @@ export interface SqsBatchOptions {
   failureMessage: string;
   /**
    * A FIFO queue: a message group's records run one after another in batch order, and once one
-   * fails, the group's later records in the batch are reported failed without running; other
+   * fails, the group's later records in the batch are reported failed without running (with the
+   * failed one's come-back delay, so the group comes back whole); other
    * groups run in parallel. SQS then hands the group back in order: what AWS asks of a function
    * with ReportBatchItemFailures on a FIFO queue.
    */
@@ -200,6 +208,15 @@ export async function processSqsBatch(
   options: SqsBatchOptions,
 ): Promise<SQSBatchResponse> {
   const { handleRecord, logger, redelivery, failureMessage, fifo } = options;
+  const retryAfter = async (record: SQSRecord, afterSeconds: number): Promise<void> => {
+    if (!redelivery) return;
+    await redelivery.retryAfter(record.receiptHandle, afterSeconds).catch((error) => {
+      logger.warn("could not set the retry delay; the queue's visibility timeout applies", {
+        messageId: record.messageId,
+        ...errorFields(error),
+      });
+    });
+  };
   const processRecord = async (record: SQSRecord): Promise<void> => {
     let result: ComeBackLater | undefined;
     try {
@@ -209,20 +226,13 @@ export async function processSqsBatch(
       throw error;
     }
     if (!result) return;
-    if (redelivery && result.afterSeconds !== undefined) {
-      await redelivery.retryAfter(record.receiptHandle, result.afterSeconds).catch((error) => {
-        logger.warn("could not set the retry delay; the queue's visibility timeout applies", {
-          messageId: record.messageId,
-          ...errorFields(error),
-        });
-      });
-    }
-    throw new RecordComesBack(result.reason);
+    if (result.afterSeconds !== undefined) await retryAfter(record, result.afterSeconds);
+    throw new RecordComesBack(result.reason, result.afterSeconds);
   };
   // A fully failed batch is answered like any other, not thrown: same redelivery, clearer logs.
   return processPartialResponse(
     event,
-    fifo ? inGroupOrder(processRecord) : processRecord,
+    fifo ? inGroupOrder(processRecord, retryAfter) : processRecord,
     new BatchProcessor(EventType.SQS),
     { context, throwOnFullBatchFailure: false },
   );
@@ -237,22 +247,30 @@ export async function processSqsBatch(
  */
 function inGroupOrder(
   processRecord: (record: SQSRecord) => Promise<void>,
+  retryAfter: (record: SQSRecord, afterSeconds: number) => Promise<void>,
 ): (record: SQSRecord) => Promise<void> {
-  const tails = new Map<string, Promise<boolean>>();
+  /** Per group: undefined while its records succeed; once one failed, its come-back delay. */
+  const tails = new Map<string, Promise<{ afterSeconds?: number } | undefined>>();
   return (record) => {
     const group = record.attributes?.MessageGroupId ?? "";
-    const previous = tails.get(group) ?? Promise.resolve(true);
-    const run = previous.then((succeeded) => {
-      if (!succeeded) {
-        throw new RecordComesBack("an earlier message of its group failed in this batch");
-      }
-      return processRecord(record);
+    const previous = tails.get(group) ?? Promise.resolve(undefined);
+    const run = previous.then(async (failed) => {
+      if (!failed) return processRecord(record);
+      // FIFO hands the group back only when all its in-flight records are visible again: the
+      // skipped ones come back with the failed one's delay, not after the full visibility timeout.
+      if (failed.afterSeconds !== undefined) await retryAfter(record, failed.afterSeconds);
+      throw new RecordComesBack(
+        "an earlier message of its group failed in this batch",
+        failed.afterSeconds,
+      );
     });
     tails.set(
       group,
       run.then(
-        () => true,
-        () => false,
+        () => undefined,
+        (error: unknown) => ({
+          afterSeconds: error instanceof RecordComesBack ? error.afterSeconds : undefined,
+        }),
       ),
     );
     return run;

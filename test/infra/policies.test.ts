@@ -39,6 +39,7 @@ describe("function policies", () => {
     conversationTableArn: arn("table/conv"),
     jobsQueueArn: arn("jobs"),
     repliesQueueArn: arn("replies"),
+    jobsDeadLetterQueueArn: arn("jobs-dlq"),
     signingSecretArn: arn("secret:signing"),
     vendorTokenSecretArn: arn("secret:token"),
   };

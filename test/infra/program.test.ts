@@ -343,9 +343,13 @@ describe("Pulumi program (dev stack)", () => {
       expect(grantedResources("responder", "secretsmanager:GetSecretValue")).toEqual([]);
     });
 
-    it("lets each function send only to the queue downstream of it", () => {
+    it("lets each function send only to the queue downstream of it (the responder also to the jobs DLQ)", () => {
       expect(grantedResources("receiver", "sqs:SendMessage")).toEqual([arnOf(T.queue, "jobs")]);
-      expect(grantedResources("responder", "sqs:SendMessage")).toEqual([arnOf(T.queue, "replies")]);
+      // And the jobs DLQ, where it sends a job that can never succeed at once.
+      expect(grantedResources("responder", "sqs:SendMessage")).toEqual([
+        arnOf(T.queue, "replies"),
+        arnOf(T.queue, "jobs-dlq"),
+      ]);
       expect(grantedResources("sender", "sqs:SendMessage")).toEqual([arnOf(T.queue, "replies")]);
     });
 

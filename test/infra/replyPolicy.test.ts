@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import type { PolicyDocument } from "../../infra/policies.js";
-import { REPLY_POLICY_ENV } from "../../lambdas/contract.js";
+import { ENV, REPLY_POLICY_ENV } from "../../lambdas/contract.js";
 import { type ProgramRun, runProgramForStack } from "./support/programRun.js";
 
 /**
@@ -64,7 +64,7 @@ describe("a stack with an HTTP reply policy", () => {
       ),
       [REPLY_POLICY_ENV.timeoutMs]: "5000",
       [REPLY_POLICY_ENV.maxAttempts]: "5",
-      [REPLY_POLICY_ENV.jobsDeadLetterQueueUrl]: String(
+      [ENV.jobsDeadLetterQueueUrl]: String(
         resource(withPolicy, "aws:sqs/queue:Queue", "jobs-dlq")?.outputs.url,
       ),
     });
@@ -75,7 +75,7 @@ describe("a stack with an HTTP reply policy", () => {
     expect(envOf(withPolicy, "sender")[REPLY_POLICY_ENV.secretId]).toBeUndefined();
   });
 
-  it("lets only the responder read the policy secret, back off jobs and dead-letter them", () => {
+  it("lets only the responder read the policy secret and back off jobs", () => {
     const secretArn = arnOf(withPolicy, "aws:secretsmanager/secret:Secret", "secrets-reply-policy");
     const statements = policyOf(withPolicy, "responder").Statement;
     expect(statements).toContainEqual(
@@ -92,13 +92,6 @@ describe("a stack with an HTTP reply policy", () => {
         Resource: [arnOf(withPolicy, "aws:sqs/queue:Queue", "jobs")],
       }),
     );
-    expect(statements).toContainEqual(
-      expect.objectContaining({
-        Sid: "DeadLetterInvalidAnswers",
-        Action: ["sqs:SendMessage"],
-        Resource: [arnOf(withPolicy, "aws:sqs/queue:Queue", "jobs-dlq")],
-      }),
-    );
     for (const fn of ["receiver", "sender"]) {
       expect(JSON.stringify(policyOf(withPolicy, fn))).not.toContain(secretArn);
     }
@@ -106,7 +99,7 @@ describe("a stack with an HTTP reply policy", () => {
 });
 
 describe("a stack without an HTTP reply policy", () => {
-  it("has no policy secret, no policy env and no policy grants", () => {
+  it("has no policy secret, no policy env and no policy grants; unusable jobs still go to the DLQ at once", () => {
     expect(
       resource(without, "aws:secretsmanager/secret:Secret", "secrets-reply-policy"),
     ).toBeUndefined();
@@ -117,6 +110,13 @@ describe("a stack without an HTTP reply policy", () => {
       "ConsumeJobs",
       "PlanReplies",
       "ScheduleReplies",
+      "DeadLetterUnusableJobs",
     ]);
+    expect(policyOf(without, "responder").Statement.at(-1)?.Resource).toEqual([
+      arnOf(without, "aws:sqs/queue:Queue", "jobs-dlq"),
+    ]);
+    expect(env[ENV.jobsDeadLetterQueueUrl]).toBe(
+      String(resource(without, "aws:sqs/queue:Queue", "jobs-dlq")?.outputs.url),
+    );
   });
 });

@@ -318,7 +318,7 @@ describe("poison messages", { timeout: 90_000 }, () => {
     );
     expect(await dlqAlarmFires(pipeline.resources.queues.jobsDlq)).toBe(true);
     expect(await queueDepth(pipeline.sqsClient, pipeline.resources.queues.jobs)).toBe(0);
-    expect(output.text()).toContain("unusable job; it will end in the DLQ");
+    expect(output.text()).toContain("unusable job; job sent to the DLQ");
   });
 
   it("moves a reply that can never be sent to the replies DLQ, where the DLQ alarm sees it", async () => {

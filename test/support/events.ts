@@ -3,6 +3,7 @@ import type {
   APIGatewayProxyEventV2,
   APIGatewayProxyStructuredResultV2,
   Context,
+  SQSRecord,
 } from "aws-lambda";
 import { SIGNATURE_HEADER, WEBHOOK_ROUTE } from "../../lambdas/contract.js";
 
@@ -104,4 +105,29 @@ export function validSignatures(body: Uint8Array | string, secret: string): stri
 /** The hex HMAC-SHA256 of the body (what the sample vendor deliveries carry). */
 export function hmacHex(body: Uint8Array | string, secret: string, hash = "sha256"): string {
   return createHmac(hash, secret).update(body).digest("hex");
+}
+
+/**
+ * A record of a FIFO queue as Lambda passes it (a hand-built batch can hold several records of one
+ * group, as on AWS; the local event source mapping delivers one per group per receive).
+ */
+export function fifoRecord(body: string, groupId: string, deduplicationId: string): SQSRecord {
+  return {
+    messageId: `id-${deduplicationId}`,
+    receiptHandle: `rh-${deduplicationId}`,
+    body,
+    attributes: {
+      ApproximateReceiveCount: "1",
+      SentTimestamp: "0",
+      SenderId: "x",
+      ApproximateFirstReceiveTimestamp: "0",
+      MessageGroupId: groupId,
+      MessageDeduplicationId: deduplicationId,
+    },
+    messageAttributes: {},
+    md5OfBody: "",
+    eventSource: "aws:sqs",
+    eventSourceARN: "arn:aws:sqs:us-east-1:000000000000:jobs.fifo",
+    awsRegion: "us-east-1",
+  };
 }

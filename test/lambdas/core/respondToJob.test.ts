@@ -384,7 +384,7 @@ describe("respondToJob: an unavailable policy", () => {
     expect(repliesQueue.sent.map((s) => s.body.text)).toEqual(["back"]);
   });
 
-  it("says so on the last attempt, after which the queue moves the job to its DLQ", async () => {
+  it("says so on the last attempt, after which the responder moves the job to its DLQ", async () => {
     const { respond } = deps(unavailable);
     const lines: string[] = [];
     respond.logger = { ...silentLogger, error: (message) => lines.push(message) };
@@ -392,6 +392,17 @@ describe("respondToJob: an unavailable policy", () => {
     expect(result).toMatchObject({ outcome: "retry", lastAttempt: true, afterSeconds: 0 });
     expect(lines).toEqual([
       "reply policy unavailable on the last attempt; the job goes to the DLQ",
+    ]);
+  });
+
+  it("logs the customer's message (policy_unavailable) when it gives up on the last attempt", async () => {
+    const { respond, contacts } = deps(unavailable);
+    const job = customerJob("hi");
+    await respondToJob(job, respond, { receiveCount: 1 });
+    expect(contacts.messages.size).toBe(0);
+    await respondToJob(job, respond, { receiveCount: 3 });
+    expect([...contacts.messages.values()]).toEqual([
+      expect.objectContaining({ content: "hi", noReplyReason: "policy_unavailable" }),
     ]);
   });
 

@@ -4,10 +4,16 @@ import { DynamoConversationReader } from "../../../lambdas/adapters/DynamoConver
 import { ENV, REPLY_POLICY_ENV } from "../../../lambdas/contract.js";
 import { ConfigurationError } from "../../../lambdas/core/errors.js";
 import type { ScheduledReply } from "../../../lambdas/core/messages.js";
+import { jobGroupId } from "../../../lambdas/core/receiveWebhook.js";
 import { planIdFor } from "../../../lambdas/core/respondToJob.js";
-import { readResponderConfig } from "../../../lambdas/functions/responder.js";
+import {
+  createResponderHandler,
+  readResponderConfig,
+  responderDeps,
+} from "../../../lambdas/functions/responder.js";
+import { fifoRecord, lambdaContext } from "../../support/events.js";
 import { waitFor } from "../../support/queues.js";
-import { aWebhook } from "../../support/replyFixtures.js";
+import { aJob, aWebhook } from "../../support/replyFixtures.js";
 import { newPhone, startTestStack, type TestStack } from "../../support/testStack.js";
 
 /**
@@ -124,6 +130,41 @@ describe("responder handler", () => {
   }, 20_000);
 });
 
+describe("responder handler on a batch holding several jobs of one contact (as AWS delivers FIFO)", () => {
+  it("moves a job that can never succeed to the jobs DLQ at once and runs the contact's later job", async () => {
+    const phone = newPhone();
+    const at = Date.now();
+    const later = aJob({
+      key: `job_${phone}_${at}_later`,
+      acceptedAt: at,
+      webhook: aWebhook({ phone, lastMessageOfUser: "STOP", userLastMessageTimeMs: at }),
+    });
+    const group = jobGroupId(later.webhook);
+    const unusable = { kind: "webhook-job", version: 1, note: `unusable ${phone}` };
+    const dlqBefore = await pipeline.depth(pipeline.resources.queues.jobsDlq);
+    const handler = createResponderHandler(
+      responderDeps(readResponderConfig({ ...pipeline.handlerEnv })),
+    );
+    const response = await handler(
+      {
+        Records: [
+          fifoRecord(JSON.stringify(unusable), group, `bad_${phone}`),
+          fifoRecord(JSON.stringify(later), group, later.key),
+        ],
+      },
+      lambdaContext("responder"),
+    );
+    // Nothing comes back: the unusable job is in the DLQ, the STOP after it was handled.
+    expect(response.batchItemFailures).toEqual([]);
+    expect(await pipeline.depth(pipeline.resources.queues.jobsDlq)).toBe(dlqBefore + 1);
+    const dead = (await pipeline.peek(pipeline.resources.queues.jobsDlq, 0)).filter(
+      (m) => m.Body === JSON.stringify(unusable),
+    );
+    expect(dead).toHaveLength(1);
+    expect((await conversation.byPhone(phone)).length).toBeGreaterThanOrEqual(1);
+  }, 20_000);
+});
+
 describe("readResponderConfig", () => {
   const env = () => ({ ...pipeline.handlerEnv });
 
@@ -152,7 +193,7 @@ describe("readResponderConfig", () => {
       ...env(),
       [REPLY_POLICY_ENV.url]: "https://policy.example.com/reply",
       [REPLY_POLICY_ENV.secretId]: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:policy",
-      [REPLY_POLICY_ENV.jobsDeadLetterQueueUrl]: pipeline.resources.queues.jobsDlq,
+      [ENV.jobsDeadLetterQueueUrl]: pipeline.resources.queues.jobsDlq,
     });
 
     it("reads the policy's settings, with the default timeout", () => {
@@ -160,12 +201,13 @@ describe("readResponderConfig", () => {
         url: "https://policy.example.com/reply",
         secretId: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:policy",
         timeoutMs: 5000,
-        deadLetterQueueUrl: pipeline.resources.queues.jobsDlq,
       });
     });
 
-    it("has none without REPLY_POLICY_URL", () => {
-      expect(readResponderConfig(env()).httpPolicy).toBeUndefined();
+    it("has none without REPLY_POLICY_URL, and still the jobs DLQ for unusable jobs", () => {
+      const config = readResponderConfig(env());
+      expect(config.httpPolicy).toBeUndefined();
+      expect(config.jobsDeadLetterQueueUrl).toBe(pipeline.resources.queues.jobsDlq);
     });
 
     it("requires the secret's id and the jobs DLQ with the URL, naming the variable", () => {
@@ -173,7 +215,7 @@ describe("readResponderConfig", () => {
         readResponderConfig({ ...policyEnv(), [REPLY_POLICY_ENV.secretId]: undefined }),
       ).toThrow("environment variable REPLY_POLICY_SECRET_ID is required");
       expect(() =>
-        readResponderConfig({ ...policyEnv(), [REPLY_POLICY_ENV.jobsDeadLetterQueueUrl]: "" }),
+        readResponderConfig({ ...policyEnv(), [ENV.jobsDeadLetterQueueUrl]: "" }),
       ).toThrow("environment variable JOBS_DLQ_URL is required");
     });
 

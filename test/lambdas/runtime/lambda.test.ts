@@ -10,7 +10,7 @@ import {
   processSqsBatch,
   requireEnv,
 } from "../../../lambdas/runtime/lambda.js";
-import { lambdaContext } from "../../support/events.js";
+import { fifoRecord, lambdaContext } from "../../support/events.js";
 
 describe("requireEnv", () => {
   it("returns a set variable", () => {
@@ -68,26 +68,8 @@ describe("intEnv", () => {
 });
 
 describe("processSqsBatch on a FIFO queue", () => {
-  /** A FIFO record `<group>:<n>` with the system attributes Lambda passes. */
-  const record = (body: string): SQSRecord =>
-    ({
-      messageId: `id-${body}`,
-      receiptHandle: `rh-${body}`,
-      body,
-      attributes: {
-        ApproximateReceiveCount: "1",
-        SentTimestamp: "0",
-        SenderId: "x",
-        ApproximateFirstReceiveTimestamp: "0",
-        MessageGroupId: body.split(":")[0],
-        MessageDeduplicationId: body,
-      },
-      messageAttributes: {},
-      md5OfBody: "",
-      eventSource: "aws:sqs",
-      eventSourceARN: "arn:aws:sqs:us-east-1:000000000000:jobs.fifo",
-      awsRegion: "us-east-1",
-    }) as SQSRecord;
+  /** A FIFO record `<group>:<n>`. */
+  const record = (body: string): SQSRecord => fifoRecord(body, body.split(":")[0] ?? "", body);
   const silent = { debug() {}, info() {}, warn() {}, error() {} };
 
   it("runs a group's records in order and, after one fails, returns the group's later records unrun", async () => {
@@ -109,6 +91,28 @@ describe("processSqsBatch on a FIFO queue", () => {
     expect(of("a:")).toEqual(["a:0 start", "a:0 end", "a:1 start", "a:1 end"]);
     expect(of("b:")).toEqual(["b:0 start", "b:0 end", "b:1 start", "b:1 end"]);
     expect(response.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual([
+      "id-a:1",
+      "id-a:2",
+    ]);
+  });
+
+  it("gives the group's skipped records the failed record's come-back delay, so the group returns whole", async () => {
+    const event: SQSEvent = { Records: ["a:0", "a:1", "a:2", "b:0"].map(record) };
+    const delays: string[] = [];
+    const response = await processSqsBatch(event, lambdaContext("responder"), {
+      fifo: true,
+      logger: silent,
+      failureMessage: "failed",
+      redelivery: {
+        retryAfter: async (receiptHandle, seconds) => {
+          delays.push(`${receiptHandle} ${seconds}`);
+        },
+      },
+      handleRecord: async (r) => (r.body === "a:0" ? comeBackLater("policy down", 8) : undefined),
+    });
+    expect(delays.sort()).toEqual(["rh-a:0 8", "rh-a:1 8", "rh-a:2 8"]);
+    expect(response.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual([
+      "id-a:0",
       "id-a:1",
       "id-a:2",
     ]);
