@@ -138,10 +138,13 @@ export class DynamoConversationLog implements ContactStore {
           Key: { pk: contactPk(input.phone), sk: CONTACT_SK },
           UpdateExpression: `SET ${set.join(", ")}${remove.length ? ` REMOVE ${remove.join(", ")}` : ""}`,
           // Newer by the vendor's message time, then (same time) by key: every worker orders two
-          // messages the same way, whatever order they arrive in.
+          // messages the same way, whatever order they arrive in. Never the newest message again:
+          // a message the vendor sent without a time carries its acceptance time, which is later on
+          // a redelivery after the queue's 5-minute dedupe window; the same key is still "same".
           ConditionExpression:
-            "attribute_not_exists(lastInboundAt) OR lastInboundAt < :at OR " +
-            "(lastInboundAt = :at AND lastInboundKey < :key)",
+            "(attribute_not_exists(lastInboundAt) OR lastInboundAt < :at OR " +
+            "(lastInboundAt = :at AND lastInboundKey < :key)) AND " +
+            "(attribute_not_exists(lastInboundKey) OR lastInboundKey <> :key)",
           ExpressionAttributeValues: values,
           ReturnValues: "ALL_OLD",
           ReturnValuesOnConditionCheckFailure: "ALL_OLD",

@@ -43,6 +43,16 @@ describe("DynamoConversationLog (contacts)", () => {
     });
   });
 
+  it("tells a redelivery of an undated message as the same, though it carries a later time", async () => {
+    const phone = newPhone();
+    await claim(phone, "k1", 1000);
+    // No vendor time: the message's time is when it was accepted, later on a late redelivery.
+    expect(await claim(phone, "k1", 400_000)).toMatchObject({
+      kind: "same",
+      contact: { lastInboundAt: 1000, planId: "plan_k1" },
+    });
+  });
+
   it("leaves a newer message's claim alone when an older one arrives late", async () => {
     const phone = newPhone();
     await claim(phone, "k2", 2000);
