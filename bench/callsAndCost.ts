@@ -1,6 +1,7 @@
 import { alarmSpecs } from "../infra/components/PipelineAlarms.js";
 import { parseStackSettings } from "../infra/config.js";
 import { FUNCTION_SIZING } from "../infra/functionSizing.js";
+import { type CountingProxy, startCountingProxy } from "../local/countingProxy.js";
 import { postWebhook, sampleWebhookBody, signatureFor } from "../local/sampleWebhook.js";
 import type { LocalServices } from "../local/services/index.js";
 import { stackFileSettings } from "../test/infra/support/stackFiles.js";
@@ -37,9 +38,9 @@ export async function runCallsAndCost(options: {
 }): Promise<Section> {
   const { services, capture, webhooks: n } = options;
   const rules = [{ match: "^cost", messages: [{ text: "Thanks!", delay: 0 }] }];
-  let counter: bench.CountingProxy | undefined;
+  let counter: CountingProxy | undefined;
   const wrapEndpoint = async (service: string, endpoint: string) => {
-    if (service === "dynamodb") counter = await bench.startCountingProxy(endpoint);
+    if (service === "dynamodb") counter = await startCountingProxy(endpoint);
     return service === "dynamodb" ? counter : undefined;
   };
   const stack = await bench.startBenchStack(services, "bench-cost-", { rules, wrapEndpoint });

@@ -1,7 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { SendMessageCommand } from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { type CountingProxy, startCountingProxy } from "../../bench/lib/stack.js";
 import { ACTIONS, type PolicyDocument } from "../../infra/policies.js";
 import {
   FUNCTION_ENV,
@@ -10,6 +9,7 @@ import {
 } from "../../lambdas/contract.js";
 import { messageKey } from "../../lambdas/core/conversation.js";
 import { parseWebhook } from "../../lambdas/core/parseWebhook.js";
+import { type CountingProxy, startCountingProxy } from "../../local/countingProxy.js";
 import { postWebhook, sampleWebhookBody, signatureFor } from "../../local/sampleWebhook.js";
 import { type LocalStack, type StackService, startLocalStack } from "../../local/stack.js";
 import { type FaultProxy, startFaultProxy } from "../support/faultProxy.js";
@@ -21,7 +21,7 @@ import { type ProgramRun, runProgramForStack } from "./support/programRun.js";
 
 /**
  * Least privilege, proven by use: the pipeline runs on the local stack with a counting proxy
- * (bench/lib/stack.ts) between the handlers and each AWS stand-in, one handler at a time,
+ * (local/countingProxy.ts) between the handlers and each AWS stand-in, one handler at a time,
  * through every path that needs a grant (new and repeated delivery, a queue outage, a reply plan
  * with a chained hop, a vendor failure and retry, an HTTP reply policy that is down once and one
  * that answers something invalid). Each recorded call is then held against the

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { capacityOf, resourcesOf } from "../../../bench/lib/stack.js";
+import { capacityOf, resourcesOf } from "../../local/countingProxy.js";
 
 describe("capacityOf", () => {
   it("reads a single ConsumedCapacity object", () => {
