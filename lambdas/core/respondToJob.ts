@@ -175,6 +175,7 @@ export async function respondToJob(
     phone: webhook.phone,
     key,
     at,
+    acceptedAt,
     planId,
     intent,
     now: clock.now(),

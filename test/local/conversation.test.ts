@@ -265,7 +265,15 @@ describe.concurrent("conversation-aware replies (local stack)", () => {
     const planId = planIdFor(job.key);
     // What the crashed attempt left: the claim on the contact and the message stored with its
     // plan, nothing queued.
-    await contacts.claimMessage({ phone, key: job.key, at, planId, intent: null, now: at });
+    await contacts.claimMessage({
+      phone,
+      key: job.key,
+      at,
+      acceptedAt: at,
+      planId,
+      intent: null,
+      now: at,
+    });
     const plan = replyPlan({
       planId,
       planAt: at,
@@ -291,7 +299,15 @@ describe.concurrent("conversation-aware replies (local stack)", () => {
     const job = aJob({ key: messageKey(webhook), acceptedAt: at, webhook });
     const planId = planIdFor(job.key);
     // What a job of the earlier release left: its claim and its PLAN item, nothing queued.
-    await contacts.claimMessage({ phone, key: job.key, at, planId, intent: null, now: at });
+    await contacts.claimMessage({
+      phone,
+      key: job.key,
+      at,
+      acceptedAt: at,
+      planId,
+      intent: null,
+      now: at,
+    });
     const plan = replyPlan({
       planId,
       planAt: at,
