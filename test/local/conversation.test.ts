@@ -258,32 +258,18 @@ describe.concurrent("conversation-aware replies (local stack)", () => {
   }, 30_000);
 
   it("queues the stored plan again after a crash between storing it and queueing its replies", async () => {
-    const phone = newPhone();
-    const at = Date.now();
-    const webhook = parseWebhook(sampleWebhookBody({ phone, text: "hello", at }));
-    const job = aJob({ key: messageKey(webhook), acceptedAt: at, webhook });
-    const planId = planIdFor(job.key);
     // What the crashed attempt left: the claim on the contact and the message stored with its
     // plan, nothing queued.
-    await contacts.claimMessage({
-      phone,
-      key: job.key,
-      at,
-      acceptedAt: at,
-      planId,
-      intent: null,
-      now: at,
-    });
-    const plan = replyPlan({
-      planId,
-      planAt: at,
-      acceptedAt: at,
-      keep: false,
-      source: "policy",
-      messages: [{ text: "the answer stored before the crash", delayMs: 0 }],
-    });
+    const { phone, job, webhook, plan } = await claimedWithPlan(
+      "the answer stored before the crash",
+    );
     await contacts.recordMessage(
-      messageItem(webhook, webhookMessage(webhook), { key: job.key, at, ttlSeconds: 3600, plan }),
+      messageItem(webhook, webhookMessage(webhook), {
+        key: job.key,
+        at: plan.planAt,
+        ttlSeconds: 3600,
+        plan,
+      }),
     );
     await stack.send(stack.resources.queues.jobs, JSON.stringify(job));
     await waitFor("the stored answer", () => texts(phone).length === 1);
@@ -293,33 +279,18 @@ describe.concurrent("conversation-aware replies (local stack)", () => {
   }, 30_000);
 
   it("queues the plan an earlier release stored as a PLAN item when its job comes back after the upgrade", async () => {
-    const phone = newPhone();
-    const at = Date.now();
-    const webhook = parseWebhook(sampleWebhookBody({ phone, text: "hello", at }));
-    const job = aJob({ key: messageKey(webhook), acceptedAt: at, webhook });
-    const planId = planIdFor(job.key);
     // What a job of the earlier release left: its claim and its PLAN item, nothing queued.
-    await contacts.claimMessage({
-      phone,
-      key: job.key,
-      at,
-      acceptedAt: at,
-      planId,
-      intent: null,
-      now: at,
-    });
-    const plan = replyPlan({
-      planId,
-      planAt: at,
-      acceptedAt: at,
-      keep: false,
-      source: "policy",
-      messages: [{ text: "the answer stored by the earlier release", delayMs: 0 }],
-    });
+    const { phone, job, plan } = await claimedWithPlan("the answer stored by the earlier release");
     await client.send(
       new PutCommand({
         TableName: stack.resources.tables.conversation,
-        Item: { pk: `PHONE#${phone}`, sk: `PLAN#${planId}`, phone, messageKey: job.key, ...plan },
+        Item: {
+          pk: `PHONE#${phone}`,
+          sk: `PLAN#${plan.planId}`,
+          phone,
+          messageKey: job.key,
+          ...plan,
+        },
       }),
     );
     await stack.send(stack.resources.queues.jobs, JSON.stringify(job));
@@ -327,6 +298,36 @@ describe.concurrent("conversation-aware replies (local stack)", () => {
     expect(texts(phone)).toEqual(["the answer stored by the earlier release"]);
   }, 30_000);
 });
+
+/**
+ * A customer message whose job a worker already handled up to its plan: its claim on the contact
+ * is made, and `plan` (one reply, `text`) is what the policy answered; storing it is the caller's.
+ */
+async function claimedWithPlan(text: string) {
+  const phone = newPhone();
+  const at = Date.now();
+  const webhook = parseWebhook(sampleWebhookBody({ phone, text: "hello", at }));
+  const job = aJob({ key: messageKey(webhook), acceptedAt: at, webhook });
+  const planId = planIdFor(job.key);
+  await contacts.claimMessage({
+    phone,
+    key: job.key,
+    at,
+    acceptedAt: at,
+    planId,
+    intent: null,
+    now: at,
+  });
+  const plan = replyPlan({
+    planId,
+    planAt: at,
+    acceptedAt: at,
+    keep: false,
+    source: "policy",
+    messages: [{ text, delayMs: 0 }],
+  });
+  return { phone, job, webhook, plan };
+}
 
 describe("concurrent messages of one contact (two responder workers)", () => {
   it("plans only the newest, whichever worker gets which", async () => {
