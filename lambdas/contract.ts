@@ -140,8 +140,8 @@ export const DEFAULTS = {
   /** A policy answers while the job waits; well inside the responder's timeout. */
   replyPolicyTimeoutMs: 5000,
   /**
-   * MSG, PLAN and REPLY items outlive the vendor's 60-day schedule window. CONTACT items have no
-   * TTL: an opt-out must outlive every window.
+   * MSG items (with their plans) and REPLY items outlive the vendor's 60-day schedule window.
+   * CONTACT items have no TTL: an opt-out must outlive every window.
    */
   sentMarkerTtlSeconds: 90 * 24 * 3600,
   /** Human takeover pause: one hour. */
