@@ -165,6 +165,7 @@ export async function respondToJob(
     phone: webhook.phone,
     key,
     at,
+    acceptedAt,
     planId,
     intent,
     now: clock.now(),

@@ -253,6 +253,14 @@ export interface SqsBatchOptions {
    * with ReportBatchItemFailures on a FIFO queue.
    */
   fifo?: boolean;
+  /**
+   * FIFO: a record that waited behind its group's earlier records in this batch is started only
+   * while at least this many ms of the invocation remain; otherwise it comes back at once, unrun,
+   * with the rest of its group. Ten jobs of one contact, each allowed a slow HTTP policy, would
+   * otherwise outlast the function's timeout, and a timed-out invocation brings back the whole
+   * batch, every other contact's finished jobs included. A group's first record always starts.
+   */
+  startBudgetMs?: number;
 }
 
 /**
@@ -269,7 +277,7 @@ export async function processSqsBatch(
   context: Context,
   options: SqsBatchOptions,
 ): Promise<SQSBatchResponse> {
-  const { handleRecord, logger, redelivery, failureMessage, fifo } = options;
+  const { handleRecord, logger, redelivery, failureMessage, fifo, startBudgetMs } = options;
   const retryAfter = async (record: SQSRecord, afterSeconds: number): Promise<void> => {
     if (!redelivery) return;
     await redelivery.retryAfter(record.receiptHandle, afterSeconds).catch((error) => {
@@ -291,10 +299,20 @@ export async function processSqsBatch(
     if (result.afterSeconds !== undefined) await retryAfter(record, result.afterSeconds);
     throw new RecordComesBack(result.reason, result.afterSeconds);
   };
+  const outOfTime = (record: SQSRecord): boolean => {
+    if (startBudgetMs === undefined || !context?.getRemainingTimeInMillis) return false;
+    const remainingMs = context.getRemainingTimeInMillis();
+    if (remainingMs >= startBudgetMs) return false;
+    logger.warn("not started: too little of the invocation left; it comes back at once", {
+      messageId: record.messageId,
+      remainingMs,
+    });
+    return true;
+  };
   // A fully failed batch is answered like any other, not thrown: same redelivery, clearer logs.
   return processPartialResponse(
     event,
-    fifo ? inGroupOrder(processRecord, retryAfter) : processRecord,
+    fifo ? inGroupOrder(processRecord, retryAfter, outOfTime) : processRecord,
     new BatchProcessor(EventType.SQS),
     { context, throwOnFullBatchFailure: false },
   );
@@ -310,14 +328,21 @@ export async function processSqsBatch(
 function inGroupOrder(
   processRecord: (record: SQSRecord) => Promise<void>,
   retryAfter: (record: SQSRecord, afterSeconds: number) => Promise<void>,
+  outOfTime: (record: SQSRecord) => boolean,
 ): (record: SQSRecord) => Promise<void> {
   /** Per group: undefined while its records succeed; once one failed, its come-back delay. */
   const tails = new Map<string, Promise<{ afterSeconds?: number } | undefined>>();
   return (record) => {
     const group = record.attributes?.MessageGroupId ?? "";
+    const first = !tails.has(group);
     const previous = tails.get(group) ?? Promise.resolve(undefined);
     const run = previous.then(async (failed) => {
-      if (!failed) return processRecord(record);
+      if (!failed && (first || !outOfTime(record))) return processRecord(record);
+      if (!failed) {
+        // Visible again at once: SQS hands the group back in order when its records are back.
+        await retryAfter(record, 0);
+        throw new RecordComesBack("not started: too little of the invocation left", 0);
+      }
       // FIFO hands the group back only when all its in-flight records are visible again: the
       // skipped ones come back with the failed one's delay, not after the full visibility timeout.
       if (failed.afterSeconds !== undefined) await retryAfter(record, failed.afterSeconds);

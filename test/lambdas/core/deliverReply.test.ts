@@ -216,6 +216,7 @@ describe("deliverReply", () => {
         phone: reply.phone,
         key: "k",
         at: 0,
+        acceptedAt: 0,
         planId: reply.planId,
         intent: null,
         now: 0,

@@ -148,6 +148,16 @@ describe("respondToJob", () => {
     expect((await contacts.getContact(newer.webhook.phone))?.planId).toBe(planIdFor(newer.key));
   });
 
+  it("plans the later of two messages written in one vendor second, whatever order they are handled in", async () => {
+    const { respond, contacts } = deps();
+    // The vendor's times are whole seconds: "hello" then "order 7" 300 ms apart share one.
+    const first = { ...customerJob("hello", T0), acceptedAt: T0 + 100 };
+    const second = { ...customerJob("order 7", T0), acceptedAt: T0 + 400 };
+    await respondToJob(second, respond);
+    expect(await respondToJob(first, respond)).toMatchObject({ claim: "older", planned: 0 });
+    expect((await contacts.getContact(first.webhook.phone))?.planId).toBe(planIdFor(second.key));
+  });
+
   it("gives an older message delivered late no plan and cancels nothing", async () => {
     const { respond, contacts, repliesQueue } = deps();
     const newer = customerJob("hello again", T0 + 5000);

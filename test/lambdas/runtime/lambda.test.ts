@@ -120,6 +120,55 @@ describe("processSqsBatch on a FIFO queue", () => {
     ]);
   });
 
+  it("starts a group's later record only while its budget remains, and brings it back at once with the rest of its group", async () => {
+    const event: SQSEvent = { Records: ["a:0", "a:1", "a:2", "b:0"].map(record) };
+    // The invocation has 10 s; each record uses 4 s of them.
+    let remainingMs = 10_000;
+    const context = { ...lambdaContext("responder"), getRemainingTimeInMillis: () => remainingMs };
+    const ran: string[] = [];
+    const delays: string[] = [];
+    const response = await processSqsBatch(event, context, {
+      fifo: true,
+      startBudgetMs: 5000,
+      logger: silent,
+      failureMessage: "failed",
+      redelivery: {
+        retryAfter: async (receiptHandle, seconds) => {
+          delays.push(`${receiptHandle} ${seconds}`);
+        },
+      },
+      handleRecord: async (r) => {
+        ran.push(r.body);
+        remainingMs -= 4000;
+        return undefined;
+      },
+    });
+    // a:0 and b:0 start first (each its group's first); a:1 finds 2 s left, under the budget.
+    expect(ran.sort()).toEqual(["a:0", "b:0"]);
+    expect(delays.sort()).toEqual(["rh-a:1 0", "rh-a:2 0"]);
+    expect(response.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual([
+      "id-a:1",
+      "id-a:2",
+    ]);
+  });
+
+  it("always starts a group's first record, whatever the budget", async () => {
+    const context = { ...lambdaContext("responder"), getRemainingTimeInMillis: () => 100 };
+    const ran: string[] = [];
+    const response = await processSqsBatch({ Records: [record("a:0")] }, context, {
+      fifo: true,
+      startBudgetMs: 5000,
+      logger: silent,
+      failureMessage: "failed",
+      handleRecord: async (r) => {
+        ran.push(r.body);
+        return undefined;
+      },
+    });
+    expect(ran).toEqual(["a:0"]);
+    expect(response.batchItemFailures).toEqual([]);
+  });
+
   it("runs different groups in parallel", async () => {
     const event: SQSEvent = { Records: ["a:0", "b:0"].map(record) };
     const ran: string[] = [];
