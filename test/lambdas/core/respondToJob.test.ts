@@ -98,6 +98,25 @@ describe("respondToJob", () => {
     ]);
   });
 
+  it("logs a scheduled plan by key prefix and plan id, with keep, source and lastDueInMs only when they apply", async () => {
+    const logged = async (text: string) => {
+      const { respond } = deps();
+      const lines: [string, Record<string, unknown> | undefined][] = [];
+      respond.logger = { ...silentLogger, info: (message, extra) => lines.push([message, extra]) };
+      const job = customerJob(text);
+      await respondToJob(job, respond);
+      const ids = { keyPrefix: job.key.slice(0, 12), planId: planIdFor(job.key) };
+      return { ids, line: lines.find(([message]) => message === "reply plan scheduled")?.[1] };
+    };
+    // No phone: the receiver's line of this key prefix has it.
+    const hello = await logged("hello");
+    expect(hello.line).toEqual({ ...hello.ids, planned: 3, lastDueInMs: 3_500 });
+    const order = await logged("order 42");
+    expect(order.line).toEqual({ ...order.ids, planned: 1, keep: true });
+    const stop = await logged("STOP");
+    expect(stop.line).toEqual({ ...stop.ids, planned: 1, source: "opt-out-confirmation" });
+  });
+
   it("never delays a message longer than one hop", async () => {
     const { respond, repliesQueue } = deps(rulesPolicy(rules), 1);
     await respondToJob(customerJob("hello"), respond);
