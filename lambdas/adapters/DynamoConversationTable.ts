@@ -35,6 +35,7 @@ import type {
   MessageClaimInput,
   ReplyRef,
   SentMarkerStore,
+  StoredMessage,
 } from "../core/ports.js";
 
 /**
@@ -307,25 +308,29 @@ export class DynamoConversationLog implements ContactStore {
     }
   }
 
-  async findPlan(message: {
+  async findMessage(message: {
     phone: string;
     sk: string;
-    planId: string;
-  }): Promise<Plan | undefined> {
+    legacyPlanId?: string;
+  }): Promise<StoredMessage | undefined> {
     const pk = contactPk(message.phone);
     const item = await readItem<ConversationItem>(this.client, this.tableName, {
       pk,
       sk: message.sk,
     });
-    const plan = item && planOf(item);
-    if (plan) return plan;
+    const stored: StoredMessage | undefined = item && {
+      ...(planOf(item) ? { plan: planOf(item) } : {}),
+      ...(item.noReplyReason ? { noReplyReason: item.noReplyReason } : {}),
+    };
+    if (stored?.plan || message.legacyPlanId === undefined) return stored;
     // A job of a release that stored plans as PLAN# items, redelivered after the upgrade: reuse
-    // that plan rather than ask the policy again. Only on a "same" claim without a plan on the
-    // message (a redelivery, a retry after an unavailable policy): one more read, no write.
-    return readItem<Plan>(this.client, this.tableName, {
+    // that plan rather than ask the policy again. Only when asked (a "same" claim without a plan
+    // on the message: a redelivery, a retry after an unavailable policy): one more read, no write.
+    const legacy = await readItem<Plan>(this.client, this.tableName, {
       pk,
-      sk: `${LEGACY_PLAN_PREFIX}${message.planId}`,
+      sk: `${LEGACY_PLAN_PREFIX}${message.legacyPlanId}`,
     });
+    return legacy ? { ...stored, plan: legacy } : stored;
   }
 }
 

@@ -1,5 +1,5 @@
 import type { CancelReason, ContactState, MessageClaim } from "./conversation.js";
-import type { ConversationItem, Plan } from "./conversationLog.js";
+import type { ConversationItem, NoReplyReason, Plan } from "./conversationLog.js";
 import type { SentMarker } from "./deliverReply.js";
 import type { ScheduledReply } from "./messages.js";
 import type { OutgoingMessage, SendOutcome } from "./vendorSend.js";
@@ -114,11 +114,22 @@ export interface ContactStore {
    */
   recordMessage(item: ConversationItem): Promise<ConversationItem>;
   /**
-   * The plan stored for a customer message (strongly consistent): on its MSG item (`sk`, derived
-   * from the time its first claim recorded), else on a PLAN#<planId> item an earlier release wrote.
-   * For a redelivered job only (a "same" claim): a new message has nothing stored.
+   * What is stored for a customer message: its MSG item (`sk`; strongly consistent, 1 RRU) read as
+   * a plan and the reason it got none. With `legacyPlanId`, a message whose item holds no plan
+   * also looks for the PLAN#<planId> item an earlier release wrote (one more read; for a
+   * redelivered job only).
    */
-  findPlan(message: { phone: string; sk: string; planId: string }): Promise<Plan | undefined>;
+  findMessage(message: {
+    phone: string;
+    sk: string;
+    legacyPlanId?: string;
+  }): Promise<StoredMessage | undefined>;
+}
+
+/** A customer message as stored: the plan it got, or why it got none. */
+export interface StoredMessage {
+  plan?: Plan;
+  noReplyReason?: NoReplyReason;
 }
 
 // ── Reply items (sender; protocol in core/deliverReply.ts) ─────────────────────────────────────

@@ -19,7 +19,7 @@ import {
 } from "./conversationLog.js";
 import { errorFields, maskPhone, ReplyPlanError } from "./errors.js";
 import type { ScheduledReply, WebhookJob } from "./messages.js";
-import type { Clock, ContactStore, Logger, MessageQueue } from "./ports.js";
+import type { Clock, ContactStore, Logger, MessageQueue, StoredMessage } from "./ports.js";
 import { ReplyPolicyUnavailableError } from "./replyPolicy.js";
 import {
   asDecision,
@@ -37,7 +37,9 @@ export { planIdFor } from "./conversation.js";
  *
  *   1. phone check      a number that cannot be valid gets its MSG item (noReplyReason) and no reply
  *   2. outgoing         a person at the business → takeover (pause + cancel); anything else: logged
- *   3. claim            conditional UpdateItem on CONTACT: newest message? same (redelivery)? older?
+ *   3. repeat?          a message handled before (its MSG item holds a plan or why it got none)
+ *                       is not claimed again: its stored plan is queued again, or nothing happens
+ *   3a. claim           conditional UpdateItem on CONTACT: newest message? same (redelivery)? older?
  *   4. plan             the plan stored on the MSG item of a redelivered job, else the policy's
  *                       answer (rules, then a business's HTTP endpoint), checked
  *   5. MSG item         this message with its plan, in ONE conditional write that keeps a plan
@@ -84,8 +86,11 @@ export interface JobAttempt {
 /** The job is handled: its plan (possibly none) is stored and queued. */
 export interface RespondDone {
   outcome: "done";
-  /** What the CONTACT claim found (absent when no claim was made: outgoing, invalid phone). */
-  claim?: MessageClaim["kind"];
+  /**
+   * What the CONTACT claim found; "handled" when none was made because the message was handled
+   * before (absent for outgoing messages and invalid phones, which make no claim either).
+   */
+  claim?: MessageClaim["kind"] | "handled";
   /** Replies enqueued. */
   planned: number;
   planId?: string;
@@ -146,6 +151,35 @@ export async function respondToJob(
     return { outcome: "done", planned: 0, noReplyReason: reason, ...result };
   };
 
+  /** Queues every reply of the plan (step 6) and says so: the happy path's end. */
+  const queuePlan = async (
+    plan: Plan,
+    result: Required<Pick<RespondDone, "claim" | "reusedPlan">>,
+  ): Promise<RespondDone> => {
+    const { reusedPlan } = result;
+    const replies = repliesOf(plan, webhook);
+    // In seq order, one at a time: if any send fails the job is retried, and a reply is never on the
+    // queue without its predecessors (which it would wait for).
+    for (const reply of replies) {
+      await deps.repliesQueue.send(reply, {
+        delaySeconds: enqueueDelaySeconds(clock.now(), reply.dueAt, settings.maxHopSeconds),
+      });
+    }
+    // The happy path's line, one per webhook (docs/operations.md, "Reading the logs"): the phone is
+    // on the receiver's line of this key; the rest only when it says something (an opt-out
+    // confirmation rather than the policy's plan, a kept plan, replies due later).
+    const lastDueInMs = (replies.at(-1)?.dueAt ?? 0) - clock.now();
+    logger.info(reusedPlan ? "stored reply plan queued again" : "reply plan scheduled", {
+      keyPrefix: fields.keyPrefix,
+      planId,
+      planned: replies.length,
+      ...(plan.source === "policy" ? {} : { source: plan.source }),
+      ...(plan.keep ? { keep: true } : {}),
+      ...(lastDueInMs > 0 ? { lastDueInMs } : {}),
+    });
+    return { outcome: "done", planned: replies.length, planId: plan.planId, ...result };
+  };
+
   const problem = phoneProblem(webhook.phone);
   if (problem) {
     logger.warn("phone number cannot be valid; acknowledged without a reply", {
@@ -172,6 +206,29 @@ export async function respondToJob(
 
   const intent = optOutIntent(message.text, settings.optOut);
   const planId = planIdFor(key);
+  // A message handled before is never claimed again: a vendor repeat after the queue's 5-minute
+  // window is accepted later than the first delivery, and when a newer message of the same vendor
+  // second came in between, a claim would judge the repeat the newer one and supersede that
+  // message's plan. One strongly consistent read (1 RRU); a new message finds nothing.
+  const handled = settled(
+    await contacts.findMessage({ phone: webhook.phone, sk: messageSk(at, "user", key) }),
+  );
+  if (handled) {
+    if (!handled.plan?.messages.length) {
+      logger.info("message handled before; nothing to do", {
+        ...fields,
+        ...(handled.noReplyReason ? { noReplyReason: handled.noReplyReason } : {}),
+      });
+      return {
+        outcome: "done",
+        claim: "handled",
+        planned: 0,
+        ...(handled.plan ? { planId, reusedPlan: true } : {}),
+        ...(handled.noReplyReason ? { noReplyReason: handled.noReplyReason } : {}),
+      };
+    }
+    return queuePlan(handled.plan, { claim: "handled", reusedPlan: true });
+  }
   const claim = await contacts.claimMessage({
     phone: webhook.phone,
     key,
@@ -199,11 +256,13 @@ export async function respondToJob(
   if (claim.kind === "same") itemAt = claim.contact.lastInboundAt ?? at;
   let plan =
     claim.kind === "same"
-      ? await contacts.findPlan({
-          phone: webhook.phone,
-          sk: messageSk(itemAt, "user", key),
-          planId,
-        })
+      ? (
+          await contacts.findMessage({
+            phone: webhook.phone,
+            sk: messageSk(itemAt, "user", key),
+            legacyPlanId: planId,
+          })
+        )?.plan
       : undefined;
   const reusedPlan = plan !== undefined;
   if (!plan) {
@@ -252,27 +311,7 @@ export async function respondToJob(
       reusedPlan,
     };
   }
-  const replies = repliesOf(plan, webhook);
-  // In seq order, one at a time: if any send fails the job is retried, and a reply is never on the
-  // queue without its predecessors (which it would wait for).
-  for (const reply of replies) {
-    await deps.repliesQueue.send(reply, {
-      delaySeconds: enqueueDelaySeconds(clock.now(), reply.dueAt, settings.maxHopSeconds),
-    });
-  }
-  // The happy path's line, one per webhook (docs/operations.md, "Reading the logs"): the phone is
-  // on the receiver's line of this key; the rest only when it says something (an opt-out
-  // confirmation rather than the policy's plan, a kept plan, replies due later).
-  const lastDueInMs = (replies.at(-1)?.dueAt ?? 0) - clock.now();
-  logger.info(reusedPlan ? "stored reply plan queued again" : "reply plan scheduled", {
-    keyPrefix: fields.keyPrefix,
-    planId,
-    planned: replies.length,
-    ...(plan.source === "policy" ? {} : { source: plan.source }),
-    ...(plan.keep ? { keep: true } : {}),
-    ...(lastDueInMs > 0 ? { lastDueInMs } : {}),
-  });
-  return { outcome: "done", claim: claim.kind, planned: replies.length, planId, reusedPlan };
+  return queuePlan(plan, { claim: claim.kind, reusedPlan });
 }
 
 /** Backoff for an unavailable policy, and the log line that says what happens next. */
@@ -399,4 +438,15 @@ export function checkMessages(messages: readonly ReplyPlanMessage[]): void {
     }
     previousDelay = delay;
   });
+}
+
+/**
+ * A stored message that was handled: it got a plan, or a reason for none that is final. An
+ * unavailable policy is not final (a redriven job asks again), and an item without either is one
+ * an earlier release wrote (its plan, if any, is a PLAN item that only a claim looks for).
+ */
+function settled(stored: StoredMessage | undefined): StoredMessage | undefined {
+  if (stored?.plan) return stored;
+  if (stored?.noReplyReason && stored.noReplyReason !== "policy_unavailable") return stored;
+  return undefined;
 }

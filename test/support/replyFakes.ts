@@ -17,6 +17,7 @@ import type {
   MessageQueue,
   ReplyRef,
   SentMarkerStore,
+  StoredMessage,
   VendorSender,
 } from "../../lambdas/core/ports.js";
 import type { OutgoingMessage, SendOutcome } from "../../lambdas/core/vendorSend.js";
@@ -124,6 +125,8 @@ export class MemoryMarkers implements SentMarkerStore {
 export class MemoryContacts implements ContactStore {
   readonly contacts = new Map<string, ContactState>();
   readonly messages = new Map<string, ConversationItem>();
+  /** findMessage calls: each is one strongly consistent read on DynamoDB. */
+  reads = 0;
 
   private contact(phone: string): ContactState {
     let contact = this.contacts.get(phone);
@@ -216,9 +219,16 @@ export class MemoryContacts implements ContactStore {
     return item;
   }
 
-  async findPlan(message: { phone: string; sk: string; planId: string }) {
+  /** Reads and counts (`reads`) like the adapter; no earlier release wrote here. */
+  async findMessage(message: { phone: string; sk: string }): Promise<StoredMessage | undefined> {
+    this.reads += 1;
     const item = this.messages.get(`${contactPk(message.phone)}|${message.sk}`);
-    return item && planOf(structuredClone(item));
+    if (!item) return undefined;
+    const plan = planOf(structuredClone(item));
+    return {
+      ...(plan ? { plan } : {}),
+      ...(item.noReplyReason ? { noReplyReason: item.noReplyReason } : {}),
+    };
   }
 
   /** The plan stored for a plan id, on whichever MSG item holds it. */

@@ -79,8 +79,10 @@ function aMessage(
 }
 
 const texts = (item: ConversationItem | undefined) => item?.plan?.messages.map((m) => m.text);
-const find = (item: ConversationItem) =>
-  log.findPlan({ phone: item.phone, sk: item.sk, planId: item.planId ?? "" });
+/** The plan stored for a message, as a redelivered job looks for it (legacy PLAN items too). */
+const find = async (item: ConversationItem) =>
+  (await log.findMessage({ phone: item.phone, sk: item.sk, legacyPlanId: item.planId ?? "" }))
+    ?.plan;
 
 describe("DynamoConversationLog (messages and their plans)", () => {
   it("reads back the plan stored with its message", async () => {
@@ -148,6 +150,25 @@ describe("DynamoConversationLog (messages and their plans)", () => {
 
   it("has no plan for a message never planned", async () => {
     expect(await find(aMessage(newPhone()))).toBeUndefined();
+  });
+
+  it("finds nothing for a message never logged, and a logged one's reason for no plan", async () => {
+    const item = aMessage(newPhone(), { noReplyReason: "paused" });
+    const lookup = { phone: item.phone, sk: item.sk };
+    expect(await log.findMessage(lookup)).toBeUndefined();
+    await log.recordMessage(item);
+    expect(await log.findMessage(lookup)).toEqual({ noReplyReason: "paused" });
+  });
+
+  it("looks for an earlier release's PLAN item only when asked to", async () => {
+    const item = aMessage(newPhone(), { replies: ["stored before the upgrade"] });
+    await client.send(
+      new PutCommand({
+        TableName: tableName,
+        Item: { pk: item.pk, sk: `PLAN#${item.planId}`, phone: item.phone, ...planOf(item) },
+      }),
+    );
+    expect(await log.findMessage({ phone: item.phone, sk: item.sk })).toBeUndefined();
   });
 
   it("finds the plan an earlier release stored as a PLAN item", async () => {

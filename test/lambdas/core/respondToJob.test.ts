@@ -155,7 +155,7 @@ describe("respondToJob", () => {
     await respondToJob(job, respond);
     const again = await respondToJob(job, respond);
     expect(asked).toBe(1);
-    expect(again).toMatchObject({ claim: "same", reusedPlan: true, planned: 1 });
+    expect(again).toMatchObject({ claim: "handled", reusedPlan: true, planned: 1 });
     expect(repliesQueue.sent.map((s) => s.body.text)).toEqual(["answer 1", "answer 1"]);
   });
 
@@ -185,6 +185,39 @@ describe("respondToJob", () => {
     expect((await contacts.getContact(first.webhook.phone))?.planId).toBe(planIdFor(second.key));
   });
 
+  it("never lets a repeat of a handled message take the contact from a newer one of the same second", async () => {
+    const { respond, contacts } = deps();
+    const first = { ...customerJob("hello", T0), acceptedAt: T0 + 100 };
+    const second = { ...customerJob("order 7", T0), acceptedAt: T0 + 400 };
+    await respondToJob(first, respond);
+    await respondToJob(second, respond);
+    // The vendor delivers "hello" again after SQS's 5-minute window: accepted last of all.
+    const repeat = { ...first, acceptedAt: T0 + 400_000 };
+    expect(await respondToJob(repeat, respond)).toMatchObject({ claim: "handled" });
+    expect((await contacts.getContact(first.webhook.phone))?.planId).toBe(planIdFor(second.key));
+  });
+
+  it("does nothing for a repeat of a message that got no reply, and keeps why", async () => {
+    const { respond, contacts, repliesQueue } = deps();
+    await respondToJob(customerJob("hello again", T0 + 5000), respond);
+    const late = customerJob("hello", T0);
+    await respondToJob(late, respond);
+    const stored = [...contacts.messages.values()].map((m) => m.noReplyReason);
+    expect(await respondToJob(late, respond)).toMatchObject({
+      claim: "handled",
+      planned: 0,
+      noReplyReason: "older_than_newest",
+    });
+    expect([...contacts.messages.values()].map((m) => m.noReplyReason)).toEqual(stored);
+    expect(repliesQueue.sent).toHaveLength(3);
+  });
+
+  it("reads what is stored for a message once per job, before any claim", async () => {
+    const { respond, contacts } = deps();
+    await respondToJob(customerJob("hello"), respond);
+    expect(contacts.reads).toBe(1);
+  });
+
   it("gives an older message delivered late no plan and cancels nothing", async () => {
     const { respond, contacts, repliesQueue } = deps();
     const newer = customerJob("hello again", T0 + 5000);
@@ -204,8 +237,14 @@ describe("respondToJob", () => {
     const first = customerJob("hello", T0);
     await respondToJob(first, respond);
     await respondToJob(customerJob("hello again", T0 + 5000), respond);
-    expect(await respondToJob(first, respond)).toMatchObject({ claim: "older", planned: 0 });
+    // Handled before: its stored plan is queued again, the newer message's claim left alone (the
+    // sender cancels the superseded replies and never sends one twice).
+    expect(await respondToJob(first, respond)).toMatchObject({
+      claim: "handled",
+      reusedPlan: true,
+    });
     expect(contacts.planOf(planIdFor(first.key))?.messages).toHaveLength(3);
+    expect((await contacts.getContact(first.webhook.phone))?.planId).not.toBe(planIdFor(first.key));
   });
 
   it("pauses the contact when a person at the business writes", async () => {
@@ -296,7 +335,7 @@ describe("respondToJob", () => {
     const job = customerJob("bye");
     expect(await respondToJob(job, respond)).toMatchObject({ noReplyReason: "no_rule_matched" });
     expect(await respondToJob(job, respond)).toMatchObject({
-      claim: "same",
+      claim: "handled",
       reusedPlan: true,
       noReplyReason: "no_rule_matched",
     });
@@ -388,7 +427,7 @@ describe("respondToJob: the stored plan", () => {
     };
     await expect(respondToJob(job, respond)).rejects.toThrow("the worker died here");
     repliesQueue.send = send;
-    expect(await respondToJob(job, respond)).toMatchObject({ claim: "same", reusedPlan: true });
+    expect(await respondToJob(job, respond)).toMatchObject({ claim: "handled", reusedPlan: true });
     expect(asked).toBe(1);
     expect(repliesQueue.sent.map((s) => s.body.text)).toEqual(["once"]);
   });
