@@ -2,7 +2,15 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { DEFAULTS, OPT_OUT_LANGUAGES, type OptOutLanguage } from "../lambdas/contract.js";
+import {
+  DEFAULTS,
+  INGRESS_KINDS,
+  type IngressKind,
+  OPT_OUT_LANGUAGES,
+  type OptOutLanguage,
+} from "../lambdas/contract.js";
+
+export type { IngressKind };
 // The validators shared with the responder (rules, policy secret): the only imports from lambdas/
 // besides the contract, so that preview refuses exactly what the responder would (pure; no AWS).
 import { describeProblem, ReplyRulesError } from "../lambdas/core/errors.js";
@@ -43,9 +51,6 @@ const SNS_TOPIC_ARN = /^arn:aws(-cn|-us-gov)?:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-
 
 const SIGNATURE_SCHEMES = ["auto", "secret", "hmac-sha256", "hmac-sha512", "off"] as const;
 
-/** The webhook's public entrance (WebhookIngress). */
-export const INGRESS_KINDS = ["functionUrl", "httpApi"] as const;
-export type IngressKind = (typeof INGRESS_KINDS)[number];
 
 const bool = (fallback: boolean) => z.boolean({ error: "must be true or false" }).default(fallback);
 const wholeNumber = (min: number, max: number) =>

@@ -1,4 +1,4 @@
-import type { IngressKind } from "../../infra/config.js";
+import type { IngressKind } from "../../lambdas/contract.js";
 
 /**
  * Cost per million webhooks from usage per webhook (counted at the local services) and AWS list
