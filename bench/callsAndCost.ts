@@ -289,11 +289,11 @@ function report([fresh, duplicate, reply]: [Phase, Phase, Phase], accessLogLine:
         `Secondary indexes take ${fmt.count(indexWru)} WRU (${fmt.usd(indexWru * PRICES.dynamoDbWru * 1e6)}); ` +
         `the Infrequent Access log class would save ${fmt.usd(logs / 2)}, but not where the queries need ` +
         "Standard: the request log (the receiver's, or an HTTP API's access log) and the sender's feed the " +
-          "alarms' metric filters, and operators tail the others.",
+        "alarms' metric filters, and operators tail the others.",
       `Assumed: billed ms per invocation ${JSON.stringify(BILLED_MS)}, ${COLD_START.share * 100}% cold starts × ` +
         `${COLD_START.ms} ms, ${PLATFORM_LOG_BYTES} bytes of platform log per invocation; ` +
         `memory from infra/functionSizing.ts, arm64. Priced with ingress "${ingress}" ` +
-        "(Pulumi.prod.yaml); with ingress \"httpApi\" add " +
+        '(Pulumi.prod.yaml); with ingress "httpApi" add ' +
         `${fmt.usd(PRICES.httpApiRequest * 1e6)} for its requests and ` +
         `${fmt.usd(accessLogLine * PRICES.logsByte * 1e6)} for its ${accessLogLine}-byte access-log line.`,
     ],

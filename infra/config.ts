@@ -11,6 +11,7 @@ import {
 } from "../lambdas/contract.js";
 
 export type { IngressKind };
+
 // The validators shared with the responder (rules, policy secret): the only imports from lambdas/
 // besides the contract, so that preview refuses exactly what the responder would (pure; no AWS).
 import { describeProblem, ReplyRulesError } from "../lambdas/core/errors.js";
@@ -50,7 +51,6 @@ export const LOG_RETENTION_DAYS = [
 const SNS_TOPIC_ARN = /^arn:aws(-cn|-us-gov)?:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/;
 
 const SIGNATURE_SCHEMES = ["auto", "secret", "hmac-sha256", "hmac-sha512", "off"] as const;
-
 
 const bool = (fallback: boolean) => z.boolean({ error: "must be true or false" }).default(fallback);
 const wholeNumber = (min: number, max: number) =>

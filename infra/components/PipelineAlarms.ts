@@ -88,7 +88,10 @@ export function requestLogPattern(kind: IngressMonitoring["kind"], status: numbe
 }
 
 /** Every metric filter of the alarms: its metric, the log it reads, its pattern. */
-export function logMetricFilters(ingress: IngressMonitoring, senderLogGroupName: pulumi.Input<string>) {
+export function logMetricFilters(
+  ingress: IngressMonitoring,
+  senderLogGroupName: pulumi.Input<string>,
+) {
   const requestLog =
     ingress.kind === "httpApi" ? ingress.accessLogGroupName : ingress.receiverLogGroupName;
   return Object.entries(LOG_METRICS).map(([metric, spec]) =>

@@ -748,7 +748,11 @@ export class WhatsAppReplyPipeline extends pulumi.ComponentResource {
         },
         ingress:
           ingress.api && ingress.accessLogs
-            ? { kind: "httpApi", apiId: ingress.api.id, accessLogGroupName: ingress.accessLogs.name }
+            ? {
+                kind: "httpApi",
+                apiId: ingress.api.id,
+                accessLogGroupName: ingress.accessLogs.name,
+              }
             : {
                 kind: "functionUrl",
                 functionName: receiver.function.name,

@@ -159,7 +159,11 @@ export function createReceiverHandler(deps: ReceiverDeps) {
       return response;
     } catch (error) {
       const response = respond.internalError();
-      logger.error(RECEIVER_REQUEST_LOG.message, { outcome: "error", status: response.statusCode, ...errorFields(error) });
+      logger.error(RECEIVER_REQUEST_LOG.message, {
+        outcome: "error",
+        status: response.statusCode,
+        ...errorFields(error),
+      });
       return response;
     }
   };
@@ -190,7 +194,11 @@ function logOutcome(
       logger.warn(RECEIVER_REQUEST_LOG.message, { ...line, reason: outcome.reason });
       return;
     case "invalid":
-      logger.warn(RECEIVER_REQUEST_LOG.message, { ...line, field: outcome.error.field, code: outcome.error.code });
+      logger.warn(RECEIVER_REQUEST_LOG.message, {
+        ...line,
+        field: outcome.error.field,
+        code: outcome.error.code,
+      });
       return;
     case "unavailable":
       logger.error(RECEIVER_REQUEST_LOG.message, {

@@ -81,8 +81,11 @@ describe("parseStackSettings", () => {
         burstLimit: 100,
       });
       expect(
-        parseStackSettings({ ingress: "httpApi", throttleRateLimit: "20", throttleBurstLimit: "40" })
-          .throttle,
+        parseStackSettings({
+          ingress: "httpApi",
+          throttleRateLimit: "20",
+          throttleBurstLimit: "40",
+        }).throttle,
       ).toEqual({ ingress: "httpApi", rateLimit: 20, burstLimit: 40 });
     });
 

@@ -87,9 +87,12 @@ describe("Pulumi program (dev stack, ingress httpApi)", () => {
       ["badRequests", 400],
       ["accepted", 200],
     ] as const) {
-      expect(inputs("aws:cloudwatch/logMetricFilter:LogMetricFilter", `alarms-${metric}`)).toMatchObject(
-        { logGroupName: "ingress-access-logs", pattern: `{ $.status = "${status}" }` },
-      );
+      expect(
+        inputs("aws:cloudwatch/logMetricFilter:LogMetricFilter", `alarms-${metric}`),
+      ).toMatchObject({
+        logGroupName: "ingress-access-logs",
+        pattern: `{ $.status = "${status}" }`,
+      });
     }
   });
 

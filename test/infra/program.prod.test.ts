@@ -80,9 +80,9 @@ describe("Pulumi program (prod stack, rotation in progress)", () => {
   });
 
   it("throttles the receiver at the reserved concurrency Pulumi.prod.yaml sets", () => {
-    expect(graph.inputs("aws:lambda/function:Function", "receiver").reservedConcurrentExecutions).toBe(
-      20,
-    );
+    expect(
+      graph.inputs("aws:lambda/function:Function", "receiver").reservedConcurrentExecutions,
+    ).toBe(20);
   });
 
   describe("signing-secret rotation", () => {

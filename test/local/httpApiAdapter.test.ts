@@ -375,9 +375,9 @@ describe("startHttpApiAdapter as a function URL (the default entrance)", () => {
 
   it("fronts exactly one function", async () => {
     const route = { method: "POST", path: "/a", functionName: "f", handler: async () => "" };
-    await expect(startHttpApiAdapter({ routes: [route, { ...route, path: "/b" }] })).rejects.toThrow(
-      /a function URL invokes one function; got 2 routes/,
-    );
+    await expect(
+      startHttpApiAdapter({ routes: [route, { ...route, path: "/b" }] }),
+    ).rejects.toThrow(/a function URL invokes one function; got 2 routes/);
   });
 });
 

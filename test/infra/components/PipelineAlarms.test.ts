@@ -40,9 +40,9 @@ describe("log metric filters", () => {
       status: 400,
     });
     await deliverReply(aReply({ dueAt: 0 }), { receiveCount: 1 }, deps);
-    expect(
-      lines.filter((l) => matchesFilter(LOG_METRICS.vendorRefusals.pattern, l)),
-    ).toHaveLength(1);
+    expect(lines.filter((l) => matchesFilter(LOG_METRICS.vendorRefusals.pattern, l))).toHaveLength(
+      1,
+    );
   });
 
   it("count access log lines by status, as API Gateway fills the format", () => {

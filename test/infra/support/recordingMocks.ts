@@ -55,7 +55,11 @@ export function computedOutputs(
     case "aws:lambda/function:Function":
       return { arn: arn("lambda", `function:${name}`), name, invokeArn: `invoke:${name}` };
     case "aws:lambda/functionUrl:FunctionUrl":
-      return { functionUrl: FUNCTION_URL, urlId: "u7x2url", functionArn: arn("lambda", "function:receiver") };
+      return {
+        functionUrl: FUNCTION_URL,
+        urlId: "u7x2url",
+        functionArn: arn("lambda", "function:receiver"),
+      };
     case "aws:apigatewayv2/api:Api":
       return { apiEndpoint: API_ENDPOINT, executionArn: arn("execute-api", "abc123") };
     case "aws:sns/topic:Topic":

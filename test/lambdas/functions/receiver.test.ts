@@ -7,8 +7,8 @@ import {
 import { ReceiveMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
-import { SqsMessageQueue } from "../../../lambdas/adapters/SqsMessageQueue.js";
 import { LOG_METRICS, requestLogPattern } from "../../../infra/components/PipelineAlarms.js";
+import { SqsMessageQueue } from "../../../lambdas/adapters/SqsMessageQueue.js";
 import { ENV, RECEIVER_REQUEST_LOG } from "../../../lambdas/contract.js";
 import { ConfigurationError } from "../../../lambdas/core/errors.js";
 import type { WebhookJob } from "../../../lambdas/core/messages.js";
