@@ -30,10 +30,11 @@ export function startWorkers(stack: LocalStack): void {
 export type LogCapture = ReturnType<typeof captureHandlerLogs>;
 
 /**
- * Takes over process.stdout while benchmarks run: the handlers' JSON log lines are counted per
- * service and dropped (they would flood the console and cost terminal time inside a latency
- * measurement; their bytes are the CloudWatch Logs volume). Other lines go to stderr, so nothing
- * unexpected is hidden; benchmark output goes through `print`.
+ * Takes over process.stdout while benchmarks run: the handlers' JSON log lines (the shape
+ * lambdas/runtime/lambda.ts PipelineLogFormatter gives them: `{"level":…`) are counted and dropped
+ * (they would flood the console and cost terminal time inside a latency measurement; their bytes
+ * are the CloudWatch Logs volume). Other lines go to stderr, so nothing unexpected is hidden;
+ * benchmark output goes through `print`.
  */
 export function captureHandlerLogs() {
   const stdout = process.stdout;
@@ -41,8 +42,7 @@ export function captureHandlerLogs() {
   let bytes = 0;
   let partial = "";
   const account = (line: string) => {
-    const service = line.startsWith("{") ? /"service":"([^"]*)"/.exec(line)?.[1] : undefined;
-    if (service === undefined) {
+    if (!line.startsWith('{"level":"')) {
       if (line !== "") process.stderr.write(`${line}\n`);
       return;
     }

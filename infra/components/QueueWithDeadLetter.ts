@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 
@@ -19,13 +20,16 @@ const MAX_QUEUE_NAME_LENGTH = 80;
 /**
  * The name of a FIFO queue: explicit, because SQS requires the ".fifo" suffix and the provider's
  * auto-name cannot be relied on to add it; project and stack keep stacks in one account apart.
- * Pure, for tests.
+ * A name over SQS's limit keeps its start and ends in a hash of the whole name: cut alone, a
+ * long stack's jobs queue and its DLQ ("…-jobs" and "…-jobs-dlq") would get the same name.
+ * Names within the limit are unchanged. Pure, for tests.
  */
 export function fifoQueueName(project: string, stack: string, role: string): string {
-  const name = `${project}-${stack}-${role}`
-    .replace(/[^A-Za-z0-9_-]/g, "-")
-    .slice(0, MAX_QUEUE_NAME_LENGTH - ".fifo".length);
-  return `${name}.fifo`;
+  const name = `${project}-${stack}-${role}`.replace(/[^A-Za-z0-9_-]/g, "-");
+  const room = MAX_QUEUE_NAME_LENGTH - ".fifo".length;
+  if (name.length <= room) return `${name}.fifo`;
+  const hash = createHash("sha256").update(name).digest("hex").slice(0, 8);
+  return `${name.slice(0, room - hash.length - 1)}-${hash}.fifo`;
 }
 
 /** The FIFO settings of a queue (pure, for tests); standard queues get none. */

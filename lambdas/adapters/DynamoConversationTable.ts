@@ -107,6 +107,7 @@ export class DynamoConversationLog implements ContactStore {
       "phone = :phone",
       "lastInboundAt = :at",
       "lastInboundKey = :key",
+      "lastInboundAcceptedAt = :accepted",
       "planId = :planId",
       "updatedAt = :now",
     ];
@@ -115,6 +116,7 @@ export class DynamoConversationLog implements ContactStore {
       ":phone": input.phone,
       ":at": input.at,
       ":key": input.key,
+      ":accepted": input.acceptedAt,
       ":planId": input.planId,
       ":now": input.now,
     };
@@ -137,13 +139,17 @@ export class DynamoConversationLog implements ContactStore {
           TableName: this.tableName,
           Key: { pk: contactPk(input.phone), sk: CONTACT_SK },
           UpdateExpression: `SET ${set.join(", ")}${remove.length ? ` REMOVE ${remove.join(", ")}` : ""}`,
-          // Newer by the vendor's message time, then (same time) by key: every worker orders two
-          // messages the same way, whatever order they arrive in. Never the newest message again:
-          // a message the vendor sent without a time carries its acceptance time, which is later on
-          // a redelivery after the queue's 5-minute dedupe window; the same key is still "same".
+          // core/conversation.ts isNewerMessage: newer by the vendor's message time, then (same
+          // second) by acceptance, then by key: every worker orders two messages the same way,
+          // whatever order they arrive in. An item claimed before lastInboundAcceptedAt existed
+          // goes by key. Never the newest message again: a message the vendor sent without a time
+          // carries its acceptance time, which is later on a redelivery after the queue's 5-minute
+          // dedupe window; the same key is still "same".
           ConditionExpression:
             "(attribute_not_exists(lastInboundAt) OR lastInboundAt < :at OR " +
-            "(lastInboundAt = :at AND lastInboundKey < :key)) AND " +
+            "(lastInboundAt = :at AND (lastInboundAcceptedAt < :accepted OR " +
+            "((attribute_not_exists(lastInboundAcceptedAt) OR lastInboundAcceptedAt = :accepted) " +
+            "AND lastInboundKey < :key)))) AND " +
             "(attribute_not_exists(lastInboundKey) OR lastInboundKey <> :key)",
           ExpressionAttributeValues: values,
           ReturnValues: "ALL_OLD",

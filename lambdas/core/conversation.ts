@@ -161,6 +161,8 @@ export interface ContactState {
   lastInboundAt?: number;
   /** Its message key: the long-window idempotency claim. */
   lastInboundKey?: string;
+  /** When the receiver accepted it (ms): the order of two messages in one vendor second. */
+  lastInboundAcceptedAt?: number;
   /** The plan of the newest customer message; replies of other plans are superseded. */
   planId?: string;
   /** Automation paused until (epoch ms). */
@@ -191,6 +193,30 @@ export type MessageClaim =
   | { kind: "same"; contact: ContactState }
   /** A newer message holds it: this one arrived late and gets no plan. */
   | { kind: "older"; contact: ContactState | undefined };
+
+/**
+ * Whether a customer message is newer than the contact's newest: by the vendor's time of the
+ * message; within one vendor second (its times are whole seconds, and a customer often writes two
+ * short messages in one) by when the receiver accepted it, which is the order the vendor delivered
+ * them in; then by key, so every worker orders two messages the same way. The adapter's condition
+ * expression (DynamoConversationLog.claimMessage) says the same in DynamoDB's words.
+ * Not judged here: the same key, which is never newer (claimFromOld tells it apart).
+ * A message whose first delivery failed and that the vendor retried after a newer one of the same
+ * second was accepted later: nothing in the payload can order those two (docs/vendor.md).
+ */
+export function isNewerMessage(
+  contact:
+    | Pick<ContactState, "lastInboundAt" | "lastInboundAcceptedAt" | "lastInboundKey">
+    | undefined,
+  message: { at: number; acceptedAt: number; key: string },
+): boolean {
+  if (contact?.lastInboundAt === undefined) return true;
+  if (contact.lastInboundAt !== message.at) return contact.lastInboundAt < message.at;
+  const accepted = contact.lastInboundAcceptedAt;
+  if (accepted !== undefined && accepted !== message.acceptedAt)
+    return accepted < message.acceptedAt;
+  return (contact.lastInboundKey ?? "") < message.key;
+}
 
 /** The claim's outcome from the item that made the condition fail. */
 export function claimFromOld(old: ContactState | undefined, key: string): MessageClaim {

@@ -278,10 +278,13 @@ export async function deliverReply(
         replyFields(reply),
       );
     }
+    // One line per reply sent: the plan id finds the responder's line (and through its key
+    // prefix the receiver's, with the masked phone); the attempt only when it was not the first.
     logger.info("reply sent", {
-      ...replyFields(reply),
+      planId: reply.planId,
+      seq: reply.seq,
       latenessMs: now - reply.dueAt,
-      attempt: attempt.receiveCount,
+      ...(attempt.receiveCount > 1 ? { attempt: attempt.receiveCount } : {}),
     });
     return { kind: "sent", sentAt: now };
   }

@@ -64,6 +64,11 @@ export interface MessageClaimInput {
   key: string;
   /** The message's time (ms): vendor time, else acceptance. */
   at: number;
+  /**
+   * When the receiver accepted it (ms): orders two messages of one contact in the same vendor
+   * second (the vendor's times are whole seconds), as the vendor delivered them.
+   */
+  acceptedAt: number;
   /** planIdFor(key): becomes the contact's plan when this message is the newest. */
   planId: string;
   /** A stop word opts out (and this plan is the one confirmation), a start word opts back in. */
@@ -76,7 +81,7 @@ export interface ContactStore {
   /**
    * Claims the message on its contact: one conditional UpdateItem that sets lastInbound*, planId
    * (and the opt-out state for a stop/start word) only if the message is newer than the contact's
-   * newest (vendor time, then key). The item that failed the condition tells the rest (same key:
+   * newest (core/conversation.ts isNewerMessage: vendor time, then acceptance, then key). The item that failed the condition tells the rest (same key:
    * a redelivery; otherwise an older message), at no extra cost.
    */
   claimMessage(input: MessageClaimInput): Promise<MessageClaim>;

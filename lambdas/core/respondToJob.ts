@@ -117,7 +117,8 @@ export async function respondToJob(
   const message = webhookMessage(webhook);
   // The vendor's time orders a contact's messages; without one, the time we accepted it.
   const at = message.timeMs ?? acceptedAt;
-  const fields = { jobKey: key.slice(0, 12), phone: maskPhone(webhook.phone) };
+  // keyPrefix: as on the receiver's "webhook" line of this message, so one filter finds both.
+  const fields = { keyPrefix: key.slice(0, 12), phone: maskPhone(webhook.phone) };
   if (webhook.warnings.length) {
     logger.warn("informational fields of unexpected types ignored (kept raw)", {
       ...fields,
@@ -164,6 +165,7 @@ export async function respondToJob(
     phone: webhook.phone,
     key,
     at,
+    acceptedAt,
     planId,
     intent,
     now: clock.now(),
@@ -234,13 +236,17 @@ export async function respondToJob(
       delaySeconds: enqueueDelaySeconds(clock.now(), reply.dueAt, settings.maxHopSeconds),
     });
   }
+  // The happy path's line, one per webhook (docs/operations.md, "Reading the logs"): the phone is
+  // on the receiver's line of this key; the rest only when it says something (an opt-out
+  // confirmation rather than the policy's plan, a kept plan, replies due later).
+  const lastDueInMs = (replies.at(-1)?.dueAt ?? 0) - clock.now();
   logger.info(reusedPlan ? "stored reply plan queued again" : "reply plan scheduled", {
-    ...fields,
+    keyPrefix: fields.keyPrefix,
     planId,
     planned: replies.length,
-    keep: plan.keep,
-    source: plan.source,
-    lastDueInMs: (replies.at(-1)?.dueAt ?? 0) - clock.now(),
+    ...(plan.source === "policy" ? {} : { source: plan.source }),
+    ...(plan.keep ? { keep: true } : {}),
+    ...(lastDueInMs > 0 ? { lastDueInMs } : {}),
   });
   return { outcome: "done", claim: claim.kind, planned: replies.length, planId, reusedPlan };
 }

@@ -125,7 +125,6 @@ export function createReceiverHandler(deps: ReceiverDeps) {
     event: APIGatewayProxyEventV2,
     context: Context,
   ): Promise<APIGatewayProxyStructuredResultV2> => {
-    const startedAt = Date.now();
     try {
       if (context) logger.addContext(context);
       const route = matchRoute(event);
@@ -155,7 +154,7 @@ export function createReceiverHandler(deps: ReceiverDeps) {
         signature: headerValue(event.headers, SIGNATURE_HEADER),
       });
       const response = responseFor(outcome);
-      logOutcome(logger, outcome, response, body, Date.now() - startedAt);
+      logOutcome(logger, outcome, response, body);
       return response;
     } catch (error) {
       const response = respond.internalError();
@@ -169,33 +168,37 @@ export function createReceiverHandler(deps: ReceiverDeps) {
   };
 }
 
-/** One line per webhook: outcome, key prefix, masked phone, body hash and size; never secrets or bodies. */
+/**
+ * One line per webhook, never secrets or bodies: `outcome` and `status` (the metric filters on
+ * this line match both), the key prefix and masked phone that find the message in the responder's
+ * and sender's lines. A delivery that is not accepted also carries its size and body hash (a
+ * refused one has no key), to match it with what the vendor says it sent. How long it took is
+ * Lambda's Duration metric; the line does not repeat it.
+ */
 function logOutcome(
   logger: Logger,
   outcome: ReceiveOutcome,
   response: HttpResponse,
   body: Buffer,
-  durationMs: number,
 ): void {
-  const line: Record<string, unknown> = {
-    outcome: outcome.outcome,
-    status: response.statusCode,
-    bytes: body.length,
-    bodySha256: createHash("sha256").update(body).digest("hex"),
-    durationMs,
-  };
+  const line: Record<string, unknown> = { outcome: outcome.outcome, status: response.statusCode };
   if ("key" in outcome && outcome.key) line.keyPrefix = outcome.key.slice(0, 12);
   if ("webhook" in outcome && outcome.webhook) line.phone = maskPhone(outcome.webhook.phone);
+  const delivery = () => ({
+    bytes: body.length,
+    bodySha256: createHash("sha256").update(body).digest("hex"),
+  });
   switch (outcome.outcome) {
     case "accepted":
       logger.info(RECEIVER_REQUEST_LOG.message, line);
       return;
     case "unauthorized":
-      logger.warn(RECEIVER_REQUEST_LOG.message, { ...line, reason: outcome.reason });
+      logger.warn(RECEIVER_REQUEST_LOG.message, { ...line, ...delivery(), reason: outcome.reason });
       return;
     case "invalid":
       logger.warn(RECEIVER_REQUEST_LOG.message, {
         ...line,
+        ...delivery(),
         field: outcome.error.field,
         code: outcome.error.code,
       });
@@ -203,6 +206,7 @@ function logOutcome(
     case "unavailable":
       logger.error(RECEIVER_REQUEST_LOG.message, {
         ...line,
+        ...delivery(),
         dependency: outcome.dependency,
         ...errorFields(outcome.error),
       });

@@ -261,7 +261,15 @@ export type ResponderDeps = RespondDeps & {
    * Absent: such a job comes back until the queue's maxReceiveCount moves it.
    */
   deadLetters?: MessageQueue;
+  /**
+   * The time a job may take (ms): a contact's later job in a batch starts only while this much of
+   * the invocation remains (processSqsBatch startBudgetMs). Absent: every job starts.
+   */
+  jobBudgetMs?: number;
 };
+
+/** A job's own DynamoDB and SQS calls, the SDK's retries included, besides the policy's call. */
+const JOB_CALLS_MS = 3000;
 
 /** The responder's adapters for a config, built once per execution environment. */
 export function responderDeps(config: ResponderConfig): ResponderDeps {
@@ -309,6 +317,7 @@ export function responderDeps(config: ResponderConfig): ResponderDeps {
       policyRetryBaseSeconds: POLICY_RETRY_BASE_SECONDS,
       maxAttempts: config.maxAttempts,
     },
+    jobBudgetMs: (httpPolicy?.timeoutMs ?? 0) + JOB_CALLS_MS,
     // Only a stack with an HTTP policy has something to back off from (and the grant for it).
     ...(httpPolicy && config.jobsQueueUrl
       ? { redelivery: new SqsRedelivery(sqs, config.jobsQueueUrl) }
@@ -397,6 +406,7 @@ export function createResponderHandler(deps: ResponderDeps) {
       failureMessage: "job failed; it will be retried",
       // The jobs queue is FIFO, grouped by contact: keep each contact's jobs in order.
       fifo: true,
+      ...(deps.jobBudgetMs === undefined ? {} : { startBudgetMs: deps.jobBudgetMs }),
     });
   };
 }

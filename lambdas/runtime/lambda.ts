@@ -1,6 +1,10 @@
 import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
-import { Logger as PowertoolsLogger } from "@aws-lambda-powertools/logger";
-import type { LogLevel } from "@aws-lambda-powertools/logger/types";
+import { LogFormatter, LogItem, Logger as PowertoolsLogger } from "@aws-lambda-powertools/logger";
+import type {
+  LogAttributes,
+  LogLevel,
+  UnformattedAttributes,
+} from "@aws-lambda-powertools/logger/types";
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import {
   DEFAULTS,
@@ -102,6 +106,7 @@ export function readMaxSqsDelaySeconds(env: Env): number {
 
 /** Service name and level of a function's logger (POWERTOOLS_SERVICE_NAME / POWERTOOLS_LOG_LEVEL). */
 export interface LogSettings {
+  /** Powertools' service name; not written on lines (see PipelineLogFormatter). */
   serviceName: string;
   /** Unset: Powertools' own default (INFO, or the Lambda log level when one is configured). */
   logLevel?: string;
@@ -128,12 +133,69 @@ export interface FunctionLogger extends Logger {
 }
 
 /**
- * One Powertools JSON logger per function. Callers log ids, hashes and masked phone numbers only
- * (core/errors.ts maskPhone, errorFields), never secrets, tokens, bodies or full numbers.
+ * The shape of every line (Powertools' supported way to shape them: a LogFormatter): what an
+ * operator reads or searches, and nothing the log group already says. CloudWatch Logs bills each
+ * byte, and the receiver, responder and sender each write a line per webhook, so Powertools'
+ * default context keys (function_name, function_arn, function_memory_size, sampling_rate,
+ * service: the same on every line of a log group, which is per function) would be most of it.
+ *
+ *   {"level":"INFO","message":"webhook","timestamp":"2026-…Z","requestId":"8ae8…","outcome":…}
+ *
+ * - `level` and an RFC 3339 `timestamp` are what Lambda's JSON log format reads: it filters
+ *   application lines by `level` (applicationLogLevel), and a line without a valid timestamp is
+ *   given one and the level INFO ("Log-level filtering",
+ *   https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs-log-level.html).
+ * - `requestId`: the invocation, under the key Lambda's own JSON records use, so one Logs
+ *   Insights filter finds both. Absent on lines written during INIT.
+ * - `cold_start` only when true; `xray_trace_id` only when X-Ray samples the request (Lambda sets
+ *   _X_AMZN_TRACE_ID on every invocation, with Sampled=0 when there is no trace to look up).
+ * - then the line's own fields.
+ *
+ * Lambda stores such a line as written: Powertools writes it to stdout itself (not through the
+ * console methods the Node.js runtime wraps in its own JSON record), and with the JSON log format
+ * "Lambda doesn't double-encode any logs that are already JSON encoded" ("Configuring JSON and
+ * plain text log formats",
+ * https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs-logformat.html). So the
+ * bytes written here are the bytes ingested (bench/callsAndCost.ts counts them).
+ */
+export class PipelineLogFormatter extends LogFormatter {
+  override formatAttributes(
+    attributes: UnformattedAttributes,
+    additionalLogAttributes: LogAttributes,
+  ): LogItem {
+    const context = attributes.lambdaContext;
+    // Empty keys (undefined) are dropped by Powertools when the line is printed.
+    return new LogItem({
+      attributes: {
+        level: attributes.logLevel,
+        message: attributes.message,
+        timestamp: this.formatTimestamp(attributes.timestamp),
+        requestId: context?.awsRequestId,
+        cold_start: context?.coldStart === true ? true : undefined,
+        xray_trace_id: xRaySampled() ? attributes.xRayTraceId : undefined,
+      },
+    }).addAttributes(additionalLogAttributes);
+  }
+}
+
+/**
+ * Whether the invocation's trace header says X-Ray sampled it ("Root=…;Parent=…;Sampled=1").
+ * Read here because Powertools hands the formatter only the root id; its commons package has
+ * the same check but is not a dependency of ours (only of the logger, at the logger's version).
+ */
+function xRaySampled(): boolean {
+  return /(?:^|;)\s*Sampled=1\s*(?:;|$)/.test(process.env._X_AMZN_TRACE_ID ?? "");
+}
+
+/**
+ * One Powertools JSON logger per function, its lines shaped by PipelineLogFormatter. Callers log
+ * ids, hashes and masked phone numbers only (core/errors.ts maskPhone, errorFields), never
+ * secrets, tokens, bodies or full numbers.
  */
 export function createLogger(settings: LogSettings): FunctionLogger {
   const powertools = new PowertoolsLogger({
     serviceName: settings.serviceName,
+    logFormatter: new PipelineLogFormatter(),
     // An unknown level falls back to Powertools' default rather than failing the cold start.
     ...(settings.logLevel ? { logLevel: settings.logLevel as LogLevel } : {}),
   });
@@ -191,6 +253,14 @@ export interface SqsBatchOptions {
    * with ReportBatchItemFailures on a FIFO queue.
    */
   fifo?: boolean;
+  /**
+   * FIFO: a record that waited behind its group's earlier records in this batch is started only
+   * while at least this many ms of the invocation remain; otherwise it comes back at once, unrun,
+   * with the rest of its group. Ten jobs of one contact, each allowed a slow HTTP policy, would
+   * otherwise outlast the function's timeout, and a timed-out invocation brings back the whole
+   * batch, every other contact's finished jobs included. A group's first record always starts.
+   */
+  startBudgetMs?: number;
 }
 
 /**
@@ -207,7 +277,7 @@ export async function processSqsBatch(
   context: Context,
   options: SqsBatchOptions,
 ): Promise<SQSBatchResponse> {
-  const { handleRecord, logger, redelivery, failureMessage, fifo } = options;
+  const { handleRecord, logger, redelivery, failureMessage, fifo, startBudgetMs } = options;
   const retryAfter = async (record: SQSRecord, afterSeconds: number): Promise<void> => {
     if (!redelivery) return;
     await redelivery.retryAfter(record.receiptHandle, afterSeconds).catch((error) => {
@@ -229,10 +299,20 @@ export async function processSqsBatch(
     if (result.afterSeconds !== undefined) await retryAfter(record, result.afterSeconds);
     throw new RecordComesBack(result.reason, result.afterSeconds);
   };
+  const outOfTime = (record: SQSRecord): boolean => {
+    if (startBudgetMs === undefined || !context?.getRemainingTimeInMillis) return false;
+    const remainingMs = context.getRemainingTimeInMillis();
+    if (remainingMs >= startBudgetMs) return false;
+    logger.warn("not started: too little of the invocation left; it comes back at once", {
+      messageId: record.messageId,
+      remainingMs,
+    });
+    return true;
+  };
   // A fully failed batch is answered like any other, not thrown: same redelivery, clearer logs.
   return processPartialResponse(
     event,
-    fifo ? inGroupOrder(processRecord, retryAfter) : processRecord,
+    fifo ? inGroupOrder(processRecord, retryAfter, outOfTime) : processRecord,
     new BatchProcessor(EventType.SQS),
     { context, throwOnFullBatchFailure: false },
   );
@@ -248,14 +328,21 @@ export async function processSqsBatch(
 function inGroupOrder(
   processRecord: (record: SQSRecord) => Promise<void>,
   retryAfter: (record: SQSRecord, afterSeconds: number) => Promise<void>,
+  outOfTime: (record: SQSRecord) => boolean,
 ): (record: SQSRecord) => Promise<void> {
   /** Per group: undefined while its records succeed; once one failed, its come-back delay. */
   const tails = new Map<string, Promise<{ afterSeconds?: number } | undefined>>();
   return (record) => {
     const group = record.attributes?.MessageGroupId ?? "";
+    const first = !tails.has(group);
     const previous = tails.get(group) ?? Promise.resolve(undefined);
     const run = previous.then(async (failed) => {
-      if (!failed) return processRecord(record);
+      if (!failed && (first || !outOfTime(record))) return processRecord(record);
+      if (!failed) {
+        // Visible again at once: SQS hands the group back in order when its records are back.
+        await retryAfter(record, 0);
+        throw new RecordComesBack("not started: too little of the invocation left", 0);
+      }
       // FIFO hands the group back only when all its in-flight records are visible again: the
       // skipped ones come back with the failed one's delay, not after the full visibility timeout.
       if (failed.afterSeconds !== undefined) await retryAfter(record, failed.afterSeconds);

@@ -265,7 +265,15 @@ describe.concurrent("conversation-aware replies (local stack)", () => {
     const job = aJob({ key: messageKey(webhook), acceptedAt: at, webhook });
     const planId = planIdFor(job.key);
     // What the crashed attempt left: the claim on the contact and the stored plan, nothing queued.
-    await contacts.claimMessage({ phone, key: job.key, at, planId, intent: null, now: at });
+    await contacts.claimMessage({
+      phone,
+      key: job.key,
+      at,
+      acceptedAt: at,
+      planId,
+      intent: null,
+      now: at,
+    });
     await plans.create(
       planItem({
         planId,

@@ -388,6 +388,29 @@ describe("secrets never leak", { timeout: 90_000 }, () => {
     expectNoLeak(pipeline.stackLog.join("\n"), secrets, "the local stack's own lines");
   });
 
+  it("wrote no full phone number and no Lambda context beyond the request id into any log line", () => {
+    const lines = output
+      .lines()
+      .filter((l) => l.startsWith("{"))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines.length).toBeGreaterThan(50);
+    for (const line of lines) {
+      expect(Object.keys(line).slice(0, 3)).toEqual(["level", "message", "timestamp"]);
+      for (const key of ["function_arn", "function_name", "function_memory_size", "service"]) {
+        expect(line).not.toHaveProperty(key);
+      }
+    }
+    // Every per-webhook line says which invocation wrote it.
+    const perWebhook = ["webhook", "reply plan scheduled", "reply sent"];
+    const happy = lines.filter((l) => perWebhook.includes(String(l.message)));
+    expect(new Set(happy.map((l) => l.message))).toEqual(new Set(perWebhook));
+    for (const line of happy) expect(line.requestId).toEqual(expect.any(String));
+    const text = output.text();
+    for (let i = 0; i < phoneCounter; i++) {
+      expect(text).not.toContain(`1415557${String(i).padStart(4, "0")}`);
+    }
+  });
+
   it("leaked neither value into any HTTP answer, error message or stack", () => {
     for (const text of seen) expectNoLeak(text, secrets, "an answer or error");
   });

@@ -2,6 +2,7 @@ import {
   type ContactState,
   claimFromOld,
   contactPk,
+  isNewerMessage,
   type MessageClaim,
 } from "../../lambdas/core/conversation.js";
 import type { ConversationItem, PlanItem } from "../../lambdas/core/conversationLog.js";
@@ -137,15 +138,14 @@ export class MemoryContacts implements ContactStore {
   async claimMessage(input: MessageClaimInput): Promise<MessageClaim> {
     const old = this.contacts.get(input.phone);
     const before = old ? structuredClone(old) : undefined;
-    const newer =
-      old?.lastInboundAt === undefined ||
-      old.lastInboundAt < input.at ||
-      (old.lastInboundAt === input.at && (old.lastInboundKey ?? "") < input.key);
-    if (!newer) return claimFromOld(before, input.key);
+    if (old?.lastInboundKey === input.key || !isNewerMessage(old, input)) {
+      return claimFromOld(before, input.key);
+    }
     const contact = this.contact(input.phone);
     Object.assign(contact, {
       lastInboundAt: input.at,
       lastInboundKey: input.key,
+      lastInboundAcceptedAt: input.acceptedAt,
       planId: input.planId,
       updatedAt: input.now,
     });

@@ -1,10 +1,11 @@
+import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { createDocumentClient } from "../../../lambdas/adapters/awsClients.js";
 import {
   DynamoConversationLog,
   DynamoConversationReader,
 } from "../../../lambdas/adapters/DynamoConversationTable.js";
-import { webhookMessage } from "../../../lambdas/core/conversation.js";
+import { isNewerMessage, webhookMessage } from "../../../lambdas/core/conversation.js";
 import { messageItem } from "../../../lambdas/core/conversationLog.js";
 import { provisionForTest } from "../../support/localAws.js";
 import { aWebhook } from "../../support/replyFixtures.js";
@@ -13,8 +14,14 @@ let log: DynamoConversationLog;
 let reader: DynamoConversationReader;
 let phoneCounter = 0;
 const newPhone = () => `1415200${String(++phoneCounter).padStart(4, "0")}`;
-const claim = (phone: string, key: string, at: number, intent: "stop" | "start" | null = null) =>
-  log.claimMessage({ phone, key, at, planId: `plan_${key}`, intent, now: at });
+/** A claim; by default the message was accepted when it was written (`at`). */
+const claim = (
+  phone: string,
+  key: string,
+  at: number,
+  intent: "stop" | "start" | null = null,
+  acceptedAt = at,
+) => log.claimMessage({ phone, key, at, acceptedAt, planId: `plan_${key}`, intent, now: at });
 
 beforeAll(async () => {
   const resources = await provisionForTest();
@@ -58,6 +65,49 @@ describe("DynamoConversationLog (contacts)", () => {
     await claim(phone, "k2", 2000);
     expect(await claim(phone, "k1", 1000)).toMatchObject({ kind: "older" });
     expect((await log.getContact(phone))?.planId).toBe("plan_k2");
+  });
+
+  it("orders two messages of one vendor second as they were accepted, whatever order workers see them", async () => {
+    const phone = newPhone();
+    // "hi" then "are you open?" in the same second: the later-accepted one ends as the plan,
+    // though its key sorts first and it is claimed first.
+    const [first, second] = ["zz-hi", "aa-open"];
+    expect((await claim(phone, second, 1000, null, 1500)).kind).toBe("newest");
+    expect(await claim(phone, first, 1000, null, 1200)).toMatchObject({ kind: "older" });
+    expect((await log.getContact(phone))?.planId).toBe(`plan_${second}`);
+  });
+
+  it("takes the claim from a same-second message accepted earlier", async () => {
+    const phone = newPhone();
+    await claim(phone, "zz-hi", 1000, null, 1200);
+    expect((await claim(phone, "aa-open", 1000, null, 1500)).kind).toBe("newest");
+    expect(await log.getContact(phone)).toMatchObject({
+      planId: "plan_aa-open",
+      lastInboundAcceptedAt: 1500,
+    });
+  });
+
+  it("judges newer exactly as the model does (core isNewerMessage)", async () => {
+    const message = fc.record({
+      at: fc.integer({ min: 1, max: 3 }),
+      acceptedAt: fc.integer({ min: 1, max: 3 }),
+      key: fc.constantFrom("ka", "kb", "kc"),
+    });
+    await fc.assert(
+      fc.asyncProperty(message, message, async (a, b) => {
+        fc.pre(a.key !== b.key);
+        const phone = newPhone();
+        await claim(phone, a.key, a.at, null, a.acceptedAt);
+        const outcome = await claim(phone, b.key, b.at, null, b.acceptedAt);
+        const contact = {
+          lastInboundAt: a.at,
+          lastInboundAcceptedAt: a.acceptedAt,
+          lastInboundKey: a.key,
+        };
+        expect(outcome.kind).toBe(isNewerMessage(contact, b) ? "newest" : "older");
+      }),
+      { numRuns: 30 },
+    );
   });
 
   it("lets exactly one of two concurrent claims for the same time win, the same one always", async () => {

@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import {
   type ContactState,
   defaultOptOut,
+  isNewerMessage,
   messageKey,
   messageRole,
   noPlanReason,
@@ -80,6 +81,51 @@ describe("optOutIntent", () => {
 
   it("confirms in the first declared language", () => {
     expect(defaultOptOut(["es", "en"]).confirmation).toMatch(/ALTA/);
+  });
+});
+
+describe("isNewerMessage", () => {
+  const newest = (at: number, acceptedAt: number | undefined, key: string) => ({
+    lastInboundAt: at,
+    lastInboundAcceptedAt: acceptedAt,
+    lastInboundKey: key,
+  });
+
+  it("makes a contact's first message the newest", () => {
+    expect(isNewerMessage(undefined, { at: 5, acceptedAt: 5, key: "k" })).toBe(true);
+  });
+
+  it("goes by the vendor's time of the message, not by when it arrived", () => {
+    const contact = newest(2000, 9000, "b");
+    expect(isNewerMessage(contact, { at: 1000, acceptedAt: 10_000, key: "z" })).toBe(false);
+    expect(isNewerMessage(contact, { at: 3000, acceptedAt: 1, key: "a" })).toBe(true);
+  });
+
+  it("orders two messages of one vendor second by acceptance, not by key", () => {
+    const contact = newest(1000, 1200, "zz");
+    expect(isNewerMessage(contact, { at: 1000, acceptedAt: 1500, key: "aa" })).toBe(true);
+    expect(isNewerMessage(contact, { at: 1000, acceptedAt: 1100, key: "zz+" })).toBe(false);
+  });
+
+  it("falls back to the key for a contact claimed before acceptance times were kept", () => {
+    const contact = newest(1000, undefined, "m");
+    expect(isNewerMessage(contact, { at: 1000, acceptedAt: 1, key: "n" })).toBe(true);
+    expect(isNewerMessage(contact, { at: 1000, acceptedAt: 9, key: "l" })).toBe(false);
+  });
+
+  it("orders any two distinct messages one way: exactly one is newer than the other", () => {
+    const message = fc.record({
+      at: fc.integer({ min: 0, max: 3 }),
+      acceptedAt: fc.integer({ min: 0, max: 3 }),
+      key: fc.string({ maxLength: 2 }),
+    });
+    fc.assert(
+      fc.property(message, message, (a, b) => {
+        fc.pre(a.key !== b.key);
+        const asContact = (m: typeof a) => newest(m.at, m.acceptedAt, m.key);
+        expect(isNewerMessage(asContact(a), b)).toBe(!isNewerMessage(asContact(b), a));
+      }),
+    );
   });
 });
 

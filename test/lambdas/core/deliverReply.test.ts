@@ -11,7 +11,7 @@ import {
 } from "../../../lambdas/core/deliverReply.js";
 import type { ScheduledReply } from "../../../lambdas/core/messages.js";
 import { ORDER_WAIT_LIMIT_MS } from "../../../lambdas/core/schedule.js";
-import { memoryDeliveryDeps } from "../../support/replyFakes.js";
+import { memoryDeliveryDeps, silentLogger } from "../../support/replyFakes.js";
 import { aReply as fixtureReply } from "../../support/replyFixtures.js";
 
 /** A reply due at the simulated clock's epoch unless a test says otherwise. */
@@ -64,6 +64,20 @@ describe("deliverReply", () => {
         role: "bot",
         content: "Hello from the bot",
       });
+    });
+
+    it("logs a send as its plan id, reply number and lateness, and the attempt only when it was not the first", async () => {
+      const sent = async (receiveCount: number) => {
+        const deps = memoryDeliveryDeps({}, 9_000);
+        const lines: [string, Record<string, unknown> | undefined][] = [];
+        deps.logger = { ...silentLogger, info: (message, extra) => lines.push([message, extra]) };
+        await deliverReply(aReply({ dueAt: 1_000, seq: 0, total: 1 }), { receiveCount }, deps);
+        return lines.filter(([message]) => message === "reply sent").map(([, extra]) => extra);
+      };
+      const { planId } = aReply();
+      // No phone: the responder's line of this plan id leads to the receiver's, which has it.
+      expect(await sent(1)).toEqual([{ planId, seq: 0, latenessMs: 8_000 }]);
+      expect(await sent(3)).toEqual([{ planId, seq: 0, latenessMs: 8_000, attempt: 3 }]);
     });
 
     it("does not send a redelivered reply again", async () => {
@@ -216,6 +230,7 @@ describe("deliverReply", () => {
         phone: reply.phone,
         key: "k",
         at: 0,
+        acceptedAt: 0,
         planId: reply.planId,
         intent: null,
         now: 0,

@@ -101,6 +101,25 @@ describe("respondToJob", () => {
     ]);
   });
 
+  it("logs a scheduled plan by key prefix and plan id, with keep, source and lastDueInMs only when they apply", async () => {
+    const logged = async (text: string) => {
+      const { respond } = deps();
+      const lines: [string, Record<string, unknown> | undefined][] = [];
+      respond.logger = { ...silentLogger, info: (message, extra) => lines.push([message, extra]) };
+      const job = customerJob(text);
+      await respondToJob(job, respond);
+      const ids = { keyPrefix: job.key.slice(0, 12), planId: planIdFor(job.key) };
+      return { ids, line: lines.find(([message]) => message === "reply plan scheduled")?.[1] };
+    };
+    // No phone: the receiver's line of this key prefix has it.
+    const hello = await logged("hello");
+    expect(hello.line).toEqual({ ...hello.ids, planned: 3, lastDueInMs: 3_500 });
+    const order = await logged("order 42");
+    expect(order.line).toEqual({ ...order.ids, planned: 1, keep: true });
+    const stop = await logged("STOP");
+    expect(stop.line).toEqual({ ...stop.ids, planned: 1, source: "opt-out-confirmation" });
+  });
+
   it("never delays a message longer than one hop", async () => {
     const { respond, repliesQueue } = deps(rulesPolicy(rules), 1);
     await respondToJob(customerJob("hello"), respond);
@@ -146,6 +165,16 @@ describe("respondToJob", () => {
     const newer = customerJob("hello again", T0 + 5000);
     await respondToJob(newer, respond);
     expect((await contacts.getContact(newer.webhook.phone))?.planId).toBe(planIdFor(newer.key));
+  });
+
+  it("plans the later of two messages written in one vendor second, whatever order they are handled in", async () => {
+    const { respond, contacts } = deps();
+    // The vendor's times are whole seconds: "hello" then "order 7" 300 ms apart share one.
+    const first = { ...customerJob("hello", T0), acceptedAt: T0 + 100 };
+    const second = { ...customerJob("order 7", T0), acceptedAt: T0 + 400 };
+    await respondToJob(second, respond);
+    expect(await respondToJob(first, respond)).toMatchObject({ claim: "older", planned: 0 });
+    expect((await contacts.getContact(first.webhook.phone))?.planId).toBe(planIdFor(second.key));
   });
 
   it("gives an older message delivered late no plan and cancels nothing", async () => {

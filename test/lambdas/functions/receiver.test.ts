@@ -1,4 +1,4 @@
-import { createHmac, randomUUID } from "node:crypto";
+import { createHash, createHmac, randomUUID } from "node:crypto";
 import {
   CreateSecretCommand,
   PutSecretValueCommand,
@@ -421,26 +421,37 @@ describe("receiver handler (fauxqs FIFO jobs queue, Secrets Manager stand-in)", 
     });
   });
 
-  it("logs one line per webhook with masked phone, key prefix and body hash, never secrets", async () => {
+  it("logs one line per webhook: outcome, status, key prefix and masked phone; a refused one's body hash; never secrets", async () => {
     const body = payload({ phone_number: "4915112345678" });
     const signature = sign(body);
+    const forged = payload({ phone_number: "4915112345678" });
     await handler(httpEvent(body, { signature }), context);
-    await handler(
-      httpEvent(payload({ phone_number: "4915112345678" }), { signature: SECRET.slice(0, -1) }),
-      context,
-    );
+    await handler(httpEvent(forged, { signature: SECRET.slice(0, -1) }), context);
     const lines = logLines.join("").split("\n").filter(Boolean);
     const webhookLines = lines.map((l) => JSON.parse(l)).filter((l) => l.message === "webhook");
     expect(webhookLines).toHaveLength(2);
-    expect(webhookLines[0]).toMatchObject({
+    // Exactly this: the alarms' metric filters match `message`, `status` and `outcome`; the
+    // request id ties it to the invocation; the key prefix to the responder's and sender's lines.
+    expect(webhookLines[0]).toEqual({
+      level: "INFO",
+      message: "webhook",
+      timestamp: expect.any(String),
+      requestId: context.awsRequestId,
       outcome: "accepted",
       status: 200,
-      phone: "•••••••••5678",
       keyPrefix: expect.stringMatching(/^[0-9a-f]{12}$/),
-      bodySha256: expect.stringMatching(/^[0-9a-f]{64}$/),
-      bytes: Buffer.byteLength(body),
+      phone: "•••••••••5678",
     });
-    expect(webhookLines[1]).toMatchObject({ outcome: "unauthorized", reason: "mismatch" });
+    // A refused delivery has no key: its size and body hash say which one it was.
+    expect(webhookLines[1]).toMatchObject({
+      level: "WARN",
+      outcome: "unauthorized",
+      status: 401,
+      reason: "mismatch",
+      bytes: Buffer.byteLength(forged),
+      bodySha256: createHash("sha256").update(forged).digest("hex"),
+    });
+    expect(webhookLines[1]).not.toHaveProperty("function_arn");
     const all = lines.join("\n");
     for (const leak of [SECRET, SECRET.slice(0, -1), signature, "4915112345678", "hello "]) {
       expect(all).not.toContain(leak);

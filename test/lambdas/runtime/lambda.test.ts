@@ -1,9 +1,11 @@
 import type { SQSEvent, SQSRecord } from "aws-lambda";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { ENV } from "../../../lambdas/contract.js";
 import { ConfigurationError } from "../../../lambdas/core/errors.js";
 import {
   comeBackLater,
+  createLogger,
+  type FunctionLogger,
   intEnv,
   oneOfEnv,
   optionalEnv,
@@ -118,6 +120,55 @@ describe("processSqsBatch on a FIFO queue", () => {
     ]);
   });
 
+  it("starts a group's later record only while its budget remains, and brings it back at once with the rest of its group", async () => {
+    const event: SQSEvent = { Records: ["a:0", "a:1", "a:2", "b:0"].map(record) };
+    // The invocation has 10 s; each record uses 4 s of them.
+    let remainingMs = 10_000;
+    const context = { ...lambdaContext("responder"), getRemainingTimeInMillis: () => remainingMs };
+    const ran: string[] = [];
+    const delays: string[] = [];
+    const response = await processSqsBatch(event, context, {
+      fifo: true,
+      startBudgetMs: 5000,
+      logger: silent,
+      failureMessage: "failed",
+      redelivery: {
+        retryAfter: async (receiptHandle, seconds) => {
+          delays.push(`${receiptHandle} ${seconds}`);
+        },
+      },
+      handleRecord: async (r) => {
+        ran.push(r.body);
+        remainingMs -= 4000;
+        return undefined;
+      },
+    });
+    // a:0 and b:0 start first (each its group's first); a:1 finds 2 s left, under the budget.
+    expect(ran.sort()).toEqual(["a:0", "b:0"]);
+    expect(delays.sort()).toEqual(["rh-a:1 0", "rh-a:2 0"]);
+    expect(response.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual([
+      "id-a:1",
+      "id-a:2",
+    ]);
+  });
+
+  it("always starts a group's first record, whatever the budget", async () => {
+    const context = { ...lambdaContext("responder"), getRemainingTimeInMillis: () => 100 };
+    const ran: string[] = [];
+    const response = await processSqsBatch({ Records: [record("a:0")] }, context, {
+      fifo: true,
+      startBudgetMs: 5000,
+      logger: silent,
+      failureMessage: "failed",
+      handleRecord: async (r) => {
+        ran.push(r.body);
+        return undefined;
+      },
+    });
+    expect(ran).toEqual(["a:0"]);
+    expect(response.batchItemFailures).toEqual([]);
+  });
+
   it("runs different groups in parallel", async () => {
     const event: SQSEvent = { Records: ["a:0", "b:0"].map(record) };
     const ran: string[] = [];
@@ -133,5 +184,115 @@ describe("processSqsBatch on a FIFO queue", () => {
       },
     });
     expect(ran.slice(0, 2)).toEqual(["a:0 start", "b:0 start"]);
+  });
+});
+
+describe("createLogger's lines", () => {
+  /** The JSON lines `write` makes the logger print (stdout and stderr). */
+  function linesOf(write: (logger: FunctionLogger) => void): Record<string, unknown>[] {
+    const logger = createLogger({ serviceName: "receiver", logLevel: "DEBUG" });
+    const chunks: string[] = [];
+    const capture = (chunk: string | Uint8Array) => {
+      chunks.push(String(chunk));
+      return true;
+    };
+    vi.spyOn(process.stdout, "write").mockImplementation(capture);
+    vi.spyOn(process.stderr, "write").mockImplementation(capture);
+    try {
+      write(logger);
+    } finally {
+      vi.restoreAllMocks();
+    }
+    return chunks
+      .join("")
+      .split("\n")
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+  }
+  const invocation = lambdaContext("receiver");
+
+  afterEach(() => {
+    vi.unstubAllEnvs();
+  });
+
+  it("holds level, message, timestamp, the request id and the line's own fields, in that order", () => {
+    const [line] = linesOf((logger) => {
+      logger.addContext(invocation);
+      logger.info("webhook", { outcome: "accepted", status: 200 });
+    });
+    expect(Object.keys(line ?? {})).toEqual([
+      "level",
+      "message",
+      "timestamp",
+      "requestId",
+      "outcome",
+      "status",
+    ]);
+    expect(line).toMatchObject({
+      level: "INFO",
+      message: "webhook",
+      requestId: invocation.awsRequestId,
+      outcome: "accepted",
+      status: 200,
+    });
+    // RFC 3339, as Lambda's log-level filtering wants it (else it stamps the line INFO itself).
+    expect(line?.timestamp).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
+  });
+
+  it("leaves out what the log group already says: function name, ARN, memory, service, sampling rate", () => {
+    const lines = linesOf((logger) => {
+      logger.addContext(invocation);
+      logger.info("reply sent", { planId: "plan_1" });
+      logger.warn("vendor refused the reply; not retrying", { planId: "plan_1" });
+      logger.error("webhook", { outcome: "unavailable" });
+    });
+    expect(lines).toHaveLength(3);
+    for (const line of lines) {
+      for (const key of [
+        "function_arn",
+        "function_name",
+        "function_memory_size",
+        "function_request_id",
+        "service",
+        "sampling_rate",
+        "xray_trace_id",
+      ]) {
+        expect(line).not.toHaveProperty(key);
+      }
+    }
+    expect(lines.map((l) => l.level)).toEqual(["INFO", "WARN", "ERROR"]);
+  });
+
+  it("says cold_start only on an environment's first invocation", () => {
+    // What Lambda sets for an on-demand environment (Powertools reports no cold start otherwise).
+    vi.stubEnv("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand");
+    const lines = linesOf((logger) => {
+      logger.addContext(invocation);
+      logger.info("first");
+      logger.addContext(lambdaContext("receiver"));
+      logger.info("second");
+    });
+    expect(lines[0]).toMatchObject({ message: "first", cold_start: true });
+    expect(lines[1]).not.toHaveProperty("cold_start");
+  });
+
+  it("has no request id on a line written during INIT, before any invocation", () => {
+    const [line] = linesOf((logger) => logger.info("sender ready", { maxSendAttempts: 5 }));
+    expect(line).toEqual({
+      level: "INFO",
+      message: "sender ready",
+      timestamp: expect.any(String),
+      maxSendAttempts: 5,
+    });
+  });
+
+  it("carries the X-Ray trace id only when X-Ray sampled the request", () => {
+    const root = "1-5759e988-bd862e3fe1be46a994272793";
+    vi.stubEnv("_X_AMZN_TRACE_ID", `Root=${root};Parent=53995c3f42cd8ad8;Sampled=0;Lineage=a:1`);
+    const [unsampled] = linesOf((logger) => logger.info("webhook"));
+    vi.stubEnv("_X_AMZN_TRACE_ID", `Root=${root};Parent=53995c3f42cd8ad8;Sampled=1`);
+    const [sampled] = linesOf((logger) => logger.info("webhook"));
+    expect(unsampled).not.toHaveProperty("xray_trace_id");
+    expect(sampled).toMatchObject({ xray_trace_id: root });
   });
 });
