@@ -264,8 +264,9 @@ const NAME_PREFIX = /^[A-Za-z0-9-]{0,24}$/;
 
 /**
  * Regions without Lambda function URLs, as AWS lists them ("Invoking Lambda function URLs",
- * https://docs.aws.amazon.com/lambda/latest/dg/urls-invocation.html): preview refuses the default
- * ingress there instead of failing at deploy.
+ * https://docs.aws.amazon.com/lambda/latest/dg/urls-invocation.html, late 2025; AWS now points to
+ * its Regional Services list, which may shrink this): preview refuses the default ingress there
+ * instead of failing at deploy.
  */
 const NO_FUNCTION_URLS: ReadonlySet<string> = new Set([
   "ap-south-2",
