@@ -29,10 +29,10 @@ export const ACTIONS = {
   sendToQueue: ["sqs:SendMessage"],
   readSecret: ["secretsmanager:GetSecretValue"],
   /**
-   * Conversation table, responder: claim the message on CONTACT (conditional update), put its MSG
-   * item, store (conditional put) or read back the PLAN of a redelivered job.
+   * Conversation table, responder: claim the message on CONTACT and write its MSG item with its
+   * plan (conditional updates both), read back the plan of a redelivered job.
    */
-  planReplies: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
+  planReplies: ["dynamodb:GetItem", "dynamodb:UpdateItem"],
   /** Conversation table, sender: read CONTACT and reply items, conditional updates of a reply item. */
   markSent: ["dynamodb:GetItem", "dynamodb:UpdateItem"],
 } as const;

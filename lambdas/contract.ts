@@ -140,8 +140,8 @@ export const DEFAULTS = {
   /** A policy answers while the job waits; well inside the responder's timeout. */
   replyPolicyTimeoutMs: 5000,
   /**
-   * MSG, PLAN and REPLY items outlive the vendor's 60-day schedule window. CONTACT items have no
-   * TTL: an opt-out must outlive every window.
+   * MSG items (with their plans) and REPLY items outlive the vendor's 60-day schedule window.
+   * CONTACT items have no TTL: an opt-out must outlive every window.
    */
   sentMarkerTtlSeconds: 90 * 24 * 3600,
   /** Human takeover pause: one hour. */
@@ -261,8 +261,8 @@ export interface TableSchema {
 export const TABLES = {
   /**
    * One partition per contact, pk = "PHONE#<digits>" (model: lambdas/core/conversation.ts):
-   * sk = "CONTACT" (state; no TTL), "MSG#<ISO time>#<role>#<key>" (a webhook's message),
-   * "PLAN#<planId>" (a reply plan), "REPLY#<planId>#<seq>" (a reply: send state + text).
+   * sk = "CONTACT" (state; no TTL), "MSG#<ISO time>#<role>#<key>" (a webhook's message, with the
+   * reply plan it got), "REPLY#<planId>#<seq>" (a reply: send state + text).
    * No index: nothing reads one (a GSI would double the WRU of every MSG item).
    */
   conversation: { partitionKey: "pk", sortKey: "sk", ttlAttribute: "expiresAt" },

@@ -2,7 +2,6 @@ import { type AttributeValue, ConditionalCheckFailedException } from "@aws-sdk/c
 import {
   type DynamoDBDocumentClient,
   GetCommand,
-  PutCommand,
   QueryCommand,
   ScanCommand,
   UpdateCommand,
@@ -19,8 +18,9 @@ import {
   type ContactView,
   type ConversationItem,
   contactView,
-  type PlanItem,
-  planSk,
+  LEGACY_PLAN_PREFIX,
+  type Plan,
+  planOf,
 } from "../core/conversationLog.js";
 import { CLAIMABLE_STATUSES, replySk, type SentMarker } from "../core/deliverReply.js";
 import type { ScheduledReply } from "../core/messages.js";
@@ -33,7 +33,6 @@ import type {
   MarkSentInput,
   MarkUnknownInput,
   MessageClaimInput,
-  PlanStore,
   ReplyRef,
   SentMarkerStore,
 } from "../core/ports.js";
@@ -42,8 +41,8 @@ import type {
  * The conversation table (TABLES.conversation; one partition per contact, pk PHONE#<digits>), in
  * one module: the table protocol its items share (keys, the consistent CONTACT read, conditional
  * writes), then one store per port, each holding only the calls its port needs:
- * - DynamoConversationLog (ContactStore): the CONTACT item and the MSG items (responder, ops CLI);
- * - DynamoPlanStore (PlanStore): PLAN#<planId> items (responder);
+ * - DynamoConversationLog (ContactStore): the CONTACT item and the MSG items, each message with
+ *   the reply plan it got (responder, ops CLI);
  * - DynamoSentMarkers (SentMarkerStore): REPLY#<planId>#<seq> items (sender);
  * - DynamoConversationReader: reads a conversation back (ops CLI, demo, tests; no Lambda).
  * A function's IAM policy follows the calls its handler makes (test/infra/iamByUse.test.ts), not
@@ -55,23 +54,28 @@ import type {
 /** Sort key of a contact's state item. */
 const CONTACT_SK = "CONTACT";
 
+/** A strongly consistent read of one item (1 RCU under 4 KB, no WRU). */
+async function readItem<T>(
+  client: DynamoDBDocumentClient,
+  tableName: string,
+  key: { pk: string; sk: string },
+): Promise<T | undefined> {
+  const out = await client.send(
+    new GetCommand({ TableName: tableName, Key: key, ConsistentRead: true }),
+  );
+  return out.Item as T | undefined;
+}
+
 /**
- * A strongly consistent read of a contact's CONTACT item (1 RCU under 4 KB, no WRU). Shared by the responder's and the sender's adapters, each of which holds
- * only the grants of its own function.
+ * A contact's CONTACT item. Shared by the responder's and the sender's adapters, each of which
+ * holds only the grants of its own function.
  */
-async function readContact(
+function readContact(
   client: DynamoDBDocumentClient,
   tableName: string,
   phone: string,
 ): Promise<ContactState | undefined> {
-  const out = await client.send(
-    new GetCommand({
-      TableName: tableName,
-      Key: { pk: contactPk(phone), sk: CONTACT_SK },
-      ConsistentRead: true,
-    }),
-  );
-  return out.Item as ContactState | undefined;
+  return readItem(client, tableName, { pk: contactPk(phone), sk: CONTACT_SK });
 }
 
 /** Runs a conditional write: true when it applied, false when its condition did not hold. */
@@ -92,7 +96,8 @@ async function conditionally(
 
 /**
  * The contact side of the conversation table (TABLES.conversation): the CONTACT item, whose every
- * write is one UpdateItem (1 WRU), and the MSG items. Model and states: core/conversation.ts.
+ * write is one UpdateItem (1 WRU), and the MSG items, each message with the plan it got (one
+ * UpdateItem too, so the responder needs no PutItem). Model and states: core/conversation.ts.
  * The responder writes through it; the ops CLI's pause / resume / cancel are its operator methods.
  * Reading a whole conversation back: DynamoConversationReader (below).
  */
@@ -263,60 +268,79 @@ export class DynamoConversationLog implements ContactStore {
     return readContact(this.client, this.tableName, phone);
   }
 
-  async putMessage(item: ConversationItem): Promise<void> {
-    await this.client.send(new PutCommand({ TableName: this.tableName, Item: { ...item } }));
+  async recordMessage(item: ConversationItem): Promise<ConversationItem> {
+    const { pk, sk, ...fields } = item;
+    const names: Record<string, string> = { "#plan": "plan" };
+    const values: Record<string, unknown> = {};
+    const set: string[] = [];
+    for (const [name, value] of Object.entries(fields)) {
+      if (value === undefined) continue;
+      names[`#${name}`] = name;
+      values[`:${name}`] = value;
+      set.push(`#${name} = :${name}`);
+    }
+    // The item is this message as written now: drop what an earlier write of it set and this one
+    // does not (e.g. noReplyReason "policy_unavailable" when a redriven job gets its plan).
+    const remove = OPTIONAL_MESSAGE_FIELDS.filter((name) => !(`:${name}` in values));
+    for (const name of remove) names[`#${name}`] = name;
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk, sk },
+          UpdateExpression:
+            `SET ${set.join(", ")}` +
+            (remove.length ? ` REMOVE ${remove.map((name) => `#${name}`).join(", ")}` : ""),
+          // A stored plan is never replaced: two copies of a job store one plan, the loser gets
+          // it back from the failed condition (no extra read) and queues the same replies.
+          ConditionExpression: "attribute_not_exists(#plan)",
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+          ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+        }),
+      );
+      return item;
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      const stored = error.Item as Record<string, AttributeValue> | undefined;
+      return stored ? (unmarshall(stored) as ConversationItem) : item;
+    }
+  }
+
+  async findPlan(message: {
+    phone: string;
+    sk: string;
+    planId: string;
+  }): Promise<Plan | undefined> {
+    const pk = contactPk(message.phone);
+    const item = await readItem<ConversationItem>(this.client, this.tableName, {
+      pk,
+      sk: message.sk,
+    });
+    const plan = item && planOf(item);
+    if (plan) return plan;
+    // A job of a release that stored plans as PLAN# items, redelivered after the upgrade: reuse
+    // that plan rather than ask the policy again. Only on a "same" claim without a plan on the
+    // message (a redelivery, a retry after an unavailable policy): one more read, no write.
+    return readItem<Plan>(this.client, this.tableName, {
+      pk,
+      sk: `${LEGACY_PLAN_PREFIX}${message.planId}`,
+    });
   }
 }
+
+/** The MSG item attributes a write may leave out (messageItem sets them only when they apply). */
+const OPTIONAL_MESSAGE_FIELDS = [
+  "human",
+  "sendBy",
+  "planId",
+  "noReplyReason",
+  "warnings",
+] as const satisfies readonly (keyof ConversationItem)[];
 
 /** The item a failed condition returned: the document client leaves it marshalled. */
 function unmarshalled(item: Record<string, AttributeValue> | undefined): ContactState | undefined {
   return item ? (unmarshall(item) as ContactState) : undefined;
-}
-
-// --- Reply plans ---
-
-/**
- * Reply plans in the conversation table (PLAN#<planId> in the contact's partition). `create` is
- * one conditional PutItem (attribute_not_exists): two copies of a job store one plan, and the loser
- * gets the stored one back from the failed condition (ReturnValuesOnConditionCheckFailure) at no
- * extra cost, so both queue the same replies.
- */
-export class DynamoPlanStore implements PlanStore {
-  constructor(
-    private readonly client: DynamoDBDocumentClient,
-    private readonly tableName: string,
-  ) {}
-
-  async get(phone: string, planId: string): Promise<PlanItem | undefined> {
-    const out = await this.client.send(
-      new GetCommand({
-        TableName: this.tableName,
-        Key: { pk: contactPk(phone), sk: planSk(planId) },
-        ConsistentRead: true,
-      }),
-    );
-    return out.Item as PlanItem | undefined;
-  }
-
-  async create(plan: PlanItem): Promise<PlanItem> {
-    try {
-      await this.client.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: { ...plan },
-          ConditionExpression: "attribute_not_exists(pk)",
-          ReturnValuesOnConditionCheckFailure: "ALL_OLD",
-        }),
-      );
-      return plan;
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      const stored = error.Item as Record<string, AttributeValue> | undefined;
-      return stored
-        ? (unmarshall(stored) as PlanItem)
-        : ((await this.get(plan.phone, plan.planId)) ?? plan);
-    }
-  }
 }
 
 // --- Reply items (sent-markers) ---
@@ -360,15 +384,8 @@ export class DynamoSentMarkers implements SentMarkerStore, Pick<ContactStore, "g
     return readContact(this.client, this.tableName, phone);
   }
 
-  async get(ref: ReplyRef): Promise<SentMarker | undefined> {
-    const out = await this.client.send(
-      new GetCommand({
-        TableName: this.tableName,
-        Key: keyOf(ref),
-        ConsistentRead: true,
-      }),
-    );
-    return out.Item as SentMarker | undefined;
+  get(ref: ReplyRef): Promise<SentMarker | undefined> {
+    return readItem(this.client, this.tableName, keyOf(ref));
   }
 
   async claim(input: MarkerClaimInput): Promise<MarkerClaimResult> {
@@ -539,7 +556,7 @@ export class DynamoConversationReader {
     return contactView(await this.partition(phone));
   }
 
-  /** Every item of a contact's partition (CONTACT, MSG, PLAN, REPLY), in key order. */
+  /** Every item of a contact's partition (CONTACT, MSG, REPLY; legacy PLAN), in key order. */
   async partition(phone: string): Promise<Record<string, unknown>[]> {
     const items: Record<string, unknown>[] = [];
     let startKey: Record<string, unknown> | undefined;
@@ -560,7 +577,8 @@ export class DynamoConversationReader {
   }
 
   /**
-   * Every contact's CONTACT, PLAN and REPLY items (not the MSG items), grouped by contact: what
+   * Every contact's CONTACT and REPLY items and the MSG items that hold a plan (and legacy PLAN
+   * items), grouped by contact: what
    * `ops pending` without a phone reads. There is no list of contacts to Query (and no index: it
    * would double every write), so this is a Scan of the whole table with a filter. DynamoDB bills
    * a Scan for every item it reads, filtered out or not: about 0.5 RCU per 4 KB of table read
@@ -577,11 +595,15 @@ export class DynamoConversationReader {
       const out = await this.client.send(
         new ScanCommand({
           TableName: this.tableName,
-          FilterExpression: "sk = :contact OR begins_with(sk, :plan) OR begins_with(sk, :reply)",
+          FilterExpression:
+            "sk = :contact OR begins_with(sk, :reply) OR " +
+            "(begins_with(sk, :msg) AND attribute_exists(#plan)) OR begins_with(sk, :legacyPlan)",
+          ExpressionAttributeNames: { "#plan": "plan" },
           ExpressionAttributeValues: {
             ":contact": "CONTACT",
-            ":plan": "PLAN#",
             ":reply": "REPLY#",
+            ":msg": "MSG#",
+            ":legacyPlan": LEGACY_PLAN_PREFIX,
           },
           ExclusiveStartKey: startKey,
         }),

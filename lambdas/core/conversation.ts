@@ -11,8 +11,8 @@ import type { NormalizedWebhook, ScheduledReply } from "./messages.js";
  *
  * One DynamoDB table, one partition per contact (TABLES.conversation, pk = "PHONE#<digits>"):
  *   sk = "CONTACT"                   the contact's state ({@link ContactState}); no TTL
- *   sk = "MSG#<ISO time>#<role>#<h>"  the message one webhook carried ({@link MessageItem})
- *   sk = "PLAN#<planId>"             a reply plan, stored before any of its replies is queued
+ *   sk = "MSG#<ISO time>#<role>#<h>"  the message one webhook carried, with the reply plan it got
+ *                                    (conversationLog.ts), stored before any reply is queued
  *   sk = "REPLY#<planId>#<seq>"      one reply: its send state (the sent-marker) and its text
  */
 

@@ -5,7 +5,7 @@ import type { ReplyPlanMessage } from "./replyRules.js";
 
 /**
  * The items of the conversation table besides CONTACT (core/conversation.ts) and the replies
- * (core/deliverReply.ts, REPLY#…): the message each webhook carried, and each reply plan.
+ * (core/deliverReply.ts, REPLY#…): the message each webhook carried, with the reply plan it got.
  *
  * Only the webhook's own message is written, not the `last_messages` window every webhook carries
  * (up to ~20 items, ~20 WRU per webhook): the window repeats what earlier webhooks already logged,
@@ -45,16 +45,33 @@ export interface ConversationItem {
   /** Outgoing messages: typed by a person at the business (`was_message_by_human` true). */
   human?: boolean;
   sendBy?: string;
-  /** The plan this message got. */
+  /** The plan this message got (or would have got: a plan id without `plan` is a message with none). */
   planId?: string;
+  /**
+   * The reply plan, stored with the message in one write (before any of its replies is queued) and
+   * never replaced once stored: a redelivered job reuses it instead of asking the policy again.
+   */
+  plan?: StoredPlan;
   noReplyReason?: NoReplyReason;
   /** Informational fields of unexpected types, kept raw and ignored (parseWebhook warnings). */
   warnings?: string[];
-  /** Epoch seconds; DynamoDB TTL deletes the item after this. */
+  /**
+   * Epoch seconds; DynamoDB TTL deletes the item after this: the retention after the message, or
+   * after its plan's last due reply when that is later.
+   */
   expiresAt: number;
 }
 
-/** The MSG item of a webhook's message. */
+/**
+ * The sort key of a message's MSG item: its time (ordering a partition's messages), its role and
+ * its key. A redelivered job derives it again from the time its first claim recorded on CONTACT
+ * (`lastInboundAt`), so it finds the item (and the plan) the first delivery stored.
+ */
+export function messageSk(at: number, role: "user" | "bot", key: string): string {
+  return `MSG#${new Date(at).toISOString()}#${role}#${key.slice(0, 16)}`;
+}
+
+/** The MSG item of a webhook's message (with its plan, if it got one). */
 export function messageItem(
   webhook: NormalizedWebhook,
   message: WebhookMessage,
@@ -64,14 +81,17 @@ export function messageItem(
     at: number;
     ttlSeconds: number;
     planId?: string;
+    /** The plan it got (its planId becomes the item's; the item is keyed on `at` = planAt). */
+    plan?: Plan;
     noReplyReason?: NoReplyReason;
   },
 ): ConversationItem {
   const role = message.direction === "in" ? "user" : "bot";
   const at = new Date(options.at).toISOString();
+  const lastDue = options.plan?.messages.at(-1)?.dueAt ?? options.at;
   const item: ConversationItem = {
     pk: contactPk(webhook.phone),
-    sk: `MSG#${at}#${role}#${options.key.slice(0, 16)}`,
+    sk: messageSk(options.at, role, options.key),
     phone: webhook.phone,
     userId: webhook.userId,
     role,
@@ -81,13 +101,18 @@ export function messageItem(
     at,
     source: "webhook",
     messageKey: options.key,
-    expiresAt: Math.floor(options.at / 1000) + options.ttlSeconds,
+    expiresAt: Math.floor(Math.max(options.at, lastDue) / 1000) + options.ttlSeconds,
   };
   if (message.direction === "out" && webhook.wasMessageByHuman !== null) {
     item.human = webhook.wasMessageByHuman;
   }
   if (webhook.sendBy) item.sendBy = webhook.sendBy;
-  if (options.planId) item.planId = options.planId;
+  const planId = options.plan?.planId ?? options.planId;
+  if (planId) item.planId = planId;
+  if (options.plan) {
+    const { keep, source, messages } = options.plan;
+    item.plan = { keep, source, messages: messages.map(({ seq: _seq, ...message }) => message) };
+  }
   if (options.noReplyReason) item.noReplyReason = options.noReplyReason;
   if (webhook.warnings.length) item.warnings = webhook.warnings;
   return item;
@@ -98,7 +123,7 @@ export function messageItem(
 /** Where a plan came from. */
 export type PlanSource = "policy" | "opt-out-confirmation";
 
-/** One message of a stored plan. */
+/** One message of a plan. */
 export interface PlanMessage {
   seq: number;
   text: string;
@@ -108,47 +133,62 @@ export interface PlanMessage {
   dueAt: number;
 }
 
-/**
- * The PLAN item (sk "PLAN#<planId>"): written once, before any of its replies is queued, so a
- * redelivered job (a crash between this write and the last enqueue) re-queues the same replies
- * instead of asking the policy again.
- */
-export interface PlanItem {
-  pk: string;
-  sk: string;
+/** A reply plan: the replies one customer message gets (what the responder queues). */
+export interface Plan {
   planId: string;
-  phone: string;
-  userId: string | null;
-  messageKey: string;
   /** The message's time (ms): replies of plans at or before a takeover or stop word are cancelled. */
   planAt: number;
-  acceptedAt: number;
   /** The rule said `onNewMessage: "keep"`: a newer customer message does not cancel it. */
   keep: boolean;
   source: PlanSource;
   /** [] when the policy answered no reply. */
   messages: PlanMessage[];
-  createdAt: number;
-  expiresAt: number;
 }
 
-export function planSk(planId: string): string {
-  return `PLAN#${planId}`;
+/**
+ * A plan as its message's MSG item stores it (`plan`), written with the message in one conditional
+ * write: one item instead of a message item and a plan item, so a webhook answered by one reply
+ * costs CONTACT 1 + MSG 1 + REPLY 2 = 4 WRU. Merging never costs more than two items, since
+ * ceil((a + b) / 1 KB) <= ceil(a / 1 KB) + ceil(b / 1 KB) for any sizes a and b, and saves a write
+ * while both fit in 1 KB. What the item holds already is not repeated (the plan id, the message's
+ * time, a reply's seq = its position), which leaves about 600 bytes of customer message and reply
+ * text in that 1 KB (a 300-character message answered by a 300-character reply fits).
+ */
+export interface StoredPlan {
+  keep: boolean;
+  source: PlanSource;
+  messages: Omit<PlanMessage, "seq">[];
 }
+
+/** The plan stored on a message's MSG item, if it got one. */
+export function planOf(item: ConversationItem): Plan | undefined {
+  if (!item.plan || !item.planId) return undefined;
+  return {
+    planId: item.planId,
+    planAt: Date.parse(item.at),
+    keep: item.plan.keep,
+    source: item.plan.source,
+    messages: item.plan.messages.map((message, seq) => ({ seq, ...message })),
+  };
+}
+
+/**
+ * Sort key prefix of the PLAN items that releases before plans lived on MSG items wrote
+ * (`PLAN#<planId>`, a superset of {@link Plan}). Still read, never written: a redelivered job of
+ * such a release finds its plan there (DynamoConversationLog.findPlan), and the ops CLI lists
+ * their replies, until the table's TTL has removed the last one (docs/operations.md, "Upgrading").
+ */
+export const LEGACY_PLAN_PREFIX = "PLAN#";
 
 /** A plan from a policy's (validated) messages; dueAt = acceptedAt + delayMs. */
-export function planItem(input: {
+export function replyPlan(input: {
   planId: string;
-  webhook: NormalizedWebhook;
-  messageKey: string;
   planAt: number;
   acceptedAt: number;
   keep: boolean;
   source: PlanSource;
   messages: readonly ReplyPlanMessage[];
-  now: number;
-  ttlSeconds: number;
-}): PlanItem {
+}): Plan {
   const messages = input.messages.map((message, seq) => {
     const planned: PlanMessage = {
       seq,
@@ -159,21 +199,12 @@ export function planItem(input: {
     if (message.filename) planned.filename = message.filename;
     return planned;
   });
-  const lastDue = messages.at(-1)?.dueAt ?? input.acceptedAt;
   return {
-    pk: contactPk(input.webhook.phone),
-    sk: planSk(input.planId),
     planId: input.planId,
-    phone: input.webhook.phone,
-    userId: input.webhook.userId,
-    messageKey: input.messageKey,
     planAt: input.planAt,
-    acceptedAt: input.acceptedAt,
     keep: input.keep,
     source: input.source,
     messages,
-    createdAt: input.now,
-    expiresAt: Math.floor(lastDue / 1000) + input.ttlSeconds,
   };
 }
 
@@ -206,7 +237,8 @@ export interface TimelineEntry {
 export interface ContactView {
   contact: ContactState | undefined;
   messages: ConversationItem[];
-  plans: PlanItem[];
+  /** The plans stored on its messages (and on legacy PLAN items), one per plan id. */
+  plans: Plan[];
   replies: SentMarker[];
   /** Messages and replies in time order. */
   timeline: TimelineEntry[];
@@ -218,7 +250,13 @@ export function contactView(rawItems: readonly object[]): ContactView {
   const bySk = (prefix: string) => items.filter((i) => String(i.sk).startsWith(prefix));
   const contact = items.find((i) => i.sk === "CONTACT") as ContactState | undefined;
   const messages = bySk("MSG#") as unknown as ConversationItem[];
-  const plans = bySk("PLAN#") as unknown as PlanItem[];
+  const plans = new Map<string, Plan>();
+  for (const plan of [
+    ...messages.flatMap((m) => planOf(m) ?? []),
+    ...(bySk(LEGACY_PLAN_PREFIX) as unknown as Plan[]),
+  ]) {
+    if (!plans.has(plan.planId)) plans.set(plan.planId, plan);
+  }
   const replies = bySk("REPLY#") as unknown as SentMarker[];
   const timeline: TimelineEntry[] = [
     ...messages.map((m) => ({
@@ -239,7 +277,7 @@ export function contactView(rawItems: readonly object[]): ContactView {
       ...(r.cancelReason || r.reason ? { note: r.cancelReason ?? r.reason } : {}),
     })),
   ].sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
-  return { contact, messages, plans, replies, timeline };
+  return { contact, messages, plans: [...plans.values()], replies, timeline };
 }
 
 /** A reply of a stored plan that has not gone out and that the contact still allows. */

@@ -1,5 +1,5 @@
 import type { CancelReason, ContactState, MessageClaim } from "./conversation.js";
-import type { ConversationItem, PlanItem } from "./conversationLog.js";
+import type { ConversationItem, Plan } from "./conversationLog.js";
 import type { SentMarker } from "./deliverReply.js";
 import type { ScheduledReply } from "./messages.js";
 import type { OutgoingMessage, SendOutcome } from "./vendorSend.js";
@@ -76,7 +76,10 @@ export interface MessageClaimInput {
   now: number;
 }
 
-/** The CONTACT item and the MSG items of a contact; every CONTACT write is one UpdateItem. */
+/**
+ * The CONTACT item and the MSG items of a contact (each message with the reply plan it got); every
+ * write is one UpdateItem.
+ */
 export interface ContactStore {
   /**
    * Claims the message on its contact: one conditional UpdateItem that sets lastInbound*, planId
@@ -103,16 +106,19 @@ export interface ContactStore {
   cancelPending(input: { phone: string; now: number }): Promise<void>;
   /** Strongly consistent read of the CONTACT item. */
   getContact(phone: string): Promise<ContactState | undefined>;
-  /** Writes one MSG item; writing it again is harmless (same key, same content). */
-  putMessage(item: ConversationItem): Promise<void>;
-}
-
-/** Reply plans (PLAN items): the responder stores a plan before it queues any reply of it. */
-export interface PlanStore {
-  /** Strongly consistent read. */
-  get(phone: string, planId: string): Promise<PlanItem | undefined>;
-  /** Stores the plan unless one with its id exists; returns the plan that is stored. */
-  create(plan: PlanItem): Promise<PlanItem>;
+  /**
+   * Writes a message's MSG item, with its plan when it got one, unless a plan is stored on the item
+   * already: a stored plan is never replaced or dropped. One conditional write, also when it does
+   * not apply. Returns the item as stored: this one, or the one holding the plan another copy of
+   * the job stored first (whose plan is then the plan).
+   */
+  recordMessage(item: ConversationItem): Promise<ConversationItem>;
+  /**
+   * The plan stored for a customer message (strongly consistent): on its MSG item (`sk`, derived
+   * from the time its first claim recorded), else on a PLAN#<planId> item an earlier release wrote.
+   * For a redelivered job only (a "same" claim): a new message has nothing stored.
+   */
+  findPlan(message: { phone: string; sk: string; planId: string }): Promise<Plan | undefined>;
 }
 
 // ── Reply items (sender; protocol in core/deliverReply.ts) ─────────────────────────────────────

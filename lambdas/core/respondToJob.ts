@@ -11,13 +11,15 @@ import {
 import {
   type ConversationItem,
   messageItem,
+  messageSk,
   type NoReplyReason,
-  type PlanItem,
-  planItem,
+  type Plan,
+  planOf,
+  replyPlan,
 } from "./conversationLog.js";
 import { errorFields, maskPhone, ReplyPlanError } from "./errors.js";
 import type { ScheduledReply, WebhookJob } from "./messages.js";
-import type { Clock, ContactStore, Logger, MessageQueue, PlanStore } from "./ports.js";
+import type { Clock, ContactStore, Logger, MessageQueue } from "./ports.js";
 import { ReplyPolicyUnavailableError } from "./replyPolicy.js";
 import {
   asDecision,
@@ -36,20 +38,22 @@ export { planIdFor } from "./conversation.js";
  *   1. phone check      a number that cannot be valid gets its MSG item (noReplyReason) and no reply
  *   2. outgoing         a person at the business → takeover (pause + cancel); anything else: logged
  *   3. claim            conditional UpdateItem on CONTACT: newest message? same (redelivery)? older?
- *   4. plan             the stored PLAN of a redelivered job, else the policy's answer (rules, then
- *                       a business's HTTP endpoint) checked and stored BEFORE any reply is queued:
- *                       the policy is asked once per job
- *   5. MSG item         this message, with its plan or why it got none
+ *   4. plan             the plan stored on the MSG item of a redelivered job, else the policy's
+ *                       answer (rules, then a business's HTTP endpoint), checked
+ *   5. MSG item         this message with its plan, in ONE conditional write that keeps a plan
+ *                       already stored (another copy of the job won: its plan is the plan), BEFORE
+ *                       any reply is queued, so the policy is asked once per job; a message
+ *                       without a plan is written with why it got none
  *   6. enqueue          each reply of the plan; the sender's reply items dedupe a second copy
  *
  * A policy that is unavailable (timeout, network, 408/429/5xx) is a normal outcome, returned as
- * "come back later" with a backoff (nothing is stored, so the next attempt asks again).
+ * "come back later" with a backoff (no plan is stored, so the next attempt asks again).
  * docs/scheduling.md ("Plans and contacts") explains the states; every effect comes in via `deps`.
  */
 
 export interface RespondSettings {
   maxHopSeconds: number;
-  /** Retention of MSG and PLAN items (DynamoDB TTL). */
+  /** Retention of MSG items (DynamoDB TTL), after the message or its plan's last due reply. */
   ttlSeconds: number;
   /** Human takeover pause (HUMAN_PAUSE_SECONDS); 0 turns takeover off. */
   humanPauseSeconds: number;
@@ -62,7 +66,6 @@ export interface RespondSettings {
 
 export interface RespondDeps {
   contacts: ContactStore;
-  plans: PlanStore;
   repliesQueue: MessageQueue;
   policy: ReplyPolicy;
   clock: Clock;
@@ -87,7 +90,7 @@ export interface RespondDone {
   planned: number;
   planId?: string;
   noReplyReason?: NoReplyReason;
-  /** The plan came from the PLAN item (a redelivered job), not from the policy. */
+  /** The plan was stored already (a redelivered job), not asked of the policy. */
   reusedPlan?: boolean;
 }
 
@@ -125,13 +128,21 @@ export async function respondToJob(
       warnings: webhook.warnings,
     });
   }
-  const item = (extra: { planId?: string; noReplyReason?: NoReplyReason }): ConversationItem =>
-    messageItem(webhook, message, { key, at, ttlSeconds: settings.ttlSeconds, ...extra });
+  // The time the MSG item is keyed on: the message's, or (a redelivered job) the one its claim holds.
+  let itemAt = at;
+  const item = (extra: {
+    planId?: string;
+    plan?: Plan;
+    noReplyReason?: NoReplyReason;
+  }): ConversationItem =>
+    messageItem(webhook, message, { key, at: itemAt, ttlSeconds: settings.ttlSeconds, ...extra });
   const noReply = async (
     reason: NoReplyReason,
     result: Partial<RespondDone> = {},
   ): Promise<RespondDone> => {
-    await contacts.putMessage(item({ noReplyReason: reason, planId: result.planId }));
+    // Keeps a plan the item holds (a redelivery that now comes after a newer message): the message
+    // did get that plan, and the sender decides whether its replies still go out.
+    await contacts.recordMessage(item({ noReplyReason: reason, planId: result.planId }));
     return { outcome: "done", planned: 0, noReplyReason: reason, ...result };
   };
 
@@ -181,12 +192,23 @@ export async function respondToJob(
     return noReply("older_than_newest", { claim: "older" });
   }
 
-  // A redelivered job (or a resume after a crash) finds the plan it stored and queues it again.
-  let plan = claim.kind === "same" ? await deps.plans.get(webhook.phone, planId) : undefined;
+  // A redelivered job (or a resume after a crash, a redrive) finds the plan it stored on its MSG
+  // item and queues it again. The item's key holds the time the first claim recorded: an undated
+  // message redelivered after the queue's dedupe window carries a later acceptance time.
+  // A new message ("newest") has nothing stored: no read.
+  if (claim.kind === "same") itemAt = claim.contact.lastInboundAt ?? at;
+  let plan =
+    claim.kind === "same"
+      ? await contacts.findPlan({
+          phone: webhook.phone,
+          sk: messageSk(itemAt, "user", key),
+          planId,
+        })
+      : undefined;
   const reusedPlan = plan !== undefined;
   if (!plan) {
     const contact = claim.kind === "newest" ? claim.before : claim.contact;
-    const reason = noPlanReason(contact, at, intent);
+    const reason = noPlanReason(contact, itemAt, intent);
     if (reason) {
       logger.info(`no reply: contact ${reason.replace("_", " ")}`, { ...fields, planId });
       return noReply(reason, { claim: claim.kind, planId });
@@ -196,39 +218,41 @@ export async function respondToJob(
       decided = await decidePlan(job, { intent, claim, planId, deps });
     } catch (error) {
       if (!(error instanceof ReplyPolicyUnavailableError)) throw error;
-      // Nothing stored yet: the next attempt asks again. The CONTACT claim stays; that attempt
-      // finds it as "same" (or "older" when a newer message came meanwhile, and gets no plan).
+      // No plan stored: the next attempt asks again. The CONTACT claim stays; that attempt finds
+      // it as "same" (or "older" when a newer message came meanwhile, and gets no plan).
       const retry = policyUnavailable(error, attempt, deps, { ...fields, planId });
       // Giving up: the customer's message is still logged (a redriven job that gets a plan
       // writes it again, with the plan).
       if (retry.lastAttempt)
-        await contacts.putMessage(item({ noReplyReason: "policy_unavailable" }));
+        await contacts.recordMessage(item({ noReplyReason: "policy_unavailable" }));
       return retry;
     }
     if (!decided) {
       logger.info("stop word from an opted-out contact: no second confirmation", fields);
       return noReply("already_opted_out", { claim: claim.kind, planId });
     }
-    plan = await deps.plans.create(
-      planItem({
-        ...decided,
-        planId,
-        webhook,
-        messageKey: key,
-        planAt: at,
-        acceptedAt,
-        now: clock.now(),
-        ttlSeconds: settings.ttlSeconds,
+    const ours = replyPlan({ ...decided, planId, planAt: itemAt, acceptedAt });
+    const stored = await contacts.recordMessage(
+      item({
+        plan: ours,
+        noReplyReason: ours.messages.length === 0 ? "no_rule_matched" : undefined,
       }),
     );
+    plan = planOf(stored) ?? ours;
   }
 
   if (plan.messages.length === 0) {
     logger.info("no rule matched; no reply", { ...fields, planId });
-    return noReply("no_rule_matched", { claim: claim.kind, planId });
+    return {
+      outcome: "done",
+      claim: claim.kind,
+      planned: 0,
+      planId,
+      noReplyReason: "no_rule_matched",
+      reusedPlan,
+    };
   }
-  await contacts.putMessage(item({ planId }));
-  const replies = repliesOf(plan);
+  const replies = repliesOf(plan, webhook);
   // In seq order, one at a time: if any send fails the job is retried, and a reply is never on the
   // queue without its predecessors (which it would wait for).
   for (const reply of replies) {
@@ -298,7 +322,7 @@ async function decidePlan(
     planId: string;
     deps: RespondDeps;
   },
-): Promise<(Pick<PlanItem, "keep" | "source"> & { messages: ReplyPlanMessage[] }) | undefined> {
+): Promise<(Pick<Plan, "keep" | "source"> & { messages: ReplyPlanMessage[] }) | undefined> {
   const { intent, claim, planId, deps } = context;
   if (intent === "stop") {
     // At most one confirmation: only the stop word that opted the contact out gets one.
@@ -323,8 +347,11 @@ async function decidePlan(
   };
 }
 
-/** The scheduled replies of a stored plan. */
-export function repliesOf(plan: PlanItem): ScheduledReply[] {
+/** The scheduled replies of a stored plan, to its contact. */
+export function repliesOf(
+  plan: Plan,
+  contact: { phone: string; userId: string | null },
+): ScheduledReply[] {
   return plan.messages.map((message) => {
     const reply: ScheduledReply = {
       kind: "scheduled-reply",
@@ -332,8 +359,8 @@ export function repliesOf(plan: PlanItem): ScheduledReply[] {
       planId: plan.planId,
       seq: message.seq,
       total: plan.messages.length,
-      phone: plan.phone,
-      userId: plan.userId,
+      phone: contact.phone,
+      userId: contact.userId,
       text: message.text,
       dueAt: message.dueAt,
       planAt: plan.planAt,

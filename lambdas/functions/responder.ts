@@ -8,7 +8,7 @@ import {
   createSecretsManagerClient,
   createSqsClient,
 } from "../adapters/awsClients.js";
-import { DynamoConversationLog, DynamoPlanStore } from "../adapters/DynamoConversationTable.js";
+import { DynamoConversationLog } from "../adapters/DynamoConversationTable.js";
 import { HttpReplyPolicyClient } from "../adapters/HttpReplyPolicyClient.js";
 import { SecretsManagerSecretSource } from "../adapters/SecretsManagerSecretSource.js";
 import { SqsMessageQueue, SqsRedelivery } from "../adapters/SqsMessageQueue.js";
@@ -303,7 +303,6 @@ export function responderDeps(config: ResponderConfig): ResponderDeps {
   }
   return {
     contacts: new DynamoConversationLog(documents, config.conversationTable),
-    plans: new DynamoPlanStore(documents, config.conversationTable),
     repliesQueue: new SqsMessageQueue(sqs, config.repliesQueueUrl),
     policy: onlyContacts(policy, config.contacts),
     clock: { now: Date.now, sleep: (ms) => sleep(ms) },

@@ -1,12 +1,12 @@
+import { PutCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDocumentClient } from "../../lambdas/adapters/awsClients.js";
 import {
   DynamoConversationLog,
   DynamoConversationReader,
-  DynamoPlanStore,
 } from "../../lambdas/adapters/DynamoConversationTable.js";
-import { messageKey, planIdFor } from "../../lambdas/core/conversation.js";
-import { planItem } from "../../lambdas/core/conversationLog.js";
+import { messageKey, planIdFor, webhookMessage } from "../../lambdas/core/conversation.js";
+import { messageItem, replyPlan } from "../../lambdas/core/conversationLog.js";
 import { parseWebhook } from "../../lambdas/core/parseWebhook.js";
 import {
   postWebhook,
@@ -53,17 +53,16 @@ const RULES = [
 ];
 
 let stack: TestStack;
+let client: ReturnType<typeof createDocumentClient>;
 let contacts: DynamoConversationLog;
-let plans: DynamoPlanStore;
 let reader: DynamoConversationReader;
 
 beforeAll(async () => {
   stack = await startTestStack({ rules: RULES, humanPauseSeconds: HUMAN_PAUSE_SECONDS });
   stack.startWorker("responder");
   stack.startWorker("sender");
-  const client = createDocumentClient(stack.awsEnv);
+  client = createDocumentClient(stack.awsEnv);
   contacts = new DynamoConversationLog(client, stack.resources.tables.conversation);
-  plans = new DynamoPlanStore(client, stack.resources.tables.conversation);
   reader = new DynamoConversationReader(client, stack.resources.tables.conversation);
 }, 60_000);
 
@@ -259,33 +258,17 @@ describe.concurrent("conversation-aware replies (local stack)", () => {
   }, 30_000);
 
   it("queues the stored plan again after a crash between storing it and queueing its replies", async () => {
-    const phone = newPhone();
-    const at = Date.now();
-    const webhook = parseWebhook(sampleWebhookBody({ phone, text: "hello", at }));
-    const job = aJob({ key: messageKey(webhook), acceptedAt: at, webhook });
-    const planId = planIdFor(job.key);
-    // What the crashed attempt left: the claim on the contact and the stored plan, nothing queued.
-    await contacts.claimMessage({
-      phone,
-      key: job.key,
-      at,
-      acceptedAt: at,
-      planId,
-      intent: null,
-      now: at,
-    });
-    await plans.create(
-      planItem({
-        planId,
-        webhook,
-        messageKey: job.key,
-        planAt: at,
-        acceptedAt: at,
-        keep: false,
-        source: "policy",
-        messages: [{ text: "the answer stored before the crash", delayMs: 0 }],
-        now: at,
+    // What the crashed attempt left: the claim on the contact and the message stored with its
+    // plan, nothing queued.
+    const { phone, job, webhook, plan } = await claimedWithPlan(
+      "the answer stored before the crash",
+    );
+    await contacts.recordMessage(
+      messageItem(webhook, webhookMessage(webhook), {
+        key: job.key,
+        at: plan.planAt,
         ttlSeconds: 3600,
+        plan,
       }),
     );
     await stack.send(stack.resources.queues.jobs, JSON.stringify(job));
@@ -294,7 +277,57 @@ describe.concurrent("conversation-aware replies (local stack)", () => {
     await settle(2000);
     expect(texts(phone)).toEqual(["the answer stored before the crash"]);
   }, 30_000);
+
+  it("queues the plan an earlier release stored as a PLAN item when its job comes back after the upgrade", async () => {
+    // What a job of the earlier release left: its claim and its PLAN item, nothing queued.
+    const { phone, job, plan } = await claimedWithPlan("the answer stored by the earlier release");
+    await client.send(
+      new PutCommand({
+        TableName: stack.resources.tables.conversation,
+        Item: {
+          pk: `PHONE#${phone}`,
+          sk: `PLAN#${plan.planId}`,
+          phone,
+          messageKey: job.key,
+          ...plan,
+        },
+      }),
+    );
+    await stack.send(stack.resources.queues.jobs, JSON.stringify(job));
+    await waitFor("the stored answer", () => texts(phone).length === 1);
+    expect(texts(phone)).toEqual(["the answer stored by the earlier release"]);
+  }, 30_000);
 });
+
+/**
+ * A customer message whose job a worker already handled up to its plan: its claim on the contact
+ * is made, and `plan` (one reply, `text`) is what the policy answered; storing it is the caller's.
+ */
+async function claimedWithPlan(text: string) {
+  const phone = newPhone();
+  const at = Date.now();
+  const webhook = parseWebhook(sampleWebhookBody({ phone, text: "hello", at }));
+  const job = aJob({ key: messageKey(webhook), acceptedAt: at, webhook });
+  const planId = planIdFor(job.key);
+  await contacts.claimMessage({
+    phone,
+    key: job.key,
+    at,
+    acceptedAt: at,
+    planId,
+    intent: null,
+    now: at,
+  });
+  const plan = replyPlan({
+    planId,
+    planAt: at,
+    acceptedAt: at,
+    keep: false,
+    source: "policy",
+    messages: [{ text, delayMs: 0 }],
+  });
+  return { phone, job, webhook, plan };
+}
 
 describe("concurrent messages of one contact (two responder workers)", () => {
   it("plans only the newest, whichever worker gets which", async () => {

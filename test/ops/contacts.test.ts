@@ -11,14 +11,20 @@ import {
 /** The contact commands' reading of a partition: reply states as an operator names them. */
 
 const PK = "PHONE#14155550177";
+/** A customer message's MSG item with the plan it got. */
 const plan = (planId: string, planAt: number, dues: number[], keep = false) => ({
   pk: PK,
-  sk: `PLAN#${planId}`,
-  planId,
+  sk: `MSG#${new Date(planAt).toISOString()}#user#${planId}`,
   phone: "14155550177",
-  planAt,
-  keep,
-  messages: dues.map((dueAt, seq) => ({ seq, text: `${planId} ${seq}`, dueAt })),
+  role: "user",
+  content: `message of ${planId}`,
+  at: new Date(planAt).toISOString(),
+  planId,
+  plan: {
+    keep,
+    source: "policy",
+    messages: dues.map((dueAt, seq) => ({ text: `${planId} ${seq}`, dueAt })),
+  },
 });
 const reply = (planId: string, seq: number, fields: Record<string, unknown>) => ({
   pk: PK,

@@ -5,7 +5,7 @@ import {
   isNewerMessage,
   type MessageClaim,
 } from "../../lambdas/core/conversation.js";
-import type { ConversationItem, PlanItem } from "../../lambdas/core/conversationLog.js";
+import { type ConversationItem, type Plan, planOf } from "../../lambdas/core/conversationLog.js";
 import type { DeliveryDeps, DeliverySettings } from "../../lambdas/core/deliverReply.js";
 import { CLAIMABLE_STATUSES, replySk, type SentMarker } from "../../lambdas/core/deliverReply.js";
 import type { ScheduledReply } from "../../lambdas/core/messages.js";
@@ -15,7 +15,6 @@ import type {
   Logger,
   MessageClaimInput,
   MessageQueue,
-  PlanStore,
   ReplyRef,
   SentMarkerStore,
   VendorSender,
@@ -121,7 +120,7 @@ export class MemoryMarkers implements SentMarkerStore {
   }
 }
 
-/** Contacts and MSG items in memory, with the DynamoDB adapter's conditions. */
+/** Contacts and MSG items (with their plans) in memory, with the DynamoDB adapter's conditions. */
 export class MemoryContacts implements ContactStore {
   readonly contacts = new Map<string, ContactState>();
   readonly messages = new Map<string, ConversationItem>();
@@ -208,24 +207,24 @@ export class MemoryContacts implements ContactStore {
     return contact ? structuredClone(contact) : undefined;
   }
 
-  async putMessage(item: ConversationItem) {
-    this.messages.set(`${item.pk}|${item.sk}`, structuredClone(item));
+  /** The adapter's conditional write: a stored plan is kept, and its item returned. */
+  async recordMessage(item: ConversationItem) {
+    const key = `${item.pk}|${item.sk}`;
+    const stored = this.messages.get(key);
+    if (stored?.plan) return structuredClone(stored);
+    this.messages.set(key, structuredClone(item));
+    return item;
   }
-}
 
-/** Plans in memory: create keeps the first. */
-export class MemoryPlans implements PlanStore {
-  readonly plans = new Map<string, PlanItem>();
-  async get(phone: string, planId: string) {
-    const plan = this.plans.get(`${phone}|${planId}`);
-    return plan ? structuredClone(plan) : undefined;
+  async findPlan(message: { phone: string; sk: string; planId: string }) {
+    const item = this.messages.get(`${contactPk(message.phone)}|${message.sk}`);
+    return item && planOf(structuredClone(item));
   }
-  async create(plan: PlanItem) {
-    const key = `${plan.phone}|${plan.planId}`;
-    const existing = this.plans.get(key);
-    if (existing) return structuredClone(existing);
-    this.plans.set(key, structuredClone(plan));
-    return plan;
+
+  /** The plan stored for a plan id, on whichever MSG item holds it. */
+  planOf(planId: string): Plan | undefined {
+    const item = [...this.messages.values()].find((m) => m.plan && m.planId === planId);
+    return item && planOf(item);
   }
 }
 

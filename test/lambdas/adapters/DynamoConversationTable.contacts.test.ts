@@ -1,17 +1,11 @@
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { createDocumentClient } from "../../../lambdas/adapters/awsClients.js";
-import {
-  DynamoConversationLog,
-  DynamoConversationReader,
-} from "../../../lambdas/adapters/DynamoConversationTable.js";
-import { isNewerMessage, webhookMessage } from "../../../lambdas/core/conversation.js";
-import { messageItem } from "../../../lambdas/core/conversationLog.js";
+import { DynamoConversationLog } from "../../../lambdas/adapters/DynamoConversationTable.js";
+import { isNewerMessage } from "../../../lambdas/core/conversation.js";
 import { provisionForTest } from "../../support/localAws.js";
-import { aWebhook } from "../../support/replyFixtures.js";
 
 let log: DynamoConversationLog;
-let reader: DynamoConversationReader;
 let phoneCounter = 0;
 const newPhone = () => `1415200${String(++phoneCounter).padStart(4, "0")}`;
 /** A claim; by default the message was accepted when it was written (`at`). */
@@ -27,7 +21,6 @@ beforeAll(async () => {
   const resources = await provisionForTest();
   const client = createDocumentClient(resources.awsEnv);
   log = new DynamoConversationLog(client, resources.tables.conversation);
-  reader = new DynamoConversationReader(client, resources.tables.conversation);
 });
 
 describe("DynamoConversationLog (contacts)", () => {
@@ -186,20 +179,5 @@ describe("DynamoConversationLog (contacts)", () => {
     const contact = await log.getContact(phone);
     expect(contact).toMatchObject({ optedOut: false, optedInAt: 5000 });
     expect(contact?.optOutPlanId).toBeUndefined();
-  });
-
-  it("writes one MSG item per message, a redelivery rewriting the same item", async () => {
-    const phone = newPhone();
-    const webhook = aWebhook({ phone, lastMessageOfUser: "hello" });
-    const item = messageItem(webhook, webhookMessage(webhook), {
-      key: "0123456789abcdef0123",
-      at: Date.parse("2026-11-20T10:00:00Z"),
-      ttlSeconds: 365 * 24 * 3600,
-    });
-    await log.putMessage(item);
-    await log.putMessage(item);
-    expect(await reader.byPhone(phone)).toEqual([
-      expect.objectContaining({ role: "user", content: "hello", at: "2026-11-20T10:00:00.000Z" }),
-    ]);
   });
 });

@@ -4,8 +4,10 @@ import {
   attachmentContentType,
   contactView,
   messageItem,
+  messageSk,
   pendingReplies,
-  planItem,
+  planOf,
+  replyPlan,
 } from "../../../lambdas/core/conversationLog.js";
 import { aWebhook } from "../../support/replyFixtures.js";
 
@@ -57,12 +59,10 @@ describe("messageItem", () => {
   });
 });
 
-describe("planItem", () => {
+describe("replyPlan", () => {
   it("numbers messages in order with dueAt = acceptedAt + delay, and keeps the rule's keep", () => {
-    const plan = planItem({
+    const plan = replyPlan({
       planId: "plan_1",
-      webhook: aWebhook(),
-      messageKey: "k",
       planAt: AT,
       acceptedAt: AT + 1000,
       keep: true,
@@ -71,10 +71,8 @@ describe("planItem", () => {
         { text: "a", delayMs: 0 },
         { text: "b", delayMs: 2000, attachment: "https://x.test/a.pdf", filename: "a.pdf" },
       ],
-      now: AT + 1500,
-      ttlSeconds: TTL,
     });
-    expect(plan).toMatchObject({ pk: "PHONE#14155552671", sk: "PLAN#plan_1", keep: true });
+    expect(plan).toMatchObject({ planId: "plan_1", planAt: AT, keep: true, source: "policy" });
     expect(plan.messages).toEqual([
       { seq: 0, text: "a", dueAt: AT + 1000 },
       {
@@ -85,7 +83,28 @@ describe("planItem", () => {
         filename: "a.pdf",
       },
     ]);
-    expect(plan.expiresAt).toBe(Math.floor((AT + 3000) / 1000) + TTL);
+  });
+
+  it("stores the plan on its message's item, kept until the retention after the last due reply", () => {
+    const webhook = aWebhook();
+    const plan = replyPlan({
+      planId: "plan_1",
+      planAt: AT,
+      acceptedAt: AT,
+      keep: false,
+      source: "policy",
+      messages: [{ text: "tomorrow", delayMs: 86_400_000 }],
+    });
+    const item = messageItem(webhook, webhookMessage(webhook), {
+      key: "k",
+      at: AT,
+      ttlSeconds: TTL,
+      planId: "plan_1",
+      plan,
+    });
+    expect(item).toMatchObject({ sk: messageSk(AT, "user", "k"), planId: "plan_1" });
+    expect(planOf(item)).toEqual(plan);
+    expect(item.expiresAt).toBe((AT + 86_400_000) / 1000 + TTL);
   });
 });
 
@@ -101,22 +120,27 @@ describe("attachmentContentType", () => {
 });
 
 describe("pendingReplies", () => {
-  const plan = (planId: string, keep = false) =>
-    planItem({
-      planId,
-      webhook: aWebhook(),
-      messageKey: planId,
-      planAt: AT,
-      acceptedAt: AT,
-      keep,
-      source: "policy",
-      messages: [
-        { text: `${planId} a`, delayMs: 0 },
-        { text: `${planId} b`, delayMs: 5000 },
-      ],
-      now: AT,
+  /** A customer message's MSG item holding its plan. */
+  const plan = (planId: string, keep = false) => {
+    const webhook = aWebhook();
+    return messageItem(webhook, webhookMessage(webhook), {
+      key: planId,
+      at: AT,
       ttlSeconds: TTL,
+      planId,
+      plan: replyPlan({
+        planId,
+        planAt: AT,
+        acceptedAt: AT,
+        keep,
+        source: "policy",
+        messages: [
+          { text: `${planId} a`, delayMs: 0 },
+          { text: `${planId} b`, delayMs: 5000 },
+        ],
+      }),
     });
+  };
   const contact = (planId: string) => ({
     pk: "PHONE#14155552671",
     sk: "CONTACT",
@@ -134,5 +158,14 @@ describe("pendingReplies", () => {
       { pk: "PHONE#14155552671", sk: "REPLY#p2#000", planId: "p2", seq: 0, status: "SENT" },
     ]);
     expect(pendingReplies(view, AT).map((r) => r.text)).toEqual(["p3 a", "p2 b", "p3 b"]);
+  });
+
+  it("lists the replies of a plan an earlier release stored as a PLAN item", () => {
+    const legacy = planOf(plan("p1"));
+    const view = contactView([
+      contact("p1"),
+      { pk: "PHONE#14155552671", sk: "PLAN#p1", phone: "14155552671", ...legacy },
+    ]);
+    expect(pendingReplies(view, AT).map((r) => r.text)).toEqual(["p1 a", "p1 b"]);
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { defaultOptOut, messageKey } from "../../../lambdas/core/conversation.js";
 import { ReplyPlanError } from "../../../lambdas/core/errors.js";
-import type { NormalizedWebhook } from "../../../lambdas/core/messages.js";
+import type { NormalizedWebhook, ScheduledReply } from "../../../lambdas/core/messages.js";
 import {
   ReplyPolicyAnswerError,
   ReplyPolicyUnavailableError,
@@ -19,7 +19,6 @@ import {
 } from "../../../lambdas/core/respondToJob.js";
 import {
   MemoryContacts,
-  MemoryPlans,
   RecordingQueue,
   SimulatedClock,
   silentLogger,
@@ -43,11 +42,9 @@ const T0 = 1_000_000;
 function deps(policy: ReplyPolicy = rulesPolicy(rules), maxHopSeconds = 900) {
   const clock = new SimulatedClock(T0);
   const contacts = new MemoryContacts();
-  const plans = new MemoryPlans();
   const repliesQueue = new RecordingQueue(clock);
   const respond: RespondDeps = {
     contacts,
-    plans,
     repliesQueue,
     policy,
     clock,
@@ -61,7 +58,7 @@ function deps(policy: ReplyPolicy = rulesPolicy(rules), maxHopSeconds = 900) {
       maxAttempts: 3,
     },
   };
-  return { respond, contacts, plans, repliesQueue, clock };
+  return { respond, contacts, repliesQueue, clock };
 }
 
 /** A job for a customer message written at `at` (vendor time), keyed as the receiver keys it. */
@@ -126,15 +123,26 @@ describe("respondToJob", () => {
     expect(repliesQueue.sent.map((s) => s.delaySeconds)).toEqual([0, 1, 1]);
   });
 
-  it("stores the plan before queueing any reply, and logs the message with its plan", async () => {
-    const { respond, plans, contacts } = deps();
+  it("logs the message and the plan it got as one item", async () => {
+    const { respond, contacts } = deps();
     const job = customerJob("hello");
     await respondToJob(job, respond);
-    const plan = await plans.get(job.webhook.phone, planIdFor(job.key));
-    expect(plan?.messages.map((m) => m.text)).toEqual(["a", "b", "c"]);
-    expect([...contacts.messages.values()]).toEqual([
-      expect.objectContaining({ role: "user", content: "hello", planId: planIdFor(job.key) }),
+    const [item, ...others] = [...contacts.messages.values()];
+    expect(others).toEqual([]);
+    expect(item).toMatchObject({ role: "user", content: "hello", planId: planIdFor(job.key) });
+    expect(item?.plan?.messages.map((m) => m.text)).toEqual(["a", "b", "c"]);
+    expect(item?.noReplyReason).toBeUndefined();
+  });
+
+  it("keeps the message as long as its plan's last reply needs it", async () => {
+    const { respond, contacts } = deps(() => [
+      { text: "now", delayMs: 0 },
+      { text: "in two days", delayMs: 2 * 86_400_000 },
     ]);
+    await respondToJob(customerJob("hi"), respond);
+    const [item] = [...contacts.messages.values()];
+    // ttlSeconds 3600 after the last due reply, not after the message.
+    expect(item?.expiresAt).toBe(Math.floor((T0 + 2 * 86_400_000) / 1000) + 3600);
   });
 
   it("asks the policy once: a redelivered job queues the stored plan again", async () => {
@@ -152,10 +160,10 @@ describe("respondToJob", () => {
   });
 
   it("carries the rule's onNewMessage keep into the plan and its replies", async () => {
-    const { respond, repliesQueue, plans } = deps();
+    const { respond, repliesQueue, contacts } = deps();
     const job = customerJob("order 42");
     await respondToJob(job, respond);
-    expect((await plans.get(job.webhook.phone, planIdFor(job.key)))?.keep).toBe(true);
+    expect(contacts.planOf(planIdFor(job.key))?.keep).toBe(true);
     expect(repliesQueue.sent[0]?.body).toMatchObject({ keep: true, planAt: T0 });
   });
 
@@ -189,6 +197,15 @@ describe("respondToJob", () => {
     });
     expect((await contacts.getContact(newer.webhook.phone))?.planId).toBe(planIdFor(newer.key));
     expect(repliesQueue.sent).toHaveLength(3);
+  });
+
+  it("keeps the plan a message got when its job is redelivered after a newer message", async () => {
+    const { respond, contacts } = deps();
+    const first = customerJob("hello", T0);
+    await respondToJob(first, respond);
+    await respondToJob(customerJob("hello again", T0 + 5000), respond);
+    expect(await respondToJob(first, respond)).toMatchObject({ claim: "older", planned: 0 });
+    expect(contacts.planOf(planIdFor(first.key))?.messages).toHaveLength(3);
   });
 
   it("pauses the contact when a person at the business writes", async () => {
@@ -271,10 +288,22 @@ describe("respondToJob", () => {
   });
 
   it("stores an empty plan when no rule matches, so a redelivery does not ask again", async () => {
-    const { respond, repliesQueue, plans } = deps();
+    let asked = 0;
+    const { respond, repliesQueue, contacts } = deps(() => {
+      asked += 1;
+      return [];
+    });
     const job = customerJob("bye");
     expect(await respondToJob(job, respond)).toMatchObject({ noReplyReason: "no_rule_matched" });
-    expect((await plans.get(job.webhook.phone, planIdFor(job.key)))?.messages).toEqual([]);
+    expect(await respondToJob(job, respond)).toMatchObject({
+      claim: "same",
+      reusedPlan: true,
+      noReplyReason: "no_rule_matched",
+    });
+    expect(asked).toBe(1);
+    expect([...contacts.messages.values()]).toEqual([
+      expect.objectContaining({ noReplyReason: "no_rule_matched", plan: expect.anything() }),
+    ]);
     expect(repliesQueue.sent).toHaveLength(0);
   });
 
@@ -332,14 +361,14 @@ describe("respondToJob: the stored plan", () => {
   });
 
   it("stores the plan before the first reply is queued", async () => {
-    const { respond, repliesQueue, plans } = deps(() => [
+    const { respond, repliesQueue, contacts } = deps(() => [
       { text: "a", delayMs: 0 },
       { text: "b", delayMs: 10 },
     ]);
     const queuedWithPlanStored: boolean[] = [];
     const send = repliesQueue.send.bind(repliesQueue);
     repliesQueue.send = async (body, options) => {
-      queuedWithPlanStored.push(plans.plans.size === 1);
+      queuedWithPlanStored.push(contacts.planOf((body as ScheduledReply).planId) !== undefined);
       await send(body, options);
     };
     await respondToJob(customerJob("hi"), respond);
@@ -365,14 +394,35 @@ describe("respondToJob: the stored plan", () => {
   });
 
   it("keeps the plan another copy of the job stored first", async () => {
-    const { respond, repliesQueue, plans } = deps(() => [{ text: "mine", delayMs: 0 }]);
-    const create = plans.create.bind(plans);
-    plans.create = async (plan) => {
-      await create({ ...plan, messages: [{ seq: 0, text: "theirs", dueAt: plan.acceptedAt }] });
-      return create(plan);
+    const { respond, repliesQueue, contacts } = deps(() => [{ text: "mine", delayMs: 0 }]);
+    const record = contacts.recordMessage.bind(contacts);
+    contacts.recordMessage = async (item) => {
+      if (item.plan) {
+        const theirs = [{ text: "theirs", dueAt: T0 }];
+        await record({ ...item, plan: { ...item.plan, messages: theirs } });
+      }
+      return record(item);
     };
     await respondToJob(customerJob("hi"), respond);
     expect(repliesQueue.sent.map((s) => s.body.text)).toEqual(["theirs"]);
+    expect(contacts.planOf(planIdFor(customerJob("hi").key))?.messages[0]?.text).toBe("theirs");
+  });
+
+  it("finds the plan of an undated message redelivered after the dedupe window", async () => {
+    let asked = 0;
+    const { respond, repliesQueue, contacts } = deps(() => {
+      asked += 1;
+      return [{ text: "once", delayMs: 0 }];
+    });
+    // No vendor time: the message is keyed and timed by its acceptance.
+    const webhook = aWebhook({ lastMessageOfUser: "hi", userLastMessageTimeMs: null });
+    const key = messageKey(webhook);
+    await respondToJob(aJob({ key, acceptedAt: T0, webhook }), respond);
+    const later = await respondToJob(aJob({ key, acceptedAt: T0 + 600_000, webhook }), respond);
+    expect(later).toMatchObject({ claim: "same", reusedPlan: true, planned: 1 });
+    expect(asked).toBe(1);
+    expect(contacts.messages.size).toBe(1);
+    expect(repliesQueue.sent.map((s) => s.body.dueAt)).toEqual([T0, T0]);
   });
 });
 
@@ -382,7 +432,7 @@ describe("respondToJob: an unavailable policy", () => {
   };
 
   it("comes back later with a backoff that grows per attempt, storing no plan", async () => {
-    const { respond, plans, repliesQueue } = deps(unavailable);
+    const { respond, contacts, repliesQueue } = deps(unavailable);
     const job = customerJob("hi");
     const delays: number[] = [];
     for (const receiveCount of [1, 2]) {
@@ -391,7 +441,7 @@ describe("respondToJob: an unavailable policy", () => {
       if (result.outcome === "retry") delays.push(result.afterSeconds);
     }
     expect(delays).toEqual([2, 3]);
-    expect(plans.plans.size).toBe(0);
+    expect(contacts.planOf(planIdFor(job.key))).toBeUndefined();
     expect(repliesQueue.sent).toHaveLength(0);
   });
 
@@ -435,6 +485,23 @@ describe("respondToJob: an unavailable policy", () => {
     ]);
   });
 
+  it("stores the plan of a job redriven after the last attempt on its logged message", async () => {
+    let up = false;
+    const { respond, contacts, repliesQueue } = deps(() => {
+      if (!up) throw new ReplyPolicyUnavailableError("the reply policy timed out");
+      return [{ text: "back", delayMs: 0 }];
+    });
+    const job = customerJob("hi");
+    await respondToJob(job, respond, { receiveCount: 3 });
+    up = true;
+    expect(await respondToJob(job, respond, { receiveCount: 1 })).toMatchObject({ planned: 1 });
+    const [item, ...others] = [...contacts.messages.values()];
+    expect(others).toEqual([]);
+    expect(item?.plan?.messages.map((m) => m.text)).toEqual(["back"]);
+    expect(item?.noReplyReason).toBeUndefined();
+    expect(repliesQueue.sent.map((s) => s.body.text)).toEqual(["back"]);
+  });
+
   it("waits at least as long as the policy's Retry-After", async () => {
     const { respond } = deps(() => {
       throw new ReplyPolicyUnavailableError("the reply policy answered HTTP 429", 429, 120);
@@ -443,11 +510,11 @@ describe("respondToJob: an unavailable policy", () => {
   });
 
   it("lets an invalid answer through to the handler, which sends the job to the DLQ", async () => {
-    const { respond, plans } = deps(() => {
+    const { respond, contacts } = deps(() => {
       throw new ReplyPolicyAnswerError("bad", "messages[0].text", 200);
     });
     await expect(respondToJob(customerJob("hi"), respond)).rejects.toThrow(ReplyPolicyAnswerError);
-    expect(plans.plans.size).toBe(0);
+    expect(contacts.messages.size).toBe(0);
   });
 });
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDocumentClient } from "../../../lambdas/adapters/awsClients.js";
-import { DynamoPlanStore } from "../../../lambdas/adapters/DynamoConversationTable.js";
+import { DynamoConversationReader } from "../../../lambdas/adapters/DynamoConversationTable.js";
 import type { WebhookJob } from "../../../lambdas/core/messages.js";
 import { policyRequestId } from "../../../lambdas/core/replyPolicy.js";
 import { planIdFor } from "../../../lambdas/core/respondToJob.js";
@@ -178,7 +178,7 @@ describe("the HTTP reply policy, through the local stack", () => {
   it("is asked once when the responder process is killed after the plan was stored, before the replies were queued", async () => {
     const phone = newPhone();
     policy.answer(phone, answer({ text: "survived a kill", delay: 0 }));
-    const plans = new DynamoPlanStore(
+    const reader = new DynamoConversationReader(
       createDocumentClient(pipeline.awsEnv),
       pipeline.resources.tables.conversation,
     );
@@ -195,8 +195,9 @@ describe("the HTTP reply policy, through the local stack", () => {
     try {
       policy.beforeAnswer(phone, () => pipeline.proxies.sqs.setMode("hang"));
       job = await pipeline.enqueueJob("a table for two?", phone);
-      const planId = planIdFor(job.key);
-      await waitFor("the stored plan", () => plans.get(phone, planId), { intervalMs: 20 });
+      await waitFor("the stored plan", async () => (await reader.byPhone(phone))[0]?.plan, {
+        intervalMs: 20,
+      });
     } finally {
       await child.kill();
       await pipeline.proxies.sqs.setMode("up");
