@@ -133,6 +133,11 @@ export async function runCallsAndCost(options: {
   return report(phases as [Phase, Phase, Phase], await accessLogLineBytes());
 }
 
+/** The entrance the cost is for: what prod's stack file deploys (the default unless it says). */
+function pricedIngress() {
+  return parseStackSettings(stackFileSettings("prod")).ingress;
+}
+
 /**
  * The fixed monthly cost of each stack file's stack with no traffic: its secrets, the alarm
  * topic's KMS key, its alarms (infra's own alarmSpecs, with what infra/index.ts gives it), its
@@ -145,7 +150,10 @@ function idleStackTable() {
       deadLetterQueues: { jobs: "jobs-dlq", replies: "replies-dlq" },
       workQueues: { jobs: "jobs" },
       functions: { receiver: "receiver", responder: "responder", sender: "sender" },
-      apiId: "api",
+      ingress:
+        settings.ingress === "httpApi"
+          ? { kind: "httpApi", apiId: "api", accessLogGroupName: "access" }
+          : { kind: "functionUrl", functionName: "receiver", receiverLogGroupName: "receiver" },
       region: "us-east-1",
       metricNamespace: stack,
       thresholds: settings.alarmThresholds,
@@ -182,7 +190,11 @@ async function accessLogLineBytes(): Promise<number> {
   return Buffer.byteLength(ACCESS_LOG_FORMAT.replace(/\$context\.[A-Za-z.]+/g, "x".repeat(12))) + 1;
 }
 
-function report([fresh, duplicate, reply]: [Phase, Phase, Phase], accessLogBytes: number): Section {
+function report([fresh, duplicate, reply]: [Phase, Phase, Phase], accessLogLine: number): Section {
+  // A function URL writes no access log: its request log is the receiver's "webhook" line,
+  // already in the receiver's log bytes.
+  const ingress = pricedIngress();
+  const accessLogBytes = ingress === "httpApi" ? accessLogLine : 0;
   const phases = [fresh, duplicate, reply];
   const keys = [...new Set(phases.flatMap((p) => Object.keys(p.calls)))].sort();
   const row = (label: string, figure: (p: Phase) => number) => [
@@ -200,7 +212,7 @@ function report([fresh, duplicate, reply]: [Phase, Phase, Phase], accessLogBytes
   // invocation; the rest of the reply phase is the standard replies queue.
   const fifoWorker = 2 * responder;
   const lines = costLines({
-    httpApiRequests: 1,
+    ingress: { kind: ingress, requests: 1 },
     lambdas: [lambda("receiver", 1), lambda("responder", responder), lambda("sender", sender)],
     coldStart: COLD_START,
     dynamoDbWru: fresh.wru + reply.wru,
@@ -276,10 +288,14 @@ function report([fresh, duplicate, reply]: [Phase, Phase, Phase], accessLogBytes
       `Largest: ${biggest.map((l) => `${l.item.split(" (")[0]} ${fmt.usd(l.perMillion)}`).join(", ")}. ` +
         `Secondary indexes take ${fmt.count(indexWru)} WRU (${fmt.usd(indexWru * PRICES.dynamoDbWru * 1e6)}); ` +
         `the Infrequent Access log class would save ${fmt.usd(logs / 2)}, but not where the queries need ` +
-        "Standard: the access and sender logs feed the alarms' metric filters, and operators tail the others.",
+        "Standard: the request log (the receiver's, or an HTTP API's access log) and the sender's feed the " +
+        "alarms' metric filters, and operators tail the others.",
       `Assumed: billed ms per invocation ${JSON.stringify(BILLED_MS)}, ${COLD_START.share * 100}% cold starts × ` +
-        `${COLD_START.ms} ms, ${PLATFORM_LOG_BYTES} bytes of platform log per invocation, one ` +
-        `${accessLogBytes}-byte access-log line; memory from infra/functionSizing.ts, arm64.`,
+        `${COLD_START.ms} ms, ${PLATFORM_LOG_BYTES} bytes of platform log per invocation; ` +
+        `memory from infra/functionSizing.ts, arm64. Priced with ingress "${ingress}" ` +
+        '(Pulumi.prod.yaml); with ingress "httpApi" add ' +
+        `${fmt.usd(PRICES.httpApiRequest * 1e6)} for its requests and ` +
+        `${fmt.usd(accessLogLine * PRICES.logsByte * 1e6)} for its ${accessLogLine}-byte access-log line.`,
     ],
   };
 }

@@ -15,7 +15,7 @@ import { startBenchStack } from "./lib/stack.js";
  * Benchmark 1: the receiver's latency and throughput for new deliveries through the local HTTP
  * endpoint, next to the floor its dependencies set, measured in the same run: the one call the
  * receiver cannot avoid (SendMessage of a job-sized body to the FIFO jobs queue, deduplication id
- * and group set), issued with the same SDK client behind the same HTTP API stand-in and route.
+ * and group set), issued with the same SDK client behind the same HTTP stand-in of the entrance (function URL events).
  */
 
 export interface ReceiverLatencyOptions {
@@ -31,7 +31,7 @@ export interface ReceiverLatencyOptions {
 const TARGET = { ratioP50: 1.3, p50Ms: 60, p99Ms: 150 };
 const keyOf = (text: string) => createHash("sha256").update(text, "utf8").digest("hex");
 
-/** The floor behind the HTTP API stand-in: each request's body keyed, one FIFO SendMessage. */
+/** The floor behind the HTTP stand-in: each request's body keyed, one FIFO SendMessage. */
 async function startReceiverFloor(
   awsEnv: Record<string, string>,
   queueUrl: string,
@@ -149,7 +149,7 @@ export async function runReceiverLatency(options: ReceiverLatencyOptions): Promi
       });
     }
     return [
-      ["floor: FIFO SendMessage behind the HTTP API stand-in", f],
+      ["floor: FIFO SendMessage behind the HTTP stand-in", f],
       ["receiver: HTTP → handler", r],
     ].map(([label, s]) => {
       const { count, p50, p99, perSecond } = s as typeof r;

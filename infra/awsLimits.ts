@@ -20,6 +20,14 @@ export const AWS_LIMITS = {
   },
   lambdaFunctionName: { limit: 64, what: "Lambda function name, characters" },
   lambdaTimeoutSeconds: { limit: 900, what: "Lambda timeout, seconds" },
+  lambdaAccountConcurrency: {
+    limit: 1000,
+    what: "Lambda concurrent executions per account and Region, the default quota (lambda/gettingstarted-limits; new accounts may start lower, raise it in Service Quotas)",
+  },
+  lambdaUnreservedConcurrency: {
+    limit: 100,
+    what: "Lambda concurrency the account must keep unreserved: reservations may total at most the account's concurrency minus this (API PutFunctionConcurrency)",
+  },
   iamRoleName: { limit: 64, what: "IAM role name, characters" },
   iamInlinePolicyBytes: {
     limit: 10_240,
@@ -48,6 +56,14 @@ export const AWS_LIMITS = {
   secretName: { limit: 512, what: "Secrets Manager secret name, characters" },
   dashboardName: { limit: 255, what: "CloudWatch dashboard name, characters" },
 } as const satisfies Record<string, AwsLimit>;
+
+/**
+ * The most concurrency the pipeline may reserve for its receiver on an account with the default
+ * quota: Lambda refuses a reservation that leaves fewer than 100 executions unreserved. An account
+ * with a lower quota refuses less (docs/operations.md, "Throttling").
+ */
+export const MAX_RECEIVER_RESERVED_CONCURRENCY =
+  AWS_LIMITS.lambdaAccountConcurrency.limit - AWS_LIMITS.lambdaUnreservedConcurrency.limit;
 
 /** Pulumi auto-naming appends "-" and 7 random characters to a resource's logical name. */
 export const AUTONAME_SUFFIX_LENGTH = 8;
@@ -190,6 +206,24 @@ export function limitViolations(
           `function ${fn.name}: MAX_BODY_BYTES ${body} lets a job reach ${jobBytes} B > ${AWS_LIMITS.sqsMessageBytes.what}`,
         );
       }
+    }
+  }
+
+  // Reserved concurrency of every function together (reservedConcurrentExecutions -1 = none).
+  const reserved = of("aws:lambda/function:Function")
+    .map((fn) => Number(fn.inputs.reservedConcurrentExecutions ?? -1))
+    .filter((n) => n >= 0)
+    .reduce((sum, n) => sum + n, 0);
+  if (reserved > MAX_RECEIVER_RESERVED_CONCURRENCY) {
+    problems.push(
+      `functions: ${reserved} reserved concurrency together leaves fewer than ` +
+        `${AWS_LIMITS.lambdaUnreservedConcurrency.limit} of the default ` +
+        `${AWS_LIMITS.lambdaAccountConcurrency.limit} unreserved (${AWS_LIMITS.lambdaUnreservedConcurrency.what})`,
+    );
+  }
+  for (const fn of of("aws:lambda/function:Function")) {
+    if (Number(fn.inputs.reservedConcurrentExecutions) === 0) {
+      problems.push(`function ${fn.name}: reserved concurrency 0 throttles every invocation`);
     }
   }
 

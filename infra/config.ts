@@ -2,13 +2,22 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { DEFAULTS, OPT_OUT_LANGUAGES, type OptOutLanguage } from "../lambdas/contract.js";
+import {
+  DEFAULTS,
+  INGRESS_KINDS,
+  type IngressKind,
+  OPT_OUT_LANGUAGES,
+  type OptOutLanguage,
+} from "../lambdas/contract.js";
+
+export type { IngressKind };
+
 // The validators shared with the responder (rules, policy secret): the only imports from lambdas/
 // besides the contract, so that preview refuses exactly what the responder would (pure; no AWS).
 import { describeProblem, ReplyRulesError } from "../lambdas/core/errors.js";
 import { policySigningKey } from "../lambdas/core/replyPolicy.js";
 import { parseReplyRules } from "../lambdas/core/replyRules.js";
-import { MAX_BODY_BYTES_LIMIT } from "./awsLimits.js";
+import { MAX_BODY_BYTES_LIMIT, MAX_RECEIVER_RESERVED_CONCURRENCY } from "./awsLimits.js";
 import {
   DEFAULT_MANAGEMENT_BASE_URL,
   WAITING_DURATION_PRESETS,
@@ -157,8 +166,23 @@ export const settingsSchema = z
         error: `must be one of ${LOG_RETENTION_DAYS.join(", ")}`,
       })
       .default(30),
-    throttleRateLimit: int(1, 10_000, 50),
-    throttleBurstLimit: int(1, 5000, 100),
+    /**
+     * The public entrance (docs/operations.md, "Ingress"): a Lambda function URL (no cost beyond
+     * the receiver's invocations) or an API Gateway HTTP API (custom domain, stage throttling and
+     * an access log at the edge, $1.00 per million requests). Each has its own throttle keys.
+     */
+    ingress: z
+      .enum(INGRESS_KINDS, { error: `must be one of ${INGRESS_KINDS.join(", ")}` })
+      .default("functionUrl"),
+    /** httpApi only: the stage's steady requests per second and burst (defaults below). */
+    throttleRateLimit: wholeNumber(1, 10_000).optional(),
+    throttleBurstLimit: wholeNumber(1, 5000).optional(),
+    /**
+     * functionUrl only: the receiver's reserved concurrency, its throttle (a request beyond it is
+     * answered 429 by Lambda and the vendor retries). The account keeps at least
+     * LAMBDA_UNRESERVED_CONCURRENCY_MINIMUM unreserved (awsLimits.ts), hence the maximum.
+     */
+    receiverReservedConcurrency: wholeNumber(1, MAX_RECEIVER_RESERVED_CONCURRENCY).optional(),
     senderMaxConcurrency: int(2, 1000, 2),
     maxReceiveCount: int(1, 1000, 5),
     // The job that carries a body to the responder must fit one SQS message (awsLimits.ts).
@@ -233,12 +257,44 @@ export const settingsSchema = z
     if (s.replyRules !== undefined && s.replyRulesFile !== undefined) {
       issue("replyRulesFile", "set either replyRules (inline) or replyRulesFile, not both");
     }
+    // A throttle of the other entrance would be silently ignored: refuse it, naming both keys.
+    const otherKeys = s.ingress === "functionUrl" ? HTTP_API_ONLY_KEYS : FUNCTION_URL_ONLY_KEYS;
+    for (const key of otherKeys) {
+      if (s[key] !== undefined) {
+        issue(
+          key,
+          s.ingress === "functionUrl"
+            ? `applies to ingress "httpApi" only (API Gateway stage throttling), but ingress is "functionUrl": ` +
+                "delete it and throttle with receiverReservedConcurrency, or set ingress: httpApi"
+            : `applies to ingress "functionUrl" only, but ingress is "httpApi" (throttled by ` +
+                "throttleRateLimit / throttleBurstLimit): delete it, or set ingress: functionUrl",
+        );
+      }
+    }
   });
+
+/** The stage throttle of an HTTP API stack when its file sets none. */
+export const HTTP_API_THROTTLE_DEFAULTS = { rateLimit: 50, burstLimit: 100 } as const;
+/**
+ * The receiver's reserved concurrency on a function-URL stack when its file sets none: at
+ * ~50 ms a delivery, 10 environments answer ~200 deliveries a second (4× the HTTP API's default
+ * steady rate), and a flood cannot take more than 10 of the account's Lambda concurrency.
+ */
+export const DEFAULT_RECEIVER_RESERVED_CONCURRENCY = 10;
+const HTTP_API_ONLY_KEYS = ["throttleRateLimit", "throttleBurstLimit"] as const;
+const FUNCTION_URL_ONLY_KEYS = ["receiverReservedConcurrency"] as const;
 
 export type StackSettings = Omit<z.output<typeof settingsSchema>, "replyRules"> & {
   /** The reply rules document as validated (from replyRules or replyRulesFile); [] = no reply. */
   replyRules: unknown[];
+  /** The chosen entrance's throttle, defaulted (the keys above stay as given). */
+  throttle: IngressThrottle;
 };
+
+/** How the entrance is throttled: by the HTTP API's stage, or by the receiver's concurrency. */
+export type IngressThrottle =
+  | { ingress: "httpApi"; rateLimit: number; burstLimit: number }
+  | { ingress: "functionUrl"; receiverReservedConcurrency: number };
 
 /** Everything the program needs from the stack's configuration. */
 export interface StackConfig extends Omit<StackSettings, "replyContacts"> {
@@ -359,7 +415,23 @@ export function validateSettings(
   const rules = replyRulesOf(settings, name, root);
   if (!rules.ok) problems.push(...rules.problems);
   if (problems.length > 0 || !rules.ok) throw new StackConfigError(problems);
-  return { ...settings, replyRules: rules.document };
+  const { throttleRateLimit, throttleBurstLimit, receiverReservedConcurrency } = settings;
+  return {
+    ...settings,
+    replyRules: rules.document,
+    throttle:
+      settings.ingress === "httpApi"
+        ? {
+            ingress: "httpApi",
+            rateLimit: throttleRateLimit ?? HTTP_API_THROTTLE_DEFAULTS.rateLimit,
+            burstLimit: throttleBurstLimit ?? HTTP_API_THROTTLE_DEFAULTS.burstLimit,
+          }
+        : {
+            ingress: "functionUrl",
+            receiverReservedConcurrency:
+              receiverReservedConcurrency ?? DEFAULT_RECEIVER_RESERVED_CONCURRENCY,
+          },
+  };
 }
 
 /** The settings the reply rules' validation depends on. */

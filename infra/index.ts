@@ -18,7 +18,8 @@ if (!config.webhookGenerations.some((g) => g.enabled)) {
 }
 
 // The stack name is the component's context; the rules file is already read into replyRules.
-const { stack: _stack, replyRulesFile: _read, ...settings } = config;
+// `throttle` is derived from the throttle keys, which the component validates again.
+const { stack: _stack, replyRulesFile: _read, throttle: _throttle, ...settings } = config;
 const pipeline = new WhatsAppReplyPipeline(pulumi.getProject(), {
   ...settings,
   // The stacks were deployed before the component existed: keep every resource's name, and let

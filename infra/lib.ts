@@ -17,6 +17,7 @@ export {
   WhatsAppReplyPipeline,
   type WhatsAppReplyPipelineArgs,
 } from "./components/WhatsAppReplyPipeline.js";
+export type { IngressKind } from "./config.js";
 export {
   VENDOR_WEBHOOK_TYPE,
   VendorWebhook,

@@ -296,3 +296,17 @@ export const SIGNATURE_HEADER = "x-webhook-signature";
 
 /** The one route the receiver serves. */
 export const WEBHOOK_ROUTE = { method: "POST", path: "/webhooks/whatsapp" } as const;
+
+/**
+ * The webhook's public entrances (infra WebhookIngress, the local stack's stand-in): a Lambda
+ * function URL (the default) or an API Gateway HTTP API. Both hand the receiver payload-2.0 events.
+ */
+export const INGRESS_KINDS = ["functionUrl", "httpApi"] as const;
+export type IngressKind = (typeof INGRESS_KINDS)[number];
+
+/**
+ * The message of the receiver's one log line per answered request, which carries the HTTP
+ * `status` (a number) and the `outcome`. Behind a function URL it is the request log: the alarms'
+ * metric filters count it by status (infra PipelineAlarms).
+ */
+export const RECEIVER_REQUEST_LOG = { message: "webhook" } as const;

@@ -6,14 +6,18 @@ import type {
   APIGatewayProxyStructuredResultV2,
   Context,
 } from "aws-lambda";
+import type { IngressKind } from "../lambdas/contract.js";
 import { createLambdaContext, describeError, invokeWithTimeout } from "./lambdaInvoke.js";
 
 /**
- * A local stand-in for an API Gateway HTTP API with Lambda proxy integrations (payload format
- * 2.0): turns each request into the event a real HTTP API sends, and the handler's result back
- * into a response, with the gateway's own answers for unknown routes, oversize bodies, handler
- * errors and timeouts. Hand-written: `lambda-local` and friends are not faithful to payload 2.0,
- * and serverless-offline needs the Serverless Framework.
+ * A local stand-in for the pipeline's HTTP entrance, in either of its kinds (infra
+ * WebhookIngress): a Lambda function URL (the default) or an API Gateway HTTP API with Lambda
+ * proxy integrations. Both send payload format 2.0: each request becomes the event the real
+ * entrance sends, and the handler's result the response, with the entrance's own answers for
+ * oversize bodies, handler errors and timeouts, and (HTTP API only) unknown routes. A function URL
+ * has no routes: every path and method reaches the function, with routeKey "$default".
+ * Hand-written: `lambda-local` and friends are not faithful to payload 2.0, and serverless-offline
+ * needs the Serverless Framework.
  */
 
 export type HttpApiHandler = (
@@ -32,10 +36,14 @@ export interface HttpApiRoute {
 export interface HttpApiAdapterOptions {
   /** Port on 127.0.0.1; default 0 = any free port. */
   port?: number;
+  /** The entrance to imitate; default "functionUrl", as the pipeline deploys by default. */
+  ingress?: IngressKind;
+  /** With an HTTP API its routes; with a function URL exactly one, whose function gets every
+   * request (its method and path name the webhook, they do not filter). */
   routes: HttpApiRoute[];
-  /** Integration timeout; default 30000 (the HTTP API maximum). */
+  /** Invocation timeout; default the entrance's maximum (ENTRANCE_LIMITS). */
   timeoutMs?: number;
-  /** Largest request body; default 10 MB (the HTTP API payload quota). */
+  /** Largest request body; default the entrance's payload quota (ENTRANCE_LIMITS). */
   maxBodyBytes?: number;
   /** Where handler failures are reported; default stderr. */
   log?: (line: string) => void;
@@ -47,8 +55,16 @@ export interface RunningHttpApiAdapter {
   stop(): Promise<void>;
 }
 
-/** The HTTP API quotas the adapter enforces. */
-export const HTTP_API_LIMITS = { maxBodyBytes: 10 * 1024 * 1024, timeoutMs: 30_000 } as const;
+/** The quotas the adapter enforces, per entrance: an HTTP API's 10 MB payload and 30 s
+ * integration timeout; a function URL's 6 MB (Lambda's synchronous invocation payload) and the
+ * function's own timeout, at most Lambda's 900 s. */
+export const ENTRANCE_LIMITS = {
+  httpApi: { maxBodyBytes: 10 * 1024 * 1024, timeoutMs: 30_000 },
+  functionUrl: { maxBodyBytes: 6 * 1024 * 1024, timeoutMs: 900_000 },
+} as const satisfies Record<IngressKind, { maxBodyBytes: number; timeoutMs: number }>;
+
+/** The URL id a local function URL's events carry (a real one is 32 characters of [a-z0-9]). */
+export const LOCAL_FUNCTION_URL_ID = "local0function0url0id00000000000";
 
 /**
  * Whether an HTTP API passes a body of this Content-Type as a UTF-8 string. Real HTTP APIs do so
@@ -106,12 +122,17 @@ function collectQuery(rawQueryString: string): Record<string, string> | undefine
   return query;
 }
 
-/** Builds the payload-2.0 event for a request that matched `routeKey`. */
+/**
+ * Builds the payload-2.0 event for a request: through an HTTP API for the route it matched
+ * (`routeKey`), or through a function URL (routeKey "$default", an anonymous caller, the URL id as
+ * apiId and domain prefix; Lambda Developer Guide, "Invoking Lambda function URLs", payloads).
+ */
 export function toPayloadV2Event(
   req: IncomingMessage,
   body: Buffer,
   routeKey: string,
   requestId: string,
+  ingress: IngressKind = "httpApi",
 ): APIGatewayProxyEventV2 {
   const target = req.url ?? "/";
   const queryAt = target.indexOf("?");
@@ -122,19 +143,20 @@ export function toPayloadV2Event(
   const now = new Date();
   const text = isTextContentType(headers["content-type"]);
   const host = headers.host ?? "127.0.0.1";
+  const viaUrl = ingress === "functionUrl";
   const event: APIGatewayProxyEventV2 = {
     version: "2.0",
-    routeKey,
+    routeKey: viaUrl ? "$default" : routeKey,
     rawPath,
     rawQueryString,
     ...(cookies.length ? { cookies } : {}),
     headers,
     ...(queryStringParameters ? { queryStringParameters } : {}),
     requestContext: {
-      accountId: "000000000000",
-      apiId: "local",
+      accountId: viaUrl ? "anonymous" : "000000000000",
+      apiId: viaUrl ? LOCAL_FUNCTION_URL_ID : "local",
       domainName: host,
-      domainPrefix: host.split(".")[0] ?? host,
+      domainPrefix: viaUrl ? LOCAL_FUNCTION_URL_ID : (host.split(".")[0] ?? host),
       http: {
         method: req.method ?? "GET",
         path: rawPath,
@@ -143,7 +165,7 @@ export function toPayloadV2Event(
         userAgent: headers["user-agent"] ?? "",
       },
       requestId,
-      routeKey,
+      routeKey: viaUrl ? "$default" : routeKey,
       stage: "$default",
       time: gatewayTime(now),
       timeEpoch: now.getTime(),
@@ -223,38 +245,57 @@ async function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer 
 export async function startHttpApiAdapter(
   options: HttpApiAdapterOptions,
 ): Promise<RunningHttpApiAdapter> {
-  const timeoutMs = options.timeoutMs ?? HTTP_API_LIMITS.timeoutMs;
-  const maxBodyBytes = options.maxBodyBytes ?? HTTP_API_LIMITS.maxBodyBytes;
+  const ingress = options.ingress ?? "functionUrl";
+  if (ingress === "functionUrl" && options.routes.length !== 1) {
+    throw new Error(
+      `a function URL invokes one function; got ${options.routes.length} routes (use ingress "httpApi" to route)`,
+    );
+  }
+  const timeoutMs = options.timeoutMs ?? ENTRANCE_LIMITS[ingress].timeoutMs;
+  const maxBodyBytes = options.maxBodyBytes ?? ENTRANCE_LIMITS[ingress].maxBodyBytes;
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  // What the entrance answers when the function fails: an HTTP API 500 (error) or 503 (its
+  // integration timeout); a function URL 502 for either, as Lambda reports a function error.
+  const failed: Record<"threw" | "timedOut", [status: number, message: string]> =
+    ingress === "functionUrl"
+      ? { threw: [502, "Internal Server Error"], timedOut: [502, "Internal Server Error"] }
+      : { threw: [500, "Internal Server Error"], timedOut: [503, "Service Unavailable"] };
 
-  const handle = async (req: IncomingMessage, requestId: string): Promise<GatewayResponse> => {
+  /** The route a request reaches, or the entrance's own refusal (HTTP API routing only). */
+  const routeFor = (req: IncomingMessage): HttpApiRoute | GatewayResponse => {
+    if (ingress === "functionUrl") return options.routes[0] as HttpApiRoute;
     const path = (req.url ?? "/").split("?")[0];
-    const method = req.method ?? "GET";
     const onPath = options.routes.filter((r) => r.path === path);
-    const route = onPath.find((r) => r.method === method);
-    const body = await readBody(req, maxBodyBytes);
+    const route = onPath.find((r) => r.method === (req.method ?? "GET"));
     if (onPath.length === 0) return gatewayMessage(404, "Not Found");
     if (!route) {
       const allow = [...new Set(onPath.map((r) => r.method))].join(", ");
       return gatewayMessage(405, "Method Not Allowed", { allow });
     }
+    return route;
+  };
+
+  const handle = async (req: IncomingMessage, requestId: string): Promise<GatewayResponse> => {
+    const route = routeFor(req);
+    const body = await readBody(req, maxBodyBytes);
+    if (!("handler" in route)) return route;
     if (body === null) return gatewayMessage(413, "Request Entity Too Large");
     const routeKey = `${route.method} ${route.path}`;
-    const event = toPayloadV2Event(req, body, routeKey, requestId);
+    const event = toPayloadV2Event(req, body, routeKey, requestId, ingress);
     const context = createLambdaContext(route.functionName, timeoutMs);
     const outcome = await invokeWithTimeout(() => route.handler(event, context), timeoutMs);
     if (outcome.kind === "timed-out") {
       log(`[${route.functionName}] invocation timed out after ${timeoutMs} ms`);
-      return gatewayMessage(503, "Service Unavailable");
+      return gatewayMessage(...failed.timedOut);
     }
     if (outcome.kind === "threw") {
       log(`[${route.functionName}] invocation failed (${describeError(outcome.error)})`);
-      return gatewayMessage(500, "Internal Server Error");
+      return gatewayMessage(...failed.threw);
     }
     const response = fromHandlerResult(outcome.value);
     if (!response) {
       log(`[${route.functionName}] returned a response the gateway cannot use`);
-      return gatewayMessage(500, "Internal Server Error");
+      return gatewayMessage(...failed.threw);
     }
     return response;
   };

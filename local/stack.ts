@@ -7,7 +7,14 @@ import type {
   SQSBatchResponse,
   SQSEvent,
 } from "aws-lambda";
-import { DEFAULTS, ENV, FUNCTIONS, REPLY_POLICY_ENV, WEBHOOK_ROUTE } from "../lambdas/contract.js";
+import {
+  DEFAULTS,
+  ENV,
+  FUNCTIONS,
+  type IngressKind,
+  REPLY_POLICY_ENV,
+  WEBHOOK_ROUTE,
+} from "../lambdas/contract.js";
 import { parseReplyRules } from "../lambdas/core/replyRules.js";
 import {
   createReceiverHandler,
@@ -120,6 +127,8 @@ const SDK_ENDPOINT_ENV: Record<Exclude<StackService, "vendor">, string> = {
 export interface LocalStackOptions {
   /** Receiver port on 127.0.0.1; default 0 = any free port. */
   port?: number;
+  /** The entrance whose events the receiver gets (`--ingress`); default "functionUrl". */
+  ingress?: IngressKind;
   /** Vendor simulator port on 127.0.0.1; default 0 = any free port. */
   vendorPort?: number;
   /** Parsed reply rules JSON; default local/defaultRules.json (no rules if that is absent). */
@@ -332,6 +341,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
     const api: RunningHttpApiAdapter = await startHttpApiAdapter({
       port: options.port ?? 0,
+      ingress: options.ingress ?? "functionUrl",
       routes: [
         {
           method: WEBHOOK_ROUTE.method,

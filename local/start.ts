@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { parseArgs } from "node:util";
-import { DEFAULTS } from "../lambdas/contract.js";
+import { DEFAULTS, INGRESS_KINDS, type IngressKind } from "../lambdas/contract.js";
 import { ReplyRulesError } from "../lambdas/core/errors.js";
 import {
   policyEndpoint,
@@ -27,7 +27,7 @@ process.stdout.write = process.stderr.write.bind(process.stderr) as typeof proce
 const USAGE = `Usage: npm start -- [options]
 
 Runs the webhook pipeline locally (DynamoDB Local, fauxqs, a Secrets Manager stand-in, the
-receiver behind an HTTP API stand-in, the responder and sender workers, a vendor simulator) and
+receiver behind a stand-in for its function URL or HTTP API, the responder and sender workers, a vendor simulator) and
 prints one line once ready:
   READY {"receiverUrl":"http://127.0.0.1:3000/webhooks/whatsapp","vendorUrl":"http://127.0.0.1:3001"}
 
@@ -40,6 +40,8 @@ Options:
                       (default 3600; 0 = human takeover off)
   --outputs FILE      write the stack outputs (JSON) for \`npm run ops -- <command> --outputs FILE\`
   --data-dir DIR      keep the tables and queues (scheduled replies) in DIR across restarts
+  --ingress KIND      the entrance the receiver's events imitate: functionUrl (default, as
+                      deployed) or httpApi
   --policy-url URL    send messages no rule matches to your HTTP reply policy at URL (http://
                       on 127.0.0.1/localhost, or https://), signed with REPLY_POLICY_SECRET
   -h, --help          show this help
@@ -65,6 +67,7 @@ interface StartOptions {
   outputsFile?: string;
   dataDir?: string;
   replyPolicy?: { url: string; secret: string };
+  ingress: IngressKind;
 }
 
 function wholeNumber(
@@ -98,6 +101,7 @@ function parseFlags(argv: string[]): StartOptions | "help" {
         outputs: { type: "string" },
         "data-dir": { type: "string" },
         "policy-url": { type: "string" },
+        ingress: { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     });
@@ -113,6 +117,7 @@ function parseFlags(argv: string[]): StartOptions | "help" {
     outputs?: string;
     "data-dir"?: string;
     "policy-url"?: string;
+    ingress?: string;
     help?: boolean;
   };
   if (values.help) return "help";
@@ -136,7 +141,16 @@ function parseFlags(argv: string[]): StartOptions | "help" {
     outputsFile: values.outputs,
     dataDir: values["data-dir"],
     replyPolicy: replyPolicyOf(values["policy-url"], process.env.REPLY_POLICY_SECRET),
+    ingress: ingressOf(values.ingress),
   };
+}
+
+function ingressOf(raw: string | undefined): IngressKind {
+  if (raw === undefined) return "functionUrl";
+  if (!(INGRESS_KINDS as readonly string[]).includes(raw)) {
+    throw new UsageError(`--ingress must be one of ${INGRESS_KINDS.join(", ")}, got "${raw}"`);
+  }
+  return raw as IngressKind;
 }
 
 /** --policy-url with REPLY_POLICY_SECRET, checked as the responder checks them; never echoes the secret. */
@@ -234,6 +248,7 @@ async function main() {
   try {
     stack = await startLocalStack({
       port: options.port,
+      ingress: options.ingress,
       vendorPort: options.vendorPort,
       rules,
       maxSqsDelaySeconds: options.maxSqsDelaySeconds,

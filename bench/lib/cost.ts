@@ -1,3 +1,5 @@
+import type { IngressKind } from "../../lambdas/contract.js";
+
 /**
  * Cost per million webhooks from usage per webhook (counted at the local services) and AWS list
  * prices (us-east-1, no free tier; their sources are in docs/benchmarks.md, "Prices"). Pure,
@@ -37,7 +39,9 @@ export type LambdaUsage = { fn: string } & Record<
 >;
 
 export interface UsagePerWebhook {
-  httpApiRequests: number;
+  /** The entrance and the requests it takes per webhook. A function URL has no charge of its own
+   * (the receiver's invocation is its bill); an HTTP API charges per request. */
+  ingress: { kind: IngressKind; requests: number };
   lambdas: LambdaUsage[];
   /** INIT: share of invocations that are cold, and the billed INIT duration. */
   coldStart: { share: number; ms: number };
@@ -47,7 +51,7 @@ export interface UsagePerWebhook {
   sqsRequests: number;
   sqsFifoRequests: number;
   secretsManagerCalls: number;
-  /** Log bytes ingested per webhook (application + platform lines + access log). */
+  /** Log bytes ingested per webhook (application + platform lines + an HTTP API's access log). */
   logBytes: number;
 }
 
@@ -68,7 +72,14 @@ export function costLines(usage: UsagePerWebhook): CostLine[] {
   );
   const cold = usage.coldStart;
   return [
-    line("API Gateway HTTP API", usage.httpApiRequests, "requests", PRICES.httpApiRequest),
+    usage.ingress.kind === "httpApi"
+      ? line("API Gateway HTTP API", usage.ingress.requests, "requests", PRICES.httpApiRequest)
+      : line(
+          "Lambda function URL (billed as the receiver's invocations)",
+          usage.ingress.requests,
+          "requests",
+          0,
+        ),
     ...usage.lambdas.map((l) =>
       line(
         `Lambda ${l.fn} (${l.memoryMb} MB × ${l.msPerInvocation} ms per invocation)`,

@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { RECEIVER_REQUEST_LOG } from "../../lambdas/contract.js";
 
 /** Alarm thresholds from stack config (whatsable-replies:alarmThresholds). */
 export interface AlarmThresholds {
@@ -17,9 +18,8 @@ export interface PipelineAlarmsArgs {
   workQueues: Record<string, pulumi.Input<string>>;
   /** Function names by label: errors and throttles alarm. */
   functions: Record<string, pulumi.Input<string>>;
-  apiId: pulumi.Input<string>;
-  /** The API's access log group (JSON lines with `status`, see WebhookIngress). */
-  accessLogGroupName: pulumi.Input<string>;
+  /** The entrance: where its 5xx metric and its request log (one line per request) are. */
+  ingress: IngressMonitoring;
   /** The sender's log group (Powertools JSON lines with `message`). */
   senderLogGroupName: pulumi.Input<string>;
   /** Namespace of the metrics taken from the logs; one per stack. */
@@ -39,23 +39,71 @@ export interface PipelineAlarmsArgs {
   region: string;
 }
 
+/**
+ * What the alarms watch of the entrance. An HTTP API has its own 5xx metric and access log; a
+ * function URL has Lambda's Url5xxCount, and the receiver's "webhook" line is its request log.
+ */
+export type IngressMonitoring =
+  | {
+      kind: "httpApi";
+      apiId: pulumi.Input<string>;
+      /** The access log group (JSON lines with `status`, see WebhookIngress ACCESS_LOG_FORMAT). */
+      accessLogGroupName: pulumi.Input<string>;
+    }
+  | {
+      kind: "functionUrl";
+      /** The receiver, whose function URL this is. */
+      functionName: pulumi.Input<string>;
+      /** The receiver's log group (Powertools JSON lines; one "webhook" line per request). */
+      receiverLogGroupName: pulumi.Input<string>;
+    };
+
 /** A job waiting this long in the jobs queue means the responder is stuck or failing. */
 const MAX_JOB_AGE_SECONDS = 300;
 
 /**
- * Metrics counted from log lines (CloudWatch Logs metric filters), by key. The access log's
- * `status` is a JSON string ("$context.status" in ACCESS_LOG_FORMAT), hence the quotes. The
- * sender's line is the one lambdas/core/deliverReply.ts writes for a permanent vendor refusal.
+ * Metrics counted from log lines (CloudWatch Logs metric filters), by key. The first three count
+ * requests by the status they were answered with, in the entrance's request log (requestLogPattern);
+ * the sender's line is the one lambdas/core/deliverReply.ts writes for a permanent vendor refusal.
  */
 export const LOG_METRICS = {
-  unauthorized: { log: "access", pattern: '{ $.status = "401" }' },
-  badRequests: { log: "access", pattern: '{ $.status = "400" }' },
-  accepted: { log: "access", pattern: '{ $.status = "200" }' },
+  unauthorized: { log: "requests", status: 401 },
+  badRequests: { log: "requests", status: 400 },
+  accepted: { log: "requests", status: 200 },
   vendorRefusals: {
     log: "sender",
     pattern: '{ $.message = "vendor refused the reply; not retrying" }',
   },
 } as const;
+
+/**
+ * The filter counting requests answered `status` in the entrance's request log. The access log's
+ * `status` is a JSON string ("$context.status" in ACCESS_LOG_FORMAT), hence the quotes; the
+ * receiver's is a number, on its "webhook" line only (other lines of its log carry no request).
+ */
+export function requestLogPattern(kind: IngressMonitoring["kind"], status: number): string {
+  return kind === "httpApi"
+    ? `{ $.status = "${status}" }`
+    : `{ $.message = "${RECEIVER_REQUEST_LOG.message}" && $.status = ${status} }`;
+}
+
+/** Every metric filter of the alarms: its metric, the log it reads, its pattern. */
+export function logMetricFilters(
+  ingress: IngressMonitoring,
+  senderLogGroupName: pulumi.Input<string>,
+) {
+  const requestLog =
+    ingress.kind === "httpApi" ? ingress.accessLogGroupName : ingress.receiverLogGroupName;
+  return Object.entries(LOG_METRICS).map(([metric, spec]) =>
+    "status" in spec
+      ? {
+          metric: metric as LogMetric,
+          logGroupName: requestLog,
+          pattern: requestLogPattern(ingress.kind, spec.status),
+        }
+      : { metric: metric as LogMetric, logGroupName: senderLogGroupName, pattern: spec.pattern },
+  );
+}
 
 export type LogMetric = keyof typeof LOG_METRICS;
 
@@ -81,12 +129,12 @@ export interface AlarmSpec {
 /** What alarmSpecs needs: the log-based alarms only when the metric namespace and thresholds are given. */
 export type AlarmSpecArgs = Pick<
   PipelineAlarmsArgs,
-  "deadLetterQueues" | "workQueues" | "functions" | "apiId" | "region"
+  "deadLetterQueues" | "workQueues" | "functions" | "ingress" | "region"
 > &
   Partial<Pick<PipelineAlarmsArgs, "metricNamespace" | "thresholds">>;
 
 /**
- * The alarms of the pipeline: DLQ depth, job age, Lambda errors and throttles, API 5xx, and (from
+ * The alarms of the pipeline: DLQ depth, job age, Lambda errors and throttles, the entrance's 5xx, and (from
  * the logs) runs of 401s and 400s, vendor refusals, and a stack gone quiet.
  */
 export function alarmSpecs(args: AlarmSpecArgs): AlarmSpec[] {
@@ -132,15 +180,29 @@ export function alarmSpecs(args: AlarmSpecArgs): AlarmSpec[] {
   if (args.metricNamespace && args.thresholds) {
     specs.push(...logAlarmSpecs(args.metricNamespace, args.thresholds));
   }
+  // One key for both entrances: switching ingress updates this alarm in place.
   specs.push({
     key: "api-5xx",
-    description: "The webhook API answered 5xx: the vendor will see failed deliveries.",
-    namespace: "AWS/ApiGateway",
-    metricName: "5xx",
-    dimensions: { ApiId: args.apiId, Stage: "$default" },
     statistic: "Sum",
     periodSeconds: 300,
     threshold: 0,
+    ...(args.ingress.kind === "httpApi"
+      ? {
+          description: "The webhook API answered 5xx: the vendor will see failed deliveries.",
+          namespace: "AWS/ApiGateway",
+          metricName: "5xx",
+          dimensions: { ApiId: args.ingress.apiId, Stage: "$default" },
+        }
+      : {
+          // Lambda's function URL metrics ("Monitoring Lambda function URLs",
+          // https://docs.aws.amazon.com/lambda/latest/dg/urls-monitoring.html): function errors
+          // and timeouts count here, as do the receiver's own 500/503 answers.
+          description:
+            "The webhook function URL answered 5xx: the vendor will see failed deliveries.",
+          namespace: "AWS/Lambda",
+          metricName: "Url5xxCount",
+          dimensions: { FunctionName: args.ingress.functionName },
+        }),
   });
   return specs;
 }
@@ -246,11 +308,14 @@ export class PipelineAlarms extends pulumi.ComponentResource {
         { parent: this },
       );
     }
-    for (const [metric, { log, pattern }] of Object.entries(LOG_METRICS)) {
+    for (const { metric, logGroupName, pattern } of logMetricFilters(
+      args.ingress,
+      args.senderLogGroupName,
+    )) {
       new aws.cloudwatch.LogMetricFilter(
         `${name}-${metric}`,
         {
-          logGroupName: log === "access" ? args.accessLogGroupName : args.senderLogGroupName,
+          logGroupName,
           pattern,
           metricTransformation: {
             namespace: args.metricNamespace,

@@ -25,6 +25,8 @@ export interface PipelineFunctionArgs {
   memoryMb: number;
   logRetentionDays: number;
   queueTrigger?: QueueTrigger;
+  /** Concurrency reserved for (and capping) the function; none = the account's unreserved pool. */
+  reservedConcurrency?: number;
 }
 
 /** Lambda's runtime and architecture for every function (Graviton is cheaper per ms). */
@@ -69,6 +71,8 @@ export class PipelineFunction extends pulumi.ComponentResource {
         role: this.role.arn,
         timeout: args.timeoutSeconds,
         memorySize: args.memoryMb,
+        // A cap as well as a reservation: beyond it Lambda throttles (429 at a function URL).
+        reservedConcurrentExecutions: args.reservedConcurrency,
         // Lambda counts the whole environment in bytes; stop at preview, not at deploy.
         environment: {
           variables: pulumi

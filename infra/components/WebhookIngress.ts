@@ -2,17 +2,31 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { WEBHOOK_ROUTE } from "../../lambdas/contract.js";
 
-export interface WebhookIngressArgs {
+/** What the entrance is: a Lambda function URL (default) or an API Gateway HTTP API. */
+export type WebhookIngressArgs = {
   /** The receiver function. */
   handler: aws.lambda.Function;
-  /** Steady-state requests per second across the API, and the burst above it. */
-  throttleRateLimit: number;
-  throttleBurstLimit: number;
-  logRetentionDays: number;
-  /** Serve the webhook at https://<domainName>/… too, with a regional ACM certificate (same
-   * region) for that name; DNS (a CNAME or alias to `domainTarget`) stays with the estate. */
-  customDomain?: CustomDomain;
-}
+} & (
+  | {
+      /**
+       * A function URL: no charge beyond the receiver's invocations. No routing, throttling or
+       * access log of its own: the receiver refuses other paths and methods, its reserved
+       * concurrency throttles, and its "webhook" log line is the request log.
+       */
+      kind: "functionUrl";
+    }
+  | {
+      /** An HTTP API with one route, stage throttling and an access log. */
+      kind: "httpApi";
+      /** Steady-state requests per second across the API, and the burst above it. */
+      throttleRateLimit: number;
+      throttleBurstLimit: number;
+      logRetentionDays: number;
+      /** Serve the webhook at https://<domainName>/… too, with a regional ACM certificate (same
+       * region) for that name; DNS (a CNAME or alias to `domainTarget`) stays with the estate. */
+      customDomain?: CustomDomain;
+    }
+);
 
 /** An API Gateway custom domain for the webhook. */
 export interface CustomDomain {
@@ -39,22 +53,41 @@ export const ACCESS_LOG_FORMAT = JSON.stringify({
 const INTEGRATION_TIMEOUT_MS = 10_000;
 
 /**
- * The public entrance: an HTTP API with one route, `POST /webhooks/whatsapp` → receiver
- * (payload format 2.0), an auto-deployed `$default` stage with access logs and throttling, and the
- * permission for this API (only this route) to invoke the receiver.
+ * The public entrance of the webhook, either
+ * - a Lambda function URL (auth NONE: the receiver verifies the vendor's signature itself;
+ *   BUFFERED), with the two resource-policy statements a public function URL needs, or
+ * - an HTTP API with one route, `POST /webhooks/whatsapp` → receiver (payload format 2.0), an
+ *   auto-deployed `$default` stage with access logs and throttling, and the permission for this API
+ *   (only this route) to invoke the receiver.
+ * Both hand the receiver the same payload-2.0 event (a function URL's routeKey is "$default").
  */
 export class WebhookIngress extends pulumi.ComponentResource {
-  readonly api: aws.apigatewayv2.Api;
-  readonly stage: aws.apigatewayv2.Stage;
-  readonly accessLogs: aws.cloudwatch.LogGroup;
-  /** The full webhook URL, e.g. https://abc.execute-api.eu-west-1.amazonaws.com/webhooks/whatsapp,
-   * or on the custom domain when there is one. */
+  readonly kind: WebhookIngressArgs["kind"];
+  /** With kind "functionUrl". */
+  readonly functionUrl?: aws.lambda.FunctionUrl;
+  /** With kind "httpApi". */
+  readonly api?: aws.apigatewayv2.Api;
+  readonly stage?: aws.apigatewayv2.Stage;
+  readonly accessLogs?: aws.cloudwatch.LogGroup;
+  /** The full webhook URL, e.g. https://abc.lambda-url.eu-west-1.on.aws/webhooks/whatsapp,
+   * https://abc.execute-api.eu-west-1.amazonaws.com/webhooks/whatsapp, or on the custom domain
+   * when there is one. */
   readonly url: pulumi.Output<string>;
   /** Where the custom domain's DNS record must point (none without a custom domain). */
   readonly domainTarget?: pulumi.Output<{ targetDomainName: string; hostedZoneId: string }>;
 
   constructor(name: string, args: WebhookIngressArgs, opts?: pulumi.ComponentResourceOptions) {
     super("whatsable:ingress:WebhookIngress", name, {}, opts);
+    this.kind = args.kind;
+    if (args.kind === "functionUrl") {
+      this.functionUrl = this.functionUrlIngress(name, args.handler);
+      // functionUrl ends in "/"; the receiver answers only on the webhook's path.
+      this.url = this.functionUrl.functionUrl.apply(
+        (base) => `${base.replace(/\/+$/, "")}${WEBHOOK_ROUTE.path}`,
+      );
+      this.registerOutputs({ url: this.url, functionUrlId: this.functionUrl.urlId });
+      return;
+    }
     this.api = new aws.apigatewayv2.Api(
       `${name}-api`,
       { protocolType: "HTTP", description: "WhatsAble webhook receiver" },
@@ -143,5 +176,50 @@ export class WebhookIngress extends pulumi.ComponentResource {
       }));
     }
     this.registerOutputs({ url: this.url, apiId: this.api.id });
+  }
+
+  /**
+   * A public function URL. Since October 2025 a new function URL answers only when the function's
+   * resource policy grants both `lambda:InvokeFunctionUrl` (here with the auth-type condition
+   * NONE) and `lambda:InvokeFunction` (with the condition `lambda:InvokedViaFunctionUrl`, so this
+   * grants no direct Invoke to anyone): AWS Lambda Developer Guide, "Control access to Lambda
+   * function URLs", https://docs.aws.amazon.com/lambda/latest/dg/urls-auth.html. The AWS
+   * provider adds the same two statements itself when it creates a NONE URL, but leaves them
+   * behind on delete and keeps them out of the state; these are declared, reviewed in previews,
+   * and removed with the URL.
+   */
+  private functionUrlIngress(name: string, handler: aws.lambda.Function): aws.lambda.FunctionUrl {
+    const publicUrl = new aws.lambda.Permission(
+      `${name}-public-url`,
+      {
+        action: "lambda:InvokeFunctionUrl",
+        function: handler.name,
+        principal: "*",
+        functionUrlAuthType: "NONE",
+      },
+      { parent: this },
+    );
+    const invokeViaUrl = new aws.lambda.Permission(
+      `${name}-invoke-via-url`,
+      {
+        action: "lambda:InvokeFunction",
+        function: handler.name,
+        principal: "*",
+        invokedViaFunctionUrl: true,
+      },
+      { parent: this },
+    );
+    return new aws.lambda.FunctionUrl(
+      `${name}-url`,
+      {
+        functionName: handler.name,
+        // The receiver checks the vendor's signature on the raw body itself (docs/vendor.md).
+        authorizationType: "NONE",
+        // One JSON answer, well under the 6 MB a buffered response may carry.
+        invokeMode: "BUFFERED",
+      },
+      // Registered with the vendor only once it answers: the URL waits for its permissions.
+      { parent: this, dependsOn: [publicUrl, invokeViaUrl] },
+    );
   }
 }

@@ -9,6 +9,7 @@ import {
 } from "../../lambdas/contract.js";
 import {
   checkedReplyPolicySecret,
+  type IngressKind,
   StackConfigError,
   type StackSettings,
   settingsSchema,
@@ -82,10 +83,22 @@ export interface WhatsAppReplyPipelineArgs {
   maxBodyBytes?: number;
   /** How long a warm Lambda caches a secret, seconds (0 = every call). Default 300. */
   secretCacheSeconds?: number;
-  /** API Gateway steady requests per second. Default 50. */
+  /**
+   * The webhook's public entrance: "functionUrl" (a Lambda function URL, no charge of its own) or
+   * "httpApi" (an API Gateway HTTP API: custom domain, stage throttling, access log; $1.00 per
+   * million requests). Default "functionUrl". Changing it changes the registered URL
+   * (docs/operations.md, "Switching ingress").
+   */
+  ingress?: IngressKind;
+  /** httpApi only: the stage's steady requests per second. Default 50. */
   throttleRateLimit?: number;
-  /** API Gateway burst above the steady rate. Default 100. */
+  /** httpApi only: the stage's burst above the steady rate. Default 100. */
   throttleBurstLimit?: number;
+  /**
+   * functionUrl only: concurrency reserved for the receiver, and its throttle (beyond it Lambda
+   * answers 429 and the vendor retries). The account must keep 100 unreserved. Default 10.
+   */
+  receiverReservedConcurrency?: number;
 
   // --- Replies ---------------------------------------------------------------------------------
   /** Reply rules inline (docs/scheduling.md); validated as the responder validates them. */
@@ -166,7 +179,7 @@ export interface WhatsAppReplyPipelineArgs {
    * policy must let cloudwatch.amazonaws.com use it (see alarmTopicKeyPolicy). */
   kmsKeyArn?: pulumi.Input<string>;
   /** Serve the webhook on your own domain (API Gateway custom domain with an ACM certificate);
-   * the vendor is then registered at that URL. */
+   * the vendor is then registered at that URL. Needs `ingress: "httpApi"`. */
   customDomain?: CustomDomain;
   /** The region the pipeline deploys to (dashboard, `region` output). Default: `aws:region` of
    * the program's default AWS provider; set it when you pass a provider for another region. */
@@ -250,6 +263,26 @@ export interface PipelinePlan {
 const NAME_PREFIX = /^[A-Za-z0-9-]{0,24}$/;
 
 /**
+ * Regions without Lambda function URLs, as AWS lists them ("Invoking Lambda function URLs",
+ * https://docs.aws.amazon.com/lambda/latest/dg/urls-invocation.html, late 2025; AWS now points to
+ * its Regional Services list, which may shrink this): preview refuses the default ingress there
+ * instead of failing at deploy.
+ */
+const NO_FUNCTION_URLS: ReadonlySet<string> = new Set([
+  "ap-south-2",
+  "ap-southeast-4",
+  "ap-southeast-5",
+  "ap-southeast-6",
+  "ap-southeast-7",
+  "ap-east-2",
+  "ca-west-1",
+  "eu-south-2",
+  "eu-central-2",
+  "il-central-1",
+  "me-central-1",
+]);
+
+/**
  * Validates and completes a pipeline's args: the settings by the stack config's validator (each
  * problem names `args.<key>`), the names from the component's name, the env values that follow
  * from settings. Throws PipelineArgsError listing every problem.
@@ -284,6 +317,18 @@ export function planPipeline(
   } catch (error) {
     if (!(error instanceof StackConfigError)) throw error;
     problems.push(...error.problems);
+  }
+  if (validated && args.customDomain !== undefined && validated.ingress !== "httpApi") {
+    problems.push(
+      `args.customDomain: needs args.ingress "httpApi" (an API Gateway custom domain), but ingress is "${validated.ingress}"` +
+        `${args.ingress === undefined ? " (the default)" : ""}: set ingress: "httpApi", or drop customDomain`,
+    );
+  }
+  if (validated?.ingress === "functionUrl" && region && NO_FUNCTION_URLS.has(region)) {
+    problems.push(
+      `args.ingress: Lambda function URLs are not offered in ${region} (AWS Lambda Developer Guide, ` +
+        '"Invoking Lambda function URLs"): set ingress: "httpApi"',
+    );
   }
   if (validated?.replyPolicyUrl !== undefined && args.replyPolicySecret === undefined) {
     problems.push("args.replyPolicySecret: required with replyPolicyUrl (a secret whsec_<base64>)");
@@ -378,8 +423,8 @@ export function tagTransformation(tags: Record<string, string>): pulumi.Resource
 }
 
 /**
- * The WhatsApp reply pipeline as one component: the vendor's webhook registrations, the HTTP API
- * and receiver, the job and reply queues with their dead-letter queues, the responder and sender,
+ * The WhatsApp reply pipeline as one component: the vendor's webhook registrations, the entrance
+ * (a function URL, or an HTTP API) and receiver, the job and reply queues with their dead-letter queues, the responder and sender,
  * the DynamoDB tables, the secrets, alarms and (optionally) a dashboard. Every resource is a child
  * named from the component's name (args.namePrefix), so one program can hold several.
  *
@@ -417,7 +462,8 @@ export class WhatsAppReplyPipeline extends pulumi.ComponentResource {
     receiver: pulumi.Output<string>;
     responder: pulumi.Output<string>;
     sender: pulumi.Output<string>;
-    apiAccess: pulumi.Output<string>;
+    /** The HTTP API's access log; none with a function URL (the receiver's log is the request log). */
+    apiAccess?: pulumi.Output<string>;
   };
   /** ARNs only: the values stay in Secrets Manager. */
   readonly secretArns: {
@@ -560,10 +606,14 @@ export class WhatsAppReplyPipeline extends pulumi.ComponentResource {
       logRetentionDays: s.logRetentionDays,
     });
 
+    // The receiver's log group stays Standard class: with a function URL its "webhook" lines are
+    // the request log the 401/400/accepted metric filters count (Infrequent Access takes none).
     const receiver = new PipelineFunction(
       n("receiver"),
       {
         ...functionArgs(FUNCTIONS.receiver),
+        reservedConcurrency:
+          s.throttle.ingress === "functionUrl" ? s.throttle.receiverReservedConcurrency : undefined,
         policy: (logGroupArn) =>
           pulumi
             .all([logGroupArn, jobs.queue.arn, secrets.signingSecret.arn])
@@ -652,13 +702,16 @@ export class WhatsAppReplyPipeline extends pulumi.ComponentResource {
 
     const ingress = new WebhookIngress(
       n("ingress"),
-      {
-        handler: receiver.function,
-        throttleRateLimit: s.throttleRateLimit,
-        throttleBurstLimit: s.throttleBurstLimit,
-        logRetentionDays: s.logRetentionDays,
-        customDomain: args.customDomain,
-      },
+      s.throttle.ingress === "httpApi"
+        ? {
+            kind: "httpApi",
+            handler: receiver.function,
+            throttleRateLimit: s.throttle.rateLimit,
+            throttleBurstLimit: s.throttle.burstLimit,
+            logRetentionDays: s.logRetentionDays,
+            customDomain: args.customDomain,
+          }
+        : { kind: "functionUrl", handler: receiver.function },
       child,
     );
 
@@ -694,8 +747,18 @@ export class WhatsAppReplyPipeline extends pulumi.ComponentResource {
           responder: responder.function.name,
           sender: sender.function.name,
         },
-        apiId: ingress.api.id,
-        accessLogGroupName: ingress.accessLogs.name,
+        ingress:
+          ingress.api && ingress.accessLogs
+            ? {
+                kind: "httpApi",
+                apiId: ingress.api.id,
+                accessLogGroupName: ingress.accessLogs.name,
+              }
+            : {
+                kind: "functionUrl",
+                functionName: receiver.function.name,
+                receiverLogGroupName: receiver.logGroup.name,
+              },
         senderLogGroupName: sender.logGroup.name,
         metricNamespace: plan.metricNamespace,
         thresholds: s.alarmThresholds,
@@ -756,7 +819,7 @@ export class WhatsAppReplyPipeline extends pulumi.ComponentResource {
       receiver: receiver.logGroup.name,
       responder: responder.logGroup.name,
       sender: sender.logGroup.name,
-      apiAccess: ingress.accessLogs.name,
+      ...(ingress.accessLogs ? { apiAccess: ingress.accessLogs.name } : {}),
     };
     this.secretArns = {
       signingSecret: secrets.signingSecret.arn,

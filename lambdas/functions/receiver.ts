@@ -12,6 +12,7 @@ import {
   ENV,
   FUNCTIONS,
   JOBS_QUEUE,
+  RECEIVER_REQUEST_LOG,
   SIGNATURE_HEADER,
   WEBHOOK_ROUTE,
 } from "../contract.js";
@@ -53,7 +54,7 @@ export function readReceiverConfig(env: Env): ReceiverConfig {
         ? optionalEnv(ENV.signingSecretId, "", env)
         : requireEnv(ENV.signingSecretId, env),
     signatureScheme: scheme,
-    // API Gateway HTTP APIs cap payloads at 10 MB.
+    // API Gateway HTTP APIs cap payloads at 10 MB (a function URL at 6 MB, under this).
     maxBodyBytes: intEnv(
       ENV.maxBodyBytes,
       DEFAULTS.maxBodyBytes,
@@ -112,7 +113,12 @@ export function receiverDeps(config: ReceiverConfig): ReceiverDeps {
   return { receiver, maxBodyBytes: config.maxBodyBytes, logger };
 }
 
-/** POST /webhooks/whatsapp (API Gateway HTTP API, payload 2.0). The handler never throws. */
+/**
+ * POST /webhooks/whatsapp behind a Lambda function URL or an API Gateway HTTP API (both payload
+ * 2.0). The handler never throws, and logs one "webhook" line with the `status` it answers for
+ * every request it answers: behind a function URL that line is the request log the alarms count
+ * (PipelineAlarms requestLogPattern).
+ */
 export function createReceiverHandler(deps: ReceiverDeps) {
   const { receiver, maxBodyBytes, logger } = deps;
   return async (
@@ -123,18 +129,25 @@ export function createReceiverHandler(deps: ReceiverDeps) {
       if (context) logger.addContext(context);
       const route = matchRoute(event);
       if (route !== "ok") {
-        logger.warn("webhook route refused", {
+        const response = route === "not_found" ? respond.notFound() : respond.methodNotAllowed();
+        logger.warn(RECEIVER_REQUEST_LOG.message, {
           outcome: route,
+          status: response.statusCode,
           method: event.requestContext?.http?.method,
         });
-        return route === "not_found" ? respond.notFound() : respond.methodNotAllowed();
+        return response;
       }
       const body = announcesTooLarge(event, maxBodyBytes)
         ? "too_large"
         : rawBody(event, maxBodyBytes);
       if (body === "too_large") {
-        logger.warn("webhook", { outcome: "too_large", status: 413, limitBytes: maxBodyBytes });
-        return respond.payloadTooLarge(maxBodyBytes);
+        const response = respond.payloadTooLarge(maxBodyBytes);
+        logger.warn(RECEIVER_REQUEST_LOG.message, {
+          outcome: "too_large",
+          status: response.statusCode,
+          limitBytes: maxBodyBytes,
+        });
+        return response;
       }
       const outcome = await receiver.receive({
         body,
@@ -144,8 +157,13 @@ export function createReceiverHandler(deps: ReceiverDeps) {
       logOutcome(logger, outcome, response, body);
       return response;
     } catch (error) {
-      logger.error("webhook failed unexpectedly", errorFields(error));
-      return respond.internalError();
+      const response = respond.internalError();
+      logger.error(RECEIVER_REQUEST_LOG.message, {
+        outcome: "error",
+        status: response.statusCode,
+        ...errorFields(error),
+      });
+      return response;
     }
   };
 }
@@ -172,13 +190,13 @@ function logOutcome(
   });
   switch (outcome.outcome) {
     case "accepted":
-      logger.info("webhook", line);
+      logger.info(RECEIVER_REQUEST_LOG.message, line);
       return;
     case "unauthorized":
-      logger.warn("webhook", { ...line, ...delivery(), reason: outcome.reason });
+      logger.warn(RECEIVER_REQUEST_LOG.message, { ...line, ...delivery(), reason: outcome.reason });
       return;
     case "invalid":
-      logger.warn("webhook", {
+      logger.warn(RECEIVER_REQUEST_LOG.message, {
         ...line,
         ...delivery(),
         field: outcome.error.field,
@@ -186,7 +204,7 @@ function logOutcome(
       });
       return;
     case "unavailable":
-      logger.error("webhook", {
+      logger.error(RECEIVER_REQUEST_LOG.message, {
         ...line,
         ...delivery(),
         dependency: outcome.dependency,
@@ -198,7 +216,7 @@ function logOutcome(
 // ── HTTP ────────────────────────────────────────────────────────────────────────────────────────
 
 /**
- * HTTP for the receiver (API Gateway HTTP API, payload format 2.0): the only place that knows
+ * HTTP for the receiver (payload format 2.0, from a function URL or an HTTP API): the only place that knows
  * status codes and response bodies (README.md, "The local stack", lists them).
  */
 
@@ -264,9 +282,10 @@ export function responseFor(outcome: ReceiveOutcome): HttpResponse {
 }
 
 /**
- * Whether the event is the webhook route. API Gateway routes before the Lambda runs; this is the
- * defensive second check (a `$default` route or a local adapter may send anything). A stage name
- * may prefix the path ("/prod/webhooks/whatsapp").
+ * Whether the event is the webhook route. A function URL passes every path and method to the
+ * function (routeKey "$default"), so this is where other routes are refused; behind an HTTP API it
+ * is the defensive second check. Only a named API Gateway stage may prefix the path
+ * ("/prod/webhooks/whatsapp" on stage "prod"); a function URL and the `$default` stage have none.
  */
 export function matchRoute(
   event: APIGatewayProxyEventV2,
@@ -274,7 +293,9 @@ export function matchRoute(
   const method = (event.requestContext?.http?.method ?? "").toUpperCase();
   const path = (event.rawPath ?? event.requestContext?.http?.path ?? "").replace(/\/+$/, "");
   const routeKeyMatches = event.routeKey?.endsWith(` ${WEBHOOK_ROUTE.path}`) ?? false;
-  const pathMatches = new RegExp(`^(/[^/]+)?${escapeRegExp(WEBHOOK_ROUTE.path)}$`).test(path);
+  const stage = event.requestContext?.stage;
+  const stagePrefix = stage && stage !== "$default" ? `/${stage}` : "";
+  const pathMatches = path === WEBHOOK_ROUTE.path || path === `${stagePrefix}${WEBHOOK_ROUTE.path}`;
   if (!routeKeyMatches && !pathMatches) return "not_found";
   return method === WEBHOOK_ROUTE.method ? "ok" : "method_not_allowed";
 }
@@ -317,8 +338,4 @@ export function announcesTooLarge(event: APIGatewayProxyEventV2, maxBytes: numbe
   const length = headerValue(event.headers, "content-length");
   if (length === undefined || !/^\s*\d+\s*$/.test(length)) return false;
   return Number(length) > maxBytes;
-}
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }

@@ -63,6 +63,24 @@ describe("the limits table catches what AWS would refuse", () => {
     ]);
   });
 
+  it("reserved concurrency that leaves the account fewer than 100 unreserved", () => {
+    const greedy = devWith("aws:lambda/function:Function", "receiver", {
+      reservedConcurrentExecutions: 950,
+    });
+    expect(limitViolations(greedy, { protect: false })).toEqual([
+      `functions: 950 reserved concurrency together leaves fewer than 100 of the default 1000 unreserved (${AWS_LIMITS.lambdaUnreservedConcurrency.what})`,
+    ]);
+  });
+
+  it("a reserved concurrency of 0, which throttles every invocation", () => {
+    const off = devWith("aws:lambda/function:Function", "receiver", {
+      reservedConcurrentExecutions: 0,
+    });
+    expect(limitViolations(off, { protect: false })).toEqual([
+      "function receiver: reserved concurrency 0 throttles every invocation",
+    ]);
+  });
+
   it("a function name longer than Lambda takes once Pulumi adds its suffix", () => {
     const long = planned("dev").map((r) =>
       r.type === "aws:lambda/function:Function" && r.name === "sender"

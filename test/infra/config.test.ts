@@ -61,6 +61,60 @@ describe("parseStackSettings", () => {
       maxReceiveCount: 5,
       protect: false,
       dashboard: false,
+      ingress: "functionUrl",
+      throttle: { ingress: "functionUrl", receiverReservedConcurrency: 10 },
+    });
+  });
+
+  describe("ingress and its throttle", () => {
+    it("throttles a function URL by the receiver's reserved concurrency", () => {
+      expect(parseStackSettings({ receiverReservedConcurrency: "25" }).throttle).toEqual({
+        ingress: "functionUrl",
+        receiverReservedConcurrency: 25,
+      });
+    });
+
+    it("throttles an HTTP API at its stage, 50/100 unless the stack says", () => {
+      expect(parseStackSettings({ ingress: "httpApi" }).throttle).toEqual({
+        ingress: "httpApi",
+        rateLimit: 50,
+        burstLimit: 100,
+      });
+      expect(
+        parseStackSettings({
+          ingress: "httpApi",
+          throttleRateLimit: "20",
+          throttleBurstLimit: "40",
+        }).throttle,
+      ).toEqual({ ingress: "httpApi", rateLimit: 20, burstLimit: 40 });
+    });
+
+    it("refuses an unknown ingress, naming the choices", () => {
+      expect(problems({ ingress: "alb" })).toEqual([
+        `${NS}:ingress: must be one of functionUrl, httpApi`,
+      ]);
+    });
+
+    it("refuses the HTTP API's stage throttle on a function-URL stack, naming both keys", () => {
+      expect(problems({ throttleRateLimit: "50", throttleBurstLimit: "100" })).toEqual([
+        `${NS}:throttleRateLimit: applies to ingress "httpApi" only (API Gateway stage throttling), but ingress is "functionUrl": delete it and throttle with receiverReservedConcurrency, or set ingress: httpApi`,
+        `${NS}:throttleBurstLimit: applies to ingress "httpApi" only (API Gateway stage throttling), but ingress is "functionUrl": delete it and throttle with receiverReservedConcurrency, or set ingress: httpApi`,
+      ]);
+    });
+
+    it("refuses reserved concurrency on an HTTP API stack", () => {
+      expect(problems({ ingress: "httpApi", receiverReservedConcurrency: "10" })).toEqual([
+        `${NS}:receiverReservedConcurrency: applies to ingress "functionUrl" only, but ingress is "httpApi" (throttled by throttleRateLimit / throttleBurstLimit): delete it, or set ingress: functionUrl`,
+      ]);
+    });
+
+    it("keeps the 100 executions Lambda wants unreserved on a default account", () => {
+      expect(problems({ receiverReservedConcurrency: "901" })).toEqual([
+        `${NS}:receiverReservedConcurrency: must be a whole number from 1 to 900`,
+      ]);
+      expect(problems({ receiverReservedConcurrency: "0" })).toEqual([
+        `${NS}:receiverReservedConcurrency: must be a whole number from 1 to 900`,
+      ]);
     });
   });
 

@@ -4,12 +4,15 @@ import { beforeAll, describe, expect, it, vi } from "vitest";
 import { WEBHOOK_ROUTE } from "../../lambdas/contract.js";
 import { plain, ResourceGraph } from "./support/graph.js";
 import {
-  API_ENDPOINT,
+  FUNCTION_URL,
   fakeSigningSecret,
   recordingMocks,
   unwrap,
 } from "./support/recordingMocks.js";
 import { stackFileConfig } from "./support/stackFiles.js";
+
+/** The webhook URL on prod's function URL. */
+const ENDPOINT = `${FUNCTION_URL.replace(/\/$/, "")}${WEBHOOK_ROUTE.path}`;
 
 // Bundling is stubbed here (programEsm.test.ts runs the program with the real bundles).
 vi.mock("../../infra/lambdaBundle.js", async (importOriginal) => {
@@ -76,14 +79,20 @@ describe("Pulumi program (prod stack, rotation in progress)", () => {
     });
   });
 
+  it("throttles the receiver at the reserved concurrency Pulumi.prod.yaml sets", () => {
+    expect(
+      graph.inputs("aws:lambda/function:Function", "receiver").reservedConcurrentExecutions,
+    ).toBe(20);
+  });
+
   describe("signing-secret rotation", () => {
     it("registers each generation at its own URL", () => {
       expect(graph.inputs(webhook, "webhook-g1")).toMatchObject({
-        url: `${API_ENDPOINT}${WEBHOOK_ROUTE.path}?g=1`,
+        url: `${ENDPOINT}?g=1`,
         enabled: true,
       });
       expect(graph.inputs(webhook, "webhook-g2")).toMatchObject({
-        url: `${API_ENDPOINT}${WEBHOOK_ROUTE.path}?g=2`,
+        url: `${ENDPOINT}?g=2`,
         enabled: false,
       });
     });

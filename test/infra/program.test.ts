@@ -10,8 +10,8 @@ import {
 } from "../../lambdas/contract.js";
 import { isSecretValue, plain, ResourceGraph } from "./support/graph.js";
 import {
-  API_ENDPOINT,
   computedOutputs,
+  FUNCTION_URL,
   fakeSigningSecret,
   recordingMocks,
   unwrap,
@@ -49,10 +49,7 @@ const T = {
   fn: "aws:lambda/function:Function",
   esm: "aws:lambda/eventSourceMapping:EventSourceMapping",
   permission: "aws:lambda/permission:Permission",
-  api: "aws:apigatewayv2/api:Api",
-  integration: "aws:apigatewayv2/integration:Integration",
-  route: "aws:apigatewayv2/route:Route",
-  stage: "aws:apigatewayv2/stage:Stage",
+  functionUrl: "aws:lambda/functionUrl:FunctionUrl",
   topic: "aws:sns/topic:Topic",
   alarm: "aws:cloudwatch/metricAlarm:MetricAlarm",
   key: "aws:kms/key:Key",
@@ -108,14 +105,11 @@ describe("Pulumi program (dev stack)", () => {
       [T.secretVersion]: 2,
       [T.role]: 3,
       [T.rolePolicy]: 3,
-      [T.logGroup]: 4,
+      [T.logGroup]: 3,
       [T.fn]: 3,
       [T.esm]: 2,
-      [T.permission]: 1,
-      [T.api]: 1,
-      [T.integration]: 1,
-      [T.route]: 1,
-      [T.stage]: 1,
+      [T.permission]: 2,
+      [T.functionUrl]: 1,
       [T.webhook]: 1,
       [T.topic]: 1,
       [T.key]: 1,
@@ -382,53 +376,54 @@ describe("Pulumi program (dev stack)", () => {
     });
   });
 
-  describe("ingress", () => {
-    it("routes POST /webhooks/whatsapp to the receiver with payload format 2.0", () => {
-      expect(graph.inputs(T.api, "ingress-api").protocolType).toBe("HTTP");
-      expect(graph.inputs(T.route, "ingress-route")).toMatchObject({
-        routeKey: "POST /webhooks/whatsapp",
-        target: "integrations/ingress-receiver-id",
-      });
-      expect(graph.inputs(T.integration, "ingress-receiver")).toMatchObject({
-        integrationType: "AWS_PROXY",
-        integrationUri: arnOf(T.fn, "receiver"),
-        payloadFormatVersion: "2.0",
-        timeoutMilliseconds: 10_000,
+  describe("ingress (a function URL, the default)", () => {
+    it("puts a public, buffered function URL on the receiver", () => {
+      expect(graph.inputs(T.functionUrl, "ingress-url")).toEqual({
+        functionName: "receiver",
+        authorizationType: "NONE",
+        invokeMode: "BUFFERED",
       });
     });
 
-    it("deploys a throttled $default stage with JSON access logs", () => {
-      const stage = graph.inputs(T.stage, "ingress-stage");
-      expect(stage).toMatchObject({
-        name: "$default",
-        autoDeploy: true,
-        defaultRouteSettings: { throttlingRateLimit: 50, throttlingBurstLimit: 100 },
+    it("grants the two statements a public function URL needs, and no direct invoke", () => {
+      expect(graph.inputs(T.permission, "ingress-public-url")).toEqual({
+        action: "lambda:InvokeFunctionUrl",
+        function: "receiver",
+        principal: "*",
+        functionUrlAuthType: "NONE",
       });
-      const logs = stage.accessLogSettings as { destinationArn: string; format: string };
-      expect(logs.destinationArn).toBe(arnOf(T.logGroup, "ingress-access-logs"));
-      expect(Object.keys(JSON.parse(logs.format))).toContain("status");
-    });
-
-    it("turns off per-route metrics (billed as custom metrics, read by nothing)", () => {
-      expect(graph.inputs(T.stage, "ingress-stage").defaultRouteSettings).toMatchObject({
-        detailedMetricsEnabled: false,
-      });
-    });
-
-    it("lets only this API's webhook route invoke the receiver", () => {
-      expect(graph.inputs(T.permission, "ingress-invoke")).toMatchObject({
+      // lambda:InvokeFunction for "*" only through the URL (condition lambda:InvokedViaFunctionUrl).
+      expect(graph.inputs(T.permission, "ingress-invoke-via-url")).toEqual({
         action: "lambda:InvokeFunction",
         function: "receiver",
-        principal: "apigateway.amazonaws.com",
-        sourceArn: `${computedOutputs(T.api, "ingress-api", 0).executionArn}/*/POST${WEBHOOK_ROUTE.path}`,
+        principal: "*",
+        invokedViaFunctionUrl: true,
       });
+    });
+
+    it("creates the URL only after its permissions, so it answers once registered", () => {
+      const url = graph.one(T.functionUrl, "ingress-url");
+      for (const name of ["ingress-public-url", "ingress-invoke-via-url"]) {
+        expect(url.dependencies).toContain(graph.one(T.permission, name).urn);
+      }
+    });
+
+    it("throttles by the receiver's reserved concurrency (dev: the default 10)", () => {
+      expect(graph.inputs(T.fn, "receiver").reservedConcurrentExecutions).toBe(10);
+      expect(graph.inputs(T.fn, "responder").reservedConcurrentExecutions).toBeUndefined();
+      expect(graph.inputs(T.fn, "sender").reservedConcurrentExecutions).toBeUndefined();
+    });
+
+    it("creates no API Gateway resources and no access log", () => {
+      expect(graph.resources.filter((r) => r.type.startsWith("aws:apigatewayv2"))).toEqual([]);
+      expect(graph.ofType(T.logGroup).map((g) => g.name)).not.toContain("ingress-access-logs");
     });
   });
 
   describe("vendor webhook", () => {
     it("registers generation 1 at the endpoint URL as a VendorWebhook dynamic resource", () => {
       expect(graph.inputs(T.webhook, "webhook-g1")).toMatchObject({
-        url: `${API_ENDPOINT}${WEBHOOK_ROUTE.path}?g=1`,
+        url: `${FUNCTION_URL.replace(/\/$/, "")}${WEBHOOK_ROUTE.path}?g=1`,
         enabled: true,
         incoming: true,
         outgoing: true,
@@ -488,6 +483,16 @@ describe("Pulumi program (dev stack)", () => {
       );
     });
 
+    it("watches the function URL's 5xx answers on the receiver", () => {
+      expect(graph.inputs(T.alarm, "alarms-api-5xx")).toMatchObject({
+        namespace: "AWS/Lambda",
+        metricName: "Url5xxCount",
+        dimensions: { FunctionName: "receiver" },
+        statistic: "Sum",
+        threshold: 0,
+      });
+    });
+
     it("fires on any message in a DLQ and notifies the alarm topic", () => {
       expect(graph.inputs(T.alarm, "alarms-replies-dlq-depth")).toMatchObject({
         namespace: "AWS/SQS",
@@ -516,9 +521,9 @@ describe("Pulumi program (dev stack)", () => {
     });
 
     it.each([
-      ["alarms-unauthorized", "access-logs", '{ $.status = "401" }'],
-      ["alarms-badRequests", "access-logs", '{ $.status = "400" }'],
-      ["alarms-accepted", "access-logs", '{ $.status = "200" }'],
+      ["alarms-unauthorized", "receiver-logs", '{ $.message = "webhook" && $.status = 401 }'],
+      ["alarms-badRequests", "receiver-logs", '{ $.message = "webhook" && $.status = 400 }'],
+      ["alarms-accepted", "receiver-logs", '{ $.message = "webhook" && $.status = 200 }'],
       [
         "alarms-vendorRefusals",
         "sender-logs",
@@ -526,7 +531,7 @@ describe("Pulumi program (dev stack)", () => {
       ],
     ])("counts %s from the %s log group", (name, logGroup, pattern) => {
       expect(graph.inputs(T.metricFilter, name)).toMatchObject({
-        logGroupName: logGroup === "access-logs" ? "ingress-access-logs" : "sender-logs",
+        logGroupName: logGroup,
         pattern,
         metricTransformation: { namespace: "whatsable-replies/dev", value: "1" },
       });
@@ -556,7 +561,10 @@ describe("Pulumi program (dev stack)", () => {
 
   describe("stack outputs", () => {
     it("exports the endpoint URL, webhook id, table and queue names", async () => {
-      expect(await unwrap(program.endpointUrl)).toBe(`${API_ENDPOINT}${WEBHOOK_ROUTE.path}`);
+      // The function URL (Lambda gives it with a trailing slash) and the webhook's path.
+      expect(await unwrap(program.endpointUrl)).toBe(
+        `https://u7x2url.lambda-url.eu-west-1.on.aws${WEBHOOK_ROUTE.path}`,
+      );
       expect(await unwrap(program.webhookId as pulumi.Output<number>)).toBe(1201);
       expect(await unwrap(program.webhookIds)).toEqual({ "1": 1201 });
       expect(await unwrap(pulumi.output(program.tableNames))).toEqual({

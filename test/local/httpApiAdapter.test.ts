@@ -3,6 +3,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from "a
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import {
   isTextContentType,
+  LOCAL_FUNCTION_URL_ID,
   type RunningHttpApiAdapter,
   startHttpApiAdapter,
 } from "../../local/httpApiAdapter.js";
@@ -17,7 +18,9 @@ const logLines: string[] = [];
 let api: RunningHttpApiAdapter;
 
 beforeAll(async () => {
+  // Most of this file is the HTTP API's behaviour; the function URL's differences are below.
   api = await startHttpApiAdapter({
+    ingress: "httpApi",
     routes: [
       {
         method: "POST",
@@ -272,6 +275,7 @@ describe("startHttpApiAdapter routing and limits", () => {
 
   it("passes a body of exactly the limit", async () => {
     const small = await startHttpApiAdapter({
+      ingress: "httpApi",
       routes: [
         {
           method: "POST",
@@ -289,6 +293,91 @@ describe("startHttpApiAdapter routing and limits", () => {
     } finally {
       await small.stop();
     }
+  });
+});
+
+describe("startHttpApiAdapter as a function URL (the default entrance)", () => {
+  const got: APIGatewayProxyEventV2[] = [];
+  let url: RunningHttpApiAdapter;
+  let fails: "no" | "throw" | "hang" = "no";
+  beforeAll(async () => {
+    url = await startHttpApiAdapter({
+      routes: [
+        {
+          method: "POST",
+          path: "/webhooks/whatsapp",
+          functionName: "receiver",
+          handler: async (event) => {
+            got.push(event);
+            if (fails === "throw") throw new Error("bug");
+            if (fails === "hang") await new Promise((resolve) => setTimeout(resolve, 1000));
+            return { statusCode: 200, body: "{}" };
+          },
+        },
+      ],
+      timeoutMs: 300,
+      log: () => undefined,
+    });
+  });
+  afterAll(() => url.stop());
+  afterEach(() => {
+    got.length = 0;
+    fails = "no";
+  });
+
+  it("passes every path and method to the function, with routeKey $default", async () => {
+    for (const [method, path] of [
+      ["POST", "/webhooks/whatsapp"],
+      ["GET", "/webhooks/whatsapp"],
+      ["POST", "/elsewhere"],
+    ]) {
+      const res = await fetch(`${url.url}${path}?g=2`, { method });
+      expect(res.status).toBe(200);
+    }
+    expect(got.map((e) => [e.requestContext.http.method, e.rawPath, e.routeKey])).toEqual([
+      ["POST", "/webhooks/whatsapp", "$default"],
+      ["GET", "/webhooks/whatsapp", "$default"],
+      ["POST", "/elsewhere", "$default"],
+    ]);
+    expect(got[0]?.rawQueryString).toBe("g=2");
+  });
+
+  it("fills requestContext as a function URL does: anonymous caller, the URL id", async () => {
+    await fetch(`${url.url}/webhooks/whatsapp`, { method: "POST", body: "{}" });
+    expect(got[0]?.requestContext).toMatchObject({
+      accountId: "anonymous",
+      apiId: LOCAL_FUNCTION_URL_ID,
+      domainPrefix: LOCAL_FUNCTION_URL_ID,
+      routeKey: "$default",
+      stage: "$default",
+      http: { method: "POST", path: "/webhooks/whatsapp", sourceIp: "127.0.0.1" },
+    });
+  });
+
+  it.each([
+    ["throws", "throw"],
+    ["outlives its timeout", "hang"],
+  ] as const)("answers 502 when the function %s", async (_what, how) => {
+    fails = how;
+    const res = await fetch(`${url.url}/webhooks/whatsapp`, { method: "POST" });
+    expect(res.status).toBe(502);
+  });
+
+  it("refuses a body over Lambda's 6 MB invocation payload with 413, not invoking", async () => {
+    const res = await fetch(`${url.url}/webhooks/whatsapp`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: Buffer.alloc(6 * 1024 * 1024 + 1, 0x20),
+    });
+    expect(res.status).toBe(413);
+    expect(got).toEqual([]);
+  });
+
+  it("fronts exactly one function", async () => {
+    const route = { method: "POST", path: "/a", functionName: "f", handler: async () => "" };
+    await expect(
+      startHttpApiAdapter({ routes: [route, { ...route, path: "/b" }] }),
+    ).rejects.toThrow(/a function URL invokes one function; got 2 routes/);
   });
 });
 

@@ -153,6 +153,16 @@ describe("a program that installs the packed package", () => {
     expect(inputsOf("aws:dynamodb/table:Table", "sales-data-conversation").tags).toBeUndefined();
   });
 
+  it("enters the support pipeline through its function URL, the default", () => {
+    expect(
+      inputsOf("pulumi-nodejs:dynamic/whatsable:VendorWebhook", "support-webhook-g1").url,
+    ).toBe("https://support-ingress-url.lambda-url.eu-west-1.on.aws/webhooks/whatsapp?g=1");
+    expect(inputsOf("aws:lambda/functionUrl:FunctionUrl", "support-ingress-url")).toMatchObject({
+      authorizationType: "NONE",
+      invokeMode: "BUFFERED",
+    });
+  });
+
   it("registers the sales webhook on its custom domain", () => {
     expect(inputsOf("pulumi-nodejs:dynamic/whatsable:VendorWebhook", "sales-webhook-g1").url).toBe(
       "https://hooks.acme.example/webhooks/whatsapp?g=1",

@@ -290,7 +290,7 @@ describe("poison messages", { timeout: 90_000 }, () => {
       deadLetterQueues: { dlq: name },
       workQueues: {},
       functions: {},
-      apiId: "local",
+      ingress: { kind: "functionUrl", functionName: "receiver", receiverLogGroupName: "local" },
       region: "us-east-1",
     }).find((s) => s.key === "dlq-dlq-depth");
     expect(spec?.metricName).toBe("ApproximateNumberOfMessagesVisible");

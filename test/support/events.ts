@@ -7,7 +7,7 @@ import type {
 } from "aws-lambda";
 import { SIGNATURE_HEADER, WEBHOOK_ROUTE } from "../../lambdas/contract.js";
 
-/** A receiver Lambda handler (API Gateway HTTP API, payload 2.0). */
+/** A receiver Lambda handler (payload 2.0, from a function URL or an HTTP API). */
 export type ReceiverHandler = (
   event: APIGatewayProxyEventV2,
   context: Context,
@@ -40,6 +40,13 @@ export interface EventOptions {
   headers?: Record<string, string>;
   method?: string;
   path?: string;
+  /**
+   * The entrance the event comes through: an HTTP API (default here) names the matched route, a
+   * function URL passes every request with routeKey "$default" and its own requestContext.
+   */
+  ingress?: "httpApi" | "functionUrl";
+  /** An HTTP API stage name (default "$default"; a named stage prefixes the path). */
+  stage?: string;
 }
 
 /** A payload-2.0 event for a request to the webhook route (or another method/path). */
@@ -56,11 +63,18 @@ export function httpEvent(
     ...options.headers,
   };
   if (options.signature !== undefined) headers[SIGNATURE_HEADER] = options.signature;
-  // API Gateway names the matched route; anything else reaches a Lambda only via $default.
+  const viaUrl = options.ingress === "functionUrl";
+  const stage = options.stage ?? "$default";
+  // API Gateway names the matched route; anything else reaches a Lambda only via $default, as
+  // does every request to a function URL (it has no routes).
   const routeKey =
-    method === WEBHOOK_ROUTE.method && path === WEBHOOK_ROUTE.path
+    !viaUrl &&
+    method === WEBHOOK_ROUTE.method &&
+    path === (stage === "$default" ? "" : `/${stage}`) + WEBHOOK_ROUTE.path
       ? `${WEBHOOK_ROUTE.method} ${WEBHOOK_ROUTE.path}`
       : "$default";
+  // A function URL's requestContext: anonymous caller, the URL id as apiId and domain prefix.
+  const urlId = "a1b2c3d4e5f6g7h8i9j0k1l2m3n4o5p6";
   return {
     version: "2.0",
     routeKey,
@@ -68,14 +82,14 @@ export function httpEvent(
     rawQueryString: "",
     headers,
     requestContext: {
-      accountId: "000000000000",
-      apiId: "local",
-      domainName: "127.0.0.1",
-      domainPrefix: "127",
+      accountId: viaUrl ? "anonymous" : "000000000000",
+      apiId: viaUrl ? urlId : "local",
+      domainName: viaUrl ? `${urlId}.lambda-url.us-east-1.on.aws` : "127.0.0.1",
+      domainPrefix: viaUrl ? urlId : "127",
       http: { method, path, protocol: "HTTP/1.1", sourceIp: "127.0.0.1", userAgent: "vendor" },
       requestId: randomUUID(),
       routeKey,
-      stage: "$default",
+      stage,
       time: new Date().toISOString(),
       timeEpoch: Date.now(),
     },

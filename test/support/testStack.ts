@@ -40,7 +40,7 @@ export interface TestStackOptions extends LocalStackOptions {
 export interface TestStack extends LocalStack {
   /** Between the handlers and each real service (with `faultProxies`). */
   proxies: Record<StackService, FaultProxy>;
-  /** Lines the HTTP API stand-in and the mappings reported (failed invocations, polling errors). */
+  /** Lines the HTTP stand-in and the mappings reported (failed invocations, polling errors). */
   stackLog: string[];
   /** Starts one more event source mapping of a worker. */
   startWorker(worker: WorkerName): RunningEventSourceMapping;

@@ -9,7 +9,7 @@ import {
 
 /** The design's worked example (docs/benchmarks.md, "Prices"): ≈ $4.02 per 1M webhooks. */
 const WORKED_EXAMPLE: UsagePerWebhook = {
-  httpApiRequests: 1,
+  ingress: { kind: "httpApi", requests: 1 },
   lambdas: [
     { fn: "verifier", invocations: 1, memoryMb: 256, msPerInvocation: 40 },
     { fn: "worker", invocations: 1, memoryMb: 256, msPerInvocation: 250 },
@@ -33,6 +33,14 @@ describe("costLines", () => {
     expect(byItem.SQS).toBeCloseTo(0.4);
     expect(byItem["Lambda verifier"]).toBeCloseTo(0.33, 2);
     expect(byItem["Lambda worker"]).toBeCloseTo(1.03, 2);
+  });
+
+  it("charges nothing for a function URL beyond the receiver's invocation", () => {
+    const viaUrl = costLines({ ...WORKED_EXAMPLE, ingress: { kind: "functionUrl", requests: 1 } });
+    const entrance = viaUrl[0];
+    expect(entrance?.item).toMatch(/^Lambda function URL/);
+    expect(entrance?.perMillion).toBe(0);
+    expect(totalPerMillion(costLines(WORKED_EXAMPLE)) - totalPerMillion(viaUrl)).toBeCloseTo(1.0);
   });
 
   it("prices Secrets Manager at $0.05 per 10,000 calls", () => {

@@ -158,3 +158,47 @@ describe("planPipeline: the HTTP reply policy", () => {
     ).toEqual(["args.replyPolicyUrl: must be an absolute https:// URL"]);
   });
 });
+
+describe("planPipeline: the entrance", () => {
+  const DOMAIN = { domainName: "hooks.example.com", certificateArn: "arn:aws:acm:eu-west-1:1:c/x" };
+
+  it("enters through a function URL by default, throttled by the receiver's concurrency", () => {
+    expect(planPipeline("support", ARGS, CONTEXT).settings.throttle).toEqual({
+      ingress: "functionUrl",
+      receiverReservedConcurrency: 10,
+    });
+  });
+
+  it("takes the HTTP API with its stage throttle when asked", () => {
+    const plan = planPipeline(
+      "support",
+      { ...ARGS, ingress: "httpApi", throttleRateLimit: 5, customDomain: DOMAIN },
+      CONTEXT,
+    );
+    expect(plan.settings.throttle).toEqual({ ingress: "httpApi", rateLimit: 5, burstLimit: 100 });
+  });
+
+  it("refuses a custom domain on a function URL, naming both args", () => {
+    expect(problemsOf({ customDomain: DOMAIN })).toEqual([
+      'args.customDomain: needs args.ingress "httpApi" (an API Gateway custom domain), but ingress is "functionUrl" (the default): set ingress: "httpApi", or drop customDomain',
+    ]);
+    expect(problemsOf({ customDomain: DOMAIN, ingress: "functionUrl" })[0]).toMatch(
+      /ingress is "functionUrl": set ingress/,
+    );
+  });
+
+  it("refuses the HTTP API's throttle on a function URL, naming the arg", () => {
+    expect(problemsOf({ throttleBurstLimit: 100 })).toEqual([
+      'args.throttleBurstLimit: applies to ingress "httpApi" only (API Gateway stage throttling), but ingress is "functionUrl": delete it and throttle with receiverReservedConcurrency, or set ingress: httpApi',
+    ]);
+  });
+
+  it("refuses a function URL in a region that offers none", () => {
+    expect(problemsOf({}, { ...CONTEXT, awsRegion: "eu-central-2" })).toEqual([
+      'args.ingress: Lambda function URLs are not offered in eu-central-2 (AWS Lambda Developer Guide, "Invoking Lambda function URLs"): set ingress: "httpApi"',
+    ]);
+    expect(problemsOf({ ingress: "httpApi" }, { ...CONTEXT, awsRegion: "eu-central-2" })).toEqual(
+      [],
+    );
+  });
+});

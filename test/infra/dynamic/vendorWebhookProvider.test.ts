@@ -252,15 +252,26 @@ describe("VendorWebhook provider", () => {
       });
     });
 
-    it("moves the registration to a new URL in place", async () => {
+    it("moves the registration to a new URL in place, keeping its id and signing secret", async () => {
+      // What switching a stack's ingress (HTTP API ↔ function URL) does to its registrations.
       const { id, outs } = await created();
       const moved = URL_G1.replace("abc123", "def456");
 
-      await provider.update?.(id, outs, inputs({ url: moved }));
+      const result = await provider.update?.(id, outs, inputs({ url: moved }));
 
       expect(vendor.webhooks()).toEqual([
-        expect.objectContaining({ id: Number(id), webhooks: moved }),
+        expect.objectContaining({
+          id: Number(id),
+          webhooks: moved,
+          signature_secret: outs.signingSecret,
+        }),
       ]);
+      expect(result?.outs).toMatchObject({
+        url: moved,
+        webhookId: outs.webhookId,
+        signingSecret: outs.signingSecret,
+      });
+      expect(vendor.callCounts()["webhook.create"]).toBe(1);
     });
 
     it("says which URL is taken when moving onto another registration's URL", async () => {

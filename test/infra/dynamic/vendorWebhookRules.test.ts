@@ -148,6 +148,14 @@ describe("diffVendorWebhook", () => {
     expect(diffVendorWebhook(state(), news).replaces).toEqual(["managementBaseUrl"]);
   });
 
+  it("updates in place when the new URL is not known yet (a new entrance at preview)", () => {
+    expect(diffVendorWebhook(state(), { ...checked(), url: UNKNOWN })).toEqual({
+      changes: true,
+      replaces: [],
+      deleteBeforeReplace: false,
+    });
+  });
+
   it("deletes before replacing when the new URL is not known yet", () => {
     const news = { ...checked({ activeSignature: false }), url: UNKNOWN };
     expect(diffVendorWebhook(state(), news).deleteBeforeReplace).toBe(true);

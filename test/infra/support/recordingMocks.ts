@@ -20,6 +20,8 @@ export interface RecordedResource {
 export const ACCOUNT = "123456789012";
 export const REGION = "eu-west-1";
 export const API_ENDPOINT = "https://abc123.execute-api.eu-west-1.amazonaws.com";
+/** A function URL as Lambda answers it: with a trailing slash. */
+export const FUNCTION_URL = "https://u7x2url.lambda-url.eu-west-1.on.aws/";
 /** What the mocked vendor "issues" as signing secret for a registration. */
 export const fakeSigningSecret = (name: string) => `fake-signing-secret-for-${name}`;
 
@@ -52,6 +54,12 @@ export function computedOutputs(
       return { arn: `arn:aws:iam::${ACCOUNT}:role/${name}`, name };
     case "aws:lambda/function:Function":
       return { arn: arn("lambda", `function:${name}`), name, invokeArn: `invoke:${name}` };
+    case "aws:lambda/functionUrl:FunctionUrl":
+      return {
+        functionUrl: FUNCTION_URL,
+        urlId: "u7x2url",
+        functionArn: arn("lambda", "function:receiver"),
+      };
     case "aws:apigatewayv2/api:Api":
       return { apiEndpoint: API_ENDPOINT, executionArn: arn("execute-api", "abc123") };
     case "aws:sns/topic:Topic":

@@ -7,8 +7,9 @@ import {
 import { ReceiveMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { LOG_METRICS, requestLogPattern } from "../../../infra/components/PipelineAlarms.js";
 import { SqsMessageQueue } from "../../../lambdas/adapters/SqsMessageQueue.js";
-import { ENV } from "../../../lambdas/contract.js";
+import { ENV, RECEIVER_REQUEST_LOG } from "../../../lambdas/contract.js";
 import { ConfigurationError } from "../../../lambdas/core/errors.js";
 import type { WebhookJob } from "../../../lambdas/core/messages.js";
 import { parseWebhook } from "../../../lambdas/core/parseWebhook.js";
@@ -18,6 +19,7 @@ import {
   readReceiverConfig,
   receiverDeps,
 } from "../../../lambdas/functions/receiver.js";
+import { createLogger } from "../../../lambdas/runtime/lambda.js";
 import {
   type RunningSecretsManager,
   startSecretsManager,
@@ -29,6 +31,7 @@ import {
   httpEvent as requestEvent,
 } from "../../support/events.js";
 import { provisionForTest } from "../../support/localAws.js";
+import { matchesFilter } from "../../support/metricFilter.js";
 import { drainQueue, localSqsClient } from "../../support/queues.js";
 
 type Handler = ReceiverHandler;
@@ -342,12 +345,80 @@ describe("receiver handler (fauxqs FIFO jobs queue, Secrets Manager stand-in)", 
     if (status === 405) expect(response.headers?.allow).toBe("POST");
   });
 
-  it("accepts the route under a stage prefix", async () => {
+  it("accepts the route under a named HTTP API stage's prefix", async () => {
     const response = await handler(
-      httpEvent(payload(), { path: "/prod/webhooks/whatsapp" }),
+      httpEvent(payload(), { path: "/prod/webhooks/whatsapp", stage: "prod" }),
       context,
     );
     expect(response.statusCode).toBe(200);
+  });
+
+  describe("behind a function URL (every path and method arrives, routeKey $default)", () => {
+    it("accepts a signed delivery on the webhook path and queues one job", async () => {
+      const response = await handler(httpEvent(payload(), { ingress: "functionUrl" }), context);
+      expect(json(response)).toEqual({ status: "accepted" });
+      expect(await drainJobs()).toHaveLength(1);
+    });
+
+    it.each([
+      ["GET", "/webhooks/whatsapp", 405],
+      ["DELETE", "/webhooks/whatsapp", 405],
+      ["POST", "/", 404],
+      ["POST", "/webhooks", 404],
+      ["POST", "/prod/webhooks/whatsapp", 404],
+      ["GET", "/favicon.ico", 404],
+    ])("answers %s %s with %d and queues nothing", async (method, path, status) => {
+      const response = await handler(
+        httpEvent(payload(), { ingress: "functionUrl", method, path }),
+        context,
+      );
+      expect(response.statusCode).toBe(status);
+      expect(await drainJobs()).toHaveLength(0);
+    });
+
+    it("writes one request line per answer, which the alarms' metric filters count by status", async () => {
+      const send = (body: string, options: Parameters<typeof httpEvent>[1] = {}) =>
+        handler(httpEvent(body, { ingress: "functionUrl", ...options }), context);
+      const answered = [
+        (await send(payload())).statusCode,
+        (await send(payload(), { signature: "wrong" })).statusCode,
+        (await send("{not json", { signature: sign("{not json") })).statusCode,
+        (await send(payload(), { method: "GET" })).statusCode,
+        (await send(payload(), { path: "/elsewhere" })).statusCode,
+        (await send("x".repeat(MAX_BODY_BYTES + 1))).statusCode,
+      ];
+      expect(answered).toEqual([200, 401, 400, 405, 404, 413]);
+      const lines = logLines
+        .join("")
+        .split("\n")
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
+      const requestLines = lines.filter((l) => l.message === RECEIVER_REQUEST_LOG.message);
+      expect(requestLines.map((l) => l.status)).toEqual(answered);
+      for (const line of requestLines) expect(line.outcome).toEqual(expect.any(String));
+      const counted = (status: number) =>
+        lines.filter((l) => matchesFilter(requestLogPattern("functionUrl", status), l)).length;
+      expect(counted(LOG_METRICS.accepted.status)).toBe(1);
+      expect(counted(LOG_METRICS.unauthorized.status)).toBe(1);
+      expect(counted(LOG_METRICS.badRequests.status)).toBe(1);
+    });
+
+    it("logs a request line with status 500 when something unexpected throws", async () => {
+      const broken = createReceiverHandler({
+        receiver: { receive: () => Promise.reject(new Error("bug")) },
+        maxBodyBytes: MAX_BODY_BYTES,
+        logger: createLogger({ serviceName: "receiver", logLevel: "INFO" }),
+      });
+      const response = await broken(httpEvent(payload(), { ingress: "functionUrl" }), context);
+      expect(response.statusCode).toBe(500);
+      const line = logLines
+        .join("")
+        .split("\n")
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as Record<string, unknown>)
+        .find((l) => l.message === RECEIVER_REQUEST_LOG.message);
+      expect(line).toMatchObject({ status: 500, outcome: "error", errorMessage: "bug" });
+    });
   });
 
   it("logs one line per webhook: outcome, status, key prefix and masked phone; a refused one's body hash; never secrets", async () => {

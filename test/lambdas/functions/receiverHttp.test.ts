@@ -9,13 +9,15 @@ import {
   responseFor,
 } from "../../../lambdas/functions/receiver.js";
 
-function event(overrides: Partial<APIGatewayProxyEventV2> & { method?: string } = {}) {
-  const { method = "POST", ...rest } = overrides;
+function event(
+  overrides: Partial<APIGatewayProxyEventV2> & { method?: string; stage?: string } = {},
+) {
+  const { method = "POST", stage = "$default", ...rest } = overrides;
   return {
     routeKey: "$default",
     rawPath: "/webhooks/whatsapp",
     headers: {},
-    requestContext: { http: { method, path: rest.rawPath ?? "/webhooks/whatsapp" } },
+    requestContext: { http: { method, path: rest.rawPath ?? "/webhooks/whatsapp" }, stage },
     isBase64Encoded: false,
     ...rest,
   } as unknown as APIGatewayProxyEventV2;
@@ -25,8 +27,12 @@ describe("matchRoute", () => {
   it.each([
     [{}, "ok"],
     [{ rawPath: "/webhooks/whatsapp/" }, "ok"],
-    [{ rawPath: "/prod/webhooks/whatsapp" }, "ok"],
+    [{ rawPath: "/prod/webhooks/whatsapp", stage: "prod" }, "ok"],
+    // A function URL (and the $default stage) has no stage prefix: any other path is refused.
+    [{ rawPath: "/prod/webhooks/whatsapp" }, "not_found"],
+    [{ rawPath: "/other/webhooks/whatsapp", stage: "prod" }, "not_found"],
     [{ rawPath: "/a/b/webhooks/whatsapp" }, "not_found"],
+    [{ rawPath: "/" }, "not_found"],
     [{ rawPath: "/webhooks/whatsapp2" }, "not_found"],
     [{ method: "GET" }, "method_not_allowed"],
     [{ method: "post" }, "ok"],

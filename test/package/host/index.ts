@@ -25,6 +25,8 @@ const sales = new WhatsAppReplyPipeline("sales", {
   vendorToken: config.requireSecret("salesVendorToken"),
   replyContacts: "any",
   logRetentionDays: 90,
+  // A custom domain is an API Gateway feature: this pipeline enters through the HTTP API.
+  ingress: "httpApi",
   customDomain: {
     domainName: "hooks.acme.example",
     certificateArn: "arn:aws:acm:eu-west-1:123456789012:certificate/0000",

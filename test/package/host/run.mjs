@@ -28,6 +28,9 @@ const computed = (type, name) => {
       return { arn: arn("secretsmanager", `secret:${name}-AbCdEf`) };
     case "aws:sns/topic:Topic":
       return { arn: arn("sns", name) };
+    case "aws:lambda/functionUrl:FunctionUrl":
+      // Lambda answers with a trailing slash.
+      return { functionUrl: `https://${name}.lambda-url.eu-west-1.on.aws/`, urlId: name };
     case "aws:apigatewayv2/api:Api":
       return {
         apiEndpoint: `https://${name}.execute-api.eu-west-1.amazonaws.com`,
