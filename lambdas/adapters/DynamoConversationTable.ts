@@ -55,14 +55,15 @@ import type {
 /** Sort key of a contact's state item. */
 const CONTACT_SK = "CONTACT";
 
-/** A strongly consistent read of one item (1 RCU under 4 KB, no WRU). */
+/** A read of one item: strongly consistent (1 RCU under 4 KB) unless told otherwise (0.5). */
 async function readItem<T>(
   client: DynamoDBDocumentClient,
   tableName: string,
   key: { pk: string; sk: string },
+  consistentRead = true,
 ): Promise<T | undefined> {
   const out = await client.send(
-    new GetCommand({ TableName: tableName, Key: key, ConsistentRead: true }),
+    new GetCommand({ TableName: tableName, Key: key, ConsistentRead: consistentRead }),
   );
   return out.Item as T | undefined;
 }
@@ -312,12 +313,15 @@ export class DynamoConversationLog implements ContactStore {
     phone: string;
     sk: string;
     legacyPlanId?: string;
+    consistentRead: boolean;
   }): Promise<StoredMessage | undefined> {
     const pk = contactPk(message.phone);
-    const item = await readItem<ConversationItem>(this.client, this.tableName, {
-      pk,
-      sk: message.sk,
-    });
+    const item = await readItem<ConversationItem>(
+      this.client,
+      this.tableName,
+      { pk, sk: message.sk },
+      message.consistentRead,
+    );
     const stored: StoredMessage | undefined = item && {
       ...(planOf(item) ? { plan: planOf(item) } : {}),
       ...(item.noReplyReason ? { noReplyReason: item.noReplyReason } : {}),

@@ -114,14 +114,15 @@ export interface ContactStore {
    */
   recordMessage(item: ConversationItem): Promise<ConversationItem>;
   /**
-   * What is stored for a customer message: its MSG item (`sk`; strongly consistent, 1 RRU) read as
-   * a plan and the reason it got none. With `legacyPlanId`, a message whose item holds no plan
-   * also looks for the PLAN#<planId> item an earlier release wrote (one more read; for a
-   * redelivered job only).
+   * What is stored for a customer message: its MSG item (`sk`) read as a plan and the reason it got
+   * none; a strongly consistent read is 1 RRU, an eventually consistent one 0.5. With
+   * `legacyPlanId`, a message whose item holds no plan also looks for the PLAN#<planId> item an
+   * earlier release wrote (one more read; for a redelivered job only).
    */
   findMessage(message: {
     phone: string;
     sk: string;
+    consistentRead: boolean;
     legacyPlanId?: string;
   }): Promise<StoredMessage | undefined>;
 }

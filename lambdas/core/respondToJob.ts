@@ -209,9 +209,15 @@ export async function respondToJob(
   // A message handled before is never claimed again: a vendor repeat after the queue's 5-minute
   // window is accepted later than the first delivery, and when a newer message of the same vendor
   // second came in between, a claim would judge the repeat the newer one and supersede that
-  // message's plan. One strongly consistent read (1 RRU); a new message finds nothing.
+  // message's plan. A new message finds nothing. Eventually consistent (0.5 RRU): such a repeat
+  // comes minutes after the item was written; a job redelivered sooner, whose write a read could
+  // still miss, finds its own claim ("same") and reads again, strongly.
   const handled = settled(
-    await contacts.findMessage({ phone: webhook.phone, sk: messageSk(at, "user", key) }),
+    await contacts.findMessage({
+      phone: webhook.phone,
+      sk: messageSk(at, "user", key),
+      consistentRead: false,
+    }),
   );
   if (handled) {
     if (!handled.plan?.messages.length) {
@@ -260,6 +266,7 @@ export async function respondToJob(
           await contacts.findMessage({
             phone: webhook.phone,
             sk: messageSk(itemAt, "user", key),
+            consistentRead: true,
             legacyPlanId: planId,
           })
         )?.plan

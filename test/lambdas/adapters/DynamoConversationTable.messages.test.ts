@@ -81,8 +81,14 @@ function aMessage(
 const texts = (item: ConversationItem | undefined) => item?.plan?.messages.map((m) => m.text);
 /** The plan stored for a message, as a redelivered job looks for it (legacy PLAN items too). */
 const find = async (item: ConversationItem) =>
-  (await log.findMessage({ phone: item.phone, sk: item.sk, legacyPlanId: item.planId ?? "" }))
-    ?.plan;
+  (
+    await log.findMessage({
+      phone: item.phone,
+      sk: item.sk,
+      consistentRead: true,
+      legacyPlanId: item.planId ?? "",
+    })
+  )?.plan;
 
 describe("DynamoConversationLog (messages and their plans)", () => {
   it("reads back the plan stored with its message", async () => {
@@ -154,7 +160,7 @@ describe("DynamoConversationLog (messages and their plans)", () => {
 
   it("finds nothing for a message never logged, and a logged one's reason for no plan", async () => {
     const item = aMessage(newPhone(), { noReplyReason: "paused" });
-    const lookup = { phone: item.phone, sk: item.sk };
+    const lookup = { phone: item.phone, sk: item.sk, consistentRead: true };
     expect(await log.findMessage(lookup)).toBeUndefined();
     await log.recordMessage(item);
     expect(await log.findMessage(lookup)).toEqual({ noReplyReason: "paused" });
@@ -168,7 +174,8 @@ describe("DynamoConversationLog (messages and their plans)", () => {
         Item: { pk: item.pk, sk: `PLAN#${item.planId}`, phone: item.phone, ...planOf(item) },
       }),
     );
-    expect(await log.findMessage({ phone: item.phone, sk: item.sk })).toBeUndefined();
+    const lookup = { phone: item.phone, sk: item.sk, consistentRead: true };
+    expect(await log.findMessage(lookup)).toBeUndefined();
   });
 
   it("finds the plan an earlier release stored as a PLAN item", async () => {
