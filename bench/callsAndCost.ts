@@ -107,18 +107,27 @@ export async function runCallsAndCost(options: {
   };
   let phases: Phase[];
   try {
-    const drain = async () => {
-      bench.startWorkers(stack);
-      const what = `${n} vendor sends`;
-      await waitFor(() => stack.vendor.sent().length >= n, { timeoutMs: 60_000, what });
-      // Then until no worker has been invoked for longer than a long poll.
+    /** Until no worker has been invoked for longer than a long poll. */
+    const quiet = async (what: string) => {
       let [last, since] = ["", Date.now()];
-      const quiet = () => {
+      const still = () => {
         if (JSON.stringify(invoked()) !== last)
           [last, since] = [JSON.stringify(invoked()), Date.now()];
         return Date.now() - since > 2500;
       };
-      await waitFor(quiet, { timeoutMs: 60_000, what: "the workers to go quiet" });
+      await waitFor(still, { timeoutMs: 60_000, what });
+    };
+    // At volume, each worker finds a backlog and takes full batches (the responder 10 jobs, the
+    // sender 5 replies): the responder drains the jobs first, then the sender the replies. The
+    // one-at-a-time figure beside it prices every invocation and receive for a single message.
+    const drain = async () => {
+      stack.workers.responder?.start();
+      await waitFor(() => invoked().responder > 0, { timeoutMs: 60_000, what: "the responder" });
+      await quiet("the responder to go quiet");
+      stack.workers.sender?.start();
+      const what = `${n} vendor sends`;
+      await waitFor(() => stack.vendor.sent().length >= n, { timeoutMs: 60_000, what });
+      await quiet("the workers to go quiet");
       await stack.stopWorkers();
     };
     phases = [
@@ -211,7 +220,7 @@ function report([fresh, duplicate, reply]: [Phase, Phase, Phase], accessLogLine:
   // The jobs queue is FIFO: the receiver's send, and the responder's receive and delete per
   // invocation; the rest of the reply phase is the standard replies queue.
   const fifoWorker = 2 * responder;
-  const lines = costLines({
+  const usage = {
     ingress: { kind: ingress, requests: 1 },
     lambdas: [lambda("receiver", 1), lambda("responder", responder), lambda("sender", sender)],
     coldStart: COLD_START,
@@ -226,7 +235,19 @@ function report([fresh, duplicate, reply]: [Phase, Phase, Phase], accessLogLine:
       reply.logBytes +
       accessLogBytes +
       PLATFORM_LOG_BYTES * (1 + responder + sender),
-  });
+  };
+  const lines = costLines(usage);
+  // One at a time (low traffic): a worker invocation, a receive and a delete per message; the
+  // per-message calls (sends, reads, writes, log lines) as measured.
+  const replies = reply.calls["SQS SendMessage"] ?? 0;
+  const oneAtATime = totalPerMillion(
+    costLines({
+      ...usage,
+      lambdas: [lambda("receiver", 1), lambda("responder", 1), lambda("sender", replies)],
+      sqsRequests: 3 * replies,
+      sqsFifoRequests: fresh.sqsBilled + 2,
+    }),
+  );
   const withLogs = totalPerMillion(lines);
   const withoutLogs = totalPerMillion(lines, { withLogs: false });
   const logs = lines.find((l) => l.item.startsWith("CloudWatch Logs"))?.perMillion ?? 0;
@@ -253,7 +274,8 @@ function report([fresh, duplicate, reply]: [Phase, Phase, Phase], accessLogLine:
         align: ["left", "right", "right", "right"],
       },
       {
-        title: "Cost per 1 million webhooks, each a new delivery answered by one immediate reply",
+        title:
+          "Cost per 1 million webhooks, each a new delivery answered by one immediate reply, at volume (full worker batches)",
         headers: ["item", "per webhook", "$ per 1M webhooks"],
         rows: [
           ...lines.map((l) => [
@@ -274,8 +296,8 @@ function report([fresh, duplicate, reply]: [Phase, Phase, Phase], accessLogLine:
         met: fresh.wru + reply.wru <= 5,
       },
       {
-        target: "cost ≤ $5 per 1M webhooks all-in",
-        measured: fmt.usd(withLogs),
+        target: "cost ≤ $5 per 1M webhooks all-in (at volume: full worker batches)",
+        measured: `${fmt.usd(withLogs)} (one at a time: ${fmt.usd(oneAtATime)})`,
         met: withLogs <= 5,
       },
       {
@@ -285,6 +307,10 @@ function report([fresh, duplicate, reply]: [Phase, Phase, Phase], accessLogLine:
       },
     ],
     notes: [
+      `At volume: the workers drain a backlog in full batches (responder ${fmt.count(responder)}, ` +
+        `sender ${fmt.count(sender)} invocations per webhook). One webhook at a time, as under a ` +
+        `webhook a second or so, every worker invocation, receive and delete serves one message: ` +
+        `${fmt.usd(oneAtATime)} per 1M all-in, the difference being Lambda requests and SQS receives.`,
       `Largest: ${biggest.map((l) => `${l.item.split(" (")[0]} ${fmt.usd(l.perMillion)}`).join(", ")}. ` +
         `Secondary indexes take ${fmt.count(indexWru)} WRU (${fmt.usd(indexWru * PRICES.dynamoDbWru * 1e6)}); ` +
         `the Infrequent Access log class would save ${fmt.usd(logs / 2)}, but not where the queries need ` +
