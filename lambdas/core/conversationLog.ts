@@ -175,7 +175,7 @@ export function planOf(item: ConversationItem): Plan | undefined {
 /**
  * Sort key prefix of the PLAN items that releases before plans lived on MSG items wrote
  * (`PLAN#<planId>`, a superset of {@link Plan}). Still read, never written: a redelivered job of
- * such a release finds its plan there (DynamoConversationLog.findPlan), and the ops CLI lists
+ * such a release finds its plan there (DynamoConversationLog.findMessage), and the ops CLI lists
  * their replies, until the table's TTL has removed the last one (docs/operations.md, "Upgrading").
  */
 export const LEGACY_PLAN_PREFIX = "PLAN#";
