@@ -346,10 +346,9 @@ function policyUnavailable(
     ...errorFields(error),
   };
   if (lastAttempt) {
-    logger.error(
-      "reply policy unavailable on the last attempt; the job goes to the DLQ",
-      logFields,
-    );
+    // WARN with the details: the responder's ERROR line that it sent the job to the DLQ follows,
+    // one ERROR per dead job.
+    logger.warn("reply policy unavailable on the last attempt; the job goes to the DLQ", logFields);
   } else {
     logger.warn("reply policy unavailable; retrying with backoff", {
       ...logFields,

@@ -505,7 +505,7 @@ describe("respondToJob: an unavailable policy", () => {
   it("says so on the last attempt, after which the responder moves the job to its DLQ", async () => {
     const { respond } = deps(unavailable);
     const lines: string[] = [];
-    respond.logger = { ...silentLogger, error: (message) => lines.push(message) };
+    respond.logger = { ...silentLogger, warn: (message) => lines.push(message) };
     const result = await respondToJob(customerJob("hi"), respond, { receiveCount: 3 });
     expect(result).toMatchObject({ outcome: "retry", lastAttempt: true, afterSeconds: 0 });
     expect(lines).toEqual([
