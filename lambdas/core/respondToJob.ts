@@ -209,14 +209,16 @@ export async function respondToJob(
   // A message handled before is never claimed again: a vendor repeat after the queue's 5-minute
   // window is accepted later than the first delivery, and when a newer message of the same vendor
   // second came in between, a claim would judge the repeat the newer one and supersede that
-  // message's plan. A new message finds nothing. Eventually consistent (0.5 RRU): such a repeat
-  // comes minutes after the item was written; a job redelivered sooner, whose write a read could
-  // still miss, finds its own claim ("same") and reads again, strongly.
+  // message's plan. A new message finds nothing. Strongly consistent (1 RRU, not 0.5): the repeat
+  // comes minutes after the first *delivery*, not after its item was written. After a responder
+  // outage or backlog longer than SQS's 5-minute window, the first delivery, the newer message and
+  // the repeat wait in the contact's FIFO group and run back to back, so the repeat's read comes
+  // milliseconds after the first one's write, which an eventually consistent read may not see.
   const handled = settled(
     await contacts.findMessage({
       phone: webhook.phone,
       sk: messageSk(at, "user", key),
-      consistentRead: false,
+      consistentRead: true,
     }),
   );
   if (handled) {

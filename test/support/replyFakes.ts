@@ -219,10 +219,27 @@ export class MemoryContacts implements ContactStore {
     return item;
   }
 
+  /**
+   * The MSG items as an eventually consistent read may see them: a copy taken by
+   * {@link lagReplica} that no later write reaches (DynamoDB: such a read "may not reflect the
+   * results of a recently completed write"). Absent: every read sees every write.
+   */
+  private replica?: Map<string, ConversationItem>;
+
+  /** From now on, eventually consistent reads see the MSG items as they are now, not later writes. */
+  lagReplica() {
+    this.replica = structuredClone(this.messages);
+  }
+
   /** Reads and counts (`reads`) like the adapter; no earlier release wrote here. */
-  async findMessage(message: { phone: string; sk: string }): Promise<StoredMessage | undefined> {
+  async findMessage(message: {
+    phone: string;
+    sk: string;
+    consistentRead: boolean;
+  }): Promise<StoredMessage | undefined> {
     this.reads += 1;
-    const item = this.messages.get(`${contactPk(message.phone)}|${message.sk}`);
+    const items = message.consistentRead ? this.messages : (this.replica ?? this.messages);
+    const item = items.get(`${contactPk(message.phone)}|${message.sk}`);
     if (!item) return undefined;
     const plan = planOf(structuredClone(item));
     return {

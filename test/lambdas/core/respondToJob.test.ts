@@ -197,6 +197,21 @@ describe("respondToJob", () => {
     expect((await contacts.getContact(first.webhook.phone))?.planId).toBe(planIdFor(second.key));
   });
 
+  it("recognises a repeat queued behind its first delivery, though that delivery's item was written just before", async () => {
+    const { respond, contacts } = deps();
+    // The responder was down longer than SQS's 5-minute window: the first delivery, a newer
+    // message of the same second and the vendor's repeat wait in the contact's FIFO group and
+    // run back to back; an eventually consistent read would not yet see the first one's item.
+    contacts.lagReplica();
+    const first = { ...customerJob("hello", T0), acceptedAt: T0 + 100 };
+    const second = { ...customerJob("order 7", T0), acceptedAt: T0 + 400 };
+    const repeat = { ...first, acceptedAt: T0 + 400_000 };
+    await respondToJob(first, respond);
+    await respondToJob(second, respond);
+    expect(await respondToJob(repeat, respond)).toMatchObject({ claim: "handled" });
+    expect((await contacts.getContact(first.webhook.phone))?.planId).toBe(planIdFor(second.key));
+  });
+
   it("does nothing for a repeat of a message that got no reply, and keeps why", async () => {
     const { respond, contacts, repliesQueue } = deps();
     await respondToJob(customerJob("hello again", T0 + 5000), respond);
