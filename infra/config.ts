@@ -276,9 +276,11 @@ export const settingsSchema = z
 /** The stage throttle of an HTTP API stack when its file sets none. */
 export const HTTP_API_THROTTLE_DEFAULTS = { rateLimit: 50, burstLimit: 100 } as const;
 /**
- * The receiver's reserved concurrency on a function-URL stack when its file sets none: at
- * ~50 ms a delivery, 10 environments answer ~200 deliveries a second (4× the HTTP API's default
- * steady rate), and a flood cannot take more than 10 of the account's Lambda concurrency.
+ * The receiver's reserved concurrency on a function-URL stack when its file sets none: Lambda
+ * caps a function URL's requests per second at 10× the reserved concurrency (AWS Lambda Developer
+ * Guide, "Throttling function URLs"), so 10 environments take up to 100 deliveries a second (2×
+ * the HTTP API's default steady rate), and a flood cannot take more than 10 of the account's
+ * Lambda concurrency.
  */
 export const DEFAULT_RECEIVER_RESERVED_CONCURRENCY = 10;
 const HTTP_API_ONLY_KEYS = ["throttleRateLimit", "throttleBurstLimit"] as const;
