@@ -84,6 +84,13 @@ export interface ReceiverDeps {
   receiver: Pick<WebhookReceiver, "receive">;
   maxBodyBytes: number;
   logger: FunctionLogger;
+  /**
+   * Writes the one "webhook" request line per answer; default `logger`. At INFO whatever the
+   * stack's logLevel: behind a function URL that line is the request log the alarms' metric
+   * filters count (accepted at INFO, 401 and 400 at WARN), so a quieter logLevel must not silence
+   * it, as it never silenced the HTTP API's access log.
+   */
+  requestLog?: FunctionLogger;
 }
 
 const noSecrets: SecretSource = {
@@ -110,7 +117,12 @@ export function receiverDeps(config: ReceiverConfig): ReceiverDeps {
     },
     { scheme: config.signatureScheme },
   );
-  return { receiver, maxBodyBytes: config.maxBodyBytes, logger };
+  return {
+    receiver,
+    maxBodyBytes: config.maxBodyBytes,
+    logger,
+    requestLog: createLogger({ ...config.log, logLevel: "INFO" }),
+  };
 }
 
 /**
@@ -121,16 +133,20 @@ export function receiverDeps(config: ReceiverConfig): ReceiverDeps {
  */
 export function createReceiverHandler(deps: ReceiverDeps) {
   const { receiver, maxBodyBytes, logger } = deps;
+  const requestLog = deps.requestLog ?? logger;
   return async (
     event: APIGatewayProxyEventV2,
     context: Context,
   ): Promise<APIGatewayProxyStructuredResultV2> => {
     try {
-      if (context) logger.addContext(context);
+      if (context) {
+        logger.addContext(context);
+        if (requestLog !== logger) requestLog.addContext(context);
+      }
       const route = matchRoute(event);
       if (route !== "ok") {
         const response = route === "not_found" ? respond.notFound() : respond.methodNotAllowed();
-        logger.warn(RECEIVER_REQUEST_LOG.message, {
+        requestLog.warn(RECEIVER_REQUEST_LOG.message, {
           outcome: route,
           status: response.statusCode,
           method: event.requestContext?.http?.method,
@@ -142,7 +158,7 @@ export function createReceiverHandler(deps: ReceiverDeps) {
         : rawBody(event, maxBodyBytes);
       if (body === "too_large") {
         const response = respond.payloadTooLarge(maxBodyBytes);
-        logger.warn(RECEIVER_REQUEST_LOG.message, {
+        requestLog.warn(RECEIVER_REQUEST_LOG.message, {
           outcome: "too_large",
           status: response.statusCode,
           limitBytes: maxBodyBytes,
@@ -154,11 +170,11 @@ export function createReceiverHandler(deps: ReceiverDeps) {
         signature: headerValue(event.headers, SIGNATURE_HEADER),
       });
       const response = responseFor(outcome);
-      logOutcome(logger, outcome, response, body);
+      logOutcome(requestLog, outcome, response, body);
       return response;
     } catch (error) {
       const response = respond.internalError();
-      logger.error(RECEIVER_REQUEST_LOG.message, {
+      requestLog.error(RECEIVER_REQUEST_LOG.message, {
         outcome: "error",
         status: response.statusCode,
         ...errorFields(error),

@@ -403,6 +403,29 @@ describe("receiver handler (fauxqs FIFO jobs queue, Secrets Manager stand-in)", 
       expect(counted(LOG_METRICS.badRequests.status)).toBe(1);
     });
 
+    it("keeps writing its request lines at a quieter logLevel, so the alarms still count them", async () => {
+      // A stack with logLevel ERROR: its 200 (INFO) and 401/400 (WARN) request lines are what the
+      // accepted, unauthorized and bad-request metric filters read behind a function URL.
+      const quiet = createReceiverHandler(
+        receiverDeps(readReceiverConfig({ ...env, [ENV.logLevel]: "ERROR" })),
+      );
+      const send = (body: string, options: Parameters<typeof httpEvent>[1] = {}) =>
+        quiet(httpEvent(body, { ingress: "functionUrl", ...options }), context);
+      await send(payload());
+      await send(payload(), { signature: "wrong" });
+      await send("{not json", { signature: sign("{not json") });
+      const lines = logLines
+        .join("")
+        .split("\n")
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
+      const counted = (status: number) =>
+        lines.filter((l) => matchesFilter(requestLogPattern("functionUrl", status), l)).length;
+      expect(counted(LOG_METRICS.accepted.status)).toBe(1);
+      expect(counted(LOG_METRICS.unauthorized.status)).toBe(1);
+      expect(counted(LOG_METRICS.badRequests.status)).toBe(1);
+    });
+
     it("logs a request line with status 500 when something unexpected throws", async () => {
       const broken = createReceiverHandler({
         receiver: { receive: () => Promise.reject(new Error("bug")) },
