@@ -376,6 +376,17 @@ describe("receiver handler (fauxqs FIFO jobs queue, Secrets Manager stand-in)", 
       expect(await drainJobs()).toHaveLength(0);
     });
 
+    /** The captured log lines, parsed. */
+    const jsonLines = () =>
+      logLines
+        .join("")
+        .split("\n")
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
+    /** How many lines the metric filter counting requests answered `status` matches. */
+    const countedAs = (lines: Record<string, unknown>[], status: number) =>
+      lines.filter((l) => matchesFilter(requestLogPattern("functionUrl", status), l)).length;
+
     it("writes one request line per answer, which the alarms' metric filters count by status", async () => {
       const send = (body: string, options: Parameters<typeof httpEvent>[1] = {}) =>
         handler(httpEvent(body, { ingress: "functionUrl", ...options }), context);
@@ -388,19 +399,13 @@ describe("receiver handler (fauxqs FIFO jobs queue, Secrets Manager stand-in)", 
         (await send("x".repeat(MAX_BODY_BYTES + 1))).statusCode,
       ];
       expect(answered).toEqual([200, 401, 400, 405, 404, 413]);
-      const lines = logLines
-        .join("")
-        .split("\n")
-        .filter(Boolean)
-        .map((l) => JSON.parse(l) as Record<string, unknown>);
+      const lines = jsonLines();
       const requestLines = lines.filter((l) => l.message === RECEIVER_REQUEST_LOG.message);
       expect(requestLines.map((l) => l.status)).toEqual(answered);
       for (const line of requestLines) expect(line.outcome).toEqual(expect.any(String));
-      const counted = (status: number) =>
-        lines.filter((l) => matchesFilter(requestLogPattern("functionUrl", status), l)).length;
-      expect(counted(LOG_METRICS.accepted.status)).toBe(1);
-      expect(counted(LOG_METRICS.unauthorized.status)).toBe(1);
-      expect(counted(LOG_METRICS.badRequests.status)).toBe(1);
+      expect(countedAs(lines, LOG_METRICS.accepted.status)).toBe(1);
+      expect(countedAs(lines, LOG_METRICS.unauthorized.status)).toBe(1);
+      expect(countedAs(lines, LOG_METRICS.badRequests.status)).toBe(1);
     });
 
     it("keeps writing its request lines at a quieter logLevel, so the alarms still count them", async () => {
@@ -414,16 +419,10 @@ describe("receiver handler (fauxqs FIFO jobs queue, Secrets Manager stand-in)", 
       await send(payload());
       await send(payload(), { signature: "wrong" });
       await send("{not json", { signature: sign("{not json") });
-      const lines = logLines
-        .join("")
-        .split("\n")
-        .filter(Boolean)
-        .map((l) => JSON.parse(l) as Record<string, unknown>);
-      const counted = (status: number) =>
-        lines.filter((l) => matchesFilter(requestLogPattern("functionUrl", status), l)).length;
-      expect(counted(LOG_METRICS.accepted.status)).toBe(1);
-      expect(counted(LOG_METRICS.unauthorized.status)).toBe(1);
-      expect(counted(LOG_METRICS.badRequests.status)).toBe(1);
+      const lines = jsonLines();
+      expect(countedAs(lines, LOG_METRICS.accepted.status)).toBe(1);
+      expect(countedAs(lines, LOG_METRICS.unauthorized.status)).toBe(1);
+      expect(countedAs(lines, LOG_METRICS.badRequests.status)).toBe(1);
     });
 
     it("logs a request line with status 500 when something unexpected throws", async () => {
