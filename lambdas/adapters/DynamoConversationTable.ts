@@ -338,11 +338,15 @@ export class DynamoConversationLog implements ContactStore {
   }
 }
 
-/** The MSG item attributes a write may leave out (messageItem sets them only when they apply). */
+/**
+ * The MSG item attributes a write may leave out (messageItem sets them only when they apply), and
+ * removes when it does. Not planId: a write without one keeps the plan id an earlier write set (a
+ * message an earlier release planned on a PLAN item, logged again by a late repeat, still shows
+ * the plan it got).
+ */
 const OPTIONAL_MESSAGE_FIELDS = [
   "human",
   "sendBy",
-  "planId",
   "noReplyReason",
   "warnings",
 ] as const satisfies readonly (keyof ConversationItem)[];

@@ -137,6 +137,16 @@ describe("DynamoConversationLog (messages and their plans)", () => {
     expect(item?.noReplyReason).toBeUndefined();
   });
 
+  it("keeps the plan id of an earlier release's item when the message is logged again without one", async () => {
+    const phone = newPhone();
+    // An earlier release: the MSG item points at its PLAN item by planId and holds no plan.
+    const old = aMessage(phone);
+    await client.send(new PutCommand({ TableName: tableName, Item: old }));
+    const { planId: _none, ...late } = aMessage(phone, { noReplyReason: "older_than_newest" });
+    await log.recordMessage(late);
+    expect((await reader.byPhone(phone))[0]?.planId).toBe(old.planId);
+  });
+
   it("gives a message logged without a plan its plan later, without the old reason", async () => {
     const phone = newPhone();
     await log.recordMessage(aMessage(phone, { noReplyReason: "policy_unavailable" }));
