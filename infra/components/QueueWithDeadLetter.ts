@@ -22,12 +22,15 @@ const MAX_QUEUE_NAME_LENGTH = 80;
  * auto-name cannot be relied on to add it; project and stack keep stacks in one account apart.
  * A name over SQS's limit keeps its start and ends in a hash of the whole name: cut alone, a
  * long stack's jobs queue and its DLQ ("…-jobs" and "…-jobs-dlq") would get the same name.
- * Names within the limit are unchanged. Pure, for tests.
+ * Names within the limit are unchanged, and so are names at most 3 characters over it: those
+ * were cut before the hash came in, without colliding (their jobs queue's name, 4 characters
+ * shorter, fits whole), and a new name would replace a deployed DLQ with what it holds.
+ * Pure, for tests.
  */
 export function fifoQueueName(project: string, stack: string, role: string): string {
   const name = `${project}-${stack}-${role}`.replace(/[^A-Za-z0-9_-]/g, "-");
   const room = MAX_QUEUE_NAME_LENGTH - ".fifo".length;
-  if (name.length <= room) return `${name}.fifo`;
+  if (name.length < room + "-dlq".length) return `${name.slice(0, room)}.fifo`;
   const hash = createHash("sha256").update(name).digest("hex").slice(0, 8);
   return `${name.slice(0, room - hash.length - 1)}-${hash}.fifo`;
 }

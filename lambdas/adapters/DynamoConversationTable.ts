@@ -151,7 +151,8 @@ export class DynamoConversationLog implements ContactStore {
           // whatever order they arrive in. An item claimed before lastInboundAcceptedAt existed
           // goes by key. Never the newest message again: a message the vendor sent without a time
           // carries its acceptance time, which is later on a redelivery after the queue's 5-minute
-          // dedupe window; the same key is still "same".
+          // dedupe window; while it is still the newest, the same key is "same". (Once a newer
+          // message came, such a repeat is judged by its new time: docs/scheduling.md, section 6.)
           ConditionExpression:
             "(attribute_not_exists(lastInboundAt) OR lastInboundAt < :at OR " +
             "(lastInboundAt = :at AND (lastInboundAcceptedAt < :accepted OR " +

@@ -255,8 +255,10 @@ export interface SqsBatchOptions {
   fifo?: boolean;
   /**
    * FIFO: a record that waited behind its group's earlier records in this batch is started only
-   * while at least this many ms of the invocation remain; otherwise it comes back at once, unrun,
-   * with the rest of its group. Ten jobs of one contact, each allowed a slow HTTP policy, would
+   * while at least this many ms of the invocation remain; otherwise it comes back unrun, with the
+   * rest of its group: at once with `redelivery`, else when the queue's visibility timeout ends
+   * (the responder has `redelivery` on stacks with an HTTP policy, the only jobs slow enough to
+   * run out of time). Ten jobs of one contact, each allowed a slow HTTP policy, would
    * otherwise outlast the function's timeout, and a timed-out invocation brings back the whole
    * batch, every other contact's finished jobs included. A group's first record always starts.
    */
@@ -303,7 +305,7 @@ export async function processSqsBatch(
     if (startBudgetMs === undefined || !context?.getRemainingTimeInMillis) return false;
     const remainingMs = context.getRemainingTimeInMillis();
     if (remainingMs >= startBudgetMs) return false;
-    logger.warn("not started: too little of the invocation left; it comes back at once", {
+    logger.warn("not started: too little of the invocation left; it comes back", {
       messageId: record.messageId,
       remainingMs,
     });
@@ -339,7 +341,8 @@ function inGroupOrder(
     const run = previous.then(async (failed) => {
       if (!failed && (first || !outOfTime(record))) return processRecord(record);
       if (!failed) {
-        // Visible again at once: SQS hands the group back in order when its records are back.
+        // Visible again at once (with redelivery): SQS hands the group back in order when its
+        // records are back.
         await retryAfter(record, 0);
         throw new RecordComesBack("not started: too little of the invocation left", 0);
       }
