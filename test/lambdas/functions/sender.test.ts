@@ -54,11 +54,6 @@ const MAX_RECEIVE_COUNT = 2;
 const VISIBILITY_TIMEOUT_SECONDS = 4;
 /** Clock and arrival-stamp granularity allowance for "never early". */
 const EARLY_TOLERANCE_MS = 25;
-/**
- * Allowance on the gap between consecutive arrivals: a gap shrinks by however late the earlier
- * message was (the pipeline's latency to the first send); never-early bounds it from the other side.
- */
-const GAP_TOLERANCE_MS = 750;
 
 let pipeline: TestStack;
 let markers: DynamoSentMarkers;
@@ -102,7 +97,11 @@ async function dlqDepth(): Promise<number> {
   return pipeline.depth(pipeline.resources.queues.repliesDlq);
 }
 
-/** Asserts arrival order, never-early, and spacing against the plan's delays. */
+/**
+ * Asserts arrival order, never early (delays are offsets from acceptance, so no reply leaves before
+ * acceptedAt + its delay), and a liveness bound. Not the gaps between arrivals: a late first reply
+ * (a loaded machine) shortens the next gap while every reply is on time or late, never early.
+ */
 function expectOnSchedule(
   sends: { text: string; atMs: number }[],
   acceptedAt: number,
@@ -113,17 +112,11 @@ function expectOnSchedule(
     const delay = plan[i]?.delay ?? 0;
     expect(send.atMs - acceptedAt).toBeGreaterThanOrEqual(delay - EARLY_TOLERANCE_MS);
     expect(send.atMs - acceptedAt).toBeLessThan(delay + 8000);
-    if (i > 0) {
-      const plannedGap = delay - (plan[i - 1]?.delay ?? 0);
-      expect(send.atMs - (sends[i - 1]?.atMs ?? 0)).toBeGreaterThanOrEqual(
-        plannedGap - GAP_TOLERANCE_MS,
-      );
-    }
   });
 }
 
 describe("sender handler (with the responder, on the local services)", () => {
-  it("sends a 0 / 2000 / 3500 ms plan in order, spaced as planned", async () => {
+  it("sends a 0 / 2000 / 3500 ms plan in order, none before its due time", async () => {
     const phone = newPhone();
     const job = await pipeline.enqueueJob("three please", phone);
     await waitFor("three sends", () => pipeline.sentTo(phone).length >= 3);
