@@ -313,29 +313,27 @@ export class DynamoConversationLog implements ContactStore {
   async findMessage(message: {
     phone: string;
     sk: string;
-    legacyPlanId?: string;
     consistentRead: boolean;
   }): Promise<StoredMessage | undefined> {
-    const pk = contactPk(message.phone);
     const item = await readItem<ConversationItem>(
       this.client,
       this.tableName,
-      { pk, sk: message.sk },
+      { pk: contactPk(message.phone), sk: message.sk },
       message.consistentRead,
     );
-    const stored: StoredMessage | undefined = item && {
-      ...(planOf(item) ? { plan: planOf(item) } : {}),
+    if (!item) return undefined;
+    const plan = planOf(item);
+    return {
+      ...(plan ? { plan } : {}),
       ...(item.noReplyReason ? { noReplyReason: item.noReplyReason } : {}),
     };
-    if (stored?.plan || message.legacyPlanId === undefined) return stored;
-    // A job of a release that stored plans as PLAN# items, redelivered after the upgrade: reuse
-    // that plan rather than ask the policy again. Only when asked (a "same" claim without a plan
-    // on the message: a redelivery, a retry after an unavailable policy): one more read, no write.
-    const legacy = await readItem<Plan>(this.client, this.tableName, {
-      pk,
-      sk: `${LEGACY_PLAN_PREFIX}${message.legacyPlanId}`,
+  }
+
+  findLegacyPlan(message: { phone: string; planId: string }): Promise<Plan | undefined> {
+    return readItem<Plan>(this.client, this.tableName, {
+      pk: contactPk(message.phone),
+      sk: `${LEGACY_PLAN_PREFIX}${message.planId}`,
     });
-    return legacy ? { ...stored, plan: legacy } : stored;
   }
 }
 

@@ -114,17 +114,20 @@ export interface ContactStore {
    */
   recordMessage(item: ConversationItem): Promise<ConversationItem>;
   /**
-   * What is stored for a customer message: its MSG item (`sk`) read as a plan and the reason it got
-   * none; a strongly consistent read is 1 RRU, an eventually consistent one 0.5. With
-   * `legacyPlanId`, a message whose item holds no plan also looks for the PLAN#<planId> item an
-   * earlier release wrote (one more read; for a redelivered job only).
+   * What is stored for a customer message: its MSG item (`sk`) read as the plan it got and the
+   * reason it got none; a strongly consistent read is 1 RRU, an eventually consistent one 0.5.
    */
   findMessage(message: {
     phone: string;
     sk: string;
     consistentRead: boolean;
-    legacyPlanId?: string;
   }): Promise<StoredMessage | undefined>;
+  /**
+   * The plan an earlier release stored as a PLAN#<planId> item (strongly consistent): for a
+   * redelivered job whose MSG item holds no plan, so it reuses that plan instead of asking the
+   * policy again.
+   */
+  findLegacyPlan(message: { phone: string; planId: string }): Promise<Plan | undefined>;
 }
 
 /** A customer message as stored: the plan it got, or why it got none. */

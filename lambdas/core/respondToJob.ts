@@ -214,13 +214,12 @@ export async function respondToJob(
   // outage or backlog longer than SQS's 5-minute window, the first delivery, the newer message and
   // the repeat wait in the contact's FIFO group and run back to back, so the repeat's read comes
   // milliseconds after the first one's write, which an eventually consistent read may not see.
-  const handled = settled(
-    await contacts.findMessage({
-      phone: webhook.phone,
-      sk: messageSk(at, "user", key),
-      consistentRead: true,
-    }),
-  );
+  const stored = await contacts.findMessage({
+    phone: webhook.phone,
+    sk: messageSk(at, "user", key),
+    consistentRead: true,
+  });
+  const handled = settled(stored);
   if (handled) {
     if (!handled.plan?.messages.length) {
       logger.info("message handled before; nothing to do", {
@@ -259,20 +258,22 @@ export async function respondToJob(
 
   // A redelivered job (or a resume after a crash, a redrive) finds the plan it stored on its MSG
   // item and queues it again. The item's key holds the time the first claim recorded: an undated
-  // message redelivered after the queue's dedupe window carries a later acceptance time.
-  // A new message ("newest") has nothing stored: no read.
-  if (claim.kind === "same") itemAt = claim.contact.lastInboundAt ?? at;
-  let plan =
-    claim.kind === "same"
-      ? (
-          await contacts.findMessage({
+  // message redelivered after the queue's dedupe window carries a later acceptance time, and only
+  // then is its item another than the one the repeat check just read. Without a plan there, an
+  // earlier release's PLAN item. A new message ("newest") has nothing stored: no read.
+  let plan: Plan | undefined;
+  if (claim.kind === "same") {
+    itemAt = claim.contact.lastInboundAt ?? at;
+    const own =
+      itemAt === at
+        ? stored
+        : await contacts.findMessage({
             phone: webhook.phone,
             sk: messageSk(itemAt, "user", key),
             consistentRead: true,
-            legacyPlanId: planId,
-          })
-        )?.plan
-      : undefined;
+          });
+    plan = own?.plan ?? (await contacts.findLegacyPlan({ phone: webhook.phone, planId }));
+  }
   const reusedPlan = plan !== undefined;
   if (!plan) {
     const contact = claim.kind === "newest" ? claim.before : claim.contact;

@@ -231,7 +231,7 @@ export class MemoryContacts implements ContactStore {
     this.replica = structuredClone(this.messages);
   }
 
-  /** Reads and counts (`reads`) like the adapter; no earlier release wrote here. */
+  /** Reads and counts (`reads`) like the adapter. */
   async findMessage(message: {
     phone: string;
     sk: string;
@@ -246,6 +246,12 @@ export class MemoryContacts implements ContactStore {
       ...(plan ? { plan } : {}),
       ...(item.noReplyReason ? { noReplyReason: item.noReplyReason } : {}),
     };
+  }
+
+  /** No earlier release wrote here: there is never a legacy PLAN item (a read all the same). */
+  async findLegacyPlan(): Promise<Plan | undefined> {
+    this.reads += 1;
+    return undefined;
   }
 
   /** The plan stored for a plan id, on whichever MSG item holds it. */

@@ -81,14 +81,8 @@ function aMessage(
 const texts = (item: ConversationItem | undefined) => item?.plan?.messages.map((m) => m.text);
 /** The plan stored for a message, as a redelivered job looks for it (legacy PLAN items too). */
 const find = async (item: ConversationItem) =>
-  (
-    await log.findMessage({
-      phone: item.phone,
-      sk: item.sk,
-      consistentRead: true,
-      legacyPlanId: item.planId ?? "",
-    })
-  )?.plan;
+  (await log.findMessage({ phone: item.phone, sk: item.sk, consistentRead: true }))?.plan ??
+  (await log.findLegacyPlan({ phone: item.phone, planId: item.planId ?? "" }));
 
 describe("DynamoConversationLog (messages and their plans)", () => {
   it("reads back the plan stored with its message", async () => {
@@ -176,7 +170,7 @@ describe("DynamoConversationLog (messages and their plans)", () => {
     expect(await log.findMessage(lookup)).toEqual({ noReplyReason: "paused" });
   });
 
-  it("looks for an earlier release's PLAN item only when asked to", async () => {
+  it("reads a message's own item, not an earlier release's PLAN item", async () => {
     const item = aMessage(newPhone(), { replies: ["stored before the upgrade"] });
     await client.send(
       new PutCommand({
