@@ -210,21 +210,19 @@ export function limitViolations(
   }
 
   // Reserved concurrency of every function together (reservedConcurrentExecutions -1 = none).
-  const reserved = of("aws:lambda/function:Function")
-    .map((fn) => Number(fn.inputs.reservedConcurrentExecutions ?? -1))
-    .filter((n) => n >= 0)
-    .reduce((sum, n) => sum + n, 0);
+  let reserved = 0;
+  for (const fn of of("aws:lambda/function:Function")) {
+    const n = Number(fn.inputs.reservedConcurrentExecutions ?? -1);
+    if (n === 0)
+      problems.push(`function ${fn.name}: reserved concurrency 0 throttles every invocation`);
+    if (n > 0) reserved += n;
+  }
   if (reserved > MAX_RECEIVER_RESERVED_CONCURRENCY) {
     problems.push(
       `functions: ${reserved} reserved concurrency together leaves fewer than ` +
         `${AWS_LIMITS.lambdaUnreservedConcurrency.limit} of the default ` +
         `${AWS_LIMITS.lambdaAccountConcurrency.limit} unreserved (${AWS_LIMITS.lambdaUnreservedConcurrency.what})`,
     );
-  }
-  for (const fn of of("aws:lambda/function:Function")) {
-    if (Number(fn.inputs.reservedConcurrentExecutions) === 0) {
-      problems.push(`function ${fn.name}: reserved concurrency 0 throttles every invocation`);
-    }
   }
 
   const policiesByRole = new Map<unknown, number>();

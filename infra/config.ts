@@ -180,7 +180,7 @@ export const settingsSchema = z
     /**
      * functionUrl only: the receiver's reserved concurrency, its throttle (a request beyond it is
      * answered 429 by Lambda and the vendor retries). The account keeps at least
-     * LAMBDA_UNRESERVED_CONCURRENCY_MINIMUM unreserved (awsLimits.ts), hence the maximum.
+     * AWS_LIMITS.lambdaUnreservedConcurrency unreserved (awsLimits.ts), hence the maximum.
      */
     receiverReservedConcurrency: wholeNumber(1, MAX_RECEIVER_RESERVED_CONCURRENCY).optional(),
     senderMaxConcurrency: int(2, 1000, 2),

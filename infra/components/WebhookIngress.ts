@@ -184,9 +184,9 @@ export class WebhookIngress extends pulumi.ComponentResource {
    * NONE) and `lambda:InvokeFunction` (with the condition `lambda:InvokedViaFunctionUrl`, so this
    * grants no direct Invoke to anyone): AWS Lambda Developer Guide, "Control access to Lambda
    * function URLs", https://docs.aws.amazon.com/lambda/latest/dg/urls-auth.html. The AWS
-   * provider adds the same two statements itself when it creates a NONE URL, but leaves them
-   * behind on delete and keeps them out of the state; these are declared, reviewed in previews,
-   * and removed with the URL.
+   * provider may add statements of its own when it creates a NONE URL (FunctionURLAllowPublicAccess;
+   * docs/operations.md), left behind on delete and out of the state; these are declared, reviewed
+   * in previews, and removed with the URL.
    */
   private functionUrlIngress(name: string, handler: aws.lambda.Function): aws.lambda.FunctionUrl {
     const publicUrl = new aws.lambda.Permission(
