@@ -18,16 +18,11 @@ import * as bench from "./lib/stack.js";
  */
 const BILLED_MS = { receiver: 20, responder: 60, sender: 300 } as const;
 const COLD_START = { share: 0.01, ms: 300 };
-/**
- * Lambda's own JSON records per invocation (platform.start + platform.report, ≈ 700 bytes) are
- * INFO lines, and the functions' system log level is WARN (PipelineFunction): none are ingested.
- */
-const PLATFORM_LOG_BYTES = 0;
 const READS = /^(GetItem|Query|Scan|BatchGetItem|TransactGetItems)$/;
 
 /** What one phase cost per webhook; calls per "<service> <operation>". */
 type Phase = { label: string; n: number; calls: Record<string, number>; logBytes: number } & Record<
-  "wru" | "rru" | "indexWru" | "sqsBilled",
+  "wru" | "rru" | "sqsBilled",
   number
 > & { invocations: { responder: number; sender: number } };
 
@@ -69,13 +64,12 @@ export async function runCallsAndCost(options: {
     for (const [key, value] of Object.entries(after.calls)) {
       if (value !== (before.calls[key] ?? 0)) calls[key] = (value - (before.calls[key] ?? 0)) / n;
     }
-    const units = { wru: 0, rru: 0, indexWru: 0 };
+    const units = { wru: 0, rru: 0 };
     for (const [op, t] of dynamo.tallies()) {
       calls[`DynamoDB ${op}`] = t.calls / n;
       if (READS.test(op)) units.rru += t.capacityUnits / n;
       // A failed conditional write is billed like a write (1 WRU for items ≤ 1 KB).
       else units.wru += (t.capacityUnits + t.conditionalCheckFailed) / n;
-      units.indexWru += t.indexCapacityUnits / n;
     }
     const invocations = {
       responder: (after.invocations.responder - before.invocations.responder) / n,
@@ -230,11 +224,9 @@ function report([fresh, duplicate, reply]: [Phase, Phase, Phase], accessLogLine:
     sqsFifoRequests: fresh.sqsBilled + fifoWorker,
     // Cached for SECRET_CACHE_SECONDS per warm environment: ≈ 0 per webhook at volume.
     secretsManagerCalls: 0,
-    logBytes:
-      fresh.logBytes +
-      reply.logBytes +
-      accessLogBytes +
-      PLATFORM_LOG_BYTES * (1 + responder + sender),
+    // Lambda's own records (platform.start, platform.report) are INFO and the functions' system
+    // log level is WARN (PipelineFunction): none are ingested.
+    logBytes: fresh.logBytes + reply.logBytes + accessLogBytes,
   };
   const lines = costLines(usage);
   // One at a time (low traffic): a worker invocation, a receive and a delete per message; the
@@ -250,9 +242,7 @@ function report([fresh, duplicate, reply]: [Phase, Phase, Phase], accessLogLine:
   );
   const withLogs = totalPerMillion(lines);
   const withoutLogs = totalPerMillion(lines, { withLogs: false });
-  const logs = lines.find((l) => l.item.startsWith("CloudWatch Logs"))?.perMillion ?? 0;
   const biggest = [...lines].sort((a, b) => b.perMillion - a.perMillion).slice(0, 3);
-  const indexWru = fresh.indexWru + reply.indexWru;
   return {
     title: "3. AWS calls and cost per webhook",
     tables: [
@@ -266,7 +256,6 @@ function report([fresh, duplicate, reply]: [Phase, Phase, Phase], accessLogLine:
             (p) => p.invocations.responder + p.invocations.sender,
           ),
           row("DynamoDB WRU (consumed capacity)", (p) => p.wru),
-          row("DynamoDB WRU on secondary indexes", (p) => p.indexWru),
           row("DynamoDB RRU (consumed capacity)", (p) => p.rru),
           row("SQS billable requests", (p) => p.sqsBilled),
           row("log bytes (handler JSON lines)", (p) => p.logBytes),
@@ -308,16 +297,12 @@ function report([fresh, duplicate, reply]: [Phase, Phase, Phase], accessLogLine:
     ],
     notes: [
       `At volume: the workers drain a backlog in full batches (responder ${fmt.count(responder)}, ` +
-        `sender ${fmt.count(sender)} invocations per webhook). One webhook at a time, as under a ` +
-        `webhook a second or so, every worker invocation, receive and delete serves one message: ` +
-        `${fmt.usd(oneAtATime)} per 1M all-in, the difference being Lambda requests and SQS receives.`,
-      `Largest: ${biggest.map((l) => `${l.item.split(" (")[0]} ${fmt.usd(l.perMillion)}`).join(", ")}. ` +
-        `Secondary indexes take ${fmt.count(indexWru)} WRU (${fmt.usd(indexWru * PRICES.dynamoDbWru * 1e6)}); ` +
-        `the Infrequent Access log class would save ${fmt.usd(logs / 2)}, but not where the queries need ` +
-        "Standard: the request log (the receiver's, or an HTTP API's access log) and the sender's feed the " +
-        "alarms' metric filters, and operators tail the others.",
+        `sender ${fmt.count(sender)} invocations per webhook). One webhook at a time (every ` +
+        "invocation, receive and delete serves one message, as when webhooks come seldom): " +
+        `${fmt.usd(oneAtATime)} per 1M all-in.`,
+      `Largest: ${biggest.map((l) => `${l.item.split(" (")[0]} ${fmt.usd(l.perMillion)}`).join(", ")}.`,
       `Assumed: billed ms per invocation ${JSON.stringify(BILLED_MS)}, ${COLD_START.share * 100}% cold starts × ` +
-        `${COLD_START.ms} ms, ${PLATFORM_LOG_BYTES} bytes of platform log per invocation; ` +
+        `${COLD_START.ms} ms, no platform log lines (system log level WARN); ` +
         `memory from infra/functionSizing.ts, arm64. Priced with ingress "${ingress}" ` +
         '(Pulumi.prod.yaml); with ingress "httpApi" add ' +
         `${fmt.usd(PRICES.httpApiRequest * 1e6)} for its requests and ` +
