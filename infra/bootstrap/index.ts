@@ -5,14 +5,16 @@ import {
   GITHUB_OIDC_URL,
   githubEnvironment,
   githubTrustPolicy,
+  META_KEY,
   previewPolicy,
 } from "./policies.js";
 
 /**
  * Bootstrap: what CI needs in AWS before the main program can deploy, run once per AWS account by
  * an administrator (`cd infra/bootstrap && pulumi up`, local state: see docs/operations.md):
- * GitHub's OIDC provider, the self-managed state bucket, and per stack a deploy role and a
- * read-only preview role, each trusted only for its own GitHub environment. The outputs are what
+ * GitHub's OIDC provider, the self-managed state bucket (with the backend's layout marker), and
+ * per stack a deploy role and a describe-only preview role (no table data, no secret value), each
+ * trusted only for its own GitHub environment. The outputs are what
  * the GitHub environments need (AWS_DEPLOY_ROLE_ARN, AWS_PREVIEW_ROLE_ARN, PULUMI_BACKEND_URL).
  */
 
@@ -52,7 +54,21 @@ new aws.s3.BucketVersioning("state", {
 });
 new aws.s3.BucketServerSideEncryptionConfiguration("state", {
   bucket: stateBucket.id,
-  rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms" } }],
+  // S3 Bucket Keys: S3 asks KMS for a bucket-level key now and then instead of one data key per
+  // object, so the many small state writes of an `up` (checkpoint, journal, history) make no
+  // KMS call each.
+  rules: [
+    { applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms" }, bucketKeyEnabled: true },
+  ],
+});
+// The backend's layout marker (pulumi pkg/backend/diy/meta.go): version 1 is the project layout the
+// roles are scoped to. Written here because the roles may not write it: on an empty bucket the
+// first `pulumi login` would try to, and fail.
+new aws.s3.BucketObjectv2("pulumi-meta", {
+  bucket: stateBucket.id,
+  key: META_KEY,
+  content: "version: 1\n",
+  contentType: "application/yaml",
 });
 new aws.s3.BucketPublicAccessBlock("state", {
   bucket: stateBucket.id,
@@ -89,12 +105,6 @@ function role(stack: string, purpose: "deploy" | "preview") {
       JSON.stringify(purpose === "deploy" ? deployPolicy(s) : previewPolicy(s)),
     ),
   });
-  if (purpose === "preview") {
-    new aws.iam.RolePolicyAttachment(`${stack}-preview-read-only`, {
-      role: created.name,
-      policyArn: pulumi.interpolate`arn:${partition.partition}:iam::aws:policy/ReadOnlyAccess`,
-    });
-  }
   return created.arn;
 }
 

@@ -6,6 +6,8 @@
  * only its own stack's state objects. See infra/bootstrap/index.ts and docs/operations.md.
  */
 
+import { actionsFor, DATA_READS, WILDCARD_ONLY_ACTIONS } from "./permissions.js";
+
 export const GITHUB_OIDC_URL = "https://token.actions.githubusercontent.com";
 const GITHUB_OIDC_HOST = "token.actions.githubusercontent.com";
 /** The project name of the main program (Pulumi.yaml): its stacks' state lives under it. */
@@ -13,7 +15,7 @@ export const PROJECT = "whatsable-replies";
 
 export interface Statement {
   Sid: string;
-  Effect: "Allow";
+  Effect: "Allow" | "Deny";
   Action: string[];
   Resource: string[];
   Condition?: Record<string, Record<string, string | string[]>>;
@@ -65,35 +67,48 @@ export interface StackScope {
   stack: string;
 }
 
-/** The state objects of one stack in a self-managed backend (pulumi's `.pulumi/` layout). */
+/**
+ * The state objects of one stack in the self-managed backend's project layout (the bootstrap
+ * writes `.pulumi/meta.yaml` with `version: 1`, so the backend never falls back to the legacy
+ * layout). Pulumi's own key layout, from its source, is test data in
+ * test/fixtures/contracts/pulumi-diy-backend/: the checkpoint and its backups and compressed
+ * variants (`<stack>.json`, `<stack>.json.*`), the stack's tags, history, backups, journal, and
+ * its locks, whose directory is the stack's fully qualified name `organization/<project>/<stack>`.
+ */
 export function stateObjects(s: StackScope): string[] {
-  const bucket = `arn:${s.partition}:s3:::${s.stateBucket}/.pulumi`;
+  const root = `arn:${s.partition}:s3:::${s.stateBucket}/.pulumi`;
   return [
-    `${bucket}/stacks/${PROJECT}/${s.stack}.json*`,
-    `${bucket}/locks/${PROJECT}/${s.stack}/*`,
-    `${bucket}/history/${PROJECT}/${s.stack}/*`,
-    `${bucket}/backups/${PROJECT}/${s.stack}/*`,
+    `${root}/stacks/${PROJECT}/${s.stack}.json`,
+    `${root}/stacks/${PROJECT}/${s.stack}.json.*`,
+    `${root}/stacks/${PROJECT}/${s.stack}.pulumi-tags`,
+    `${root}/history/${PROJECT}/${s.stack}/*`,
+    `${root}/backups/${PROJECT}/${s.stack}/*`,
+    `${root}/journal/${PROJECT}/${s.stack}/*`,
+    `${root}/locks/organization/${PROJECT}/${s.stack}/*`,
   ];
 }
 
 const stateBucketArn = (s: StackScope) => `arn:${s.partition}:s3:::${s.stateBucket}`;
-/** Both roles list the bucket: the backend looks up stacks by listing. */
+/** Both roles list the bucket: the backend looks up stacks, locks and history by listing. */
 const listStateBucket = (s: StackScope): Statement => ({
   Sid: "ListStateBucket",
   Effect: "Allow",
   Action: ["s3:ListBucket"],
   Resource: [stateBucketArn(s)],
 });
-const metaObject = (s: StackScope) => `${stateBucketArn(s)}/.pulumi/meta.yaml`;
+/** The backend's layout marker, written once by the bootstrap; the roles only read it. */
+export const META_KEY = ".pulumi/meta.yaml";
+const metaObject = (s: StackScope) => `${stateBucketArn(s)}/${META_KEY}`;
 
 /**
- * Read-only, for `pulumi preview` and the nightly drift check (`preview --refresh`, which keeps
- * the refreshed state in memory): the stack's state, and reads of what the program manages.
- * AWS's ReadOnlyAccess managed policy is attached beside it for the providers' describe calls;
- * this document adds the two reads it leaves out: the stack's state objects, and the values of
- * the stack's Secrets Manager secrets (a refresh compares SecretVersion values).
+ * Read-only, for `pulumi preview` on pull requests and the nightly drift check (`pulumi refresh
+ * --preview-only`, secret versions excluded): the stack's state objects, and the describe/list
+ * calls the refresh of each resource type makes (RESOURCE_PERMISSIONS' `read`). No table item,
+ * queue message, log event or secret value: those reads are denied outright (DATA_READS), so a
+ * pull request's code, which runs with this role, reads no customer data and no secret.
  */
 export function previewPolicy(s: StackScope): PolicyDocument {
+  const dataReads = new Set(DATA_READS);
   return {
     Version: "2012-10-17",
     Statement: [
@@ -105,18 +120,26 @@ export function previewPolicy(s: StackScope): PolicyDocument {
         Resource: [metaObject(s), ...stateObjects(s)],
       },
       {
-        Sid: "RefreshOwnSecretVersions",
+        Sid: "DescribeManagedResources",
         Effect: "Allow",
-        Action: ["secretsmanager:GetSecretValue"],
-        Resource: [`arn:${s.partition}:secretsmanager:${s.region}:${s.account}:secret:*`],
-        Condition: { StringEquals: { "aws:ResourceTag/stack": s.stack } },
+        Action: actionsFor(["read"]).filter((action) => !dataReads.has(action)),
+        Resource: ["*"],
+      },
+      {
+        Sid: "NoDataNoSecretValues",
+        Effect: "Deny",
+        Action: [...DATA_READS],
+        Resource: ["*"],
       },
     ],
   };
 }
 
-/** The services the program manages, and the ARN space of each in the stack's account and region. */
-function managedResources(s: StackScope): Record<string, string[]> {
+/**
+ * The services the program manages, and the ARN space of each in the stack's account and region.
+ * A resource type of a new service needs its service here (and its actions in permissions.ts).
+ */
+export function serviceArnSpaces(s: StackScope): Record<string, string[]> {
   const arn = (service: string, resource: string) =>
     `arn:${s.partition}:${service}:${s.region}:${s.account}:${resource}`;
   return {
@@ -136,13 +159,17 @@ function managedResources(s: StackScope): Record<string, string[]> {
 }
 
 /**
- * What `pulumi up` of one stack needs: its state objects, the program's services in the stack's
- * account and region, the functions' roles (and handing them to Lambda only). One AWS account per
- * stack is the boundary between stacks (docs/operations.md); inside an account the deploy role is
- * limited to the services the program uses.
+ * What `pulumi up`, `refresh` and `destroy` of one stack need: its state objects (locks
+ * included), the program's services in the stack's account and region, the actions AWS
+ * authorises on "*" only, the functions' roles (only the IAM actions the table names) and
+ * handing them to Lambda only. One AWS account per stack is the boundary between stacks
+ * (docs/operations.md); inside an account the deploy role is limited to the services the program
+ * uses.
  */
 export function deployPolicy(s: StackScope): PolicyDocument {
-  const services = managedResources(s);
+  const services = serviceArnSpaces(s);
+  const everything = actionsFor(["create", "read", "update", "delete"]);
+  const iamActions = everything.filter((a) => a.startsWith("iam:") && a !== "iam:PassRole");
   return {
     Version: "2012-10-17",
     Statement: [
@@ -166,37 +193,15 @@ export function deployPolicy(s: StackScope): PolicyDocument {
         Resource: resources,
       })),
       {
-        Sid: "CreateKeysAndDescribeAnything",
+        Sid: "WildcardOnlyActions",
         Effect: "Allow",
-        // Actions AWS authorises on "*" only (no resource ARN exists before the call).
-        Action: [
-          "kms:CreateKey",
-          "sqs:ListQueues",
-          "lambda:CreateEventSourceMapping",
-          "lambda:ListEventSourceMappings",
-          "logs:DescribeLogGroups",
-          "cloudwatch:DescribeAlarms",
-          "sts:GetCallerIdentity",
-        ],
+        Action: [...WILDCARD_ONLY_ACTIONS, "sts:GetCallerIdentity"],
         Resource: ["*"],
       },
       {
         Sid: "ManageFunctionRoles",
         Effect: "Allow",
-        Action: [
-          "iam:CreateRole",
-          "iam:DeleteRole",
-          "iam:GetRole",
-          "iam:TagRole",
-          "iam:UntagRole",
-          "iam:UpdateAssumeRolePolicy",
-          "iam:PutRolePolicy",
-          "iam:GetRolePolicy",
-          "iam:DeleteRolePolicy",
-          "iam:ListRolePolicies",
-          "iam:ListAttachedRolePolicies",
-          "iam:ListInstanceProfilesForRole",
-        ],
+        Action: iamActions,
         Resource: [`arn:${s.partition}:iam::${s.account}:role/*`],
       },
       {
