@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { statefulResourceOptions } from "../protection.js";
@@ -11,7 +12,7 @@ export interface PipelineSecretsArgs {
   protect: boolean;
   /**
    * The HTTP reply policy's secret (a secret Output from stack config), when the stack has a
-   * policy: stored as a plain SecretString in a third secret, read by the responder only.
+   * policy: stored as a plain string in a third secret, read by the responder only.
    */
   replyPolicySecret?: pulumi.Input<string>;
 }
@@ -57,7 +58,13 @@ export class PipelineSecrets extends pulumi.ComponentResource {
     });
   }
 
-  /** A secret and its value (kept encrypted in state); the value is replaced on every change. */
+  /**
+   * A secret and its value, written through the provider's write-only input (`secretStringWo`,
+   * @pulumi/aws secretsmanager/secretVersion.d.ts): the provider never reads the value back into
+   * state, so no refresh or preview needs it. `secretStringWoVersion` is what tells the provider the
+   * value changed (a new version is written when it does); it is derived from the value, and kept
+   * secret too.
+   */
   private secretWithValue(
     name: string,
     description: string,
@@ -71,9 +78,21 @@ export class PipelineSecrets extends pulumi.ComponentResource {
     );
     new aws.secretsmanager.SecretVersion(
       name,
-      { secretId: secret.id, secretString: pulumi.secret(value) },
+      {
+        secretId: secret.id,
+        secretStringWo: pulumi.secret(value),
+        secretStringWoVersion: pulumi.secret(pulumi.output(value).apply(writeOnlyVersion)),
+      },
       { parent: this, additionalSecretOutputs: ["secretString"] },
     );
     return secret;
   }
+}
+
+/**
+ * The write-only version of a secret value: 48 bits of its SHA-256 (an integer the provider's
+ * number input holds exactly), so a new value means a new version and the same value none.
+ */
+export function writeOnlyVersion(value: string): number {
+  return Number.parseInt(createHash("sha256").update(value, "utf8").digest("hex").slice(0, 12), 16);
 }

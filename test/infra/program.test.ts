@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it, vi } from "vitest";
+import { writeOnlyVersion } from "../../infra/components/PipelineSecrets.js";
 import { broadGrants, type PolicyDocument } from "../../infra/policies.js";
 import {
   FUNCTION_ENV,
@@ -455,10 +456,13 @@ describe("Pulumi program (dev stack)", () => {
       });
     });
 
-    it("writes the vendor token to its secret, encrypted", () => {
+    it("writes the vendor token to its secret through the write-only input, encrypted", () => {
       const version = graph.one(T.secretVersion, "secrets-vendor-token");
-      expect(isSecretValue(version.inputs.secretString)).toBe(true);
-      expect(plain(version.inputs.secretString)).toBe(TOKEN);
+      expect(version.inputs.secretString).toBeUndefined();
+      expect(isSecretValue(version.inputs.secretStringWo)).toBe(true);
+      expect(plain(version.inputs.secretStringWo)).toBe(TOKEN);
+      expect(isSecretValue(version.inputs.secretStringWoVersion)).toBe(true);
+      expect(plain(version.inputs.secretStringWoVersion)).toBe(writeOnlyVersion(TOKEN));
     });
   });
 

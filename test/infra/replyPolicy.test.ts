@@ -47,7 +47,8 @@ describe("a stack with an HTTP reply policy", () => {
       "aws:secretsmanager/secretVersion:SecretVersion",
       "secrets-reply-policy",
     );
-    expect(version?.inputs.secretString).toBe(SECRET);
+    expect(version?.inputs.secretStringWo).toBe(SECRET);
+    expect(version?.inputs.secretString).toBeUndefined();
     expect(
       resource(withPolicy, "aws:secretsmanager/secret:Secret", "secrets-reply-policy"),
     ).toBeDefined();

@@ -99,7 +99,7 @@ describe("deploy role: what AWS needs for each resource type", () => {
       for (const op of ALL_OPS) {
         for (const action of permissions[op]) {
           const resource = await sampleResource(action, scope);
-          const context =
+          const context: Record<string, string> =
             action === "iam:PassRole" ? { "iam:PassedToService": "lambda.amazonaws.com" } : {};
           const decision = await decide(
             deployPolicy(scope),
