@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { loadYamlFile } from "./support/stackFiles.js";
 
@@ -50,12 +50,42 @@ describe("GitHub workflows", () => {
     expect(workflow(file).permissions).toBeDefined();
   });
 
-  it("previews every stack on pull requests, commenting on the PR", () => {
+  it("previews dev and staging on pull requests, commenting on the PR", () => {
     const preview = workflow("preview.yml");
     expect(Object.keys(preview.on)).toEqual(["pull_request"]);
     const job = preview.jobs.preview as Job;
-    expect(job.strategy?.matrix?.stack).toEqual(["dev", "staging", "prod"]);
+    expect(job.strategy?.matrix?.stack).toEqual(["dev", "staging"]);
     expect(pulumiStep(job).with).toMatchObject({ command: "preview", "comment-on-pr": true });
+  });
+
+  it("never hands prod's passphrase or role to a pull request", () => {
+    const job = workflow("preview.yml").jobs.preview as Job;
+    expect(job.strategy?.matrix?.stack).not.toContain("prod");
+    expect(JSON.stringify(workflow("preview.yml"))).not.toMatch(/prod/);
+  });
+
+  it("previews prod from main only, before the prod approval, in the read-only prod-preview environment", () => {
+    const deploy = workflow("deploy.yml");
+    const job = deploy.jobs["prod-preview"] as Job;
+    expect(job.environment).toBe("prod-preview");
+    expect(needs(job)).toContain("staging");
+    expect(pulumiStep(job).with).toMatchObject({ command: "preview", "stack-name": "prod" });
+    expect(JSON.stringify(job)).toContain("vars.AWS_PREVIEW_ROLE_ARN");
+    expect(needs(deploy.jobs.prod as Job)).toContain("prod-preview");
+  });
+
+  it.each(files)("%s names stacks exactly as their stack files (no prefix)", (file) => {
+    expect(readFileSync(`${DIR}/${file}`, "utf8")).not.toContain("PULUMI_STACK_PREFIX");
+    const w = workflow(file);
+    for (const job of Object.values(w.jobs)) {
+      const stacks = [
+        ...(job.strategy?.matrix?.stack ?? []),
+        ...job.steps
+          .map((step) => step.with?.["stack-name"])
+          .filter((name): name is string => typeof name === "string" && !name.includes("$")),
+      ];
+      for (const stack of stacks) expect(existsSync(`Pulumi.${stack}.yaml`)).toBe(true);
+    }
   });
 
   it("deploys to dev on merge to main, after the tests", () => {
@@ -90,13 +120,44 @@ describe("GitHub workflows", () => {
     }
   });
 
-  it("fails the nightly drift check when a refresh finds changes", () => {
-    const drift = workflow("drift.yml");
-    expect(drift.on).toHaveProperty("schedule");
-    expect(pulumiStep(drift.jobs.drift as Job).with).toMatchObject({
-      command: "preview",
-      refresh: true,
-      "expect-no-changes": true,
+  describe("nightly drift check", () => {
+    const refresh = () => {
+      const drift = workflow("drift.yml");
+      const step = (drift.jobs.drift as Job).steps.find((s) => s.run?.includes("pulumi refresh"));
+      if (!step?.run) throw new Error("drift.yml runs no pulumi refresh");
+      return { drift, step, run: step.run };
+    };
+
+    it("fails when a refresh finds changes, and writes nothing", () => {
+      const { drift, run } = refresh();
+      expect(drift.on).toHaveProperty("schedule");
+      expect(run).toContain("--preview-only");
+      expect(run).toContain("--expect-no-changes");
+      expect(drift.jobs.drift?.strategy?.matrix?.stack).toEqual(["dev", "staging", "prod"]);
+    });
+
+    it("leaves out exactly the secret versions, whose read needs the secret value", () => {
+      const glob = /--exclude '([^']+)'/.exec(refresh().run)?.[1];
+      expect(glob).toBeDefined();
+      // The CLI's URN globs: `**` matches any characters (docs: pulumi refresh --exclude).
+      const pattern = new RegExp(
+        `^${(glob as string)
+          .split("**")
+          .map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"))
+          .join(".*")}$`,
+      );
+      const urns = (
+        loadYamlFile("test/infra/fixtures/graph/prod.json") as {
+          resources: { type: string; urn: string }[];
+        }
+      ).resources;
+      const excluded = urns.filter((r) => pattern.test(r.urn)).map((r) => r.type);
+      expect(new Set(excluded)).toEqual(
+        new Set(["aws:secretsmanager/secretVersion:SecretVersion"]),
+      );
+      expect(excluded.length).toBe(
+        urns.filter((r) => r.type === "aws:secretsmanager/secretVersion:SecretVersion").length,
+      );
     });
   });
 
@@ -170,12 +231,16 @@ describe("GitHub workflows", () => {
     it("points Pulumi at the self-managed backend of each environment", () => {
       for (const file of ["deploy.yml", "preview.yml", "drift.yml"]) {
         for (const job of Object.values(workflow(file).jobs)) {
-          const step = job.steps.find((s) => s.uses?.startsWith("pulumi/actions@"));
-          if (!step) continue;
-          expect(Object.keys(step.env ?? {}).sort()).toEqual([
-            "PULUMI_BACKEND_URL",
-            "PULUMI_CONFIG_PASSPHRASE",
-          ]);
+          const steps = job.steps.filter(
+            (s) =>
+              (s.uses?.startsWith("pulumi/actions@") && s.with?.command !== undefined) ||
+              s.run?.includes("pulumi "),
+          );
+          for (const step of steps) {
+            expect(Object.keys(step.env ?? {})).toEqual(
+              expect.arrayContaining(["PULUMI_BACKEND_URL", "PULUMI_CONFIG_PASSPHRASE"]),
+            );
+          }
         }
       }
     });
