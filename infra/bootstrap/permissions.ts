@@ -6,6 +6,12 @@
  * the program registers (every stack file, both entrances) and every `new aws.…` in
  * infra/components/ must have an entry here.
  *
+ * How far each list is verified: the LogGroup lists are the CloudFormation schema's handlers as
+ * read, the SecretVersion lists the provider's own source, the stage's log delivery AWS's HTTP API
+ * logging page (test/fixtures/contracts/aws/); the others name the API operations of each type's
+ * create, read, update and delete after the linked references. Every action is checked to exist in
+ * AWS's reference data, and to be granted, by simulation.
+ *
  * Adding a resource type: one entry keyed by its Pulumi type token, with the actions from the
  * type's CloudFormation resource schema (`handlers.<op>.permissions`) or the AWS API reference, and
  * the URLs in `sources`. If its service is new, add the service's ARN space to
@@ -34,6 +40,18 @@ const TAGS_SQS = ["sqs:TagQueue", "sqs:UntagQueue", "sqs:ListQueueTags"];
 const TAGS_LAMBDA = ["lambda:TagResource", "lambda:UntagResource", "lambda:ListTags"];
 // API Gateway authorises by HTTP verb on the resource path; tags are POST/DELETE on /tags/<arn>.
 const TAGS_APIGW = ["apigateway:POST", "apigateway:DELETE", "apigateway:GET"];
+
+/** An HTTP API stage's access logs: AWS's "Configuring logging for an HTTP API", on "*". */
+const HTTP_API_LOG_DELIVERY = [
+  "logs:CreateLogDelivery",
+  "logs:PutResourcePolicy",
+  "logs:UpdateLogDelivery",
+  "logs:DeleteLogDelivery",
+  "logs:GetLogDelivery",
+  "logs:ListLogDeliveries",
+  "logs:DescribeResourcePolicies",
+  "logs:DescribeLogGroups",
+];
 
 export const RESOURCE_PERMISSIONS: Record<string, ResourcePermissions> = {
   "aws:dynamodb/table:Table": {
@@ -199,7 +217,8 @@ export const RESOURCE_PERMISSIONS: Record<string, ResourcePermissions> = {
     delete: ["lambda:DeleteFunctionUrlConfig", "lambda:GetFunctionUrlConfig"],
   },
   "aws:cloudwatch/logGroup:LogGroup": {
-    // handlers.*.permissions of AWS::Logs::LogGroup, verbatim.
+    // handlers.*.permissions of AWS::Logs::LogGroup, plus the newer TagResource family the
+    // provider's tagging uses.
     sources: [
       "https://github.com/aws-cloudformation/aws-cloudformation-resource-providers-logs/blob/0406d2bd4e31329bfb2b8a10b97a21cebeaf4d79/aws-logs-loggroup/aws-logs-loggroup.json",
     ],
@@ -256,9 +275,7 @@ export const RESOURCE_PERMISSIONS: Record<string, ResourcePermissions> = {
     delete: ["cloudwatch:DeleteDashboards", "cloudwatch:GetDashboard"],
   },
   "aws:sns/topic:Topic": {
-    sources: [
-      "https://github.com/aws-cloudformation/aws-cloudformation-resource-providers-sns/blob/63efbb874c6994215ad147fffbde650ed6bfba70/aws-sns-topic/aws-sns-topic.json",
-    ],
+    sources: [CFN("aws-resource-sns-topic.html"), SAR("amazonsns")],
     create: [
       "sns:CreateTopic",
       "sns:GetTopicAttributes",
@@ -277,18 +294,14 @@ export const RESOURCE_PERMISSIONS: Record<string, ResourcePermissions> = {
     delete: ["sns:DeleteTopic", "sns:GetTopicAttributes"],
   },
   "aws:sns/topicSubscription:TopicSubscription": {
-    sources: [
-      "https://github.com/aws-cloudformation/aws-cloudformation-resource-providers-sns/blob/a854ac0c4fe2c180c008e982b3b82aa6acf3bcce/aws-sns-subscription/aws-sns-subscription.json",
-    ],
+    sources: [CFN("aws-resource-sns-subscription.html")],
     create: ["sns:Subscribe", "sns:GetSubscriptionAttributes", "sns:SetSubscriptionAttributes"],
     read: ["sns:GetSubscriptionAttributes"],
     update: ["sns:SetSubscriptionAttributes", "sns:GetSubscriptionAttributes"],
     delete: ["sns:Unsubscribe", "sns:GetSubscriptionAttributes"],
   },
   "aws:kms/key:Key": {
-    sources: [
-      "https://github.com/aws-cloudformation/aws-cloudformation-resource-providers-kms/blob/373f1173f7332338609f0e8314a183f98d98dc55/key/aws-kms-key.json",
-    ],
+    sources: [CFN("aws-resource-kms-key.html"), SAR("awskeymanagementservice")],
     create: [
       "kms:CreateKey",
       "kms:DescribeKey",
@@ -329,33 +342,9 @@ export const RESOURCE_PERMISSIONS: Record<string, ResourcePermissions> = {
       CFN("aws-resource-apigatewayv2-stage.html"),
       "https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-logging.html",
     ],
-    create: [
-      "apigateway:POST",
-      "apigateway:GET",
-      "logs:CreateLogDelivery",
-      "logs:PutResourcePolicy",
-      "logs:UpdateLogDelivery",
-      "logs:DeleteLogDelivery",
-      "logs:GetLogDelivery",
-      "logs:ListLogDeliveries",
-      "logs:DescribeResourcePolicies",
-      "logs:DescribeLogGroups",
-      ...TAGS_APIGW,
-    ],
+    create: ["apigateway:POST", "apigateway:GET", ...HTTP_API_LOG_DELIVERY, ...TAGS_APIGW],
     read: ["apigateway:GET"],
-    update: [
-      "apigateway:PATCH",
-      "apigateway:GET",
-      "logs:CreateLogDelivery",
-      "logs:PutResourcePolicy",
-      "logs:UpdateLogDelivery",
-      "logs:DeleteLogDelivery",
-      "logs:GetLogDelivery",
-      "logs:ListLogDeliveries",
-      "logs:DescribeResourcePolicies",
-      "logs:DescribeLogGroups",
-      ...TAGS_APIGW,
-    ],
+    update: ["apigateway:PATCH", "apigateway:GET", ...HTTP_API_LOG_DELIVERY, ...TAGS_APIGW],
     delete: [
       "apigateway:DELETE",
       "apigateway:GET",
