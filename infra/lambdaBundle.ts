@@ -1,20 +1,25 @@
 import { existsSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import * as pulumi from "@pulumi/pulumi";
-import { type BuildOptions, build } from "esbuild";
+import type { BuildOptions } from "esbuild";
 import type { FunctionName } from "../lambdas/contract.js";
 
 /**
  * How a Lambda's code is built: one esbuild bundle per handler, lambdas/handlers/<fn>.ts →
- * index.mjs. The Pulumi program bundles in-process (so `pulumi up` always ships the current code,
- * and identical sources give identical bytes, hence no spurious diffs); `npm run build` uses the
- * same options to write dist/<fn>/index.mjs for inspection.
+ * index.mjs. In this repository the Pulumi program bundles in-process (so `pulumi up` always ships
+ * the current code, and identical sources give identical bytes, hence no spurious diffs);
+ * `npm run build` uses the same options to write dist/bundles/<fn>/index.mjs.
  *
- * Paths are found from this file, never from the working directory, so a program that installed
- * the package bundles the package's own handlers: from this repository, infra/ → lambdas/ (the
- * TypeScript sources); from the built package, dist/lib/infra/ → dist/lib/lambdas/ (the JavaScript
- * tsc made of them, which esbuild bundles the same way).
+ * The package ships those bundles (dist/bundles, made by `npm pack`) and a program that installed
+ * it deploys them as they are: the code hash is the same in every host whatever its lockfile
+ * resolves the SDK's transitive dependencies to, the code deployed is the code this repository's
+ * tests ran, and the host needs neither esbuild nor the handlers' dependencies at `pulumi up`.
+ *
+ * Paths are found from this file, never from the working directory: from this repository,
+ * infra/ → lambdas/ (the TypeScript sources); from the built package, dist/lib/infra/ (or
+ * dist/cjs/infra/) → dist/bundles/.
  */
 
 /** Where the handler entry points live, relative to the package root. */
@@ -34,6 +39,19 @@ function packageModule(relative: string, root = PACKAGE_ROOT): string | undefine
 
 /** File name of the bundle inside the Lambda archive; the handler is `index.handler`. */
 export const BUNDLE_FILE = "index.mjs";
+
+/** Where the built package keeps the Lambda bundles: dist/bundles/<fn>/index.mjs. */
+export const PREBUILT_BUNDLES_DIR = path.resolve(PACKAGE_ROOT, "..", "bundles");
+
+/**
+ * The bundle the package shipped for a function: only where the handler's source is absent (the
+ * installed package), so that this repository always deploys its current code.
+ */
+export function prebuiltBundle(fn: FunctionName | string): string | undefined {
+  if (packageModule(path.join(HANDLERS_DIR, fn))) return undefined;
+  const file = path.join(PREBUILT_BUNDLES_DIR, fn, BUNDLE_FILE);
+  return existsSync(file) ? file : undefined;
+}
 
 /**
  * Dependencies that ship only CommonJS (e.g. Powertools' deps) may call `require` for node:
@@ -109,6 +127,9 @@ export async function bundleHandler(
   fn: FunctionName | string,
   location: BundleLocation = {},
 ): Promise<{ code: string; bytes: number }> {
+  // Imported here, not at the top: the installed package deploys its prebuilt bundles and has no
+  // esbuild (a dependency of this repository's development only).
+  const { build } = await import("esbuild");
   const result = await build(bundleOptions(handlerEntry(fn, location)));
   const [output] = result.outputFiles;
   if (!output) throw new Error(`esbuild produced no output for "${fn}"`);
@@ -116,8 +137,9 @@ export async function bundleHandler(
 }
 
 /**
- * The Lambda code archive of one function, bundled now. A missing handler fails at once (with the
- * file name); a bundling error fails the deployment with esbuild's message.
+ * The Lambda code archive of one function: the package's prebuilt bundle, or (in this repository,
+ * or with a location of its own) the handler bundled now. A missing handler fails at once (with
+ * the file name); a bundling error fails the deployment with esbuild's message.
  *
  * @param files data files to put beside index.mjs (name → content), e.g. the responder's reply
  *   rules: a file in the archive has no size limit but the archive's, unlike the 4 KB of env.
@@ -127,15 +149,22 @@ export function lambdaArchive(
   location: BundleLocation = {},
   files: Readonly<Record<string, string>> = {},
 ): pulumi.asset.Archive {
-  handlerEntry(fn, location);
+  const prebuilt =
+    location.root === undefined && location.handlersDir === undefined
+      ? prebuiltBundle(fn)
+      : undefined;
+  if (!prebuilt) handlerEntry(fn, location);
   for (const name of Object.keys(files)) {
     if (name === BUNDLE_FILE || path.basename(name) !== name) {
       throw new Error(`Lambda "${fn}": cannot add data file "${name}" beside ${BUNDLE_FILE}`);
     }
   }
+  const code = prebuilt
+    ? readFile(prebuilt, "utf8")
+    : bundleHandler(fn, location).then((bundled) => bundled.code);
   return new pulumi.asset.AssetArchive(
-    bundleHandler(fn, location).then(({ code }) => ({
-      [BUNDLE_FILE]: new pulumi.asset.StringAsset(code),
+    code.then((text) => ({
+      [BUNDLE_FILE]: new pulumi.asset.StringAsset(text),
       ...Object.fromEntries(
         Object.entries(files).map(([name, content]) => [
           name,

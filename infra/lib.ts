@@ -3,21 +3,19 @@
  * imports. Built to dist/lib by `npm run build:lib` (JavaScript with types), so a program that
  * installs the package needs no TypeScript loader. README, "Use it in your own program".
  */
+
+export type { IngressKind } from "../lambdas/contract.js";
 export { type AlarmThresholds, alarmTopicKeyPolicy } from "./components/PipelineAlarms.js";
 export type { CustomDomain } from "./components/WebhookIngress.js";
 export type { WebhookGeneration } from "./components/WebhookRegistrations.js";
 export {
   PIPELINE_TYPE,
   PipelineArgsError,
-  type PipelineContext,
-  type PipelinePlan,
-  planPipeline,
   TAGGABLE_TYPES,
   tagTransformation,
   WhatsAppReplyPipeline,
   type WhatsAppReplyPipelineArgs,
 } from "./components/WhatsAppReplyPipeline.js";
-export type { IngressKind } from "./config.js";
 export {
   VENDOR_WEBHOOK_TYPE,
   VendorWebhook,

@@ -3,13 +3,15 @@ import * as pulumi from "@pulumi/pulumi";
 import {
   ENV,
   FUNCTIONS,
+  // From the contract, not config.ts (which re-exports it): the package's types must not reach
+  // config.ts, whose declarations import zod's.
+  type IngressKind,
   type OptOutConfig,
   REPLY_POLICY_ENV,
   RULES_BUNDLE_FILE,
 } from "../../lambdas/contract.js";
 import {
   checkedReplyPolicySecret,
-  type IngressKind,
   StackConfigError,
   type StackSettings,
   settingsSchema,
@@ -223,7 +225,11 @@ export interface PipelineContext {
   root: string;
 }
 
-/** Everything the component decides before it creates anything (pure; tested beside it). */
+/**
+ * Everything the component decides before it creates anything (pure; tested beside it).
+ * @internal Not in the package's types (stripInternal): its settings are the validator's (zod)
+ * types, and a host's compile must not need a dependency's types.
+ */
 export interface PipelinePlan {
   settings: Omit<StackSettings, "replyContacts" | "waitingDurationSeconds"> & {
     replyContacts: "any" | string[];
@@ -286,6 +292,7 @@ const NO_FUNCTION_URLS: ReadonlySet<string> = new Set([
  * Validates and completes a pipeline's args: the settings by the stack config's validator (each
  * problem names `args.<key>`), the names from the component's name, the env values that follow
  * from settings. Throws PipelineArgsError listing every problem.
+ * @internal (see PipelinePlan)
  */
 export function planPipeline(
   name: string,

@@ -556,7 +556,9 @@ async function vendorCall(
     if (response.ok) return text.trim() === "" ? {} : parseJson(text);
     const retryable = response.status === 429 || response.status >= 500;
     if (retryable && attempt < attempts) {
-      ambiguous ||= response.status >= 500;
+      // Not `||=`: a host without its own typescript serializes this provider with the
+      // TypeScript 3.8 @pulumi/pulumi vendors, which cannot parse logical assignment.
+      ambiguous = ambiguous || response.status >= 500;
       await sleep(
         backoffMs(settings.retryBaseDelayMs, attempt, response.headers.get("retry-after")),
       );

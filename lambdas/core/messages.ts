@@ -1,5 +1,7 @@
+// The locales entry, not "zod/v4/locales/en.js": that path is zod's ES module under `require` too,
+// which the package's CommonJS build (dist/cjs) cannot load on Node before require(esm).
+import { en } from "zod/locales";
 import * as z from "zod/mini";
-import en from "zod/v4/locales/en.js";
 import { InvalidQueueMessageError } from "./errors.js";
 
 /**

@@ -1,11 +1,21 @@
 /**
- * Runs index.js (tsc's output of index.ts) under Pulumi mocks with plain node, no TypeScript
- * loader, and prints what it registered and exported as JSON. Project "acme-infra".
+ * `node run.mjs <program.js> <project>`: runs a host program (tsc's output of its index.ts) under
+ * Pulumi mocks with plain node, no TypeScript loader, and prints what it registered and exported
+ * as JSON. The program is loaded as Pulumi's language host loads it: `require` for a CommonJS
+ * program (a package.json without "type": "module"), `import` for an ES module one.
  */
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
 import * as pulumi from "@pulumi/pulumi";
 
+const [file = "", project = ""] = process.argv.slice(2);
+const host = JSON.parse(readFileSync("package.json", "utf8"));
+
 const registered = [];
-/** Per function: the files of its code archive and the size of its bundle. */
+/** Per function: the files of its code archive, the size and hash of its bundle. */
 const archives = {};
 const arn = (service, resource) => `arn:aws:${service}:eu-west-1:123456789012:${resource}`;
 const computed = (type, name) => {
@@ -53,11 +63,11 @@ const computed = (type, name) => {
 pulumi.runtime.setAllConfig(
   {
     "aws:region": "eu-west-1",
-    "acme-infra:team": "customer-care",
-    "acme-infra:supportVendorToken": "support-token",
-    "acme-infra:salesVendorToken": "sales-token",
+    [`${project}:team`]: "customer-care",
+    [`${project}:supportVendorToken`]: "support-token",
+    [`${project}:salesVendorToken`]: "sales-token",
   },
-  ["acme-infra:supportVendorToken", "acme-infra:salesVendorToken"],
+  [`${project}:supportVendorToken`, `${project}:salesVendorToken`],
 );
 await pulumi.runtime.setMocks(
   {
@@ -77,7 +87,7 @@ await pulumi.runtime.setMocks(
       throw new Error(`unexpected invoke ${args.token}`);
     },
   },
-  "acme-infra",
+  project,
   "prod",
 );
 async function describe(archive) {
@@ -86,10 +96,14 @@ async function describe(archive) {
   return {
     files: Object.keys(assets),
     bundleBytes: bundle.length,
+    sha256: createHash("sha256").update(bundle).digest("hex"),
     exportsHandler: /export\s*\{[^}]*\bhandler\b/.test(bundle),
   };
 }
-const program = await import("./index.js");
+const program =
+  host.type === "module"
+    ? await import(pathToFileURL(path.resolve(file)).href)
+    : createRequire(import.meta.url)(path.resolve(file));
 const exported = {};
 for (const [key, value] of Object.entries(program)) {
   exported[key] = await new Promise((resolve) => pulumi.output(value).apply(resolve));

@@ -1,7 +1,9 @@
 /**
  * A host program of its own (project "acme-infra"), as a company's estate would have one: its
  * own config key, two reply pipelines side by side (two WhatsApp numbers of the business), and
- * the ops outputs of each under its own name. It imports the installed package only.
+ * the ops outputs of each under its own name. It imports the installed package only, and compiles
+ * both as CommonJS (Pulumi's aws-typescript template) and as ES modules (NodeNext): the host's
+ * index.ts is the template's, ending in `export * from "./pipelines.js"`.
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
