@@ -1,5 +1,17 @@
+import { mkdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { configDefaults, defineConfig } from "vitest/config";
 import { UNIT_TESTS } from "./test/support/projects.js";
+
+// One log file per run for the handlers' JSON lines (test/support/runLog.ts); the workers inherit
+// the variable. Set TEST_RUN_LOG to choose the file.
+if (!process.env.TEST_RUN_LOG) {
+  const dir = join(tmpdir(), "reply-pipeline-tests");
+  mkdirSync(dir, { recursive: true });
+  const stamp = new Date().toISOString().replace(/[:.]/g, "-");
+  process.env.TEST_RUN_LOG = join(dir, `run-${stamp}-${process.pid}.log`);
+}
 
 /**
  * Two projects (`npm test` runs both): "unit" without any service, and "integration", everything
@@ -13,7 +25,8 @@ export default defineConfig({
     poolOptions: { forks: { maxForks: 2, minForks: 1 } },
     testTimeout: 30_000,
     hookTimeout: 60_000,
-    reporters: ["default"],
+    reporters: ["default", "./test/support/runLogReporter.ts"],
+    setupFiles: ["test/support/runLog.ts"],
     projects: [
       {
         extends: true,
