@@ -14,8 +14,20 @@ import { UNIT_MUST_NOT_REACH, UNIT_TESTS } from "./projects.js";
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const FORBIDDEN = new Map(UNIT_MUST_NOT_REACH.map((entry) => [entry.module, entry.why]));
 
-/** The module specifiers a file loads at run time: type-only imports and exports left out. */
+const importsOf = new Map<string, string[]>();
+
+/** The module specifiers a file loads at run time (parsed once per file for all unit files). */
 function runtimeImports(file: string): string[] {
+  let specifiers = importsOf.get(file);
+  if (!specifiers) {
+    specifiers = parseRuntimeImports(file);
+    importsOf.set(file, specifiers);
+  }
+  return specifiers;
+}
+
+/** The module specifiers a file loads at run time: type-only imports and exports left out. */
+function parseRuntimeImports(file: string): string[] {
   const source = ts.createSourceFile(file, readFileSync(file, "utf8"), ts.ScriptTarget.Latest);
   const specifiers: string[] = [];
   const visit = (node: ts.Node) => {
