@@ -6,6 +6,7 @@ import { DEFAULTS } from "../lambdas/contract.js";
 import { maskPhone } from "../lambdas/core/errors.js";
 import type { ReplyRule } from "../lambdas/core/replyRules.js";
 import { checkReplies, type ExpectedReply } from "./demoCheck.js";
+import { divertWrites } from "./divertWrites.js";
 import { postWebhook, sampleWebhookBody, signatureFor } from "./sampleWebhook.js";
 import type { LocalStack } from "./stack.js";
 
@@ -46,32 +47,18 @@ type Write = (line: string) => void;
 /** Where the logs went, for the failure message too. */
 let logsWhere: string | undefined;
 
-/**
- * Sends whatever else writes to process.stdout or process.stderr to `sink`, synchronously (an exit
- * right after loses nothing).
- */
-function routeProcessOutput(sink: Write) {
-  const write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
-    sink(typeof chunk === "string" ? chunk : Buffer.from(chunk).toString());
-    const done = rest.find((arg) => typeof arg === "function") as (() => void) | undefined;
-    done?.();
-    return true;
-  }) as typeof process.stdout.write;
-  process.stdout.write = write;
-  process.stderr.write = write;
-}
-
 /** The logs' destination: a file (named in the header) or, with --verbose, stderr. */
 function openLogs(options: { verbose: boolean; logFile?: string }): { log: Write; where: string } {
   if (options.verbose) {
-    routeProcessOutput((text) => writeStderr(text));
+    divertWrites(process.stdout, (text) => writeStderr(text));
     return { log: say, where: "stderr (--verbose)" };
   }
   const file =
     options.logFile ?? join(mkdtempSync(join(tmpdir(), "reply-pipeline-demo-")), "demo.log");
   const fd = openSync(file, "a");
   const append: Write = (text) => writeSync(fd, text);
-  routeProcessOutput(append);
+  divertWrites(process.stdout, append);
+  divertWrites(process.stderr, append);
   return { log: (line) => append(`${line}\n`), where: file };
 }
 

@@ -1,4 +1,5 @@
 import { appendFileSync } from "node:fs";
+import { divertWrites } from "../../local/divertWrites.js";
 
 /**
  * Each test worker's setup file: the JSON log lines the handlers write straight to
@@ -10,23 +11,12 @@ import { appendFileSync } from "node:fs";
 const file = process.env.TEST_RUN_LOG;
 
 /** A write holding only JSON log lines, as Powertools writes them (one line per write). */
-export function isJsonLogWrite(chunk: unknown): boolean {
-  const text = typeof chunk === "string" ? chunk : Buffer.isBuffer(chunk) ? chunk.toString() : "";
+export function isJsonLogWrite(text: string): boolean {
   return text.startsWith('{"level":"') && text.trimEnd().endsWith("}");
 }
 
-function routeJsonLines(stream: NodeJS.WriteStream, logFile: string) {
-  const write = stream.write.bind(stream) as (...args: unknown[]) => boolean;
-  stream.write = ((chunk: unknown, ...rest: unknown[]) => {
-    if (!isJsonLogWrite(chunk)) return write(chunk, ...rest);
-    appendFileSync(logFile, chunk as string | Uint8Array);
-    const done = rest.find((arg) => typeof arg === "function") as (() => void) | undefined;
-    done?.();
-    return true;
-  }) as typeof stream.write;
-}
-
 if (file) {
-  routeJsonLines(process.stdout, file);
-  routeJsonLines(process.stderr, file);
+  const append = (text: string) => appendFileSync(file, text);
+  divertWrites(process.stdout, append, isJsonLogWrite);
+  divertWrites(process.stderr, append, isJsonLogWrite);
 }
