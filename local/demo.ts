@@ -1,8 +1,12 @@
+import { mkdtempSync, openSync, writeSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { DEFAULTS } from "../lambdas/contract.js";
 import { maskPhone } from "../lambdas/core/errors.js";
 import type { ReplyRule } from "../lambdas/core/replyRules.js";
 import { checkReplies, type ExpectedReply } from "./demoCheck.js";
+import { divertWrites } from "./divertWrites.js";
 import { postWebhook, sampleWebhookBody, signatureFor } from "./sampleWebhook.js";
 import type { LocalStack } from "./stack.js";
 
@@ -13,15 +17,50 @@ import type { LocalStack } from "./stack.js";
  * conversation over from the phone app), waits for the scheduled replies at the vendor simulator
  * and prints the timeline, cancelled replies included. Exits 0 when every reply that should go out
  * arrived once and in order and none that should not (superseded, taken over) did, 1 otherwise.
- * The timeline goes to stdout; stack and Lambda logs (WARN and above unless POWERTOOLS_LOG_LEVEL
- * says otherwise) go to stderr.
+ * The story (header, timeline, verdict) goes to stdout and the demo's own progress lines to stderr.
+ * The logs (the stack's lines and the handlers' JSON lines, INFO and above unless
+ * POWERTOOLS_LOG_LEVEL says otherwise) go to a file the header names (`--log-file FILE`, default a
+ * fresh file in the temp directory), or with `--verbose` to stderr; nothing else reaches stdout.
  */
 
-// Powertools writes to process.stdout; keep stdout for the timeline.
+const USAGE = `Usage: npm run demo -- [options]
+
+Plays a short signed WhatsApp conversation through the local stack and prints its timeline.
+
+Options:
+  --rules FILE      reply rules JSON (default local/defaultRules.json)
+  --log-file FILE   where the stack's and the handlers' logs go (default: a new file in the
+                    temp directory; the demo prints its name)
+  --verbose         logs to stderr instead of a file
+  -h, --help        show this help
+`;
+
+// Powertools writes the handlers' JSON lines to process.stdout and process.stderr (its own Console
+// on both); keep stdout for the story and stderr for the demo's progress lines.
 const writeStdout = process.stdout.write.bind(process.stdout);
-process.stdout.write = process.stderr.write.bind(process.stderr) as typeof process.stdout.write;
+const writeStderr = process.stderr.write.bind(process.stderr);
 const print = (line = "") => writeStdout(`${line}\n`);
-const log = (line: string) => process.stderr.write(`${line}\n`);
+const say = (line: string) => writeStderr(`${line}\n`);
+
+type Write = (line: string) => void;
+
+/** Where the logs went, for the failure message too. */
+let logsWhere: string | undefined;
+
+/** The logs' destination: a file (named in the header) or, with --verbose, stderr. */
+function openLogs(options: { verbose: boolean; logFile?: string }): { log: Write; where: string } {
+  if (options.verbose) {
+    divertWrites(process.stdout, (text) => writeStderr(text));
+    return { log: say, where: "stderr (--verbose)" };
+  }
+  const file =
+    options.logFile ?? join(mkdtempSync(join(tmpdir(), "reply-pipeline-demo-")), "demo.log");
+  const fd = openSync(file, "a");
+  const append: Write = (text) => writeSync(fd, text);
+  divertWrites(process.stdout, append);
+  divertWrites(process.stderr, append);
+  return { log: (line) => append(`${line}\n`), where: file };
+}
 
 /**
  * The conversation: who writes what, and when (ms after the demo starts sending). Ana writes again
@@ -119,17 +158,31 @@ async function main(): Promise<number> {
   const { LOCAL_TIMING, startLocalStack } = await import("./stack.js");
 
   // --rules FILE plays the same conversation against other rules (default: the stack's defaults).
-  const { values } = parseArgs({ options: { rules: { type: "string" } }, strict: true });
+  const { values } = parseArgs({
+    options: {
+      rules: { type: "string" },
+      "log-file": { type: "string" },
+      verbose: { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    writeStdout(USAGE);
+    return 0;
+  }
   const rulesJson = readRulesFile(values.rules ?? DEFAULT_RULES_PATH);
   const rules = parseReplyRules(rulesJson, {
     waitingDurationSeconds: LOCAL_TIMING.waitingDurationSeconds,
   });
   const scheme = process.env.SIGNATURE_SCHEME || DEFAULTS.signatureScheme;
 
-  log("demo: starting the local stack…");
+  const logs = openLogs({ verbose: values.verbose === true, logFile: values["log-file"] });
+  logsWhere = logs.where;
+  say("demo: starting the local stack…");
   let stack: LocalStack | undefined;
   const interrupt = (signal: NodeJS.Signals, code: number) => {
-    log(`demo: ${signal}, stopping the local stack`);
+    say(`demo: ${signal}, stopping the local stack`);
     void (stack?.stop() ?? Promise.resolve()).finally(() => process.exit(code));
   };
   process.once("SIGINT", () => interrupt("SIGINT", 130));
@@ -140,19 +193,25 @@ async function main(): Promise<number> {
       vendorPort: 0,
       rules: rulesJson,
       signatureScheme: scheme,
-      logLevel: process.env.POWERTOOLS_LOG_LEVEL || "WARN",
-      log,
+      logLevel: process.env.POWERTOOLS_LOG_LEVEL || "INFO",
+      log: logs.log,
     });
-    return await play(stack, rules, scheme);
+    return await play(stack, rules, scheme, logs.where);
   } finally {
     await stack?.stop();
   }
 }
 
-async function play(stack: LocalStack, rules: ReplyRule[], scheme: string): Promise<number> {
+async function play(
+  stack: LocalStack,
+  rules: ReplyRule[],
+  scheme: string,
+  logsWhere: string,
+): Promise<number> {
   print("WhatsApp reply pipeline demo (local stack)");
   print(`receiver ${stack.receiverUrl}`);
   print(`vendor simulator ${stack.vendorUrl} · signature scheme ${scheme}`);
+  print(`logs ${logsWhere}`);
   print();
 
   const rows: TimelineRow[] = [];
@@ -216,13 +275,13 @@ async function play(stack: LocalStack, rules: ReplyRule[], scheme: string): Prom
     expected.push(...expectedFor(rules, message.phone, message.text, sentAt));
   }
   if (expected.length === 0) {
-    log("demo: the default rules answer none of the demo's messages; nothing to wait for");
+    say("demo: the default rules answer none of the demo's messages; nothing to wait for");
     return 1;
   }
 
   const lastDue = Math.max(...expected.map((e) => e.dueAt));
   const deadline = lastDue + SETTLE_SLACK_MS;
-  log(`demo: waiting for ${expected.length} replies (last due ${seconds(lastDue - start)})…`);
+  say(`demo: waiting for ${expected.length} replies (last due ${seconds(lastDue - start)})…`);
   let verdict = checkReplies(expected, stack.vendor.sent());
   while (verdict.missing.length > 0 && Date.now() < deadline) {
     await sleep(200);
@@ -275,7 +334,7 @@ async function play(stack: LocalStack, rules: ReplyRule[], scheme: string): Prom
     );
     return 0;
   }
-  print("FAILED: see above.");
+  print(`FAILED: see above, and the logs (${logsWhere}).`);
   return 1;
 }
 
@@ -307,7 +366,7 @@ async function cancelledRows(stack: LocalStack, phones: string[]): Promise<Timel
 main().then(
   (code) => process.exit(code),
   (error: Error) => {
-    log(`demo failed: ${error.message}`);
+    say(`demo failed: ${error.message}${logsWhere ? ` (logs: ${logsWhere})` : ""}`);
     process.exit(1);
   },
 );

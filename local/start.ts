@@ -46,6 +46,10 @@ Options:
                       on 127.0.0.1/localhost, or https://), signed with REPLY_POLICY_SECRET
   -h, --help          show this help
 
+Output:
+  stdout carries only the READY line. The logs (the stack's own lines and the handlers' JSON
+  lines) go to stderr: keep them in a file with \`npm start 2> FILE\`.
+
 Environment:
   WEBHOOK_SIGNING_SECRET  signing secret (default: a generated one, printed to stderr)
   SIGNATURE_SCHEME        auto | secret | hmac-sha256 | hmac-sha512 | off (default auto)
@@ -213,6 +217,11 @@ async function main() {
       throw error;
     }
   }
+
+  log(
+    "logs: the stack's lines and the handlers' JSON lines (POWERTOOLS_LOG_LEVEL, default INFO) " +
+      "go to stderr, this stream; stdout carries only the READY line",
+  );
 
   let signingSecret = process.env.WEBHOOK_SIGNING_SECRET;
   if (!signingSecret) {

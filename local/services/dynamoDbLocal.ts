@@ -21,6 +21,13 @@ function locateJar(): { jar: string; libDir: string } {
   return { jar, libDir: join(libRoot, release, "DynamoDBLocal_lib") };
 }
 
+/**
+ * How long the JVM may take to listen. It starts in 2-5 s on an idle machine; on a loaded one (CI
+ * on 2 cores running other work) 30 s was seen to pass, and a start that is merely slow is not a
+ * failure. A JVM that dies fails at once (exitCode), so only a hang waits this long.
+ */
+const START_TIMEOUT_MS = 120_000;
+
 /** Polls until DynamoDB Local answers an HTTP request (any status) or the deadline passes. */
 async function waitUntilListening(endpoint: string, child: ChildProcess, timeoutMs: number) {
   const deadline = Date.now() + timeoutMs;
@@ -76,7 +83,7 @@ export async function startDynamoDbLocal(
   );
   const endpoint = `http://127.0.0.1:${port}`;
   try {
-    await Promise.race([waitUntilListening(endpoint, child, 30_000), spawnError]);
+    await Promise.race([waitUntilListening(endpoint, child, START_TIMEOUT_MS), spawnError]);
   } catch (err) {
     child.kill("SIGKILL");
     throw new Error(`${(err as Error).message}\n${stderr}`);

@@ -2,7 +2,8 @@ import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { buildApp } from "fauxqs";
+import type { buildApp } from "fauxqs";
+import "./sqliteWarning.js";
 
 export interface RunningFauxqs {
   endpoint: string;
@@ -73,6 +74,9 @@ async function persistentStores(dataDir: string): Promise<{ stores: Stores; clos
 export async function startFauxqs(
   options: { port?: number; dataDir?: string } = {},
 ): Promise<RunningFauxqs> {
+  // Loaded here, not by a static import: fauxqs loads node:sqlite, and a builtin's experimental
+  // warning fires while the static import graph links, before any filter of ours could run.
+  const { buildApp } = await import("fauxqs");
   const persistent = options.dataDir ? await persistentStores(options.dataDir) : undefined;
   const app = buildApp({
     logger: false,

@@ -47,6 +47,12 @@ describe("npm start", () => {
     expect(main.stdout().trim().split("\n")).toEqual([readyLine]);
   });
 
+  it("says on stderr where its logs go", () => {
+    expect(main.stderr()).toMatch(
+      /^logs: .* go to stderr, this stream; stdout carries only the READY line$/m,
+    );
+  });
+
   it("answers 200 accepted for a new signed delivery, and 200 accepted or duplicate for its repeat", async () => {
     const body = sampleWebhookBody({ phone: "14155550101", text: "hello", at: Date.now() });
     expect(await signedPost(body)).toEqual({ status: 200, body: { status: "accepted" } });

@@ -16,6 +16,12 @@ import { opsOn } from "./support/opsOnStack.js";
  */
 
 const REPO_ROOT = fileURLToPath(new URL("../..", import.meta.url));
+/**
+ * How long after "order" its follow-up is due. The tests hold the sender as soon as the first
+ * reply is out, so what they do next (CLI runs of a few seconds each, more on a loaded machine)
+ * may take as long as it takes; this only has to outlast the first reply's way through the stack.
+ */
+const FOLLOW_UP_DELAY_MS = 15_000;
 const RULES = [
   {
     match: "^hello$",
@@ -24,12 +30,12 @@ const RULES = [
       { text: "Anything else?", delay: 1000 },
     ],
   },
-  // A follow-up due a few seconds after the first reply: time enough to steer the contact.
+  // A follow-up the tests steer (list, cancel, pause) while the sender is held: see holdSender.
   {
     match: "^order$",
     messages: [
       { text: "Got it", delay: 0 },
-      { text: "Follow-up", delay: 5000 },
+      { text: "Follow-up", delay: FOLLOW_UP_DELAY_MS },
     ],
   },
 ];
@@ -61,6 +67,30 @@ async function customerSays(phone: string, text: string) {
 }
 
 const sentTo = (phone: string) => stack.sentTo(phone).map((s) => s.text);
+
+/**
+ * "order" from `phone`, its first reply sent, then the sender stopped: the follow-up stays
+ * unsent, whatever the clock says, until releaseSender.
+ */
+async function orderWithFollowUpHeld(phone: string) {
+  await customerSays(phone, "order");
+  await waitFor("the first reply", () => sentTo(phone).length === 1, { timeoutMs: 20_000 });
+  await stack.workers.sender?.stop();
+  expect(sentTo(phone), "the follow-up went out before the sender was held").toEqual(["Got it"]);
+}
+
+function releaseSender() {
+  if (!stack.workers.sender?.running()) stack.startWorker("sender");
+}
+
+/** Every reply on the replies queue handled: sent, or dropped as cancelled. */
+async function repliesQueueEmpty() {
+  await waitFor(
+    "the sender to handle every queued reply",
+    async () => (await stack.depth(stack.resources.queues.replies)) === 0,
+    { timeoutMs: FOLLOW_UP_DELAY_MS + 30_000 },
+  );
+}
 
 describe("ops conversation", () => {
   it("shows a contact's messages and replies in order, each reply sent with its due and sent time", async () => {
@@ -117,13 +147,12 @@ describe("ops pending and cancel", () => {
   const phone = "14155550102";
 
   it("lists a scheduled follow-up for the contact with its text, and for everyone masked", async () => {
-    await customerSays(phone, "order");
-    await waitFor("the first reply", () => sentTo(phone).length === 1, { timeoutMs: 20_000 });
+    await orderWithFollowUpHeld(phone);
 
     const one = await ops("pending", `+${phone}`);
     expect(one.code).toBe(0);
     expect(one.stdout).toContain(`Pending replies to +${phone}: 1`);
-    expect(one.stdout).toMatch(/in \d+s\s+scheduled\s+plan_\w+#2\s+Follow-up/);
+    expect(one.stdout).toMatch(/(?:in \S+|\S+ ago|just now)\s+scheduled\s+plan_\w+#2\s+Follow-up/);
     expect(one.stdout).toContain(`Stop them: npm run ops -- cancel +${phone} --outputs`);
 
     const all = await ops("pending", "--json");
@@ -137,20 +166,25 @@ describe("ops pending and cancel", () => {
     expect(all.stdout).not.toContain("Follow-up");
   }, 30_000);
 
-  it("cancels the follow-up before it is due: the vendor never receives it", async () => {
-    const run = await ops("cancel", `+${phone}`);
-    expect(run.code).toBe(0);
-    expect(run.stdout).toContain(`Cancelled 1 unsent reply to +${phone}:`);
-    expect(run.stdout).toMatch(/plan_\w+#2\s+Follow-up/);
+  it(
+    "cancels the follow-up before it is sent: the vendor never receives it",
+    async () => {
+      const run = await ops("cancel", `+${phone}`);
+      expect(run.code).toBe(0);
+      expect(run.stdout).toContain(`Cancelled 1 unsent reply to +${phone}:`);
+      expect(run.stdout).toMatch(/plan_\w+#2\s+Follow-up/);
 
-    expect((await ops("pending", phone)).stdout).toContain("nothing scheduled for this contact");
-    await sleep(7000); // past the follow-up's due time, and the sender's turn
-    expect(sentTo(phone)).toEqual(["Got it"]);
-    const conversation = await ops("conversation", phone);
-    expect(conversation.stdout).toMatch(
-      /bot reply\s+cancelled \(operator\)\s+\S+ ago\s+—\s+Follow-up/,
-    );
-  }, 30_000);
+      expect((await ops("pending", phone)).stdout).toContain("nothing scheduled for this contact");
+      releaseSender();
+      await repliesQueueEmpty(); // the follow-up reached the sender at its due time
+      expect(sentTo(phone)).toEqual(["Got it"]);
+      const conversation = await ops("conversation", phone);
+      expect(conversation.stdout).toMatch(
+        /bot reply\s+cancelled \(operator\)\s+(?:\S+ ago|just now)\s+—\s+Follow-up/,
+      );
+    },
+    FOLLOW_UP_DELAY_MS + 60_000,
+  );
 
   it("keeps automation on after a cancel: the next message is answered", async () => {
     await customerSays(phone, "hello");
@@ -177,32 +211,40 @@ describe("ops pending and cancel", () => {
 describe("ops pause and resume", () => {
   const phone = "14155550103";
 
-  it("pauses a contact: the follow-up due seconds later is not sent, and new messages get no reply", async () => {
-    await customerSays(phone, "order");
-    await waitFor("the first reply", () => sentTo(phone).length === 1, { timeoutMs: 20_000 });
+  it(
+    "pauses a contact: the follow-up due seconds later is not sent, and new messages get no reply",
+    async () => {
+      await orderWithFollowUpHeld(phone);
 
-    const pause = await ops("pause", `+${phone}`, "--for", "1h");
-    expect(pause.code).toBe(0);
-    expect(pause.stdout).toMatch(
-      new RegExp(`^Paused automation for \\+${phone} until \\S+Z \\(in (59m|1h)\\)\\.$`, "m"),
-    );
-    expect(pause.stdout).toMatch(
-      /1 unsent reply cancelled:\n.*DUE\s+REPLY\s+TEXT\n.*#2\s+Follow-up/,
-    );
-    expect(pause.stdout).toContain(`End it early: npm run ops -- resume +${phone} --outputs`);
+      const pause = await ops("pause", `+${phone}`, "--for", "1h");
+      expect(pause.code).toBe(0);
+      expect(pause.stdout).toMatch(
+        new RegExp(`^Paused automation for \\+${phone} until \\S+Z \\(in (59m|1h)\\)\\.$`, "m"),
+      );
+      expect(pause.stdout).toMatch(
+        /1 unsent reply cancelled:\n.*DUE\s+REPLY\s+TEXT\n.*#2\s+Follow-up/,
+      );
+      expect(pause.stdout).toContain(`End it early: npm run ops -- resume +${phone} --outputs`);
 
-    await sleep(1100); // a later second than "order" (message times are whole seconds)
-    await customerSays(phone, "hello");
-    await sleep(6000);
-    expect(sentTo(phone)).toEqual(["Got it"]);
+      await sleep(1100); // a later second than "order" (message times are whole seconds)
+      await customerSays(phone, "hello");
+      await waitFor(
+        "the responder to handle the message",
+        async () => (await stack.depth(stack.resources.queues.jobs)) === 0,
+      );
+      releaseSender();
+      await repliesQueueEmpty(); // the cancelled follow-up reached the sender at its due time
+      expect(sentTo(phone)).toEqual(["Got it"]);
 
-    const conversation = await ops("conversation", phone);
-    expect(conversation.stdout).toMatch(
-      new RegExp(`Contact \\+${phone}: paused until \\S+ \\(in \\d+m; an operator paused it\\)`),
-    );
-    expect(conversation.stdout).toMatch(/customer\s+no reply: paused\s+—\s+—\s+hello/);
-    expect(conversation.stdout).toMatch(/cancelled \(operator\).*Follow-up/);
-  }, 40_000);
+      const conversation = await ops("conversation", phone);
+      expect(conversation.stdout).toMatch(
+        new RegExp(`Contact \\+${phone}: paused until \\S+ \\(in \\d+m; an operator paused it\\)`),
+      );
+      expect(conversation.stdout).toMatch(/customer\s+no reply: paused\s+—\s+—\s+hello/);
+      expect(conversation.stdout).toMatch(/cancelled \(operator\).*Follow-up/);
+    },
+    FOLLOW_UP_DELAY_MS + 60_000,
+  );
 
   it("resumes a paused contact: its next message gets replies again", async () => {
     const resume = await ops("resume", phone);
@@ -250,8 +292,7 @@ describe("ops pause and resume", () => {
 describe("ops contact commands with --stack NAME", () => {
   it("reads a contact's pending replies through `pulumi stack output` and the ambient AWS settings", async () => {
     const phone = "14155550105";
-    await customerSays(phone, "order");
-    await waitFor("the first reply", () => sentTo(phone).length === 1, { timeoutMs: 20_000 });
+    await orderWithFollowUpHeld(phone);
 
     const stubDir = mkdtempSync(join(tmpdir(), "pulumi-stub-"));
     const { local: _local, ...deployed } = JSON.parse(
@@ -262,6 +303,7 @@ describe("ops contact commands with --stack NAME", () => {
     chmodSync(join(stubDir, "pulumi"), 0o755);
 
     const stdout = await new Promise<string>((resolve, reject) => {
+      // Held sender: however long npx and tsx take to start, the follow-up is still scheduled.
       execFile(
         "npx",
         ["tsx", "ops/cli.ts", "pending", `+${phone}`, "--stack", "acme/prod", "--json"],

@@ -5,11 +5,12 @@ import { parseReadyLine, type ReadyUrls, waitForReadyLine } from "../../local/re
 
 /**
  * `npm start` as a user runs it, for black-box tests: spawned with flags and env, resolved once
- * its READY line is out, stopped with SIGTERM (SIGKILL after 20 s) so its JVM goes too.
+
+ * its READY line is out (given 150 s: tsx and a JVM start slowly on a loaded machine), stopped with SIGTERM (SIGKILL after 20 s) so its JVM goes too.
  */
 
 const REPO_ROOT = fileURLToPath(new URL("../..", import.meta.url));
-export const READY_TIMEOUT_MS = 90_000;
+export const READY_TIMEOUT_MS = 150_000;
 
 export interface NpmStart {
   child: ChildProcess;

@@ -1,6 +1,5 @@
 import { randomBytes } from "node:crypto";
 import { ReceiveMessageCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
-import { inject } from "vitest";
 import type { WebhookJob } from "../../lambdas/core/messages.js";
 import type { RunningEventSourceMapping } from "../../local/eventSourceMapping.js";
 import {
@@ -11,6 +10,7 @@ import {
   type WorkerName,
 } from "../../local/stack.js";
 import { type FaultProxy, startFaultProxy } from "./faultProxy.js";
+import { sharedAwsEnv } from "./localAws.js";
 import { fifoFields, queueDepth } from "./queues.js";
 import { aJob, aWebhook } from "./replyFixtures.js";
 
@@ -87,7 +87,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
   const unwatchInit: (() => void)[] = [];
   const downDuringInit = new Set(down);
   const stack = await startLocalStack({
-    services: { awsEnv: inject("awsEnv") },
+    services: { awsEnv: sharedAwsEnv() },
     prefix: `t${randomBytes(4).toString("hex")}-`,
     vendorToken: `vt_${randomBytes(24).toString("base64url")}`,
     logLevel: process.env.POWERTOOLS_LOG_LEVEL || "SILENT",

@@ -51,17 +51,22 @@ afterAll(async () => {
   await pipeline?.stop();
 });
 
-/** Receives and deletes every scheduled reply for `phone` that shows up within `ms`. */
+/**
+ * The scheduled replies for `phone` on the replies queue, one per plan position, once `count`
+ * distinct ones were seen (each received and hidden for 30 s). A job redelivered while the
+ * responder still worked on it (a 1 s visibility timeout here: a slow machine gets there) queues
+ * its plan's replies again, by design: the sender's reply items make the copies harmless.
+ */
 async function collectReplies(phone: string, count: number): Promise<ScheduledReply[]> {
-  const found: ScheduledReply[] = [];
+  const found = new Map<string, ScheduledReply>();
   await waitFor(`${count} scheduled replies`, async () => {
     for (const message of await pipeline.peek(pipeline.resources.queues.replies, 30)) {
       const reply = JSON.parse(message.Body ?? "{}") as ScheduledReply;
-      if (reply.phone === phone) found.push(reply);
+      if (reply.phone === phone) found.set(`${reply.planId}#${reply.seq}`, reply);
     }
-    return found.length >= count;
+    return found.size >= count;
   });
-  return found;
+  return [...found.values()];
 }
 
 describe("responder handler", () => {
