@@ -10,8 +10,10 @@ import type { LocalStack } from "./stack.js";
  * a reply already sent is not sent again after a restart and a contact's state (pause, opt-out)
  * survives; and fauxqs's queues (one SQLite file under DIR/sqs; fauxqs 2.x on Node >= 22.5, the
  * project's baseline): jobs not yet processed, replies still scheduled (with their remaining
- * delay) and the DLQs. A reply whose due time passed while the stack was down is sent at the next
- * start, late; the FIFO jobs queue's 5-minute deduplication window is kept too.
+ * delay) and the DLQs; and the EventBridge Scheduler stand-in's schedules (DIR/scheduler/
+ * schedules.json): far replies parked until a few minutes before they are due. A reply whose due
+ * time passed while the stack was down is sent at the next start, late; the FIFO jobs queue's
+ * 5-minute deduplication window is kept too.
  *
  * Lost: the Secrets Manager stand-in (in memory; the secrets are recreated from the start options)
  * and the vendor simulator's sent list and registrations. Without --data-dir everything is in
@@ -19,11 +21,16 @@ import type { LocalStack } from "./stack.js";
  */
 
 /** Creates (if needed) and returns the directories the emulators keep their state in. */
-export async function dataDirectories(dataDir: string): Promise<{ dynamodb: string; sqs: string }> {
+export async function dataDirectories(
+  dataDir: string,
+): Promise<{ dynamodb: string; sqs: string; scheduler: string }> {
   const dynamodb = join(resolve(dataDir), "dynamodb");
   const sqs = join(resolve(dataDir), "sqs");
-  await Promise.all([mkdir(dynamodb, { recursive: true }), mkdir(sqs, { recursive: true })]);
-  return { dynamodb, sqs };
+  const scheduler = join(resolve(dataDir), "scheduler");
+  await Promise.all(
+    [dynamodb, sqs, scheduler].map((directory) => mkdir(directory, { recursive: true })),
+  );
+  return { dynamodb, sqs, scheduler };
 }
 
 /** Messages in the work queues (waiting, in flight, delayed): what a stop loses. */

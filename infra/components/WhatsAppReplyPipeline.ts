@@ -679,17 +679,17 @@ export class WhatsAppReplyPipeline extends pulumi.ComponentResource {
                 groupArn,
                 schedulerRoleArn,
               ]) =>
-              JSON.stringify(
-                responderPolicy({
-                  logGroupArn: logs,
-                  conversationTableArn: conversation,
-                  jobsQueueArn: jobsQueue,
-                  repliesQueueArn: repliesQueue,
-                  jobsDeadLetterQueueArn: jobsDlq,
-                  ...(replyPolicy ? { replyPolicy: { secretArn: policySecretArn } } : {}),
-                  replySchedules: { groupArn, roleArn: schedulerRoleArn },
-                }),
-              ),
+                JSON.stringify(
+                  responderPolicy({
+                    logGroupArn: logs,
+                    conversationTableArn: conversation,
+                    jobsQueueArn: jobsQueue,
+                    repliesQueueArn: repliesQueue,
+                    jobsDeadLetterQueueArn: jobsDlq,
+                    ...(replyPolicy ? { replyPolicy: { secretArn: policySecretArn } } : {}),
+                    replySchedules: { groupArn, roleArn: schedulerRoleArn },
+                  }),
+                ),
             ),
         queueTrigger: {
           queueArn: jobs.queue.arn,

@@ -511,7 +511,7 @@ describe("Pulumi program (dev stack)", () => {
         REPLY_SCHEDULE_DLQ_ARN: arnOf(T.queue, "schedules-dlq"),
       });
       expect(grantedResources("responder", "scheduler:CreateSchedule")).toEqual([
-        groupArn().replace(":schedule-group/", ":schedule/") + "/*",
+        `${groupArn().replace(":schedule-group/", ":schedule/")}/*`,
       ]);
       const pass = policyOf("responder").Statement.find((s) => s.Action.includes("iam:PassRole"));
       expect(pass?.Resource).toEqual([arnOf(T.role, "schedules-role")]);

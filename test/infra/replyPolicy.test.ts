@@ -117,9 +117,7 @@ describe("a stack without an HTTP reply policy", () => {
     expect(
       policyOf(without, "responder").Statement.find((s) => s.Sid === "DeadLetterUnusableJobs")
         ?.Resource,
-    ).toEqual([
-      arnOf(without, "aws:sqs/queue:Queue", "jobs-dlq"),
-    ]);
+    ).toEqual([arnOf(without, "aws:sqs/queue:Queue", "jobs-dlq")]);
     expect(env[ENV.jobsDeadLetterQueueUrl]).toBe(
       String(resource(without, "aws:sqs/queue:Queue", "jobs-dlq")?.outputs.url),
     );
