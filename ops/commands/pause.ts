@@ -2,6 +2,7 @@ import type { Command } from "../command.js";
 import { phoneArg, showPhone } from "../contacts.js";
 import { formatRelative, parseDuration } from "../duration.js";
 import { section } from "../format.js";
+import { deleteSchedulesOf, schedulesDeletedLine } from "../schedules.js";
 import { outcomeOf, repliesTable, replyJson, steeringOf, tooLateLine } from "./steer.js";
 
 const DEFAULT_FOR = "24h";
@@ -40,6 +41,7 @@ export const pauseCommand: Command = {
     const until = at + forMs;
     await stores.contacts.pause({ phone, until, now: cutoff });
     const { stopped, tooLate } = await outcomeOf(context, phone, unsent);
+    const schedulesDeleted = await deleteSchedulesOf(context, stopped);
     const cancelled = stopped.length
       ? section(
           `${stopped.length} unsent repl${stopped.length === 1 ? "y" : "ies"} cancelled:`,
@@ -51,7 +53,7 @@ export const pauseCommand: Command = {
       text: [
         `Paused automation for ${showPhone(phone)} until ${new Date(until).toISOString()} (${formatRelative(until, at)}).`,
         "Messages from the contact until then are logged and get no automated reply.",
-        cancelled + tooLateLine(tooLate),
+        cancelled + tooLateLine(tooLate) + schedulesDeletedLine(schedulesDeleted),
         `End it early: npm run ops -- resume ${showPhone(phone)} ${context.target.flags}`,
       ].join("\n"),
       json: {
@@ -59,6 +61,7 @@ export const pauseCommand: Command = {
         pausedUntil: new Date(until).toISOString(),
         cancelled: stopped.map(replyJson),
         tooLate: tooLate.map(replyJson),
+        schedulesDeleted,
       },
     };
   },
