@@ -67,7 +67,8 @@ export type QueueHandler = (event: SQSEvent, context: Context) => Promise<SQSBat
  * module (lambdas/handlers/<fn>.ts) makes with process.env.
  */
 export const HANDLER_FACTORIES = {
-  receiver: (env: Env): ApiHandler => createReceiverHandler(receiverDeps(readReceiverConfig(env))),
+  receiver: (env: Env, clock?: Clock): ApiHandler =>
+    createReceiverHandler(receiverDeps(readReceiverConfig(env), clock)),
   responder: (env: Env, clock?: Clock): QueueHandler =>
     createResponderHandler({
       ...responderDeps(readResponderConfig(env)),
@@ -181,7 +182,8 @@ export interface LocalStackOptions {
    */
   dataDir?: string;
   /**
-   * The workers' clock, and the Scheduler stand-in's when the stack starts its own services
+   * The handlers' clock (acceptance, placement, sending), and the Scheduler stand-in's when the
+   * stack starts its own services
    * (default: real time). A jump clock (local/jumpClock.ts) compresses days: a far reply's
    * schedule fires as soon as the clock is moved past it.
    */
@@ -319,7 +321,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       ...handlerEnv,
       [ENV.serviceName]: fn,
     });
-    const receiver = HANDLER_FACTORIES.receiver(envOf(FUNCTIONS.receiver));
+    const receiver = HANDLER_FACTORIES.receiver(envOf(FUNCTIONS.receiver), options.clock);
 
     const sqsClient = new SQSClient({
       endpoint: awsEnv.AWS_ENDPOINT_URL_SQS,
