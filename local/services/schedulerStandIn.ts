@@ -2,6 +2,7 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { join } from "node:path";
 import { GetQueueUrlCommand, SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { listenOnLoopback } from "./freePort.js";
 
 /**
  * A small EventBridge Scheduler stand-in (npm has no emulator of it) that speaks the SDK's
@@ -402,11 +403,9 @@ export async function startSchedulerStandIn(
       respond(res, 500, { Message: "internal" }, "InternalServerException"),
     );
   });
-  await new Promise<void>((resolve) => server.listen(options.port ?? 0, "127.0.0.1", resolve));
-  const address = server.address();
-  const port = typeof address === "object" && address ? address.port : 0;
+  const listening = await listenOnLoopback(server, options.port);
   return {
-    endpoint: `http://127.0.0.1:${port}`,
+    endpoint: listening.endpoint,
     calls,
     fired: () => fired,
     pending: (groupName) =>
@@ -420,10 +419,7 @@ export async function startSchedulerStandIn(
     stop: async () => {
       clearInterval(timer);
       await firing?.catch(() => undefined);
-      await new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      });
+      await listening.close();
       sqs.destroy();
     },
   };

@@ -210,37 +210,38 @@ describe("the Scheduler stand-in", () => {
   it("keeps its groups and schedules in --data-dir across a restart", async () => {
     const dataDir = await mkdtemp(join(tmpdir(), "scheduler-"));
     try {
-      const first = await startSchedulerStandIn({
-        sqsEndpoint: awsEnv.AWS_ENDPOINT_URL_SQS as string,
-        dataDir,
-      });
-      const one = new SchedulerClient({
-        endpoint: first.endpoint,
-        region: "us-east-1",
-        credentials,
-      });
-      await one.send(new CreateScheduleGroupCommand({ Name: "kept" }));
-      await new EventBridgeReplyScheduler(one, { ...target(), groupName: "kept" }).schedule(
+      // A stand-in on the data directory, and an SDK client of it.
+      const open = async () => {
+        const running = await startSchedulerStandIn({
+          sqsEndpoint: awsEnv.AWS_ENDPOINT_URL_SQS as string,
+          dataDir,
+        });
+        const sdk = new SchedulerClient({
+          endpoint: running.endpoint,
+          region: "us-east-1",
+          credentials,
+        });
+        return {
+          sdk,
+          close: async () => {
+            sdk.destroy();
+            await running.stop();
+          },
+        };
+      };
+      const first = await open();
+      await first.sdk.send(new CreateScheduleGroupCommand({ Name: "kept" }));
+      await new EventBridgeReplyScheduler(first.sdk, { ...target(), groupName: "kept" }).schedule(
         aReply(),
         { name: "plan_ff-000", fireAt: Date.now() + 3_600_000 },
       );
-      one.destroy();
-      await first.stop();
-      const second = await startSchedulerStandIn({
-        sqsEndpoint: awsEnv.AWS_ENDPOINT_URL_SQS as string,
-        dataDir,
-      });
-      const two = new SchedulerClient({
-        endpoint: second.endpoint,
-        region: "us-east-1",
-        credentials,
-      });
-      const kept = await two.send(
+      await first.close();
+      const second = await open();
+      const kept = await second.sdk.send(
         new GetScheduleCommand({ Name: "plan_ff-000", GroupName: "kept" }),
       );
       expect(kept.ActionAfterCompletion).toBe("DELETE");
-      two.destroy();
-      await second.stop();
+      await second.close();
     } finally {
       await rm(dataDir, { recursive: true, force: true });
     }

@@ -1,10 +1,5 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import {
-  type DeliveryResult,
-  deliverReply,
-  isAcknowledged,
-} from "../../../lambdas/core/deliverReply.js";
 import type { ScheduledReply } from "../../../lambdas/core/messages.js";
 import type { ReplyScheduler } from "../../../lambdas/core/ports.js";
 import {
@@ -13,7 +8,11 @@ import {
   replyScheduleName,
   SCHEDULE_LEAD_SECONDS,
 } from "../../../lambdas/core/schedule.js";
-import { memoryDeliveryDeps } from "../../support/replyFakes.js";
+import {
+  drainSimulatedQueue,
+  type InFlight,
+  memoryDeliveryDeps,
+} from "../../support/replyFakes.js";
 import { aReply } from "../../support/replyFixtures.js";
 
 /**
@@ -28,12 +27,6 @@ const MAX_HOP_SECONDS = 900;
 const LEAD_MS = SCHEDULE_LEAD_SECONDS * 1000;
 /** How late the simulated queue hands a message over, at most. */
 const MAX_RECEIVE_LATENESS_MS = 1500;
-
-interface InFlight {
-  reply: ScheduledReply;
-  visibleAt: number;
-  receiveCount: number;
-}
 
 /** A scheduler that keeps one schedule per name, as CreateSchedule does (ConflictException). */
 class SimulatedScheduler implements ReplyScheduler {
@@ -115,29 +108,7 @@ async function simulate(run: Run) {
     enqueue(body, fireAt + late);
     if (run.fireTwice[i % run.fireTwice.length]) enqueue(body, fireAt + late + 1000);
   });
-  let step = 0;
-  let hops = 0;
-  for (let guard = 0; queue.length > 0; guard++) {
-    if (guard > 100_000) throw new Error("simulation did not settle");
-    queue.sort((a, b) => a.visibleAt - b.visibleAt);
-    const next = queue.shift() as InFlight;
-    const lateness = run.receiveLateness[step++ % run.receiveLateness.length] ?? 0;
-    deps.clock.current = Math.max(deps.clock.current, next.visibleAt + lateness);
-    next.receiveCount += 1;
-    const before = deps.repliesQueue.sent.length;
-    const result: DeliveryResult = await deliverReply(
-      next.reply,
-      { receiveCount: next.receiveCount },
-      deps,
-    );
-    if (result.kind === "hopped") hops += 1;
-    for (const copy of deps.repliesQueue.sent.slice(before)) {
-      enqueue(copy.body, copy.at + copy.delaySeconds * 1000);
-    }
-    if (!isAcknowledged(result) && "delaySeconds" in result) {
-      queue.push({ ...next, visibleAt: deps.clock.now() + result.delaySeconds * 1000 });
-    }
-  }
+  const { hops } = await drainSimulatedQueue(queue, deps, run.receiveLateness);
   return { delivered: deps.vendor.delivered, scheduler, hops, queueSends };
 }
 
