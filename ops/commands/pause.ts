@@ -14,7 +14,8 @@ export const pauseCommand: Command = {
   description: [
     "Turns automation off for one contact for a while: the same state a person at the business",
     "sets by writing to the customer (human takeover), marked as an operator's. Every unsent reply",
-    "is cancelled (the sender skips it when due), and the contact's messages until the pause ends",
+    "is cancelled (the sender skips it when due; the schedules of far replies are deleted), and the",
+    "contact's messages until the pause ends",
     "get no automated reply (they are still logged). When it ends, automation is back on by itself;",
     "`resume` ends it early. A new pause replaces the previous one, shorter or longer.",
   ].join("\n"),
