@@ -52,6 +52,8 @@ const BENCHMARKS: Record<string, () => Promise<report.Section>> = {
       staggerMs: 300,
       offsetsMs: [0, 250, 1000, 1900, 2600, 4200, 7300, 10_500],
       maxSqsDelaySeconds: 2,
+      // An hour, a day, a week, the vendor's 60 days: on a compressed clock.
+      farOffsetsMs: [3_600_000, 86_400_000, 604_800_000, 5_184_000_000],
     }),
   signature: () => runSignature({ durationMs: quick ? 100 : 500, warmupMs: quick ? 50 : 150 }),
 };

@@ -38,6 +38,7 @@ export const {
   functionNames,
   logGroupNames,
   secretArns,
+  scheduleNames,
   alarmTopicArn,
   dashboardName,
   region,

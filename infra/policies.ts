@@ -10,6 +10,7 @@ export interface PolicyStatement {
   Effect: "Allow";
   Action: string[];
   Resource: string[];
+  Condition?: Record<string, Record<string, string>>;
 }
 
 export interface PolicyDocument {
@@ -35,6 +36,12 @@ export const ACTIONS = {
   planReplies: ["dynamodb:GetItem", "dynamodb:UpdateItem"],
   /** Conversation table, sender: read CONTACT and reply items, conditional updates of a reply item. */
   markSent: ["dynamodb:GetItem", "dynamodb:UpdateItem"],
+  /**
+   * Responder, far replies: one one-time schedule per reply in the stack's group (nothing reads,
+   * lists or deletes them: each deletes itself after it fired), handing it the scheduler's role.
+   */
+  scheduleReplies: ["scheduler:CreateSchedule"],
+  passSchedulerRole: ["iam:PassRole"],
 } as const;
 
 /** The trust policy letting Lambda assume a function's role. */
@@ -64,6 +71,8 @@ export interface ResponderResources {
   jobsDeadLetterQueueArn: string;
   /** With an HTTP reply policy: its secret. */
   replyPolicy?: { secretArn: string };
+  /** Far replies' schedules (infra/components/ReplySchedules.ts). */
+  replySchedules?: { groupArn: string; roleArn: string };
 }
 
 export interface SenderResources {
@@ -95,6 +104,21 @@ export function responderPolicy(r: ResponderResources): PolicyDocument {
     statement("ScheduleReplies", ACTIONS.sendToQueue, [r.repliesQueueArn]),
     statement("DeadLetterUnusableJobs", ACTIONS.sendToQueue, [r.jobsDeadLetterQueueArn]),
   ];
+  if (r.replySchedules) {
+    statements.push(
+      statement("ScheduleFarReplies", ACTIONS.scheduleReplies, [
+        schedulesOf(r.replySchedules.groupArn),
+      ]),
+      {
+        ...statement("HandSchedulesTheirRole", ACTIONS.passSchedulerRole, [
+          r.replySchedules.roleArn,
+        ]),
+        // The role is for schedules only ("Grant a user permissions to pass a role",
+        // https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_use_passrole.html).
+        Condition: { StringEquals: { "iam:PassedToService": SCHEDULER_PRINCIPAL } },
+      },
+    );
+  }
   if (r.replyPolicy) {
     statements.push(
       statement("ReadReplyPolicySecret", ACTIONS.readSecret, [r.replyPolicy.secretArn]),
@@ -116,6 +140,52 @@ export function senderPolicy(r: SenderResources): PolicyDocument {
   ]);
 }
 
+/** The service that assumes the scheduler's role. */
+export const SCHEDULER_PRINCIPAL = "scheduler.amazonaws.com";
+
+/**
+ * The role EventBridge Scheduler assumes for the stack's reply schedules: only schedules of this
+ * stack's group, in this account, may use it (the confused-deputy guard of "Set up the execution
+ * role", https://docs.aws.amazon.com/scheduler/latest/UserGuide/setting-up.html#setting-up-execution-role).
+ */
+export function schedulerAssumeRolePolicy(r: { accountId: string; groupArn: string }) {
+  return {
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Effect: "Allow",
+        Principal: { Service: SCHEDULER_PRINCIPAL },
+        Action: "sts:AssumeRole",
+        Condition: {
+          StringEquals: { "aws:SourceAccount": r.accountId, "aws:SourceArn": r.groupArn },
+        },
+      },
+    ],
+  } as const;
+}
+
+/**
+ * What a reply schedule does with its role: send the reply to the stack's replies queue, and a
+ * reply it could not deliver to the scheduler's DLQ (Scheduler sends to the DLQ with the same
+ * role: "Configuring a dead-letter queue",
+ * https://docs.aws.amazon.com/scheduler/latest/UserGuide/configuring-schedule-dlq.html).
+ */
+export function schedulerPolicy(r: { repliesQueueArn: string; deadLetterArn: string }) {
+  return policyDocument([
+    statement("DeliverDueReplies", ACTIONS.sendToQueue, [r.repliesQueueArn]),
+    statement("DeadLetterUndeliveredReplies", ACTIONS.sendToQueue, [r.deadLetterArn]),
+  ]);
+}
+
+/**
+ * `arn:…:schedule-group/NAME` → the ARN pattern of that group's schedules
+ * (`arn:…:schedule/NAME/*`, the `schedule` resource type of the Service Authorization Reference,
+ * https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoneventbridgescheduler.html).
+ */
+export function schedulesOf(groupArn: string): string {
+  return `${groupArn.replace(":schedule-group/", ":schedule/")}/*`;
+}
+
 /** Every broad grant this project refuses: a wildcard action, or a resource that is not one
  * concrete ARN (apart from a log group's streams). Returns the offending entries. */
 export function broadGrants(document: PolicyDocument): string[] {
@@ -125,8 +195,12 @@ export function broadGrants(document: PolicyDocument): string[] {
       if (action.includes("*")) problems.push(`${s.Sid}: action ${action}`);
     }
     for (const resource of s.Resource) {
+      // The two patterns a name chosen at run time needs: a log group's streams, and the
+      // schedules of one schedule group (one per reply).
       const wildcard =
-        resource.includes("*") && !/^arn:[^*]+:log-group:[^*]+:log-stream:\*$/.test(resource);
+        resource.includes("*") &&
+        !/^arn:[^*]+:log-group:[^*]+:log-stream:\*$/.test(resource) &&
+        !/^arn:[^*]+:scheduler:[^*]+:schedule\/[^*/]+\/\*$/.test(resource);
       if (wildcard || !resource.startsWith("arn:")) problems.push(`${s.Sid}: resource ${resource}`);
     }
   }

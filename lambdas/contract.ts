@@ -54,6 +54,18 @@ export const ENV = {
    * join English's) and optional replacements; unset = English only.
    */
   optOut: "OPT_OUT",
+  /**
+   * Far replies (docs/scheduling.md §3a): the stack's EventBridge Scheduler schedule group, where
+   * the responder makes one one-time schedule per reply further than one SQS hop away. With the
+   * next three; all four or none (none: far replies are chained through the replies queue).
+   */
+  replyScheduleGroup: "REPLY_SCHEDULE_GROUP",
+  /** The role the scheduler assumes to send a reply to the replies queue (that queue only). */
+  replySchedulerRoleArn: "REPLY_SCHEDULER_ROLE_ARN",
+  /** The replies queue's ARN: the schedules' target. */
+  repliesQueueArn: "REPLIES_QUEUE_ARN",
+  /** The scheduler's DLQ (SQS): a reply the scheduler could not deliver, alarmed. */
+  replyScheduleDeadLetterArn: "REPLY_SCHEDULE_DLQ_ARN",
   /** Longest single SQS delay hop in seconds (AWS caps DelaySeconds at 900). */
   maxSqsDelaySeconds: "MAX_SQS_DELAY_SECONDS",
   /** Vendor API base URL, e.g. https://api.insightssystem.com */
@@ -224,6 +236,10 @@ export const FUNCTION_ENV: Record<FunctionName, readonly DeployedEnvName[]> = {
     ENV.humanPauseSeconds,
     ENV.optOut,
     ENV.maxSqsDelaySeconds,
+    ENV.replyScheduleGroup,
+    ENV.replySchedulerRoleArn,
+    ENV.repliesQueueArn,
+    ENV.replyScheduleDeadLetterArn,
     ENV.jobsDeadLetterQueueUrl,
     ENV.logLevel,
     ENV.serviceName,
@@ -267,6 +283,14 @@ export const TABLES = {
    */
   conversation: { partitionKey: "pk", sortKey: "sk", ttlAttribute: "expiresAt" },
 } as const satisfies Record<string, TableSchema>;
+
+/** The env names of far replies' schedules (ENV.replySchedule*): set together, or none. */
+export const REPLY_SCHEDULER_ENV = [
+  ENV.replyScheduleGroup,
+  ENV.replySchedulerRoleArn,
+  ENV.repliesQueueArn,
+  ENV.replyScheduleDeadLetterArn,
+] as const;
 
 /**
  * The jobs queue is SQS FIFO; its DLQ too (SQS requires a FIFO queue's DLQ to be FIFO). Both names

@@ -50,6 +50,46 @@ export function resourcesOf(body: string): string[] {
 }
 
 /** `endpoint` for the handlers' SDK; `tallies()` per operation (e.g. "PutItem") since `reset()`. */
+/**
+ * A REST-JSON call (EventBridge Scheduler: @aws-sdk/client-scheduler's model names each operation
+ * by method and path) as its operation and the resources it addresses: a schedule as
+ * `<group>/<name>`, a group by its name. Undefined for a path that is no Scheduler operation.
+ */
+export function restCallOf(
+  method: string,
+  url: string,
+  body: string,
+): { operation: string; resources: string[] } | undefined {
+  const parsed = new URL(url, "http://localhost");
+  const parts = parsed.pathname.split("/").filter(Boolean).map(decodeURIComponent);
+  if (parts[0] === "schedules" && parts.length === 2) {
+    const operation = { POST: "CreateSchedule", GET: "GetSchedule", DELETE: "DeleteSchedule" }[
+      method
+    ];
+    if (!operation) return undefined;
+    let group = parsed.searchParams.get("groupName");
+    if (method === "POST") {
+      try {
+        group = (JSON.parse(body) as { GroupName?: string }).GroupName ?? null;
+      } catch {
+        group = null;
+      }
+    }
+    return { operation, resources: [`${group ?? "default"}/${parts[1]}`] };
+  }
+  if (parts[0] === "schedules" && parts.length === 1 && method === "GET") {
+    return {
+      operation: "ListSchedules",
+      resources: [parsed.searchParams.get("ScheduleGroup") ?? "default"],
+    };
+  }
+  if (parts[0] === "schedule-groups" && parts.length === 2) {
+    const operation = { POST: "CreateScheduleGroup", GET: "GetScheduleGroup" }[method];
+    return operation ? { operation, resources: [parts[1] as string] } : undefined;
+  }
+  return undefined;
+}
+
 export type CountingProxy = Awaited<ReturnType<typeof startCountingProxy>>;
 
 type Units = { CapacityUnits?: number };
@@ -82,7 +122,7 @@ const HOP_HEADERS = new Set(["host", "connection", "content-length", "transfer-e
 
 /**
  * A loopback proxy in front of DynamoDB Local (a JVM with no call counters), or any AWS JSON-protocol
- * stand-in (SQS, Secrets Manager), that counts calls per operation and resource, and asks DynamoDB
+ * stand-in (SQS, Secrets Manager; EventBridge Scheduler's REST-JSON too), that counts calls per operation and resource, and asks DynamoDB
  * for ReturnConsumedCapacity INDEXES on every data call (DynamoDB Local computes it as DynamoDB does), so read and write units per webhook are measured, not guessed.
  * Hand-written: a few lines over node:http, and nothing on npm counts AWS operations.
  */
@@ -92,7 +132,9 @@ export async function startCountingProxy(target: string) {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     let body = Buffer.concat(chunks).toString("utf8");
-    const operation = String(req.headers["x-amz-target"]).split(".").pop() ?? "other";
+    const amzTarget = req.headers["x-amz-target"];
+    const rest = amzTarget ? undefined : restCallOf(req.method ?? "GET", req.url ?? "/", body);
+    const operation = rest?.operation ?? String(amzTarget).split(".").pop() ?? "other";
     const measure = CAPACITY_OPERATIONS.test(operation);
     if (measure && !body.includes('"ReturnConsumedCapacity"')) {
       body = JSON.stringify({ ...JSON.parse(body), ReturnConsumedCapacity: "INDEXES" });
@@ -106,7 +148,7 @@ export async function startCountingProxy(target: string) {
     };
     tallies.set(operation, tally);
     tally.calls += 1;
-    for (const resource of resourcesOf(body)) {
+    for (const resource of rest?.resources ?? resourcesOf(body)) {
       tally.resources[resource] = (tally.resources[resource] ?? 0) + 1;
     }
     const headers = Object.entries(req.headers).filter(([name]) => !HOP_HEADERS.has(name));
@@ -114,7 +156,10 @@ export async function startCountingProxy(target: string) {
       const answer = await fetch(`${target}${req.url}`, {
         method: req.method,
         headers: headers as [string, string][],
-        body,
+        // GET and DELETE (REST-JSON) carry no body, and fetch refuses one there.
+        ...(req.method === "GET" || req.method === "DELETE" || req.method === "HEAD"
+          ? {}
+          : { body }),
       });
       const payload = await answer.text();
       if (!answer.ok && payload.includes("ConditionalCheckFailed"))
@@ -124,7 +169,11 @@ export async function startCountingProxy(target: string) {
         tally.capacityUnits += capacity.total;
         tally.indexCapacityUnits += capacity.indexes;
       }
-      res.writeHead(answer.status, { "content-type": answer.headers.get("content-type") ?? "" });
+      const errorType = answer.headers.get("x-amzn-errortype");
+      res.writeHead(answer.status, {
+        "content-type": answer.headers.get("content-type") ?? "",
+        ...(errorType ? { "x-amzn-errortype": errorType } : {}),
+      });
       res.end(payload);
     } catch {
       res.writeHead(502).end();

@@ -66,6 +66,10 @@ export function localStackOutputs(stack: LocalStack, webhookId: number): StackOu
         repliesDeadLetter: queueName(resources.queues.repliesDlq),
       },
       functionNames: { ...FUNCTIONS },
+      scheduleNames: {
+        group: resources.schedules.group,
+        deadLetter: queueName(resources.schedules.deadLetter),
+      },
       secretArns: {
         signingSecret: resources.secrets.signing,
         vendorToken: resources.secrets.vendorToken,
@@ -83,6 +87,7 @@ export function localStackOutputs(stack: LocalStack, webhookId: number): StackOu
           dynamodb: awsEnv.AWS_ENDPOINT_URL_DYNAMODB,
           sqs: awsEnv.AWS_ENDPOINT_URL_SQS,
           secretsManager: awsEnv.AWS_ENDPOINT_URL_SECRETS_MANAGER,
+          scheduler: awsEnv.AWS_ENDPOINT_URL_SCHEDULER,
         },
         vendorBaseUrl: stack.vendorUrl,
       },

@@ -5,6 +5,7 @@ import {
   type KeySchemaElement,
   UpdateTimeToLiveCommand,
 } from "@aws-sdk/client-dynamodb";
+import { CreateScheduleGroupCommand, SchedulerClient } from "@aws-sdk/client-scheduler";
 import { CreateSecretCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { ENV, JOBS_QUEUE, TABLES, type TableSchema } from "../lambdas/contract.js";
@@ -35,6 +36,8 @@ export interface ProvisionedResources {
   tables: { conversation: string };
   queues: { jobs: string; jobsDlq: string; replies: string; repliesDlq: string };
   secrets: { signing: string; vendorToken: string; replyPolicy?: string };
+  /** Far replies' schedule group in the Scheduler stand-in, and the scheduler's DLQ (its URL). */
+  schedules: { group: string; deadLetter: string };
   /** Env values for the handlers, keyed by the names in ENV (resource names only; tuning is the caller's). */
   env: Record<string, string>;
 }
@@ -94,6 +97,7 @@ export async function provisionLocalResources(
     useQueueUrlAsEndpoint: false,
   });
   const sm = new SecretsManagerClient(clientConfig(awsEnv, "AWS_ENDPOINT_URL_SECRETS_MANAGER"));
+  const scheduler = new SchedulerClient(clientConfig(awsEnv, "AWS_ENDPOINT_URL_SCHEDULER"));
   try {
     const tables = {
       conversation: `${prefix}conversation`,
@@ -158,6 +162,26 @@ export async function provisionLocalResources(
       createQueuePair("jobs", true),
       createQueuePair("replies", false),
     ]);
+    const queueArn = async (url: string) =>
+      String(
+        (
+          await sqs.send(
+            new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ["QueueArn"] }),
+          )
+        ).Attributes?.QueueArn,
+      );
+    // As infra's ReplySchedules: a group per stack, the scheduler's DLQ, a role (named only: the
+    // stand-in checks no IAM). A group kept from an earlier run (--data-dir) is used as it is.
+    const group = `${prefix}replies`;
+    await scheduler.send(new CreateScheduleGroupCommand({ Name: group })).catch((error: Error) => {
+      if (error.name !== "ConflictException") throw error;
+    });
+    const schedulesDlq = await sqs.send(
+      new CreateQueueCommand({
+        QueueName: `${prefix}schedules-dlq`,
+        Attributes: { MessageRetentionPeriod: "1209600" },
+      }),
+    );
 
     const signing = await sm.send(
       new CreateSecretCommand({
@@ -192,17 +216,23 @@ export async function provisionLocalResources(
         repliesDlq: replies.dlqUrl,
       },
       secrets,
+      schedules: { group, deadLetter: String(schedulesDlq.QueueUrl) },
       env: {
         [ENV.conversationTable]: tables.conversation,
         [ENV.jobsQueueUrl]: jobs.url,
         [ENV.repliesQueueUrl]: replies.url,
         [ENV.signingSecretId]: secrets.signing,
         [ENV.vendorTokenSecretId]: secrets.vendorToken,
+        [ENV.replyScheduleGroup]: group,
+        [ENV.replySchedulerRoleArn]: `arn:aws:iam::000000000000:role/${prefix}scheduler`,
+        [ENV.repliesQueueArn]: await queueArn(replies.url),
+        [ENV.replyScheduleDeadLetterArn]: await queueArn(String(schedulesDlq.QueueUrl)),
       },
     };
   } finally {
     ddb.destroy();
     sqs.destroy();
     sm.destroy();
+    scheduler.destroy();
   }
 }

@@ -15,6 +15,7 @@ import {
   REPLY_POLICY_ENV,
   WEBHOOK_ROUTE,
 } from "../lambdas/contract.js";
+import type { Clock } from "../lambdas/core/ports.js";
 import { parseReplyRules } from "../lambdas/core/replyRules.js";
 import {
   createReceiverHandler,
@@ -66,10 +67,15 @@ export type QueueHandler = (event: SQSEvent, context: Context) => Promise<SQSBat
  * module (lambdas/handlers/<fn>.ts) makes with process.env.
  */
 export const HANDLER_FACTORIES = {
-  receiver: (env: Env): ApiHandler => createReceiverHandler(receiverDeps(readReceiverConfig(env))),
-  responder: (env: Env): QueueHandler =>
-    createResponderHandler(responderDeps(readResponderConfig(env))),
-  sender: (env: Env): QueueHandler => createSenderHandler(senderDeps(readSenderConfig(env))),
+  receiver: (env: Env, clock?: Clock): ApiHandler =>
+    createReceiverHandler(receiverDeps(readReceiverConfig(env), clock)),
+  responder: (env: Env, clock?: Clock): QueueHandler =>
+    createResponderHandler({
+      ...responderDeps(readResponderConfig(env)),
+      ...(clock ? { clock } : {}),
+    }),
+  sender: (env: Env, clock?: Clock): QueueHandler =>
+    createSenderHandler({ ...senderDeps(readSenderConfig(env)), ...(clock ? { clock } : {}) }),
 } as const;
 
 /** The two queue-driven functions. */
@@ -103,7 +109,7 @@ const WORKERS = {
 } as const;
 
 /** The services the handlers talk to over the network. */
-export type StackService = "dynamodb" | "sqs" | "secretsManager" | "vendor";
+export type StackService = "dynamodb" | "sqs" | "secretsManager" | "scheduler" | "vendor";
 
 /** Something put between the handlers and a service (a fault proxy, a counting proxy). */
 export interface WrappedEndpoint {
@@ -122,6 +128,7 @@ const SDK_ENDPOINT_ENV: Record<Exclude<StackService, "vendor">, string> = {
   dynamodb: "AWS_ENDPOINT_URL_DYNAMODB",
   sqs: "AWS_ENDPOINT_URL_SQS",
   secretsManager: "AWS_ENDPOINT_URL_SECRETS_MANAGER",
+  scheduler: "AWS_ENDPOINT_URL_SCHEDULER",
 };
 
 export interface LocalStackOptions {
@@ -174,6 +181,13 @@ export interface LocalStackOptions {
    * across restarts (default: in memory; local/persistence.ts). Ignored with `services`.
    */
   dataDir?: string;
+  /**
+   * The handlers' clock (acceptance, placement, sending), and the Scheduler stand-in's when the
+   * stack starts its own services
+   * (default: real time). A jump clock (local/jumpClock.ts) compresses days: a far reply's
+   * schedule fires as soon as the clock is moved past it.
+   */
+  clock?: Clock;
   /**
    * The responder and sender: "start" (default) polls their queues as soon as the stack is up;
    * "manual" builds them and leaves starting to `workers.<name>.start()`; "none" does not build them.
@@ -237,6 +251,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       const started: LocalServices = await startLocalServices({
         dynamoDbPath: directories?.dynamodb,
         sqsPath: directories?.sqs,
+        schedulerPath: directories?.scheduler,
+        now: options.clock?.now,
       });
       cleanups.push(() => started.stop());
       services = started;
@@ -305,7 +321,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       ...handlerEnv,
       [ENV.serviceName]: fn,
     });
-    const receiver = HANDLER_FACTORIES.receiver(envOf(FUNCTIONS.receiver));
+    const receiver = HANDLER_FACTORIES.receiver(envOf(FUNCTIONS.receiver), options.clock);
 
     const sqsClient = new SQSClient({
       endpoint: awsEnv.AWS_ENDPOINT_URL_SQS,
@@ -322,7 +338,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         [FUNCTIONS.responder, resources.queues.jobs],
         [FUNCTIONS.sender, resources.queues.replies],
       ] as const) {
-        const handler = HANDLER_FACTORIES[fn](envOf(fn));
+        const handler = HANDLER_FACTORIES[fn](envOf(fn), options.clock);
         handlers[fn] = handler;
         workers[fn] = localWorker({
           fn,

@@ -1,5 +1,6 @@
 import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { SchedulerClient } from "@aws-sdk/client-scheduler";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
@@ -15,6 +16,8 @@ export interface OpsClients {
   /** The conversation table's adapters (lambdas/adapters) are built on it. */
   dynamo: DynamoDBDocumentClient;
   secretsManager: SecretsManagerClient;
+  /** Far replies' schedules (locally the Scheduler stand-in). */
+  scheduler: SchedulerClient;
   /** Absent locally: the local stack has no CloudWatch. */
   cloudWatch?: CloudWatchClient;
   destroy(): void;
@@ -38,13 +41,16 @@ export function clientsFor(target: Target): OpsClients {
   const dynamo = DynamoDBDocumentClient.from(new DynamoDBClient(base(local?.endpoints.dynamodb)), {
     marshallOptions: { removeUndefinedValues: true },
   });
+  const scheduler = new SchedulerClient(base(local?.endpoints.scheduler));
   const cloudWatch = local ? undefined : new CloudWatchClient(base());
   return {
     sqs,
     dynamo,
     secretsManager,
+    scheduler,
     cloudWatch,
     destroy() {
+      scheduler.destroy();
       sqs.destroy();
       dynamo.destroy();
       secretsManager.destroy();

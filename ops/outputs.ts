@@ -36,6 +36,8 @@ export const stackOutputsSchema = z.looseObject({
       origin: url,
     }),
   ),
+  /** Far replies' schedules: the stack's EventBridge Scheduler group and the scheduler's DLQ. */
+  scheduleNames: z.optional(z.object({ group: name, deadLetter: name })),
   /** The SNS topic every pipeline alarm notifies: alarms are found by this action. */
   alarmTopicArn: z.optional(name),
   /** The stack's region; without it the ambient AWS region is used. */
@@ -44,7 +46,13 @@ export const stackOutputsSchema = z.looseObject({
   local: z.optional(
     z.object({
       region: name,
-      endpoints: z.object({ dynamodb: url, sqs: url, secretsManager: url }),
+      endpoints: z.object({
+        dynamodb: url,
+        sqs: url,
+        secretsManager: url,
+        // Optional: an outputs file written before the Scheduler stand-in existed has none.
+        scheduler: z.optional(url),
+      }),
       vendorBaseUrl: url,
     }),
   ),

@@ -21,6 +21,11 @@ export const PRICES = {
   dynamoDbWru: 0.625 / 1e6,
   /** DynamoDB on-demand read request unit (4 KB, strongly consistent). */
   dynamoDbRru: 0.125 / 1e6,
+  /**
+   * EventBridge Scheduler invocation (a schedule firing), after 14M free a month; creating and
+   * deleting schedules has no price line of its own.
+   */
+  schedulerInvocation: 1.0 / 1e6,
   /** Secrets Manager API call (+ $0.40 per secret-month, fixed). */
   secretsManagerCall: 0.05 / 1e4,
   /** CloudWatch Logs byte ingested, Standard class ($0.50/GB). */
@@ -137,4 +142,63 @@ export function idleMonthly(stack: {
   };
   const total = Object.values(parts).reduce((sum, dollars) => sum + dollars, 0);
   return { ...parts, total };
+}
+
+// ── What a reply's delay costs: chaining through SQS vs one schedule (docs/scheduling.md §3a) ──
+
+/**
+ * One delivery of a reply through the replies queue, one message at a time (no batching: the
+ * upper bound): SendMessage, ReceiveMessage and DeleteMessage, and the sender's invocation for it
+ * (`memoryMb` × `ms`, a hop's short run).
+ */
+export function deliveryCost(sender: { memoryMb: number; ms: number }): number {
+  return (
+    3 * PRICES.sqsRequest +
+    PRICES.lambdaRequest +
+    (sender.memoryMb / 1024) * (sender.ms / 1000) * PRICES.lambdaGbSecondArm64
+  );
+}
+
+/**
+ * Deliveries through the replies queue (the responder's message, then each hop of the sender)
+ * until a reply `delayMs` away is sent: chained, or, further than one hop, through a schedule
+ * that fires `leadMs` before it is due (the schedule's own send is the first delivery).
+ */
+export function deliveriesFor(
+  delayMs: number,
+  options: { maxHopSeconds: number; scheduled: boolean; leadMs: number },
+): number {
+  const hopMs = options.maxHopSeconds * 1000;
+  // The first delivery: the schedule's send when it fires (no delay), or the responder's message
+  // held back as long as one hop allows.
+  let now =
+    options.scheduled && delayMs > hopMs
+      ? delayMs - options.leadMs
+      : Math.min(Math.floor(delayMs / 1000) * 1000, hopMs);
+  let deliveries = 1;
+  while (delayMs - now >= 1000) {
+    now += Math.min(Math.floor((delayMs - now) / 1000) * 1000, hopMs);
+    deliveries += 1;
+  }
+  return deliveries;
+}
+
+/**
+ * What a delay adds, in dollars per million replies, to a reply due at once (one delivery):
+ * the extra deliveries, and the schedule's invocation when there is one.
+ */
+export function delayCostPerMillion(
+  delayMs: number,
+  options: {
+    maxHopSeconds: number;
+    scheduled: boolean;
+    leadMs: number;
+    sender: { memoryMb: number; ms: number };
+  },
+): number {
+  const extra = deliveriesFor(delayMs, options) - 1;
+  const scheduled = options.scheduled && delayMs > options.maxHopSeconds * 1000;
+  return (
+    (extra * deliveryCost(options.sender) + (scheduled ? PRICES.schedulerInvocation : 0)) * 1e6
+  );
 }

@@ -31,6 +31,7 @@ import { type AlarmThresholds, PipelineAlarms } from "./PipelineAlarms.js";
 import { PipelineFunction } from "./PipelineFunction.js";
 import { PipelineSecrets } from "./PipelineSecrets.js";
 import { QueueWithDeadLetter } from "./QueueWithDeadLetter.js";
+import { ReplySchedules } from "./ReplySchedules.js";
 import { type CustomDomain, WebhookIngress } from "./WebhookIngress.js";
 import { type WebhookGeneration, WebhookRegistrations } from "./WebhookRegistrations.js";
 
@@ -411,6 +412,7 @@ export const TAGGABLE_TYPES: ReadonlySet<string> = new Set([
   "aws:apigatewayv2/stage:Stage",
   "aws:apigatewayv2/domainName:DomainName",
   "aws:sns/topic:Topic",
+  "aws:scheduler/scheduleGroup:ScheduleGroup",
   "aws:kms/key:Key",
   "aws:cloudwatch/metricAlarm:MetricAlarm",
 ]);
@@ -479,6 +481,11 @@ export class WhatsAppReplyPipeline extends pulumi.ComponentResource {
     /** With replyPolicyUrl. */
     replyPolicy?: pulumi.Output<string>;
   };
+  /** Far replies' schedules: the group the responder makes them in, the scheduler's DLQ. */
+  readonly scheduleNames: {
+    group: pulumi.Output<string>;
+    deadLetter: pulumi.Output<string>;
+  };
   /** The topic every alarm notifies (the estate's, or the pipeline's own). */
   readonly alarmTopicArn: pulumi.Output<string>;
   /** The dashboard's name; none unless args.dashboard. */
@@ -497,6 +504,7 @@ export class WhatsAppReplyPipeline extends pulumi.ComponentResource {
   readonly tables: DataTables;
   readonly jobs: QueueWithDeadLetter;
   readonly replies: QueueWithDeadLetter;
+  readonly schedules: ReplySchedules;
   readonly secrets: PipelineSecrets;
   readonly receiver: PipelineFunction;
   readonly responder: PipelineFunction;
@@ -556,6 +564,13 @@ export class WhatsAppReplyPipeline extends pulumi.ComponentResource {
       child,
     );
 
+    // Far replies: one schedule each, in the stack's group (docs/scheduling.md §3a).
+    const schedules = new ReplySchedules(
+      n("schedules"),
+      { repliesQueueArn: replies.queue.arn },
+      child,
+    );
+
     const secrets = new PipelineSecrets(
       n("secrets"),
       {
@@ -576,6 +591,10 @@ export class WhatsAppReplyPipeline extends pulumi.ComponentResource {
       [ENV.jobsQueueUrl]: jobs.queue.url,
       [ENV.repliesQueueUrl]: replies.queue.url,
       [ENV.jobsDeadLetterQueueUrl]: jobs.deadLetterQueue.url,
+      [ENV.replyScheduleGroup]: schedules.group.name,
+      [ENV.replySchedulerRoleArn]: schedules.role.arn,
+      [ENV.repliesQueueArn]: replies.queue.arn,
+      [ENV.replyScheduleDeadLetterArn]: schedules.deadLetterQueue.arn,
       [ENV.signingSecretId]: secrets.signingSecret.arn,
       [ENV.vendorTokenSecretId]: secrets.vendorTokenSecret.arn,
     };
@@ -653,18 +672,31 @@ export class WhatsAppReplyPipeline extends pulumi.ComponentResource {
               jobs.deadLetterQueue.arn,
               // Only a stack with a policy depends on this.
               replyPolicy?.secret.arn ?? "",
+              schedules.group.arn,
+              schedules.role.arn,
             ])
-            .apply(([logs, conversation, jobsQueue, repliesQueue, jobsDlq, policySecretArn]) =>
-              JSON.stringify(
-                responderPolicy({
-                  logGroupArn: logs,
-                  conversationTableArn: conversation,
-                  jobsQueueArn: jobsQueue,
-                  repliesQueueArn: repliesQueue,
-                  jobsDeadLetterQueueArn: jobsDlq,
-                  ...(replyPolicy ? { replyPolicy: { secretArn: policySecretArn } } : {}),
-                }),
-              ),
+            .apply(
+              ([
+                logs,
+                conversation,
+                jobsQueue,
+                repliesQueue,
+                jobsDlq,
+                policySecretArn,
+                groupArn,
+                schedulerRoleArn,
+              ]) =>
+                JSON.stringify(
+                  responderPolicy({
+                    logGroupArn: logs,
+                    conversationTableArn: conversation,
+                    jobsQueueArn: jobsQueue,
+                    repliesQueueArn: repliesQueue,
+                    jobsDeadLetterQueueArn: jobsDlq,
+                    ...(replyPolicy ? { replyPolicy: { secretArn: policySecretArn } } : {}),
+                    replySchedules: { groupArn, roleArn: schedulerRoleArn },
+                  }),
+                ),
             ),
         queueTrigger: {
           queueArn: jobs.queue.arn,
@@ -747,6 +779,7 @@ export class WhatsAppReplyPipeline extends pulumi.ComponentResource {
         deadLetterQueues: {
           jobs: jobs.deadLetterQueue.name,
           replies: replies.deadLetterQueue.name,
+          schedules: schedules.deadLetterQueue.name,
         },
         workQueues: { jobs: jobs.queue.name },
         functions: {
@@ -782,6 +815,7 @@ export class WhatsAppReplyPipeline extends pulumi.ComponentResource {
     this.tables = tables;
     this.jobs = jobs;
     this.replies = replies;
+    this.schedules = schedules;
     this.secrets = secrets;
     this.receiver = receiver;
     this.responder = responder;
@@ -833,6 +867,10 @@ export class WhatsAppReplyPipeline extends pulumi.ComponentResource {
       vendorToken: secrets.vendorTokenSecret.arn,
       ...(secrets.replyPolicySecret ? { replyPolicy: secrets.replyPolicySecret.arn } : {}),
     };
+    this.scheduleNames = {
+      group: schedules.group.name,
+      deadLetter: schedules.deadLetterQueue.name,
+    };
     this.alarmTopicArn = alarms.topicArn;
     this.dashboardName = plan.dashboardName;
     this.region = plan.region;
@@ -862,6 +900,7 @@ export class WhatsAppReplyPipeline extends pulumi.ComponentResource {
       functionNames: this.functionNames,
       logGroupNames: this.logGroupNames,
       secretArns: this.secretArns,
+      scheduleNames: this.scheduleNames,
       alarmTopicArn: this.alarmTopicArn,
       ...(this.dashboardName ? { dashboardName: this.dashboardName } : {}),
       region: this.region,

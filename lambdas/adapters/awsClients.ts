@@ -1,4 +1,5 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { SchedulerClient } from "@aws-sdk/client-scheduler";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
@@ -19,7 +20,7 @@ import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 
 export type AwsEnv = Record<string, string | undefined>;
 
-type Service = "DYNAMODB" | "SQS" | "SECRETS_MANAGER";
+type Service = "DYNAMODB" | "SQS" | "SECRETS_MANAGER" | "SCHEDULER";
 
 function clientConfig(env: AwsEnv, service: Service) {
   const endpoint = env[`AWS_ENDPOINT_URL_${service}`] || env.AWS_ENDPOINT_URL;
@@ -56,4 +57,8 @@ export function createSqsClient(env: AwsEnv = process.env): SQSClient {
 
 export function createSecretsManagerClient(env: AwsEnv = process.env): SecretsManagerClient {
   return new SecretsManagerClient(clientConfig(env, "SECRETS_MANAGER"));
+}
+
+export function createSchedulerClient(env: AwsEnv = process.env): SchedulerClient {
+  return new SchedulerClient(clientConfig(env, "SCHEDULER"));
 }

@@ -44,6 +44,20 @@ export interface MessageQueue {
   send(body: unknown, options?: SendOptions): Promise<void>;
 }
 
+/**
+ * Far replies (EventBridge Scheduler): a one-time schedule per reply that puts it on the replies
+ * queue at a time; the schedule deletes itself once it has fired. At least once: a schedule may
+ * fire late, or twice; the sender's reply items make a second copy harmless.
+ */
+export interface ReplyScheduler {
+  /**
+   * Creates the schedule `name` (unique per reply, so a retried job names the same one) that
+   * sends `body` to the replies queue at `fireAt` (epoch ms, whole seconds, in the future).
+   * Resolves "exists" when a schedule of that name is there already (ConflictException).
+   */
+  schedule(body: unknown, options: { name: string; fireAt: number }): Promise<"created" | "exists">;
+}
+
 /** When a received message comes back: the backoff of a worker that reports it as failed. */
 export interface RedeliveryControl {
   /** Makes the message identified by `receiptHandle` visible again after `seconds`. */

@@ -19,7 +19,14 @@ import {
 } from "./conversationLog.js";
 import { errorFields, maskPhone, ReplyPlanError } from "./errors.js";
 import type { ScheduledReply, WebhookJob } from "./messages.js";
-import type { Clock, ContactStore, Logger, MessageQueue, StoredMessage } from "./ports.js";
+import type {
+  Clock,
+  ContactStore,
+  Logger,
+  MessageQueue,
+  ReplyScheduler,
+  StoredMessage,
+} from "./ports.js";
 import { ReplyPolicyUnavailableError } from "./replyPolicy.js";
 import {
   asDecision,
@@ -28,7 +35,7 @@ import {
   type ReplyPlanMessage,
   type ReplyPolicy,
 } from "./replyRules.js";
-import { enqueueDelaySeconds, retryDelaySeconds } from "./schedule.js";
+import { placeReply, replyScheduleName, retryDelaySeconds } from "./schedule.js";
 
 export { planIdFor } from "./conversation.js";
 
@@ -46,7 +53,9 @@ export { planIdFor } from "./conversation.js";
  *                       already stored (another copy of the job won: its plan is the plan), BEFORE
  *                       any reply is queued, so the policy is asked once per job; a message
  *                       without a plan is written with why it got none
- *   6. enqueue          each reply of the plan; the sender's reply items dedupe a second copy
+ *   6. enqueue          each reply of the plan: on the replies queue when one SQS hop reaches its
+ *                       due time, else in a one-time schedule (EventBridge Scheduler) that puts
+ *                       it there a few minutes before; the sender's reply items dedupe a copy
  *
  * A policy that is unavailable (timeout, network, 408/429/5xx) is a normal outcome, returned as
  * "come back later" with a backoff (no plan is stored, so the next attempt asks again).
@@ -69,6 +78,11 @@ export interface RespondSettings {
 export interface RespondDeps {
   contacts: ContactStore;
   repliesQueue: MessageQueue;
+  /**
+   * Far replies (further than one SQS hop): a schedule each. Absent, they are chained through
+   * the replies queue one hop at a time (the sender hops them), as before schedules existed.
+   */
+  scheduler?: ReplyScheduler;
   policy: ReplyPolicy;
   clock: Clock;
   logger: Logger;
@@ -160,10 +174,22 @@ export async function respondToJob(
     const replies = repliesOf(plan, webhook);
     // In seq order, one at a time: if any send fails the job is retried, and a reply is never on the
     // queue without its predecessors (which it would wait for).
+    let scheduled = 0;
     for (const reply of replies) {
-      await deps.repliesQueue.send(reply, {
-        delaySeconds: enqueueDelaySeconds(clock.now(), reply.dueAt, settings.maxHopSeconds),
+      const placement = placeReply(clock.now(), reply.dueAt, {
+        maxHopSeconds: settings.maxHopSeconds,
+        scheduler: deps.scheduler !== undefined,
       });
+      if (placement.kind === "schedule" && deps.scheduler) {
+        // A retried job meets the schedule it made before ("exists"): one schedule per reply.
+        await deps.scheduler.schedule(reply, {
+          name: replyScheduleName(reply.planId, reply.seq),
+          fireAt: placement.fireAt,
+        });
+        scheduled += 1;
+      } else if (placement.kind === "queue") {
+        await deps.repliesQueue.send(reply, { delaySeconds: placement.delaySeconds });
+      }
     }
     // The happy path's line, one per webhook (docs/operations.md, "Reading the logs"): the phone is
     // on the receiver's line of this key; the rest only when it says something (an opt-out
@@ -176,6 +202,7 @@ export async function respondToJob(
       ...(plan.source === "policy" ? {} : { source: plan.source }),
       ...(plan.keep ? { keep: true } : {}),
       ...(lastDueInMs > 0 ? { lastDueInMs } : {}),
+      ...(scheduled > 0 ? { scheduled } : {}),
     });
     return { outcome: "done", planned: replies.length, planId: plan.planId, ...result };
   };

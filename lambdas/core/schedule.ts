@@ -31,6 +31,54 @@ export function enqueueDelaySeconds(now: number, dueAt: number, maxHopSeconds: n
   return clamp(Math.floor((dueAt - now) / 1000), 0, Math.min(maxHopSeconds, SQS_MAX_DELAY_SECONDS));
 }
 
+/**
+ * How long before its due time a far reply's schedule puts it on the replies queue (EventBridge
+ * Scheduler, at most MAX_SQS_DELAY_SECONDS): the final SQS hop then lands it on the second, so a
+ * scheduler that fires up to this late still delivers on time (docs/scheduling.md, section 3a).
+ */
+export const SCHEDULE_LEAD_SECONDS = 300;
+
+/** Where the responder puts a reply: straight on the replies queue, or in a one-time schedule. */
+export type Placement =
+  /** Due within one SQS hop (or no scheduler): the queue holds it back this long. */
+  | { kind: "queue"; delaySeconds: number }
+  /** Further: a schedule puts it on the queue at `fireAt` (epoch ms, whole seconds). */
+  | { kind: "schedule"; fireAt: number };
+
+/**
+ * Queue or schedule. A reply further than one hop away (`maxHopSeconds`) goes to a schedule that
+ * fires `min(SCHEDULE_LEAD_SECONDS, maxHopSeconds)` before it is due, rounded down to the second
+ * (Scheduler's `at()` has whole seconds), so one final hop covers the rest and chaining is only
+ * ever that last hop. `fireAt` depends on `dueAt` alone: a retried job names the same time.
+ */
+export function placeReply(
+  now: number,
+  dueAt: number,
+  options: { maxHopSeconds: number; scheduler: boolean },
+): Placement {
+  const hopMs = Math.min(options.maxHopSeconds, SQS_MAX_DELAY_SECONDS) * 1000;
+  if (!options.scheduler || dueAt - now <= hopMs) {
+    return { kind: "queue", delaySeconds: enqueueDelaySeconds(now, dueAt, options.maxHopSeconds) };
+  }
+  const leadMs = Math.min(SCHEDULE_LEAD_SECONDS * 1000, hopMs);
+  return { kind: "schedule", fireAt: Math.floor((dueAt - leadMs) / 1000) * 1000 };
+}
+
+/**
+ * The schedule of one reply: `<planId>-<seq, 3 digits>` (Scheduler names are 1..64 of
+ * [0-9a-zA-Z-_.]; a plan id is 37), the same for every copy of the job, so a retry meets the
+ * schedule it made (ConflictException) instead of making a second.
+ */
+export function replyScheduleName(planId: string, seq: number): string {
+  return `${planId}-${String(seq).padStart(3, "0")}`;
+}
+
+/** The reply a schedule of `replyScheduleName` holds; undefined for any other name. */
+export function parseReplyScheduleName(name: string): { planId: string; seq: number } | undefined {
+  const match = /^(plan_[0-9a-f]+)-(\d{3})$/.exec(name);
+  return match ? { planId: match[1] as string, seq: Number(match[2]) } : undefined;
+}
+
 /** What the sender does with a reply it received, timing-wise. */
 export type TimingStep =
   /** Still ≥ 1 s early: put it back on the queue with this delay and acknowledge. */

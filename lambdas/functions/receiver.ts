@@ -97,8 +97,14 @@ const noSecrets: SecretSource = {
   get: () => Promise.reject(new ConfigurationError("no signing secret with scheme off")),
 };
 
-/** The receiver's adapters for a config, built once per execution environment. */
-export function receiverDeps(config: ReceiverConfig): ReceiverDeps {
+/**
+ * The receiver's adapters for a config, built once per execution environment. `clock` stamps
+ * acceptance (the local stack's compressed clock; Lambda: the real one).
+ */
+export function receiverDeps(
+  config: ReceiverConfig,
+  clock: { now(): number } = { now: Date.now },
+): ReceiverDeps {
   const logger = createLogger(config.log);
   if (config.signatureScheme === "off") {
     logger.warn("webhook signature verification is OFF (SIGNATURE_SCHEME=off)");
@@ -113,7 +119,7 @@ export function receiverDeps(config: ReceiverConfig): ReceiverDeps {
           )
         : noSecrets,
       jobs: new SqsMessageQueue(createSqsClient(config.aws), config.jobsQueueUrl),
-      clock: { now: Date.now },
+      clock,
     },
     { scheme: config.signatureScheme },
   );

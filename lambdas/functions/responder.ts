@@ -5,14 +5,26 @@ import { fileURLToPath } from "node:url";
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import {
   createDocumentClient,
+  createSchedulerClient,
   createSecretsManagerClient,
   createSqsClient,
 } from "../adapters/awsClients.js";
 import { DynamoConversationLog } from "../adapters/DynamoConversationTable.js";
+import {
+  EventBridgeReplyScheduler,
+  type ReplyScheduleTarget,
+} from "../adapters/EventBridgeReplyScheduler.js";
 import { HttpReplyPolicyClient } from "../adapters/HttpReplyPolicyClient.js";
 import { SecretsManagerSecretSource } from "../adapters/SecretsManagerSecretSource.js";
 import { SqsMessageQueue, SqsRedelivery } from "../adapters/SqsMessageQueue.js";
-import { DEFAULTS, ENV, FUNCTIONS, type OptOutConfig, REPLY_POLICY_ENV } from "../contract.js";
+import {
+  DEFAULTS,
+  ENV,
+  FUNCTIONS,
+  type OptOutConfig,
+  REPLY_POLICY_ENV,
+  REPLY_SCHEDULER_ENV,
+} from "../contract.js";
 import { defaultOptOut, type OptOutSettings } from "../core/conversation.js";
 import {
   ConfigurationError,
@@ -93,6 +105,8 @@ export interface ResponderConfig extends FunctionSettings {
   /** The jobs queue's maxReceiveCount (REPLY_POLICY_MAX_ATTEMPTS). */
   maxAttempts: number;
   maxSqsDelaySeconds: number;
+  /** REPLY_SCHEDULE_* (all four, or none: far replies are then chained through the queue). */
+  replySchedules?: ReplyScheduleTarget;
   secretCacheSeconds: number;
   /** HUMAN_PAUSE_SECONDS (0 = human takeover off). */
   humanPauseSeconds: number;
@@ -214,6 +228,7 @@ export function readResponderConfig(
       env,
     ),
     maxSqsDelaySeconds: readMaxSqsDelaySeconds(env),
+    replySchedules: readReplySchedules(env),
     secretCacheSeconds: readSecretCacheSeconds(env),
     humanPauseSeconds: intEnv(
       ENV.humanPauseSeconds,
@@ -223,6 +238,24 @@ export function readResponderConfig(
     ),
     optOut: readOptOut(env),
     ...readFunctionSettings(FUNCTIONS.responder, env),
+  };
+}
+
+/** REPLY_SCHEDULE_GROUP and its three companions: all of them, or none (chaining). */
+export function readReplySchedules(env: Env): ReplyScheduleTarget | undefined {
+  const set = REPLY_SCHEDULER_ENV.filter((name) => optionalEnv(name, "", env).trim() !== "");
+  if (set.length === 0) return undefined;
+  const missing = REPLY_SCHEDULER_ENV.filter((name) => !set.includes(name));
+  if (missing.length > 0) {
+    throw new ConfigurationError(
+      `environment variables ${REPLY_SCHEDULER_ENV.join(", ")} go together: ${missing.join(", ")} ${missing.length === 1 ? "is" : "are"} not set`,
+    );
+  }
+  return {
+    groupName: requireEnv(ENV.replyScheduleGroup, env),
+    roleArn: requireEnv(ENV.replySchedulerRoleArn, env),
+    queueArn: requireEnv(ENV.repliesQueueArn, env),
+    deadLetterArn: requireEnv(ENV.replyScheduleDeadLetterArn, env),
   };
 }
 
@@ -278,6 +311,7 @@ export function responderDeps(config: ResponderConfig): ResponderDeps {
     rules: config.rules.length,
     httpPolicy: config.httpPolicy !== undefined,
     maxSqsDelaySeconds: config.maxSqsDelaySeconds,
+    replySchedules: config.replySchedules !== undefined,
     humanPauseSeconds: config.humanPauseSeconds,
   });
   const documents = createDocumentClient(config.aws);
@@ -304,6 +338,14 @@ export function responderDeps(config: ResponderConfig): ResponderDeps {
   return {
     contacts: new DynamoConversationLog(documents, config.conversationTable),
     repliesQueue: new SqsMessageQueue(sqs, config.repliesQueueUrl),
+    ...(config.replySchedules
+      ? {
+          scheduler: new EventBridgeReplyScheduler(
+            createSchedulerClient(config.aws),
+            config.replySchedules,
+          ),
+        }
+      : {}),
     policy: onlyContacts(policy, config.contacts),
     clock: { now: Date.now, sleep: (ms) => sleep(ms) },
     logger,

@@ -1,3 +1,4 @@
+import type { Server as HttpServer } from "node:http";
 import { createServer } from "node:net";
 
 /** Asks the OS for a free loopback port (for servers that cannot listen on port 0 themselves). */
@@ -12,4 +13,25 @@ export function freePort(): Promise<number> {
       server.close(() => resolve(port));
     });
   });
+}
+
+/**
+ * Starts an HTTP server on 127.0.0.1 (port 0: any free one) and returns its endpoint and a close
+ * that drops open keep-alive connections first (the stand-ins' SDK clients keep them).
+ */
+export async function listenOnLoopback(
+  server: HttpServer,
+  port = 0,
+): Promise<{ endpoint: string; close(): Promise<void> }> {
+  await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
+  const address = server.address();
+  const bound = typeof address === "object" && address ? address.port : 0;
+  return {
+    endpoint: `http://127.0.0.1:${bound}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
 }

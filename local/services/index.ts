@@ -1,19 +1,27 @@
 import { type RunningDynamoDbLocal, startDynamoDbLocal } from "./dynamoDbLocal.js";
 import { type RunningFauxqs, startFauxqs } from "./fauxqs.js";
+import { type RunningScheduler, startSchedulerStandIn } from "./schedulerStandIn.js";
 import { type RunningSecretsManager, startSecretsManager } from "./secretsManagerStandIn.js";
 
-/** The three local AWS stand-ins, running. */
+/** The local AWS stand-ins, running. */
 export interface LocalServices {
   dynamodb: RunningDynamoDbLocal;
   sqs: RunningFauxqs;
   secretsManager: RunningSecretsManager;
+  /** EventBridge Scheduler (far replies' schedules), firing onto `sqs`. */
+  scheduler: RunningScheduler;
   /** Environment that points the AWS SDK at these services (endpoints, region, dummy credentials). */
   awsEnv: Record<string, string>;
   stop(): Promise<void>;
 }
 
 /** Environment that points the AWS SDK v3 at local endpoints. */
-export function awsEnvFor(endpoints: { dynamodb: string; sqs: string; secretsManager: string }) {
+export function awsEnvFor(endpoints: {
+  dynamodb: string;
+  sqs: string;
+  secretsManager: string;
+  scheduler: string;
+}) {
   return {
     AWS_REGION: "us-east-1",
     AWS_ACCESS_KEY_ID: "local",
@@ -21,32 +29,51 @@ export function awsEnvFor(endpoints: { dynamodb: string; sqs: string; secretsMan
     AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
     AWS_ENDPOINT_URL_SQS: endpoints.sqs,
     AWS_ENDPOINT_URL_SECRETS_MANAGER: endpoints.secretsManager,
+    AWS_ENDPOINT_URL_SCHEDULER: endpoints.scheduler,
   };
 }
 
 /**
- * Starts DynamoDB Local, fauxqs and the Secrets Manager stand-in (all reached on 127.0.0.1).
- * `dynamoDbPath` / `sqsPath`: directories where DynamoDB Local keeps its tables and fauxqs its
- * queues (default: in memory).
+ * Starts DynamoDB Local, fauxqs, the Secrets Manager stand-in and the EventBridge Scheduler
+ * stand-in (all reached on 127.0.0.1). `dynamoDbPath` / `sqsPath` / `schedulerPath`: directories
+ * where DynamoDB Local keeps its tables, fauxqs its queues and the scheduler its schedules
+ * (default: in memory). `now`: the scheduler's clock (default the real one).
  */
 export async function startLocalServices(
-  options: { dynamoDbPath?: string; sqsPath?: string } = {},
+  options: {
+    dynamoDbPath?: string;
+    sqsPath?: string;
+    schedulerPath?: string;
+    now?: () => number;
+  } = {},
 ): Promise<LocalServices> {
   const [dynamodb, sqs, secretsManager] = await Promise.all([
     startDynamoDbLocal({ dbPath: options.dynamoDbPath }),
     startFauxqs({ dataDir: options.sqsPath }),
     startSecretsManager(),
   ]);
+  const scheduler = await startSchedulerStandIn({
+    sqsEndpoint: sqs.endpoint,
+    dataDir: options.schedulerPath,
+    now: options.now,
+  }).catch(async (error) => {
+    await Promise.allSettled([dynamodb.stop(), sqs.stop(), secretsManager.stop()]);
+    throw error;
+  });
   return {
     dynamodb,
     sqs,
     secretsManager,
+    scheduler,
     awsEnv: awsEnvFor({
       dynamodb: dynamodb.endpoint,
       sqs: sqs.endpoint,
       secretsManager: secretsManager.endpoint,
+      scheduler: scheduler.endpoint,
     }),
     stop: async () => {
+      // The scheduler first: it fires onto fauxqs.
+      await scheduler.stop().catch(() => undefined);
       await Promise.allSettled([dynamodb.stop(), sqs.stop(), secretsManager.stop()]);
     },
   };

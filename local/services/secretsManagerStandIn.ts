@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { listenOnLoopback } from "./freePort.js";
 
 /**
  * A small Secrets Manager stand-in that speaks the SDK's awsJson1_1 protocol
@@ -189,19 +190,13 @@ export async function startSecretsManager(
       respond(res, 500, { __type: "InternalServiceError", message: "internal" }),
     );
   });
-  await new Promise<void>((resolve) => server.listen(options.port ?? 0, "127.0.0.1", resolve));
-  const address = server.address();
-  const port = typeof address === "object" && address ? address.port : 0;
+  const listening = await listenOnLoopback(server, options.port);
   return {
-    endpoint: `http://127.0.0.1:${port}`,
+    endpoint: listening.endpoint,
     calls,
     setUnavailable: (value) => {
       unavailable = value;
     },
-    stop: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    stop: () => listening.close(),
   };
 }

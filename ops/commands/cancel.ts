@@ -1,6 +1,7 @@
 import type { Command } from "../command.js";
 import { phoneArg, showPhone } from "../contacts.js";
 import { section } from "../format.js";
+import { deleteSchedulesOf, schedulesDeletedLine } from "../schedules.js";
 import { outcomeOf, repliesTable, replyJson, steeringOf, tooLateLine } from "./steer.js";
 
 export const cancelCommand: Command = {
@@ -9,8 +10,10 @@ export const cancelCommand: Command = {
   args: "<phone>",
   description: [
     "Cancels every automated reply to this contact that has not been sent yet, including",
-    'follow-ups due days later and plans marked onNewMessage "keep". They stay on the queue and',
-    "the sender skips each one when it is due; `conversation` shows them as cancelled (operator).",
+    'follow-ups due days later and plans marked onNewMessage "keep". Those on the queue stay there',
+    "and the sender skips each one when it is due; `conversation` shows them as cancelled",
+    "(operator). Those parked in an EventBridge Scheduler schedule (far replies) are cancelled the",
+    "same way, and their schedules are deleted so they are not even fired.",
     "Automation stays on: the contact's next message gets replies as usual (to stop those too,",
     "use `pause`). A reply a sender is handing to the vendor at this moment cannot be recalled;",
     "the output says so if that happens. Cancelling cannot be undone.",
@@ -35,6 +38,7 @@ export const cancelCommand: Command = {
     }
     await stores.contacts.cancelPending({ phone, now: cutoff });
     const { stopped, tooLate } = await outcomeOf(context, phone, unsent);
+    const schedulesDeleted = await deleteSchedulesOf(context, stopped);
     const at = context.now();
     return {
       ok: true,
@@ -44,8 +48,14 @@ export const cancelCommand: Command = {
           repliesTable(stopped, at),
         ) +
         tooLateLine(tooLate) +
+        schedulesDeletedLine(schedulesDeleted) +
         "\nAutomation stays on: the contact's next message gets replies (stop those with `pause`).",
-      json: { phone, cancelled: stopped.map(replyJson), tooLate: tooLate.map(replyJson) },
+      json: {
+        phone,
+        cancelled: stopped.map(replyJson),
+        tooLate: tooLate.map(replyJson),
+        schedulesDeleted,
+      },
     };
   },
 };

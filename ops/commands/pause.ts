@@ -2,6 +2,7 @@ import type { Command } from "../command.js";
 import { phoneArg, showPhone } from "../contacts.js";
 import { formatRelative, parseDuration } from "../duration.js";
 import { section } from "../format.js";
+import { deleteSchedulesOf, schedulesDeletedLine } from "../schedules.js";
 import { outcomeOf, repliesTable, replyJson, steeringOf, tooLateLine } from "./steer.js";
 
 const DEFAULT_FOR = "24h";
@@ -13,7 +14,8 @@ export const pauseCommand: Command = {
   description: [
     "Turns automation off for one contact for a while: the same state a person at the business",
     "sets by writing to the customer (human takeover), marked as an operator's. Every unsent reply",
-    "is cancelled (the sender skips it when due), and the contact's messages until the pause ends",
+    "is cancelled (the sender skips it when due; the schedules of far replies are deleted), and the",
+    "contact's messages until the pause ends",
     "get no automated reply (they are still logged). When it ends, automation is back on by itself;",
     "`resume` ends it early. A new pause replaces the previous one, shorter or longer.",
   ].join("\n"),
@@ -40,6 +42,7 @@ export const pauseCommand: Command = {
     const until = at + forMs;
     await stores.contacts.pause({ phone, until, now: cutoff });
     const { stopped, tooLate } = await outcomeOf(context, phone, unsent);
+    const schedulesDeleted = await deleteSchedulesOf(context, stopped);
     const cancelled = stopped.length
       ? section(
           `${stopped.length} unsent repl${stopped.length === 1 ? "y" : "ies"} cancelled:`,
@@ -51,7 +54,7 @@ export const pauseCommand: Command = {
       text: [
         `Paused automation for ${showPhone(phone)} until ${new Date(until).toISOString()} (${formatRelative(until, at)}).`,
         "Messages from the contact until then are logged and get no automated reply.",
-        cancelled + tooLateLine(tooLate),
+        cancelled + tooLateLine(tooLate) + schedulesDeletedLine(schedulesDeleted),
         `End it early: npm run ops -- resume ${showPhone(phone)} ${context.target.flags}`,
       ].join("\n"),
       json: {
@@ -59,6 +62,7 @@ export const pauseCommand: Command = {
         pausedUntil: new Date(until).toISOString(),
         cancelled: stopped.map(replyJson),
         tooLate: tooLate.map(replyJson),
+        schedulesDeleted,
       },
     };
   },

@@ -9,11 +9,15 @@ import { clip, conversationStores, parsePhone, showPhone } from "../contacts.js"
 import { formatRelative } from "../duration.js";
 import { UsageError } from "../errors.js";
 import { renderTable, section } from "../format.js";
+import { parkedReplies } from "../schedules.js";
 
 interface Row extends PendingReply {
   /** Masked unless the operator named the contact. */
   contact: string;
 }
+
+/** Where a pending reply waits: a schedule (far replies), the replies queue, or unknown. */
+type Held = "schedule" | "queue" | null;
 
 const STATE: Record<string, string> = {
   SCHEDULED: "scheduled",
@@ -35,6 +39,11 @@ export const pendingCommand: Command = {
     "list of contacts to ask one by one, so this reads the whole conversation table (a Scan): on",
     "AWS it costs about 0.5 read units per 4 KB of table, the whole table once, and takes longer",
     "the larger the table is. Ask for one contact when you can.",
+    "",
+    "HELD says where each reply waits: `schedule` (a reply further than one SQS hop away, parked",
+    "in the stack's EventBridge Scheduler group until a few minutes before it is due: one",
+    "ListSchedules page per 100 schedules) or `queue` (the replies queue). `cancel` and `pause`",
+    "stop both kinds, and delete the schedules of the replies they cancel.",
   ].join("\n"),
   options: {},
   check(positionals) {
@@ -73,6 +82,9 @@ export const pendingCommand: Command = {
       rows.sort((a, b) => a.dueAt - b.dueAt);
     }
 
+    const parked = await parkedReplies(context);
+    const held = (r: Row): Held =>
+      parked === undefined ? null : parked.has(`${r.planId}#${r.seq}`) ? "schedule" : "queue";
     const heading =
       phone === undefined
         ? `Pending replies, all contacts: ${rows.length}${scanned === null ? "" : ` (read ${scanned} items of the conversation table)`}`
@@ -80,20 +92,22 @@ export const pendingCommand: Command = {
     const table =
       phone === undefined
         ? renderTable({
-            headers: ["DUE", "CONTACT", "STATE", "REPLY"],
+            headers: ["DUE", "CONTACT", "STATE", "HELD", "REPLY"],
             rows: rows.map((r) => [
               formatRelative(r.dueAt, at),
               r.contact,
               STATE[r.status] ?? r.status,
+              held(r) ?? "",
               `${r.planId}#${r.seq + 1}`,
             ]),
             empty: "nothing scheduled: no contact has a reply waiting",
           })
         : renderTable({
-            headers: ["DUE", "STATE", "REPLY", "TEXT"],
+            headers: ["DUE", "STATE", "HELD", "REPLY", "TEXT"],
             rows: rows.map((r) => [
               formatRelative(r.dueAt, at),
               STATE[r.status] ?? r.status,
+              held(r) ?? "",
               `${r.planId}#${r.seq + 1}`,
               clip(r.text),
             ]),
@@ -114,6 +128,7 @@ export const pendingCommand: Command = {
           planId: r.planId,
           seq: r.seq,
           state: STATE[r.status] ?? r.status,
+          held: held(r),
           dueAt: new Date(r.dueAt).toISOString(),
           keep: r.keep,
           // Texts only for the contact the operator asked about.

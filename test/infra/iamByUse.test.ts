@@ -3,6 +3,7 @@ import { SendMessageCommand } from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { ACTIONS, type PolicyDocument } from "../../infra/policies.js";
 import {
+  ENV,
   FUNCTION_ENV,
   type FunctionName,
   REPLY_POLICY_FUNCTION_ENV,
@@ -31,7 +32,12 @@ import { type ProgramRun, runProgramForStack } from "./support/programRun.js";
  */
 
 const FNS: FunctionName[] = ["receiver", "responder", "sender"];
-const SERVICES = { dynamodb: "dynamodb", sqs: "sqs", secretsManager: "secretsmanager" } as const;
+const SERVICES = {
+  dynamodb: "dynamodb",
+  sqs: "sqs",
+  secretsManager: "secretsmanager",
+  scheduler: "scheduler",
+} as const;
 type AwsService = keyof typeof SERVICES;
 
 /** One call as recorded: the IAM action and the resource as the local stack names it. */
@@ -43,11 +49,11 @@ interface Call {
 const RULES = [
   {
     match: "ping",
-    // The second reply is due long after the test ends: each time it comes round the sender
-    // chains it on (longest hop 1 s here), however late the sender starts, and never sends it.
+    // The second reply is due well after the longest hop (3 s here): the responder puts it in a
+    // schedule that fires 3 s before it is due, and the sender takes the final hop.
     messages: [
       { text: "pong", delay: 0 },
-      { text: "pong later", delay: 3_600_000 },
+      { text: "pong later", delay: 10_000 },
     ],
   },
 ];
@@ -78,6 +84,11 @@ function collect(fn?: FunctionName) {
         if (owners.length !== 1)
           throw new Error(`cannot tell whose call ${call.action} on ${resource} is`);
         calls[owners[0] as FunctionName].push(call);
+        // A schedule made with a role passes that role: IAM checks iam:PassRole on it as well.
+        if (call.action === "scheduler:CreateSchedule") {
+          const role = stack.handlerEnv[ENV.replySchedulerRoleArn] as string;
+          calls[owners[0] as FunctionName].push({ action: "iam:PassRole", resource: role });
+        }
       }
     }
     counter.reset();
@@ -100,7 +111,12 @@ async function settled() {
 
 /** The env var of fn whose local value names the resource (a table, its index, a queue, a secret). */
 function envNaming(fn: FunctionName, localResource: string) {
-  const [table] = localResource.split("/index/");
+  // A table's index (<table>/index/<name>), or a schedule (<group>/<name>): named by its parent.
+  const [table = ""] = localResource.split("/index/");
+  const [group] = table.split("/");
+  if (group && stack.handlerEnv[ENV.replyScheduleGroup] === group && table.includes("/")) {
+    return ENV.replyScheduleGroup;
+  }
   const names =
     fn === "responder" ? [...FUNCTION_ENV[fn], ...REPLY_POLICY_FUNCTION_ENV] : FUNCTION_ENV[fn];
   return names.find((env) => stack.handlerEnv[env] === table);
@@ -140,7 +156,7 @@ beforeAll(async () => {
     prefix: `iam${Date.now() % 100_000}-`,
     rules: RULES,
     replyPolicy: { url: policy.url, secret: policy.secret },
-    maxSqsDelaySeconds: 1,
+    maxSqsDelaySeconds: 3,
     workers: "manual",
     // The queue outage is logged as an error on purpose; the test needs no handler logs.
     logLevel: "SILENT",
@@ -203,13 +219,14 @@ beforeAll(async () => {
   // plan, and a DLQ entry.
   const { responder, sender } = stack.workers;
   responder?.start();
-  const repliesPerPlan = RULES[0]?.messages.length ?? 0;
+  const sends = () => counters.sqs?.tallies().get("SendMessage")?.calls ?? 0;
+  const schedules = () => counters.scheduler?.tallies().get("CreateSchedule")?.calls ?? 0;
   await waitFor("both jobs handled", () => (responder?.invocations() ?? 0) >= 1, {
     timeoutMs: 20_000,
   });
   await waitFor(
-    "both plans, the policy's plan and the dead-lettered job sent",
-    () => (counters.sqs?.tallies().get("SendMessage")?.calls ?? 0) >= 2 * repliesPerPlan + 2,
+    "both plans (a reply queued, a reply scheduled), the policy's plan and the dead-lettered job",
+    () => sends() >= 2 + 2 && schedules() >= 2,
     { timeoutMs: 30_000 },
   );
   // A job delivered again (past SQS's deduplication window): it reads its stored plan back.
@@ -225,25 +242,15 @@ beforeAll(async () => {
       MessageDeduplicationId: `${messageKey(webhook).slice(0, 64)}-later`,
     }),
   );
-  await waitFor(
-    "the stored plan queued again",
-    () => (counters.sqs?.tallies().get("SendMessage")?.calls ?? 0) >= 3 * repliesPerPlan + 2,
-    { timeoutMs: 20_000 },
-  );
+  await waitFor("the stored plan queued again", () => sends() >= 3 + 2, { timeoutMs: 20_000 });
   await responder?.stop();
   collect("responder");
 
-  // Sender: the first send fails (backoff), the replies due go out, the later ones hop on.
+  // Sender: the first send fails (backoff), the rest go out, the late replies from their
+  // schedules through the final hop.
   stack.vendor.scriptSendResponses([{ status: 500 }]);
   sender?.start();
-  await waitFor("every reply due sent", () => stack.vendor.sent().length >= 3, {
-    timeoutMs: 30_000,
-  });
-  await waitFor(
-    "a reply not yet due chained on",
-    () => (counters.sqs?.tallies().get("SendMessage")?.calls ?? 0) >= 1,
-    { timeoutMs: 30_000 },
-  );
+  await waitFor("every reply sent", () => stack.vendor.sent().length >= 5, { timeoutMs: 30_000 });
   await sender?.stop();
   collect("sender");
 }, 180_000);
@@ -276,6 +283,11 @@ function programArn(fn: FunctionName, localResource: string): string {
   );
   const arn = resource?.outputs.arn;
   if (typeof arn !== "string") throw new Error(`no resource in the program for ${name}=${value}`);
+  if (name === ENV.replyScheduleGroup) {
+    // A schedule of the group: arn:…:schedule/<group>/<name> (Service Authorization Reference).
+    const schedule = localResource.split("/").slice(1).join("/");
+    return `${arn.replace(":schedule-group/", ":schedule/")}/${schedule}`;
+  }
   return index ? `${arn}/index/${index}` : arn;
 }
 

@@ -56,6 +56,7 @@ const T = {
   key: "aws:kms/key:Key",
   metricFilter: "aws:cloudwatch/logMetricFilter:LogMetricFilter",
   webhook: "pulumi-nodejs:dynamic/whatsable:VendorWebhook",
+  scheduleGroup: "aws:scheduler/scheduleGroup:ScheduleGroup",
 } as const;
 const FUNCTIONS: FunctionName[] = ["receiver", "responder", "sender"];
 
@@ -99,13 +100,15 @@ describe("Pulumi program (dev stack)", () => {
       "whatsable:ingress:WebhookIngress": 1,
       "whatsable:webhook:WebhookRegistrations": 1,
       "whatsable:monitoring:PipelineAlarms": 1,
+      "whatsable:schedules:ReplySchedules": 1,
       [T.table]: 1,
-      [T.queue]: 4,
+      [T.queue]: 5,
       [T.redriveAllow]: 2,
       [T.secret]: 2,
       [T.secretVersion]: 2,
-      [T.role]: 3,
-      [T.rolePolicy]: 3,
+      [T.role]: 4,
+      [T.rolePolicy]: 4,
+      [T.scheduleGroup]: 1,
       [T.logGroup]: 3,
       [T.fn]: 3,
       [T.esm]: 2,
@@ -115,7 +118,7 @@ describe("Pulumi program (dev stack)", () => {
       [T.topic]: 1,
       [T.key]: 1,
       [T.metricFilter]: 4,
-      [T.alarm]: 13,
+      [T.alarm]: 14,
     });
   });
 
@@ -466,6 +469,74 @@ describe("Pulumi program (dev stack)", () => {
     });
   });
 
+  describe("far replies' schedules (EventBridge Scheduler)", () => {
+    const groupArn = () => arnOf(T.scheduleGroup, "schedules");
+    const schedulerRole = () =>
+      JSON.parse(graph.inputs(T.role, "schedules-role").assumeRolePolicy as string);
+    const schedulerPolicy = (): PolicyDocument =>
+      JSON.parse(graph.inputs(T.rolePolicy, "schedules-policy").policy as string);
+
+    it("lets only this stack's schedule group, in this account, assume the scheduler's role", () => {
+      expect(schedulerRole().Statement).toEqual([
+        {
+          Effect: "Allow",
+          Principal: { Service: "scheduler.amazonaws.com" },
+          Action: "sts:AssumeRole",
+          Condition: {
+            StringEquals: {
+              "aws:SourceAccount": groupArn().split(":")[4],
+              "aws:SourceArn": groupArn(),
+            },
+          },
+        },
+      ]);
+    });
+
+    it("lets a schedule send to the replies queue and the scheduler's DLQ, nothing else", () => {
+      expect(broadGrants(schedulerPolicy())).toEqual([]);
+      expect(schedulerPolicy().Statement.flatMap((s) => s.Action)).toEqual([
+        "sqs:SendMessage",
+        "sqs:SendMessage",
+      ]);
+      expect(schedulerPolicy().Statement.flatMap((s) => s.Resource)).toEqual([
+        arnOf(T.queue, "replies"),
+        arnOf(T.queue, "schedules-dlq"),
+      ]);
+    });
+
+    it("gives the responder the group, role, target and DLQ, and the grants to use them only", () => {
+      const env = plain(graph.inputs(T.fn, "responder").environment) as {
+        variables: Record<string, string>;
+      };
+      expect(env.variables).toMatchObject({
+        REPLY_SCHEDULE_GROUP: "schedules",
+        REPLY_SCHEDULER_ROLE_ARN: arnOf(T.role, "schedules-role"),
+        REPLIES_QUEUE_ARN: arnOf(T.queue, "replies"),
+        REPLY_SCHEDULE_DLQ_ARN: arnOf(T.queue, "schedules-dlq"),
+      });
+      expect(grantedResources("responder", "scheduler:CreateSchedule")).toEqual([
+        `${groupArn().replace(":schedule-group/", ":schedule/")}/*`,
+      ]);
+      const pass = policyOf("responder").Statement.find((s) => s.Action.includes("iam:PassRole"));
+      expect(pass?.Resource).toEqual([arnOf(T.role, "schedules-role")]);
+      expect(pass?.Condition).toEqual({
+        StringEquals: { "iam:PassedToService": "scheduler.amazonaws.com" },
+      });
+      for (const fn of ["receiver", "sender"] as const) {
+        expect(grantedResources(fn, "scheduler:CreateSchedule")).toEqual([]);
+      }
+    });
+
+    it("alarms on any message in the scheduler's DLQ", () => {
+      expect(graph.inputs(T.alarm, "alarms-schedules-dlq-depth")).toMatchObject({
+        namespace: "AWS/SQS",
+        metricName: "ApproximateNumberOfMessagesVisible",
+        dimensions: { QueueName: "schedules-dlq" },
+        threshold: 0,
+      });
+    });
+  });
+
   describe("alarms", () => {
     it("alarms on DLQ depth, Lambda errors and throttles, API 5xx, 401s, 400s and vendor refusals", () => {
       expect(
@@ -477,6 +548,7 @@ describe("Pulumi program (dev stack)", () => {
         [
           "alarms-jobs-dlq-depth",
           "alarms-replies-dlq-depth",
+          "alarms-schedules-dlq-depth",
           "alarms-jobs-age",
           "alarms-api-5xx",
           "alarms-api-401",

@@ -7,6 +7,7 @@ import {
   GetMetricDataCommand,
 } from "@aws-sdk/client-cloudwatch";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { SchedulerClient } from "@aws-sdk/client-scheduler";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import {
   ListMessageMoveTasksCommand,
@@ -153,6 +154,7 @@ const awsClients = (calls: unknown[]) => (): OpsClients => ({
   sqs: sqsWithMoveTasks(calls),
   dynamo: DynamoDBDocumentClient.from(new DynamoDBClient({})),
   secretsManager: new SecretsManagerClient({}),
+  scheduler: new SchedulerClient({}),
   cloudWatch: fakeCloudWatch(calls),
   destroy: () => undefined,
 });

@@ -7,7 +7,13 @@ import {
 } from "../../lambdas/core/conversation.js";
 import { type ConversationItem, type Plan, planOf } from "../../lambdas/core/conversationLog.js";
 import type { DeliveryDeps, DeliverySettings } from "../../lambdas/core/deliverReply.js";
-import { CLAIMABLE_STATUSES, replySk, type SentMarker } from "../../lambdas/core/deliverReply.js";
+import {
+  CLAIMABLE_STATUSES,
+  deliverReply,
+  isAcknowledged,
+  replySk,
+  type SentMarker,
+} from "../../lambdas/core/deliverReply.js";
 import type { ScheduledReply } from "../../lambdas/core/messages.js";
 import type {
   Clock,
@@ -329,4 +335,48 @@ export function memoryDeliveryDeps(overrides: Partial<DeliverySettings> = {}, st
     settings: { ...TEST_SETTINGS, ...overrides },
   } satisfies DeliveryDeps;
   return deps;
+}
+
+/** A message on the simulated replies queue. */
+export interface InFlight {
+  reply: ScheduledReply;
+  visibleAt: number;
+  receiveCount: number;
+}
+
+/**
+ * Runs the sender (core/deliverReply.ts) over a simulated replies queue on the deps' simulated
+ * clock until the queue is empty: each message is received `receiveLateness` (cycling) after it
+ * became visible, its hops and order waits go back on the queue, a failed attempt comes back
+ * after its backoff. Returns how many hops the sender took.
+ */
+export async function drainSimulatedQueue(
+  queue: InFlight[],
+  deps: ReturnType<typeof memoryDeliveryDeps>,
+  receiveLateness: number[],
+): Promise<{ hops: number }> {
+  let step = 0;
+  let hops = 0;
+  for (let guard = 0; queue.length > 0; guard++) {
+    if (guard > 200_000) throw new Error("simulation did not settle");
+    queue.sort((a, b) => a.visibleAt - b.visibleAt);
+    const next = queue.shift() as InFlight;
+    const lateness = receiveLateness[step++ % receiveLateness.length] ?? 0;
+    deps.clock.current = Math.max(deps.clock.current, next.visibleAt + lateness);
+    next.receiveCount += 1;
+    const before = deps.repliesQueue.sent.length;
+    const result = await deliverReply(next.reply, { receiveCount: next.receiveCount }, deps);
+    if (result.kind === "hopped") hops += 1;
+    for (const copy of deps.repliesQueue.sent.slice(before)) {
+      queue.push({
+        reply: copy.body,
+        visibleAt: copy.at + copy.delaySeconds * 1000,
+        receiveCount: 0,
+      });
+    }
+    if (!isAcknowledged(result) && "delaySeconds" in result) {
+      queue.push({ ...next, visibleAt: deps.clock.now() + result.delaySeconds * 1000 });
+    }
+  }
+  return { hops };
 }

@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import {
   costLines,
+  delayCostPerMillion,
+  deliveriesFor,
   IDLE_RECEIVES_PER_QUEUE_MONTH,
   idleMonthly,
   totalPerMillion,
@@ -86,5 +88,41 @@ describe("FIFO requests and the idle stack", () => {
     // 648,000 empty receives per queue-month: FIFO $0.324 + standard $0.259.
     expect(idle.polling).toBeCloseTo(0.583, 3);
     expect(idle.total).toBeCloseTo(0.8 + 1 + 1 + 3 + 0.583, 3);
+  });
+});
+
+describe("what a reply's delay costs (chained vs scheduled)", () => {
+  const MIN = 60_000;
+  const DAY = 24 * 60 * MIN;
+  const sender = { memoryMb: 256, ms: 10 };
+  const options = (scheduled: boolean) => ({
+    maxHopSeconds: 900,
+    leadMs: 300_000,
+    scheduled,
+    sender,
+  });
+
+  it("chains one delivery per 900 s: 96 for a day, 5,760 for 60 days", () => {
+    expect(deliveriesFor(MIN, options(false))).toBe(1);
+    expect(deliveriesFor(DAY, options(false))).toBe(96);
+    expect(deliveriesFor(60 * DAY, options(false))).toBe(5760);
+  });
+
+  it("takes the schedule's delivery and one final hop for anything past one hop", () => {
+    for (const delay of [16 * MIN, 60 * MIN, DAY, 7 * DAY, 60 * DAY]) {
+      expect(deliveriesFor(delay, options(true))).toBe(2);
+    }
+    expect(deliveriesFor(MIN, options(true))).toBe(1);
+  });
+
+  it("prices chaining a 60-day reply at about $8,200 per million, as docs/scheduling.md says", () => {
+    expect(delayCostPerMillion(60 * DAY, options(false))).toBeGreaterThan(8000);
+    expect(delayCostPerMillion(60 * DAY, options(false))).toBeLessThan(8400);
+  });
+
+  it("adds at most $3 per million through a schedule, whatever the delay (the issue's target)", () => {
+    for (const delay of [MIN, 60 * MIN, DAY, 7 * DAY, 60 * DAY]) {
+      expect(delayCostPerMillion(delay, options(true))).toBeLessThanOrEqual(3);
+    }
   });
 });

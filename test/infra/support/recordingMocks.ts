@@ -64,6 +64,8 @@ export function computedOutputs(
       return { apiEndpoint: API_ENDPOINT, executionArn: arn("execute-api", "abc123") };
     case "aws:sns/topic:Topic":
       return { arn: arn("sns", name) };
+    case "aws:scheduler/scheduleGroup:ScheduleGroup":
+      return { arn: arn("scheduler", `schedule-group/${name}`), name };
     case "aws:kms/key:Key":
       return { arn: arn("kms", `key/${name}-0000-1111-2222-333344445555`), keyId: `${name}-id` };
     case "pulumi-nodejs:dynamic/whatsable:VendorWebhook":

@@ -2,7 +2,6 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
   assessMarker,
-  type DeliveryResult,
   deliverReply,
   isAcknowledged,
   isTerminal,
@@ -11,7 +10,12 @@ import {
 } from "../../../lambdas/core/deliverReply.js";
 import type { ScheduledReply } from "../../../lambdas/core/messages.js";
 import { ORDER_WAIT_LIMIT_MS } from "../../../lambdas/core/schedule.js";
-import { memoryDeliveryDeps, silentLogger } from "../../support/replyFakes.js";
+import {
+  drainSimulatedQueue,
+  type InFlight,
+  memoryDeliveryDeps,
+  silentLogger,
+} from "../../support/replyFakes.js";
 import { aReply as fixtureReply } from "../../support/replyFixtures.js";
 
 /** A reply due at the simulated clock's epoch unless a test says otherwise. */
@@ -383,12 +387,6 @@ describe("deliverReply", () => {
   });
 
   describe("under a simulated queue (property)", () => {
-    interface InFlight {
-      reply: ScheduledReply;
-      visibleAt: number;
-      receiveCount: number;
-    }
-
     it("sends every reply of every plan exactly once, in order, never early", async () => {
       await fc.assert(
         fc.asyncProperty(
@@ -445,31 +443,7 @@ describe("deliverReply", () => {
                 if (seq === 0) queue.push({ reply, visibleAt: 0, receiveCount: 0 });
               });
             });
-            let step = 0;
-            for (let guard = 0; queue.length > 0; guard++) {
-              if (guard > 200_000) throw new Error("simulation did not settle");
-              queue.sort((a, b) => a.visibleAt - b.visibleAt);
-              const next = queue.shift() as InFlight;
-              const lateness = latenesses[step++ % latenesses.length] ?? 0;
-              deps.clock.current = Math.max(deps.clock.current, next.visibleAt + lateness);
-              next.receiveCount += 1;
-              const before = deps.repliesQueue.sent.length;
-              const result: DeliveryResult = await deliverReply(
-                next.reply,
-                { receiveCount: next.receiveCount },
-                deps,
-              );
-              for (const copy of deps.repliesQueue.sent.slice(before)) {
-                queue.push({
-                  reply: copy.body,
-                  visibleAt: copy.at + copy.delaySeconds * 1000,
-                  receiveCount: 0,
-                });
-              }
-              if (!isAcknowledged(result) && "delaySeconds" in result) {
-                queue.push({ ...next, visibleAt: deps.clock.now() + result.delaySeconds * 1000 });
-              }
-            }
+            await drainSimulatedQueue(queue, deps, latenesses);
             const delivered = deps.vendor.delivered;
             const total = plans.reduce((n, d) => n + d.length, 0);
             expect(delivered).toHaveLength(total);

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { defaultOptOut, messageKey } from "../../../lambdas/core/conversation.js";
 import { ReplyPlanError } from "../../../lambdas/core/errors.js";
 import type { NormalizedWebhook, ScheduledReply } from "../../../lambdas/core/messages.js";
+import type { ReplyScheduler } from "../../../lambdas/core/ports.js";
 import {
   ReplyPolicyAnswerError,
   ReplyPolicyUnavailableError,
@@ -17,6 +18,7 @@ import {
   type RespondDeps,
   respondToJob,
 } from "../../../lambdas/core/respondToJob.js";
+import { SCHEDULE_LEAD_SECONDS } from "../../../lambdas/core/schedule.js";
 import {
   MemoryContacts,
   RecordingQueue,
@@ -121,6 +123,64 @@ describe("respondToJob", () => {
     const { respond, repliesQueue } = deps(rulesPolicy(rules), 1);
     await respondToJob(customerJob("hello"), respond);
     expect(repliesQueue.sent.map((s) => s.delaySeconds)).toEqual([0, 1, 1]);
+  });
+
+  describe("far replies (a scheduler)", () => {
+    const DAY = 24 * 3600 * 1000;
+    const farRules = parseReplyRules(
+      [
+        {
+          match: "^remind",
+          messages: [
+            { text: "noted", delay: 0 },
+            { text: "tomorrow", delay: DAY },
+            { text: "in 60 days", delay: 60 * DAY },
+          ],
+        },
+      ],
+      { waitingDurationSeconds: 60 * 24 * 3600 },
+    );
+    const made: { name: string; fireAt: number; body: ScheduledReply }[] = [];
+    const scheduler: ReplyScheduler = {
+      schedule: async (body, options) => {
+        const exists = made.some((m) => m.name === options.name);
+        made.push({ ...options, body: body as ScheduledReply });
+        return exists ? "exists" : "created";
+      },
+    };
+
+    it("queues a reply one hop reaches and puts each further one in a schedule named for it", async () => {
+      made.length = 0;
+      const { respond, repliesQueue } = deps(rulesPolicy(farRules));
+      const job = customerJob("remind me");
+      expect(await respondToJob(job, { ...respond, scheduler })).toMatchObject({ planned: 3 });
+      expect(repliesQueue.sent.map((s) => s.body.text)).toEqual(["noted"]);
+      const planId = planIdFor(job.key);
+      expect(made.map((m) => [m.name, m.fireAt, m.body.text])).toEqual([
+        [`${planId}-001`, T0 + DAY - SCHEDULE_LEAD_SECONDS * 1000, "tomorrow"],
+        [`${planId}-002`, T0 + 60 * DAY - SCHEDULE_LEAD_SECONDS * 1000, "in 60 days"],
+      ]);
+    });
+
+    it("names the same schedules when the job is delivered again, so a retry makes none twice", async () => {
+      made.length = 0;
+      const { respond } = deps(rulesPolicy(farRules));
+      const job = customerJob("remind me");
+      await respondToJob(job, { ...respond, scheduler });
+      await respondToJob(job, { ...respond, scheduler }, { receiveCount: 2 });
+      const names = made.map((m) => `${m.name}@${m.fireAt}`);
+      expect(names.slice(2)).toEqual(names.slice(0, 2));
+    });
+
+    it("chains far replies through the queue when the stack has no scheduler", async () => {
+      const { respond, repliesQueue } = deps(rulesPolicy(farRules));
+      await respondToJob(customerJob("remind me"), respond);
+      expect(repliesQueue.sent.map((s) => [s.body.text, s.delaySeconds])).toEqual([
+        ["noted", 0],
+        ["tomorrow", 900],
+        ["in 60 days", 900],
+      ]);
+    });
   });
 
   it("logs the message and the plan it got as one item", async () => {

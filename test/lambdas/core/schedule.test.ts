@@ -7,7 +7,11 @@ import {
   ORDER_WAIT_LIMIT_MS,
   orderWaitDelaySeconds,
   orderWaitExpired,
+  parseReplyScheduleName,
+  placeReply,
+  replyScheduleName,
   retryDelaySeconds,
+  SCHEDULE_LEAD_SECONDS,
 } from "../../../lambdas/core/schedule.js";
 
 describe("enqueueDelaySeconds", () => {
@@ -118,5 +122,75 @@ describe("order waiting", () => {
   it("gives up on the predecessor after the order-wait limit", () => {
     expect(orderWaitExpired(ORDER_WAIT_LIMIT_MS, 0)).toBe(false);
     expect(orderWaitExpired(ORDER_WAIT_LIMIT_MS + 1, 0)).toBe(true);
+  });
+});
+
+describe("placeReply (far replies through schedules)", () => {
+  const DAY = 24 * 3600 * 1000;
+  const withScheduler = { maxHopSeconds: 900, scheduler: true };
+
+  it("queues a reply one SQS hop reaches, with its delay", () => {
+    expect(placeReply(0, 900_000, withScheduler)).toEqual({ kind: "queue", delaySeconds: 900 });
+    expect(placeReply(0, 60_000, withScheduler)).toEqual({ kind: "queue", delaySeconds: 60 });
+  });
+
+  it("schedules a reply further than one hop to fire its lead before it is due", () => {
+    expect(placeReply(0, 60 * DAY, withScheduler)).toEqual({
+      kind: "schedule",
+      fireAt: 60 * DAY - SCHEDULE_LEAD_SECONDS * 1000,
+    });
+  });
+
+  it("names a whole second at or before due minus the lead (Scheduler's at() has seconds)", () => {
+    expect(placeReply(0, 3_600_000 + 700, withScheduler)).toEqual({
+      kind: "schedule",
+      fireAt: 3_600_000 - SCHEDULE_LEAD_SECONDS * 1000,
+    });
+  });
+
+  it("names the same time for a retried job, whenever it runs", () => {
+    const dueAt = 7 * DAY + 123;
+    expect(placeReply(5000, dueAt, withScheduler)).toEqual(
+      placeReply(90_000, dueAt, withScheduler),
+    );
+  });
+
+  it("keeps the lead within one hop when hops are shorter (local chaining)", () => {
+    expect(placeReply(0, 10_000, { maxHopSeconds: 3, scheduler: true })).toEqual({
+      kind: "schedule",
+      fireAt: 7000,
+    });
+  });
+
+  it("chains through the queue when the stack has no scheduler", () => {
+    expect(placeReply(0, 60 * DAY, { maxHopSeconds: 900, scheduler: false })).toEqual({
+      kind: "queue",
+      delaySeconds: 900,
+    });
+  });
+
+  it("leaves at most one SQS hop after the schedule fires on time, whatever the delay", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 60 * DAY }),
+        fc.integer({ min: 1, max: 900 }),
+        (delay, hop) => {
+          const placement = placeReply(0, delay, { maxHopSeconds: hop, scheduler: true });
+          const from = placement.kind === "schedule" ? placement.fireAt : 0;
+          expect(from).toBeLessThanOrEqual(delay);
+          expect(hopCount(delay - from, hop)).toBeLessThanOrEqual(2);
+        },
+      ),
+    );
+  });
+});
+
+describe("replyScheduleName", () => {
+  it("is the plan id and the 3-digit seq, within Scheduler's name rules, and reads back", () => {
+    const name = replyScheduleName(`plan_${"a".repeat(32)}`, 7);
+    expect(name).toBe(`plan_${"a".repeat(32)}-007`);
+    expect(name).toMatch(/^[0-9a-zA-Z-_.]{1,64}$/);
+    expect(parseReplyScheduleName(name)).toEqual({ planId: `plan_${"a".repeat(32)}`, seq: 7 });
+    expect(parseReplyScheduleName("someone-elses")).toBeUndefined();
   });
 });
