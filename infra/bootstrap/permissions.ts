@@ -274,6 +274,29 @@ export const RESOURCE_PERMISSIONS: Record<string, ResourcePermissions> = {
     update: ["cloudwatch:PutDashboard", "cloudwatch:GetDashboard"],
     delete: ["cloudwatch:DeleteDashboards", "cloudwatch:GetDashboard"],
   },
+  "aws:scheduler/scheduleGroup:ScheduleGroup": {
+    // The handlers' permissions of the CloudFormation resource schema AWS::Scheduler::ScheduleGroup;
+    // deleting a group deletes the schedules left in it.
+    sources: [CFN("aws-resource-scheduler-schedulegroup.html"), SAR("amazoneventbridgescheduler")],
+    create: [
+      "scheduler:CreateScheduleGroup",
+      "scheduler:GetScheduleGroup",
+      "scheduler:TagResource",
+      "scheduler:ListTagsForResource",
+    ],
+    read: ["scheduler:GetScheduleGroup", "scheduler:ListTagsForResource"],
+    update: [
+      "scheduler:TagResource",
+      "scheduler:UntagResource",
+      "scheduler:ListTagsForResource",
+      "scheduler:GetScheduleGroup",
+    ],
+    delete: [
+      "scheduler:DeleteScheduleGroup",
+      "scheduler:GetScheduleGroup",
+      "scheduler:DeleteSchedule",
+    ],
+  },
   "aws:sns/topic:Topic": {
     sources: [CFN("aws-resource-sns-topic.html"), SAR("amazonsns")],
     create: [

@@ -153,8 +153,8 @@ export function serviceArnSpaces(s: StackScope): Record<string, string[]> {
       `arn:${s.partition}:cloudwatch::${s.account}:dashboard/*`,
     ],
     sns: [arn("sns", "*")],
-    // Far replies' schedule group (the schedules themselves are the responder's, at run time).
-    scheduler: [arn("scheduler", "schedule-group/*")],
+    // Far replies' schedule group, and the schedules left in it when the group is deleted.
+    scheduler: [arn("scheduler", "schedule-group/*"), arn("scheduler", "schedule/*")],
     kms: [arn("kms", "key/*")],
     apigateway: [`arn:${s.partition}:apigateway:${s.region}::/*`],
   };
