@@ -22,10 +22,9 @@ if (!config.webhookGenerations.some((g) => g.enabled)) {
 const { stack: _stack, replyRulesFile: _read, throttle: _throttle, ...settings } = config;
 const pipeline = new WhatsAppReplyPipeline(pulumi.getProject(), {
   ...settings,
-  // The stacks were deployed before the component existed: keep every resource's name, and let
-  // each child answer to its former URN, so `up` moves the resources under the component.
+  // The bare child names ("jobs", "receiver", ...): this repository's stacks are the only
+  // pipeline of their project, so no prefix is needed to keep two apart.
   namePrefix: "",
-  movedFromRoot: true,
 });
 
 export const {

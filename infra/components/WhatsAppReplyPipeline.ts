@@ -184,12 +184,6 @@ export interface WhatsAppReplyPipelineArgs {
   /** The region the pipeline deploys to (dashboard, `region` output). Default: `aws:region` of
    * the program's default AWS provider; set it when you pass a provider for another region. */
   region?: string;
-  /**
-   * The stack was deployed by a version of this program whose components had no parent (this
-   * repository's stacks before the component existed): each child answers to its former URN too,
-   * so `pulumi up` adopts the resources instead of replacing them. Default false.
-   */
-  movedFromRoot?: boolean;
 }
 
 /** The settings keys: args validated by the stack config's validator (infra/config.ts). */
@@ -522,11 +516,7 @@ export class WhatsAppReplyPipeline extends pulumi.ComponentResource {
     );
     const s = plan.settings;
     const n = plan.childName;
-    // Children of a moved component answer to their old URNs as well (the SDK derives theirs).
-    const child: pulumi.ComponentResourceOptions = {
-      parent: this,
-      ...(args.movedFromRoot ? { aliases: [{ parent: pulumi.rootStackResource }] } : {}),
-    };
+    const child: pulumi.ComponentResourceOptions = { parent: this };
 
     const tables = new DataTables(n("data"), { protect: s.protect }, child);
 

@@ -2,7 +2,6 @@ import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import type { PlannedResource } from "../../../infra/awsLimits.js";
 import { plain } from "./graph.js";
-import type { RecordedResource } from "./recordingMocks.js";
 import { stackFileConfig } from "./stackFiles.js";
 
 export interface ProgramRun {
@@ -29,30 +28,6 @@ export async function runProgramForStack(
     r.outputs = plain(r.outputs) as Record<string, unknown>;
   }
   return run;
-}
-
-/** One resource as fixtures/recordGraph.ts records it (secrets and code archives reduced). */
-export type GraphEntry = Omit<RecordedResource, "outputs">;
-
-/** The vendor token the graph recordings use (a stand-in, recorded only as "[secret]"). */
-export const GRAPH_TOKEN = "graph-snapshot-token";
-
-/**
- * Records the resource graph of one stack file under mocks in a fresh Node process
- * (fixtures/recordGraph.ts), with the stack file's config and a stand-in vendor token.
- */
-export function recordGraphForStack(
-  stack: string,
-  program = "infra/index.ts",
-): Promise<{ stack: string; resources: GraphEntry[] }> {
-  return runFixture("recordGraph.ts", {
-    TEST_PULUMI_STACK: stack,
-    TEST_PULUMI_PROGRAM: program,
-    TEST_PULUMI_CONFIG: JSON.stringify({
-      ...stackFileConfig(stack),
-      "whatsable-replies:vendorToken": GRAPH_TOKEN,
-    }),
-  });
 }
 
 /** Runs a script of test/infra/fixtures/ in a fresh `node --import tsx`; parses its JSON output. */
