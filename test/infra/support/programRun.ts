@@ -12,7 +12,8 @@ export interface ProgramRun {
 /**
  * Runs the Pulumi program for one stack file under mocks in a fresh Node process, as Pulumi.yaml
  * makes `pulumi up` load it (`node --import tsx`), with the real Lambda bundles
- * (fixtures/runProgramWithMocks.ts). `config` adds to or overrides the stack file's values.
+ * (fixtures/runProgramWithMocks.ts). `config` adds to or overrides the stack file's values, whose
+ * placeholders are filled in as a user does before deploying (FILLED_IN).
  */
 export async function runProgramForStack(
   stack: string,
@@ -21,7 +22,10 @@ export async function runProgramForStack(
 ): Promise<ProgramRun> {
   const run = await runFixture<ProgramRun>("runProgramWithMocks.ts", {
     TEST_PULUMI_STACK: stack,
-    TEST_PULUMI_CONFIG: JSON.stringify({ ...stackFileConfig(stack), ...config }),
+    TEST_PULUMI_CONFIG: JSON.stringify({
+      ...stackFileConfig(stack, { filledIn: true }),
+      ...config,
+    }),
   });
   for (const r of run.registered) {
     r.inputs = plain(r.inputs) as Record<string, unknown>;
