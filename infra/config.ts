@@ -3,6 +3,7 @@ import path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import {
+  DEFAULT_INGRESS,
   DEFAULTS,
   INGRESS_KINDS,
   type IngressKind,
@@ -174,7 +175,7 @@ export const settingsSchema = z
      */
     ingress: z
       .enum(INGRESS_KINDS, { error: `must be one of ${INGRESS_KINDS.join(", ")}` })
-      .default("httpApi"),
+      .default(DEFAULT_INGRESS),
     /** httpApi only: the stage's steady requests per second and burst (defaults below). */
     throttleRateLimit: wholeNumber(1, 10_000).optional(),
     throttleBurstLimit: wholeNumber(1, 5000).optional(),
