@@ -560,34 +560,50 @@ function replyRulesOf(
   return { ok: true, document: document as unknown[] };
 }
 
-/** Reads and validates the current stack's configuration. */
-export function loadStackConfig(): StackConfig {
-  const namespace = pulumi.getProject();
-  const config = new pulumi.Config();
-  const secretKeys = new Set<string>(Object.values(SECRET_KEYS));
-  const raw: Record<string, string | undefined> = {};
-  for (const fullKey of Object.keys(pulumi.runtime.allConfig())) {
-    const [ns, key] = splitKey(fullKey);
-    if (ns === namespace && !secretKeys.has(key)) raw[key] = config.get(key);
-  }
+/**
+ * A stack's configuration as it stands, wherever it was read from: the program's runtime config
+ * (loadStackConfig) or the stack file itself (`npm run ops -- preflight`, before any `up`).
+ */
+export interface StackConfigView {
+  /** The project name: the namespace of the keys. */
+  namespace: string;
+  /** Bare key → raw value (as Pulumi passes it) of the non-secret keys of the namespace. */
+  raw: Record<string, string | undefined>;
+  /** aws:region, if set. */
+  region?: string;
+  /** How each secret key (SECRET_KEYS) is stored: unset, encrypted, or in plain text. */
+  secrets: Partial<Record<string, "encrypted" | "plain">>;
+  /** The stack file the values come from, named in problems (`Pulumi.prod.yaml`). */
+  file: string;
+  /** The project root replyRulesFile is relative to. */
+  root: string;
+}
+
+/**
+ * Every problem of a stack's configuration, secrets and region included: the one validation
+ * `pulumi preview` and the preflight share. Returns the settings when they parse.
+ */
+export function stackConfigProblems(view: StackConfigView): {
+  settings?: StackSettings;
+  problems: string[];
+} {
+  const { namespace, secrets } = view;
   const problems: string[] = [];
   let settings: StackSettings | undefined;
   try {
-    settings = parseStackSettings(raw, namespace, process.cwd(), stackFileName(pulumi.getStack()));
+    settings = parseStackSettings(view.raw, namespace, view.root, view.file);
   } catch (error) {
     if (!(error instanceof StackConfigError)) throw error;
     problems.push(...error.problems);
   }
-  const region = new pulumi.Config("aws").get("region");
-  if (!region)
+  if (!view.region)
     problems.push("aws:region: required (e.g. `pulumi config set aws:region eu-west-1`)");
-  const vendorToken = config.getSecret(SECRET_KEYS.vendorToken);
-  if (!vendorToken) {
+  if (!secrets[SECRET_KEYS.vendorToken]) {
     problems.push(
       `${namespace}:${SECRET_KEYS.vendorToken}: required; set it with \`pulumi config set --secret ${SECRET_KEYS.vendorToken} <token>\``,
     );
   }
-  const policySecret = config.getSecret(SECRET_KEYS.replyPolicySecret);
+  const policySecret = secrets[SECRET_KEYS.replyPolicySecret];
   if (settings?.replyPolicyUrl !== undefined && !policySecret) {
     problems.push(
       `${namespace}:${SECRET_KEYS.replyPolicySecret}: required with replyPolicyUrl; set it with \`pulumi config set --secret ${SECRET_KEYS.replyPolicySecret} whsec_<base64>\``,
@@ -599,15 +615,44 @@ export function loadStackConfig(): StackConfig {
     );
   }
   for (const key of Object.values(SECRET_KEYS)) {
-    if (storedInPlainText(`${namespace}:${key}`)) {
+    if (secrets[key] === "plain") {
       problems.push(
         `${namespace}:${key}: must be stored encrypted; run \`pulumi config set --secret ${key} <value>\``,
       );
     }
   }
+  return { settings, problems };
+}
+
+/** Reads and validates the current stack's configuration. */
+export function loadStackConfig(): StackConfig {
+  const namespace = pulumi.getProject();
+  const config = new pulumi.Config();
+  const secretKeys = new Set<string>(Object.values(SECRET_KEYS));
+  const raw: Record<string, string | undefined> = {};
+  for (const fullKey of Object.keys(pulumi.runtime.allConfig())) {
+    const [ns, key] = splitKey(fullKey);
+    if (ns === namespace && !secretKeys.has(key)) raw[key] = config.get(key);
+  }
+  const secrets: StackConfigView["secrets"] = {};
+  for (const key of secretKeys) {
+    if (pulumi.runtime.allConfig()[`${namespace}:${key}`] === undefined) continue;
+    secrets[key] = storedInPlainText(`${namespace}:${key}`) ? "plain" : "encrypted";
+  }
+  const region = new pulumi.Config("aws").get("region");
+  const { settings, problems } = stackConfigProblems({
+    namespace,
+    raw,
+    region,
+    secrets,
+    file: stackFileName(pulumi.getStack()),
+    root: process.cwd(),
+  });
+  const vendorToken = config.getSecret(SECRET_KEYS.vendorToken);
   if (problems.length > 0 || !settings || !vendorToken || !region) {
     throw new StackConfigError(problems);
   }
+  const policySecret = config.getSecret(SECRET_KEYS.replyPolicySecret);
   return {
     ...settings,
     stack: pulumi.getStack(),

@@ -2,7 +2,7 @@ import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import type { OpsClients } from "./aws.js";
-import type { Command, OptionHelp } from "./command.js";
+import type { AnyCommand, OptionHelp, StandaloneCommand, StandaloneContext } from "./command.js";
 import { COMMANDS } from "./commands/index.js";
 import { messageOf, OpsError, UsageError } from "./errors.js";
 import { loadTarget, type PulumiRunner, runPulumi, type Target } from "./target.js";
@@ -44,6 +44,11 @@ export interface OpsIo {
   now?: () => number;
   /** Default: SDK clients for the target (aws.ts). Tests put AWS-only APIs behind a fake here. */
   clients?: (target: Target) => OpsClients;
+  /** Default: read-only SDK clients of the preflight (preflightAws.ts); fakes in tests. */
+  preflightClients?: StandaloneContext["awsClients"];
+  /** Default: the working directory (where `npm run` runs, the project root). */
+  root?: string;
+  env?: NodeJS.ProcessEnv;
 }
 
 type ParseOptions = NonNullable<Parameters<typeof parseArgs>[0]>["options"];
@@ -94,9 +99,10 @@ export function overallHelp(): string {
   ].join("\n");
 }
 
-export function commandHelp(command: Command): string {
+export function commandHelp(command: AnyCommand): string {
+  const target = "standalone" in command ? "--stack NAME" : "(--stack NAME | --outputs FILE)";
   return [
-    `Usage: ${RUN} ${command.name}${command.args ? ` ${command.args}` : ""} (--stack NAME | --outputs FILE) [options]`,
+    `Usage: ${RUN} ${command.name}${command.args ? ` ${command.args}` : ""} ${target} [options]`,
     "",
     command.description,
     "",
@@ -109,7 +115,7 @@ export function commandHelp(command: Command): string {
   ].join("\n");
 }
 
-function findCommand(name: string): Command {
+function findCommand(name: string): AnyCommand {
   const command = COMMANDS.find((c) => c.name === name);
   if (command) return command;
   throw new UsageError(
@@ -178,7 +184,7 @@ export async function runOps(argv: string[], io: OpsIo): Promise<number> {
     return fail(new UsageError("which command?"));
   }
 
-  let command: Command;
+  let command: AnyCommand;
   let values: Record<string, string | boolean | undefined>;
   let positionals: string[];
   try {
@@ -206,6 +212,8 @@ export async function runOps(argv: string[], io: OpsIo): Promise<number> {
     return fail(error, COMMANDS.some((c) => c.name === name) ? name : undefined);
   }
 
+  if ("standalone" in command) return runStandalone(command, positionals, values, io, fail);
+
   let clients: OpsClients | undefined;
   try {
     const target = await loadTarget(
@@ -230,6 +238,36 @@ export async function runOps(argv: string[], io: OpsIo): Promise<number> {
     return fail(error, command.name);
   } finally {
     clients?.destroy();
+  }
+}
+
+/** A command that needs no deployed stack: no outputs are read, no stack clients built. */
+async function runStandalone(
+  command: StandaloneCommand,
+  positionals: string[],
+  values: Record<string, string | boolean | undefined>,
+  io: OpsIo,
+  fail: (error: unknown, commandName?: string) => number,
+): Promise<number> {
+  const wantsJson = values.json === true;
+  try {
+    const result = await command.run({
+      positionals,
+      values,
+      root: io.root ?? process.cwd(),
+      env: io.env ?? process.env,
+      // Loaded only when asked: an offline preflight never loads the AWS SDK.
+      awsClients:
+        io.preflightClients ??
+        (async (region) => (await import("./preflightAws.js")).realPreflightClients(region)),
+      progress: (line) => {
+        if (!wantsJson) io.stderr(`${line}\n`);
+      },
+    });
+    io.stdout(wantsJson ? `${JSON.stringify(result.json, null, 2)}\n` : `${result.text}\n`);
+    return result.ok ? 0 : 1;
+  } catch (error) {
+    return fail(error, command.name);
   }
 }
 

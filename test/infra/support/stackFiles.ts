@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import yaml from "js-yaml";
+import { stackFileValues } from "../../../ops/stackFile.js";
 
 /** Parses a YAML file of the repository. */
 export function loadYamlFile(file: string): unknown {
@@ -24,14 +25,8 @@ export function stackFileConfig(
   stack: string,
   { filledIn = false }: { filledIn?: boolean } = {},
 ): Record<string, string> {
-  const document = loadYamlFile(`Pulumi.${stack}.yaml`) as {
-    config?: Record<string, unknown>;
-  };
-  const config: Record<string, string> = {};
-  for (const [key, value] of Object.entries(document.config ?? {})) {
-    config[key] = typeof value === "string" ? value : JSON.stringify(value);
-  }
-  return filledIn ? { ...config, ...FILLED_IN[stack] } : config;
+  const { values } = stackFileValues(loadYamlFile(`Pulumi.${stack}.yaml`));
+  return filledIn ? { ...values, ...FILLED_IN[stack] } : values;
 }
 
 /** The settings of one stack file, keyed without the project prefix (for parseStackSettings). */
