@@ -11,7 +11,6 @@ import { statusCommand } from "./status.js";
 
 /** The commands, in the order help lists them. */
 export const COMMANDS: readonly AnyCommand[] = [
-  preflightCommand,
   statusCommand,
   conversationCommand,
   pendingCommand,
@@ -20,4 +19,6 @@ export const COMMANDS: readonly AnyCommand[] = [
   resumeCommand,
   dlqCommand,
   redriveCommand,
+  // Before a stack exists: last, as it is used once per stack.
+  preflightCommand,
 ];
