@@ -2,7 +2,7 @@ import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import type { OpsClients } from "./aws.js";
-import type { AnyCommand, OptionHelp, StandaloneCommand, StandaloneContext } from "./command.js";
+import type { AnyCommand, CommandResult, OptionHelp, StandaloneContext } from "./command.js";
 import { COMMANDS } from "./commands/index.js";
 import { messageOf, OpsError, UsageError } from "./errors.js";
 import { loadTarget, type PulumiRunner, runPulumi, type Target } from "./target.js";
@@ -212,7 +212,34 @@ export async function runOps(argv: string[], io: OpsIo): Promise<number> {
     return fail(error, COMMANDS.some((c) => c.name === name) ? name : undefined);
   }
 
-  if ("standalone" in command) return runStandalone(command, positionals, values, io, fail);
+  const progress = (line: string) => {
+    if (!wantsJson) io.stderr(`${line}\n`);
+  };
+  const finish = (result: CommandResult): number => {
+    io.stdout(wantsJson ? `${JSON.stringify(result.json, null, 2)}\n` : `${result.text}\n`);
+    return result.ok ? 0 : 1;
+  };
+
+  // A command that needs no deployed stack (preflight): no outputs are read, no stack clients built.
+  if ("standalone" in command) {
+    try {
+      return finish(
+        await command.run({
+          positionals,
+          values,
+          root: io.root ?? process.cwd(),
+          env: io.env ?? process.env,
+          // Loaded only when asked: an offline preflight never loads the AWS SDK.
+          awsClients:
+            io.preflightClients ??
+            (async (region) => (await import("./preflightAws.js")).realPreflightClients(region)),
+          progress,
+        }),
+      );
+    } catch (error) {
+      return fail(error, command.name);
+    }
+  }
 
   let clients: OpsClients | undefined;
   try {
@@ -222,52 +249,20 @@ export async function runOps(argv: string[], io: OpsIo): Promise<number> {
     );
     // Loaded only now: a usage error answers without loading the AWS SDK.
     clients = io.clients ? io.clients(target) : (await import("./aws.js")).clientsFor(target);
-    const result = await command.run({
-      target,
-      clients,
-      positionals,
-      values,
-      now: io.now ?? Date.now,
-      progress: (line) => {
-        if (!wantsJson) io.stderr(`${line}\n`);
-      },
-    });
-    io.stdout(wantsJson ? `${JSON.stringify(result.json, null, 2)}\n` : `${result.text}\n`);
-    return result.ok ? 0 : 1;
+    return finish(
+      await command.run({
+        target,
+        clients,
+        positionals,
+        values,
+        now: io.now ?? Date.now,
+        progress,
+      }),
+    );
   } catch (error) {
     return fail(error, command.name);
   } finally {
     clients?.destroy();
-  }
-}
-
-/** A command that needs no deployed stack: no outputs are read, no stack clients built. */
-async function runStandalone(
-  command: StandaloneCommand,
-  positionals: string[],
-  values: Record<string, string | boolean | undefined>,
-  io: OpsIo,
-  fail: (error: unknown, commandName?: string) => number,
-): Promise<number> {
-  const wantsJson = values.json === true;
-  try {
-    const result = await command.run({
-      positionals,
-      values,
-      root: io.root ?? process.cwd(),
-      env: io.env ?? process.env,
-      // Loaded only when asked: an offline preflight never loads the AWS SDK.
-      awsClients:
-        io.preflightClients ??
-        (async (region) => (await import("./preflightAws.js")).realPreflightClients(region)),
-      progress: (line) => {
-        if (!wantsJson) io.stderr(`${line}\n`);
-      },
-    });
-    io.stdout(wantsJson ? `${JSON.stringify(result.json, null, 2)}\n` : `${result.text}\n`);
-    return result.ok ? 0 : 1;
-  } catch (error) {
-    return fail(error, command.name);
   }
 }
 

@@ -296,6 +296,20 @@ describe("startHttpApiAdapter routing and limits", () => {
   });
 });
 
+/** The webhook route to a receiver that records its events (and may fail first, by `before`). */
+function webhookRoute(got: APIGatewayProxyEventV2[], before = async () => {}) {
+  return {
+    method: "POST",
+    path: "/webhooks/whatsapp",
+    functionName: "receiver",
+    handler: async (event: APIGatewayProxyEventV2) => {
+      got.push(event);
+      await before();
+      return { statusCode: 200, body: "{}" };
+    },
+  };
+}
+
 describe("startHttpApiAdapter as a function URL (the cost option)", () => {
   const got: APIGatewayProxyEventV2[] = [];
   let url: RunningHttpApiAdapter;
@@ -304,17 +318,10 @@ describe("startHttpApiAdapter as a function URL (the cost option)", () => {
     url = await startHttpApiAdapter({
       ingress: "functionUrl",
       routes: [
-        {
-          method: "POST",
-          path: "/webhooks/whatsapp",
-          functionName: "receiver",
-          handler: async (event) => {
-            got.push(event);
-            if (fails === "throw") throw new Error("bug");
-            if (fails === "hang") await new Promise((resolve) => setTimeout(resolve, 1000));
-            return { statusCode: 200, body: "{}" };
-          },
-        },
+        webhookRoute(got, async () => {
+          if (fails === "throw") throw new Error("bug");
+          if (fails === "hang") await new Promise((resolve) => setTimeout(resolve, 1000));
+        }),
       ],
       timeoutMs: 300,
       log: () => undefined,
@@ -386,17 +393,7 @@ describe("startHttpApiAdapter unless told the entrance", () => {
   it("sends the HTTP API's events, the entrance a stack deploys by default", async () => {
     const got: APIGatewayProxyEventV2[] = [];
     const api = await startHttpApiAdapter({
-      routes: [
-        {
-          method: "POST",
-          path: "/webhooks/whatsapp",
-          functionName: "receiver",
-          handler: async (event) => {
-            got.push(event);
-            return { statusCode: 200, body: "{}" };
-          },
-        },
-      ],
+      routes: [webhookRoute(got)],
       log: () => undefined,
     });
     onTestFinished(() => api.stop());
