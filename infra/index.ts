@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { AWS_LIMITS, LAMBDA_CONCURRENCY_QUOTA } from "./awsLimits.js";
 import { WhatsAppReplyPipeline } from "./components/WhatsAppReplyPipeline.js";
 import { loadStackConfig } from "./config.js";
 
@@ -14,6 +15,20 @@ if (!config.webhookGenerations.some((g) => g.enabled)) {
   // delivered yet. Enable the generation in the next `up`.
   pulumi.log.warn(
     `No webhook generation is enabled: the vendor delivers nothing until one is (${pulumi.getProject()}:webhookGenerations).`,
+  );
+}
+
+const reserved =
+  config.throttle.ingress === "functionUrl"
+    ? config.throttle.receiverReservedConcurrency
+    : undefined;
+if (reserved !== undefined) {
+  // Preview cannot see the account's quota; Lambda refuses the reservation at `up` if it is short.
+  const { quotaCode, quotaName } = LAMBDA_CONCURRENCY_QUOTA;
+  pulumi.log.warn(
+    `receiverReservedConcurrency ${reserved} needs the account's Lambda concurrency quota at ` +
+      `${reserved + AWS_LIMITS.lambdaUnreservedConcurrency.limit} or more (Service Quotas ` +
+      `"${quotaName}", ${quotaCode}; new accounts start at 10): \`npm run ops -- preflight --stack ${config.stack}\` checks it.`,
   );
 }
 
