@@ -142,7 +142,6 @@ export async function recordingMocks(options: {
     getRetainondelete(): boolean | undefined;
     getAdditionalsecretoutputsList(): string[];
     getDependenciesList(): string[];
-    getAliasesList(): { toObject(): Record<string, unknown> }[];
   };
   const monitor = pulumi.runtime.getMonitor() as unknown as {
     registerResource(req: RegisterRequest, callback: (err: unknown, resp: unknown) => void): void;
