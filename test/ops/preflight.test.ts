@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import yaml from "js-yaml";
 import { describe, expect, it, onTestFinished } from "vitest";
-import type { PreflightCheck } from "../../ops/commands/preflight.js";
+import type { PreflightCheck } from "../../ops/preflight.js";
 import type { PreflightClients, Sender } from "../../ops/preflightAws.js";
 import { FILLED_IN } from "../infra/support/stackFiles.js";
 import { runCli } from "./support/runCli.js";
