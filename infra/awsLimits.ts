@@ -58,15 +58,56 @@ export const AWS_LIMITS = {
 } as const satisfies Record<string, AwsLimit>;
 
 /**
- * The most concurrency the pipeline may reserve for its receiver on an account with the default
- * quota: Lambda refuses a reservation that leaves fewer than 100 executions unreserved. An account
- * with a lower quota refuses less (docs/operations.md, "Throttling").
+ * The account's Lambda concurrency as Service Quotas names it (GetServiceQuota; the quota new
+ * accounts get low, often 10, and the one to raise before reserving any concurrency).
  */
-export const MAX_RECEIVER_RESERVED_CONCURRENCY =
-  AWS_LIMITS.lambdaAccountConcurrency.limit - AWS_LIMITS.lambdaUnreservedConcurrency.limit;
+export const LAMBDA_CONCURRENCY_QUOTA = {
+  serviceCode: "lambda",
+  quotaCode: "L-B99A9384",
+  quotaName: "Concurrent executions",
+} as const;
+
+/**
+ * The most concurrency an account with this quota lets its functions reserve together: Lambda
+ * refuses a reservation that leaves fewer than 100 executions unreserved (PutFunctionConcurrency;
+ * test/fixtures/contracts/aws/lambda-concurrency.json), so an account at 100 or less can reserve
+ * none.
+ */
+export function reservableConcurrency(accountConcurrency: number): number {
+  return Math.max(0, accountConcurrency - AWS_LIMITS.lambdaUnreservedConcurrency.limit);
+}
+
+/**
+ * Why Lambda would refuse `reserved` concurrency in an account with this quota, naming the quota
+ * to raise; undefined when it fits.
+ */
+export function reservationProblem(
+  reserved: number,
+  accountConcurrency: number,
+): string | undefined {
+  if (reserved <= reservableConcurrency(accountConcurrency)) return undefined;
+  const { quotaName, serviceCode, quotaCode } = LAMBDA_CONCURRENCY_QUOTA;
+  const unreserved = AWS_LIMITS.lambdaUnreservedConcurrency.limit;
+  return (
+    `${reserved} reserved concurrency needs an account concurrency quota of at least ` +
+    `${reserved + unreserved} (Lambda keeps ${unreserved} unreserved), but the quota is ` +
+    `${accountConcurrency}: request an increase of Service Quotas "${quotaName}" (service ` +
+    `${serviceCode}, quota code ${quotaCode}), or delete receiverReservedConcurrency`
+  );
+}
+
+/**
+ * The most concurrency the pipeline may reserve for its receiver on an account with the default
+ * quota. An account with a lower quota allows less (docs/operations.md, "Throttling").
+ */
+export const MAX_RECEIVER_RESERVED_CONCURRENCY = reservableConcurrency(
+  AWS_LIMITS.lambdaAccountConcurrency.limit,
+);
 
 /** Pulumi auto-naming appends "-" and 7 random characters to a resource's logical name. */
 export const AUTONAME_SUFFIX_LENGTH = 8;
+/** ...and the AWS provider ".fifo" to a FIFO queue's (pulumi-aws resource_overrides.go). */
+const FIFO_SUFFIX = ".fifo";
 
 /**
  * How much larger than the webhook body the job that carries it to the responder can get: the
@@ -154,18 +195,19 @@ const nameInput: Record<string, string> = {
 /** The physical name AWS will see: the `name` input, or the logical name plus Pulumi's suffix. */
 export function physicalNameLength(resource: PlannedResource): number {
   const explicit = resource.inputs[nameInput[resource.type] ?? "name"];
-  return typeof explicit === "string"
-    ? explicit.length
-    : resource.name.length + AUTONAME_SUFFIX_LENGTH;
+  if (typeof explicit === "string") return explicit.length;
+  const fifo = resource.type === "aws:sqs/queue:Queue" && resource.inputs.fifoQueue === true;
+  return resource.name.length + AUTONAME_SUFFIX_LENGTH + (fifo ? FIFO_SUFFIX.length : 0);
 }
 
 /**
  * Every row of AWS_LIMITS the planned stack breaks, as readable problems (empty: none).
  * `protect` is the stack's protect setting: a protected stack's alarms must reach someone.
+ * `accountConcurrency` is the account's Lambda concurrency quota (default: AWS's default quota).
  */
 export function limitViolations(
   resources: PlannedResource[],
-  stack: { protect: boolean },
+  stack: { protect: boolean; accountConcurrency?: number },
 ): string[] {
   const problems: string[] = [];
   const of = (type: string) => resources.filter((r) => r.type === type);
@@ -217,13 +259,11 @@ export function limitViolations(
       problems.push(`function ${fn.name}: reserved concurrency 0 throttles every invocation`);
     if (n > 0) reserved += n;
   }
-  if (reserved > MAX_RECEIVER_RESERVED_CONCURRENCY) {
-    problems.push(
-      `functions: ${reserved} reserved concurrency together leaves fewer than ` +
-        `${AWS_LIMITS.lambdaUnreservedConcurrency.limit} of the default ` +
-        `${AWS_LIMITS.lambdaAccountConcurrency.limit} unreserved (${AWS_LIMITS.lambdaUnreservedConcurrency.what})`,
-    );
-  }
+  const reservation = reservationProblem(
+    reserved,
+    stack.accountConcurrency ?? AWS_LIMITS.lambdaAccountConcurrency.limit,
+  );
+  if (reservation) problems.push(`functions: ${reservation}`);
 
   const policiesByRole = new Map<unknown, number>();
   for (const policy of of("aws:iam/rolePolicy:RolePolicy")) {

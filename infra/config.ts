@@ -3,6 +3,7 @@ import path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import {
+  DEFAULT_INGRESS,
   DEFAULTS,
   INGRESS_KINDS,
   type IngressKind,
@@ -167,20 +168,23 @@ export const settingsSchema = z
       })
       .default(30),
     /**
-     * The public entrance (docs/operations.md, "Ingress"): a Lambda function URL (no cost beyond
-     * the receiver's invocations) or an API Gateway HTTP API (custom domain, stage throttling and
-     * an access log at the edge, $1.00 per million requests). Each has its own throttle keys.
+     * The public entrance (docs/operations.md, "Ingress"): an API Gateway HTTP API (the default:
+     * the webhook as the product specifies it, stage throttling, an access log at the edge, a
+     * custom domain, and no public Lambda resource policy) or a Lambda function URL (the cost
+     * option: $1.00 per million requests less). Each has its own throttle keys.
      */
     ingress: z
       .enum(INGRESS_KINDS, { error: `must be one of ${INGRESS_KINDS.join(", ")}` })
-      .default("functionUrl"),
+      .default(DEFAULT_INGRESS),
     /** httpApi only: the stage's steady requests per second and burst (defaults below). */
     throttleRateLimit: wholeNumber(1, 10_000).optional(),
     throttleBurstLimit: wholeNumber(1, 5000).optional(),
     /**
-     * functionUrl only: the receiver's reserved concurrency, its throttle (a request beyond it is
-     * answered 429 by Lambda and the vendor retries). The account keeps at least
-     * AWS_LIMITS.lambdaUnreservedConcurrency unreserved (awsLimits.ts), hence the maximum.
+     * functionUrl only: concurrency reserved for the receiver, its throttle (a request beyond it
+     * is answered 429 by Lambda and the vendor retries). None unless set: Lambda refuses a
+     * reservation that leaves the account fewer than AWS_LIMITS.lambdaUnreservedConcurrency
+     * unreserved, which in a new account (quota 10) is any reservation (awsLimits.ts,
+     * `npm run ops -- preflight` checks the account's quota). The maximum is for the default quota.
      */
     receiverReservedConcurrency: wholeNumber(1, MAX_RECEIVER_RESERVED_CONCURRENCY).optional(),
     senderMaxConcurrency: int(2, 1000, 2),
@@ -275,14 +279,6 @@ export const settingsSchema = z
 
 /** The stage throttle of an HTTP API stack when its file sets none. */
 export const HTTP_API_THROTTLE_DEFAULTS = { rateLimit: 50, burstLimit: 100 } as const;
-/**
- * The receiver's reserved concurrency on a function-URL stack when its file sets none: Lambda
- * caps a function URL's requests per second at 10× the reserved concurrency (AWS Lambda Developer
- * Guide, "Throttling function URLs"), so 10 environments take up to 100 deliveries a second (2×
- * the HTTP API's default steady rate), and a flood cannot take more than 10 of the account's
- * Lambda concurrency.
- */
-export const DEFAULT_RECEIVER_RESERVED_CONCURRENCY = 10;
 const HTTP_API_ONLY_KEYS = ["throttleRateLimit", "throttleBurstLimit"] as const;
 const FUNCTION_URL_ONLY_KEYS = ["receiverReservedConcurrency"] as const;
 
@@ -293,10 +289,13 @@ export type StackSettings = Omit<z.output<typeof settingsSchema>, "replyRules"> 
   throttle: IngressThrottle;
 };
 
-/** How the entrance is throttled: by the HTTP API's stage, or by the receiver's concurrency. */
+/**
+ * How the entrance is throttled: by the HTTP API's stage, or by the receiver's reserved
+ * concurrency when the stack reserves some (else only by the account's concurrency).
+ */
 export type IngressThrottle =
   | { ingress: "httpApi"; rateLimit: number; burstLimit: number }
-  | { ingress: "functionUrl"; receiverReservedConcurrency: number };
+  | { ingress: "functionUrl"; receiverReservedConcurrency?: number };
 
 /** Everything the program needs from the stack's configuration. */
 export interface StackConfig extends Omit<StackSettings, "replyContacts"> {
@@ -340,17 +339,20 @@ export class StackConfigError extends pulumi.RunError {
  * keyed by bare key name. Throws StackConfigError naming `<namespace>:<key>` for each problem.
  *
  * @param root the project root `replyRulesFile` is relative to (Pulumi runs programs there).
+ * @param file the stack file the values come from (`Pulumi.prod.yaml`), named in problems that
+ *   need an edit there.
  */
 export function parseStackSettings(
   raw: Record<string, string | undefined>,
   namespace = "whatsable-replies",
   root = process.cwd(),
+  file?: string,
 ): StackSettings {
   const decoded: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(raw)) {
     if (value !== undefined) decoded[key] = decodeConfigValue(value);
   }
-  return validateSettings(decoded, { name: (key) => `${namespace}:${key}`, root });
+  return validateSettings(decoded, { name: (key) => `${namespace}:${key}`, root, file });
 }
 
 /** How validateSettings names a setting in its problems, and what it knows beside the settings. */
@@ -364,6 +366,8 @@ export interface SettingsContext {
   otherAlarmDestination?: boolean;
   /** What an unknown key is called in a problem. */
   unknownKey?: string;
+  /** Where the values are written (`Pulumi.prod.yaml`); undefined for a program's args. */
+  file?: string;
 }
 
 /**
@@ -394,6 +398,8 @@ export function validateSettings(
         return [`${name(key ?? "")}${where}: ${issue.message}`];
       });
   problems.push(...retired.map((key) => `${name(key)}: ${RETIRED_KEYS[key]}`));
+  // On the raw values, so a stack with a bad key still hears about its placeholders too.
+  problems.push(...placeholderProblems(decoded, context));
   if (!parsed.success) {
     // The rules are still checked when the keys they depend on are fine: one preview lists all.
     const badKeys = new Set(parsed.error.issues.map((issue) => String(issue.path[0])));
@@ -428,12 +434,82 @@ export function validateSettings(
             rateLimit: throttleRateLimit ?? HTTP_API_THROTTLE_DEFAULTS.rateLimit,
             burstLimit: throttleBurstLimit ?? HTTP_API_THROTTLE_DEFAULTS.burstLimit,
           }
-        : {
-            ingress: "functionUrl",
-            receiverReservedConcurrency:
-              receiverReservedConcurrency ?? DEFAULT_RECEIVER_RESERVED_CONCURRENCY,
-          },
+        : { ingress: "functionUrl", receiverReservedConcurrency },
   };
+}
+
+/**
+ * Domains reserved for examples and tests (RFC 2606 §2 and §3, RFC 6761 §6; the excerpt is kept in
+ * test/fixtures/contracts/ietf/reserved-names.md): top-level names, and second-level names with
+ * every subdomain. Mail or requests there reach nobody.
+ */
+export const RESERVED_TOP_LEVEL_DOMAINS = ["test", "example", "invalid", "localhost"] as const;
+export const RESERVED_EXAMPLE_DOMAINS = ["example.com", "example.net", "example.org"] as const;
+
+/** The reserved name a host falls under (`example.com` for `ops.example.com`), if any. */
+export function reservedDomainOf(host: string): string | undefined {
+  const name = host.toLowerCase().replace(/\.$/, "");
+  const labels = name.split(".");
+  const tld = labels.at(-1) ?? "";
+  if ((RESERVED_TOP_LEVEL_DOMAINS as readonly string[]).includes(tld)) return `.${tld}`;
+  return RESERVED_EXAMPLE_DOMAINS.find((d) => name === d || name.endsWith(`.${d}`));
+}
+
+/**
+ * North American numbers 555-0100 to 555-0199, in every area code, are reserved for fiction
+ * (NANPA; test/fixtures/contracts/nanpa/fictional-numbers.md): in E.164 `+1 NPA 555 01XX`.
+ */
+export function isFictionalNumber(e164: string): boolean {
+  return /^\+1\d{3}55501\d{2}$/.test(e164);
+}
+
+/** Settings whose value is a URL a protected stack calls. */
+const URL_KEYS = ["replyPolicyUrl", "vendorBaseUrl", "managementBaseUrl"] as const;
+
+/**
+ * Placeholders a protected stack must not deploy with: an alarm address or URL under a domain
+ * reserved for examples (a subscription nobody can confirm, a call that reaches nobody), and the
+ * fictional 555-01xx numbers among its reply contacts. Unprotected stacks (dev, staging) may keep
+ * their placeholders. Each problem names the key and where to change it; none repeats a number.
+ */
+function placeholderProblems(decoded: Record<string, unknown>, context: SettingsContext): string[] {
+  if (decoded.protect !== true) return [];
+  const { name } = context;
+  const edit = context.file
+    ? `edit it in ${context.file}`
+    : "change it where the program creates the component";
+  const problems: string[] = [];
+  const domainProblem = (key: string, host: string, what: string, consequence: string) => {
+    const reserved = reservedDomainOf(host);
+    if (reserved) {
+      problems.push(
+        `${name(key)}: ${what} under ${reserved}, a name reserved for examples (RFC 2606), so ` +
+          `${consequence}: a protected stack must not deploy a placeholder; ${edit}`,
+      );
+    }
+  };
+  const email = decoded.alarmEmail;
+  if (typeof email === "string" && email.includes("@")) {
+    const host = email.slice(email.lastIndexOf("@") + 1);
+    domainProblem("alarmEmail", host, "an address", "nobody can confirm the alarm subscription");
+  }
+  for (const key of URL_KEYS) {
+    const value = decoded[key];
+    if (typeof value === "string" && URL.canParse(value)) {
+      domainProblem(key, new URL(value).hostname, "a URL", "its calls reach nobody");
+    }
+  }
+  if (Array.isArray(decoded.replyContacts)) {
+    decoded.replyContacts.forEach((contact, i) => {
+      if (typeof contact === "string" && isFictionalNumber(contact)) {
+        problems.push(
+          `${name("replyContacts")} [${i}]: a fictional number (555-0100 to 555-0199, reserved ` +
+            `for fiction by the NANP): a protected stack must not deploy a placeholder; ${edit}`,
+        );
+      }
+    });
+  }
+  return problems;
 }
 
 /** The settings the reply rules' validation depends on. */
@@ -484,34 +560,50 @@ function replyRulesOf(
   return { ok: true, document: document as unknown[] };
 }
 
-/** Reads and validates the current stack's configuration. */
-export function loadStackConfig(): StackConfig {
-  const namespace = pulumi.getProject();
-  const config = new pulumi.Config();
-  const secretKeys = new Set<string>(Object.values(SECRET_KEYS));
-  const raw: Record<string, string | undefined> = {};
-  for (const fullKey of Object.keys(pulumi.runtime.allConfig())) {
-    const [ns, key] = splitKey(fullKey);
-    if (ns === namespace && !secretKeys.has(key)) raw[key] = config.get(key);
-  }
+/**
+ * A stack's configuration as it stands, wherever it was read from: the program's runtime config
+ * (loadStackConfig) or the stack file itself (`npm run ops -- preflight`, before any `up`).
+ */
+export interface StackConfigView {
+  /** The project name: the namespace of the keys. */
+  namespace: string;
+  /** Bare key → raw value (as Pulumi passes it) of the non-secret keys of the namespace. */
+  raw: Record<string, string | undefined>;
+  /** aws:region, if set. */
+  region?: string;
+  /** How each secret key (SECRET_KEYS) is stored: unset, encrypted, or in plain text. */
+  secrets: Partial<Record<string, "encrypted" | "plain">>;
+  /** The stack file the values come from, named in problems (`Pulumi.prod.yaml`). */
+  file: string;
+  /** The project root replyRulesFile is relative to. */
+  root: string;
+}
+
+/**
+ * Every problem of a stack's configuration, secrets and region included: the one validation
+ * `pulumi preview` and the preflight share. Returns the settings when they parse.
+ */
+export function stackConfigProblems(view: StackConfigView): {
+  settings?: StackSettings;
+  problems: string[];
+} {
+  const { namespace, secrets } = view;
   const problems: string[] = [];
   let settings: StackSettings | undefined;
   try {
-    settings = parseStackSettings(raw, namespace);
+    settings = parseStackSettings(view.raw, namespace, view.root, view.file);
   } catch (error) {
     if (!(error instanceof StackConfigError)) throw error;
     problems.push(...error.problems);
   }
-  const region = new pulumi.Config("aws").get("region");
-  if (!region)
+  if (!view.region)
     problems.push("aws:region: required (e.g. `pulumi config set aws:region eu-west-1`)");
-  const vendorToken = config.getSecret(SECRET_KEYS.vendorToken);
-  if (!vendorToken) {
+  if (!secrets[SECRET_KEYS.vendorToken]) {
     problems.push(
       `${namespace}:${SECRET_KEYS.vendorToken}: required; set it with \`pulumi config set --secret ${SECRET_KEYS.vendorToken} <token>\``,
     );
   }
-  const policySecret = config.getSecret(SECRET_KEYS.replyPolicySecret);
+  const policySecret = secrets[SECRET_KEYS.replyPolicySecret];
   if (settings?.replyPolicyUrl !== undefined && !policySecret) {
     problems.push(
       `${namespace}:${SECRET_KEYS.replyPolicySecret}: required with replyPolicyUrl; set it with \`pulumi config set --secret ${SECRET_KEYS.replyPolicySecret} whsec_<base64>\``,
@@ -523,15 +615,44 @@ export function loadStackConfig(): StackConfig {
     );
   }
   for (const key of Object.values(SECRET_KEYS)) {
-    if (storedInPlainText(`${namespace}:${key}`)) {
+    if (secrets[key] === "plain") {
       problems.push(
         `${namespace}:${key}: must be stored encrypted; run \`pulumi config set --secret ${key} <value>\``,
       );
     }
   }
+  return { settings, problems };
+}
+
+/** Reads and validates the current stack's configuration. */
+export function loadStackConfig(): StackConfig {
+  const namespace = pulumi.getProject();
+  const config = new pulumi.Config();
+  const secretKeys = new Set<string>(Object.values(SECRET_KEYS));
+  const raw: Record<string, string | undefined> = {};
+  for (const fullKey of Object.keys(pulumi.runtime.allConfig())) {
+    const [ns, key] = splitKey(fullKey);
+    if (ns === namespace && !secretKeys.has(key)) raw[key] = config.get(key);
+  }
+  const secrets: StackConfigView["secrets"] = {};
+  for (const key of secretKeys) {
+    if (pulumi.runtime.allConfig()[`${namespace}:${key}`] === undefined) continue;
+    secrets[key] = storedInPlainText(`${namespace}:${key}`) ? "plain" : "encrypted";
+  }
+  const region = new pulumi.Config("aws").get("region");
+  const { settings, problems } = stackConfigProblems({
+    namespace,
+    raw,
+    region,
+    secrets,
+    file: stackFileName(pulumi.getStack()),
+    root: process.cwd(),
+  });
+  const vendorToken = config.getSecret(SECRET_KEYS.vendorToken);
   if (problems.length > 0 || !settings || !vendorToken || !region) {
     throw new StackConfigError(problems);
   }
+  const policySecret = config.getSecret(SECRET_KEYS.replyPolicySecret);
   return {
     ...settings,
     stack: pulumi.getStack(),
@@ -569,6 +690,11 @@ export function checkedReplyPolicySecret(
     if (problem) throw new StackConfigError([problem]);
     return value;
   });
+}
+
+/** The file a stack's settings live in, relative to Pulumi.yaml. */
+export function stackFileName(stack: string): string {
+  return `Pulumi.${stack}.yaml`;
 }
 
 /** Pulumi passes structured values (lists, numbers, booleans) as JSON text, strings as-is. */

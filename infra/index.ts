@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { AWS_LIMITS, LAMBDA_CONCURRENCY_QUOTA } from "./awsLimits.js";
 import { WhatsAppReplyPipeline } from "./components/WhatsAppReplyPipeline.js";
 import { loadStackConfig } from "./config.js";
 
@@ -17,15 +18,28 @@ if (!config.webhookGenerations.some((g) => g.enabled)) {
   );
 }
 
+const reserved =
+  config.throttle.ingress === "functionUrl"
+    ? config.throttle.receiverReservedConcurrency
+    : undefined;
+if (reserved !== undefined) {
+  // Preview cannot see the account's quota; Lambda refuses the reservation at `up` if it is short.
+  const { quotaCode, quotaName } = LAMBDA_CONCURRENCY_QUOTA;
+  pulumi.log.warn(
+    `receiverReservedConcurrency ${reserved} needs the account's Lambda concurrency quota at ` +
+      `${reserved + AWS_LIMITS.lambdaUnreservedConcurrency.limit} or more (Service Quotas ` +
+      `"${quotaName}", ${quotaCode}; new accounts start at 10): \`npm run ops -- preflight --stack ${config.stack}\` checks it.`,
+  );
+}
+
 // The stack name is the component's context; the rules file is already read into replyRules.
 // `throttle` is derived from the throttle keys, which the component validates again.
 const { stack: _stack, replyRulesFile: _read, throttle: _throttle, ...settings } = config;
 const pipeline = new WhatsAppReplyPipeline(pulumi.getProject(), {
   ...settings,
-  // The stacks were deployed before the component existed: keep every resource's name, and let
-  // each child answer to its former URN, so `up` moves the resources under the component.
+  // The bare child names ("jobs", "receiver", ...): this repository's stacks are the only
+  // pipeline of their project, so no prefix is needed to keep two apart.
   namePrefix: "",
-  movedFromRoot: true,
 });
 
 export const {

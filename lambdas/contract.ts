@@ -322,11 +322,14 @@ export const SIGNATURE_HEADER = "x-webhook-signature";
 export const WEBHOOK_ROUTE = { method: "POST", path: "/webhooks/whatsapp" } as const;
 
 /**
- * The webhook's public entrances (infra WebhookIngress, the local stack's stand-in): a Lambda
- * function URL (the default) or an API Gateway HTTP API. Both hand the receiver payload-2.0 events.
+ * The webhook's public entrances (infra WebhookIngress, the local stack's stand-in): an API Gateway
+ * HTTP API (the default, as the product specifies the webhook) or a Lambda function URL (the cost
+ * option). Both hand the receiver payload-2.0 events.
  */
 export const INGRESS_KINDS = ["functionUrl", "httpApi"] as const;
 export type IngressKind = (typeof INGRESS_KINDS)[number];
+/** The entrance a stack (and `npm start`) gets unless it says otherwise. */
+export const DEFAULT_INGRESS: IngressKind = "httpApi";
 
 /**
  * The message of the receiver's one log line per answered request, which carries the HTTP

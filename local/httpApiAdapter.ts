@@ -6,13 +6,13 @@ import type {
   APIGatewayProxyStructuredResultV2,
   Context,
 } from "aws-lambda";
-import type { IngressKind } from "../lambdas/contract.js";
+import { DEFAULT_INGRESS, type IngressKind } from "../lambdas/contract.js";
 import { createLambdaContext, describeError, invokeWithTimeout } from "./lambdaInvoke.js";
 
 /**
  * A local stand-in for the pipeline's HTTP entrance, in either of its kinds (infra
- * WebhookIngress): a Lambda function URL (the default) or an API Gateway HTTP API with Lambda
- * proxy integrations. Both send payload format 2.0: each request becomes the event the real
+ * WebhookIngress): an API Gateway HTTP API with Lambda proxy integrations (the default, as
+ * deployed by default) or a Lambda function URL. Both send payload format 2.0: each request becomes the event the real
  * entrance sends, and the handler's result the response, with the entrance's own answers for
  * oversize bodies, handler errors and timeouts, and (HTTP API only) unknown routes. A function URL
  * has no routes: every path and method reaches the function, with routeKey "$default".
@@ -36,7 +36,7 @@ export interface HttpApiRoute {
 export interface HttpApiAdapterOptions {
   /** Port on 127.0.0.1; default 0 = any free port. */
   port?: number;
-  /** The entrance to imitate; default "functionUrl", as the pipeline deploys by default. */
+  /** The entrance to imitate; default DEFAULT_INGRESS (the HTTP API), as stacks deploy by default. */
   ingress?: IngressKind;
   /** With an HTTP API its routes; with a function URL exactly one, whose function gets every
    * request (its method and path name the webhook, they do not filter). */
@@ -245,7 +245,7 @@ async function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer 
 export async function startHttpApiAdapter(
   options: HttpApiAdapterOptions,
 ): Promise<RunningHttpApiAdapter> {
-  const ingress = options.ingress ?? "functionUrl";
+  const ingress = options.ingress ?? DEFAULT_INGRESS;
   if (ingress === "functionUrl" && options.routes.length !== 1) {
     throw new Error(
       `a function URL invokes one function; got ${options.routes.length} routes (use ingress "httpApi" to route)`,

@@ -134,7 +134,7 @@ const SDK_ENDPOINT_ENV: Record<Exclude<StackService, "vendor">, string> = {
 export interface LocalStackOptions {
   /** Receiver port on 127.0.0.1; default 0 = any free port. */
   port?: number;
-  /** The entrance whose events the receiver gets (`--ingress`); default "functionUrl". */
+  /** The entrance whose events the receiver gets (`--ingress`); default the HTTP API's, as deployed. */
   ingress?: IngressKind;
   /** Vendor simulator port on 127.0.0.1; default 0 = any free port. */
   vendorPort?: number;
@@ -357,7 +357,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
     const api: RunningHttpApiAdapter = await startHttpApiAdapter({
       port: options.port ?? 0,
-      ingress: options.ingress ?? "functionUrl",
+      ingress: options.ingress,
       routes: [
         {
           method: WEBHOOK_ROUTE.method,

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { parseArgs } from "node:util";
-import { DEFAULTS, INGRESS_KINDS, type IngressKind } from "../lambdas/contract.js";
+import { DEFAULT_INGRESS, DEFAULTS, INGRESS_KINDS, type IngressKind } from "../lambdas/contract.js";
 import { ReplyRulesError } from "../lambdas/core/errors.js";
 import {
   policyEndpoint,
@@ -40,8 +40,8 @@ Options:
                       (default 3600; 0 = human takeover off)
   --outputs FILE      write the stack outputs (JSON) for \`npm run ops -- <command> --outputs FILE\`
   --data-dir DIR      keep the tables and queues (scheduled replies) in DIR across restarts
-  --ingress KIND      the entrance the receiver's events imitate: functionUrl (default, as
-                      deployed) or httpApi
+  --ingress KIND      the entrance the receiver's events imitate: httpApi (default, as
+                      deployed) or functionUrl
   --policy-url URL    send messages no rule matches to your HTTP reply policy at URL (http://
                       on 127.0.0.1/localhost, or https://), signed with REPLY_POLICY_SECRET
   -h, --help          show this help
@@ -150,7 +150,7 @@ function parseFlags(argv: string[]): StartOptions | "help" {
 }
 
 function ingressOf(raw: string | undefined): IngressKind {
-  if (raw === undefined) return "functionUrl";
+  if (raw === undefined) return DEFAULT_INGRESS;
   if (!(INGRESS_KINDS as readonly string[]).includes(raw)) {
     throw new UsageError(`--ingress must be one of ${INGRESS_KINDS.join(", ")}, got "${raw}"`);
   }

@@ -3,7 +3,7 @@ import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import type { OpsClients } from "./aws.js";
-import type { Command, OptionHelp } from "./command.js";
+import type { AnyCommand, CommandResult, OptionHelp, StandaloneContext } from "./command.js";
 import { COMMANDS } from "./commands/index.js";
 import { messageOf, OpsError, UsageError } from "./errors.js";
 import { loadTarget, type PulumiRunner, runPulumi, type Target } from "./target.js";
@@ -45,6 +45,11 @@ export interface OpsIo {
   now?: () => number;
   /** Default: SDK clients for the target (aws.ts). Tests put AWS-only APIs behind a fake here. */
   clients?: (target: Target) => OpsClients;
+  /** Default: read-only SDK clients of the preflight (preflightAws.ts); fakes in tests. */
+  preflightClients?: StandaloneContext["awsClients"];
+  /** Default: the working directory (where `npm run` runs, the project root). */
+  root?: string;
+  env?: NodeJS.ProcessEnv;
 }
 
 type ParseOptions = NonNullable<Parameters<typeof parseArgs>[0]>["options"];
@@ -95,9 +100,10 @@ export function overallHelp(): string {
   ].join("\n");
 }
 
-export function commandHelp(command: Command): string {
+export function commandHelp(command: AnyCommand): string {
+  const target = "standalone" in command ? "--stack NAME" : "(--stack NAME | --outputs FILE)";
   return [
-    `Usage: ${RUN} ${command.name}${command.args ? ` ${command.args}` : ""} (--stack NAME | --outputs FILE) [options]`,
+    `Usage: ${RUN} ${command.name}${command.args ? ` ${command.args}` : ""} ${target} [options]`,
     "",
     command.description,
     "",
@@ -110,7 +116,7 @@ export function commandHelp(command: Command): string {
   ].join("\n");
 }
 
-function findCommand(name: string): Command {
+function findCommand(name: string): AnyCommand {
   const command = COMMANDS.find((c) => c.name === name);
   if (command) return command;
   throw new UsageError(
@@ -179,7 +185,7 @@ export async function runOps(argv: string[], io: OpsIo): Promise<number> {
     return fail(new UsageError("which command?"));
   }
 
-  let command: Command;
+  let command: AnyCommand;
   let values: Record<string, string | boolean | undefined>;
   let positionals: string[];
   try {
@@ -207,6 +213,35 @@ export async function runOps(argv: string[], io: OpsIo): Promise<number> {
     return fail(error, COMMANDS.some((c) => c.name === name) ? name : undefined);
   }
 
+  const progress = (line: string) => {
+    if (!wantsJson) io.stderr(`${line}\n`);
+  };
+  const finish = (result: CommandResult): number => {
+    io.stdout(wantsJson ? `${JSON.stringify(result.json, null, 2)}\n` : `${result.text}\n`);
+    return result.ok ? 0 : 1;
+  };
+
+  // A command that needs no deployed stack (preflight): no outputs are read, no stack clients built.
+  if ("standalone" in command) {
+    try {
+      return finish(
+        await command.run({
+          positionals,
+          values,
+          root: io.root ?? process.cwd(),
+          env: io.env ?? process.env,
+          // Loaded only when asked: an offline preflight never loads the AWS SDK.
+          awsClients:
+            io.preflightClients ??
+            (async (region) => (await import("./preflightAws.js")).realPreflightClients(region)),
+          progress,
+        }),
+      );
+    } catch (error) {
+      return fail(error, command.name);
+    }
+  }
+
   let clients: OpsClients | undefined;
   try {
     const target = await loadTarget(
@@ -215,18 +250,16 @@ export async function runOps(argv: string[], io: OpsIo): Promise<number> {
     );
     // Loaded only now: a usage error answers without loading the AWS SDK.
     clients = io.clients ? io.clients(target) : (await import("./aws.js")).clientsFor(target);
-    const result = await command.run({
-      target,
-      clients,
-      positionals,
-      values,
-      now: io.now ?? Date.now,
-      progress: (line) => {
-        if (!wantsJson) io.stderr(`${line}\n`);
-      },
-    });
-    io.stdout(wantsJson ? `${JSON.stringify(result.json, null, 2)}\n` : `${result.text}\n`);
-    return result.ok ? 0 : 1;
+    return finish(
+      await command.run({
+        target,
+        clients,
+        positionals,
+        values,
+        now: io.now ?? Date.now,
+        progress,
+      }),
+    );
   } catch (error) {
     return fail(error, command.name);
   } finally {

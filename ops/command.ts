@@ -1,4 +1,5 @@
 import type { OpsClients } from "./aws.js";
+import type { PreflightClients } from "./preflightAws.js";
 import type { Target } from "./target.js";
 
 /**
@@ -45,3 +46,26 @@ export interface Command {
   examples: string[];
   run(context: CommandContext): Promise<CommandResult>;
 }
+
+/** What a command that runs before any stack exists gets (no outputs, no stack clients). */
+export interface StandaloneContext {
+  positionals: string[];
+  values: Record<string, string | boolean | undefined>;
+  /** The project root: where Pulumi.yaml and the stack files are. */
+  root: string;
+  env: NodeJS.ProcessEnv;
+  /** Read-only AWS clients for a region (the ambient credentials; fakes in tests). */
+  awsClients: (region: string) => Promise<PreflightClients & { destroy?(): void }>;
+  progress: (line: string) => void;
+}
+
+/**
+ * A command that needs no deployed stack (`preflight`): `--stack NAME` names a stack file, and
+ * cli.ts neither reads outputs nor builds the stack's clients for it.
+ */
+export interface StandaloneCommand extends Omit<Command, "run"> {
+  standalone: true;
+  run(context: StandaloneContext): Promise<CommandResult>;
+}
+
+export type AnyCommand = Command | StandaloneCommand;

@@ -1,4 +1,4 @@
-import type { IngressKind } from "../../lambdas/contract.js";
+import { INGRESS_KINDS, type IngressKind } from "../../lambdas/contract.js";
 
 /**
  * Cost per million webhooks from usage per webhook (counted at the local services) and AWS list
@@ -108,6 +108,27 @@ export function costLines(usage: UsagePerWebhook): CostLine[] {
     line("Secrets Manager", usage.secretsManagerCalls, "calls", PRICES.secretsManagerCall),
     line("CloudWatch Logs ingestion", usage.logBytes, "bytes", PRICES.logsByte),
   ];
+}
+
+/**
+ * The same webhook through each entrance: an HTTP API adds its request and its access-log line;
+ * a function URL adds neither (the receiver's invocation is its bill, and its request log is the
+ * receiver's own "webhook" line, already in `logBytes`). Pure.
+ */
+export function costLinesByEntrance(
+  usage: Omit<UsagePerWebhook, "ingress">,
+  httpApiAccessLogBytes: number,
+): Record<IngressKind, CostLine[]> {
+  const through = (kind: IngressKind) =>
+    costLines({
+      ...usage,
+      ingress: { kind, requests: 1 },
+      logBytes: usage.logBytes + (kind === "httpApi" ? httpApiAccessLogBytes : 0),
+    });
+  return Object.fromEntries(INGRESS_KINDS.map((kind) => [kind, through(kind)])) as Record<
+    IngressKind,
+    CostLine[]
+  >;
 }
 
 /** Sum of the lines, optionally without the logs line (the cost targets count both ways). */

@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 
@@ -14,28 +13,15 @@ export interface QueueWithDeadLetterArgs {
   fifo?: boolean;
 }
 
-/** SQS's limit on a queue name, ".fifo" included. */
-const MAX_QUEUE_NAME_LENGTH = 80;
-
 /**
- * The name of a FIFO queue: explicit, because SQS requires the ".fifo" suffix and the provider's
- * auto-name cannot be relied on to add it; project and stack keep stacks in one account apart.
- * A name over SQS's limit keeps its start and ends in a hash of the whole name: cut alone, a
- * long stack's jobs queue and its DLQ ("…-jobs" and "…-jobs-dlq") would get the same name.
- * Names within the limit are unchanged, and so are names at most 3 characters over it: those
- * were cut before the hash came in, without colliding (their jobs queue's name, 4 characters
- * shorter, fits whole), and a new name would replace a deployed DLQ with what it holds.
- * Pure, for tests.
+ * The FIFO settings of a queue (pure, for tests); standard queues get none. No name: Pulumi
+ * auto-names every queue, FIFO or not, from its logical name plus a random suffix, and the AWS
+ * provider appends the ".fifo" SQS requires when fifoQueue is true
+ * (test/fixtures/contracts/pulumi-aws/sqs-queue-autoname.go). A fixed name could not be created
+ * again within 60 seconds of a destroy: SQS holds a deleted queue's name that long
+ * (test/fixtures/contracts/aws/sqs-create-queue.md). Whatever needs a name reads the queue's
+ * outputs (the stack outputs queueNames / queueUrls).
  */
-export function fifoQueueName(project: string, stack: string, role: string): string {
-  const name = `${project}-${stack}-${role}`.replace(/[^A-Za-z0-9_-]/g, "-");
-  const room = MAX_QUEUE_NAME_LENGTH - ".fifo".length;
-  if (name.length < room + "-dlq".length) return `${name.slice(0, room)}.fifo`;
-  const hash = createHash("sha256").update(name).digest("hex").slice(0, 8);
-  return `${name.slice(0, room - hash.length - 1)}-${hash}.fifo`;
-}
-
-/** The FIFO settings of a queue (pure, for tests); standard queues get none. */
 export function fifoQueueArgs(fifo: boolean): Partial<aws.sqs.QueueArgs> {
   if (!fifo) return {};
   return {
@@ -73,15 +59,10 @@ export class QueueWithDeadLetter extends pulumi.ComponentResource {
   constructor(name: string, args: QueueWithDeadLetterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("whatsable:queues:QueueWithDeadLetter", name, {}, opts);
     const fifo = fifoQueueArgs(args.fifo ?? false);
-    const nameArgs = (resourceName: string) =>
-      args.fifo
-        ? { name: fifoQueueName(pulumi.getProject(), pulumi.getStack(), resourceName) }
-        : {};
     this.deadLetterQueue = new aws.sqs.Queue(
       `${name}-dlq`,
       {
         ...fifo,
-        ...nameArgs(`${name}-dlq`),
         messageRetentionSeconds: DLQ_RETENTION_SECONDS,
         maxMessageSize: MAX_MESSAGE_BYTES,
         sqsManagedSseEnabled: true,
@@ -92,7 +73,6 @@ export class QueueWithDeadLetter extends pulumi.ComponentResource {
       name,
       {
         ...fifo,
-        ...nameArgs(name),
         visibilityTimeoutSeconds: args.visibilityTimeoutSeconds,
         messageRetentionSeconds: QUEUE_RETENTION_SECONDS,
         maxMessageSize: MAX_MESSAGE_BYTES,

@@ -2,7 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { WEBHOOK_ROUTE } from "../../lambdas/contract.js";
 
-/** What the entrance is: a Lambda function URL (default) or an API Gateway HTTP API. */
+/** What the entrance is: an API Gateway HTTP API (the default) or a Lambda function URL. */
 export type WebhookIngressArgs = {
   /** The receiver function. */
   handler: aws.lambda.Function;
@@ -11,7 +11,7 @@ export type WebhookIngressArgs = {
       /**
        * A function URL: no charge beyond the receiver's invocations. No routing, throttling or
        * access log of its own: the receiver refuses other paths and methods, its reserved
-       * concurrency throttles, and its "webhook" log line is the request log.
+       * concurrency (if any) throttles, and its "webhook" log line is the request log.
        */
       kind: "functionUrl";
     }
@@ -54,11 +54,11 @@ const INTEGRATION_TIMEOUT_MS = 10_000;
 
 /**
  * The public entrance of the webhook, either
- * - a Lambda function URL (auth NONE: the receiver verifies the vendor's signature itself;
- *   BUFFERED), with the two resource-policy statements a public function URL needs, or
  * - an HTTP API with one route, `POST /webhooks/whatsapp` → receiver (payload format 2.0), an
  *   auto-deployed `$default` stage with access logs and throttling, and the permission for this API
- *   (only this route) to invoke the receiver.
+ *   (only this route) to invoke the receiver, or
+ * - a Lambda function URL (auth NONE: the receiver verifies the vendor's signature itself;
+ *   BUFFERED), whose two public resource-policy statements the AWS provider adds itself.
  * Both hand the receiver the same payload-2.0 event (a function URL's routeKey is "$default").
  */
 export class WebhookIngress extends pulumi.ComponentResource {
@@ -180,35 +180,17 @@ export class WebhookIngress extends pulumi.ComponentResource {
 
   /**
    * A public function URL. Since October 2025 a new function URL answers only when the function's
-   * resource policy grants both `lambda:InvokeFunctionUrl` (here with the auth-type condition
-   * NONE) and `lambda:InvokeFunction` (with the condition `lambda:InvokedViaFunctionUrl`, so this
-   * grants no direct Invoke to anyone): AWS Lambda Developer Guide, "Control access to Lambda
-   * function URLs", https://docs.aws.amazon.com/lambda/latest/dg/urls-auth.html. The AWS
-   * provider may add statements of its own when it creates a NONE URL (FunctionURLAllowPublicAccess;
-   * docs/operations.md), left behind on delete and out of the state; these are declared, reviewed
-   * in previews, and removed with the URL.
+   * resource policy grants both `lambda:InvokeFunctionUrl` (auth type NONE) and
+   * `lambda:InvokeFunction` (condition `lambda:InvokedViaFunctionUrl`, so no direct Invoke for
+   * anyone): AWS Lambda Developer Guide, "Control access to Lambda function URLs",
+   * https://docs.aws.amazon.com/lambda/latest/dg/urls-auth.html. The AWS provider adds exactly
+   * these two when it creates a NONE URL, and leaves them on the function when the URL is deleted
+   * (@pulumi/aws lambda/functionUrl.d.ts; test/fixtures/contracts/pulumi-aws/
+   * function-url-permissions.md). Declared here as well they would be a second pair of public
+   * statements, so the program declares none; docs/operations.md ("Switching an existing stack")
+   * says how to remove the provider's after a switch to httpApi.
    */
   private functionUrlIngress(name: string, handler: aws.lambda.Function): aws.lambda.FunctionUrl {
-    const publicUrl = new aws.lambda.Permission(
-      `${name}-public-url`,
-      {
-        action: "lambda:InvokeFunctionUrl",
-        function: handler.name,
-        principal: "*",
-        functionUrlAuthType: "NONE",
-      },
-      { parent: this },
-    );
-    const invokeViaUrl = new aws.lambda.Permission(
-      `${name}-invoke-via-url`,
-      {
-        action: "lambda:InvokeFunction",
-        function: handler.name,
-        principal: "*",
-        invokedViaFunctionUrl: true,
-      },
-      { parent: this },
-    );
     return new aws.lambda.FunctionUrl(
       `${name}-url`,
       {
@@ -218,8 +200,7 @@ export class WebhookIngress extends pulumi.ComponentResource {
         // One JSON answer, well under the 6 MB a buffered response may carry.
         invokeMode: "BUFFERED",
       },
-      // Registered with the vendor only once it answers: the URL waits for its permissions.
-      { parent: this, dependsOn: [publicUrl, invokeViaUrl] },
+      { parent: this },
     );
   }
 }

@@ -61,7 +61,7 @@ export interface WhatsAppReplyPipelineArgs {
   webhookAdopt?: boolean;
   /** Deliver the customers' messages. Default true. */
   webhookIncoming?: boolean;
-  /** Deliver the business's own outgoing messages. Default false. */
+  /** Deliver the business's own outgoing messages. Default true. */
   webhookOutgoing?: boolean;
   /** The vendor's schedule activity (sets the reply window). Default false. */
   scheduleActivity?: boolean;
@@ -87,10 +87,10 @@ export interface WhatsAppReplyPipelineArgs {
   /** How long a warm Lambda caches a secret, seconds (0 = every call). Default 300. */
   secretCacheSeconds?: number;
   /**
-   * The webhook's public entrance: "functionUrl" (a Lambda function URL, no charge of its own) or
-   * "httpApi" (an API Gateway HTTP API: custom domain, stage throttling, access log; $1.00 per
-   * million requests). Default "functionUrl". Changing it changes the registered URL
-   * (docs/operations.md, "Switching ingress").
+   * The webhook's public entrance: "httpApi" (an API Gateway HTTP API: stage throttling, access
+   * log, custom domain, no public Lambda policy) or "functionUrl" (a Lambda function URL, the
+   * cost option: no $1.00 per million requests). Default "httpApi". Changing it changes the
+   * registered URL (docs/operations.md, "Switching an existing stack").
    */
   ingress?: IngressKind;
   /** httpApi only: the stage's steady requests per second. Default 50. */
@@ -99,7 +99,8 @@ export interface WhatsAppReplyPipelineArgs {
   throttleBurstLimit?: number;
   /**
    * functionUrl only: concurrency reserved for the receiver, and its throttle (beyond it Lambda
-   * answers 429 and the vendor retries). The account must keep 100 unreserved. Default 10.
+   * answers 429 and the vendor retries). The account must keep 100 unreserved, so a new account
+   * (quota 10) refuses any: none unless set (`npm run ops -- preflight` checks the quota).
    */
   receiverReservedConcurrency?: number;
 
@@ -187,12 +188,6 @@ export interface WhatsAppReplyPipelineArgs {
   /** The region the pipeline deploys to (dashboard, `region` output). Default: `aws:region` of
    * the program's default AWS provider; set it when you pass a provider for another region. */
   region?: string;
-  /**
-   * The stack was deployed by a version of this program whose components had no parent (this
-   * repository's stacks before the component existed): each child answers to its former URN too,
-   * so `pulumi up` adopts the resources instead of replacing them. Default false.
-   */
-  movedFromRoot?: boolean;
 }
 
 /** The settings keys: args validated by the stack config's validator (infra/config.ts). */
@@ -328,8 +323,8 @@ export function planPipeline(
   }
   if (validated && args.customDomain !== undefined && validated.ingress !== "httpApi") {
     problems.push(
-      `args.customDomain: needs args.ingress "httpApi" (an API Gateway custom domain), but ingress is "${validated.ingress}"` +
-        `${args.ingress === undefined ? " (the default)" : ""}: set ingress: "httpApi", or drop customDomain`,
+      `args.customDomain: needs args.ingress "httpApi" (an API Gateway custom domain), but ingress is "${validated.ingress}": ` +
+        'set ingress: "httpApi" (the default), or drop customDomain',
     );
   }
   if (validated?.ingress === "functionUrl" && region && NO_FUNCTION_URLS.has(region)) {
@@ -537,11 +532,7 @@ export class WhatsAppReplyPipeline extends pulumi.ComponentResource {
     );
     const s = plan.settings;
     const n = plan.childName;
-    // Children of a moved component answer to their old URNs as well (the SDK derives theirs).
-    const child: pulumi.ComponentResourceOptions = {
-      parent: this,
-      ...(args.movedFromRoot ? { aliases: [{ parent: pulumi.rootStackResource }] } : {}),
-    };
+    const child: pulumi.ComponentResourceOptions = { parent: this };
 
     const tables = new DataTables(n("data"), { protect: s.protect }, child);
 

@@ -1,15 +1,16 @@
-import type { Command } from "../command.js";
+import type { AnyCommand } from "../command.js";
 import { cancelCommand } from "./cancel.js";
 import { conversationCommand } from "./conversation.js";
 import { dlqCommand } from "./dlq.js";
 import { pauseCommand } from "./pause.js";
 import { pendingCommand } from "./pending.js";
+import { preflightCommand } from "./preflight.js";
 import { redriveCommand } from "./redrive.js";
 import { resumeCommand } from "./resume.js";
 import { statusCommand } from "./status.js";
 
 /** The commands, in the order help lists them. */
-export const COMMANDS: readonly Command[] = [
+export const COMMANDS: readonly AnyCommand[] = [
   statusCommand,
   conversationCommand,
   pendingCommand,
@@ -18,4 +19,6 @@ export const COMMANDS: readonly Command[] = [
   resumeCommand,
   dlqCommand,
   redriveCommand,
+  // Before a stack exists: last, as it is used once per stack.
+  preflightCommand,
 ];

@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { beforeAll, describe, expect, it } from "vitest";
 import {
   AWS_LIMITS,
@@ -6,9 +7,13 @@ import {
   environmentBytes,
   JOB_BYTES_PER_BODY_BYTE,
   JOB_ENVELOPE_BYTES,
+  LAMBDA_CONCURRENCY_QUOTA,
   limitViolations,
   MAX_BODY_BYTES_LIMIT,
   type PlannedResource,
+  physicalNameLength,
+  reservableConcurrency,
+  reservationProblem,
 } from "../../infra/awsLimits.js";
 import { parseStackSettings } from "../../infra/config.js";
 import { encodeQueueMessage } from "../../lambdas/core/messages.js";
@@ -34,11 +39,56 @@ function devWith(type: string, name: string, inputs: Record<string, unknown>): P
   );
 }
 
+/** AWS's own words on reserved concurrency and the quota (test/fixtures/contracts/aws). */
+const LAMBDA = JSON.parse(
+  readFileSync("test/fixtures/contracts/aws/lambda-concurrency.json", "utf8"),
+) as {
+  putFunctionConcurrency: string;
+  refusal: string;
+  serviceQuota: { serviceCode: string; quotaCode: string; quotaName: string };
+  newAccountQuotaExample: number;
+};
+const UNRESERVED_MINIMUM = Number(
+  /at least (\d+) simultaneous executions unreserved/.exec(LAMBDA.putFunctionConcurrency)?.[1],
+);
+
 describe.each(STACKS)("Pulumi.%s.yaml under mocks", (stack) => {
   it("respects every AWS limit in infra/awsLimits.ts", () => {
-    const { protect } = parseStackSettings(stackFileSettings(stack));
+    const { protect } = parseStackSettings(stackFileSettings(stack, { filledIn: true }));
     expect(planned(stack).length).toBeGreaterThan(40);
     expect(limitViolations(planned(stack), { protect })).toEqual([]);
+  });
+
+  it("deploys in a new account whose Lambda concurrency quota is still 10", () => {
+    const { protect } = parseStackSettings(stackFileSettings(stack, { filledIn: true }));
+    const accountConcurrency = LAMBDA.newAccountQuotaExample;
+    expect(limitViolations(planned(stack), { protect, accountConcurrency })).toEqual([]);
+  });
+});
+
+describe("reserved concurrency against the account's quota (PutFunctionConcurrency)", () => {
+  it("keeps the unreserved minimum AWS states", () => {
+    expect(UNRESERVED_MINIMUM).toBe(100);
+    expect(AWS_LIMITS.lambdaUnreservedConcurrency.limit).toBe(UNRESERVED_MINIMUM);
+    const { serviceCode, quotaCode, quotaName } = LAMBDA.serviceQuota;
+    expect(LAMBDA_CONCURRENCY_QUOTA).toEqual({ serviceCode, quotaCode, quotaName });
+  });
+
+  it("lets an account at or under the minimum reserve nothing, and a larger one the rest", () => {
+    expect(reservableConcurrency(LAMBDA.newAccountQuotaExample)).toBe(0);
+    expect(reservableConcurrency(UNRESERVED_MINIMUM)).toBe(0);
+    expect(reservableConcurrency(1000)).toBe(1000 - UNRESERVED_MINIMUM);
+  });
+
+  it("refuses what Lambda refuses, naming the Service Quotas code to raise", () => {
+    // Lambda's answer in a quota-10 account: below its minimum value of [10].
+    expect(LAMBDA.refusal).toMatch(/decreases account's UnreservedConcurrentExecution below/);
+    expect(reservationProblem(10, LAMBDA.newAccountQuotaExample)).toBe(
+      "10 reserved concurrency needs an account concurrency quota of at least 110 (Lambda keeps " +
+        '100 unreserved), but the quota is 10: request an increase of Service Quotas "Concurrent ' +
+        'executions" (service lambda, quota code L-B99A9384), or delete receiverReservedConcurrency',
+    );
+    expect(reservationProblem(900, 1000)).toBeUndefined();
   });
 });
 
@@ -68,7 +118,22 @@ describe("the limits table catches what AWS would refuse", () => {
       reservedConcurrentExecutions: 950,
     });
     expect(limitViolations(greedy, { protect: false })).toEqual([
-      `functions: 950 reserved concurrency together leaves fewer than 100 of the default 1000 unreserved (${AWS_LIMITS.lambdaUnreservedConcurrency.what})`,
+      `functions: ${reservationProblem(950, 1000)}`,
+    ]);
+  });
+
+  it("a FIFO queue whose auto-name (suffix and .fifo) would pass SQS's 80 characters", () => {
+    // pulumi-aws: logical name + Separator + Randlen random characters + ".fifo", Maxlen 80.
+    const source = readFileSync("test/fixtures/contracts/pulumi-aws/sqs-queue-autoname.go", "utf8");
+    const option = (key: string) => new RegExp(`${key}:\\s+("?)([^",\\n]+)\\1,`).exec(source)?.[2];
+    const suffix = (option("Separator") ?? "").length + Number(option("Randlen")) + ".fifo".length;
+    expect(Number(option("Maxlen"))).toBe(AWS_LIMITS.sqsQueueName.limit);
+    const jobs = planned("dev").find((r) => r.type === "aws:sqs/queue:Queue" && r.name === "jobs");
+    if (!jobs) throw new Error("no jobs queue");
+    expect(physicalNameLength(jobs)).toBe("jobs".length + suffix);
+    const longest = { ...jobs, name: "j".repeat(AWS_LIMITS.sqsQueueName.limit - suffix + 1) };
+    expect(limitViolations([longest], { protect: false })).toEqual([
+      `aws:sqs/queue:Queue ${longest.name}: name of 81 > ${AWS_LIMITS.sqsQueueName.what}`,
     ]);
   });
 

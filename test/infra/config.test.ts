@@ -9,6 +9,7 @@ import {
   parseStackSettings,
   replyPolicySecretProblem,
   StackConfigError,
+  validateSettings,
 } from "../../infra/config.js";
 import { stackFileSettings } from "./support/stackFiles.js";
 
@@ -61,16 +62,23 @@ describe("parseStackSettings", () => {
       maxReceiveCount: 5,
       protect: false,
       dashboard: false,
-      ingress: "functionUrl",
-      throttle: { ingress: "functionUrl", receiverReservedConcurrency: 10 },
+      // The product's entrance: a webhook behind API Gateway, throttled at its stage.
+      ingress: "httpApi",
+      throttle: { ingress: "httpApi", rateLimit: 50, burstLimit: 100 },
     });
   });
 
   describe("ingress and its throttle", () => {
-    it("throttles a function URL by the receiver's reserved concurrency", () => {
-      expect(parseStackSettings({ receiverReservedConcurrency: "25" }).throttle).toEqual({
+    it("throttles a function URL by the receiver's reserved concurrency when the stack sets one", () => {
+      expect(
+        parseStackSettings({ ingress: "functionUrl", receiverReservedConcurrency: "25" }).throttle,
+      ).toEqual({ ingress: "functionUrl", receiverReservedConcurrency: 25 });
+    });
+
+    it("reserves no concurrency for a function URL unless asked (a new account refuses any)", () => {
+      expect(parseStackSettings({ ingress: "functionUrl" }).throttle).toEqual({
         ingress: "functionUrl",
-        receiverReservedConcurrency: 25,
+        receiverReservedConcurrency: undefined,
       });
     });
 
@@ -96,7 +104,9 @@ describe("parseStackSettings", () => {
     });
 
     it("refuses the HTTP API's stage throttle on a function-URL stack, naming both keys", () => {
-      expect(problems({ throttleRateLimit: "50", throttleBurstLimit: "100" })).toEqual([
+      expect(
+        problems({ ingress: "functionUrl", throttleRateLimit: "50", throttleBurstLimit: "100" }),
+      ).toEqual([
         `${NS}:throttleRateLimit: applies to ingress "httpApi" only (API Gateway stage throttling), but ingress is "functionUrl": delete it and throttle with receiverReservedConcurrency, or set ingress: httpApi`,
         `${NS}:throttleBurstLimit: applies to ingress "httpApi" only (API Gateway stage throttling), but ingress is "functionUrl": delete it and throttle with receiverReservedConcurrency, or set ingress: httpApi`,
       ]);
@@ -109,10 +119,11 @@ describe("parseStackSettings", () => {
     });
 
     it("keeps the 100 executions Lambda wants unreserved on a default account", () => {
-      expect(problems({ receiverReservedConcurrency: "901" })).toEqual([
+      const functionUrl = { ingress: "functionUrl" };
+      expect(problems({ ...functionUrl, receiverReservedConcurrency: "901" })).toEqual([
         `${NS}:receiverReservedConcurrency: must be a whole number from 1 to 900`,
       ]);
-      expect(problems({ receiverReservedConcurrency: "0" })).toEqual([
+      expect(problems({ ...functionUrl, receiverReservedConcurrency: "0" })).toEqual([
         `${NS}:receiverReservedConcurrency: must be a whole number from 1 to 900`,
       ]);
     });
@@ -358,13 +369,13 @@ describe("parseStackSettings", () => {
   });
 
   it("registers prod's first webhook disabled, as docs/operations.md advises", () => {
-    expect(parseStackSettings(stackFileSettings("prod")).webhookGenerations).toEqual([
-      { generation: 1, enabled: false },
-    ]);
+    expect(
+      parseStackSettings(stackFileSettings("prod", { filledIn: true })).webhookGenerations,
+    ).toEqual([{ generation: 1, enabled: false }]);
   });
 
   it.each(["staging", "prod"])("names an alarm destination in Pulumi.%s.yaml", (stack) => {
-    const settings = parseStackSettings(stackFileSettings(stack));
+    const settings = parseStackSettings(stackFileSettings(stack, { filledIn: true }));
     expect(settings.alarmEmail ?? settings.alarmTopicArns[0]).toBeTruthy();
   });
 
@@ -401,12 +412,16 @@ describe("parseStackSettings", () => {
     ]);
   });
 
-  it.each(["dev", "staging", "prod"])("accepts Pulumi.%s.yaml", (stack) => {
+  it.each(["dev", "staging"])("accepts Pulumi.%s.yaml", (stack) => {
     expect(() => parseStackSettings(stackFileSettings(stack))).not.toThrow();
   });
 
+  it("accepts Pulumi.prod.yaml once its placeholder alarm address is replaced", () => {
+    expect(() => parseStackSettings(stackFileSettings("prod", { filledIn: true }))).not.toThrow();
+  });
+
   it("protects only prod", () => {
-    expect(parseStackSettings(stackFileSettings("prod")).protect).toBe(true);
+    expect(parseStackSettings(stackFileSettings("prod", { filledIn: true })).protect).toBe(true);
     expect(parseStackSettings(stackFileSettings("staging")).protect).toBe(false);
     expect(parseStackSettings(stackFileSettings("dev")).protect).toBe(false);
   });
@@ -534,5 +549,113 @@ describe("loadStackConfig", () => {
   it("ignores other namespaces' keys", () => {
     const config = { "aws:region": "eu-west-1", "aws:defaultTags": "{}", ...token };
     expect(() => load(config, [`${NS}:vendorToken`])).not.toThrow();
+  });
+});
+
+describe("placeholders on a protected stack", () => {
+  // The reserved names as RFC 2606 lists them (test/fixtures/contracts/ietf/reserved-names.md).
+  const rfc = readFileSync("test/fixtures/contracts/ietf/reserved-names.md", "utf8");
+  const reservedTlds = [...rfc.matchAll(/^\s+\.([a-z]+)\s+\[RFC2606\]$/gm)].map((m) => m[1]);
+  const reservedDomains = [...rfc.matchAll(/^\s+([a-z]+\.[a-z]+)\s+\[RFC2606\]$/gm)].map(
+    (m) => m[1],
+  );
+  const nanpa = readFileSync("test/fixtures/contracts/nanpa/fictional-numbers.md", "utf8");
+  const [first, last] = ["first", "last"].map((k) =>
+    Number(new RegExp(`${k}: (\\d+)`).exec(nanpa)?.[1]),
+  );
+  const prod = { protect: "true", alarmTopicArns: '["arn:aws:sns:eu-west-1:123456789012:p"]' };
+
+  it("reads the four reserved top-level names and three example domains from the RFC", () => {
+    expect(reservedTlds).toEqual(["test", "example", "invalid", "localhost"]);
+    expect(reservedDomains).toEqual(["example.com", "example.net", "example.org"]);
+  });
+
+  it.each([
+    ...reservedDomains.map((d) => `oncall@${d}`),
+    ...reservedDomains.map((d) => `oncall@alerts.${d}`),
+    ...reservedTlds.map((tld) => `oncall@acme.${tld}`),
+  ])("refuses alarmEmail %s, naming the key and the file to edit", (address) => {
+    const found = problemsOf(() =>
+      parseStackSettings(
+        { protect: "true", alarmEmail: address },
+        NS,
+        process.cwd(),
+        "Pulumi.prod.yaml",
+      ),
+    );
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatch(
+      new RegExp(
+        `^${NS}:alarmEmail: an address under \\S+, a name reserved for examples .*edit it in Pulumi\\.prod\\.yaml$`,
+      ),
+    );
+  });
+
+  it("lets an unprotected stack keep a placeholder address (dev, staging)", () => {
+    expect(parseStackSettings({ alarmEmail: "oncall@example.com" }).alarmEmail).toBe(
+      "oncall@example.com",
+    );
+  });
+
+  it("refuses a URL under a reserved name (reply policy, vendor APIs)", () => {
+    const found = problemsOf(() =>
+      parseStackSettings({
+        ...prod,
+        replyPolicyUrl: "https://policy.example.org/reply",
+        vendorBaseUrl: "https://vendor.test",
+      }),
+    );
+    expect(found).toEqual([
+      expect.stringMatching(new RegExp(`^${NS}:replyPolicyUrl: a URL under example\\.org`)),
+      expect.stringMatching(new RegExp(`^${NS}:vendorBaseUrl: a URL under \\.test`)),
+    ]);
+  });
+
+  it("refuses the fictional 555-01xx numbers as reply contacts, without repeating them", () => {
+    const fictional = [`+1202${first}`, `+1415${last}`];
+    const found = problemsOf(() =>
+      parseStackSettings({
+        ...prod,
+        replyContacts: JSON.stringify(["+14155550200", ...fictional]),
+      }),
+    );
+    expect(found).toEqual([
+      expect.stringMatching(new RegExp(`^${NS}:replyContacts \\[1\\]: a fictional number`)),
+      expect.stringMatching(new RegExp(`^${NS}:replyContacts \\[2\\]: a fictional number`)),
+    ]);
+    expect(found.join("\n")).not.toMatch(/555\d{4}/);
+  });
+
+  it("refuses Pulumi.prod.yaml as shipped, naming alarmEmail and the file", () => {
+    const found = problemsOf(() =>
+      parseStackSettings(stackFileSettings("prod"), NS, process.cwd(), "Pulumi.prod.yaml"),
+    );
+    expect(found).toEqual([
+      expect.stringMatching(
+        new RegExp(`^${NS}:alarmEmail: .*example\\.com.*Pulumi\\.prod\\.yaml$`),
+      ),
+    ]);
+  });
+
+  it("reports placeholders together with every other problem", () => {
+    const found = problems({ protect: "true", alarmEmail: "a@example.com", logLevel: "LOUD" });
+    expect(found).toEqual([
+      `${NS}:logLevel: must be DEBUG, INFO, WARN or ERROR`,
+      expect.stringMatching(new RegExp(`^${NS}:alarmEmail: an address under example\\.com`)),
+    ]);
+  });
+
+  it("names the program, not a stack file, for a component's args", () => {
+    const found = problemsOf(() =>
+      validateSettings(
+        { protect: true, alarmEmail: "a@example.net" },
+        { name: (k) => `args.${k}`, root: process.cwd() },
+      ),
+    );
+    expect(found).toEqual([
+      expect.stringMatching(
+        /^args\.alarmEmail: .*change it where the program creates the component$/,
+      ),
+    ]);
   });
 });

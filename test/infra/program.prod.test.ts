@@ -4,15 +4,15 @@ import { beforeAll, describe, expect, it, vi } from "vitest";
 import { WEBHOOK_ROUTE } from "../../lambdas/contract.js";
 import { plain, ResourceGraph } from "./support/graph.js";
 import {
-  FUNCTION_URL,
+  API_ENDPOINT,
   fakeSigningSecret,
   recordingMocks,
   unwrap,
 } from "./support/recordingMocks.js";
-import { stackFileConfig } from "./support/stackFiles.js";
+import { FILLED_IN, stackFileConfig } from "./support/stackFiles.js";
 
-/** The webhook URL on prod's function URL. */
-const ENDPOINT = `${FUNCTION_URL.replace(/\/$/, "")}${WEBHOOK_ROUTE.path}`;
+/** The webhook URL on prod's HTTP API. */
+const ENDPOINT = `${API_ENDPOINT}${WEBHOOK_ROUTE.path}`;
 
 // Bundling is stubbed here (programEsm.test.ts runs the program with the real bundles).
 vi.mock("../../infra/lambdaBundle.js", async (importOriginal) => {
@@ -38,7 +38,7 @@ beforeAll(async () => {
     project: NS,
     stack: "prod",
     config: {
-      ...stackFileConfig("prod"),
+      ...stackFileConfig("prod", { filledIn: true }),
       [`${NS}:webhookGenerations`]: JSON.stringify([
         { generation: 1, enabled: true },
         { generation: 2, enabled: false },
@@ -79,10 +79,13 @@ describe("Pulumi program (prod stack, rotation in progress)", () => {
     });
   });
 
-  it("throttles the receiver at the reserved concurrency Pulumi.prod.yaml sets", () => {
-    expect(
-      graph.inputs("aws:lambda/function:Function", "receiver").reservedConcurrentExecutions,
-    ).toBe(20);
+  it("throttles at the HTTP API's stage and reserves no Lambda concurrency (a new account has none to reserve)", () => {
+    expect(graph.inputs("aws:apigatewayv2/stage:Stage", "ingress-stage")).toMatchObject({
+      defaultRouteSettings: { throttlingRateLimit: 50, throttlingBurstLimit: 100 },
+    });
+    for (const fn of graph.ofType("aws:lambda/function:Function")) {
+      expect(fn.inputs.reservedConcurrentExecutions, fn.name).toBeUndefined();
+    }
   });
 
   describe("signing-secret rotation", () => {
@@ -179,7 +182,7 @@ describe("Pulumi program (prod stack, rotation in progress)", () => {
       graph.inputs("aws:sns/topicSubscription:TopicSubscription", "alarms-email"),
     ).toMatchObject({
       protocol: "email",
-      endpoint: "oncall@example.com",
+      endpoint: FILLED_IN.prod?.[`${NS}:alarmEmail`],
     });
   });
 });

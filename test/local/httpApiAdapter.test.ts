@@ -1,6 +1,6 @@
 import { request } from "node:http";
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from "aws-lambda";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import {
   isTextContentType,
   LOCAL_FUNCTION_URL_ID,
@@ -296,24 +296,32 @@ describe("startHttpApiAdapter routing and limits", () => {
   });
 });
 
-describe("startHttpApiAdapter as a function URL (the default entrance)", () => {
+/** The webhook route to a receiver that records its events (and may fail first, by `before`). */
+function webhookRoute(got: APIGatewayProxyEventV2[], before = async () => {}) {
+  return {
+    method: "POST",
+    path: "/webhooks/whatsapp",
+    functionName: "receiver",
+    handler: async (event: APIGatewayProxyEventV2) => {
+      got.push(event);
+      await before();
+      return { statusCode: 200, body: "{}" };
+    },
+  };
+}
+
+describe("startHttpApiAdapter as a function URL (the cost option)", () => {
   const got: APIGatewayProxyEventV2[] = [];
   let url: RunningHttpApiAdapter;
   let fails: "no" | "throw" | "hang" = "no";
   beforeAll(async () => {
     url = await startHttpApiAdapter({
+      ingress: "functionUrl",
       routes: [
-        {
-          method: "POST",
-          path: "/webhooks/whatsapp",
-          functionName: "receiver",
-          handler: async (event) => {
-            got.push(event);
-            if (fails === "throw") throw new Error("bug");
-            if (fails === "hang") await new Promise((resolve) => setTimeout(resolve, 1000));
-            return { statusCode: 200, body: "{}" };
-          },
-        },
+        webhookRoute(got, async () => {
+          if (fails === "throw") throw new Error("bug");
+          if (fails === "hang") await new Promise((resolve) => setTimeout(resolve, 1000));
+        }),
       ],
       timeoutMs: 300,
       log: () => undefined,
@@ -376,8 +384,25 @@ describe("startHttpApiAdapter as a function URL (the default entrance)", () => {
   it("fronts exactly one function", async () => {
     const route = { method: "POST", path: "/a", functionName: "f", handler: async () => "" };
     await expect(
-      startHttpApiAdapter({ routes: [route, { ...route, path: "/b" }] }),
+      startHttpApiAdapter({ ingress: "functionUrl", routes: [route, { ...route, path: "/b" }] }),
     ).rejects.toThrow(/a function URL invokes one function; got 2 routes/);
+  });
+});
+
+describe("startHttpApiAdapter unless told the entrance", () => {
+  it("sends the HTTP API's events, the entrance a stack deploys by default", async () => {
+    const got: APIGatewayProxyEventV2[] = [];
+    const api = await startHttpApiAdapter({
+      routes: [webhookRoute(got)],
+      log: () => undefined,
+    });
+    onTestFinished(() => api.stop());
+    await fetch(`${api.url}/webhooks/whatsapp`, { method: "POST", body: "{}" });
+    // The HTTP API answers other routes itself (404), without invoking the receiver.
+    expect((await fetch(`${api.url}/elsewhere`, { method: "POST" })).status).toBe(404);
+    expect(got.map((e) => [e.routeKey, e.requestContext.routeKey])).toEqual([
+      ["POST /webhooks/whatsapp", "POST /webhooks/whatsapp"],
+    ]);
   });
 });
 

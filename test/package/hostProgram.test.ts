@@ -340,7 +340,7 @@ describe.each(["template", "esm"] as const)(
       expect(inputsOf("aws:dynamodb/table:Table", "sales-data-conversation").tags).toBeUndefined();
     });
 
-    it("enters the support pipeline through its function URL, the default", () => {
+    it("enters the support pipeline through the function URL it asks for", () => {
       expect(
         inputsOf("pulumi-nodejs:dynamic/whatsable:VendorWebhook", "support-webhook-g1").url,
       ).toBe("https://support-ingress-url.lambda-url.eu-west-1.on.aws/webhooks/whatsapp?g=1");

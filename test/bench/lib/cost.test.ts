@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
   costLines,
+  costLinesByEntrance,
   delayCostPerMillion,
   deliveriesFor,
   IDLE_RECEIVES_PER_QUEUE_MONTH,
@@ -43,6 +44,17 @@ describe("costLines", () => {
     expect(entrance?.item).toMatch(/^Lambda function URL/);
     expect(entrance?.perMillion).toBe(0);
     expect(totalPerMillion(costLines(WORKED_EXAMPLE)) - totalPerMillion(viaUrl)).toBeCloseTo(1.0);
+  });
+
+  it("prices both entrances side by side: the HTTP API's request and access-log line on top", () => {
+    const { ingress: _, ...usage } = WORKED_EXAMPLE;
+    const both = costLinesByEntrance(usage, 200);
+    const total = (kind: "httpApi" | "functionUrl") => totalPerMillion(both[kind]);
+    // $1.00 per million requests, and 200 bytes of access log at $0.50 per GB = $0.10.
+    expect(total("httpApi") - total("functionUrl")).toBeCloseTo(1.1);
+    expect(totalPerMillion(both.httpApi, { withLogs: false })).toBeCloseTo(
+      totalPerMillion(both.functionUrl, { withLogs: false }) + 1.0,
+    );
   });
 
   it("prices Secrets Manager at $0.05 per 10,000 calls", () => {

@@ -120,7 +120,7 @@ describe("planPipeline: who gets replies", () => {
   it("answers anyone on a protected pipeline unless it lists numbers", () => {
     const plan = planPipeline(
       "support",
-      { ...ARGS, protect: true, alarmEmail: "ops@example.com" },
+      { ...ARGS, protect: true, alarmEmail: "ops@acme-support.io" },
       CONTEXT,
     );
     expect(plan.environment[ENV.replyContacts]).toBe("*");
@@ -162,43 +162,57 @@ describe("planPipeline: the HTTP reply policy", () => {
 describe("planPipeline: the entrance", () => {
   const DOMAIN = { domainName: "hooks.example.com", certificateArn: "arn:aws:acm:eu-west-1:1:c/x" };
 
-  it("enters through a function URL by default, throttled by the receiver's concurrency", () => {
+  it("enters through an HTTP API by default, throttled at its stage (the product's design)", () => {
     expect(planPipeline("support", ARGS, CONTEXT).settings.throttle).toEqual({
-      ingress: "functionUrl",
-      receiverReservedConcurrency: 10,
+      ingress: "httpApi",
+      rateLimit: 50,
+      burstLimit: 100,
     });
   });
 
-  it("takes the HTTP API with its stage throttle when asked", () => {
+  it("takes the HTTP API's stage throttle and a custom domain", () => {
     const plan = planPipeline(
       "support",
-      { ...ARGS, ingress: "httpApi", throttleRateLimit: 5, customDomain: DOMAIN },
+      { ...ARGS, throttleRateLimit: 5, customDomain: DOMAIN },
       CONTEXT,
     );
     expect(plan.settings.throttle).toEqual({ ingress: "httpApi", rateLimit: 5, burstLimit: 100 });
   });
 
+  it("takes a function URL when asked, reserving concurrency only when asked", () => {
+    expect(
+      planPipeline("support", { ...ARGS, ingress: "functionUrl" }, CONTEXT).settings.throttle,
+    ).toEqual({
+      ingress: "functionUrl",
+      receiverReservedConcurrency: undefined,
+    });
+    expect(
+      planPipeline(
+        "support",
+        { ...ARGS, ingress: "functionUrl", receiverReservedConcurrency: 20 },
+        CONTEXT,
+      ).settings.throttle,
+    ).toEqual({ ingress: "functionUrl", receiverReservedConcurrency: 20 });
+  });
+
   it("refuses a custom domain on a function URL, naming both args", () => {
-    expect(problemsOf({ customDomain: DOMAIN })).toEqual([
-      'args.customDomain: needs args.ingress "httpApi" (an API Gateway custom domain), but ingress is "functionUrl" (the default): set ingress: "httpApi", or drop customDomain',
+    expect(problemsOf({ customDomain: DOMAIN, ingress: "functionUrl" })).toEqual([
+      'args.customDomain: needs args.ingress "httpApi" (an API Gateway custom domain), but ingress is "functionUrl": set ingress: "httpApi" (the default), or drop customDomain',
     ]);
-    expect(problemsOf({ customDomain: DOMAIN, ingress: "functionUrl" })[0]).toMatch(
-      /ingress is "functionUrl": set ingress/,
-    );
   });
 
   it("refuses the HTTP API's throttle on a function URL, naming the arg", () => {
-    expect(problemsOf({ throttleBurstLimit: 100 })).toEqual([
+    expect(problemsOf({ ingress: "functionUrl", throttleBurstLimit: 100 })).toEqual([
       'args.throttleBurstLimit: applies to ingress "httpApi" only (API Gateway stage throttling), but ingress is "functionUrl": delete it and throttle with receiverReservedConcurrency, or set ingress: httpApi',
     ]);
   });
 
   it("refuses a function URL in a region that offers none", () => {
-    expect(problemsOf({}, { ...CONTEXT, awsRegion: "eu-central-2" })).toEqual([
+    expect(
+      problemsOf({ ingress: "functionUrl" }, { ...CONTEXT, awsRegion: "eu-central-2" }),
+    ).toEqual([
       'args.ingress: Lambda function URLs are not offered in eu-central-2 (AWS Lambda Developer Guide, "Invoking Lambda function URLs"): set ingress: "httpApi"',
     ]);
-    expect(problemsOf({ ingress: "httpApi" }, { ...CONTEXT, awsRegion: "eu-central-2" })).toEqual(
-      [],
-    );
+    expect(problemsOf({}, { ...CONTEXT, awsRegion: "eu-central-2" })).toEqual([]);
   });
 });

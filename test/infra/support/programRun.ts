@@ -2,7 +2,6 @@ import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import type { PlannedResource } from "../../../infra/awsLimits.js";
 import { plain } from "./graph.js";
-import type { RecordedResource } from "./recordingMocks.js";
 import { stackFileConfig } from "./stackFiles.js";
 
 export interface ProgramRun {
@@ -13,7 +12,8 @@ export interface ProgramRun {
 /**
  * Runs the Pulumi program for one stack file under mocks in a fresh Node process, as Pulumi.yaml
  * makes `pulumi up` load it (`node --import tsx`), with the real Lambda bundles
- * (fixtures/runProgramWithMocks.ts). `config` adds to or overrides the stack file's values.
+ * (fixtures/runProgramWithMocks.ts). `config` adds to or overrides the stack file's values, whose
+ * placeholders are filled in as a user does before deploying (FILLED_IN).
  */
 export async function runProgramForStack(
   stack: string,
@@ -22,37 +22,16 @@ export async function runProgramForStack(
 ): Promise<ProgramRun> {
   const run = await runFixture<ProgramRun>("runProgramWithMocks.ts", {
     TEST_PULUMI_STACK: stack,
-    TEST_PULUMI_CONFIG: JSON.stringify({ ...stackFileConfig(stack), ...config }),
+    TEST_PULUMI_CONFIG: JSON.stringify({
+      ...stackFileConfig(stack, { filledIn: true }),
+      ...config,
+    }),
   });
   for (const r of run.registered) {
     r.inputs = plain(r.inputs) as Record<string, unknown>;
     r.outputs = plain(r.outputs) as Record<string, unknown>;
   }
   return run;
-}
-
-/** One resource as fixtures/recordGraph.ts records it (secrets and code archives reduced). */
-export type GraphEntry = Omit<RecordedResource, "outputs">;
-
-/** The vendor token the graph recordings use (a stand-in, recorded only as "[secret]"). */
-export const GRAPH_TOKEN = "graph-snapshot-token";
-
-/**
- * Records the resource graph of one stack file under mocks in a fresh Node process
- * (fixtures/recordGraph.ts), with the stack file's config and a stand-in vendor token.
- */
-export function recordGraphForStack(
-  stack: string,
-  program = "infra/index.ts",
-): Promise<{ stack: string; resources: GraphEntry[] }> {
-  return runFixture("recordGraph.ts", {
-    TEST_PULUMI_STACK: stack,
-    TEST_PULUMI_PROGRAM: program,
-    TEST_PULUMI_CONFIG: JSON.stringify({
-      ...stackFileConfig(stack),
-      "whatsable-replies:vendorToken": GRAPH_TOKEN,
-    }),
-  });
 }
 
 /** Runs a script of test/infra/fixtures/ in a fresh `node --import tsx`; parses its JSON output. */

@@ -13,8 +13,6 @@ export interface RecordedResource {
   retainOnDelete: boolean;
   additionalSecretOutputs: string[];
   dependencies: string[];
-  /** Former identities the resource answers to (alias specs as the engine gets them). */
-  aliases: Record<string, unknown>[];
 }
 
 export const ACCOUNT = "123456789012";
@@ -146,7 +144,6 @@ export async function recordingMocks(options: {
     getRetainondelete(): boolean | undefined;
     getAdditionalsecretoutputsList(): string[];
     getDependenciesList(): string[];
-    getAliasesList(): { toObject(): Record<string, unknown> }[];
   };
   const monitor = pulumi.runtime.getMonitor() as unknown as {
     registerResource(req: RegisterRequest, callback: (err: unknown, resp: unknown) => void): void;
@@ -168,7 +165,6 @@ export async function recordingMocks(options: {
           retainOnDelete: req.getRetainondelete() === true,
           additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
           dependencies: req.getDependenciesList(),
-          aliases: req.getAliasesList().map((alias) => alias.toObject()),
         });
       }
       callback(err, resp);

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import yaml from "js-yaml";
+import { stackFileValues } from "../../../ops/stackFile.js";
 
 /** Parses a YAML file of the repository. */
 export function loadYamlFile(file: string): unknown {
@@ -7,24 +8,35 @@ export function loadYamlFile(file: string): unknown {
 }
 
 /**
- * The `config:` of Pulumi.<stack>.yaml in the form the Pulumi runtime hands it to the program:
- * strings as they are, structured values (lists, numbers, booleans) as JSON text.
+ * What a user writes over the placeholders of the stack files before a first deployment
+ * (docs/operations.md, "First deployment, step by step"): prod refuses its placeholder alarm
+ * address until then. A stand-in address (never mailed: tests call no AWS).
  */
-export function stackFileConfig(stack: string): Record<string, string> {
-  const document = loadYamlFile(`Pulumi.${stack}.yaml`) as {
-    config?: Record<string, unknown>;
-  };
-  const config: Record<string, string> = {};
-  for (const [key, value] of Object.entries(document.config ?? {})) {
-    config[key] = typeof value === "string" ? value : JSON.stringify(value);
-  }
-  return config;
+export const FILLED_IN: Record<string, Record<string, string>> = {
+  prod: { "whatsable-replies:alarmEmail": "oncall@ops.whatsable-replies.io" },
+};
+
+/**
+ * The `config:` of Pulumi.<stack>.yaml in the form the Pulumi runtime hands it to the program:
+ * strings as they are, structured values (lists, numbers, booleans) as JSON text. `filledIn`
+ * replaces the placeholders as a user does (FILLED_IN).
+ */
+export function stackFileConfig(
+  stack: string,
+  { filledIn = false }: { filledIn?: boolean } = {},
+): Record<string, string> {
+  const { values } = stackFileValues(loadYamlFile(`Pulumi.${stack}.yaml`));
+  return filledIn ? { ...values, ...FILLED_IN[stack] } : values;
 }
 
 /** The settings of one stack file, keyed without the project prefix (for parseStackSettings). */
-export function stackFileSettings(stack: string, namespace = "whatsable-replies") {
+export function stackFileSettings(
+  stack: string,
+  { filledIn = false }: { filledIn?: boolean } = {},
+  namespace = "whatsable-replies",
+) {
   const settings: Record<string, string> = {};
-  for (const [key, value] of Object.entries(stackFileConfig(stack))) {
+  for (const [key, value] of Object.entries(stackFileConfig(stack, { filledIn }))) {
     if (key.startsWith(`${namespace}:`)) settings[key.slice(namespace.length + 1)] = value;
   }
   return settings;

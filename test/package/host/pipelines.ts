@@ -16,7 +16,8 @@ const alerts = new aws.sns.Topic("acme-alerts", { tags: { team } });
 
 const support = new WhatsAppReplyPipeline("support", {
   vendorToken: config.requireSecret("supportVendorToken"),
-  replyContacts: ["+12025550101"],
+  // The cost option: no API Gateway request charge (the default is the HTTP API).
+  ingress: "functionUrl",
   replyRules: [{ match: "^hi\\b", messages: [{ text: "Hi! Support here.", delay: 0 }] }],
   alarmTopicArn: alerts.arn,
   protect: true,
@@ -27,8 +28,7 @@ const sales = new WhatsAppReplyPipeline("sales", {
   vendorToken: config.requireSecret("salesVendorToken"),
   replyContacts: "any",
   logRetentionDays: 90,
-  // A custom domain is an API Gateway feature: this pipeline enters through the HTTP API.
-  ingress: "httpApi",
+  // A custom domain is an API Gateway feature: this pipeline enters through the HTTP API, the default.
   customDomain: {
     domainName: "hooks.acme.example",
     certificateArn: "arn:aws:acm:eu-west-1:123456789012:certificate/0000",
