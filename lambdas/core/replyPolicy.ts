@@ -1,5 +1,5 @@
 import { createHash, createHmac } from "node:crypto";
-import { DomainError, describeProblem } from "./errors.js";
+import { DomainError, describeBody, describeProblem } from "./errors.js";
 import type { ConversationEntry, NormalizedWebhook } from "./messages.js";
 import {
   matchRule,
@@ -293,9 +293,10 @@ export function parsePolicyAnswer(
   }
   if (status === 204) return [];
   if (status < 200 || status >= 300) {
-    const excerpt = sanitizeReason(body.slice(0, 200));
+    // Never the body itself: an error page may echo the request (the contact's number and text,
+    // the history) or, misconfigured, the secret. Its size and hash identify it.
     throw new ReplyPolicyAnswerError(
-      `the reply policy answered HTTP ${status}${excerpt ? `: ${excerpt}` : ""}`,
+      `the reply policy answered HTTP ${status}${body ? ` (${describeBody(body)})` : ""}`,
       undefined,
       status,
     );
