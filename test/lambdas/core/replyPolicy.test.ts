@@ -82,6 +82,12 @@ describe("parsePolicyAnswer", () => {
     }
   });
 
+  it("refuses a text of only invisible characters, naming code points, never the text", () => {
+    expect(() => ok({ messages: [{ text: "\u200b\u00a0", delay: 0 }] })).toThrow(
+      "the reply policy answer is invalid: messages[0].text must not be blank (only invisible characters: U+200B at character 1, U+00A0 at character 2)",
+    );
+  });
+
   it("names every bad field of an answer", () => {
     expect(() => ok({ messages: [{ text: "", delay: 0 }, { delay: 1 }] })).toThrow(
       "the reply policy answer is invalid: messages[0].text must not be blank; messages[1].text must be a string",
