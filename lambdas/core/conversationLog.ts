@@ -165,11 +165,14 @@ export function storableFields(
   fields: Record<string, unknown>,
   budgetBytes: number,
 ): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [name, value] of Object.entries(fields)) {
-    // A top-level attribute's value is level 1.
-    if (value !== undefined && name !== "") out[name] = storableValue(value, 1);
-  }
+  // Built by fromEntries: a field named "__proto__" (JSON.parse makes it an own property) stays a
+  // field, where `out[name] =` would set the object's prototype and drop it.
+  const out: Record<string, unknown> = Object.fromEntries(
+    Object.entries(fields)
+      .filter(([name, value]) => value !== undefined && name !== "")
+      // A top-level attribute's value is level 1.
+      .map(([name, value]) => [name, storableValue(value, 1)]),
+  );
   if (dynamoItemSize(out) <= budgetBytes) return out;
   const names = Object.keys(out);
   const share = Math.floor(Math.max(0, budgetBytes) / Math.max(1, names.length));
