@@ -33,8 +33,17 @@ export interface EventSourceMappingOptions {
   functionName: string;
   /** Records per invocation, 1..10; default 10. */
   batchSize?: number;
-  /** Parallel pollers (each runs one invocation at a time); default 2. */
+  /** Parallel pollers; default 2. */
   concurrency?: number;
+  /**
+   * Invocations in flight at once, across the pollers; default `concurrency` (a poller receives
+   * again only when its invocation is done). Higher, a poller goes on receiving while its batch
+   * runs, as Lambda adds concurrent batches for a queue with messages waiting (for FIFO, up to
+   * the number of active message groups): a batch held up by one slow record does not hold
+   * back the next batch's contacts. Bounded: it waits for room before receiving, so it never
+   * holds messages it cannot start.
+   */
+  maxConcurrency?: number;
   /** Long-poll wait in seconds, 0..20; default 1. */
   waitTimeSeconds?: number;
   /** Invocation timeout (what context.getRemainingTimeInMillis counts down); default 30000. */
@@ -155,6 +164,8 @@ export function startEventSourceMapping(
   const { queueUrl, handler, sqsClient: sqs, functionName } = options;
   const batchSize = Math.min(10, Math.max(1, options.batchSize ?? 10));
   const concurrency = Math.max(1, options.concurrency ?? 2);
+  const maxInFlight = Math.max(concurrency, options.maxConcurrency ?? concurrency);
+  const inFlight = new Set<Promise<void>>();
   const waitTimeSeconds = Math.min(20, Math.max(0, options.waitTimeSeconds ?? 1));
   const timeoutMs = options.timeoutMs ?? 30_000;
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
@@ -238,6 +249,9 @@ export function startEventSourceMapping(
 
   const poll = async () => {
     while (!stopping.signal.aborted) {
+      // Room first: messages received are invisible to every other poller until settled.
+      while (inFlight.size >= maxInFlight) await Promise.race(inFlight);
+      if (stopping.signal.aborted) return;
       let messages: Message[];
       try {
         const out = await sqs.send(
@@ -262,11 +276,14 @@ export function startEventSourceMapping(
         await release(messages);
         return;
       }
-      try {
-        await invoke(messages);
-      } catch (error) {
-        log(`[${functionName}] could not settle a batch (${describeError(error)})`);
-      }
+      const run = invoke(messages)
+        .catch((error) => {
+          log(`[${functionName}] could not settle a batch (${describeError(error)})`);
+        })
+        .finally(() => inFlight.delete(run));
+      inFlight.add(run);
+      // Without extra room this poller waits for its batch, one invocation at a time.
+      if (maxInFlight === concurrency) await run;
     }
   };
 
@@ -275,6 +292,7 @@ export function startEventSourceMapping(
     stop: async () => {
       stopping.abort();
       await Promise.allSettled(pollers);
+      await Promise.allSettled([...inFlight]);
     },
     invocations: () => invocations,
   };
