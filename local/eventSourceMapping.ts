@@ -44,6 +44,12 @@ export interface EventSourceMappingOptions {
    * holds messages it cannot start.
    */
   maxConcurrency?: number;
+  /**
+   * Records in flight at once, across the invocations; default `concurrency` full batches. One
+   * Node process runs every invocation locally: many full batches side by side would starve it
+   * (each then outlives its timeout), so extra invocations are mostly for small batches.
+   */
+  maxRecordsInFlight?: number;
   /** Long-poll wait in seconds, 0..20; default 1. */
   waitTimeSeconds?: number;
   /** Invocation timeout (what context.getRemainingTimeInMillis counts down); default 30000. */
@@ -166,6 +172,8 @@ export function startEventSourceMapping(
   const concurrency = Math.max(1, options.concurrency ?? 2);
   const maxInFlight = Math.max(concurrency, options.maxConcurrency ?? concurrency);
   const inFlight = new Set<Promise<void>>();
+  const maxRecords = Math.max(batchSize, options.maxRecordsInFlight ?? concurrency * batchSize);
+  let recordsInFlight = 0;
   const waitTimeSeconds = Math.min(20, Math.max(0, options.waitTimeSeconds ?? 1));
   const timeoutMs = options.timeoutMs ?? 30_000;
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
@@ -250,14 +258,19 @@ export function startEventSourceMapping(
   const poll = async () => {
     while (!stopping.signal.aborted) {
       // Room first: messages received are invisible to every other poller until settled.
-      while (inFlight.size >= maxInFlight) await Promise.race(inFlight);
+      while (inFlight.size >= maxInFlight || recordsInFlight >= maxRecords) {
+        await Promise.race(inFlight);
+      }
       if (stopping.signal.aborted) return;
+      // Reserved before the receive, so two pollers cannot both take the last room.
+      const room = Math.min(batchSize, maxRecords - recordsInFlight);
+      recordsInFlight += room;
       let messages: Message[];
       try {
         const out = await sqs.send(
           new ReceiveMessageCommand({
             QueueUrl: queueUrl,
-            MaxNumberOfMessages: batchSize,
+            MaxNumberOfMessages: room,
             WaitTimeSeconds: waitTimeSeconds,
             MessageSystemAttributeNames: ["All"],
             MessageAttributeNames: ["All"],
@@ -266,13 +279,16 @@ export function startEventSourceMapping(
         );
         messages = out.Messages ?? [];
       } catch (error) {
+        recordsInFlight -= room;
         if (stopping.signal.aborted) return;
         log(`[${functionName}] polling failed (${describeError(error)}); retrying in 1 s`);
         await sleep(1000, stopping.signal);
         continue;
       }
+      recordsInFlight -= room - messages.length;
       if (messages.length === 0) continue;
       if (stopping.signal.aborted) {
+        recordsInFlight -= messages.length;
         await release(messages);
         return;
       }
@@ -280,7 +296,10 @@ export function startEventSourceMapping(
         .catch((error) => {
           log(`[${functionName}] could not settle a batch (${describeError(error)})`);
         })
-        .finally(() => inFlight.delete(run));
+        .finally(() => {
+          recordsInFlight -= messages.length;
+          inFlight.delete(run);
+        });
       inFlight.add(run);
       // Without extra room this poller waits for its batch, one invocation at a time.
       if (maxInFlight === concurrency) await run;

@@ -162,11 +162,14 @@ export function isBlankText(text: string): boolean {
 export function describeBlankText(text: string): string {
   const seen = new Set<string>();
   const found: string[] = [];
-  [...text].forEach((c, i) => {
-    if (" \t\r\n".includes(c) || seen.has(c) || found.length >= 3) return;
+  // Positions count UTF-16 units, like the placeholder errors' (and String.prototype.indexOf).
+  let at = 0;
+  for (const c of text) {
+    at += c.length;
+    if (" \t\r\n".includes(c) || seen.has(c) || found.length >= 3) continue;
     seen.add(c);
     const code = (c.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, "0");
-    found.push(`U+${code} at character ${i + 1}`);
-  });
+    found.push(`U+${code} at character ${at - c.length + 1}`);
+  }
   return found.length ? ` (only invisible characters: ${found.join(", ")})` : "";
 }
