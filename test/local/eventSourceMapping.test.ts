@@ -146,6 +146,7 @@ function start(
     batchSize?: number;
     concurrency?: number;
     maxConcurrency?: number;
+    maxRecordsInFlight?: number;
     timeoutMs?: number;
   } = {},
 ) {
@@ -426,6 +427,29 @@ describe("startEventSourceMapping on a FIFO queue (the jobs queue)", () => {
     clearTimeout(fallback);
     expect(steps.indexOf("end fast:0")).toBeGreaterThan(-1);
     expect(steps.indexOf("end fast:0")).toBeLessThan(steps.indexOf("end slow:0"));
+    await run.mapping.stop();
+  });
+
+  it("starts no batch beyond maxRecordsInFlight, whatever the room for invocations", async () => {
+    const queue = await createFifoQueue();
+    await sendToGroups(queue.url, [["slow", 0]]);
+    const steps: string[] = [];
+    const run = start(
+      queue.url,
+      async (event) => {
+        const bodies = event.Records.map((r) => r.body).join(",");
+        steps.push(`start ${bodies}`);
+        // Long enough for a second poll to find fast:0, were there room for it.
+        if (bodies === "slow:0") await pause(2500);
+        steps.push(`end ${bodies}`);
+        return undefined;
+      },
+      { batchSize: 1, concurrency: 1, maxConcurrency: 3, maxRecordsInFlight: 1 },
+    );
+    await waitFor(() => steps.includes("start slow:0"));
+    await sendToGroups(queue.url, [["fast", 0]]);
+    await waitFor(() => steps.includes("end fast:0"), 15_000);
+    expect(steps.indexOf("start fast:0")).toBeGreaterThan(steps.indexOf("end slow:0"));
     await run.mapping.stop();
   });
 
