@@ -12,6 +12,7 @@ import { parseArgs } from "node:util";
 import { startLocalServices } from "../local/services/index.js";
 import { runCallsAndCost } from "./callsAndCost.js";
 import { runColdStart } from "./coldStart.js";
+import { runHangingPolicy } from "./hangingPolicy.js";
 import * as report from "./lib/report.js";
 import { captureHandlerLogs } from "./lib/stack.js";
 import { runReceiverLatency } from "./receiverLatency.js";
@@ -56,6 +57,7 @@ const BENCHMARKS: Record<string, () => Promise<report.Section>> = {
       farOffsetsMs: [3_600_000, 86_400_000, 604_800_000, 5_184_000_000],
     }),
   signature: () => runSignature({ durationMs: quick ? 100 : 500, warmupMs: quick ? 50 : 150 }),
+  hanging: () => runHangingPolicy({ services, rounds: quick ? 2 : 5, hanging: 6 }),
 };
 const only = values.only?.split(",").map((s) => s.trim()) ?? Object.keys(BENCHMARKS);
 const unknown = only.find((name) => !BENCHMARKS[name]);

@@ -16,7 +16,7 @@ export type { IngressKind };
 // The validators shared with the responder (rules, policy secret): the only imports from lambdas/
 // besides the contract, so that preview refuses exactly what the responder would (pure; no AWS).
 import { describeProblem, ReplyRulesError } from "../lambdas/core/errors.js";
-import { policySigningKey } from "../lambdas/core/replyPolicy.js";
+import { policySigningKey, policyUrlProblem } from "../lambdas/core/replyPolicy.js";
 import { parseReplyRules } from "../lambdas/core/replyRules.js";
 import { MAX_BODY_BYTES_LIMIT, MAX_RECEIVER_RESERVED_CONCURRENCY } from "./awsLimits.js";
 import {
@@ -139,6 +139,11 @@ export const settingsSchema = z
         error: "must not carry credentials (the request is signed with replyPolicySecret instead)",
       })
       .optional(),
+    /**
+     * replyPolicyUrl names a private endpoint (a 10.x / fd00:: address, a .internal name) that the
+     * responder reaches through a VPC; without it such URLs, and literal IP addresses, are refused.
+     */
+    replyPolicyPrivateEndpoint: bool(false),
     /** One policy call, in ms; the responder's timeout leaves room for it (functionSizing.ts). */
     replyPolicyTimeoutMs: int(500, 10_000, DEFAULTS.replyPolicyTimeoutMs),
     maxSqsDelaySeconds: int(1, 900, DEFAULTS.maxSqsDelaySeconds),
@@ -258,6 +263,13 @@ export const settingsSchema = z
         'must be "off" when activeSignature is false: unsigned deliveries would all be rejected',
       );
     }
+    // Not into the AWS network or the host: the request carries the conversation and is signed.
+    const policyUrl = s.replyPolicyUrl;
+    const policyProblem =
+      policyUrl === undefined || !isHttpsUrl(policyUrl)
+        ? undefined
+        : policyUrlProblem(policyUrl, { privateEndpoint: s.replyPolicyPrivateEndpoint });
+    if (policyProblem) issue("replyPolicyUrl", policyProblem);
     if (s.replyRules !== undefined && s.replyRulesFile !== undefined) {
       issue("replyRulesFile", "set either replyRules (inline) or replyRulesFile, not both");
     }

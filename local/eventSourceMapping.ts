@@ -33,8 +33,23 @@ export interface EventSourceMappingOptions {
   functionName: string;
   /** Records per invocation, 1..10; default 10. */
   batchSize?: number;
-  /** Parallel pollers (each runs one invocation at a time); default 2. */
+  /** Parallel pollers; default 2. */
   concurrency?: number;
+  /**
+   * Invocations in flight at once, across the pollers; default `concurrency` (a poller receives
+   * again only when its invocation is done). Higher, a poller goes on receiving while its batch
+   * runs, as Lambda adds concurrent batches for a queue with messages waiting (for FIFO, up to
+   * the number of active message groups): a batch held up by one slow record does not hold
+   * back the next batch's contacts. Bounded: it waits for room before receiving, so it never
+   * holds messages it cannot start.
+   */
+  maxConcurrency?: number;
+  /**
+   * Records in flight at once, across the invocations; default `concurrency` full batches. One
+   * Node process runs every invocation locally: many full batches side by side would starve it
+   * (each then outlives its timeout), so extra invocations are mostly for small batches.
+   */
+  maxRecordsInFlight?: number;
   /** Long-poll wait in seconds, 0..20; default 1. */
   waitTimeSeconds?: number;
   /** Invocation timeout (what context.getRemainingTimeInMillis counts down); default 30000. */
@@ -155,6 +170,10 @@ export function startEventSourceMapping(
   const { queueUrl, handler, sqsClient: sqs, functionName } = options;
   const batchSize = Math.min(10, Math.max(1, options.batchSize ?? 10));
   const concurrency = Math.max(1, options.concurrency ?? 2);
+  const maxInFlight = Math.max(concurrency, options.maxConcurrency ?? concurrency);
+  const inFlight = new Set<Promise<void>>();
+  const maxRecords = Math.max(batchSize, options.maxRecordsInFlight ?? concurrency * batchSize);
+  let recordsInFlight = 0;
   const waitTimeSeconds = Math.min(20, Math.max(0, options.waitTimeSeconds ?? 1));
   const timeoutMs = options.timeoutMs ?? 30_000;
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
@@ -238,12 +257,20 @@ export function startEventSourceMapping(
 
   const poll = async () => {
     while (!stopping.signal.aborted) {
+      // Room first: messages received are invisible to every other poller until settled.
+      while (inFlight.size >= maxInFlight || recordsInFlight >= maxRecords) {
+        await Promise.race(inFlight);
+      }
+      if (stopping.signal.aborted) return;
+      // Reserved before the receive, so two pollers cannot both take the last room.
+      const room = Math.min(batchSize, maxRecords - recordsInFlight);
+      recordsInFlight += room;
       let messages: Message[];
       try {
         const out = await sqs.send(
           new ReceiveMessageCommand({
             QueueUrl: queueUrl,
-            MaxNumberOfMessages: batchSize,
+            MaxNumberOfMessages: room,
             WaitTimeSeconds: waitTimeSeconds,
             MessageSystemAttributeNames: ["All"],
             MessageAttributeNames: ["All"],
@@ -252,21 +279,30 @@ export function startEventSourceMapping(
         );
         messages = out.Messages ?? [];
       } catch (error) {
+        recordsInFlight -= room;
         if (stopping.signal.aborted) return;
         log(`[${functionName}] polling failed (${describeError(error)}); retrying in 1 s`);
         await sleep(1000, stopping.signal);
         continue;
       }
+      recordsInFlight -= room - messages.length;
       if (messages.length === 0) continue;
       if (stopping.signal.aborted) {
+        recordsInFlight -= messages.length;
         await release(messages);
         return;
       }
-      try {
-        await invoke(messages);
-      } catch (error) {
-        log(`[${functionName}] could not settle a batch (${describeError(error)})`);
-      }
+      const run = invoke(messages)
+        .catch((error) => {
+          log(`[${functionName}] could not settle a batch (${describeError(error)})`);
+        })
+        .finally(() => {
+          recordsInFlight -= messages.length;
+          inFlight.delete(run);
+        });
+      inFlight.add(run);
+      // Without extra room this poller waits for its batch, one invocation at a time.
+      if (maxInFlight === concurrency) await run;
     }
   };
 
@@ -275,6 +311,7 @@ export function startEventSourceMapping(
     stop: async () => {
       stopping.abort();
       await Promise.allSettled(pollers);
+      await Promise.allSettled([...inFlight]);
     },
     invocations: () => invocations,
   };

@@ -102,9 +102,21 @@ export const LOCAL_TIMING = {
 
 export type LocalTiming = { -readonly [K in keyof typeof LOCAL_TIMING]: number };
 
-/** Event source mapping settings: sub-second waits happen inside the sender, so give it room. */
+/**
+ * Event source mapping settings: sub-second waits happen inside the sender, so give it room. The
+ * responder's batches run side by side (up to 10 invocations and 40 jobs, as Lambda scales a FIFO
+ * queue's mapping with its active message groups), so a batch waiting on a slow HTTP policy does
+ * not hold back the next contacts' jobs; the sender's stay two at a time (its AWS mapping's
+ * maximumConcurrency guards the vendor's rate limit).
+ */
 const WORKERS = {
-  responder: { batchSize: 10, concurrency: 2, waitTimeSeconds: 1 },
+  responder: {
+    batchSize: 10,
+    concurrency: 2,
+    maxConcurrency: 10,
+    maxRecordsInFlight: 40,
+    waitTimeSeconds: 1,
+  },
   sender: { batchSize: 5, concurrency: 4, waitTimeSeconds: 1 },
 } as const;
 

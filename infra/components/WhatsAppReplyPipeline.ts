@@ -116,6 +116,11 @@ export interface WhatsAppReplyPipelineArgs {
    * VPC, Lambda has it).
    */
   replyPolicyUrl?: string;
+  /**
+   * replyPolicyUrl is a private endpoint (private address or .internal name) reached through a
+   * VPC; without it, such URLs and literal IP addresses are refused. Default false.
+   */
+  replyPolicyPrivateEndpoint?: boolean;
   /** One policy call, ms (500 to 10,000); slower counts as unavailable and is retried. Default 5,000. */
   replyPolicyTimeoutMs?: number;
   /** Who may get replies: "any" or E.164 numbers. Default: "any" when protected, else nobody. */

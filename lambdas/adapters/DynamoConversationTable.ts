@@ -348,6 +348,7 @@ const OPTIONAL_MESSAGE_FIELDS = [
   "sendBy",
   "noReplyReason",
   "warnings",
+  "referral",
 ] as const satisfies readonly (keyof ConversationItem)[];
 
 /** The item a failed condition returned: the document client leaves it marshalled. */

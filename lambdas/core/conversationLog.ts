@@ -56,6 +56,11 @@ export interface ConversationItem {
   /** Informational fields of unexpected types, kept raw and ignored (parseWebhook warnings). */
   warnings?: string[];
   /**
+   * The ad or post the contact came from (`referral`), as {@link storableFields} made it: the
+   * vendor's object, with what DynamoDB cannot store as a value turned into JSON text.
+   */
+  referral?: unknown;
+  /**
    * Epoch seconds; DynamoDB TTL deletes the item after this: the retention after the message, or
    * after its plan's last due reply when that is later.
    */
@@ -115,7 +120,141 @@ export function messageItem(
   }
   if (options.noReplyReason) item.noReplyReason = options.noReplyReason;
   if (webhook.warnings.length) item.warnings = webhook.warnings;
-  return item;
+  // Last: they get what room the item has left.
+  const room = DYNAMODB_ITEM_LIMITS.itemBytes - dynamoItemSize(item);
+  return Object.assign(
+    item,
+    storableFields(informationalFields(webhook), Math.min(MAX_INFORMATIONAL_BYTES, room)),
+  );
+}
+
+/** The webhook's informational fields the MSG item keeps (no field of the message itself). */
+function informationalFields(webhook: NormalizedWebhook): Record<string, unknown> {
+  return webhook.referral ? { referral: webhook.referral } : {};
+}
+
+// ── What DynamoDB can store ────────────────────────────────────────────────────────────────
+
+/**
+ * DynamoDB's item limits ("Service, account, and table quotas in Amazon DynamoDB", excerpt in
+ * test/fixtures/contracts/dynamodb/): "nested attributes up to 32 levels deep" (a top-level
+ * attribute's value is level 1, a scalar inside a map one level more: DynamoDB Local takes 31
+ * nested maps around a string and refuses 32) and "The maximum item size in DynamoDB is 400 KB,
+ * which includes both attribute name binary length (UTF-8 length) and attribute value lengths".
+ */
+export const DYNAMODB_ITEM_LIMITS = { nestingLevels: 32, itemBytes: 400 * 1024 } as const;
+
+/**
+ * At most this much of an item goes to informational fields: a vendor's referral is a few hundred
+ * bytes, and every KB is a write unit per webhook.
+ */
+export const MAX_INFORMATIONAL_BYTES = 8 * 1024;
+
+/** DynamoDB's smallest non-zero magnitude (1E-130); the document client takes safe integers only. */
+const MIN_NUMBER_MAGNITUDE = 1e-130;
+
+/**
+ * Fields of arbitrary JSON made into attributes DynamoDB stores, within `budgetBytes` together:
+ * a map or list that would nest deeper than DynamoDB's 32 levels, or has a key DynamoDB refuses
+ * (""), is kept as its JSON text; a number DynamoDB or the document client refuses (beyond
+ * ±2^53, below 1E-130) as its decimal text. When the fields still exceed the budget, each is its
+ * JSON text cut to its share, ending in "…". Whatever the input, the write cannot fail on it: a
+ * message is never lost for an informational field (the receiver accepts 64 levels).
+ */
+export function storableFields(
+  fields: Record<string, unknown>,
+  budgetBytes: number,
+): Record<string, unknown> {
+  // Built by fromEntries: a field named "__proto__" (JSON.parse makes it an own property) stays a
+  // field, where `out[name] =` would set the object's prototype and drop it.
+  const out: Record<string, unknown> = Object.fromEntries(
+    Object.entries(fields)
+      .filter(([name, value]) => value !== undefined && name !== "")
+      // A top-level attribute's value is level 1.
+      .map(([name, value]) => [name, storableValue(value, 1)]),
+  );
+  if (dynamoItemSize(out) <= budgetBytes) return out;
+  const names = Object.keys(out);
+  const share = Math.floor(Math.max(0, budgetBytes) / Math.max(1, names.length));
+  // A field without room even for its name (an item already at DynamoDB's limit) is left out.
+  return Object.fromEntries(
+    names
+      .filter((name) => byteLength(name) <= share)
+      .map((name) => [name, cutToBytes(JSON.stringify(out[name]), share - byteLength(name))]),
+  );
+}
+
+function storableValue(value: unknown, level: number): unknown {
+  if (value === null || typeof value === "string" || typeof value === "boolean") return value;
+  if (typeof value === "number") return storableNumber(value) ? value : String(value);
+  if (typeof value !== "object") return String(value);
+  // Its elements would be one level deeper than DynamoDB allows: keep it as text.
+  const deeper = level + 1 > DYNAMODB_ITEM_LIMITS.nestingLevels;
+  if (Array.isArray(value)) {
+    return deeper ? JSON.stringify(value) : value.map((v) => storableValue(v ?? null, level + 1));
+  }
+  const entries = Object.entries(value).filter(([, v]) => v !== undefined);
+  if (deeper || entries.some(([key]) => key === "")) return JSON.stringify(value);
+  return Object.fromEntries(entries.map(([key, v]) => [key, storableValue(v, level + 1)]));
+}
+
+function storableNumber(n: number): boolean {
+  const magnitude = Math.abs(n);
+  return (
+    Number.isFinite(n) &&
+    magnitude <= Number.MAX_SAFE_INTEGER &&
+    (n === 0 || magnitude >= MIN_NUMBER_MAGNITUDE)
+  );
+}
+
+/**
+ * An item's size as DynamoDB counts it ("Item sizes and formats", excerpt beside the quotas):
+ * attribute names and string values in UTF-8 bytes, a number 1 byte per two significant digits
+ * plus 1 (rounded up here), null and booleans 1 byte, a list or map 3 bytes plus 1 per element.
+ */
+export function dynamoItemSize(item: object): number {
+  let size = 0;
+  for (const [name, value] of Object.entries(item)) {
+    if (value !== undefined) size += byteLength(name) + valueSize(value);
+  }
+  return size;
+}
+
+function valueSize(value: unknown): number {
+  if (value === null || typeof value === "boolean") return 1;
+  if (typeof value === "string") return byteLength(value);
+  if (typeof value === "number") {
+    const digits = String(Math.abs(value))
+      .replace(/e.*$/i, "")
+      .replace(".", "")
+      .replace(/^0+|0+$/g, "");
+    return Math.ceil(Math.max(1, digits.length) / 2) + 1;
+  }
+  if (Array.isArray(value)) return value.reduce((sum: number, v) => sum + 1 + valueSize(v), 3);
+  if (typeof value === "object") {
+    let size = 3;
+    for (const [key, v] of Object.entries(value)) {
+      if (v !== undefined) size += 1 + byteLength(key) + valueSize(v);
+    }
+    return size;
+  }
+  return byteLength(String(value));
+}
+
+const byteLength = (text: string) => Buffer.byteLength(text, "utf8");
+
+/** `text` cut to at most `limit` UTF-8 bytes, ending in "…" when cut (never mid-character). */
+function cutToBytes(text: string, limit: number): string {
+  if (byteLength(text) <= limit) return text;
+  if (limit < byteLength("…")) return "";
+  let out = "";
+  let size = byteLength("…");
+  for (const char of text) {
+    size += byteLength(char);
+    if (size > limit) break;
+    out += char;
+  }
+  return `${out}…`;
 }
 
 // ── Plans ──────────────────────────────────────────────────────────────────────────────────

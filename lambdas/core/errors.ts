@@ -1,3 +1,5 @@
+import { createHash } from "node:crypto";
+
 /**
  * The error and log vocabulary of the Lambda code: every error it raises on purpose, and the one
  * way an error or a phone number becomes a log field. Messages name fields and reasons only:
@@ -106,16 +108,43 @@ const MAX_CAUSES = 5;
 export function errorFields(error: unknown): ErrorFields {
   const fields: ErrorFields =
     error instanceof Error
-      ? { errorName: error.name, errorMessage: error.message }
+      ? { errorName: error.name, errorMessage: loggableMessage(error) }
       : { errorName: "NonError", errorMessage: String(error) };
   const causes: string[] = [];
   let cause = error instanceof Error ? error.cause : undefined;
   while (cause !== undefined && causes.length < MAX_CAUSES) {
-    causes.push(cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause));
+    causes.push(
+      cause instanceof Error ? `${cause.name}: ${loggableMessage(cause)}` : String(cause),
+    );
     cause = cause instanceof Error ? cause.cause : undefined;
   }
   if (causes.length) fields.errorCause = causes.join(" ← ");
   return fields;
+}
+
+/**
+ * An error's message fit for a log. A SyntaxError is JSON.parse's, and V8 quotes the input in it
+ * (`Unexpected token 'h', "hello +491"... is not valid JSON`): a webhook or job body, with a
+ * phone number and a customer's text. Only where it failed is kept.
+ */
+function loggableMessage(error: Error): string {
+  return error instanceof SyntaxError ? `not valid JSON${jsonErrorPosition(error)}` : error.message;
+}
+
+/** " (at position N)" from JSON.parse's error, or "": the part of its message a log may keep. */
+export function jsonErrorPosition(error: unknown): string {
+  const position = error instanceof Error ? /at position \d+/.exec(error.message)?.[0] : undefined;
+  return position ? ` (${position})` : "";
+}
+
+/**
+ * What a log may say about a body it must not quote (a remote answer, a payload): its size and a
+ * SHA-256 prefix, enough to tell two answers apart or match one the endpoint's own logs kept.
+ */
+export function describeBody(body: string | Uint8Array): string {
+  const bytes = typeof body === "string" ? Buffer.from(body, "utf8") : body;
+  const digest = createHash("sha256").update(bytes).digest("hex").slice(0, 16);
+  return `${bytes.byteLength} bytes, sha256 ${digest}`;
 }
 
 /** Masks a phone number for logs: keeps the last 4 digits ("•••••••2671"). */

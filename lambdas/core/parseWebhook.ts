@@ -1,4 +1,4 @@
-import { PayloadError } from "./errors.js";
+import { jsonErrorPosition, PayloadError } from "./errors.js";
 import type { ConversationEntry, NormalizedWebhook } from "./messages.js";
 
 /**
@@ -189,10 +189,11 @@ function parseJsonBody(text: string): unknown {
     document = JSON.parse(json);
   } catch (error) {
     // Only the position: V8's message quotes the body, which must not reach logs.
-    const position =
-      error instanceof Error ? /at position \d+/.exec(error.message)?.[0] : undefined;
-    const detail = position ? ` (${position})` : "";
-    throw new PayloadError("body", `body is not valid JSON${detail}`, "malformed_json");
+    throw new PayloadError(
+      "body",
+      `body is not valid JSON${jsonErrorPosition(error)}`,
+      "malformed_json",
+    );
   }
   if (nestingDepth(document) > MAX_NESTING_DEPTH) {
     // Unknown fields are kept and re-serialised into the job: a pathological depth would overflow

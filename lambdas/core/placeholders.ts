@@ -80,17 +80,24 @@ export function parseTemplate(source: string): Template {
         open + 1,
       );
     }
+    const fallback = parsed[2] ?? "";
+    const nested = fallback.indexOf(OPEN);
+    if (nested >= 0) {
+      // The first "}}" closes the placeholder, so "{{first_name|{{phone}}}}" would send a literal
+      // "{{phone}}" followed by "}}": a fallback is plain text.
+      const at = open + OPEN.length + inner.indexOf("|") + 1 + nested + 1;
+      throw new TemplateError(
+        `has a "{{" inside the fallback of {{${name}|…}} at character ${at} (a fallback is plain text, not a placeholder)`,
+        at,
+      );
+    }
     if (!(PLACEHOLDER_NAMES as string[]).includes(name)) {
       throw new TemplateError(
         `has an unknown placeholder {{${name}}} at character ${open + 1} (known: ${PLACEHOLDER_NAMES.join(", ")})`,
         open + 1,
       );
     }
-    parts.push({
-      kind: "placeholder",
-      name: name as PlaceholderName,
-      fallback: (parsed[2] ?? "").trim(),
-    });
+    parts.push({ kind: "placeholder", name: name as PlaceholderName, fallback: fallback.trim() });
     at = close + CLOSE.length;
   }
   return { source, parts, literal: parts.every((part) => part.kind === "text") };
@@ -114,7 +121,8 @@ export function renderTemplate(template: Template, webhook: NormalizedWebhook | 
       return;
     }
     const value = webhook ? PLACEHOLDERS[part.name](webhook)?.trim() : undefined;
-    const text = value ? value : part.fallback;
+    // A name of only invisible characters is no name: "Hi {{first_name|there}}" must not read "Hi ".
+    const text = value && !isBlankText(value) ? value : part.fallback;
     if (text !== "") {
       out += text;
       return;
@@ -130,4 +138,38 @@ export function renderTemplate(template: Template, webhook: NormalizedWebhook | 
 /** The text a template gives when the webhook has no value for any placeholder. */
 export function renderWithoutValues(template: Template): string {
   return renderTemplate(template, null);
+}
+
+/**
+ * Characters that show nothing on their own: Unicode's White_Space (U+00A0 no-break space among
+ * them), format characters (Cf: U+200B zero width space, U+2060 word joiner, bidi marks) and
+ * Default_Ignorable_Code_Point (variation selectors, U+3164 Hangul filler, tags). Unicode's own
+ * properties rather than a hand list, so a character the list forgot cannot make a text look
+ * non-blank. String.prototype.trim only knows White_Space.
+ */
+const INVISIBLE = /^[\p{White_Space}\p{Cf}\p{Default_Ignorable_Code_Point}]*$/u;
+
+/** True when a text would show as an empty message: nothing but invisible characters. */
+export function isBlankText(text: string): boolean {
+  return INVISIBLE.test(text);
+}
+
+/**
+ * Why a blank text reads blank, for an error message: ' (only invisible characters: U+200B at
+ * character 1, U+00A0 at character 3)', or "" for an empty or plainly spaced text. Code points
+ * and positions only, never the text (it may come from a policy's answer).
+ */
+export function describeBlankText(text: string): string {
+  const seen = new Set<string>();
+  const found: string[] = [];
+  // Positions count UTF-16 units, like the placeholder errors' (and String.prototype.indexOf).
+  let at = 0;
+  for (const c of text) {
+    at += c.length;
+    if (" \t\r\n".includes(c) || seen.has(c) || found.length >= 3) continue;
+    seen.add(c);
+    const code = (c.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, "0");
+    found.push(`U+${code} at character ${at - c.length + 1}`);
+  }
+  return found.length ? ` (only invisible characters: ${found.join(", ")})` : "";
 }

@@ -1,5 +1,6 @@
 import { createHash, createHmac } from "node:crypto";
-import { DomainError, describeProblem } from "./errors.js";
+import { BlockList, isIP } from "node:net";
+import { DomainError, describeBody, describeProblem } from "./errors.js";
 import type { ConversationEntry, NormalizedWebhook } from "./messages.js";
 import {
   matchRule,
@@ -154,6 +155,122 @@ export function policyEndpoint(value: string): URL {
   return url;
 }
 
+/**
+ * Where a deployed stack's policy URL must not point, unless the stack opts in to a private
+ * endpoint (`replyPolicyPrivateEndpoint: true`, one reached through a VPC). Blocks from IANA's
+ * IPv4 and IPv6 Special-Purpose Address Registries (test/fixtures/contracts/iana/). The URL
+ * parser has already turned every IPv4 spelling (2130706433, 0x7f.1, 017700000001) into dotted
+ * decimal, and BlockList matches an IPv4-mapped IPv6 address (::ffff:10.0.0.5) by its IPv4 rule.
+ */
+interface AddressClass {
+  what: string;
+  /** Allowed with the opt-in: a VPC endpoint has such an address; the others never serve one. */
+  private: boolean;
+  blocks: readonly (readonly [address: string, prefix: number])[];
+}
+const ADDRESS_CLASSES = (
+  [
+    {
+      what: "a loopback address",
+      private: false,
+      blocks: [
+        ["127.0.0.0", 8],
+        ["::1", 128],
+      ],
+    },
+    {
+      what: "a link-local address (the instance metadata service lives there)",
+      private: false,
+      blocks: [
+        ["169.254.0.0", 16],
+        ["fe80::", 10],
+      ],
+    },
+    {
+      what: 'an unspecified ("this network") address',
+      private: false,
+      blocks: [
+        ["0.0.0.0", 8],
+        ["::", 128],
+      ],
+    },
+    {
+      what: "a multicast, broadcast or reserved address",
+      private: false,
+      blocks: [
+        ["224.0.0.0", 4],
+        ["240.0.0.0", 4],
+        ["ff00::", 8],
+      ],
+    },
+    {
+      what: "a private address",
+      private: true,
+      blocks: [
+        ["10.0.0.0", 8],
+        ["172.16.0.0", 12],
+        ["192.168.0.0", 16],
+        ["100.64.0.0", 10],
+        ["fc00::", 7],
+      ],
+    },
+  ] satisfies AddressClass[]
+).map((entry) => ({ ...entry, list: blockList(entry.blocks) }));
+
+function blockList(blocks: readonly (readonly [string, number])[]): BlockList {
+  const list = new BlockList();
+  for (const [address, prefix] of blocks) {
+    list.addSubnet(address, prefix, isIP(address) === 6 ? "ipv6" : "ipv4");
+  }
+  return list;
+}
+
+/**
+ * Names that resolve inside a host or a private network: RFC 6761's localhost, mDNS's .local,
+ * ICANN's private-use .internal (EC2's own names, ip-10-0-0-5.ec2.internal) and EC2's metadata
+ * name.
+ */
+const NAME_CLASSES: readonly { what: string; private: boolean; test: RegExp }[] = [
+  { what: "a loopback name", private: false, test: /(^|\.)localhost$/ },
+  { what: "the instance metadata service", private: false, test: /^instance-data(\.|$)/ },
+  { what: "a private name", private: true, test: /\.(local|internal)$|^[^.]+$/ },
+];
+
+/**
+ * Why a deployed stack may not send its policy requests to `value` (they carry the customer's
+ * conversation and are signed with the stack's secret), or undefined when it may: an https URL
+ * to a public host name. Literal IP addresses, loopback, link-local and private addresses and
+ * names are refused; with `privateEndpoint` (a VPC endpoint) private addresses and names are
+ * allowed, never loopback or link-local. The local stack's `http://127.0.0.1` is not a deployed
+ * stack's URL: {@link policyEndpoint} is the runtime's check.
+ */
+export function policyUrlProblem(
+  value: string,
+  options: { privateEndpoint: boolean },
+): string | undefined {
+  if (!URL.canParse(value)) return "must be an absolute https:// URL";
+  const url = new URL(value);
+  if (url.protocol !== "https:") return "must be an absolute https:// URL";
+  // "localhost." and "localhost" are one name.
+  const host = url.hostname.replace(/^\[|\]$/g, "").replace(/\.$/, "");
+  const optIn = "set replyPolicyPrivateEndpoint: true for an endpoint reached through a VPC";
+  const family = isIP(host);
+  if (family !== 0) {
+    const type = family === 6 ? "ipv6" : "ipv4";
+    const found = ADDRESS_CLASSES.find((c) => c.list.check(host, type));
+    if (found && !found.private) return `must not point to ${found.what} (${host})`;
+    if (found && !options.privateEndpoint) return `points to ${found.what} (${host}): ${optIn}`;
+    if (!found && !options.privateEndpoint) {
+      return `must name a host, not an IP address (${host}): an https certificate names the host`;
+    }
+    return undefined;
+  }
+  const name = NAME_CLASSES.find((c) => c.test.test(host));
+  if (name && !name.private) return `must not point to ${name.what} (${host})`;
+  if (name && !options.privateEndpoint) return `points to ${name.what} (${host}): ${optIn}`;
+  return undefined;
+}
+
 /** One message of the history sent to the policy. */
 export interface PolicyHistoryEntry {
   /** "user" (the customer) or "bot" (the business), lower-cased; unknown roles as sent. */
@@ -293,9 +410,10 @@ export function parsePolicyAnswer(
   }
   if (status === 204) return [];
   if (status < 200 || status >= 300) {
-    const excerpt = sanitizeReason(body.slice(0, 200));
+    // Never the body itself: an error page may echo the request (the contact's number and text,
+    // the history) or, misconfigured, the secret. Its size and hash identify it.
     throw new ReplyPolicyAnswerError(
-      `the reply policy answered HTTP ${status}${excerpt ? `: ${excerpt}` : ""}`,
+      `the reply policy answered HTTP ${status}${body ? ` (${describeBody(body)})` : ""}`,
       undefined,
       status,
     );

@@ -8,6 +8,8 @@ import {
 import { ConfigurationError, ReplyRulesError, type RuleProblem } from "./errors.js";
 import { ENGLISH_ISSUES, type NormalizedWebhook } from "./messages.js";
 import {
+  describeBlankText,
+  isBlankText,
   parseTemplate,
   renderTemplate,
   renderWithoutValues,
@@ -123,7 +125,18 @@ export interface ReplyRule {
 
 // zod/mini (the functional API) rather than classic zod: the same checks at ~3% of the bundle size.
 const textSchema = z.string({ error: "must be a string" }).check(
-  z.refine((text) => text.trim() !== "", "must not be blank"),
+  // A text of zero-width or no-break spaces is as blank as "" (WhatsApp shows an empty bubble).
+  z.superRefine((text, ctx) => {
+    if (isBlankText(text)) {
+      ctx.issues.push({
+        code: "custom",
+        input: text,
+        message: `must not be blank${describeBlankText(text)}`,
+        // Like a refine: the list's own checks (delays in order) still run and report too.
+        continue: true,
+      });
+    }
+  }),
   z.maxLength(MAX_TEXT_LENGTH, `must be at most ${MAX_TEXT_LENGTH} characters`),
 );
 
@@ -153,7 +166,7 @@ const templateSchema = z.pipe(
   z.transform((text, ctx): Template => {
     try {
       const template = parseTemplate(text);
-      if (renderWithoutValues(template).trim() === "") {
+      if (isBlankText(renderWithoutValues(template))) {
         ctx.issues.push({
           code: "custom",
           input: text,

@@ -1,4 +1,4 @@
-import { maskPhone } from "./errors.js";
+import { describeBody, maskPhone } from "./errors.js";
 
 /**
  * The vendor's send API (docs/vendor.md, "Send API" and "Error texts"): request building and
@@ -100,9 +100,12 @@ export function sanitizeReason(text: string, secrets: readonly string[] = []): s
   return out.length > MAX_REASON_LENGTH ? `${out.slice(0, MAX_REASON_LENGTH - 1)}…` : out;
 }
 
-/** Every human-readable text in a vendor error body, joined. */
-function vendorErrorText(body: unknown, raw: string): string {
-  if (body === null || typeof body !== "object") return raw;
+/**
+ * Every human-readable text in a vendor error body, joined; `fallback` when the body has none
+ * (not JSON, or no message field).
+ */
+function vendorErrorText(body: unknown, fallback: string): string {
+  if (body === null || typeof body !== "object") return fallback;
   const parts: string[] = [];
   const record = body as Record<string, unknown>;
   for (const key of ["message", "details", "reason", "code"]) {
@@ -116,7 +119,7 @@ function vendorErrorText(body: unknown, raw: string): string {
       if (typeof value === "string") parts.push(value);
     }
   }
-  return parts.length ? parts.join(" | ") : raw;
+  return parts.length ? parts.join(" | ") : fallback;
 }
 
 const RATE_LIMIT = /rate[\s_-]*limit|too many requests|throttl/i;
@@ -125,12 +128,14 @@ const INVALID_NUMBER =
   /invalid[\s_-]*(phone|number)|phone[\s_-]*number[^|]*invalid|not registered|not a whatsapp|no whatsapp|not on whatsapp|does not have whatsapp|not.*e\.?164/i;
 const FAILED_TEXT = /fail|error/i;
 
+/** A refusal, classified on `text` (the whole answer), its reason from `said` (what may be quoted). */
 function rejection(
   status: number | undefined,
   text: string,
+  said: string,
   secrets: readonly string[],
 ): SendOutcome {
-  const reason = sanitizeReason(text || `HTTP ${status}`, secrets);
+  const reason = sanitizeReason(said || `HTTP ${status}`, secrets);
   if (RATE_LIMIT.test(text)) return { kind: "retryable", reason, status };
   if (MESSAGE_LIMIT.test(text)) return { kind: "permanent", reason, status, code: "message-limit" };
   if (INVALID_NUMBER.test(text))
@@ -162,12 +167,16 @@ export function classifySendResponse(
   } catch {
     body = null;
   }
+  // `text` classifies the answer; only the vendor's own message fields are quoted in a reason (a
+  // log line, the reply item). A body without them (an HTML error page, a proxy's echo of the
+  // request with the number and the reply text) is described by its size and hash instead.
   const text = vendorErrorText(body, raw.slice(0, 1000));
+  const said = vendorErrorText(body, raw ? `body ${describeBody(raw)}` : "");
   const http = `HTTP ${status}`;
   if (status === 429 || status === 408 || status >= 500) {
     return {
       kind: "retryable",
-      reason: sanitizeReason(`${http}: ${text}`, secrets),
+      reason: sanitizeReason(`${http}: ${said}`, secrets),
       status,
       retryAfterSeconds: parseRetryAfter(response.retryAfter, response.now ?? 0),
     };
@@ -177,13 +186,13 @@ export function classifySendResponse(
     const saysFailed =
       record.success === false ||
       (typeof record.message === "string" && FAILED_TEXT.test(record.message));
-    return saysFailed ? rejection(status, text, secrets) : { kind: "sent", status };
+    return saysFailed ? rejection(status, text, said, secrets) : { kind: "sent", status };
   }
   if (status === 401) {
     // Our credentials, not the message: the token may be mid-rotation. Retried, then DLQ + alarm.
-    return { kind: "retryable", reason: sanitizeReason(`${http}: ${text}`, secrets), status };
+    return { kind: "retryable", reason: sanitizeReason(`${http}: ${said}`, secrets), status };
   }
-  if (status >= 400) return rejection(status, `${http}: ${text}`, secrets);
+  if (status >= 400) return rejection(status, text, `${http}: ${said}`, secrets);
   return {
     kind: "permanent",
     reason: sanitizeReason(`unexpected ${http}`, secrets),

@@ -512,6 +512,43 @@ describe("loadStackConfig", () => {
       ]);
     });
 
+    it.each([
+      ["https://169.254.169.254/latest/api/token", "must not point to a link-local address"],
+      ["https://localhost/reply", "must not point to a loopback name"],
+      ["https://[::1]/reply", "must not point to a loopback address"],
+      ["https://2130706433/reply", "must not point to a loopback address"],
+      [
+        "https://10.0.0.5/reply",
+        "points to a private address (10.0.0.5): set replyPolicyPrivateEndpoint",
+      ],
+      [
+        "https://[fd00::1]/reply",
+        "points to a private address (fd00::1): set replyPolicyPrivateEndpoint",
+      ],
+    ])("refuses %s at preview, naming the key", (url, problem) => {
+      const [only, ...rest] = problemsOf(() => load(withPolicy(url, secret), secrets));
+      expect(rest).toEqual([]);
+      expect(only).toMatch(`${NS}:replyPolicyUrl: ${problem}`);
+    });
+
+    it("accepts a private endpoint when the stack opts in (reached through a VPC)", () => {
+      const values = {
+        ...withPolicy("https://10.0.0.5/reply", secret),
+        [`${NS}:replyPolicyPrivateEndpoint`]: "true",
+      };
+      expect(load(values, secrets).replyPolicyUrl).toBe("https://10.0.0.5/reply");
+    });
+
+    it("refuses the metadata address even with the opt-in", () => {
+      const values = {
+        ...withPolicy("https://169.254.169.254/", secret),
+        [`${NS}:replyPolicyPrivateEndpoint`]: "true",
+      };
+      expect(problemsOf(() => load(values, secrets))).toEqual([
+        `${NS}:replyPolicyUrl: must not point to a link-local address (the instance metadata service lives there) (169.254.169.254)`,
+      ]);
+    });
+
     it("names the missing secret and how to set it", () => {
       expect(problemsOf(() => load(withPolicy("https://policy.example.com/"), secrets))).toEqual([
         `${NS}:replyPolicySecret: required with replyPolicyUrl; set it with \`pulumi config set --secret replyPolicySecret whsec_<base64>\``,

@@ -142,7 +142,13 @@ type Handler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse |
 function start(
   queueUrl: string,
   behaviour: Handler = async () => undefined,
-  overrides: { batchSize?: number; concurrency?: number; timeoutMs?: number } = {},
+  overrides: {
+    batchSize?: number;
+    concurrency?: number;
+    maxConcurrency?: number;
+    maxRecordsInFlight?: number;
+    timeoutMs?: number;
+  } = {},
 ) {
   const events: SQSEvent[] = [];
   const contexts: Context[] = [];
@@ -391,6 +397,60 @@ describe("startEventSourceMapping on a FIFO queue (the jobs queue)", () => {
       );
     }
     expect(run.records()[0]?.attributes.MessageGroupId).toBeDefined();
+  });
+
+  it("starts a later contact's batch while a batch waits on a slow record (maxConcurrency)", async () => {
+    const queue = await createFifoQueue();
+    await sendToGroups(queue.url, [["slow", 0]]);
+    const steps: string[] = [];
+    let releaseSlow = () => {};
+    const slowReleased = new Promise<void>((resolve) => {
+      releaseSlow = resolve;
+    });
+    // A fallback only: with one invocation at a time the slow batch would wait for ever.
+    const fallback = setTimeout(releaseSlow, 8000);
+    const run = start(
+      queue.url,
+      async (event) => {
+        const bodies = event.Records.map((r) => r.body);
+        steps.push(`start ${bodies.join(",")}`);
+        if (bodies.includes("fast:0")) releaseSlow();
+        if (bodies.includes("slow:0")) await slowReleased;
+        steps.push(`end ${bodies.join(",")}`);
+        return undefined;
+      },
+      { concurrency: 1, maxConcurrency: 3 },
+    );
+    await waitFor(() => steps.includes("start slow:0"));
+    await sendToGroups(queue.url, [["fast", 0]]);
+    await waitFor(() => steps.includes("end slow:0"), 15_000);
+    clearTimeout(fallback);
+    expect(steps.indexOf("end fast:0")).toBeGreaterThan(-1);
+    expect(steps.indexOf("end fast:0")).toBeLessThan(steps.indexOf("end slow:0"));
+    await run.mapping.stop();
+  });
+
+  it("starts no batch beyond maxRecordsInFlight, whatever the room for invocations", async () => {
+    const queue = await createFifoQueue();
+    await sendToGroups(queue.url, [["slow", 0]]);
+    const steps: string[] = [];
+    const run = start(
+      queue.url,
+      async (event) => {
+        const bodies = event.Records.map((r) => r.body).join(",");
+        steps.push(`start ${bodies}`);
+        // Long enough for a second poll to find fast:0, were there room for it.
+        if (bodies === "slow:0") await pause(2500);
+        steps.push(`end ${bodies}`);
+        return undefined;
+      },
+      { batchSize: 1, concurrency: 1, maxConcurrency: 3, maxRecordsInFlight: 1 },
+    );
+    await waitFor(() => steps.includes("start slow:0"));
+    await sendToGroups(queue.url, [["fast", 0]]);
+    await waitFor(() => steps.includes("end fast:0"), 15_000);
+    expect(steps.indexOf("start fast:0")).toBeGreaterThan(steps.indexOf("end slow:0"));
+    await run.mapping.stop();
   });
 
   it("holds a group behind its failed message until it succeeds; other groups go on", async () => {

@@ -1,5 +1,6 @@
 import type { ConsumedCapacity } from "@aws-sdk/client-dynamodb";
 import { PutCommand } from "@aws-sdk/lib-dynamodb";
+import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { createDocumentClient } from "../../../lambdas/adapters/awsClients.js";
 import {
@@ -15,6 +16,7 @@ import {
   replyPlan,
 } from "../../../lambdas/core/conversationLog.js";
 import { planIdFor } from "../../../lambdas/core/respondToJob.js";
+import { informationalValue, nested } from "../../support/dynamoStorable.js";
 import { provisionForTest } from "../../support/localAws.js";
 import { aWebhook } from "../../support/replyFixtures.js";
 
@@ -54,9 +56,18 @@ beforeAll(async () => {
 /** A customer message's MSG item; with `replies`, the plan it got. */
 function aMessage(
   phone: string,
-  options: { text?: string; replies?: string[]; noReplyReason?: NoReplyReason } = {},
+  options: {
+    text?: string;
+    replies?: string[];
+    noReplyReason?: NoReplyReason;
+    referral?: Record<string, unknown>;
+  } = {},
 ): ConversationItem {
-  const webhook = aWebhook({ phone, lastMessageOfUser: options.text ?? "hello" });
+  const webhook = aWebhook({
+    phone,
+    lastMessageOfUser: options.text ?? "hello",
+    referral: options.referral ?? null,
+  });
   const key = `0123456789abcdef${phone}`;
   const planId = planIdFor(key);
   return messageItem(webhook, webhookMessage(webhook), {
@@ -208,5 +219,43 @@ describe("DynamoConversationLog (messages and their plans)", () => {
     consumed = [];
     await log.recordMessage(item);
     expect(consumed.map((c) => c.CapacityUnits)).toEqual([1]);
+  });
+});
+
+describe("MSG items within DynamoDB's limits (informational fields)", () => {
+  it("DynamoDB Local stores a string in 31 nested maps and refuses 32: the quota's 32 levels", async () => {
+    const put = (depth: number) =>
+      client.send(
+        new PutCommand({
+          TableName: tableName,
+          Item: { pk: `LEVELS#${newPhone()}`, sk: "x", value: nested(depth) },
+        }),
+      );
+    await expect(put(31)).resolves.toBeDefined();
+    await expect(put(32)).rejects.toThrow(/Nesting Levels have exceeded supported limits/);
+  });
+
+  it("logs a message whose referral is nested 41 levels deep (the receiver accepts 64)", async () => {
+    const item = aMessage(newPhone(), {
+      replies: ["hi"],
+      referral: nested(40) as Record<string, unknown>,
+    });
+    expect(await log.recordMessage(item)).toEqual(item);
+    expect(await reader.byPhone(item.phone)).toEqual([item]);
+  });
+
+  it("logs every message, whatever its informational fields hold", async () => {
+    await fc.assert(
+      fc.asyncProperty(informationalValue, async (value) => {
+        const item = aMessage(newPhone(), { referral: { value } });
+        await log.recordMessage(item);
+        // As JSON: DynamoDB has no -0.
+        const asJson = (v: unknown) => JSON.parse(JSON.stringify(v)) as unknown;
+        expect(asJson((await reader.byPhone(item.phone))[0]?.referral)).toEqual(
+          asJson(item.referral),
+        );
+      }),
+      { numRuns: 25 },
+    );
   });
 });

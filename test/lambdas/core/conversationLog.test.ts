@@ -1,14 +1,20 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { webhookMessage } from "../../../lambdas/core/conversation.js";
 import {
   attachmentContentType,
   contactView,
+  DYNAMODB_ITEM_LIMITS,
+  dynamoItemSize,
+  MAX_INFORMATIONAL_BYTES,
   messageItem,
   messageSk,
   pendingReplies,
   planOf,
   replyPlan,
+  storableFields,
 } from "../../../lambdas/core/conversationLog.js";
+import { informationalValue, nested, unstorable } from "../../support/dynamoStorable.js";
 import { aWebhook } from "../../support/replyFixtures.js";
 
 const TTL = 3600;
@@ -34,6 +40,37 @@ describe("messageItem", () => {
       at: "2026-11-20T10:00:00.000Z",
       expiresAt: AT / 1000 + TTL,
     });
+  });
+
+  it("keeps the contact's referral (the ad they came from)", () => {
+    const referral = { source_type: "ad", source_id: "1203", headline: "Spring sale" };
+    expect(item({ referral }).referral).toEqual(referral);
+  });
+
+  it("keeps a referral nested deeper than DynamoDB stores, as JSON text below the limit", () => {
+    // 41 levels: the receiver accepts it (up to 64), DynamoDB stores 32.
+    const referral = nested(40) as Record<string, unknown>;
+    const logged = item({ referral });
+    expect(unstorable(logged)).toEqual([]);
+    const textAt = (value: unknown, levels: number): unknown =>
+      levels === 0 ? value : textAt((value as { a: unknown }).a, levels - 1);
+    // referral's map is level 1; the map at level 32 could not hold a value, so it is text.
+    expect(JSON.parse(textAt(logged.referral, 31) as string)).toEqual(nested(9));
+  });
+
+  it("never builds an item DynamoDB refuses, whatever the informational fields hold", () => {
+    fc.assert(
+      fc.property(informationalValue, fc.string({ maxLength: 4096 }), (referral, text) => {
+        const logged = item({
+          lastMessageOfUser: text || "x",
+          referral: { value: referral } as Record<string, unknown>,
+        });
+        expect(unstorable(logged)).toEqual([]);
+        expect(dynamoItemSize(logged)).toBeLessThanOrEqual(DYNAMODB_ITEM_LIMITS.itemBytes);
+        expect(logged.content).toBe(text || "x");
+      }),
+      { numRuns: 300 },
+    );
   });
 
   it("logs only the webhook's own message, not its history window", () => {
@@ -167,5 +204,44 @@ describe("pendingReplies", () => {
       { pk: "PHONE#14155552671", sk: "PLAN#p1", phone: "14155552671", ...legacy },
     ]);
     expect(pendingReplies(view, AT).map((r) => r.text)).toEqual(["p1 a", "p1 b"]);
+  });
+});
+
+describe("storableFields", () => {
+  it("keeps what DynamoDB can store as it is", () => {
+    const fields = { referral: { a: [1, "x", null, true, { b: 2.5 }] }, n: -3 };
+    expect(storableFields(fields, 10_000)).toEqual(fields);
+  });
+
+  it("keeps numbers and keys DynamoDB or the document client refuse as text", () => {
+    expect(storableFields({ f: { big: 2 ** 60, tiny: 1e-200, ok: 7 } }, 10_000)).toEqual({
+      f: { big: String(2 ** 60), tiny: "1e-200", ok: 7 },
+    });
+    expect(storableFields({ f: { "": 1 } }, 10_000)).toEqual({ f: '{"":1}' });
+  });
+
+  it("stays within DynamoDB's limits and its byte budget for any fields", () => {
+    fc.assert(
+      fc.property(
+        fc.dictionary(fc.string({ minLength: 1, maxLength: 20 }), informationalValue, {
+          maxKeys: 4,
+        }),
+        fc.integer({ min: 0, max: MAX_INFORMATIONAL_BYTES }),
+        (fields, budget) => {
+          const stored = storableFields(fields, budget);
+          expect(unstorable(stored)).toEqual([]);
+          expect(dynamoItemSize(stored)).toBeLessThanOrEqual(budget);
+          // With room for their names, every field is kept (whole or cut).
+          if (budget >= 4 * 20) {
+            expect(Object.keys(stored).sort()).toEqual(
+              Object.keys(fields)
+                .filter((k) => fields[k] !== undefined)
+                .sort(),
+            );
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });

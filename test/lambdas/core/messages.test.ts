@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { InvalidQueueMessageError } from "../../../lambdas/core/errors.js";
+import { errorFields, InvalidQueueMessageError } from "../../../lambdas/core/errors.js";
 import { parseScheduledReply, parseWebhookJob } from "../../../lambdas/core/messages.js";
 import { aJob, aReply } from "../../support/replyFixtures.js";
 
@@ -21,6 +21,17 @@ describe("parseWebhookJob", () => {
 
   it("rejects a body that is not JSON", () => {
     expect(() => parseWebhookJob("{")).toThrow(InvalidQueueMessageError);
+  });
+
+  it("logs a job that is not JSON without quoting its body (V8 quotes it in its message)", () => {
+    let fields: ReturnType<typeof errorFields> | undefined;
+    try {
+      parseWebhookJob("hello +4915112345678, my PIN is 4711");
+    } catch (error) {
+      fields = errorFields(error);
+    }
+    expect(fields?.errorCause).toBe("SyntaxError: not valid JSON");
+    expect(JSON.stringify(fields)).not.toMatch(/hello|491511|PIN/);
   });
 
   it("names the bad field", () => {

@@ -44,6 +44,10 @@ describe("placeholders", () => {
     expect(render("Hi {{ recipient_name | friend }}", { recipientName: "   " })).toBe("Hi friend");
   });
 
+  it("uses the fallback when the value is only invisible characters", () => {
+    expect(render("Hi {{first_name|there}}!", { recipientName: "\u200b\u2060" })).toBe("Hi there!");
+  });
+
   it("ignores the fallback when there is a value", () => {
     expect(render("Hi {{first_name|there}}", { recipientName: "Ada" })).toBe("Hi Ada");
   });
@@ -77,6 +81,12 @@ describe("placeholders", () => {
     expect(templateError("Hi {{first_name").message).toMatch(
       /without a closing "}}" at character 4/,
     );
+  });
+
+  it("refuses a fallback that holds a placeholder, at the position of its inner {{", () => {
+    const error = templateError("{{first_name|{{phone}}}}");
+    expect(error.position).toBe(14);
+    expect(error.message).toMatch(/a "\{\{" inside the fallback of \{\{first_name\|…\}\}/);
   });
 
   it("refuses an empty or malformed placeholder", () => {

@@ -64,6 +64,30 @@ describe("parsePolicyAnswer", () => {
     expect(() => parsePolicyAnswer({ status, body: "" })).toThrow(ReplyPolicyAnswerError);
   });
 
+  it("describes a refusal by its status, size and hash, never quoting the body it echoed", () => {
+    // An error page that echoes the request: the secret, the contact's number, their message.
+    const secret = `whsec_${randomBytes(32).toString("base64")}`;
+    const body = `<pre>bad request; key=${secret}; {"phone":"4915112345678","text":"my PIN is 4711"}</pre>`;
+    let error: ReplyPolicyAnswerError | undefined;
+    try {
+      parsePolicyAnswer({ status: 400, body });
+    } catch (thrown) {
+      error = thrown as ReplyPolicyAnswerError;
+    }
+    expect(error?.message).toMatch(
+      /^the reply policy answered HTTP 400 \(\d+ bytes, sha256 [0-9a-f]{16}\)$/,
+    );
+    for (const leak of [secret.slice(6, 22), "12345678", "PIN", "bad request"]) {
+      expect(error?.message).not.toContain(leak);
+    }
+  });
+
+  it("refuses a text of only invisible characters, naming code points, never the text", () => {
+    expect(() => ok({ messages: [{ text: "\u200b\u00a0", delay: 0 }] })).toThrow(
+      "the reply policy answer is invalid: messages[0].text must not be blank (only invisible characters: U+200B at character 1, U+00A0 at character 2)",
+    );
+  });
+
   it("names every bad field of an answer", () => {
     expect(() => ok({ messages: [{ text: "", delay: 0 }, { delay: 1 }] })).toThrow(
       "the reply policy answer is invalid: messages[0].text must not be blank; messages[1].text must be a string",

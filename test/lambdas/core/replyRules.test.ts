@@ -183,6 +183,40 @@ describe("parseReplyRules: what the responder refuses fails validation, naming r
     expect(error.field).toBe("messages[0].text");
   });
 
+  it.each([
+    ["a zero width space", "\u200b", "U+200B at character 1"],
+    ["no-break spaces", "\u00a0 \u00a0", "U+00A0 at character 1"],
+    [
+      "a word joiner and a Hangul filler",
+      "\u2060\u3164",
+      "U+2060 at character 1, U+3164 at character 2",
+    ],
+  ])(
+    "rejects a text of only %s, naming the rule, the field and the characters",
+    (_, text, where) => {
+      const error = errorOf(() =>
+        parseReplyRules([{ name: "greeting", match: "x", messages: [reply("ok"), reply(text)] }]),
+      );
+      expect(error.message).toBe(
+        `reply rule 0 ("greeting"): messages[1].text must not be blank (only invisible characters: ${where})`,
+      );
+    },
+  );
+
+  it("rejects a text whose placeholders fall back to only invisible characters", () => {
+    const error = errorOf(() => parseReplyRules([{ messages: [reply("{{first_name|\u200b}}")] }]));
+    expect(error.message).toMatch(/is blank when the webhook has no value for its placeholders/);
+  });
+
+  it("rejects a placeholder whose fallback holds another placeholder, saying where", () => {
+    const error = errorOf(() =>
+      parseReplyRules([{ name: "hi", messages: [reply("Hi {{first_name|{{phone}}}}!")] }]),
+    );
+    expect(error.message).toBe(
+      'reply rule 0 ("hi"): messages[0].text has a "{{" inside the fallback of {{first_name|…}} at character 17 (a fallback is plain text, not a placeholder)',
+    );
+  });
+
   it(`rejects a text longer than ${MAX_TEXT_LENGTH} characters`, () => {
     const error = errorOf(() =>
       parseReplyRules([{ messages: [reply("x".repeat(MAX_TEXT_LENGTH + 1))] }]),

@@ -178,11 +178,19 @@ describe("classifySendResponse", () => {
     });
   });
 
-  it("tolerates a non-JSON error body", () => {
+  it("tolerates a non-JSON error body, describing it by size and hash rather than quoting it", () => {
     expect(ok(400, "<html>Bad Request</html>")).toMatchObject({
       kind: "permanent",
-      reason: "HTTP 400: <html>Bad Request</html>",
+      reason: expect.stringMatching(/^HTTP 400: body 24 bytes, sha256 [0-9a-f]{16}$/),
     });
+  });
+
+  it("never quotes an error page that echoes the request (the reply text)", () => {
+    const echo = `<pre>POST /send {"phone":"4915112345678","text":"Your code is BLUE-HERON"}</pre>`;
+    for (const status of [400, 500, 401]) {
+      const outcome = ok(status, echo);
+      expect(outcome.kind === "sent" ? "" : outcome.reason).not.toContain("BLUE-HERON");
+    }
   });
 
   it("masks phone numbers and secrets in the reason", () => {

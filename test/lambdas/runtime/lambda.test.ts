@@ -169,6 +169,33 @@ describe("processSqsBatch on a FIFO queue", () => {
     expect(response.batchItemFailures).toEqual([]);
   });
 
+  it("lets other groups finish, in their order, while one group's record hangs", async () => {
+    // a:0 hangs until every record of b and c has run: with groups waiting on each other (one
+    // record at a time, in batch order) it would never be released and the test would time out.
+    const event: SQSEvent = { Records: ["a:0", "b:0", "c:0", "a:1", "b:1", "c:1"].map(record) };
+    const ran: string[] = [];
+    let release = () => {};
+    const othersDone = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const response = await processSqsBatch(event, lambdaContext("responder"), {
+      fifo: true,
+      logger: silent,
+      failureMessage: "failed",
+      handleRecord: async (r) => {
+        if (r.body === "a:0") await othersDone;
+        ran.push(r.body);
+        if (["b:0", "b:1", "c:0", "c:1"].every((body) => ran.includes(body))) release();
+        return r.body === "a:0" ? comeBackLater("policy timed out") : undefined;
+      },
+    });
+    expect(ran.filter((body) => body.startsWith("b"))).toEqual(["b:0", "b:1"]);
+    expect(ran.filter((body) => body.startsWith("c"))).toEqual(["c:0", "c:1"]);
+    expect(ran.at(-1)).toBe("a:0");
+    // The hanging group's later record comes back with it; the others are done.
+    expect(response.batchItemFailures.map((f) => f.itemIdentifier)).toEqual(["id-a:0", "id-a:1"]);
+  });
+
   it("runs different groups in parallel", async () => {
     const event: SQSEvent = { Records: ["a:0", "b:0"].map(record) };
     const ran: string[] = [];
