@@ -1,6 +1,6 @@
 import { parseArgs } from "node:util";
 import { DEFAULTS } from "../lambdas/contract.js";
-import { maskPhone } from "../lambdas/core/errors.js";
+import { maskPhone } from "../lambdas/core/phone.js";
 import type { ReplyRule } from "../lambdas/core/replyRules.js";
 import { checkReplies, type ExpectedReply } from "./demoCheck.js";
 import { postWebhook, sampleWebhookBody, signatureFor } from "./sampleWebhook.js";

@@ -12,7 +12,7 @@ import {
   type SQSClient,
   StartMessageMoveTaskCommand,
 } from "@aws-sdk/client-sqs";
-import { maskPhone } from "../lambdas/core/errors.js";
+import { maskPhone } from "../lambdas/core/phone.js";
 import { messageOf, OpsError } from "./errors.js";
 import type { StackOutputs } from "./outputs.js";
 

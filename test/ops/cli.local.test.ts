@@ -132,7 +132,7 @@ describe("ops dlq and redrive on the local stack", () => {
     const dlq = await ops("dlq", "replies");
     expect(dlq.code).toBe(0);
     expect(dlq.stdout).toMatch(/replies DLQ \(\S+\): 1 message/);
-    expect(dlq.stdout).toMatch(/scheduled-reply\s+•+0177\s+\S+#1\/1/);
+    expect(dlq.stdout).toMatch(/scheduled-reply\s+\+1 •+0177\s+\S+#1\/1/);
     expect(dlq.stdout).not.toContain(PHONE);
     expect(dlq.stdout).not.toContain("pong");
     expect(dlq.stdout).toContain(`then: npm run ops -- redrive <queue> --outputs ${outputsFile}`);

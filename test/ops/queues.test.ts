@@ -167,7 +167,7 @@ describe("summarizeMessage", () => {
       sentAt: 1_700_000_000_000,
       receiveCount: 3,
       kind: "scheduled-reply",
-      contact: "•••••••0177",
+      contact: "+1 ••••••0177",
       reply: "plan_1#2/3",
       dueAt: 5,
       bytes: expect.any(Number),

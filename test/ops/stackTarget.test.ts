@@ -92,7 +92,7 @@ describe("ops --stack NAME", () => {
     expect(replies).toMatchObject({ queue: "replies", total: 1 });
     expect(replies.messages[0]).toMatchObject({
       kind: "scheduled-reply",
-      contact: "•••••••••5678",
+      contact: "+49 •••••••5678",
       reply: "p1#1/1",
     });
   }, 60_000);
