@@ -47,6 +47,7 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { GetQueueUrlCommand } from "@aws-sdk/client-sqs";
 import { summarize } from "../../bench/lib/measure.js";
 import { describeEnvironment } from "../../bench/lib/report.js";
 import { DynamoConversationReader } from "../../lambdas/adapters/DynamoConversationTable.js";
@@ -56,6 +57,7 @@ import { canonicalPhone } from "../../lambdas/core/phone.js";
 import { parseReadyLine, waitForReadyLine } from "../../local/readyLine.js";
 import { type SampleMessage, sampleWebhookBody, signatureFor } from "../../local/sampleWebhook.js";
 import { clientsFor } from "../../ops/aws.js";
+import { queueDepth, totalOf } from "../../ops/queues.js";
 import { loadTarget } from "../../ops/target.js";
 import { type PolicyEndpoint, startPolicyEndpoint } from "../support/policyEndpoint.js";
 
@@ -64,8 +66,11 @@ const READY_TIMEOUT_MS = 180_000;
 const REQUEST_TIMEOUT_MS = 15_000;
 /** Retries of one delivery outside a restart (the vendor's own retries are fewer). */
 const MAX_RETRIES = 10;
-/** After the traffic: how long to wait for the last replies that must go out. */
-const DRAIN_TIMEOUT_MS = 120_000;
+/**
+ * After the traffic: the longest wait for the last replies that must go out, while the pipeline
+ * still has work queued (a long run on a loaded machine ends with a backlog).
+ */
+const DRAIN_TIMEOUT_MS = 30 * 60_000;
 /** The last optional reply ("later 1") is due this long after its message. */
 const LATER_MS = 6000;
 const SHIPPED_MS = 3000;
@@ -628,16 +633,34 @@ async function main() {
     }
     return result;
   };
-  let accounted = await account();
-  while (accounted.lost.length > 0 && performance.now() - drainStarted < DRAIN_TIMEOUT_MS) {
+  // Done when every due reply is at the vendor, or when the pipeline has nothing left to do (its
+  // work queues empty twice in a row: a backlog after a long run is waited out, not judged lost).
+  const queues = target.outputs.queueNames;
+  const idle = async () => {
+    if (!queues) return false;
+    const depths = await Promise.all(
+      [queues.jobs, queues.replies].map(async (name) => {
+        const { QueueUrl } = await clients.sqs.send(new GetQueueUrlCommand({ QueueName: name }));
+        return totalOf(await queueDepth(clients.sqs, String(QueueUrl)));
+      }),
+    );
+    return depths.every((depth) => depth === 0);
+  };
+  for (let idleChecks = 0; performance.now() - drainStarted < DRAIN_TIMEOUT_MS; ) {
+    const byPhone = textsByPhone();
+    const absent = [...conversations].some(([phone, c]) =>
+      c.due.some((d) => !(byPhone.get(phone) ?? []).includes(d.text)),
+    );
+    if (!absent) break;
+    idleChecks = (await idle().catch(() => false)) ? idleChecks + 1 : 0;
+    if (idleChecks >= 2) break;
     await new Promise((resolve) => setTimeout(resolve, 2000));
-    accounted = await account();
   }
   await new Promise((resolve) => setTimeout(resolve, LATER_MS + 3000));
   polling = false;
   await poller;
   await pollVendor(stack).catch(() => undefined);
-  accounted = await account();
+  const accounted = await account();
   const drainSeconds = (performance.now() - drainStarted) / 1000;
   clients.destroy();
 
