@@ -106,6 +106,15 @@ const record = (value: unknown): Record<string, unknown> | undefined =>
     ? (value as Record<string, unknown>)
     : undefined;
 
+/** A message body's JSON object, or undefined for anything else (a DLQ holds what failed). */
+function bodyJson(body: string): Record<string, unknown> | undefined {
+  try {
+    return record(JSON.parse(body));
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Reads what a message is without trusting its shape: a DLQ holds exactly the messages that
  * failed, malformed ones included. The phone is masked, texts are never shown (a job holds the
@@ -113,12 +122,7 @@ const record = (value: unknown): Record<string, unknown> | undefined =>
  */
 export function summarizeMessage(message: Message): MessageSummary {
   const body = message.Body ?? "";
-  let json: Record<string, unknown> | undefined;
-  try {
-    json = record(JSON.parse(body));
-  } catch {
-    json = undefined;
-  }
+  const json = bodyJson(body);
   const webhook = record(json?.webhook);
   const phone = json?.phone ?? webhook?.phone;
   const number = (value: unknown) => (typeof value === "number" ? value : null);
@@ -206,12 +210,7 @@ const MOVE_VISIBILITY_SECONDS = 30;
  */
 export function messageIdentity(message: Message): string {
   const body = message.Body ?? "";
-  let json: Record<string, unknown> | undefined;
-  try {
-    json = record(JSON.parse(body));
-  } catch {
-    json = undefined;
-  }
+  const json = bodyJson(body);
   if (json?.kind === "webhook-job" && typeof json.key === "string") return `job:${json.key}`;
   if (json?.kind === "scheduled-reply" && typeof json.planId === "string") {
     return `reply:${json.planId}#${String(json.seq)}`;

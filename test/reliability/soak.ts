@@ -5,7 +5,12 @@
  * docs/reliability.md ("Soak") keeps the last long run's table; test/reliability/soak.test.ts runs
  * it for a few seconds in `npm test` and asserts its verdicts.
  *
- *   npm run soak -- [--minutes 1 | --seconds S] [--concurrency 4] [--kill-at 0.5] [--json FILE]
+ *   npm run soak -- [--minutes 1 | --seconds S] [--concurrency 4] [--rate 4] [--kill-at 0.5]
+ *                   [--json FILE]
+ *
+ * `--rate` caps new conversations per second (all slots together): the receiver answers in
+ * milliseconds, the responder and sender on a shared 2-core machine take longer, and an open tap
+ * measures the backlog rather than the pipeline.
  *
  * Each request slot (closed loop) plays one conversation at a time, each with its own contact (a
  * valid UK mobile number, libphonenumber-valid, never a fictional 555 number), messages one vendor
@@ -119,6 +124,8 @@ const POLICY_MODES: PolicyMode[] = ["ok", "slow", "fail", "invalid"];
 interface Options {
   seconds: number;
   concurrency: number;
+  /** New conversations per second, at most (all slots together). */
+  rate: number;
   /** When in the traffic (fraction) the whole stack is SIGKILLed and restarted; 0 = never. */
   killAt: number;
   json?: string;
@@ -131,6 +138,7 @@ function parseOptions(argv: string[]): Options {
       minutes: { type: "string" },
       seconds: { type: "string" },
       concurrency: { type: "string", default: "4" },
+      rate: { type: "string", default: "4" },
       "kill-at": { type: "string", default: "0.5" },
       json: { type: "string" },
     },
@@ -147,7 +155,9 @@ function parseOptions(argv: string[]): Options {
     throw new Error("--concurrency must be a whole number from 1 to 64");
   }
   if (!(killAt >= 0 && killAt < 1)) throw new Error("--kill-at must be in [0, 1)");
-  return { seconds, concurrency, killAt, json: values.json };
+  const rate = Number(values.rate);
+  if (!(rate > 0 && rate <= 1000)) throw new Error("--rate must be in (0, 1000]");
+  return { seconds, concurrency, rate, killAt, json: values.json };
 }
 
 // ── The stack, as processes ─────────────────────────────────────────────────────────────────
@@ -571,9 +581,15 @@ async function main() {
       : undefined;
   // Bounded loops: each slot stops at the deadline, or after a generous cap of conversations.
   const maxPerSlot = Math.ceil(options.seconds * 10);
+  /** The slots share one schedule of start times, `1 / rate` apart. */
+  let nextStartAt = Date.now();
   await Promise.all(
     Array.from({ length: options.concurrency }, async () => {
       for (let i = 0; i < maxPerSlot && Date.now() < deadline; i++) {
+        const startAt = Math.max(nextStartAt, Date.now());
+        nextStartAt = startAt + 1000 / options.rate;
+        await new Promise((resolve) => setTimeout(resolve, startAt - Date.now()));
+        if (Date.now() >= deadline) break;
         const scenario = pick(MIX);
         mix[scenario] = (mix[scenario] ?? 0) + 1;
         await play(scenario);
@@ -685,7 +701,12 @@ async function main() {
   const note = (line: string) => {
     if (samples.length < 20) samples.push(line);
   };
-  for (const line of accounted.lost) note(`lost: ${line}`);
+  const lostSamples = accounted.lost.slice(0, 5).map((line) => `lost: ${line}`);
+  /** Seconds since the traffic began, for the samples. */
+  const seconds = (at: string) => ((Date.parse(at) - trafficStartedAt) / 1000).toFixed(1);
+  const killNote = kill
+    ? ` (killed at ${((kill.at - trafficStartedAt) / 1000).toFixed(1)} s, up again at ${((kill.readyAgainAt - trafficStartedAt) / 1000).toFixed(1)} s)`
+    : "";
   for (const [phone, c] of conversations) {
     const got = byPhone.get(phone) ?? [];
     const texts = got.map((r) => r.text);
@@ -698,7 +719,8 @@ async function main() {
         c.optional.filter((o) => o.text === text).length;
       if (allowed > 0 && count > allowed) {
         verdict.doubled += count - allowed;
-        note(`doubled: ${c.scenario} "${text}" ×${count}`);
+        const times = got.filter((r) => r.text === text).map((r) => seconds(r.at));
+        note(`doubled: ${c.scenario} "${text}" at ${times.join(", ")} s${killNote}`);
       }
     }
     // Wrongly sent: forbidden, unknown to the conversation, or an optional one after its limit.
@@ -706,7 +728,7 @@ async function main() {
       const known = c.due.some((d) => d.text === text) || c.optional.some((o) => o.text === text);
       if (c.forbidden.includes(text) || !known) {
         verdict.wronglySent += count;
-        note(`wrongly sent: ${c.scenario} "${text}"`);
+        note(`wrongly sent: ${c.scenario} "${text}" (${texts.join(" → ")})${killNote}`);
       }
     }
     for (const o of c.optional) {
@@ -716,7 +738,9 @@ async function main() {
       if (late && limit && Date.parse(late.at) > Date.parse(limit.at)) {
         verdict.wronglySent += 1;
         verdict.sentAfterSuperseded += 1;
-        note(`sent after superseded: ${c.scenario} "${o.text}" after "${o.before}"`);
+        note(
+          `sent after superseded: ${c.scenario} "${o.text}" at ${seconds(late.at)} s after "${o.before}" at ${seconds(limit.at)} s${killNote}`,
+        );
       }
     }
     // Out of order: a plan's replies that arrived, in another order than its sequence (two plans'
@@ -753,6 +777,7 @@ async function main() {
     loadAverageAtEnd: describeEnvironment().loadAverage,
     seconds: options.seconds,
     concurrency: options.concurrency,
+    rate: options.rate,
     trafficSeconds: Math.round(trafficSeconds),
     killed: kill
       ? {
@@ -774,7 +799,7 @@ async function main() {
     repliesSent: sent.length,
     contactsAnswered: byPhone.size,
     ...verdict,
-    samples,
+    samples: [...samples, ...lostSamples],
     drainSeconds: Math.round(drainSeconds * 10) / 10,
     latencyMs: {
       p50: Math.round(latency.p50 * 10) / 10,
