@@ -71,7 +71,7 @@ describe("ops --stack NAME", () => {
     const { stdout, code } = await new Promise<{ stdout: string; code: number }>((resolve) => {
       execFile(
         "npx",
-        ["tsx", "ops/cli.ts", "dlq", "replies", "--stack", "acme/prod", "--json"],
+        ["tsx", "ops/cli.ts", "dlq", "replies", "--peek", "--stack", "acme/prod", "--json"],
         {
           cwd: REPO_ROOT,
           env: {
