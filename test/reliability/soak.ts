@@ -16,7 +16,7 @@
  * valid UK mobile number, libphonenumber-valid, never a fictional 555 number), messages one vendor
  * second apart, each posted after the previous one was answered:
  *   simple      "hello"                                → "hi"
- *   supersede   "later", then "hello"                  → "hi"; "later 1" (due in 6 s) may go out
+ *   supersede   "later", then "hello"                  → "hi"; "later 1" (due in 45 s) may go out
  *                                                         only before "hi" (never after: superseded)
  *   keep        "order" (a keep rule), then "hello"    → "order received", "order shipped", "hi"
  *   takeover    "later", a person writes, "hello"      → nothing for "hello" (paused); "later 1" may
@@ -84,8 +84,13 @@ const MAX_RETRIES = 10;
  * still has work queued (a long run on a loaded machine ends with a backlog).
  */
 const DRAIN_TIMEOUT_MS = 30 * 60_000;
-/** The last optional reply ("later 1") is due this long after its message. */
-const LATER_MS = 6000;
+/**
+ * The superseded reply ("later 1") is due this long after its message: far beyond the newer
+ * message's processing even behind a restart's backlog. A reply whose sender read the contact just
+ * before the newer message was claimed still goes out (the race window of promise 5a); a short
+ * delay lets a backlog put the two at the same moment, and the soak would count that race.
+ */
+const LATER_MS = 45_000;
 const SHIPPED_MS = 3000;
 const POLL_MS = 300;
 
