@@ -28,10 +28,11 @@ export const redriveCommand: Command = {
     "On AWS this starts an SQS message-move task and follows it until it finishes (5 minutes at",
     "most; it keeps running after that); SQS runs one task per queue at a time. Locally, where the",
     "emulator has no move tasks, each message is received, sent to the work queue and only then",
-    "deleted from the DLQ: nothing is lost if it stops half-way. Either way a run moves what the DLQ",
-    "held when it began, each message once: a message that fails again at once and comes back is",
-    "left in the DLQ and counted as such. A redriven reply that is already past due is sent right",
-    "away; one that was sent before is not sent twice (its sent marker).",
+    "deleted from the DLQ: nothing is lost if it stops half-way; it moves what the DLQ held when it",
+    "began, each message once: a message that fails again at once and comes back is left in the DLQ",
+    "and counted as such (SQS's task counts the messages to move when it starts). A redriven reply",
+    "that is already past due is sent right away; one that was sent before is not sent twice (its",
+    "sent marker).",
   ].join("\n"),
   options: {
     "no-wait": {
