@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { DEFAULTS } from "../lambdas/contract.js";
-import { maskPhone } from "../lambdas/core/errors.js";
+import { maskPhone } from "../lambdas/core/phone.js";
 import type { ReplyRule } from "../lambdas/core/replyRules.js";
 import { checkReplies, type ExpectedReply } from "./demoCheck.js";
 import { divertWrites } from "./divertWrites.js";

@@ -142,6 +142,24 @@ function usageFromParseError(error: unknown, command: string): UsageError {
   }
 }
 
+/**
+ * `--for -5h` as parseArgs' own `--for=-5h`: a string option followed by a value that starts with
+ * "-" and a digit (a negative number or duration, never an option name) takes it as its value, so
+ * the command reports it as an invalid value rather than parseArgs as a missing one.
+ */
+function joinDashValues(argv: string[], stringOptions: ReadonlySet<string>): string[] {
+  const joined: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const token = argv[i] as string;
+    const next = argv[i + 1];
+    if (stringOptions.has(token) && next !== undefined && /^-\d/.test(next)) {
+      joined.push(`${token}=${next}`);
+      i++;
+    } else joined.push(token);
+  }
+  return joined;
+}
+
 /** Runs the CLI with `argv` (after `npm run ops --`); resolves to the exit code. */
 export async function runOps(argv: string[], io: OpsIo): Promise<number> {
   const wantsJson = argv.includes("--json");
@@ -159,7 +177,19 @@ export async function runOps(argv: string[], io: OpsIo): Promise<number> {
   };
 
   // Pass 1, lenient: which command (flags may come before or after it)?
-  const allOptions = Object.assign({}, GLOBAL_OPTIONS, ...COMMANDS.map((c) => c.options));
+  const allOptions: Record<string, OptionHelp & { short?: string }> = Object.assign(
+    {},
+    GLOBAL_OPTIONS,
+    ...COMMANDS.map((c) => c.options),
+  );
+  argv = joinDashValues(
+    argv,
+    new Set(
+      Object.entries(allOptions)
+        .filter(([, spec]) => spec.type === "string")
+        .map(([name]) => `--${name}`),
+    ),
+  );
   const loose = parseArgs({
     args: argv,
     options: parseOptions(allOptions),

@@ -2,9 +2,10 @@ import {
   DynamoConversationLog,
   DynamoConversationReader,
 } from "../lambdas/adapters/DynamoConversationTable.js";
-import { type ContactState, phoneProblem, replyVerdict } from "../lambdas/core/conversation.js";
+import { type ContactState, replyVerdict } from "../lambdas/core/conversation.js";
 import type { ContactView } from "../lambdas/core/conversationLog.js";
 import type { SentMarker } from "../lambdas/core/deliverReply.js";
+import { canonicalPhone, PHONE_PROBLEM } from "../lambdas/core/phone.js";
 import type { CommandContext } from "./command.js";
 import { formatRelative } from "./duration.js";
 import { UsageError } from "./errors.js";
@@ -38,7 +39,12 @@ export interface ReplyRow {
   attempts: number;
 }
 
-/** The phone argument as the table keys it: digits only ("+1 415-555 0177" → "14155550177"). */
+/**
+ * The phone argument as the table keys it: the canonical number the pipeline keys the contact by
+ * (lambdas/core/phone.ts: "+44 (0) 20 7946 0958" and "0044 20 7946 0958" → "442079460958").
+ * Without `validate`, a number that is not valid is taken as typed, digits only, to read what a
+ * contact of that number holds.
+ */
 export function parsePhone(command: string, raw: string | undefined, validate: boolean): string {
   if (raw === undefined) throw new UsageError(`${command}: which contact? give a phone number`);
   const digits = raw.replace(/[\s\-().]/g, "").replace(/^\+/, "");
@@ -47,8 +53,9 @@ export function parsePhone(command: string, raw: string | undefined, validate: b
       `${command}: "${raw}" is not a phone number (international format: country code and number, e.g. +14155550177)`,
     );
   }
-  const problem = validate ? phoneProblem(digits) : undefined;
-  if (problem) throw new UsageError(`${command}: "${raw}" is ${problem}`);
+  const canonical = canonicalPhone(digits);
+  if (canonical) return canonical.digits;
+  if (validate) throw new UsageError(`${command}: "${raw}" is ${PHONE_PROBLEM}`);
   return digits;
 }
 

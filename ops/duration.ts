@@ -7,15 +7,30 @@ import { UsageError } from "./errors.js";
 
 const UNIT_MS = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 
-/** Parses `<whole number><s|m|h|d>`, e.g. "15m". @throws UsageError naming the option */
-export function parseDuration(option: string, raw: string): number {
+/** The longest a duration option may be, and why (said in the error). */
+export interface DurationLimit {
+  ms: number;
+  why: string;
+}
+
+/**
+ * Parses `<whole number><s|m|h|d>`, e.g. "15m", up to `limit` when one is given.
+ * @throws UsageError naming the option
+ */
+export function parseDuration(option: string, raw: string, limit?: DurationLimit): number {
   const match = /^(\d{1,6})([smhd])$/.exec(raw.trim());
   if (!match || Number(match[1]) === 0) {
     throw new UsageError(
       `--${option} must be a positive duration like 90s, 15m, 24h or 7d, got "${raw}"`,
     );
   }
-  return Number(match[1]) * UNIT_MS[match[2] as keyof typeof UNIT_MS];
+  const ms = Number(match[1]) * UNIT_MS[match[2] as keyof typeof UNIT_MS];
+  if (limit && ms > limit.ms) {
+    throw new UsageError(
+      `--${option} must be at most ${formatDuration(limit.ms)} (${limit.why}), got "${raw}"`,
+    );
+  }
+  return ms;
 }
 
 /** "45s", "12m", "3h 05m", "2d 4h": two units at most, the way a person says it. */

@@ -1,5 +1,6 @@
+import { open } from "node:fs/promises";
 import { z } from "zod";
-import { OutputsError } from "./errors.js";
+import { messageOf, OutputsError } from "./errors.js";
 
 /**
  * The stack outputs the ops CLI reads: the ONE place that says which keys it needs. A deployed
@@ -107,4 +108,45 @@ export function requireOutputs<K extends OutputKey>(
     );
   }
   return outputs as Defined<StackOutputs, K>;
+}
+
+/** A stack's outputs are a few kB; more is not an outputs file (`--outputs /dev/zero`). */
+export const MAX_OUTPUTS_BYTES = 1024 * 1024;
+
+/**
+ * The text of an outputs file, read up to {@link MAX_OUTPUTS_BYTES}: a device or a pipe that never
+ * ends (/dev/zero, /dev/urandom) is refused once past the cap instead of read until V8 gives up.
+ * A pipe that does end (`--outputs /dev/stdin` after `pulumi stack output --json |`) still works.
+ * @throws OutputsError naming the file
+ */
+export async function readOutputsFile(path: string): Promise<string> {
+  const source = `outputs file ${path}`;
+  let file: Awaited<ReturnType<typeof open>>;
+  try {
+    file = await open(path, "r");
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const reason = code === "ENOENT" ? "no such file" : messageOf(error);
+    throw new OutputsError(`cannot read ${source}: ${reason}`, { cause: error });
+  }
+  try {
+    const buffer = Buffer.alloc(MAX_OUTPUTS_BYTES + 1);
+    let length = 0;
+    while (length < buffer.length) {
+      const { bytesRead } = await file.read(buffer, length, buffer.length - length, null);
+      if (bytesRead === 0) break;
+      length += bytesRead;
+    }
+    if (length > MAX_OUTPUTS_BYTES) {
+      throw new OutputsError(
+        `${source} is larger than ${MAX_OUTPUTS_BYTES / 1024 / 1024} MiB: not a stack outputs file`,
+      );
+    }
+    return buffer.subarray(0, length).toString("utf8");
+  } catch (error) {
+    if (error instanceof OutputsError) throw error;
+    throw new OutputsError(`cannot read ${source}: ${messageOf(error)}`, { cause: error });
+  } finally {
+    await file.close();
+  }
 }

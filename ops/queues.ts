@@ -12,7 +12,7 @@ import {
   type SQSClient,
   StartMessageMoveTaskCommand,
 } from "@aws-sdk/client-sqs";
-import { maskPhone } from "../lambdas/core/errors.js";
+import { maskPhone } from "../lambdas/core/phone.js";
 import { messageOf, OpsError } from "./errors.js";
 import type { StackOutputs } from "./outputs.js";
 
@@ -106,6 +106,15 @@ const record = (value: unknown): Record<string, unknown> | undefined =>
     ? (value as Record<string, unknown>)
     : undefined;
 
+/** A message body's JSON object, or undefined for anything else (a DLQ holds what failed). */
+function bodyJson(body: string): Record<string, unknown> | undefined {
+  try {
+    return record(JSON.parse(body));
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Reads what a message is without trusting its shape: a DLQ holds exactly the messages that
  * failed, malformed ones included. The phone is masked, texts are never shown (a job holds the
@@ -113,12 +122,7 @@ const record = (value: unknown): Record<string, unknown> | undefined =>
  */
 export function summarizeMessage(message: Message): MessageSummary {
   const body = message.Body ?? "";
-  let json: Record<string, unknown> | undefined;
-  try {
-    json = record(JSON.parse(body));
-  } catch {
-    json = undefined;
-  }
+  const json = bodyJson(body);
   const webhook = record(json?.webhook);
   const phone = json?.phone ?? webhook?.phone;
   const number = (value: unknown) => (typeof value === "number" ? value : null);
@@ -175,78 +179,144 @@ export async function peekMessages(
 }
 
 export interface MoveResult {
+  /** Messages sent to the work queue (each at most once per run). */
   moved: number;
   /** Sent to the work queue, but the DLQ copy could not be deleted: it will be redriven again. */
   duplicated: number;
+  /** Moved by this run, failed again at once and back in the DLQ: left there, not moved again. */
+  cameBack: number;
+  /**
+   * Sent to the DLQ after this run began (a copy a concurrent redrive moved that failed again,
+   * or a new failure): left for the next redrive.
+   */
+  arrivedDuring: number;
+}
+
+export interface MoveOptions {
+  /** Epoch ms the run began: DLQ messages sent after it are not what was there to move. */
+  startedAt: number;
+  /** At most this many moves: the DLQ's depth when the run began. */
+  limit: number;
+  onProgress?: (moved: number) => void;
 }
 
 /** How long a message being moved is hidden in the DLQ: if the CLI dies, it reappears there. */
 const MOVE_VISIBILITY_SECONDS = 30;
 
 /**
- * Moves every message of `from` to `to` by receive, send, delete: what a message-move task does,
- * for SQS implementations without one (the local emulator). A message leaves the DLQ only after
- * the work queue accepted its copy, so a failure loses nothing: at worst a message is in both,
- * and the pipeline's idempotency makes the second delivery harmless.
+ * What a DLQ message is, whatever its id: a job by its message key, a reply by plan and position,
+ * anything else by its body. A job that failed again comes back under a new message id (the
+ * responder sends it to the DLQ itself, or SQS moves the copy this run sent), never a new key.
+ */
+export function messageIdentity(message: Message): string {
+  const body = message.Body ?? "";
+  const json = bodyJson(body);
+  if (json?.kind === "webhook-job" && typeof json.key === "string") return `job:${json.key}`;
+  if (json?.kind === "scheduled-reply" && typeof json.planId === "string") {
+    return `reply:${json.planId}#${String(json.seq)}`;
+  }
+  return `body:${createHash("sha256").update(body).digest("hex")}`;
+}
+
+/**
+ * Moves the messages `from` held when the run began to `to`, each once, by receive, send, delete:
+ * what a message-move task does, for SQS implementations without one (the local emulator). A
+ * message leaves the DLQ only after the work queue accepted its copy, so a failure loses nothing:
+ * at worst a message is in both, and the pipeline's idempotency makes the second delivery
+ * harmless. A message that fails again at once comes back to the DLQ under a new id while the run
+ * goes on; it is recognised (same job or reply, or sent after the run began) and left there,
+ * so 30 failing jobs are moved 30 times, not 51, and two redrives at once move each job once.
  */
 export async function moveMessages(
   sqs: SQSClient,
   from: QueueRef,
   to: QueueRef,
-  onProgress: (moved: number) => void = () => undefined,
+  options: MoveOptions,
 ): Promise<MoveResult> {
   const fifo = to.name.endsWith(".fifo");
-  const result: MoveResult = { moved: 0, duplicated: 0 };
-  const handled = new Set<string>();
-  for (;;) {
-    const { Messages = [] } = await sqs.send(
-      new ReceiveMessageCommand({
-        QueueUrl: from.url,
-        MaxNumberOfMessages: 10,
-        VisibilityTimeout: MOVE_VISIBILITY_SECONDS,
-        WaitTimeSeconds: 0,
-        MessageSystemAttributeNames: ["All"],
-        MessageAttributeNames: ["All"],
-      }),
+  const result: MoveResult = { moved: 0, duplicated: 0, cameBack: 0, arrivedDuring: 0 };
+  const seen = new Set<string>();
+  const movedIdentities = new Set<string>();
+  /** Messages received and left in the DLQ: handed back (visible again) when the run ends. */
+  const held = new Map<string, string | undefined>();
+  const release = (handles: (string | undefined)[]) =>
+    Promise.all(
+      handles.map((handle) =>
+        sqs
+          .send(
+            new ChangeMessageVisibilityCommand({
+              QueueUrl: from.url,
+              ReceiptHandle: handle,
+              VisibilityTimeout: 0,
+            }),
+          )
+          .catch(() => undefined),
+      ),
     );
-    const fresh = Messages.filter((m) => !handled.has(String(m.MessageId)));
-    if (fresh.length === 0) return result;
-    for (const [index, message] of fresh.entries()) {
-      handled.add(String(message.MessageId));
-      try {
-        await sqs.send(new SendMessageCommand(copyOf(message, to.url, fifo)));
-      } catch (error) {
-        // Give this message and the rest of the batch straight back to the DLQ, rather than
-        // after the visibility timeout.
-        await Promise.all(
-          fresh.slice(index).map((unmoved) =>
-            sqs
-              .send(
-                new ChangeMessageVisibilityCommand({
-                  QueueUrl: from.url,
-                  ReceiptHandle: unmoved.ReceiptHandle,
-                  VisibilityTimeout: 0,
-                }),
-              )
-              .catch(() => undefined),
-          ),
-        );
-        throw new OpsError(
-          `moved ${result.moved} message(s), then ${to.name} refused one (${messageOf(error)}); ` +
-            `it and the rest are still in ${from.name}`,
-          { cause: error },
-        );
+  try {
+    // Two receives in a row with nothing to move: what is left is held or being moved by others.
+    for (let idle = 0; idle < 2 && result.moved < options.limit; ) {
+      const { Messages = [] } = await sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: from.url,
+          MaxNumberOfMessages: 10,
+          VisibilityTimeout: MOVE_VISIBILITY_SECONDS,
+          WaitTimeSeconds: 0,
+          MessageSystemAttributeNames: ["All"],
+          MessageAttributeNames: ["All"],
+        }),
+      );
+      if (Messages.length === 0) break;
+      const toMove: Message[] = [];
+      for (const message of Messages) {
+        const id = String(message.MessageId);
+        const identity = messageIdentity(message);
+        const sentAt = Number(message.Attributes?.SentTimestamp ?? 0);
+        const firstSight = !seen.has(id);
+        seen.add(id);
+        if (!firstSight) {
+          held.set(id, message.ReceiptHandle);
+        } else if (movedIdentities.has(identity)) {
+          result.cameBack++;
+          held.set(id, message.ReceiptHandle);
+        } else if (sentAt > options.startedAt) {
+          result.arrivedDuring++;
+          held.set(id, message.ReceiptHandle);
+        } else if (result.moved + toMove.length >= options.limit) {
+          held.set(id, message.ReceiptHandle);
+        } else {
+          toMove.push(message);
+          movedIdentities.add(identity);
+        }
       }
-      try {
-        await sqs.send(
-          new DeleteMessageCommand({ QueueUrl: from.url, ReceiptHandle: message.ReceiptHandle }),
-        );
-      } catch {
-        result.duplicated++;
+      idle = toMove.length === 0 ? idle + 1 : 0;
+      for (const [index, message] of toMove.entries()) {
+        try {
+          await sqs.send(new SendMessageCommand(copyOf(message, to.url, fifo)));
+        } catch (error) {
+          // Give this message and the rest of the batch straight back to the DLQ, rather than
+          // after the visibility timeout.
+          await release(toMove.slice(index).map((unmoved) => unmoved.ReceiptHandle));
+          throw new OpsError(
+            `moved ${result.moved} message(s), then ${to.name} refused one (${messageOf(error)}); ` +
+              `it and the rest are still in ${from.name}`,
+            { cause: error },
+          );
+        }
+        try {
+          await sqs.send(
+            new DeleteMessageCommand({ QueueUrl: from.url, ReceiptHandle: message.ReceiptHandle }),
+          );
+        } catch {
+          result.duplicated++;
+        }
+        result.moved++;
+        options.onProgress?.(result.moved);
       }
-      result.moved++;
-      onProgress(result.moved);
     }
+    return result;
+  } finally {
+    await release([...held.values()]);
   }
 }
 

@@ -1,7 +1,6 @@
 import { execFile } from "node:child_process";
-import { readFile } from "node:fs/promises";
 import { messageOf, OutputsError, UsageError } from "./errors.js";
-import { parseStackOutputs, type StackOutputs } from "./outputs.js";
+import { parseStackOutputs, readOutputsFile, type StackOutputs } from "./outputs.js";
 
 /**
  * Which stack a command talks to: a deployed one (`--stack NAME`: its outputs come from
@@ -84,14 +83,7 @@ export async function loadTarget(
   }
   if (flags.outputs !== undefined) {
     const source = `outputs file ${flags.outputs}`;
-    let text: string;
-    try {
-      text = await readFile(flags.outputs, "utf8");
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      const reason = code === "ENOENT" ? "no such file" : messageOf(error);
-      throw new OutputsError(`cannot read ${source}: ${reason}`, { cause: error });
-    }
+    const text = await readOutputsFile(flags.outputs);
     return targetFrom(parseJson(text, source), source, `--outputs ${flags.outputs}`);
   }
   throw new UsageError(

@@ -1,5 +1,4 @@
 import { createHash } from "node:crypto";
-import { isValidPhoneNumber } from "libphonenumber-js/min";
 import { OPT_OUT_LANGUAGES, type OptOutLanguage } from "../contract.js";
 import type { NormalizedWebhook, ScheduledReply } from "./messages.js";
 
@@ -75,17 +74,6 @@ function withoutQuery(url: string | null): string {
  */
 export function planIdFor(messageKey: string): string {
   return `plan_${createHash("sha256").update(messageKey).digest("hex").slice(0, 32)}`;
-}
-
-/**
- * Whether a number can be a valid international number (libphonenumber-js, "min" metadata: the
- * national number patterns and lengths of every country, the smallest build that validates; the
- * "max" build adds type patterns this check does not need). Digits only, no "+".
- */
-export function phoneProblem(digits: string): string | undefined {
-  return isValidPhoneNumber(`+${digits}`)
-    ? undefined
-    : "not a valid international number (country code + national number)";
 }
 
 /** What a webhook's message is to automation. */

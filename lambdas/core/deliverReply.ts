@@ -1,6 +1,6 @@
 import { type CancelReason, replyVerdict } from "./conversation.js";
-import { maskPhone } from "./errors.js";
 import type { ScheduledReply } from "./messages.js";
+import { maskPhone } from "./phone.js";
 import type {
   Clock,
   ContactStore,

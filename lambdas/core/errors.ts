@@ -146,10 +146,3 @@ export function describeBody(body: string | Uint8Array): string {
   const digest = createHash("sha256").update(bytes).digest("hex").slice(0, 16);
   return `${bytes.byteLength} bytes, sha256 ${digest}`;
 }
-
-/** Masks a phone number for logs: keeps the last 4 digits ("•••••••2671"). */
-export function maskPhone(phone: string): string {
-  const digits = phone.replace(/\D/g, "");
-  if (digits.length <= 4) return "•".repeat(digits.length);
-  return `${"•".repeat(digits.length - 4)}${digits.slice(-4)}`;
-}

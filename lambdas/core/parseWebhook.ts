@@ -1,5 +1,6 @@
 import { jsonErrorPosition, PayloadError } from "./errors.js";
 import type { ConversationEntry, NormalizedWebhook } from "./messages.js";
+import { canonicalPhone } from "./phone.js";
 
 /**
  * Fields this parser reads. Anything else at the payload's top level (or inside an envelope's
@@ -482,7 +483,10 @@ export function optionalObject(value: unknown, field: string): Record<string, un
 /**
  * The contact's phone number as digits only (no "+"). Strings may carry a leading "+" and
  * spaces, dashes, dots or parentheses. A JSON number beyond 2^53 has lost digits in JSON.parse,
- * so its exact digits are recovered from the raw body text by `recoverInteger`.
+ * so its exact digits are recovered from the raw body text by `recoverInteger`. A valid number
+ * comes out canonical (E.164, phone.ts: "+44 (0) 20…" and "0044 20…" are "4420…"), so the message
+ * key, the queue's group and the contact are the same for every way of writing it; one that is not
+ * valid keeps its digits (the responder acknowledges it without a reply).
  */
 export function requiredPhone(
   value: unknown,
@@ -511,7 +515,7 @@ export function requiredPhone(
       `${field} must have ${PHONE_MIN_DIGITS} to ${PHONE_MAX_DIGITS} digits, got ${digits.length}`,
     );
   }
-  return digits;
+  return canonicalPhone(digits)?.digits ?? digits;
 }
 
 /** JSON.parse that answers undefined instead of throwing. */

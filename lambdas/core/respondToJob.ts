@@ -4,7 +4,6 @@ import {
   noPlanReason,
   type OptOutSettings,
   optOutIntent,
-  phoneProblem,
   planIdFor,
   webhookMessage,
 } from "./conversation.js";
@@ -17,8 +16,9 @@ import {
   planOf,
   replyPlan,
 } from "./conversationLog.js";
-import { errorFields, maskPhone, ReplyPlanError } from "./errors.js";
+import { errorFields, ReplyPlanError } from "./errors.js";
 import type { ScheduledReply, WebhookJob } from "./messages.js";
+import { canonicalPhone, maskPhone, PHONE_PROBLEM } from "./phone.js";
 import type {
   Clock,
   ContactStore,
@@ -125,6 +125,14 @@ export interface RespondRetry {
 export type RespondResult = RespondDone | RespondRetry;
 
 /**
+ * The fields that tie a job's log lines to its contact: the key prefix, as on the receiver's
+ * "webhook" line of this message (one filter finds both), and the masked phone.
+ */
+export function jobLogFields(job: Pick<WebhookJob, "key" | "webhook">) {
+  return { keyPrefix: job.key.slice(0, 12), phone: maskPhone(job.webhook.phone) };
+}
+
+/**
  * Handles one webhook job. Safe to repeat; see the steps above.
  * @throws ReplyPlanError when a policy's plan cannot be scheduled; ReplyPolicyAnswerError when
  *   an HTTP policy answered something unusable (naming the field).
@@ -134,13 +142,16 @@ export async function respondToJob(
   deps: RespondDeps,
   attempt: JobAttempt = { receiveCount: 1 },
 ): Promise<RespondResult> {
-  const { webhook, acceptedAt, key } = job;
+  const { acceptedAt, key } = job;
   const { settings, logger, contacts, clock } = deps;
+  // The receiver already keys jobs by the canonical number; a job queued before it did (an
+  // upgrade with jobs in flight) is read the same way here: one contact, one recipient.
+  const canonical = canonicalPhone(job.webhook.phone);
+  const webhook = canonical ? { ...job.webhook, phone: canonical.digits } : job.webhook;
   const message = webhookMessage(webhook);
   // The vendor's time orders a contact's messages; without one, the time we accepted it.
   const at = message.timeMs ?? acceptedAt;
-  // keyPrefix: as on the receiver's "webhook" line of this message, so one filter finds both.
-  const fields = { keyPrefix: key.slice(0, 12), phone: maskPhone(webhook.phone) };
+  const fields = jobLogFields(job);
   if (webhook.warnings.length) {
     logger.warn("informational fields of unexpected types ignored (kept raw)", {
       ...fields,
@@ -207,11 +218,10 @@ export async function respondToJob(
     return { outcome: "done", planned: replies.length, planId: plan.planId, ...result };
   };
 
-  const problem = phoneProblem(webhook.phone);
-  if (problem) {
+  if (!canonical) {
     logger.warn("phone number cannot be valid; acknowledged without a reply", {
       ...fields,
-      reason: problem,
+      reason: PHONE_PROBLEM,
     });
     return noReply("invalid_phone");
   }
@@ -311,7 +321,7 @@ export async function respondToJob(
     }
     let decided: Awaited<ReturnType<typeof decidePlan>>;
     try {
-      decided = await decidePlan(job, { intent, claim, planId, deps });
+      decided = await decidePlan({ ...job, webhook }, { intent, claim, planId, deps });
     } catch (error) {
       if (!(error instanceof ReplyPolicyUnavailableError)) throw error;
       // No plan stored: the next attempt asks again. The CONTACT claim stays; that attempt finds

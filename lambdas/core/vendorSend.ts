@@ -1,4 +1,5 @@
-import { describeBody, maskPhone } from "./errors.js";
+import { describeBody } from "./errors.js";
+import { maskPhone } from "./phone.js";
 
 /**
  * The vendor's send API (docs/vendor.md, "Send API" and "Error texts"): request building and

@@ -16,7 +16,8 @@ import {
   SIGNATURE_HEADER,
   WEBHOOK_ROUTE,
 } from "../contract.js";
-import { ConfigurationError, errorFields, maskPhone, type PayloadError } from "../core/errors.js";
+import { ConfigurationError, errorFields, type PayloadError } from "../core/errors.js";
+import { maskPhone } from "../core/phone.js";
 import type { Logger, SecretSource } from "../core/ports.js";
 import { type ReceiveOutcome, WebhookReceiver } from "../core/receiveWebhook.js";
 import { SIGNATURE_SCHEMES, type SignatureScheme } from "../core/signature.js";

@@ -50,7 +50,7 @@ import {
   type ReplyRule,
   rulesPolicy,
 } from "../core/replyRules.js";
-import { type RespondDeps, respondToJob } from "../core/respondToJob.js";
+import { jobLogFields, type RespondDeps, respondToJob } from "../core/respondToJob.js";
 import {
   type ComeBackLater,
   comeBackLater,
@@ -408,7 +408,12 @@ export function createResponderHandler(deps: ResponderDeps) {
       record.attributes?.MessageGroupId ?? (job ? jobGroupId(job.webhook) : "unreadable");
     const deduplicationId =
       record.attributes?.MessageDeduplicationId ?? job?.key ?? record.messageId;
-    logger.error(`${message}; job sent to the DLQ`, { messageId: record.messageId, ...fields });
+    // The key prefix and masked phone tie the line to the job's contact and its other lines.
+    logger.error(`${message}; job sent to the DLQ`, {
+      messageId: record.messageId,
+      ...(job ? jobLogFields(job) : {}),
+      ...fields,
+    });
     await deps.deadLetters.send(body, { deduplicationId, groupId });
     return undefined;
   };

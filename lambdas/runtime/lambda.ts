@@ -189,7 +189,7 @@ function xRaySampled(): boolean {
 
 /**
  * One Powertools JSON logger per function, its lines shaped by PipelineLogFormatter. Callers log
- * ids, hashes and masked phone numbers only (core/errors.ts maskPhone, errorFields), never
+ * ids, hashes and masked phone numbers only (core/phone.ts maskPhone, core/errors.ts errorFields), never
  * secrets, tokens, bodies or full numbers.
  */
 export function createLogger(settings: LogSettings): FunctionLogger {

@@ -11,32 +11,39 @@ const MAX_LIMIT = 50;
 
 export const dlqCommand: Command = {
   name: "dlq",
-  summary: "what the dead-letter queues hold: counts and a few messages, redacted",
+  summary: "what the dead-letter queues hold: counts, and with --peek a few messages, redacted",
   args: "[jobs|replies]",
   description: [
     "Shows how many messages each dead-letter queue holds (jobs: webhooks the responder could",
-    "not process; replies: replies the sender could not send) and a few of them, oldest first: kind,",
-    "contact (last 4 digits only), reply position, due time, receive count. Message texts are",
-    "never shown. Looking does not take the messages: the DLQ keeps them.",
+    "not process; replies: replies the sender could not send), from the queues' attributes: this",
+    "receives nothing, so it changes nothing. With --peek it also shows a few of them, oldest",
+    "first: kind, contact (country code and last 4 digits only), reply position, due time, receive",
+    "count. Message texts are never shown. A peek does not take the messages (the DLQ keeps",
+    "them), but SQS counts every receive: each peek adds 1 to the receive count of each message",
+    "shown, so the RECEIVES column includes earlier peeks.",
   ].join("\n"),
   options: {
+    peek: {
+      type: "boolean",
+      help: "also show a few messages (receives them: adds 1 to their receive count)",
+    },
     limit: {
       type: "string",
       valueName: "N",
-      help: `messages shown per queue, 0-${MAX_LIMIT} (default ${DEFAULT_LIMIT})`,
+      help: `with --peek: messages shown per queue, 1-${MAX_LIMIT} (default ${DEFAULT_LIMIT})`,
     },
   },
   check(positionals, values) {
     checkQueueArg("dlq", positionals, false);
-    limitOf(values.limit);
+    limitOf(values);
   },
   examples: [
     "npm run ops -- dlq --stack prod",
-    "npm run ops -- dlq replies --outputs local.json --json",
+    "npm run ops -- dlq replies --peek --outputs local.json --json",
   ],
   async run({ target, clients, positionals, values, now }) {
     const outputs = requireOutputs(target.outputs, REQUIRED_OUTPUTS.dlq, target.source);
-    const limit = limitOf(values.limit);
+    const limit = limitOf(values);
     const at = now();
     const queues = await Promise.all(
       queuesOf(positionals).map(async (label) => {
@@ -80,24 +87,41 @@ export const dlqCommand: Command = {
         );
       })
       .join("\n\n");
+    const peekHint =
+      limit === 0
+        ? `\n\nSee a few of them, redacted: npm run ops -- dlq --peek ${target.flags} (each peek adds 1 to their receive count)`
+        : "";
     const hint = queues.some((q) => q.total > 0)
-      ? `\n\nFix the cause first (logs of the failing function), then: npm run ops -- redrive <queue> ${target.flags}`
+      ? `${peekHint}\n\nFix the cause first (logs of the failing function), then: npm run ops -- redrive <queue> ${target.flags}`
       : "";
     return { ok: true, text: text + hint, json: { queues } };
   },
 };
 
-function limitOf(raw: string | boolean | undefined): number {
+/**
+ * How many messages to peek at per queue: none without --peek. Any receive adds to a message's
+ * receive count (SQS has no read-only look), so the operator asks for it by name.
+ */
+function limitOf(values: Record<string, string | boolean | undefined>): number {
+  const raw = values.limit;
+  if (!values.peek) {
+    if (raw !== undefined) {
+      throw new UsageError(
+        "--limit says how many messages --peek shows: add --peek (it adds 1 to their receive count)",
+      );
+    }
+    return 0;
+  }
   if (raw === undefined) return DEFAULT_LIMIT;
   const value = Number(raw);
   if (
     typeof raw !== "string" ||
     raw.trim() === "" ||
     !Number.isInteger(value) ||
-    value < 0 ||
+    value < 1 ||
     value > MAX_LIMIT
   ) {
-    throw new UsageError(`--limit must be a whole number from 0 to ${MAX_LIMIT}, got "${raw}"`);
+    throw new UsageError(`--limit must be a whole number from 1 to ${MAX_LIMIT}, got "${raw}"`);
   }
   return value;
 }

@@ -1,3 +1,4 @@
+import { MAX_REPLY_DELAY_MS } from "../../lambdas/core/replyRules.js";
 import type { Command } from "../command.js";
 import { phoneArg, showPhone } from "../contacts.js";
 import { formatRelative, parseDuration } from "../duration.js";
@@ -6,6 +7,12 @@ import { deleteSchedulesOf, schedulesDeletedLine } from "../schedules.js";
 import { outcomeOf, repliesTable, replyJson, steeringOf, tooLateLine } from "./steer.js";
 
 const DEFAULT_FOR = "24h";
+/**
+ * A pause ends by itself, so it has an end a person can still mean: the vendor's 60-day window,
+ * the longest a reply can be scheduled (and the longest human-takeover pause a stack can set).
+ * For a contact who should get no automated reply at all, the contact sends a stop word.
+ */
+const FOR_LIMIT = { ms: MAX_REPLY_DELAY_MS, why: "the vendor's 60-day window" };
 
 export const pauseCommand: Command = {
   name: "pause",
@@ -23,12 +30,12 @@ export const pauseCommand: Command = {
     for: {
       type: "string",
       valueName: "DURATION",
-      help: `how long, e.g. 30m, 24h, 14d (default ${DEFAULT_FOR})`,
+      help: `how long, e.g. 30m, 24h, 14d; at most 60d (default ${DEFAULT_FOR})`,
     },
   },
   check(positionals, values) {
     phoneArg("pause", positionals, true);
-    parseDuration("for", String(values.for ?? DEFAULT_FOR));
+    parseDuration("for", String(values.for ?? DEFAULT_FOR), FOR_LIMIT);
   },
   examples: [
     "npm run ops -- pause +14155550177 --stack prod",
@@ -36,7 +43,7 @@ export const pauseCommand: Command = {
   ],
   async run(context) {
     const phone = phoneArg("pause", context.positionals, true);
-    const forMs = parseDuration("for", String(context.values.for ?? DEFAULT_FOR));
+    const forMs = parseDuration("for", String(context.values.for ?? DEFAULT_FOR), FOR_LIMIT);
     const { stores, unsent, cutoff } = await steeringOf(context, phone);
     const at = context.now();
     const until = at + forMs;

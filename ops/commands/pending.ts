@@ -3,7 +3,7 @@ import {
   type PendingReply,
   pendingReplies,
 } from "../../lambdas/core/conversationLog.js";
-import { maskPhone } from "../../lambdas/core/errors.js";
+import { maskPhone } from "../../lambdas/core/phone.js";
 import type { Command } from "../command.js";
 import { clip, conversationStores, parsePhone, showPhone } from "../contacts.js";
 import { formatRelative } from "../duration.js";

@@ -26,10 +26,13 @@ export const redriveCommand: Command = {
     "Moves every message of the jobs or replies dead-letter queue back to its work queue. Fix the",
     "cause first (see `dlq` and the function's logs), or the messages fail again and return.",
     "On AWS this starts an SQS message-move task and follows it until it finishes (5 minutes at",
-    "most; it keeps running after that). Locally, where the emulator has no move tasks, each",
-    "message is received, sent to the work queue and only then deleted from the DLQ: nothing is",
-    "lost if it stops half-way. A redriven reply that is already past due is sent right away; one",
-    "that was sent before is not sent twice (its sent marker).",
+    "most; it keeps running after that); SQS runs one task per queue at a time. Locally, where the",
+    "emulator has no move tasks, each message is received, sent to the work queue and only then",
+    "deleted from the DLQ: nothing is lost if it stops half-way; it moves what the DLQ held when it",
+    "began, each message once: a message that fails again at once and comes back is left in the DLQ",
+    "and counted as such (SQS's task counts the messages to move when it starts). A redriven reply",
+    "that is already past due is sent right away; one that was sent before is not sent twice (its",
+    "sent marker).",
   ].join("\n"),
   options: {
     "no-wait": {
@@ -46,6 +49,8 @@ export const redriveCommand: Command = {
   ],
   async run(context) {
     const { target, clients, positionals } = context;
+    // Before the depth is read: whatever reaches the DLQ after this is not this run's to move.
+    const startedAt = context.now();
     const outputs = requireOutputs(target.outputs, REQUIRED_OUTPUTS.redrive, target.source);
     const label = positionals[0] as "jobs" | "replies";
     const pair = await queuePair(clients.sqs, outputs.queueNames, label);
@@ -63,20 +68,35 @@ export const redriveCommand: Command = {
         },
       };
     }
-    return target.local ? redriveByCopy(context, pair) : redriveByMoveTask(context, pair, before);
+    return target.local
+      ? redriveByCopy(context, pair, { startedAt, limit: before })
+      : redriveByMoveTask(context, pair, before);
   },
 };
 
-async function redriveByCopy({ clients, progress }: CommandContext, pair: QueuePair) {
-  const result = await moveMessages(clients.sqs, pair.deadLetter, pair.queue, (moved) => {
-    if (moved % 50 === 0) progress(`moved ${moved}...`);
+async function redriveByCopy(
+  { clients, progress }: CommandContext,
+  pair: QueuePair,
+  run: { startedAt: number; limit: number },
+) {
+  const result = await moveMessages(clients.sqs, pair.deadLetter, pair.queue, {
+    ...run,
+    onProgress: (moved) => {
+      if (moved % 50 === 0) progress(`moved ${moved}...`);
+    },
   });
   const duplicated = result.duplicated
     ? `\n${result.duplicated} of them could not be deleted from ${pair.deadLetter.name} and will be redriven again by the next redrive (harmless: the pipeline ignores repeats).`
     : "";
+  const cameBack = result.cameBack
+    ? `\n${result.cameBack} of them failed again at once and are back in ${pair.deadLetter.name} (not moved again: fix the cause first, see the function's logs).`
+    : "";
+  const arrived = result.arrivedDuring
+    ? `\n${result.arrivedDuring} message(s) reached ${pair.deadLetter.name} while this ran (another redrive's, or new failures): left for the next redrive.`
+    : "";
   return {
     ok: true,
-    text: `Moved ${result.moved} message${result.moved === 1 ? "" : "s"} from ${pair.deadLetter.name} back to ${pair.queue.name}.${duplicated}`,
+    text: `Moved ${result.moved} message${result.moved === 1 ? "" : "s"} from ${pair.deadLetter.name} back to ${pair.queue.name}.${duplicated}${cameBack}${arrived}`,
     json: {
       queue: pair.label,
       from: pair.deadLetter.name,
@@ -84,6 +104,8 @@ async function redriveByCopy({ clients, progress }: CommandContext, pair: QueueP
       method: "receive-send-delete",
       moved: result.moved,
       duplicated: result.duplicated,
+      cameBack: result.cameBack,
+      arrivedDuring: result.arrivedDuring,
     },
   };
 }

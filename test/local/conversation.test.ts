@@ -236,6 +236,22 @@ describe.concurrent("conversation-aware replies (local stack)", () => {
     expect(texts(phone)).toHaveLength(3);
   }, 30_000);
 
+  it("treats every way of writing one number as one contact, and replies to the number it validated", async () => {
+    // The vendor writes the UK number +44 7400 123456 with its trunk "(0)", then without it.
+    const t = Date.now();
+    await deliver({ phone: "+44 (0) 7400 123456", text: "STOP", at: t });
+    await waitFor("the confirmation", () => texts("447400123456").length === 1);
+    await deliver({ phone: "447400123456", text: "hello", at: t + 1000 });
+    await waitFor(
+      "the message logged",
+      async () => (await reader.byPhone("447400123456")).length === 2,
+    );
+    await settle(1000);
+    expect(stack.sentTo("447400123456").map((s) => s.phone)).toEqual(["+447400123456"]);
+    expect(texts("447400123456")).toEqual([expect.stringMatching(/START/)]);
+    expect(await reader.byPhone("4407400123456")).toEqual([]);
+  }, 30_000);
+
   it("acknowledges a number that cannot be valid, without a reply, saying why", async () => {
     const phone = "4155552671"; // (415) 555-2671 without the country code
     await deliver({ phone, text: "hello", at: Date.now() });

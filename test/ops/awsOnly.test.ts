@@ -80,7 +80,10 @@ function sqsWithMoveTasks(calls: unknown[]): SQSClient {
             url: resources.queues.replies,
             arn: "",
           };
-          const { moved } = await moveMessages(target, from, to);
+          const { moved } = await moveMessages(target, from, to, {
+            startedAt: Date.now(),
+            limit: Number.MAX_SAFE_INTEGER,
+          });
           task = { handle: "task-1", moved, polls: 0 };
           return { TaskHandle: task.handle };
         }

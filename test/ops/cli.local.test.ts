@@ -1,4 +1,9 @@
-import { PurgeQueueCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
+import {
+  DeleteMessageCommand,
+  PurgeQueueCommand,
+  ReceiveMessageCommand,
+  SendMessageCommand,
+} from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { writeLocalOutputs } from "../../local/opsOutputs.js";
 import { postWebhook, sampleWebhookBody, signatureFor } from "../../local/sampleWebhook.js";
@@ -129,10 +134,10 @@ describe("ops dlq and redrive on the local stack", () => {
     );
     expect(stack.vendor.sent()).toEqual([]);
 
-    const dlq = await ops("dlq", "replies");
+    const dlq = await ops("dlq", "replies", "--peek");
     expect(dlq.code).toBe(0);
     expect(dlq.stdout).toMatch(/replies DLQ \(\S+\): 1 message/);
-    expect(dlq.stdout).toMatch(/scheduled-reply\s+•+0177\s+\S+#1\/1/);
+    expect(dlq.stdout).toMatch(/scheduled-reply\s+\+1 •+0177\s+\S+#1\/1/);
     expect(dlq.stdout).not.toContain(PHONE);
     expect(dlq.stdout).not.toContain("pong");
     expect(dlq.stdout).toContain(`then: npm run ops -- redrive <queue> --outputs ${outputsFile}`);
@@ -167,7 +172,7 @@ describe("ops dlq and redrive on the local stack", () => {
           MessageDeduplicationId: "dlq-unreadable",
         }),
       );
-      const run = await ops("dlq", "jobs", "--json");
+      const run = await ops("dlq", "jobs", "--peek", "--json");
       expect(run.code).toBe(0);
       const [jobs] = JSON.parse(run.stdout).queues;
       expect(jobs).toMatchObject({ queue: "jobs", total: 2 });
@@ -189,6 +194,91 @@ describe("ops dlq and redrive on the local stack", () => {
       expect(await queueDepth(stack.sqsClient, stack.resources.queues.jobsDlq)).toBe(0);
     } finally {
       await stack.sqsClient.send(new PurgeQueueCommand({ QueueUrl: stack.resources.queues.jobs }));
+      stack.workers.responder?.start();
+    }
+  });
+
+  it("counts a DLQ's messages without changing their receive counts; only --peek receives", async () => {
+    await stack.workers.responder?.stop();
+    try {
+      await stack.sqsClient.send(
+        new SendMessageCommand({
+          QueueUrl: stack.resources.queues.jobsDlq,
+          MessageBody: JSON.stringify({ kind: "webhook-job", webhook: { phone: "447400123456" } }),
+          MessageGroupId: "447400123456",
+          MessageDeduplicationId: "dlq-counted",
+        }),
+      );
+      for (const _ of [1, 2]) {
+        const run = await ops("dlq", "jobs", "--json");
+        expect(run.code).toBe(0);
+        expect(JSON.parse(run.stdout).queues[0]).toMatchObject({ total: 1, messages: [] });
+      }
+      // The first receive of the message is the peek itself: the two counts received nothing.
+      const peek = await ops("dlq", "jobs", "--peek", "--json");
+      expect(JSON.parse(peek.stdout).queues[0].messages).toEqual([
+        expect.objectContaining({ kind: "webhook-job", receiveCount: 1 }),
+      ]);
+      const again = await ops("dlq", "jobs");
+      expect(again.stdout).toMatch(/See a few of them, redacted: npm run ops -- dlq --peek/);
+    } finally {
+      await stack.sqsClient.send(
+        new PurgeQueueCommand({ QueueUrl: stack.resources.queues.jobsDlq }),
+      );
+      stack.workers.responder?.start();
+    }
+  });
+
+  it("moves each job once when the jobs fail again at once", async () => {
+    await stack.workers.responder?.stop();
+    try {
+      for (let i = 0; i < 5; i++) {
+        await stack.sqsClient.send(
+          new SendMessageCommand({
+            QueueUrl: stack.resources.queues.jobsDlq,
+            MessageBody: JSON.stringify({ kind: "webhook-job", key: `k${i}`, webhook: {} }),
+            MessageGroupId: `g${i}`,
+            MessageDeduplicationId: `dlq-again-${i}`,
+          }),
+        );
+      }
+      // The responder is down; a stand-in fails each redriven job at once, sending it back to the
+      // DLQ as the responder does (a new message, the same job).
+      const bounce = setInterval(async () => {
+        const { Messages = [] } = await stack.sqsClient.send(
+          new ReceiveMessageCommand({
+            QueueUrl: stack.resources.queues.jobs,
+            MaxNumberOfMessages: 10,
+          }),
+        );
+        for (const m of Messages) {
+          await stack.sqsClient.send(
+            new SendMessageCommand({
+              QueueUrl: stack.resources.queues.jobsDlq,
+              MessageBody: m.Body,
+              MessageGroupId: "again",
+              MessageDeduplicationId: `${m.MessageId}`,
+            }),
+          );
+          await stack.sqsClient.send(
+            new DeleteMessageCommand({
+              QueueUrl: stack.resources.queues.jobs,
+              ReceiptHandle: m.ReceiptHandle,
+            }),
+          );
+        }
+      }, 20);
+      try {
+        const redrive = await ops("redrive", "jobs", "--json");
+        expect(JSON.parse(redrive.stdout)).toMatchObject({ moved: 5, duplicated: 0 });
+      } finally {
+        clearInterval(bounce);
+      }
+    } finally {
+      await stack.sqsClient.send(new PurgeQueueCommand({ QueueUrl: stack.resources.queues.jobs }));
+      await stack.sqsClient.send(
+        new PurgeQueueCommand({ QueueUrl: stack.resources.queues.jobsDlq }),
+      );
       stack.workers.responder?.start();
     }
   });

@@ -204,7 +204,7 @@ describe("ops pending and cancel", () => {
     expect(all.code).toBe(0);
     const doc = JSON.parse(all.stdout);
     expect(doc.replies).toContainEqual(
-      expect.objectContaining({ contact: "•••••••0102", seq: 1, state: "scheduled" }),
+      expect.objectContaining({ contact: "+1 ••••••0102", seq: 1, state: "scheduled" }),
     );
     expect(doc.scannedItems).toBeGreaterThan(0);
     expect(all.stdout).not.toContain(phone);

@@ -113,4 +113,12 @@ describe("parsePhone", () => {
   it("takes a number as people write it and keys it as the table does", () => {
     expect(parsePhone("cancel", "+1 (415) 555-0177", true)).toBe("14155550177");
   });
+
+  it.each(["+44 (0) 20 7946 0958", "0044 20 7946 0958", "+44 20 7946 0958"])(
+    "finds the contact the pipeline keeps for %j (the canonical number)",
+    (typed) => {
+      expect(parsePhone("pause", typed, true)).toBe("442079460958");
+      expect(parsePhone("conversation", typed, false)).toBe("442079460958");
+    },
+  );
 });

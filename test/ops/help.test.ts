@@ -62,7 +62,11 @@ describe("ops --help", () => {
   });
 
   it.each([
-    [["dlq", "--limit", "lots"], /--limit must be a whole number from 0 to 50, got "lots"/],
+    [
+      ["dlq", "--peek", "--limit", "lots"],
+      /--limit must be a whole number from 1 to 50, got "lots"/,
+    ],
+    [["dlq", "--limit", "5"], /--limit says how many messages --peek shows: add --peek/],
     [["dlq", "--limit"], /dlq: --limit needs a value/],
     [["dlq", "--since", "7d"], /dlq: unknown option --since/],
     [["dlq", "everything"], /dlq: unknown queue "everything": jobs or replies/],

@@ -64,10 +64,40 @@ async function bodiesIn(queue: QueueRef): Promise<string[]> {
   }
 }
 
+/** A run that began now, allowed to move all 12 messages the DLQ holds. */
+const aRun = () => ({ startedAt: Date.now(), limit: 12 });
+
+/**
+ * The SQS client as the work queue's consumer makes it look when every job fails again at once:
+ * each copy sent to the work queue comes straight back to the DLQ, as a new message (new id,
+ * same body). At most `cap` bounces, so a redrive that keeps moving them still ends.
+ */
+function bouncing(cap: number) {
+  let bounces = 0;
+  return new Proxy(sqs, {
+    get(target, key, receiver) {
+      if (key !== "send") return Reflect.get(target, key, receiver);
+      return async (command: unknown) => {
+        const answer = await target.send(command as never);
+        if (
+          command instanceof SendMessageCommand &&
+          command.input.QueueUrl === to.url &&
+          bounces++ < cap
+        ) {
+          await target.send(
+            new SendMessageCommand({ QueueUrl: from.url, MessageBody: command.input.MessageBody }),
+          );
+        }
+        return answer;
+      };
+    },
+  });
+}
+
 describe("moveMessages (the local redrive)", () => {
   it("moves every message once, with its body and attributes", async () => {
-    const result = await moveMessages(sqs, from, to);
-    expect(result).toEqual({ moved: 12, duplicated: 0 });
+    const result = await moveMessages(sqs, from, to, aRun());
+    expect(result).toEqual({ moved: 12, duplicated: 0, cameBack: 0, arrivedDuring: 0 });
     expect(totalOf(await queueDepth(sqs, from.url))).toBe(0);
     const { Messages = [] } = await sqs.send(
       new ReceiveMessageCommand({
@@ -92,7 +122,7 @@ describe("moveMessages (the local redrive)", () => {
         };
       },
     });
-    await expect(moveMessages(failing, from, to)).rejects.toThrow(
+    await expect(moveMessages(failing, from, to, aRun())).rejects.toThrow(
       /moved 5 message\(s\), then \S+ refused one \(ServiceUnavailable\); it and the rest are still in/,
     );
     const moved = await bodiesIn(to);
@@ -101,6 +131,35 @@ describe("moveMessages (the local redrive)", () => {
     expect([...moved, ...left].sort()).toEqual(
       Array.from({ length: 12 }, (_, i) => `{"n":${i}}`).sort(),
     );
+  });
+});
+
+describe("moveMessages when the messages fail again at once", () => {
+  it("moves each message once and counts the ones that came back, instead of moving them again", async () => {
+    const result = await moveMessages(bouncing(100), from, to, aRun());
+    expect(result).toMatchObject({ moved: 12, duplicated: 0, arrivedDuring: 0 });
+    // Those seen back before the run ended (the run stops once the 12 it began with are moved).
+    expect(result.cameBack).toBeGreaterThan(0);
+    expect(result.cameBack).toBeLessThanOrEqual(12);
+    expect(await bodiesIn(to)).toHaveLength(12);
+    // The copies that came back are visible in the DLQ again, for the operator to look at.
+    expect(await bodiesIn(from)).toHaveLength(12);
+  });
+
+  it("moves each message once in total when two redrives run at the same time", async () => {
+    const client = bouncing(100);
+    const [a, b] = await Promise.all([
+      moveMessages(client, from, to, aRun()),
+      moveMessages(client, from, to, aRun()),
+    ]);
+    expect((a?.moved ?? 0) + (b?.moved ?? 0)).toBe(12);
+    expect(await bodiesIn(to)).toHaveLength(12);
+  });
+
+  it("moves no more than the DLQ held when it began", async () => {
+    const result = await moveMessages(sqs, from, to, { startedAt: Date.now(), limit: 5 });
+    expect(result.moved).toBe(5);
+    expect(await bodiesIn(from)).toHaveLength(7);
   });
 });
 
@@ -131,7 +190,12 @@ describe("moveMessages between FIFO queues (the jobs queue)", () => {
     );
     await sqs.send(new SendMessageCommand({ QueueUrl: dead.url, ...message }));
 
-    expect(await moveMessages(sqs, dead, work)).toEqual({ moved: 1, duplicated: 0 });
+    expect(await moveMessages(sqs, dead, work, { startedAt: Date.now(), limit: 1 })).toEqual({
+      moved: 1,
+      duplicated: 0,
+      cameBack: 0,
+      arrivedDuring: 0,
+    });
     const { Messages = [] } = await sqs.send(
       new ReceiveMessageCommand({ QueueUrl: work.url, MessageSystemAttributeNames: ["All"] }),
     );
@@ -167,7 +231,7 @@ describe("summarizeMessage", () => {
       sentAt: 1_700_000_000_000,
       receiveCount: 3,
       kind: "scheduled-reply",
-      contact: "•••••••0177",
+      contact: "+1 ••••••0177",
       reply: "plan_1#2/3",
       dueAt: 5,
       bytes: expect.any(Number),

@@ -71,7 +71,7 @@ describe("ops --stack NAME", () => {
     const { stdout, code } = await new Promise<{ stdout: string; code: number }>((resolve) => {
       execFile(
         "npx",
-        ["tsx", "ops/cli.ts", "dlq", "replies", "--stack", "acme/prod", "--json"],
+        ["tsx", "ops/cli.ts", "dlq", "replies", "--peek", "--stack", "acme/prod", "--json"],
         {
           cwd: REPO_ROOT,
           env: {
@@ -92,7 +92,7 @@ describe("ops --stack NAME", () => {
     expect(replies).toMatchObject({ queue: "replies", total: 1 });
     expect(replies.messages[0]).toMatchObject({
       kind: "scheduled-reply",
-      contact: "•••••••••5678",
+      contact: "+49 •••••••5678",
       reply: "p1#1/1",
     });
   }, 60_000);

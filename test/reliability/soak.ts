@@ -1,161 +1,303 @@
 /**
- * Soak: N minutes of mixed webhook traffic against `npm start` (the local stack as a black box),
- * then a count of what came out at the vendor simulator. Not a test (vitest runs *.test.ts
- * only): it prints figures, and docs/reliability.md keeps the last run's.
+ * Soak: mixed conversation traffic against `npm start` (the local stack as a black box, with
+ * `--data-dir`, an HTTP reply policy and human takeover on), a SIGKILL of the whole stack mid-load
+ * and a restart on the same data directory, then a count of what reached the vendor simulator.
+ * docs/reliability.md ("Soak") keeps the last long run's table; test/reliability/soak.test.ts runs
+ * it for a few seconds in `npm test` and asserts its verdicts.
  *
- *   npm run soak -- [--minutes 1] [--concurrency 8] [--json FILE]
+ *   npm run soak -- [--minutes 1 | --seconds S] [--concurrency 4] [--rate 4] [--kill-at 0.5]
+ *                   [--json FILE] [--log FILE]
  *
- * Traffic, per request slot (closed loop, `concurrency` slots, each request bounded by a timeout):
- *   62% a new signed webhook (its own contact)      → 200 accepted
- *   10% a new "order" webhook (two-message plan)    → 200 accepted
- *   12% a repeat of an earlier accepted webhook     → 200 (accepted or duplicate: counted as a repeat)
- *    6% a burst of 3 identical copies at once       → three 200s (one job: the FIFO queue dedupes)
- *    5% a forged signature                          → 401
- *    5% a malformed body                            → 400
- * A 503 is retried like the vendor retries (up to 10 times); anything else unexpected is an error.
+ * `--rate` caps new conversations per second (all slots together): the receiver answers in
+ * milliseconds, the responder and sender on a shared 2-core machine take longer, and an open tap
+ * measures the backlog rather than the pipeline.
  *
- * After the traffic, it waits for the replies, then checks every accepted webhook's contact got
- * exactly its plan at the vendor, in order. lost = replies that never arrived (must be 0);
- * duplicated = replies that arrived twice (must be 0). Exit code 1 if either is non-zero or if
- * any request failed unexpectedly.
+ * Each request slot (closed loop) plays one conversation at a time, each with its own contact (a
+ * valid UK mobile number, libphonenumber-valid, never a fictional 555 number), messages one vendor
+ * second apart, each posted after the previous one was answered:
+ *   simple      "hello"                                → "hi"
+ *   supersede   "later", then "hello"                  → "hi"; "later 1" (due in 45 s) may go out
+ *                                                         only before "hi" (never after: superseded)
+ *   keep        "order" (a keep rule), then "hello"    → "order received", "order shipped", "hi"
+ *   takeover    "later", a person writes, "hello"      → nothing for "hello" (paused); "later 1" may
+ *                                                         go out only if due before the takeover ran
+ *   stopStart   "STOP", "thanks", "START", "hello"     → "hi"; nothing for "thanks"; the
+ *                                                         confirmation at most once (cancelled if
+ *                                                         START was handled first); the policy's
+ *                                                         answer to START only before "hi"
+ *   repeats     "hello", the vendor repeats it (once   → "hi" once
+ *               in another form of the number: 00…,
+ *               once with a changed snapshot)
+ *   policy      a message no rule matches, the HTTP    → ok / slow (under its timeout) / fails once
+ *               policy answers ok, slowly, fails once,   (then answers): the policy's answer;
+ *               or answers something invalid             invalid: nothing (the job goes to the DLQ)
+ *   hostile     a forged signature / a malformed body  → 401 / 400
+ * Any answer a vendor would retry (503, a lost connection, the stack being restarted) is retried.
+ *
+ * Verdicts are counts, computed from what was sent (never from how long anything took):
+ *   lost          a reply that must go out never reached the vendor (and the pipeline did not
+ *                 record it as sent, or as cut off mid-send, when the stack was killed)
+ *   doubled       a reply reached the vendor more often than once
+ *   wrongly sent  a reply that must not go out did (after being superseded, after a takeover,
+ *                 to an opted-out contact, for an invalid policy answer, to an unknown contact)
+ *   out of order  a contact's replies arrived in another order than planned
+ * Exit code 1 if any of them is not 0, if a request got an unexpected answer, or if nobody was
+ * answered at all.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { once } from "node:events";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import {
+  appendFileSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { GetQueueUrlCommand } from "@aws-sdk/client-sqs";
 import { summarize } from "../../bench/lib/measure.js";
 import { describeEnvironment } from "../../bench/lib/report.js";
+import { DynamoConversationReader } from "../../lambdas/adapters/DynamoConversationTable.js";
+import { defaultOptOut, messageKey, planIdFor } from "../../lambdas/core/conversation.js";
+import { parseWebhook } from "../../lambdas/core/parseWebhook.js";
+import { canonicalPhone } from "../../lambdas/core/phone.js";
 import { parseReadyLine, waitForReadyLine } from "../../local/readyLine.js";
-import { sampleWebhookBody, signatureFor } from "../../local/sampleWebhook.js";
+import { type SampleMessage, sampleWebhookBody, signatureFor } from "../../local/sampleWebhook.js";
+import { clientsFor } from "../../ops/aws.js";
+import { queueDepth, totalOf } from "../../ops/queues.js";
+import { loadTarget } from "../../ops/target.js";
+import { type PolicyEndpoint, startPolicyEndpoint } from "../support/policyEndpoint.js";
 
 const REPO_ROOT = fileURLToPath(new URL("../..", import.meta.url));
-const READY_TIMEOUT_MS = 120_000;
+const READY_TIMEOUT_MS = 180_000;
 const REQUEST_TIMEOUT_MS = 15_000;
+/** Retries of one delivery outside a restart (the vendor's own retries are fewer). */
 const MAX_RETRIES = 10;
-/** Wait this long after the traffic for the last replies (plans take ≤ 1 s plus queue time). */
-const DRAIN_TIMEOUT_MS = 90_000;
+/**
+ * After the traffic: the longest wait for the last replies that must go out, while the pipeline
+ * still has work queued (a long run on a loaded machine ends with a backlog).
+ */
+const DRAIN_TIMEOUT_MS = 30 * 60_000;
+/**
+ * The superseded reply ("later 1") is due this long after its message: far beyond the newer
+ * message's processing even behind a restart's backlog. A reply whose sender read the contact just
+ * before the newer message was claimed still goes out (the race window of promise 5a); a short
+ * delay lets a backlog put the two at the same moment, and the soak would count that race.
+ */
+const LATER_MS = 45_000;
+const SHIPPED_MS = 3000;
+const POLL_MS = 300;
 
+const CONFIRMATION = defaultOptOut(["en"]).confirmation;
+const POLICY_TEXT = "policy answer";
+const WELCOME_BACK = "welcome back";
 const RULES = [
   {
     match: "^order",
+    onNewMessage: "keep",
     messages: [
       { text: "order received", delay: 0 },
-      { text: "we will ship it soon", delay: 1000 },
+      { text: "order shipped", delay: SHIPPED_MS },
     ],
   },
-  { match: ".*", messages: [{ text: "thanks for writing", delay: 0 }] },
+  { match: "^later", messages: [{ text: "later 1", delay: LATER_MS }] },
+  { match: "^hello", messages: [{ text: "hi", delay: 0 }] },
+  { match: "^thanks", messages: [{ text: "you're welcome", delay: 0 }] },
+  // No catch-all: everything else goes to the HTTP policy.
 ];
-const planFor = (text: string): string[] =>
-  (RULES.find((rule) => new RegExp(rule.match, "i").test(text)) ?? RULES[1])?.messages.map(
-    (m) => m.text,
-  ) ?? [];
 
-type Kind = "new" | "order" | "repeat" | "burst" | "forged" | "malformed";
-const MIX: [Kind, number][] = [
-  ["new", 62],
-  ["order", 10],
-  ["repeat", 12],
-  ["burst", 6],
-  ["forged", 5],
-  ["malformed", 5],
+type Scenario =
+  | "simple"
+  | "supersede"
+  | "keep"
+  | "takeover"
+  | "stopStart"
+  | "repeats"
+  | "policy"
+  | "hostile";
+const MIX: [Scenario, number][] = [
+  ["simple", 20],
+  ["supersede", 15],
+  ["keep", 10],
+  ["takeover", 10],
+  ["stopStart", 10],
+  ["repeats", 10],
+  ["policy", 20],
+  ["hostile", 5],
 ];
+type PolicyMode = "ok" | "slow" | "fail" | "invalid";
+const POLICY_MODES: PolicyMode[] = ["ok", "slow", "fail", "invalid"];
 
 interface Options {
-  minutes: number;
+  seconds: number;
   concurrency: number;
+  /** New conversations per second, at most (all slots together). */
+  rate: number;
+  /** When in the traffic (fraction) the whole stack is SIGKILLed and restarted; 0 = never. */
+  killAt: number;
   json?: string;
+  /** Appends the stack's stderr (its WARN and ERROR log lines) to this file. */
+  log?: string;
 }
 
 function parseOptions(argv: string[]): Options {
   const { values } = parseArgs({
     args: argv,
     options: {
-      minutes: { type: "string", default: "1" },
-      concurrency: { type: "string", default: "8" },
+      minutes: { type: "string" },
+      seconds: { type: "string" },
+      concurrency: { type: "string", default: "4" },
+      rate: { type: "string", default: "4" },
+      "kill-at": { type: "string", default: "0.5" },
       json: { type: "string" },
+      log: { type: "string" },
     },
     strict: true,
   });
-  const minutes = Number(values.minutes);
+  const seconds =
+    values.seconds !== undefined ? Number(values.seconds) : Number(values.minutes ?? "1") * 60;
   const concurrency = Number(values.concurrency);
-  if (!(minutes > 0 && minutes <= 24 * 60)) throw new Error("--minutes must be in (0, 1440]");
-  if (!(Number.isInteger(concurrency) && concurrency >= 1 && concurrency <= 256)) {
-    throw new Error("--concurrency must be a whole number from 1 to 256");
+  const killAt = Number(values["kill-at"]);
+  if (!(seconds >= 5 && seconds <= 24 * 3600)) {
+    throw new Error("--minutes/--seconds: from 5 seconds to 24 hours");
   }
-  return { minutes, concurrency, json: values.json };
+  if (!(Number.isInteger(concurrency) && concurrency >= 1 && concurrency <= 64)) {
+    throw new Error("--concurrency must be a whole number from 1 to 64");
+  }
+  if (!(killAt >= 0 && killAt < 1)) throw new Error("--kill-at must be in [0, 1)");
+  const rate = Number(values.rate);
+  if (!(rate > 0 && rate <= 1000)) throw new Error("--rate must be in (0, 1000]");
+  return { seconds, concurrency, rate, killAt, json: values.json, log: values.log };
 }
 
-/** `npm start` with the soak's rules and secret, on free ports; resolves with its URLs. */
-async function startStack(secret: string, rulesFile: string) {
-  const child = spawn(
-    "npm",
-    ["start", "--silent", "--", "--port", "0", "--vendor-port", "0", "--rules", rulesFile],
-    {
-      cwd: REPO_ROOT,
-      env: {
-        ...process.env,
-        WEBHOOK_SIGNING_SECRET: secret,
-        SIGNATURE_SCHEME: "auto",
-        // One INFO line per webhook per function is a lot of output for nothing to read.
-        POWERTOOLS_LOG_LEVEL: "WARN",
-      },
-      stdio: ["ignore", "pipe", "pipe"],
-    },
-  );
+// ── The stack, as processes ─────────────────────────────────────────────────────────────────
+
+interface Stack {
+  child: ChildProcess;
+  receiverUrl: string;
+  vendorUrl: string;
+  /** Records already read from this generation's vendor simulator. */
+  seen: number;
+  stderrTail: () => string;
+}
+
+async function startStack(
+  flags: string[],
+  env: Record<string, string>,
+  log?: string,
+): Promise<Stack> {
+  // Its own process group: the SIGKILL takes npm, the stack's node and DynamoDB Local's JVM at once.
+  const child = spawn("npm", ["start", "--silent", "--", ...flags], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
+  });
   let stderrTail = "";
   child.stderr?.on("data", (chunk: Buffer) => {
     stderrTail = (stderrTail + chunk.toString()).slice(-8000);
+    if (log) appendFileSync(log, chunk);
   });
+  child.stdout?.resume();
   const ready = parseReadyLine(await waitForReadyLine(child, READY_TIMEOUT_MS, () => stderrTail));
-  return { child, ...ready, stderrTail: () => stderrTail };
+  return { child, ...ready, seen: 0, stderrTail: () => stderrTail };
+}
+
+function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  try {
+    if (child.pid !== undefined) process.kill(-child.pid, signal);
+  } catch {
+    // already gone
+  }
 }
 
 async function stopStack(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = once(child, "exit");
-  child.kill("SIGTERM");
-  const timer = setTimeout(() => child.kill("SIGKILL"), 25_000);
+  killGroup(child, "SIGTERM");
+  const timer = setTimeout(() => killGroup(child, "SIGKILL"), 25_000);
   await exited;
   clearTimeout(timer);
 }
 
-interface Tally {
-  requests: number;
-  accepted: number;
-  duplicates: number;
-  rejected401: number;
-  rejected400: number;
-  retried503: number;
-  errors: number;
-  errorSamples: string[];
-  latenciesMs: number[];
-  byKind: Record<Kind, number>;
+/** Resident memory of every process of the stack (the group's tree), in MiB, by what it is. */
+function rssOfTree(rootPid: number | undefined): Record<string, number> {
+  if (rootPid === undefined) return {};
+  const parents = new Map<number, number>();
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      parents.set(Number(entry), ppid);
+    } catch {
+      // exited meanwhile
+    }
+  }
+  const tree = [rootPid];
+  for (let i = 0; i < tree.length; i++) {
+    for (const [pid, ppid] of parents) if (ppid === tree[i]) tree.push(pid);
+  }
+  const rss: Record<string, number> = {};
+  for (const pid of tree) {
+    try {
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").filter(Boolean);
+      const kb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1]);
+      if (!kb) continue;
+      // npm sets its process title to "npm start …"; tsx runs the stack in a child node process.
+      const label = cmd.some((part) => part.includes("DynamoDBLocal"))
+        ? "java (DynamoDB Local)"
+        : cmd[0]?.startsWith("npm")
+          ? "npm"
+          : cmd.some((part) => part.endsWith("local/start.ts"))
+            ? "node tsx (launcher)" in rss
+              ? "node (the stack: local/start.ts)"
+              : "node tsx (launcher)"
+            : (cmd[0]?.split("/").pop() ?? "?");
+      const key = label in rss ? `${label} (${pid})` : label;
+      rss[key] = Math.round(kb / 102.4) / 10;
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return rss;
 }
 
-function newTally(): Tally {
-  return {
-    requests: 0,
-    accepted: 0,
-    duplicates: 0,
-    rejected401: 0,
-    rejected400: 0,
-    retried503: 0,
-    errors: 0,
-    errorSamples: [],
-    latenciesMs: [],
-    byKind: { new: 0, order: 0, repeat: 0, burst: 0, forged: 0, malformed: 0 },
-  };
-}
+// ── What must, may and must not reach the vendor ────────────────────────────────────────────
 
-interface Sent {
+interface VendorRecord {
   phone: string;
   text: string;
+  at: string;
 }
+
+/** One reply that must go out: its text, and its place in the pipeline's table. */
+interface Due {
+  text: string;
+  planId: string;
+  seq: number;
+}
+
+interface Conversation {
+  scenario: Scenario | `policy:${PolicyMode}`;
+  /** Replies that must go out, in this order. */
+  due: Due[];
+  /** Replies that may go out at most once (`before`: only before this text arrived). */
+  optional: { text: string; before?: string }[];
+  /** Replies that must never go out. */
+  forbidden: string[];
+}
+
+const planIdOf = (body: string) => planIdFor(messageKey(parseWebhook(body)));
+
+/** The running stack's process group, killed when the soak itself fails. */
+let running: ChildProcess | undefined;
 
 async function main() {
   const options = parseOptions(process.argv.slice(2));
@@ -163,206 +305,495 @@ async function main() {
   const secret = randomBytes(32).toString("base64url");
   const dir = mkdtempSync(join(tmpdir(), "soak-"));
   const rulesFile = join(dir, "rules.json");
+  const outputsFile = join(dir, "outputs.json");
+  const dataDir = join(dir, "data");
   writeFileSync(rulesFile, JSON.stringify(RULES));
 
-  process.stderr.write(`soak: starting npm start (rules ${rulesFile})\n`);
-  const stack = await startStack(secret, rulesFile);
-  process.stderr.write(`soak: ready at ${stack.receiverUrl}; ${options.minutes} min of traffic\n`);
-
-  const tally = newTally();
-  /** Accepted webhooks: phone (digits) → the texts its contact must receive, in order. */
-  const expected = new Map<string, string[]>();
-  const acceptedBodies: string[] = [];
-  let contact = 0;
-
-  const post = async (body: string, signature: string | undefined) => {
-    const headers: Record<string, string> = { "content-type": "application/json" };
-    if (signature !== undefined) headers["x-webhook-signature"] = signature;
-    const started = performance.now();
-    try {
-      const res = await fetch(stack.receiverUrl, {
-        method: "POST",
-        headers,
-        body,
-        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-      });
-      const text = await res.text();
-      tally.latenciesMs.push(performance.now() - started);
-      tally.requests += 1;
-      return { status: res.status, text };
-    } catch (error) {
-      tally.requests += 1;
-      return { status: 0, text: String(error) };
-    }
+  const policy: PolicyEndpoint = await startPolicyEndpoint();
+  const flags = [
+    ...["--port", "0", "--vendor-port", "0", "--rules", rulesFile, "--data-dir", dataDir],
+    ...["--outputs", outputsFile, "--policy-url", policy.url, "--human-pause", "3600"],
+  ];
+  const env = {
+    WEBHOOK_SIGNING_SECRET: secret,
+    SIGNATURE_SCHEME: "auto",
+    REPLY_POLICY_SECRET: policy.secret,
+    // One INFO line per webhook per function is a lot of output for nothing to read.
+    POWERTOOLS_LOG_LEVEL: "WARN",
   };
+
+  process.stderr.write(`soak: starting npm start (data in ${dataDir})\n`);
+  let stack = await startStack(flags, env, options.log);
+  running = stack.child;
+  const rssAtStart = rssOfTree(stack.child.pid);
+  process.stderr.write(`soak: ready at ${stack.receiverUrl}; ${options.seconds} s of traffic\n`);
+
+  /** Resolves to the running stack; replaced by the restart's promise while it restarts. */
+  let current: Promise<Stack> = Promise.resolve(stack);
+  let restarting = false;
+  const sent: VendorRecord[] = [];
+  let kill: { at: number; readyAgainAt: number; durationMs: number } | undefined;
+
+  /** One read at a time: two overlapping reads would both append the records after `seen`. */
+  let polls: Promise<void> = Promise.resolve();
+  const pollVendor = (from: Stack): Promise<void> => {
+    polls = polls.then(async () => {
+      const records = (await (
+        await fetch(`${from.vendorUrl}/_sent`, { signal: AbortSignal.timeout(10_000) })
+      ).json()) as VendorRecord[];
+      sent.push(...records.slice(from.seen));
+      from.seen = Math.max(from.seen, records.length);
+    });
+    const done = polls;
+    polls = polls.catch(() => undefined);
+    return done;
+  };
+  let polling = true;
+  const poller = (async () => {
+    while (polling) {
+      if (!restarting) await pollVendor(stack).catch(() => undefined);
+      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+    }
+  })();
+
+  // ── Traffic ──
+  const tally = {
+    requests: 0,
+    accepted: 0,
+    duplicates: 0,
+    rejected401: 0,
+    rejected400: 0,
+    retried: 0,
+    errors: 0,
+    errorSamples: [] as string[],
+    latenciesMs: [] as number[],
+  };
+  const conversations = new Map<string, Conversation>();
+  const mix: Record<string, number> = {};
+  let contactCounter = 0;
 
   const fail = (what: string) => {
     tally.errors += 1;
     if (tally.errorSamples.length < 10) tally.errorSamples.push(what);
   };
 
-  /** Posts like the vendor: a 503 (or a lost connection) is retried after a pause. */
-  const deliver = async (body: string, signature: string | undefined) => {
+  /** Posts like the vendor: a 5xx or a lost connection is tried again, a restart waited out. */
+  const deliver = async (body: string, signature: string) => {
     for (let attempt = 0; ; attempt++) {
-      const answer = await post(body, signature);
-      if ((answer.status !== 503 && answer.status !== 0) || attempt >= MAX_RETRIES) return answer;
-      tally.retried503 += 1;
+      const target = await current;
+      const started = performance.now();
+      let status = 0;
+      let text = "";
+      try {
+        const res = await fetch(target.receiverUrl, {
+          method: "POST",
+          headers: { "content-type": "application/json", "x-webhook-signature": signature },
+          body,
+          signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+        });
+        status = res.status;
+        text = await res.text();
+        tally.latenciesMs.push(performance.now() - started);
+      } catch (error) {
+        text = String(error);
+      }
+      tally.requests += 1;
+      if (status !== 0 && status < 500) return { status, text };
+      tally.retried += 1;
+      // A restart in progress: wait for it, without spending an attempt.
+      if (restarting || target !== stack) {
+        attempt -= 1;
+        await current;
+        continue;
+      }
+      if (attempt >= MAX_RETRIES) return { status, text };
       await new Promise((resolve) => setTimeout(resolve, 200 * (attempt + 1)));
     }
   };
 
-  const signed = (text: string) => {
-    contact += 1;
-    const phone = `1${String(4_150_000_000 + contact)}`;
-    const body = sampleWebhookBody({ phone, text, at: Date.now() });
-    return { phone, body, signature: signatureFor(body, secret, "hmac-sha256") };
+  const newContact = () => {
+    for (;;) {
+      contactCounter += 1;
+      const raw = `447400${String(contactCounter).padStart(6, "0")}`;
+      const canonical = canonicalPhone(raw);
+      if (canonical) return canonical.digits;
+    }
   };
 
-  const expectOne = (
-    answer: { status: number; text: string },
-    want: "accepted" | "repeat" | 400 | 401,
-    kind: Kind,
-  ): boolean => {
-    if (typeof want === "number") {
-      if (answer.status === want) {
-        if (want === 401) tally.rejected401 += 1;
-        else tally.rejected400 += 1;
-        return true;
-      }
-      fail(`${kind}: wanted ${want}, got ${answer.status} ${answer.text.slice(0, 120)}`);
-      return false;
-    }
+  /** Posts one message of a conversation; true when the receiver took it (accepted or duplicate). */
+  const post = async (message: SampleMessage, label: string): Promise<string | undefined> => {
+    const body = sampleWebhookBody(message);
+    const answer = await deliver(body, signatureFor(body, secret, "hmac-sha256"));
     const status =
-      answer.status === 200 ? (JSON.parse(answer.text) as { status?: string }).status : "";
-    // The receiver cannot tell a repeat inside SQS's deduplication window from the first
-    // delivery (both are "accepted"): a known repeat counts as one whatever it answers.
-    if (want === "repeat" && (status === "accepted" || status === "duplicate")) {
-      tally.duplicates += 1;
-    } else if (status === "accepted") tally.accepted += 1;
+      answer.status === 200 ? (JSON.parse(answer.text) as { status?: string }).status : undefined;
+    if (status === "accepted") tally.accepted += 1;
     else if (status === "duplicate") tally.duplicates += 1;
     else {
-      fail(`${kind}: wanted ${want}, got ${answer.status} ${answer.text.slice(0, 120)}`);
-      return false;
+      fail(`${label}: wanted 200, got ${answer.status} ${answer.text.slice(0, 120)}`);
+      return undefined;
     }
-    return true;
+    return body;
   };
 
-  const pick = (): Kind => {
-    let roll = Math.random() * 100;
-    for (const [kind, weight] of MIX) {
+  const pick = <T>(weights: [T, number][]): T => {
+    const total = weights.reduce((sum, [, w]) => sum + w, 0);
+    let roll = Math.random() * total;
+    for (const [value, weight] of weights) {
       roll -= weight;
-      if (roll < 0) return kind;
+      if (roll < 0) return value;
     }
-    return "new";
+    return weights[0]?.[0] as T;
   };
 
-  const oneRequest = async () => {
-    const kind = acceptedBodies.length === 0 ? "new" : pick();
-    tally.byKind[kind] += 1;
-    switch (kind) {
-      case "new":
-      case "order": {
-        const text = kind === "order" ? `order #${contact}` : `hello #${contact}`;
-        const webhook = signed(text);
-        const answer = await deliver(webhook.body, webhook.signature);
-        // A lost answer that was accepted shows up as "duplicate" on the retry: both count.
-        if (expectOne(answer, "accepted", kind)) {
-          expected.set(webhook.phone, planFor(text));
-          acceptedBodies.push(webhook.body);
+  const play = async (scenario: Scenario) => {
+    const phone = newContact();
+    const t = Date.now();
+    const at = (step: number) => t + step * 1000;
+    const due = (body: string | undefined, ...texts: string[]): Due[] =>
+      body === undefined ? [] : texts.map((text, seq) => ({ text, planId: planIdOf(body), seq }));
+    switch (scenario) {
+      case "simple": {
+        const hello = await post({ phone, text: "hello", at: at(0) }, scenario);
+        conversations.set(phone, { scenario, due: due(hello, "hi"), optional: [], forbidden: [] });
+        return;
+      }
+      case "supersede": {
+        await post({ phone, text: "later", at: at(0) }, scenario);
+        const hello = await post({ phone, text: "hello", at: at(1) }, scenario);
+        conversations.set(phone, {
+          scenario,
+          due: due(hello, "hi"),
+          optional: [{ text: "later 1", before: "hi" }],
+          forbidden: [],
+        });
+        return;
+      }
+      case "keep": {
+        const order = await post({ phone, text: "order", at: at(0) }, scenario);
+        const hello = await post({ phone, text: "hello", at: at(1) }, scenario);
+        conversations.set(phone, {
+          scenario,
+          due: [...due(order, "order received", "order shipped"), ...due(hello, "hi")],
+          optional: [],
+          forbidden: [],
+        });
+        return;
+      }
+      case "takeover": {
+        await post({ phone, text: "later", at: at(0) }, scenario);
+        await post(
+          { phone, text: "a person answers", at: at(1), outgoing: { human: true } },
+          scenario,
+        );
+        await post({ phone, text: "hello", at: at(2) }, scenario);
+        conversations.set(phone, {
+          scenario,
+          due: [],
+          optional: [{ text: "later 1" }],
+          forbidden: ["hi"],
+        });
+        return;
+      }
+      case "stopStart": {
+        policy.answer(phone, {
+          status: 200,
+          body: { messages: [{ text: WELCOME_BACK, delay: 0 }] },
+        });
+        await post({ phone, text: "STOP", at: at(0) }, scenario);
+        await post({ phone, text: "thanks", at: at(1) }, scenario);
+        await post({ phone, text: "START", at: at(2) }, scenario);
+        const hello = await post({ phone, text: "hello", at: at(3) }, scenario);
+        // The answer to START is superseded by "hello" when the sender had not sent it yet; the
+        // confirmation is cancelled when START was handled before it went out (a backlog).
+        conversations.set(phone, {
+          scenario,
+          due: due(hello, "hi"),
+          optional: [{ text: CONFIRMATION }, { text: WELCOME_BACK, before: "hi" }],
+          forbidden: ["you're welcome"],
+        });
+        return;
+      }
+      case "repeats": {
+        const hello = await post({ phone, text: "hello", at: at(0) }, scenario);
+        // The vendor repeats it: once writing the number with the 00 prefix, once with a snapshot
+        // that changed since (the bot's last message, a label).
+        await post({ phone: `00${phone}`, text: "hello", at: at(0) }, scenario);
+        await post(
+          {
+            phone,
+            text: "hello",
+            at: at(0),
+            snapshot: { last_message_of_bot: "hi", labels: "vip" },
+          },
+          scenario,
+        );
+        conversations.set(phone, { scenario, due: due(hello, "hi"), optional: [], forbidden: [] });
+        return;
+      }
+      case "policy": {
+        const mode = POLICY_MODES[Math.floor(Math.random() * POLICY_MODES.length)] as PolicyMode;
+        const ok = { status: 200, body: { messages: [{ text: POLICY_TEXT, delay: 0 }] } };
+        if (mode === "ok") policy.answer(phone, ok);
+        if (mode === "fail") policy.answer(phone, { status: 503 }, ok);
+        if (mode === "invalid") {
+          policy.answer(phone, { status: 200, body: { messages: [{ text: "x", delay: "soon" }] } });
         }
-        return;
-      }
-      case "repeat": {
-        const body = acceptedBodies[Math.floor(Math.random() * acceptedBodies.length)] as string;
-        expectOne(await deliver(body, signatureFor(body, secret, "hmac-sha256")), "repeat", kind);
-        return;
-      }
-      case "burst": {
-        const text = `burst #${contact}`;
-        const webhook = signed(text);
-        const answers = await Promise.all(
-          [0, 1, 2].map(() => deliver(webhook.body, webhook.signature)),
-        );
-        const statuses = answers.map((a) =>
-          a.status === 200 ? (JSON.parse(a.text) as { status?: string }).status : String(a.status),
-        );
-        if (!statuses.every((s) => s === "accepted" || s === "duplicate")) {
-          fail(`burst: answers ${statuses.join(",")}`);
-          return;
+        if (mode === "slow") {
+          policy.answer(phone, ok);
+          // Under the local stack's 2 s policy timeout.
+          policy.beforeAnswer(
+            phone,
+            () => new Promise((r) => setTimeout(r, 300 + Math.random() * 900)),
+          );
         }
-        // One copy is the delivery, two are repeats (lost/duplicated replies would show below).
-        tally.accepted += 1;
-        tally.duplicates += 2;
-        expected.set(webhook.phone, planFor(text));
-        acceptedBodies.push(webhook.body);
+        const asked = await post({ phone, text: `what about ${mode}?`, at: at(0) }, scenario);
+        conversations.set(phone, {
+          scenario: `policy:${mode}`,
+          due: mode === "invalid" ? [] : due(asked, POLICY_TEXT),
+          optional: [],
+          forbidden: mode === "invalid" ? ["x"] : [],
+        });
         return;
       }
-      case "forged": {
-        const webhook = signed("forged");
-        expectOne(
-          await deliver(webhook.body, signatureFor(webhook.body, "not-the-secret", "hmac-sha256")),
-          401,
-          kind,
-        );
-        return;
-      }
-      case "malformed": {
-        const body = `{"phone_number": "1415", "last_message_of_user": `;
-        expectOne(await deliver(body, signatureFor(body, secret, "hmac-sha256")), 400, kind);
+      case "hostile": {
+        const forged = sampleWebhookBody({ phone, text: "hello", at: at(0) });
+        const one = await deliver(forged, signatureFor(forged, "not-the-secret", "hmac-sha256"));
+        if (one.status === 401) tally.rejected401 += 1;
+        else fail(`forged: wanted 401, got ${one.status}`);
+        const malformed = `{"phone_number": "${phone}", "last_message_of_user": `;
+        const two = await deliver(malformed, signatureFor(malformed, secret, "hmac-sha256"));
+        if (two.status === 400) tally.rejected400 += 1;
+        else fail(`malformed: wanted 400, got ${two.status}`);
+        conversations.set(phone, { scenario, due: [], optional: [], forbidden: ["hi"] });
         return;
       }
     }
+  };
+
+  const restart = async () => {
+    restarting = true;
+    const killed = stack;
+    // The last read of the vendor's list, then the kill right after it: whatever the vendor
+    // accepted in between is judged by the pipeline's own record (see `lost` below).
+    await pollVendor(killed).catch(() => undefined);
+    const killAt = Date.now();
+    process.stderr.write("soak: SIGKILL to the whole stack\n");
+    let resolveNext: (next: Stack) => void = () => undefined;
+    current = new Promise((resolve) => {
+      resolveNext = resolve;
+    });
+    const exited = once(killed.child, "exit");
+    killGroup(killed.child, "SIGKILL");
+    await exited;
+    stack = await startStack(flags, env, options.log);
+    running = stack.child;
+    kill = { at: killAt, readyAgainAt: Date.now(), durationMs: Date.now() - killAt };
+    process.stderr.write(`soak: restarted in ${kill.durationMs} ms at ${stack.receiverUrl}\n`);
+    restarting = false;
+    resolveNext(stack);
   };
 
   const trafficStarted = performance.now();
-  const deadline = Date.now() + options.minutes * 60_000;
-  // Bounded loops: each slot stops at the deadline, or after a generous request cap.
-  const maxPerSlot = Math.ceil((options.minutes * 60_000) / 2);
+  const trafficStartedAt = Date.now();
+  const deadline = Date.now() + options.seconds * 1000;
+  const killTimer =
+    options.killAt > 0
+      ? setTimeout(
+          () =>
+            restart().catch((error: Error) => {
+              process.stderr.write(`soak failed: the restart: ${error.stack ?? error.message}\n`);
+              if (running) killGroup(running, "SIGKILL");
+              process.exit(1);
+            }),
+          options.seconds * 1000 * options.killAt,
+        )
+      : undefined;
+  // Bounded loops: each slot stops at the deadline, or after a generous cap of conversations.
+  const maxPerSlot = Math.ceil(options.seconds * 10);
+  /** The slots share one schedule of start times, `1 / rate` apart. */
+  let nextStartAt = Date.now();
   await Promise.all(
     Array.from({ length: options.concurrency }, async () => {
-      for (let i = 0; i < maxPerSlot && Date.now() < deadline; i++) await oneRequest();
+      for (let i = 0; i < maxPerSlot && Date.now() < deadline; i++) {
+        const startAt = Math.max(nextStartAt, Date.now());
+        nextStartAt = startAt + 1000 / options.rate;
+        await new Promise((resolve) => setTimeout(resolve, startAt - Date.now()));
+        if (Date.now() >= deadline) break;
+        const scenario = pick(MIX);
+        mix[scenario] = (mix[scenario] ?? 0) + 1;
+        await play(scenario);
+      }
     }),
   );
+  clearTimeout(killTimer);
+  await current;
   const trafficSeconds = (performance.now() - trafficStarted) / 1000;
-  process.stderr.write(`soak: traffic done (${tally.requests} requests); waiting for replies\n`);
+  process.stderr.write(
+    `soak: traffic done (${tally.requests} requests, ${conversations.size} contacts); waiting for replies\n`,
+  );
 
-  // Wait for every expected reply (or the drain timeout), then compare.
-  const wanted = [...expected.values()].reduce((sum, texts) => sum + texts.length, 0);
+  // ── Drain: until every reply that must go out arrived or is accounted for by the pipeline's
+  // record at the kill (or the timeout), then past the last optional one's due time, so a reply
+  // that must not go out has had its chance to show. ──
+  const dueTotal = [...conversations.values()].reduce((sum, c) => sum + c.due.length, 0);
   const drainStarted = performance.now();
-  let sent: Sent[] = [];
-  for (;;) {
-    sent = (await (await fetch(`${stack.vendorUrl}/_sent`)).json()) as Sent[];
-    if (sent.length >= wanted || performance.now() - drainStarted > DRAIN_TIMEOUT_MS) break;
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
-  // A short grace period: any duplicate send would land now.
-  await new Promise((resolve) => setTimeout(resolve, 3000));
-  sent = (await (await fetch(`${stack.vendorUrl}/_sent`)).json()) as Sent[];
-  const drainSeconds = (performance.now() - drainStarted) / 1000;
-
-  const received = new Map<string, string[]>();
-  for (const record of sent) {
-    const phone = record.phone.replace(/\D/g, "");
-    received.set(phone, [...(received.get(phone) ?? []), record.text]);
-  }
-  let lost = 0;
-  let duplicated = 0;
-  let outOfOrder = 0;
-  let unexpected = 0;
-  for (const [phone, texts] of expected) {
-    const got = received.get(phone) ?? [];
-    for (const text of new Set(texts)) {
-      const want = texts.filter((t) => t === text).length;
-      const have = got.filter((t) => t === text).length;
-      lost += Math.max(0, want - have);
-      duplicated += Math.max(0, have - want);
+  const target = await loadTarget({ outputs: outputsFile }, async () => "");
+  const clients = clientsFor(target);
+  const reader = new DynamoConversationReader(
+    clients.dynamo,
+    String(target.outputs.tableNames?.conversation),
+  );
+  const textsByPhone = () => {
+    const byPhone = new Map<string, string[]>();
+    for (const r of sent) {
+      const phone = r.phone.replace(/\D/g, "");
+      byPhone.set(phone, [...(byPhone.get(phone) ?? []), r.text]);
     }
-    const order = got.filter((t) => texts.includes(t));
-    if (order.length === texts.length && order.some((t, i) => t !== texts[i])) outOfOrder += 1;
+    return byPhone;
+  };
+  /** Due replies not at the vendor: each lost, or sent / cut off at the kill by the pipeline's record. */
+  const account = async () => {
+    const byPhone = textsByPhone();
+    const result = { absent: 0, lost: [] as string[], sentAtKill: 0, unknownAtKill: 0 };
+    for (const [phone, c] of conversations) {
+      const got = byPhone.get(phone) ?? [];
+      const absent = c.due.filter((d) => !got.includes(d.text));
+      result.absent += absent.length;
+      if (absent.length === 0 || !kill) {
+        result.lost.push(...absent.map((d) => `${c.scenario} "${d.text}" (not at the vendor)`));
+        continue;
+      }
+      const replies = (await reader.conversation(phone)).replies;
+      for (const d of absent) {
+        const marker = replies.find((r) => r.planId === d.planId && r.seq === d.seq);
+        const sentAt = marker?.at ? Date.parse(marker.at) : undefined;
+        if (marker?.status === "SENT" && sentAt !== undefined && sentAt <= kill.readyAgainAt) {
+          result.sentAtKill += 1;
+        } else if (marker?.status === "UNKNOWN") {
+          result.unknownAtKill += 1;
+        } else {
+          result.lost.push(`${c.scenario} "${d.text}" (${marker?.status ?? "no reply item"})`);
+        }
+      }
+    }
+    return result;
+  };
+  // Done when every due reply is at the vendor, or when the pipeline has nothing left to do (its
+  // work queues empty twice in a row: a backlog after a long run is waited out, not judged lost).
+  const queues = target.outputs.queueNames;
+  const idle = async () => {
+    if (!queues) return false;
+    const depths = await Promise.all(
+      [queues.jobs, queues.replies].map(async (name) => {
+        const { QueueUrl } = await clients.sqs.send(new GetQueueUrlCommand({ QueueName: name }));
+        return totalOf(await queueDepth(clients.sqs, String(QueueUrl)));
+      }),
+    );
+    return depths.every((depth) => depth === 0);
+  };
+  for (let idleChecks = 0; performance.now() - drainStarted < DRAIN_TIMEOUT_MS; ) {
+    const byPhone = textsByPhone();
+    const absent = [...conversations].some(([phone, c]) =>
+      c.due.some((d) => !(byPhone.get(phone) ?? []).includes(d.text)),
+    );
+    if (!absent) break;
+    idleChecks = (await idle().catch(() => false)) ? idleChecks + 1 : 0;
+    if (idleChecks >= 2) break;
+    await new Promise((resolve) => setTimeout(resolve, 2000));
   }
-  for (const phone of received.keys()) if (!expected.has(phone)) unexpected += 1;
+  await new Promise((resolve) => setTimeout(resolve, LATER_MS + 3000));
+  polling = false;
+  await poller;
+  await pollVendor(stack).catch(() => undefined);
+  const accounted = await account();
+  const drainSeconds = (performance.now() - drainStarted) / 1000;
+  clients.destroy();
+
+  // ── Verdicts ──
+  const byPhone = new Map<string, VendorRecord[]>();
+  for (const r of sent) {
+    const phone = r.phone.replace(/\D/g, "");
+    byPhone.set(phone, [...(byPhone.get(phone) ?? []), r]);
+  }
+  const verdict = {
+    lost: accounted.lost.length,
+    doubled: 0,
+    wronglySent: 0,
+    sentAfterSuperseded: 0,
+    outOfOrder: 0,
+    /** Sent just before the kill: the vendor's list died with the stack; the pipeline's record says SENT. */
+    sentAtKill: accounted.sentAtKill,
+    /** Cut off mid-send by the kill: not sent again (at most once); the pipeline's record says so. */
+    unknownAtKill: accounted.unknownAtKill,
+  };
+  const samples: string[] = [];
+  const note = (line: string) => {
+    if (samples.length < 20) samples.push(line);
+  };
+  const lostSamples = accounted.lost.slice(0, 5).map((line) => `lost: ${line}`);
+  /** Seconds since the traffic began, for the samples. */
+  const seconds = (at: string) => ((Date.parse(at) - trafficStartedAt) / 1000).toFixed(1);
+  const killNote = kill
+    ? ` (killed at ${((kill.at - trafficStartedAt) / 1000).toFixed(1)} s, up again at ${((kill.readyAgainAt - trafficStartedAt) / 1000).toFixed(1)} s)`
+    : "";
+  for (const [phone, c] of conversations) {
+    const got = byPhone.get(phone) ?? [];
+    const texts = got.map((r) => r.text);
+    const counted = new Map<string, number>();
+    for (const text of texts) counted.set(text, (counted.get(text) ?? 0) + 1);
+    // Doubled: more often than it may go out at all.
+    for (const [text, count] of counted) {
+      const allowed =
+        c.due.filter((d) => d.text === text).length +
+        c.optional.filter((o) => o.text === text).length;
+      if (allowed > 0 && count > allowed) {
+        verdict.doubled += count - allowed;
+        const times = got.filter((r) => r.text === text).map((r) => seconds(r.at));
+        note(`doubled: ${c.scenario} "${text}" at ${times.join(", ")} s${killNote}`);
+      }
+    }
+    // Wrongly sent: forbidden, unknown to the conversation, or an optional one after its limit.
+    for (const [text, count] of counted) {
+      const known = c.due.some((d) => d.text === text) || c.optional.some((o) => o.text === text);
+      if (c.forbidden.includes(text) || !known) {
+        verdict.wronglySent += count;
+        note(`wrongly sent: ${c.scenario} "${text}" (${texts.join(" → ")})${killNote}`);
+      }
+    }
+    for (const o of c.optional) {
+      if (!o.before) continue;
+      const late = got.find((r) => r.text === o.text);
+      const limit = got.find((r) => r.text === o.before);
+      if (late && limit && Date.parse(late.at) > Date.parse(limit.at)) {
+        verdict.wronglySent += 1;
+        verdict.sentAfterSuperseded += 1;
+        note(
+          `sent after superseded: ${c.scenario} "${o.text}" at ${seconds(late.at)} s after "${o.before}" at ${seconds(limit.at)} s${killNote}`,
+        );
+      }
+    }
+    // Out of order: a plan's replies that arrived, in another order than its sequence (two plans'
+    // replies interleave by their due times: "hi" may come between "order received" and "shipped").
+    for (const planId of new Set(c.due.map((d) => d.planId))) {
+      const ofPlan = c.due.filter((d) => d.planId === planId);
+      const order = texts.filter((text) => ofPlan.some((d) => d.text === text));
+      const planned = ofPlan.map((d) => d.text).filter((text) => order.includes(text));
+      if (order.length === planned.length && order.some((text, i) => text !== planned[i])) {
+        verdict.outOfOrder += 1;
+        note(`out of order: ${c.scenario} ${order.join(" → ")}`);
+      }
+    }
+  }
+  for (const phone of byPhone.keys()) {
+    if (!conversations.has(phone)) {
+      verdict.wronglySent += byPhone.get(phone)?.length ?? 0;
+      note("wrongly sent: a reply to a number no conversation used");
+    }
+  }
+  const rssAtEnd = rssOfTree(stack.child.pid);
 
   await stopStack(stack.child);
+  await policy.stop();
   rmSync(dir, { recursive: true, force: true });
 
   const latency = summarize(tally.latenciesMs);
@@ -372,54 +803,56 @@ async function main() {
     node: environment.node,
     java: environment.java,
     loadAverageAtStart: environment.loadAverage,
-    minutes: options.minutes,
+    loadAverageAtEnd: describeEnvironment().loadAverage,
+    seconds: options.seconds,
     concurrency: options.concurrency,
+    rate: options.rate,
     trafficSeconds: Math.round(trafficSeconds),
+    killed: kill
+      ? {
+          afterSeconds: Math.round((kill.at - trafficStartedAt) / 1000),
+          restartMs: kill.durationMs,
+        }
+      : null,
     requests: tally.requests,
     requestsPerSecond: Math.round((tally.requests / trafficSeconds) * 10) / 10,
-    webhooksAccepted: expected.size,
+    contacts: conversations.size,
     accepted: tally.accepted,
     duplicates: tally.duplicates,
     rejected401: tally.rejected401,
     rejected400: tally.rejected400,
-    retried503: tally.retried503,
+    retried: tally.retried,
     errors: tally.errors,
     errorSamples: tally.errorSamples,
-    repliesExpected: wanted,
+    repliesExpected: dueTotal,
     repliesSent: sent.length,
-    lost,
-    duplicated,
-    outOfOrderPlans: outOfOrder,
-    unexpectedContacts: unexpected,
+    contactsAnswered: byPhone.size,
+    ...verdict,
+    samples: [...samples, ...lostSamples],
     drainSeconds: Math.round(drainSeconds * 10) / 10,
     latencyMs: {
       p50: Math.round(latency.p50 * 10) / 10,
       p99: Math.round(latency.p99 * 10) / 10,
       max: Math.round(latency.max * 10) / 10,
     },
-    mix: tally.byKind,
+    rssMiB: { start: rssAtStart, end: rssAtEnd },
+    mix,
   };
   process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
-  process.stdout.write(
-    [
-      "",
-      "| accepted | duplicates | 401 | 400 | 503 retried | errors | lost | duplicated | out of order | p50 ms | p99 ms |",
-      "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
-      `| ${result.accepted} | ${result.duplicates} | ${result.rejected401} | ${result.rejected400} | ${result.retried503} | ${result.errors} | ${result.lost} | ${result.duplicated} | ${result.outOfOrderPlans} | ${result.latencyMs.p50} | ${result.latencyMs.p99} |`,
-      "",
-    ].join("\n"),
-  );
   if (options.json) writeFileSync(options.json, `${JSON.stringify(result, null, 2)}\n`);
   const healthy =
     result.lost === 0 &&
-    result.duplicated === 0 &&
-    result.outOfOrderPlans === 0 &&
-    result.unexpectedContacts === 0 &&
-    result.errors === 0;
+    result.doubled === 0 &&
+    result.wronglySent === 0 &&
+    result.outOfOrder === 0 &&
+    result.errors === 0 &&
+    result.repliesSent > 0 &&
+    result.contactsAnswered > 0;
   process.exitCode = healthy ? 0 : 1;
 }
 
 main().catch((error: Error) => {
   process.stderr.write(`soak failed: ${error.stack ?? error.message}\n`);
+  if (running) killGroup(running, "SIGKILL");
   process.exit(1);
 });

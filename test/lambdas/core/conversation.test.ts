@@ -8,7 +8,6 @@ import {
   messageRole,
   noPlanReason,
   optOutIntent,
-  phoneProblem,
   replyVerdict,
 } from "../../../lambdas/core/conversation.js";
 import { aWebhook } from "../../support/replyFixtures.js";
@@ -27,23 +26,6 @@ describe("messageKey", () => {
 
   it("differs for another message of the same contact", () => {
     expect(messageKey(aWebhook({ lastMessageOfUser: "again" }))).not.toBe(messageKey(aWebhook()));
-  });
-});
-
-describe("phoneProblem", () => {
-  it.each(["14155552671", "447911123456", "4915112345678", "5511987654321"])(
-    "accepts %s",
-    (digits) => {
-      expect(phoneProblem(digits)).toBeUndefined();
-    },
-  );
-
-  it.each([
-    ["a national US number without country code ((415) 555-2671)", "4155552671"],
-    ["an international prefix written as 00 (0044 20 …)", "00442079460000"],
-    ["a number too short for its country", "1415555"],
-  ])("refuses %s", (_name, digits) => {
-    expect(phoneProblem(digits)).toMatch(/valid international number/);
   });
 });
 

@@ -179,6 +179,13 @@ describe("parseWebhook", () => {
       expect(parse({ ...base, phone_number: " +1 (415) 555-2671 " }).phone).toBe("14155552671");
     });
 
+    it.each(["+44 (0) 20 7946 0958", "0044 20 7946 0958", "4402079460958"])(
+      "reads %j as the one canonical number it validates as (the contact, the recipient)",
+      (phone) => {
+        expect(parse({ ...base, phone_number: phone }).phone).toBe("442079460958");
+      },
+    );
+
     it("reads times given as numeric strings, and tells seconds from milliseconds", () => {
       const webhook = parse({
         ...base,

@@ -462,7 +462,7 @@ describe("receiver handler (fauxqs FIFO jobs queue, Secrets Manager stand-in)", 
       outcome: "accepted",
       status: 200,
       keyPrefix: expect.stringMatching(/^[0-9a-f]{12}$/),
-      phone: "•••••••••5678",
+      phone: "+49 •••••••5678",
     });
     // A refused delivery has no key: its size and body hash say which one it was.
     expect(webhookLines[1]).toMatchObject({

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDocumentClient } from "../../../lambdas/adapters/awsClients.js";
 import { DynamoConversationReader } from "../../../lambdas/adapters/DynamoConversationTable.js";
 import type { WebhookJob } from "../../../lambdas/core/messages.js";
+import { maskPhone } from "../../../lambdas/core/phone.js";
 import { policyRequestId } from "../../../lambdas/core/replyPolicy.js";
 import { planIdFor } from "../../../lambdas/core/respondToJob.js";
 import { postWebhook, sampleWebhookBody, signatureFor } from "../../../local/sampleWebhook.js";
@@ -277,6 +278,21 @@ describe("the HTTP reply policy, through the local stack", () => {
     );
     expect(line).toMatchObject({ field: "messages[0].delay", level: "ERROR" });
     expect(texts(phone)).toEqual([]);
+  }, 30_000);
+
+  it("ties its invalid-answer log line to the contact: the key prefix and the masked phone", async () => {
+    const phone = newPhone();
+    policy.answer(phone, { status: 200, body: { messages: "none" } });
+    const job = await pipeline.enqueueJob("is it open today?", phone);
+    await waitFor("the job in the DLQ", async () => (await deadJobs(phone)).length > 0);
+    const lines = logLines("reply policy answer invalid; job sent to the DLQ");
+    expect(lines).toContainEqual(
+      expect.objectContaining({
+        level: "ERROR",
+        keyPrefix: job.key.slice(0, 12),
+        phone: maskPhone(phone),
+      }),
+    );
   }, 30_000);
 
   it("never writes its secret to a log", () => {
