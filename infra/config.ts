@@ -16,7 +16,7 @@ export type { IngressKind };
 // besides the contract, so that preview refuses exactly what the responder would (pure; no AWS).
 import { describeProblem, ReplyRulesError } from "../lambdas/core/errors.js";
 import { policySigningKey } from "../lambdas/core/replyPolicy.js";
-import { parseReplyRules } from "../lambdas/core/replyRules.js";
+import { parseReplyRules, type ReplyRuleDocument } from "../lambdas/core/replyRules.js";
 import { MAX_BODY_BYTES_LIMIT, MAX_RECEIVER_RESERVED_CONCURRENCY } from "./awsLimits.js";
 import {
   DEFAULT_MANAGEMENT_BASE_URL,
@@ -83,195 +83,157 @@ const generationSchema = z.strictObject({
 });
 
 /** The non-secret settings, keyed by config key (without the project prefix). */
-export const settingsSchema = z
-  .strictObject({
-    /** Live webhook registrations (rotation: see docs/operations.md). */
-    webhookGenerations: z
-      .array(generationSchema, { error: "must be a list of {generation, enabled}" })
-      .min(1, "must list at least one generation")
-      .max(2, "must list at most two generations (the live one and the one replacing it)")
-      .refine((gens) => new Set(gens.map((g) => g.generation)).size === gens.length, {
-        error: "generation numbers must be distinct",
-      })
-      .default([{ generation: 1, enabled: true }]),
-    webhookAdopt: bool(false),
-    webhookIncoming: bool(true),
-    /**
-     * Outgoing messages (typed on the phone app or in the inbox) are delivered too: human takeover
-     * needs them (docs/vendor.md, "Outgoing webhooks").
-     */
-    webhookOutgoing: bool(true),
-    scheduleActivity: bool(false),
-    waitingDurationSeconds: wholeNumber(0, 5_184_000).optional(),
-    activeSignature: bool(true),
-    managementBaseUrl: httpsUrl(DEFAULT_MANAGEMENT_BASE_URL),
-    managementAuthPrefix: text().default("Bearer "),
-    vendorBaseUrl: httpsUrl("https://api.insightssystem.com"),
-    vendorSendPath: text()
-      .refine((v) => v.startsWith("/"), { error: 'must start with "/"' })
-      .default(DEFAULTS.vendorSendPath),
-    vendorAuthPrefix: text().default(DEFAULTS.vendorAuthPrefix),
-    vendorPhoneFormat: z
-      .enum(["e164", "digits"], { error: "must be e164 or digits" })
-      .default(DEFAULTS.vendorPhoneFormat),
-    vendorTimeoutMs: int(1000, 10_000, DEFAULTS.vendorTimeoutMs),
-    signatureScheme: z
-      .enum(SIGNATURE_SCHEMES, { error: `must be one of ${SIGNATURE_SCHEMES.join(", ")}` })
-      .default(DEFAULTS.signatureScheme),
-    /** Inline reply rules; checked (with the file's) by the responder's validator, below. */
-    replyRules: z.array(z.unknown(), { error: "must be a list of reply rules" }).optional(),
-    /** A reply-rules JSON file in the repository, relative to the project root. */
-    replyRulesFile: text()
-      .refine((v) => v.trim() !== "" && !path.isAbsolute(v) && !escapesRoot(v), {
-        error:
-          "must be a path inside the project, relative to Pulumi.yaml (e.g. rules/replies.json)",
-      })
-      .optional(),
-    /**
-     * Your own reply logic over HTTP (docs/scheduling.md, "HTTP reply policy"): messages no rule
-     * matches are POSTed here, signed with replyPolicySecret. https only: the request carries the
-     * customer's conversation across the internet.
-     */
-    replyPolicyUrl: text()
-      .refine((v) => isHttpsUrl(v), { error: "must be an absolute https:// URL" })
-      .refine((v) => !URL.canParse(v) || (!new URL(v).username && !new URL(v).password), {
-        error: "must not carry credentials (the request is signed with replyPolicySecret instead)",
-      })
-      .optional(),
-    /** One policy call, in ms; the responder's timeout leaves room for it (functionSizing.ts). */
-    replyPolicyTimeoutMs: int(500, 10_000, DEFAULTS.replyPolicyTimeoutMs),
-    maxSqsDelaySeconds: int(1, 900, DEFAULTS.maxSqsDelaySeconds),
-    /** Human takeover: automation pauses this long after a person at the business writes; 0 = off. */
-    humanPauseSeconds: int(0, 60 * 24 * 3600, DEFAULTS.humanPauseSeconds),
-    /** Languages the contacts write in: their default stop/start words join English's. */
-    languages: z
-      .array(
-        z.enum(Object.keys(OPT_OUT_LANGUAGES) as [OptOutLanguage, ...OptOutLanguage[]], {
-          error: `must be among ${Object.keys(OPT_OUT_LANGUAGES).join(", ")}`,
-        }),
-        { error: "must be a list of language codes" },
-      )
-      .default(["en"]),
-    /** Replace the default stop / start words (whole-message match, case and accents aside). */
-    stopWords: z.array(nonBlank(), { error: "must be a list of words" }).min(1).optional(),
-    startWords: z.array(nonBlank(), { error: "must be a list of words" }).min(1).optional(),
-    /** The one confirmation after a stop word ("" sends none); default per the first language. */
-    optOutConfirmation: z.string({ error: "must be a string" }).max(4096).optional(),
-    logLevel: z
-      .enum(["DEBUG", "INFO", "WARN", "ERROR"], { error: "must be DEBUG, INFO, WARN or ERROR" })
-      .default("INFO"),
-    logRetentionDays: z
-      .number({ error: `must be one of ${LOG_RETENTION_DAYS.join(", ")}` })
-      .refine((n) => (LOG_RETENTION_DAYS as readonly number[]).includes(n), {
-        error: `must be one of ${LOG_RETENTION_DAYS.join(", ")}`,
-      })
-      .default(30),
-    /**
-     * The public entrance (docs/operations.md, "Ingress"): a Lambda function URL (no cost beyond
-     * the receiver's invocations) or an API Gateway HTTP API (custom domain, stage throttling and
-     * an access log at the edge, $1.00 per million requests). Each has its own throttle keys.
-     */
-    ingress: z
-      .enum(INGRESS_KINDS, { error: `must be one of ${INGRESS_KINDS.join(", ")}` })
-      .default("functionUrl"),
-    /** httpApi only: the stage's steady requests per second and burst (defaults below). */
-    throttleRateLimit: wholeNumber(1, 10_000).optional(),
-    throttleBurstLimit: wholeNumber(1, 5000).optional(),
-    /**
-     * functionUrl only: the receiver's reserved concurrency, its throttle (a request beyond it is
-     * answered 429 by Lambda and the vendor retries). The account keeps at least
-     * AWS_LIMITS.lambdaUnreservedConcurrency unreserved (awsLimits.ts), hence the maximum.
-     */
-    receiverReservedConcurrency: wholeNumber(1, MAX_RECEIVER_RESERVED_CONCURRENCY).optional(),
-    senderMaxConcurrency: int(2, 1000, 2),
-    maxReceiveCount: int(1, 1000, 5),
-    // The job that carries a body to the responder must fit one SQS message (awsLimits.ts).
-    maxBodyBytes: int(
-      1024,
-      MAX_BODY_BYTES_LIMIT,
-      Math.min(DEFAULTS.maxBodyBytes, MAX_BODY_BYTES_LIMIT),
-    ),
-    secretCacheSeconds: int(0, 3600, DEFAULTS.secretCacheSeconds),
-    protect: bool(false),
-    alarmEmail: z.email({ error: "must be an email address" }).optional(),
-    /** Existing SNS topics (PagerDuty, Slack, a team topic) that get every alarm too. */
-    alarmTopicArns: z
-      .array(
-        text().refine((v) => SNS_TOPIC_ARN.test(v), {
-          error: "must be an SNS topic ARN (arn:aws:sns:<region>:<account>:<name>)",
-        }),
-        { error: "must be a list of SNS topic ARNs" },
-      )
-      .default([]),
-    /** Thresholds of the alarms on what breaks silently (docs/operations.md, alarm runbook). */
-    alarmThresholds: z
-      .strictObject({
-        /** 401 answers in 5 minutes: the signing secret no longer matches the vendor's. */
-        unauthorizedPer5Minutes: int(1, 100_000, 3),
-        /** 400 answers in 5 minutes: the vendor's payload changed, or a caller is broken. */
-        badRequestsPer5Minutes: int(1, 100_000, 10),
-        /** Replies the vendor refused (invalid number, message limit) in 15 minutes. */
-        vendorRefusalsPer15Minutes: int(1, 100_000, 3),
-        /** Hours without one accepted delivery before the quiet alarm fires; 0 = no such alarm. */
-        quietHours: int(0, 24, 0),
-      })
-      .prefault({}),
-    /**
-     * Who may get replies: "any", or a list of numbers in E.164 (+ and digits). Unprotected stacks
-     * (dev, staging) answer only listed numbers unless they say "any"; protected ones answer anyone
-     * unless they list numbers.
-     */
-    replyContacts: z
-      .union(
-        [
-          z.literal("any"),
-          z.array(
-            text().refine((v) => /^\+[1-9]\d{4,14}$/.test(v), {
-              error: "each contact must be an E.164 number such as +15550100001",
-            }),
-          ),
-        ],
-        { error: 'must be "any" or a list of E.164 numbers' },
-      )
-      .optional(),
-    dashboard: bool(false),
-  })
-  .superRefine((s, ctx) => {
-    const issue = (key: string, message: string) =>
-      ctx.addIssue({ code: "custom", path: [key], message });
-    if (s.scheduleActivity && !WAITING_DURATION_PRESETS.includes(s.waitingDurationSeconds ?? -1)) {
-      issue(
-        "waitingDurationSeconds",
-        `must be one of the vendor presets ${WAITING_DURATION_PRESETS.join(", ")} when scheduleActivity is true`,
-      );
-    }
-    if (!s.scheduleActivity && (s.waitingDurationSeconds ?? 0) !== 0) {
-      issue("waitingDurationSeconds", "must be 0 (or unset) when scheduleActivity is false");
-    }
-    if (!s.activeSignature && s.signatureScheme !== "off") {
-      issue(
-        "signatureScheme",
-        'must be "off" when activeSignature is false: unsigned deliveries would all be rejected',
-      );
-    }
-    if (s.replyRules !== undefined && s.replyRulesFile !== undefined) {
-      issue("replyRulesFile", "set either replyRules (inline) or replyRulesFile, not both");
-    }
-    // A throttle of the other entrance would be silently ignored: refuse it, naming both keys.
-    const otherKeys = s.ingress === "functionUrl" ? HTTP_API_ONLY_KEYS : FUNCTION_URL_ONLY_KEYS;
-    for (const key of otherKeys) {
-      if (s[key] !== undefined) {
-        issue(
-          key,
-          s.ingress === "functionUrl"
-            ? `applies to ingress "httpApi" only (API Gateway stage throttling), but ingress is "functionUrl": ` +
-                "delete it and throttle with receiverReservedConcurrency, or set ingress: httpApi"
-            : `applies to ingress "functionUrl" only, but ingress is "httpApi" (throttled by ` +
-                "throttleRateLimit / throttleBurstLimit): delete it, or set ingress: functionUrl",
-        );
-      }
-    }
-  });
+export const settingsSchema = z.strictObject({
+  /** Live webhook registrations (rotation: see docs/operations.md). */
+  webhookGenerations: z
+    .array(generationSchema, { error: "must be a list of {generation, enabled}" })
+    .min(1, "must list at least one generation")
+    .max(2, "must list at most two generations (the live one and the one replacing it)")
+    .refine((gens) => new Set(gens.map((g) => g.generation)).size === gens.length, {
+      error: "generation numbers must be distinct",
+    })
+    .default([{ generation: 1, enabled: true }]),
+  webhookAdopt: bool(false),
+  webhookIncoming: bool(true),
+  /**
+   * Outgoing messages (typed on the phone app or in the inbox) are delivered too: human takeover
+   * needs them (docs/vendor.md, "Outgoing webhooks").
+   */
+  webhookOutgoing: bool(true),
+  scheduleActivity: bool(false),
+  waitingDurationSeconds: wholeNumber(0, 5_184_000).optional(),
+  activeSignature: bool(true),
+  managementBaseUrl: httpsUrl(DEFAULT_MANAGEMENT_BASE_URL),
+  managementAuthPrefix: text().default("Bearer "),
+  vendorBaseUrl: httpsUrl("https://api.insightssystem.com"),
+  vendorSendPath: text()
+    .refine((v) => v.startsWith("/"), { error: 'must start with "/"' })
+    .default(DEFAULTS.vendorSendPath),
+  vendorAuthPrefix: text().default(DEFAULTS.vendorAuthPrefix),
+  vendorPhoneFormat: z
+    .enum(["e164", "digits"], { error: "must be e164 or digits" })
+    .default(DEFAULTS.vendorPhoneFormat),
+  vendorTimeoutMs: int(1000, 10_000, DEFAULTS.vendorTimeoutMs),
+  signatureScheme: z
+    .enum(SIGNATURE_SCHEMES, { error: `must be one of ${SIGNATURE_SCHEMES.join(", ")}` })
+    .default(DEFAULTS.signatureScheme),
+  /** Inline reply rules; checked (with the file's) by the responder's validator, below. */
+  replyRules: z.array(z.unknown(), { error: "must be a list of reply rules" }).optional(),
+  /** A reply-rules JSON file in the repository, relative to the project root. */
+  replyRulesFile: text()
+    .refine((v) => v.trim() !== "" && !path.isAbsolute(v) && !escapesRoot(v), {
+      error: "must be a path inside the project, relative to Pulumi.yaml (e.g. rules/replies.json)",
+    })
+    .optional(),
+  /**
+   * Your own reply logic over HTTP (docs/scheduling.md, "HTTP reply policy"): messages no rule
+   * matches are POSTed here, signed with replyPolicySecret. https only: the request carries the
+   * customer's conversation across the internet.
+   */
+  replyPolicyUrl: text()
+    .refine((v) => isHttpsUrl(v), { error: "must be an absolute https:// URL" })
+    .refine((v) => !URL.canParse(v) || (!new URL(v).username && !new URL(v).password), {
+      error: "must not carry credentials (the request is signed with replyPolicySecret instead)",
+    })
+    .optional(),
+  /** One policy call, in ms; the responder's timeout leaves room for it (functionSizing.ts). */
+  replyPolicyTimeoutMs: int(500, 10_000, DEFAULTS.replyPolicyTimeoutMs),
+  maxSqsDelaySeconds: int(1, 900, DEFAULTS.maxSqsDelaySeconds),
+  /** Human takeover: automation pauses this long after a person at the business writes; 0 = off. */
+  humanPauseSeconds: int(0, 60 * 24 * 3600, DEFAULTS.humanPauseSeconds),
+  /** Languages the contacts write in: their default stop/start words join English's. */
+  languages: z
+    .array(
+      z.enum(Object.keys(OPT_OUT_LANGUAGES) as [OptOutLanguage, ...OptOutLanguage[]], {
+        error: `must be among ${Object.keys(OPT_OUT_LANGUAGES).join(", ")}`,
+      }),
+      { error: "must be a list of language codes" },
+    )
+    .default(["en"]),
+  /** Replace the default stop / start words (whole-message match, case and accents aside). */
+  stopWords: z.array(nonBlank(), { error: "must be a list of words" }).min(1).optional(),
+  startWords: z.array(nonBlank(), { error: "must be a list of words" }).min(1).optional(),
+  /** The one confirmation after a stop word ("" sends none); default per the first language. */
+  optOutConfirmation: z.string({ error: "must be a string" }).max(4096).optional(),
+  logLevel: z
+    .enum(["DEBUG", "INFO", "WARN", "ERROR"], { error: "must be DEBUG, INFO, WARN or ERROR" })
+    .default("INFO"),
+  logRetentionDays: z
+    .number({ error: `must be one of ${LOG_RETENTION_DAYS.join(", ")}` })
+    .refine((n) => (LOG_RETENTION_DAYS as readonly number[]).includes(n), {
+      error: `must be one of ${LOG_RETENTION_DAYS.join(", ")}`,
+    })
+    .default(30),
+  /**
+   * The public entrance (docs/operations.md, "Ingress"): a Lambda function URL (no cost beyond
+   * the receiver's invocations) or an API Gateway HTTP API (custom domain, stage throttling and
+   * an access log at the edge, $1.00 per million requests). Each has its own throttle keys.
+   */
+  ingress: z
+    .enum(INGRESS_KINDS, { error: `must be one of ${INGRESS_KINDS.join(", ")}` })
+    .default("functionUrl"),
+  /** httpApi only: the stage's steady requests per second and burst (defaults below). */
+  throttleRateLimit: wholeNumber(1, 10_000).optional(),
+  throttleBurstLimit: wholeNumber(1, 5000).optional(),
+  /**
+   * functionUrl only: the receiver's reserved concurrency, its throttle (a request beyond it is
+   * answered 429 by Lambda and the vendor retries). The account keeps at least
+   * AWS_LIMITS.lambdaUnreservedConcurrency unreserved (awsLimits.ts), hence the maximum.
+   */
+  receiverReservedConcurrency: wholeNumber(1, MAX_RECEIVER_RESERVED_CONCURRENCY).optional(),
+  senderMaxConcurrency: int(2, 1000, 2),
+  maxReceiveCount: int(1, 1000, 5),
+  // The job that carries a body to the responder must fit one SQS message (awsLimits.ts).
+  maxBodyBytes: int(
+    1024,
+    MAX_BODY_BYTES_LIMIT,
+    Math.min(DEFAULTS.maxBodyBytes, MAX_BODY_BYTES_LIMIT),
+  ),
+  secretCacheSeconds: int(0, 3600, DEFAULTS.secretCacheSeconds),
+  protect: bool(false),
+  alarmEmail: z.email({ error: "must be an email address" }).optional(),
+  /** Existing SNS topics (PagerDuty, Slack, a team topic) that get every alarm too. */
+  alarmTopicArns: z
+    .array(
+      text().refine((v) => SNS_TOPIC_ARN.test(v), {
+        error: "must be an SNS topic ARN (arn:aws:sns:<region>:<account>:<name>)",
+      }),
+      { error: "must be a list of SNS topic ARNs" },
+    )
+    .default([]),
+  /** Thresholds of the alarms on what breaks silently (docs/operations.md, alarm runbook). */
+  alarmThresholds: z
+    .strictObject({
+      /** 401 answers in 5 minutes: the signing secret no longer matches the vendor's. */
+      unauthorizedPer5Minutes: int(1, 100_000, 3),
+      /** 400 answers in 5 minutes: the vendor's payload changed, or a caller is broken. */
+      badRequestsPer5Minutes: int(1, 100_000, 10),
+      /** Replies the vendor refused (invalid number, message limit) in 15 minutes. */
+      vendorRefusalsPer15Minutes: int(1, 100_000, 3),
+      /** Hours without one accepted delivery before the quiet alarm fires; 0 = no such alarm. */
+      quietHours: int(0, 24, 0),
+    })
+    .prefault({}),
+  /**
+   * Who may get replies: "any", or a list of numbers in E.164 (+ and digits). Unprotected stacks
+   * (dev, staging) answer only listed numbers unless they say "any"; protected ones answer anyone
+   * unless they list numbers.
+   */
+  replyContacts: z
+    .union(
+      [
+        z.literal("any"),
+        z.array(
+          text().refine((v) => /^\+[1-9]\d{4,14}$/.test(v), {
+            error: "each contact must be an E.164 number such as +15550100001",
+          }),
+        ),
+      ],
+      { error: 'must be "any" or a list of E.164 numbers' },
+    )
+    .optional(),
+  dashboard: bool(false),
+});
 
 /** The stage throttle of an HTTP API stack when its file sets none. */
 export const HTTP_API_THROTTLE_DEFAULTS = { rateLimit: 50, burstLimit: 100 } as const;
@@ -288,7 +250,7 @@ const FUNCTION_URL_ONLY_KEYS = ["receiverReservedConcurrency"] as const;
 
 export type StackSettings = Omit<z.output<typeof settingsSchema>, "replyRules"> & {
   /** The reply rules document as validated (from replyRules or replyRulesFile); [] = no reply. */
-  replyRules: unknown[];
+  replyRules: ReplyRuleDocument[];
   /** The chosen entrance's throttle, defaulted (the keys above stay as given). */
   throttle: IngressThrottle;
 };
@@ -366,74 +328,154 @@ export interface SettingsContext {
   unknownKey?: string;
 }
 
+/** The settings as the schema gives them, each key on its own (a bad key is absent). */
+export type SettingsValues = Partial<z.output<typeof settingsSchema>>;
+
+/** Everything validating settings found: the settings when there was no problem. */
+export interface SettingsCheck {
+  settings?: StackSettings;
+  /** Every key that is valid on its own, defaulted: what checks across keys can still rely on. */
+  values: SettingsValues;
+  /** Every problem, each naming its key with `context.name`. */
+  problems: string[];
+}
+
+type SettingsKey = keyof typeof settingsSchema.shape;
+
 /**
- * Validates settings given as values (the stack config's keys decoded, or the component's args):
- * the one validator of both, so a stack file and a host program's args are refused alike.
- * Throws StackConfigError listing every problem, each naming its key with `context.name`.
+ * Checks settings given as values (the stack config's keys decoded, or the component's args):
+ * the one validator of both, so a stack file and a host program's args are refused alike. Each
+ * key is parsed on its own and each check across keys runs when the keys it reads are valid, so
+ * one run lists every problem (a bad key does not hide the relations between the others).
+ */
+export function checkSettings(
+  decoded: Record<string, unknown>,
+  context: SettingsContext,
+): SettingsCheck {
+  const { name, root } = context;
+  const problems: string[] = [];
+  const values: Record<string, unknown> = {};
+  const bad = new Set<string>();
+  for (const [key, schema] of Object.entries(settingsSchema.shape)) {
+    const parsed = (schema as z.ZodType).safeParse(decoded[key]);
+    if (parsed.success) {
+      values[key] = parsed.data;
+      continue;
+    }
+    bad.add(key);
+    for (const issue of parsed.error.issues) {
+      const where = issue.path.length > 0 ? ` [${issue.path.map(String).join(".")}]` : "";
+      problems.push(`${name(key)}${where}: ${issue.message}`);
+    }
+  }
+  const unknown = Object.keys(decoded).filter(
+    (key) => !Object.hasOwn(settingsSchema.shape, key) && !Object.hasOwn(RETIRED_KEYS, key),
+  );
+  if (unknown.length > 0) {
+    problems.push(
+      `${unknown.map(name).join(", ")}: ${context.unknownKey ?? "unknown config key (typo?)"}`,
+    );
+  }
+  for (const key of Object.keys(decoded).filter((k) => Object.hasOwn(RETIRED_KEYS, k))) {
+    problems.push(`${name(key)}: ${RETIRED_KEYS[key]}`);
+  }
+  const v = values as SettingsValues;
+  const valid = (...keys: SettingsKey[]) => keys.every((key) => !bad.has(key));
+  const issue = (key: string, message: string) => problems.push(`${name(key)}: ${message}`);
+  if (valid("scheduleActivity", "waitingDurationSeconds")) {
+    if (v.scheduleActivity && !WAITING_DURATION_PRESETS.includes(v.waitingDurationSeconds ?? -1)) {
+      issue(
+        "waitingDurationSeconds",
+        `must be one of the vendor presets ${WAITING_DURATION_PRESETS.join(", ")} when scheduleActivity is true`,
+      );
+    }
+    if (!v.scheduleActivity && (v.waitingDurationSeconds ?? 0) !== 0) {
+      issue("waitingDurationSeconds", "must be 0 (or unset) when scheduleActivity is false");
+    }
+  }
+  if (
+    valid("activeSignature", "signatureScheme") &&
+    !v.activeSignature &&
+    v.signatureScheme !== "off"
+  ) {
+    issue(
+      "signatureScheme",
+      'must be "off" when activeSignature is false: unsigned deliveries would all be rejected',
+    );
+  }
+  if (v.replyRules !== undefined && v.replyRulesFile !== undefined) {
+    issue("replyRulesFile", "set either replyRules (inline) or replyRulesFile, not both");
+  }
+  // A throttle of the other entrance would be silently ignored: refuse it, naming both keys.
+  if (valid("ingress")) {
+    const otherKeys = v.ingress === "functionUrl" ? HTTP_API_ONLY_KEYS : FUNCTION_URL_ONLY_KEYS;
+    for (const key of otherKeys) {
+      if (decoded[key] !== undefined) {
+        issue(
+          key,
+          v.ingress === "functionUrl"
+            ? `applies to ingress "httpApi" only (API Gateway stage throttling), but ingress is "functionUrl": ` +
+                "delete it and throttle with receiverReservedConcurrency, or set ingress: httpApi"
+            : `applies to ingress "functionUrl" only, but ingress is "httpApi" (throttled by ` +
+                "throttleRateLimit / throttleBurstLimit): delete it, or set ingress: functionUrl",
+        );
+      }
+    }
+  }
+  if (
+    valid("protect", "alarmEmail", "alarmTopicArns") &&
+    v.protect &&
+    !v.alarmEmail &&
+    (v.alarmTopicArns ?? []).length === 0 &&
+    !context.otherAlarmDestination
+  ) {
+    issue(
+      "alarmEmail",
+      "a protected stack needs an alarm destination: set alarmEmail or alarmTopicArns, else its alarms reach nobody",
+    );
+  }
+  // The rules are checked when the keys they depend on are fine: one preview lists all.
+  const rulesInputsValid = valid(...RULES_INPUTS) && !(v.replyRules && v.replyRulesFile);
+  const rules = rulesInputsValid
+    ? replyRulesOf(rulesInputsSchema.parse(decoded), name, root)
+    : undefined;
+  if (rules && !rules.ok) problems.push(...rules.problems);
+  if (problems.length > 0 || !rules?.ok) return { values: v, problems };
+  const settings = settingsSchema.parse(decoded);
+  const { throttleRateLimit, throttleBurstLimit, receiverReservedConcurrency } = settings;
+  return {
+    values: v,
+    problems,
+    settings: {
+      ...settings,
+      replyRules: rules.document,
+      throttle:
+        settings.ingress === "httpApi"
+          ? {
+              ingress: "httpApi",
+              rateLimit: throttleRateLimit ?? HTTP_API_THROTTLE_DEFAULTS.rateLimit,
+              burstLimit: throttleBurstLimit ?? HTTP_API_THROTTLE_DEFAULTS.burstLimit,
+            }
+          : {
+              ingress: "functionUrl",
+              receiverReservedConcurrency:
+                receiverReservedConcurrency ?? DEFAULT_RECEIVER_RESERVED_CONCURRENCY,
+            },
+    },
+  };
+}
+
+/**
+ * {@link checkSettings}, throwing: StackConfigError listing every problem, each naming its key
+ * with `context.name`.
  */
 export function validateSettings(
   decoded: Record<string, unknown>,
   context: SettingsContext,
 ): StackSettings {
-  const { name, root } = context;
-  const retired = Object.keys(decoded).filter((key) => Object.hasOwn(RETIRED_KEYS, key));
-  const parsed = settingsSchema.safeParse(decoded);
-  const problems = parsed.success
-    ? []
-    : parsed.error.issues.flatMap((issue) => {
-        if (issue.code === "unrecognized_keys") {
-          const unknown = issue.keys.filter((k) => !retired.includes(k));
-          return unknown.length === 0
-            ? []
-            : [
-                `${unknown.map(name).join(", ")}: ${context.unknownKey ?? "unknown config key (typo?)"}`,
-              ];
-        }
-        const [key, ...rest] = issue.path.map(String);
-        const where = rest.length > 0 ? ` [${rest.join(".")}]` : "";
-        return [`${name(key ?? "")}${where}: ${issue.message}`];
-      });
-  problems.push(...retired.map((key) => `${name(key)}: ${RETIRED_KEYS[key]}`));
-  if (!parsed.success) {
-    // The rules are still checked when the keys they depend on are fine: one preview lists all.
-    const badKeys = new Set(parsed.error.issues.map((issue) => String(issue.path[0])));
-    if (!RULES_INPUTS.some((key) => badKeys.has(key))) {
-      const rules = replyRulesOf(rulesInputsSchema.parse(decoded), name, root);
-      if (!rules.ok) problems.push(...rules.problems);
-    }
-    throw new StackConfigError(problems);
-  }
-  const settings = parsed.data;
-  if (
-    settings.protect &&
-    !settings.alarmEmail &&
-    settings.alarmTopicArns.length === 0 &&
-    !context.otherAlarmDestination
-  ) {
-    problems.push(
-      `${name("alarmEmail")}: a protected stack needs an alarm destination: set alarmEmail or alarmTopicArns, else its alarms reach nobody`,
-    );
-  }
-  const rules = replyRulesOf(settings, name, root);
-  if (!rules.ok) problems.push(...rules.problems);
-  if (problems.length > 0 || !rules.ok) throw new StackConfigError(problems);
-  const { throttleRateLimit, throttleBurstLimit, receiverReservedConcurrency } = settings;
-  return {
-    ...settings,
-    replyRules: rules.document,
-    throttle:
-      settings.ingress === "httpApi"
-        ? {
-            ingress: "httpApi",
-            rateLimit: throttleRateLimit ?? HTTP_API_THROTTLE_DEFAULTS.rateLimit,
-            burstLimit: throttleBurstLimit ?? HTTP_API_THROTTLE_DEFAULTS.burstLimit,
-          }
-        : {
-            ingress: "functionUrl",
-            receiverReservedConcurrency:
-              receiverReservedConcurrency ?? DEFAULT_RECEIVER_RESERVED_CONCURRENCY,
-          },
-  };
+  const { settings, problems } = checkSettings(decoded, context);
+  if (!settings) throw new StackConfigError(problems);
+  return settings;
 }
 
 /** The settings the reply rules' validation depends on. */
@@ -443,7 +485,7 @@ const rulesInputsSchema = z.object({
   scheduleActivity: settingsSchema.shape.scheduleActivity,
   waitingDurationSeconds: settingsSchema.shape.waitingDurationSeconds,
 });
-const RULES_INPUTS = Object.keys(rulesInputsSchema.shape);
+const RULES_INPUTS = Object.keys(rulesInputsSchema.shape) as SettingsKey[];
 
 /**
  * The reply rules of a stack (inline, or read from replyRulesFile), checked with the responder's
@@ -453,7 +495,7 @@ function replyRulesOf(
   settings: z.output<typeof rulesInputsSchema>,
   name: (key: string) => string,
   root: string,
-): { ok: true; document: unknown[] } | { ok: false; problems: string[] } {
+): { ok: true; document: ReplyRuleDocument[] } | { ok: false; problems: string[] } {
   const file = settings.replyRulesFile;
   const key = file === undefined ? name("replyRules") : `${name("replyRulesFile")} (${file})`;
   let document: unknown = settings.replyRules ?? [];
@@ -481,57 +523,102 @@ function replyRulesOf(
     if (!(error instanceof ReplyRulesError)) throw error;
     return { ok: false, problems: error.problems.map((p) => `${key}: ${describeProblem(p)}`) };
   }
-  return { ok: true, document: document as unknown[] };
+  // parseReplyRules accepted it: it is the written form.
+  return { ok: true, document: document as ReplyRuleDocument[] };
+}
+
+/**
+ * A stack's configuration as Pulumi hands it to the program: full keys (`<project>:<key>`,
+ * `aws:region`), values as text (structured ones as JSON), and which keys are secret. Secret
+ * values are not needed (and never read here): only whether they are set, and set encrypted.
+ */
+export interface RawStackConfig {
+  /** The project name: the namespace of the program's own keys. */
+  namespace: string;
+  /** Every key set, with its value as text; undefined for an encrypted value not at hand. */
+  values: Record<string, string | undefined>;
+  /** The keys stored encrypted (set with --secret). */
+  secretKeys: ReadonlySet<string>;
+}
+
+/**
+ * Every problem of a stack's configuration: its settings (checkSettings), aws:region, and its
+ * secrets (present, stored encrypted, the policy secret with its URL). What `pulumi preview`
+ * refuses (loadStackConfig) and what `npm run ops -- validate --stack-file` reports, one code.
+ */
+export function checkStackConfig(
+  raw: RawStackConfig,
+  root = process.cwd(),
+): { settings?: StackSettings; problems: string[] } {
+  const { namespace, values, secretKeys } = raw;
+  const secretNames = new Set<string>(Object.values(SECRET_KEYS));
+  const settingsRaw: Record<string, string | undefined> = {};
+  for (const [fullKey, value] of Object.entries(values)) {
+    const [ns, key] = splitKey(fullKey);
+    if (ns === namespace && !secretNames.has(key)) settingsRaw[key] = value;
+  }
+  const decoded: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(settingsRaw)) {
+    if (value !== undefined) decoded[key] = decodeConfigValue(value);
+  }
+  const checked = checkSettings(decoded, { name: (key) => `${namespace}:${key}`, root });
+  const problems = [...checked.problems];
+  const isSet = (key: string) => Object.hasOwn(values, `${namespace}:${key}`);
+  if (!values["aws:region"]) {
+    problems.push("aws:region: required (e.g. `pulumi config set aws:region eu-west-1`)");
+  }
+  if (!isSet(SECRET_KEYS.vendorToken)) {
+    problems.push(
+      `${namespace}:${SECRET_KEYS.vendorToken}: required; set it with \`pulumi config set --secret ${SECRET_KEYS.vendorToken} <token>\``,
+    );
+  }
+  const policySecret = isSet(SECRET_KEYS.replyPolicySecret);
+  const policyUrl = checked.values.replyPolicyUrl;
+  if (policyUrl !== undefined && !policySecret) {
+    problems.push(
+      `${namespace}:${SECRET_KEYS.replyPolicySecret}: required with replyPolicyUrl; set it with \`pulumi config set --secret ${SECRET_KEYS.replyPolicySecret} whsec_<base64>\``,
+    );
+  }
+  if (policyUrl === undefined && decoded.replyPolicyUrl === undefined && policySecret) {
+    problems.push(
+      `${namespace}:${SECRET_KEYS.replyPolicySecret}: set, but replyPolicyUrl is not; set both or neither`,
+    );
+  }
+  for (const key of Object.values(SECRET_KEYS)) {
+    if (isSet(key) && !secretKeys.has(`${namespace}:${key}`)) {
+      problems.push(
+        `${namespace}:${key}: must be stored encrypted; run \`pulumi config set --secret ${key} <value>\``,
+      );
+    }
+  }
+  return problems.length > 0 ? { problems } : { settings: checked.settings, problems };
 }
 
 /** Reads and validates the current stack's configuration. */
 export function loadStackConfig(): StackConfig {
   const namespace = pulumi.getProject();
   const config = new pulumi.Config();
-  const secretKeys = new Set<string>(Object.values(SECRET_KEYS));
-  const raw: Record<string, string | undefined> = {};
+  const secretNames = new Set<string>(Object.values(SECRET_KEYS));
+  const values: Record<string, string | undefined> = {};
+  const secretKeys = new Set<string>();
   for (const fullKey of Object.keys(pulumi.runtime.allConfig())) {
     const [ns, key] = splitKey(fullKey);
-    if (ns === namespace && !secretKeys.has(key)) raw[key] = config.get(key);
+    if (isConfigSecret(fullKey)) secretKeys.add(fullKey);
+    // Secret values stay in the runtime: the check needs to know they are set, not what they are.
+    values[fullKey] =
+      ns === namespace && secretNames.has(key)
+        ? undefined
+        : ns === namespace
+          ? config.get(key)
+          : pulumi.runtime.allConfig()[fullKey];
   }
-  const problems: string[] = [];
-  let settings: StackSettings | undefined;
-  try {
-    settings = parseStackSettings(raw, namespace);
-  } catch (error) {
-    if (!(error instanceof StackConfigError)) throw error;
-    problems.push(...error.problems);
-  }
+  const { settings, problems } = checkStackConfig({ namespace, values, secretKeys });
   const region = new pulumi.Config("aws").get("region");
-  if (!region)
-    problems.push("aws:region: required (e.g. `pulumi config set aws:region eu-west-1`)");
   const vendorToken = config.getSecret(SECRET_KEYS.vendorToken);
-  if (!vendorToken) {
-    problems.push(
-      `${namespace}:${SECRET_KEYS.vendorToken}: required; set it with \`pulumi config set --secret ${SECRET_KEYS.vendorToken} <token>\``,
-    );
-  }
-  const policySecret = config.getSecret(SECRET_KEYS.replyPolicySecret);
-  if (settings?.replyPolicyUrl !== undefined && !policySecret) {
-    problems.push(
-      `${namespace}:${SECRET_KEYS.replyPolicySecret}: required with replyPolicyUrl; set it with \`pulumi config set --secret ${SECRET_KEYS.replyPolicySecret} whsec_<base64>\``,
-    );
-  }
-  if (settings && settings.replyPolicyUrl === undefined && policySecret) {
-    problems.push(
-      `${namespace}:${SECRET_KEYS.replyPolicySecret}: set, but replyPolicyUrl is not; set both or neither`,
-    );
-  }
-  for (const key of Object.values(SECRET_KEYS)) {
-    if (storedInPlainText(`${namespace}:${key}`)) {
-      problems.push(
-        `${namespace}:${key}: must be stored encrypted; run \`pulumi config set --secret ${key} <value>\``,
-      );
-    }
-  }
   if (problems.length > 0 || !settings || !vendorToken || !region) {
     throw new StackConfigError(problems);
   }
+  const policySecret = config.getSecret(SECRET_KEYS.replyPolicySecret);
   return {
     ...settings,
     stack: pulumi.getStack(),
@@ -585,12 +672,13 @@ function splitKey(fullKey: string): [string, string] {
   return at < 0 ? ["", fullKey] : [fullKey.slice(0, at), fullKey.slice(at + 1)];
 }
 
-/** True when a secret key is present but was not set with --secret. Uses the SDK's own record
- * of secret keys (runtime.isConfigSecret; internal, so it is probed rather than imported). */
-function storedInPlainText(fullKey: string): boolean {
+/** True when a key was set with --secret. Uses the SDK's own record of secret keys
+ * (runtime.isConfigSecret; internal, so it is probed rather than imported); an SDK without it
+ * counts every key as encrypted, so the plain-text check never refuses a stack wrongly. */
+function isConfigSecret(fullKey: string): boolean {
   const runtime = pulumi.runtime as unknown as { isConfigSecret?: (k: string) => boolean };
-  if (typeof runtime.isConfigSecret !== "function") return false;
-  return pulumi.runtime.allConfig()[fullKey] !== undefined && !runtime.isConfigSecret(fullKey);
+  if (typeof runtime.isConfigSecret !== "function") return true;
+  return runtime.isConfigSecret(fullKey);
 }
 
 function isHttpsUrl(value: string): boolean {

@@ -3,6 +3,20 @@
  * imports. Built to dist/lib by `npm run build:lib` (JavaScript with types), so a program that
  * installs the package needs no TypeScript loader. README, "Use it in your own program".
  */
+
+// The written form of reply rules, so a host program's inline `replyRules` are typed.
+export type {
+  BusinessHoursSpec,
+  DateRange,
+  DatesSpec,
+  OpeningWindow,
+  Weekday,
+} from "../lambdas/core/businessHours.js";
+export type {
+  OnNewMessage,
+  ReplyMessageDocument,
+  ReplyRuleDocument,
+} from "../lambdas/core/replyRules.js";
 export { type AlarmThresholds, alarmTopicKeyPolicy } from "./components/PipelineAlarms.js";
 export type { CustomDomain } from "./components/WebhookIngress.js";
 export type { WebhookGeneration } from "./components/WebhookRegistrations.js";
