@@ -14,7 +14,7 @@ export type { IngressKind };
 
 // The validators shared with the responder (rules, policy secret): the only imports from lambdas/
 // besides the contract, so that preview refuses exactly what the responder would (pure; no AWS).
-import { describeProblem, ReplyRulesError } from "../lambdas/core/errors.js";
+import { describeProblem, ReplyRulesError, type RuleProblem } from "../lambdas/core/errors.js";
 import { policySigningKey } from "../lambdas/core/replyPolicy.js";
 import { parseReplyRules, type ReplyRuleDocument } from "../lambdas/core/replyRules.js";
 import { MAX_BODY_BYTES_LIMIT, MAX_RECEIVER_RESERVED_CONCURRENCY } from "./awsLimits.js";
@@ -331,6 +331,22 @@ export interface SettingsContext {
 /** The settings as the schema gives them, each key on its own (a bad key is absent). */
 export type SettingsValues = Partial<z.output<typeof settingsSchema>>;
 
+/**
+ * One problem of a configuration: the text every caller shows, and where it is, for a caller
+ * that points into the file (`npm run ops -- validate`).
+ */
+export interface SettingsProblem {
+  text: string;
+  /** The key as the configuration names it (bare in checkSettings; `<project>:<key>` in a stack's). */
+  key: string;
+  /** Where inside the key's value, when deeper (a zod path: ["alarmThresholds", ...] minus the key). */
+  path?: (string | number)[];
+  /** A reply rule's problem (rule index, field), in the inline rules or in `rulesFile`. */
+  rule?: RuleProblem;
+  /** The replyRulesFile the rule problem is in, as configured (relative to the project root). */
+  rulesFile?: string;
+}
+
 /** Everything validating settings found: the settings when there was no problem. */
 export interface SettingsCheck {
   settings?: StackSettings;
@@ -338,6 +354,8 @@ export interface SettingsCheck {
   values: SettingsValues;
   /** Every problem, each naming its key with `context.name`. */
   problems: string[];
+  /** The same problems with where each is. */
+  details: SettingsProblem[];
 }
 
 type SettingsKey = keyof typeof settingsSchema.shape;
@@ -353,7 +371,9 @@ export function checkSettings(
   context: SettingsContext,
 ): SettingsCheck {
   const { name, root } = context;
-  const problems: string[] = [];
+  const details: SettingsProblem[] = [];
+  const add = (key: string, text: string, more: Omit<SettingsProblem, "key" | "text"> = {}) =>
+    details.push({ key, text, ...more });
   const values: Record<string, unknown> = {};
   const bad = new Set<string>();
   for (const [key, schema] of Object.entries(settingsSchema.shape)) {
@@ -365,23 +385,25 @@ export function checkSettings(
     bad.add(key);
     for (const issue of parsed.error.issues) {
       const where = issue.path.length > 0 ? ` [${issue.path.map(String).join(".")}]` : "";
-      problems.push(`${name(key)}${where}: ${issue.message}`);
+      const path = issue.path.map((part) => (typeof part === "number" ? part : String(part)));
+      add(key, `${name(key)}${where}: ${issue.message}`, path.length > 0 ? { path } : {});
     }
   }
   const unknown = Object.keys(decoded).filter(
     (key) => !Object.hasOwn(settingsSchema.shape, key) && !Object.hasOwn(RETIRED_KEYS, key),
   );
   if (unknown.length > 0) {
-    problems.push(
+    add(
+      unknown[0] ?? "",
       `${unknown.map(name).join(", ")}: ${context.unknownKey ?? "unknown config key (typo?)"}`,
     );
   }
   for (const key of Object.keys(decoded).filter((k) => Object.hasOwn(RETIRED_KEYS, k))) {
-    problems.push(`${name(key)}: ${RETIRED_KEYS[key]}`);
+    add(key, `${name(key)}: ${RETIRED_KEYS[key]}`);
   }
   const v = values as SettingsValues;
   const valid = (...keys: SettingsKey[]) => keys.every((key) => !bad.has(key));
-  const issue = (key: string, message: string) => problems.push(`${name(key)}: ${message}`);
+  const issue = (key: string, message: string) => add(key, `${name(key)}: ${message}`);
   if (valid("scheduleActivity", "waitingDurationSeconds")) {
     if (v.scheduleActivity && !WAITING_DURATION_PRESETS.includes(v.waitingDurationSeconds ?? -1)) {
       issue(
@@ -439,13 +461,15 @@ export function checkSettings(
   const rules = rulesInputsValid
     ? replyRulesOf(rulesInputsSchema.parse(decoded), name, root)
     : undefined;
-  if (rules && !rules.ok) problems.push(...rules.problems);
-  if (problems.length > 0 || !rules?.ok) return { values: v, problems };
+  if (rules && !rules.ok) details.push(...rules.problems);
+  const problems = details.map((d) => d.text);
+  if (problems.length > 0 || !rules?.ok) return { values: v, problems, details };
   const settings = settingsSchema.parse(decoded);
   const { throttleRateLimit, throttleBurstLimit, receiverReservedConcurrency } = settings;
   return {
     values: v,
     problems,
+    details,
     settings: {
       ...settings,
       replyRules: rules.document,
@@ -495,7 +519,7 @@ function replyRulesOf(
   settings: z.output<typeof rulesInputsSchema>,
   name: (key: string) => string,
   root: string,
-): { ok: true; document: ReplyRuleDocument[] } | { ok: false; problems: string[] } {
+): { ok: true; document: ReplyRuleDocument[] } | { ok: false; problems: SettingsProblem[] } {
   const file = settings.replyRulesFile;
   const key = file === undefined ? name("replyRules") : `${name("replyRulesFile")} (${file})`;
   let document: unknown = settings.replyRules ?? [];
@@ -510,7 +534,10 @@ function replyRulesOf(
           : error instanceof SyntaxError
             ? `not valid JSON: ${error.message}`
             : (error as Error).message;
-      return { ok: false, problems: [`${key}: ${reason}`] };
+      return {
+        ok: false,
+        problems: [{ key: "replyRulesFile", text: `${key}: ${reason}`, rulesFile: file }],
+      };
     }
   }
   // As the responder gets it: the stack's window, or with schedule activity off the longest one.
@@ -521,7 +548,15 @@ function replyRulesOf(
     parseReplyRules(document, { waitingDurationSeconds });
   } catch (error) {
     if (!(error instanceof ReplyRulesError)) throw error;
-    return { ok: false, problems: error.problems.map((p) => `${key}: ${describeProblem(p)}`) };
+    return {
+      ok: false,
+      problems: error.problems.map((p) => ({
+        key: file === undefined ? "replyRules" : "replyRulesFile",
+        text: `${key}: ${describeProblem(p)}`,
+        rule: p,
+        ...(file === undefined ? {} : { rulesFile: file }),
+      })),
+    };
   }
   // parseReplyRules accepted it: it is the written form.
   return { ok: true, document: document as ReplyRuleDocument[] };
@@ -549,7 +584,7 @@ export interface RawStackConfig {
 export function checkStackConfig(
   raw: RawStackConfig,
   root = process.cwd(),
-): { settings?: StackSettings; problems: string[] } {
+): { settings?: StackSettings; problems: string[]; details: SettingsProblem[] } {
   const { namespace, values, secretKeys } = raw;
   const secretNames = new Set<string>(Object.values(SECRET_KEYS));
   const settingsRaw: Record<string, string | undefined> = {};
@@ -562,36 +597,48 @@ export function checkStackConfig(
     if (value !== undefined) decoded[key] = decodeConfigValue(value);
   }
   const checked = checkSettings(decoded, { name: (key) => `${namespace}:${key}`, root });
-  const problems = [...checked.problems];
+  // Keys are full here (`<project>:<key>`), as the stack file writes them.
+  const details: SettingsProblem[] = checked.details.map((d) => ({
+    ...d,
+    key: `${namespace}:${d.key}`,
+  }));
+  const add = (key: string, text: string) => details.push({ key, text: `${key}: ${text}` });
   const isSet = (key: string) => Object.hasOwn(values, `${namespace}:${key}`);
   if (!values["aws:region"]) {
-    problems.push("aws:region: required (e.g. `pulumi config set aws:region eu-west-1`)");
+    add("aws:region", "required (e.g. `pulumi config set aws:region eu-west-1`)");
   }
   if (!isSet(SECRET_KEYS.vendorToken)) {
-    problems.push(
-      `${namespace}:${SECRET_KEYS.vendorToken}: required; set it with \`pulumi config set --secret ${SECRET_KEYS.vendorToken} <token>\``,
+    add(
+      `${namespace}:${SECRET_KEYS.vendorToken}`,
+      `required; set it with \`pulumi config set --secret ${SECRET_KEYS.vendorToken} <token>\``,
     );
   }
   const policySecret = isSet(SECRET_KEYS.replyPolicySecret);
   const policyUrl = checked.values.replyPolicyUrl;
   if (policyUrl !== undefined && !policySecret) {
-    problems.push(
-      `${namespace}:${SECRET_KEYS.replyPolicySecret}: required with replyPolicyUrl; set it with \`pulumi config set --secret ${SECRET_KEYS.replyPolicySecret} whsec_<base64>\``,
+    add(
+      `${namespace}:${SECRET_KEYS.replyPolicySecret}`,
+      `required with replyPolicyUrl; set it with \`pulumi config set --secret ${SECRET_KEYS.replyPolicySecret} whsec_<base64>\``,
     );
   }
   if (policyUrl === undefined && decoded.replyPolicyUrl === undefined && policySecret) {
-    problems.push(
-      `${namespace}:${SECRET_KEYS.replyPolicySecret}: set, but replyPolicyUrl is not; set both or neither`,
+    add(
+      `${namespace}:${SECRET_KEYS.replyPolicySecret}`,
+      `set, but replyPolicyUrl is not; set both or neither`,
     );
   }
   for (const key of Object.values(SECRET_KEYS)) {
     if (isSet(key) && !secretKeys.has(`${namespace}:${key}`)) {
-      problems.push(
-        `${namespace}:${key}: must be stored encrypted; run \`pulumi config set --secret ${key} <value>\``,
+      add(
+        `${namespace}:${key}`,
+        `must be stored encrypted; run \`pulumi config set --secret ${key} <value>\``,
       );
     }
   }
-  return problems.length > 0 ? { problems } : { settings: checked.settings, problems };
+  const texts = details.map((d) => d.text);
+  return texts.length > 0
+    ? { problems: texts, details }
+    : { settings: checked.settings, problems: texts, details };
 }
 
 /** Reads and validates the current stack's configuration. */
