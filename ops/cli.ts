@@ -94,14 +94,27 @@ export function overallHelp(): string {
   ].join("\n");
 }
 
+/** The options every command has, less the stack's for a command that needs none. */
+function globalOptionsOf(command: Command): typeof GLOBAL_OPTIONS {
+  if (command.target !== "none") return GLOBAL_OPTIONS;
+  const { stack: _stack, outputs: _outputs, ...rest } = GLOBAL_OPTIONS;
+  return rest;
+}
+
+const STACK_USAGE = {
+  required: " (--stack NAME | --outputs FILE)",
+  optional: " [--stack NAME | --outputs FILE]",
+  none: "",
+};
+
 export function commandHelp(command: Command): string {
   return [
-    `Usage: ${RUN} ${command.name}${command.args ? ` ${command.args}` : ""} (--stack NAME | --outputs FILE) [options]`,
+    `Usage: ${RUN} ${command.name}${command.args ? ` ${command.args}` : ""}${STACK_USAGE[command.target ?? "required"]} [options]`,
     "",
     command.description,
     "",
     "Options:",
-    ...optionLines({ ...command.options, ...GLOBAL_OPTIONS }),
+    ...optionLines({ ...command.options, ...globalOptionsOf(command) }),
     "",
     "Examples:",
     ...command.examples.map((example) => `  ${example}`),
@@ -188,7 +201,7 @@ export async function runOps(argv: string[], io: OpsIo): Promise<number> {
     try {
       parsed = parseArgs({
         args: argv,
-        options: parseOptions({ ...GLOBAL_OPTIONS, ...command.options }),
+        options: parseOptions({ ...globalOptionsOf(command), ...command.options }),
         strict: true,
         allowPositionals: true,
       });
@@ -208,22 +221,31 @@ export async function runOps(argv: string[], io: OpsIo): Promise<number> {
 
   let clients: OpsClients | undefined;
   try {
-    const target = await loadTarget(
-      { stack: values.stack as string | undefined, outputs: values.outputs as string | undefined },
-      io.pulumi ?? runPulumi,
-    );
+    const flags = {
+      stack: values.stack as string | undefined,
+      outputs: values.outputs as string | undefined,
+    };
+    const wantsTarget =
+      command.target === undefined ||
+      command.target === "required" ||
+      (command.target === "optional" && (flags.stack !== undefined || flags.outputs !== undefined));
+    const target = wantsTarget ? await loadTarget(flags, io.pulumi ?? runPulumi) : undefined;
     // Loaded only now: a usage error answers without loading the AWS SDK.
-    clients = io.clients ? io.clients(target) : (await import("./aws.js")).clientsFor(target);
-    const result = await command.run({
-      target,
-      clients,
+    if (target) {
+      clients = io.clients ? io.clients(target) : (await import("./aws.js")).clientsFor(target);
+    }
+    const base = {
       positionals,
       values,
       now: io.now ?? Date.now,
-      progress: (line) => {
+      progress: (line: string) => {
         if (!wantsJson) io.stderr(`${line}\n`);
       },
-    });
+    };
+    const result =
+      command.target === "optional" || command.target === "none"
+        ? await command.run({ ...base, target, clients })
+        : await command.run({ ...base, target: target as Target, clients: clients as OpsClients });
     io.stdout(wantsJson ? `${JSON.stringify(result.json, null, 2)}\n` : `${result.text}\n`);
     return result.ok ? 0 : 1;
   } catch (error) {

@@ -31,7 +31,13 @@ export interface CommandResult {
   json: unknown;
 }
 
-export interface Command {
+/** What a command that may run without a stack gets: the stack only when one was chosen. */
+export interface FreeContext extends Omit<CommandContext, "target" | "clients"> {
+  target?: Target;
+  clients?: OpsClients;
+}
+
+interface CommandBase {
   name: string;
   /** One line, for the command list. */
   summary: string;
@@ -43,5 +49,16 @@ export interface Command {
   /** Validates positionals and option values. @throws UsageError */
   check(positionals: string[], values: Record<string, string | boolean | undefined>): void;
   examples: string[];
-  run(context: CommandContext): Promise<CommandResult>;
 }
+
+/**
+ * A command. Most read or steer a stack (`target` "required", the default). Some need no stack
+ * ("none": `validate` reads files only, so --stack/--outputs are not its options) or use one
+ * when given ("optional": `trigger --to URL` needs no outputs).
+ */
+export type Command =
+  | (CommandBase & { target?: "required"; run(context: CommandContext): Promise<CommandResult> })
+  | (CommandBase & {
+      target: "optional" | "none";
+      run(context: FreeContext): Promise<CommandResult>;
+    });
