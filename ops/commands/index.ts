@@ -7,6 +7,7 @@ import { pendingCommand } from "./pending.js";
 import { redriveCommand } from "./redrive.js";
 import { resumeCommand } from "./resume.js";
 import { statusCommand } from "./status.js";
+import { validateCommand } from "./validate.js";
 
 /** The commands, in the order help lists them. */
 export const COMMANDS: readonly Command[] = [
@@ -18,4 +19,5 @@ export const COMMANDS: readonly Command[] = [
   resumeCommand,
   dlqCommand,
   redriveCommand,
+  validateCommand,
 ];
