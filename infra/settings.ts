@@ -596,6 +596,35 @@ export function replyPolicySecretProblem(value: string, key: string): string | u
   }
 }
 
+/**
+ * The reply rules a stack's configuration sets (inline replyRules or replyRulesFile), read and
+ * checked as preview checks them, whatever else the configuration holds: for a caller that
+ * wants only the rules (`ops replay` comparing a stack's rules before and after a change).
+ */
+export function rulesOfStackConfig(
+  raw: RawStackConfig,
+  root = process.cwd(),
+): { ok: true; document: ReplyRuleDocument[] } | { ok: false; problems: string[] } {
+  const { namespace, values } = raw;
+  const settingsRaw: Record<string, string | undefined> = {};
+  for (const [fullKey, value] of Object.entries(values)) {
+    const [ns, key] = splitKey(fullKey);
+    if (ns === namespace) settingsRaw[key] = value;
+  }
+  const name = (key: string) => `${namespace}:${key}`;
+  const inputs = rulesInputsSchema.safeParse(decodeSettings(settingsRaw));
+  if (!inputs.success) {
+    return {
+      ok: false,
+      problems: inputs.error.issues.map(
+        (issue) => `${name(String(issue.path[0]))}: ${issue.message}`,
+      ),
+    };
+  }
+  const rules = replyRulesOf(inputs.data, name, root);
+  return rules.ok ? rules : { ok: false, problems: rules.problems.map((p) => p.text) };
+}
+
 /** Config values as Pulumi hands them over, keyed by bare key, decoded (unset keys left out). */
 export function decodeSettings(raw: Record<string, string | undefined>): Record<string, unknown> {
   const decoded: Record<string, unknown> = {};

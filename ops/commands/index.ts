@@ -7,6 +7,7 @@ import { pendingCommand } from "./pending.js";
 import { redriveCommand } from "./redrive.js";
 import { resumeCommand } from "./resume.js";
 import { statusCommand } from "./status.js";
+import { triggerCommand } from "./trigger.js";
 import { validateCommand } from "./validate.js";
 
 /** The commands, in the order help lists them. */
@@ -20,4 +21,5 @@ export const COMMANDS: readonly Command[] = [
   dlqCommand,
   redriveCommand,
   validateCommand,
+  triggerCommand,
 ];

@@ -5,10 +5,11 @@ import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from "y
 import {
   checkStackConfig,
   type RawStackConfig,
+  rulesOfStackConfig,
   type SettingsProblem,
 } from "../../infra/settings.js";
 import { describeProblem, ReplyRulesError, type RuleProblem } from "../../lambdas/core/errors.js";
-import { parseReplyRules } from "../../lambdas/core/replyRules.js";
+import { parseReplyRules, type ReplyRuleDocument } from "../../lambdas/core/replyRules.js";
 import type { Command, CommandResult } from "../command.js";
 import { messageOf, UsageError } from "../errors.js";
 
@@ -189,6 +190,53 @@ function projectName(stackFile: string): string {
 }
 
 /**
+ * A stack file's `config:` as the Pulumi runtime hands it to the program: strings as they are,
+ * other values as JSON text; `secure:` values count as set and encrypted, never decrypted.
+ */
+function rawStackConfig(file: string, config: Record<string, unknown>): RawStackConfig {
+  const values: Record<string, string | undefined> = {};
+  const secretKeys = new Set<string>();
+  for (const [key, value] of Object.entries(config)) {
+    if (typeof value === "object" && value !== null && "secure" in value) {
+      values[key] = undefined;
+      secretKeys.add(key);
+    } else {
+      values[key] = typeof value === "string" ? value : JSON.stringify(value);
+    }
+  }
+  return { namespace: projectName(file), values, secretKeys };
+}
+
+/**
+ * The reply rules of a rules JSON file or of a stack file (its replyRules or replyRulesFile),
+ * checked as the responder checks them. @throws UsageError naming the file and its problems
+ */
+export function readRulesDocument(option: string, file: string): ReplyRuleDocument[] {
+  const text = readText(option, file);
+  const problems: string[] = [];
+  if (/\.ya?ml$/i.test(file)) {
+    const document = parseDocument(text);
+    const config = (document.toJS() as { config?: unknown } | null)?.config;
+    if (document.errors.length > 0 || typeof config !== "object" || config === null) {
+      throw new UsageError(`${option} ${file}: not a stack file with a config: map (validate it)`);
+    }
+    const rules = rulesOfStackConfig(
+      rawStackConfig(file, config as Record<string, unknown>),
+      path.dirname(file),
+    );
+    if (rules.ok) return rules.document;
+    problems.push(...rules.problems);
+  } else {
+    const report = checkRulesFile(file, text);
+    if (report.problems.length === 0) return JSON.parse(text) as ReplyRuleDocument[];
+    problems.push(...report.problems.map((p) => p.message));
+  }
+  throw new UsageError(
+    `${option} ${file} has problems (see npm run ops -- validate):\n  - ${problems.join("\n  - ")}`,
+  );
+}
+
+/**
  * A stack file `Pulumi.<stack>.yaml`, checked as `pulumi preview` checks the configuration: its
  * values reach the check as the Pulumi runtime hands them to the program (strings as they are,
  * other values as JSON text); `secure:` values count as set and encrypted, never decrypted.
@@ -226,20 +274,7 @@ export function checkStackFile(file: string, text: string): FileReport {
       ],
     };
   }
-  const raw: RawStackConfig = {
-    namespace: projectName(file),
-    values: {},
-    secretKeys: new Set(),
-  };
-  const secretKeys = raw.secretKeys as Set<string>;
-  for (const [key, value] of Object.entries(config)) {
-    if (typeof value === "object" && value !== null && "secure" in value) {
-      raw.values[key] = undefined;
-      secretKeys.add(key);
-    } else {
-      raw.values[key] = typeof value === "string" ? value : JSON.stringify(value);
-    }
-  }
+  const raw = rawStackConfig(file, config as Record<string, unknown>);
   const root = path.dirname(file);
   const { settings, details } = checkStackConfig(raw, root);
   const rulesFiles = new Map<string, { text: string; tree?: jsonc.Node }>();
