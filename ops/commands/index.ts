@@ -5,6 +5,7 @@ import { dlqCommand } from "./dlq.js";
 import { pauseCommand } from "./pause.js";
 import { pendingCommand } from "./pending.js";
 import { redriveCommand } from "./redrive.js";
+import { replayCommand } from "./replay.js";
 import { resumeCommand } from "./resume.js";
 import { statusCommand } from "./status.js";
 import { triggerCommand } from "./trigger.js";
@@ -22,4 +23,5 @@ export const COMMANDS: readonly Command[] = [
   redriveCommand,
   validateCommand,
   triggerCommand,
+  replayCommand,
 ];

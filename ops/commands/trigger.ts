@@ -13,8 +13,8 @@ import { REQUIRED_OUTPUTS, requireOutputs } from "../outputs.js";
  * signer to drift from them.
  */
 
-/** The contact when none is given: a number of the 555-01xx range kept for fiction. */
-export const DEFAULT_CONTACT = "+15550100001";
+/** The contact when none is given: 555-0100 to 0199 are kept for fiction (and pass validation). */
+export const DEFAULT_CONTACT = "+14155550100";
 
 /** The vendor gives up after 10 s (docs/vendor.md); so does a test delivery. */
 const TIMEOUT_MS = 10_000;
