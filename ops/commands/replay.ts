@@ -101,7 +101,7 @@ function answer(rules: readonly ReplyRule[], input: ReplyPolicyInput): Answer {
 function withoutTexts(answer: Answer): Answer {
   return {
     ...answer,
-    messages: answer.messages.map(({ text: _text, ...rest }) => ({ ...rest, text: "" })),
+    messages: answer.messages.map(({ text: _text, ...rest }) => rest),
   };
 }
 
@@ -275,7 +275,7 @@ export const replayCommand: Command = {
       `  changed             ${counts.changed}`,
       `  newly answered      ${counts["newly answered"]}`,
       `  no longer answered  ${counts["no longer answered"]}`,
-      `  left out            ${optedOut + notAsked} (${optedOut} of contacts who opted out, ${notAsked} the rules never saw)`,
+      `  left out            ${optedOut + notAsked} (${optedOut} from contacts who opted out, ${notAsked} the rules never saw)`,
     ].join("\n");
     const table = renderTable({
       headers: [
