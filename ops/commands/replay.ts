@@ -32,6 +32,9 @@ import { readRulesDocument } from "./validate.js";
  * their last 4 digits, and texts (the customer's and the replies') appear only with --show-text.
  */
 
+/** The first words of the answer when the two rule sets are the same (CI posts nothing then). */
+export const SAME_RULES = "Nothing to replay";
+
 /** Reasons the responder gave a message no plan without asking the rules. */
 const NOT_ASKED: ReadonlySet<NoReplyReason> = new Set<NoReplyReason>([
   "invalid_phone",
@@ -200,16 +203,18 @@ export const replayCommand: Command = {
     const showText = values["show-text"] === true;
     const proposedFile = values.rules as string;
     const currentFile = currentRulesFile(values);
-    const proposedRules = compileRules(
-      "--rules",
-      proposedFile,
-      readRulesDocument("--rules", proposedFile),
-    );
-    const currentRules = compileRules(
-      "--current",
-      currentFile,
-      readRulesDocument("--current", currentFile),
-    );
+    const proposedDocument = readRulesDocument("--rules", proposedFile);
+    const currentDocument = readRulesDocument("--current", currentFile);
+    if (JSON.stringify(proposedDocument) === JSON.stringify(currentDocument)) {
+      // Nothing to compare: no Scan (CI runs replay on every pull request).
+      return {
+        ok: true,
+        text: `${SAME_RULES}: ${proposedFile} and ${currentFile} hold the same reply rules.`,
+        json: { sameRules: true, rules: proposedFile, current: currentFile },
+      };
+    }
+    const proposedRules = compileRules("--rules", proposedFile, proposedDocument);
+    const currentRules = compileRules("--current", currentFile, currentDocument);
     const windowMs = parseDuration("since", (values.since as string | undefined) ?? "7d");
     const { tableNames } = requireOutputs(target.outputs, REQUIRED_OUTPUTS.replay, target.source);
     const reader = new DynamoConversationReader(clients.dynamo, tableNames.conversation);
@@ -312,6 +317,7 @@ export const replayCommand: Command = {
         notes.join("\n"),
       ].join("\n\n"),
       json: {
+        sameRules: false,
         since,
         rules: proposedFile,
         current: currentFile,

@@ -58,6 +58,20 @@ describe("GitHub workflows", () => {
     expect(pulumiStep(job).with).toMatchObject({ command: "preview", "comment-on-pr": true });
   });
 
+  it("replays a pull request's rules change against the stack's last week, masked, after the preview", () => {
+    const job = workflow("preview.yml").jobs.preview as Job;
+    const replay = job.steps.find((s) => s.run?.includes("npm run -s ops -- replay"));
+    expect(replay).toBeDefined();
+    expect(job.steps.indexOf(replay as Step)).toBeGreaterThan(job.steps.indexOf(pulumiStep(job)));
+    expect(replay?.run).toContain(
+      '--rules "$STACK_FILE" --current "$RUNNER_TEMP/base/$STACK_FILE"',
+    );
+    expect(replay?.run).toContain("--since 7d");
+    // What is posted on the pull request: masked numbers and no texts.
+    expect(replay?.run).not.toContain("--show-text");
+    expect(replay?.env?.STACK_FILE).toBe(["Pulumi.$", "{{ matrix.stack }}.yaml"].join(""));
+  });
+
   it("deploys to dev on merge to main, after the tests", () => {
     const deploy = workflow("deploy.yml");
     expect(deploy.on.push).toEqual({ branches: ["main"] });

@@ -82,10 +82,18 @@ const replay = (...args: string[]) =>
   );
 
 describe("ops replay on the local stack (--data-dir)", () => {
+  it("reads no message when the rules did not change", async () => {
+    const today = join(rulesDir, "today.json");
+    const run = await ops("replay", "--rules", today, "--current", today, "--json");
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout)).toEqual({ sameRules: true, rules: today, current: today });
+  });
+
   it("counts what the new rules would change in the logged customer messages", async () => {
     const run = await replay("--json");
     expect(run.code).toBe(0);
     const result = JSON.parse(run.stdout);
+    expect(result.sameRules).toBe(false);
     expect(result.counts).toEqual({
       unchanged: 1,
       changed: 1,
