@@ -1,3 +1,6 @@
+import { execFile } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { waitFor } from "../support/queues.js";
 import { startTestStack, type TestStack } from "../support/testStack.js";
@@ -103,5 +106,18 @@ describe("ops trigger on the local stack", () => {
       expect(run.code).toBe(0);
       expect(run.stdout + run.stderr).not.toContain(stack.signingSecret);
     }
+  });
+
+  it("the README's curl example is a delivery the receiver accepts", async () => {
+    const readme = readFileSync("README.md", "utf8");
+    const script = /<!-- signed-curl -->\n```sh\n([\s\S]*?)```/.exec(readme)?.[1];
+    expect(script).toBeDefined();
+    const run = await promisify(execFile)("bash", [
+      "-euc",
+      (script ?? "")
+        .replace("local-test-secret", stack.signingSecret)
+        .replace("http://127.0.0.1:3000/webhooks/whatsapp", stack.receiverUrl),
+    ]);
+    expect(run.stdout).toBe('{"status":"accepted"}');
   });
 });
