@@ -46,16 +46,23 @@ export function clockMinutes(value: string, { allowMidnightEnd = false } = {}): 
   return minutes;
 }
 
-/** A formatter giving weekday, hour and minute in `timeZone`; undefined for an unknown zone. */
-function zoneFormatter(timeZone: string): Intl.DateTimeFormat | undefined {
+/** What business hours read of an instant: weekday, hour and minute. */
+const WEEK_PARTS: Intl.DateTimeFormatOptions = {
+  weekday: "short",
+  hour: "2-digit",
+  minute: "2-digit",
+  hourCycle: "h23",
+};
+/** What dates read of an instant: the calendar day. */
+const DAY_PARTS: Intl.DateTimeFormatOptions = { year: "numeric", month: "2-digit", day: "2-digit" };
+
+/** A formatter giving `parts` of an instant in `timeZone`; undefined for an unknown zone. */
+function zoneFormatter(
+  timeZone: string,
+  parts: Intl.DateTimeFormatOptions,
+): Intl.DateTimeFormat | undefined {
   try {
-    return new Intl.DateTimeFormat("en-US", {
-      timeZone,
-      weekday: "short",
-      hour: "2-digit",
-      minute: "2-digit",
-      hourCycle: "h23",
-    });
+    return new Intl.DateTimeFormat("en-US", { timeZone, ...parts });
   } catch {
     return undefined;
   }
@@ -76,7 +83,7 @@ export function compileBusinessHours(
     ok = false;
     problem(field, message);
   };
-  const formatter = checkedZone(spec.timeZone, "timeZone", fail);
+  const formatter = checkedZone(spec.timeZone, WEEK_PARTS, fail);
   const intervals: [number, number][] = [];
   const windows: unknown[] = Array.isArray(spec.open) ? spec.open : [];
   windows.forEach((candidate, w) => {
@@ -112,15 +119,17 @@ export function compileBusinessHours(
   return ok && formatter ? { spec, intervals, formatter } : undefined;
 }
 
-/** The zone's formatter, or a problem at `field` when the value is a string but no known zone. */
+/** The zone's formatter, or a problem at `timeZone` when the value is a string but no known zone. */
 function checkedZone(
   timeZone: unknown,
-  field: string,
+  parts: Intl.DateTimeFormatOptions,
   fail: (field: string, message: string) => void,
 ): Intl.DateTimeFormat | undefined {
   if (typeof timeZone !== "string") return undefined;
-  const formatter = zoneFormatter(timeZone);
-  if (!formatter) fail(field, `"${timeZone}" is not a known IANA time zone (e.g. Europe/Madrid)`);
+  const formatter = zoneFormatter(timeZone, parts);
+  if (!formatter) {
+    fail("timeZone", `"${timeZone}" is not a known IANA time zone (e.g. Europe/Madrid)`);
+  }
   return formatter;
 }
 
@@ -184,20 +193,6 @@ export function isCalendarDate(value: string): boolean {
   );
 }
 
-/** A formatter giving the local calendar day in `timeZone`; undefined for an unknown zone. */
-function dayFormatter(timeZone: string): Intl.DateTimeFormat | undefined {
-  try {
-    return new Intl.DateTimeFormat("en-US", {
-      timeZone,
-      year: "numeric",
-      month: "2-digit",
-      day: "2-digit",
-    });
-  } catch {
-    return undefined;
-  }
-}
-
 const DAY_PROBLEM = 'must be a date "YYYY-MM-DD" (e.g. 2026-12-25)';
 
 /**
@@ -213,8 +208,7 @@ export function compileDates(
     ok = false;
     problem(field, message);
   };
-  checkedZone(spec.timeZone, "timeZone", fail);
-  const formatter = typeof spec.timeZone === "string" ? dayFormatter(spec.timeZone) : undefined;
+  const formatter = checkedZone(spec.timeZone, DAY_PARTS, fail);
   const ranges: [string, string][] = [];
   const entries: unknown[] = Array.isArray(spec.on) ? spec.on : [];
   entries.forEach((entry, i) => {
