@@ -82,6 +82,7 @@ export function overallHelp(): string {
     ...optionLines(GLOBAL_OPTIONS),
     "",
     "Exit codes: 0 ok, 1 failed (the output says what), 2 usage error.",
+    "`validate` needs no stack; `trigger` takes --to URL instead of one.",
     "",
     "Examples:",
     `  ${RUN} status --stack prod`,
@@ -89,6 +90,8 @@ export function overallHelp(): string {
     `  ${RUN} pause +14155550177 --for 24h --stack prod`,
     `  npm start -- --outputs local.json      # then, in another terminal:`,
     `  ${RUN} pending --outputs local.json`,
+    `  ${RUN} validate --stack-file Pulumi.prod.yaml      # no stack needed`,
+    `  ${RUN} trigger --outputs local.json --text "hi"`,
     `  ${RUN} redrive --help`,
     "",
   ].join("\n");

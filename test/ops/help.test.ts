@@ -89,6 +89,17 @@ describe("ops --help", () => {
     [["pause", "+14155550177", "--for", "0h"], /--for must be a positive duration/],
     [["resume", "+14155550177", "--for", "1h"], /resume: unknown option --for/],
     [["status", "--json", "--json=yes"], /status: --json takes no value/],
+    [
+      ["trigger", "--scheme", "md5"],
+      /trigger: --scheme must be one of hmac-sha256, hmac-sha512, secret/,
+    ],
+    [["trigger", "--contact", "bob"], /trigger: "bob" is not a phone number/],
+    [["replay"], /replay: which new rules\? give --rules FILE/],
+    [["replay", "--rules", "new.json"], /replay: which rules are today's\? give --current FILE/],
+    [
+      ["replay", "--rules", "new.json", "--current", "old.json", "--since", "ever"],
+      /--since must be a positive duration/,
+    ],
   ])("refuses %j as a usage error, before reading any stack", async (args, message) => {
     const run = await runCli([...args, "--outputs", "/does/not/exist.json"]);
     expect(run.code).toBe(2);

@@ -141,6 +141,12 @@ describe("validate: usage", () => {
     expect(run.stderr).toContain(`validate: --rules ${fixture("nope.json")}: no such file`);
   });
 
+  it("takes files as options, not arguments", async () => {
+    const run = await runCli(["validate", "rules.json"]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain("validate takes no arguments (got rules.json): use --rules FILE");
+  });
+
   it("has no --stack option: it reads files only", async () => {
     const run = await runCli(["validate", "--stack", "prod"]);
     expect(run.code).toBe(2);
