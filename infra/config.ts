@@ -1,313 +1,23 @@
-import { readFileSync } from "node:fs";
-import path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { z } from "zod";
 import {
-  DEFAULT_INGRESS,
-  DEFAULTS,
-  INGRESS_KINDS,
-  type IngressKind,
-  OPT_OUT_LANGUAGES,
-  type OptOutLanguage,
-} from "../lambdas/contract.js";
+  checkSettings,
+  checkStackConfig,
+  decodeSettings,
+  replyPolicySecretProblem,
+  SECRET_KEYS,
+  type SettingsContext,
+  type StackSettings,
+  splitKey,
+  stackFileName,
+} from "./settings.js";
 
-export type { IngressKind };
-
-// The validators shared with the responder (rules, policy secret): the only imports from lambdas/
-// besides the contract, so that preview refuses exactly what the responder would (pure; no AWS).
-import { describeProblem, ReplyRulesError } from "../lambdas/core/errors.js";
-import { policySigningKey, policyUrlProblem } from "../lambdas/core/replyPolicy.js";
-import { parseReplyRules } from "../lambdas/core/replyRules.js";
-import { MAX_BODY_BYTES_LIMIT, MAX_RECEIVER_RESERVED_CONCURRENCY } from "./awsLimits.js";
-import {
-  DEFAULT_MANAGEMENT_BASE_URL,
-  WAITING_DURATION_PRESETS,
-} from "./dynamic/vendorWebhookProvider.js";
+export * from "./settings.js";
 
 /**
  * The stack configuration: the only module that reads `pulumi.Config`. Every key is typed,
  * defaulted and validated here, and a bad value stops the program with an error naming the key
  * (`whatsable-replies:<key>`). Secrets stay `pulumi.Output`s and are never unwrapped.
  */
-
-/** Secret keys: set with `pulumi config set --secret <key> <value>`. */
-export const SECRET_KEYS = {
-  /** Vendor API token: the sender's send API calls and (unless the next key is set) the
-   * webhook management API. */
-  vendorToken: "vendorToken",
-  /** Optional separate token for the management API (read by the VendorWebhook provider). */
-  vendorManagementToken: "vendorManagementToken",
-  /** Optional: the signing secret of an adopted registration, if you saved it when it was made. */
-  adoptedSigningSecret: "adoptedSigningSecret",
-  /** With replyPolicyUrl: the HTTP reply policy's Standard Webhooks secret, whsec_<base64>. */
-  replyPolicySecret: "replyPolicySecret",
-} as const;
-
-/** Log retention values CloudWatch Logs accepts. */
-export const LOG_RETENTION_DAYS = [
-  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288,
-  3653,
-] as const;
-
-const SNS_TOPIC_ARN = /^arn:aws(-cn|-us-gov)?:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/;
-
-const SIGNATURE_SCHEMES = ["auto", "secret", "hmac-sha256", "hmac-sha512", "off"] as const;
-
-const bool = (fallback: boolean) => z.boolean({ error: "must be true or false" }).default(fallback);
-const wholeNumber = (min: number, max: number) =>
-  z
-    .number({ error: `must be a whole number from ${min} to ${max}` })
-    .refine((n) => Number.isInteger(n) && n >= min && n <= max, {
-      error: `must be a whole number from ${min} to ${max}`,
-    });
-const int = (min: number, max: number, fallback: number) => wholeNumber(min, max).default(fallback);
-/** Config values arrive as text; a value that looks like a number is still meant as a string here. */
-const text = () =>
-  z.preprocess(
-    (v) => (typeof v === "number" || typeof v === "boolean" ? String(v) : v),
-    z.string({ error: "must be a string" }),
-  );
-const nonBlank = () =>
-  z.string({ error: "must be a string" }).refine((v) => v.trim() !== "", "must not be blank");
-const httpsUrl = (fallback: string) =>
-  text()
-    .refine((v) => isHttpsUrl(v), { error: "must be an absolute https:// URL" })
-    .default(fallback);
-
-const generationSchema = z.strictObject({
-  generation: z
-    .number({ error: "generation must be a whole number from 1 to 9999" })
-    .refine((n) => Number.isInteger(n) && n >= 1 && n <= 9999, {
-      error: "generation must be a whole number from 1 to 9999",
-    }),
-  enabled: z.boolean({ error: "enabled must be true or false" }).default(true),
-});
-
-/** The non-secret settings, keyed by config key (without the project prefix). */
-export const settingsSchema = z
-  .strictObject({
-    /** Live webhook registrations (rotation: see docs/operations.md). */
-    webhookGenerations: z
-      .array(generationSchema, { error: "must be a list of {generation, enabled}" })
-      .min(1, "must list at least one generation")
-      .max(2, "must list at most two generations (the live one and the one replacing it)")
-      .refine((gens) => new Set(gens.map((g) => g.generation)).size === gens.length, {
-        error: "generation numbers must be distinct",
-      })
-      .default([{ generation: 1, enabled: true }]),
-    webhookAdopt: bool(false),
-    webhookIncoming: bool(true),
-    /**
-     * Outgoing messages (typed on the phone app or in the inbox) are delivered too: human takeover
-     * needs them (docs/vendor.md, "Outgoing webhooks").
-     */
-    webhookOutgoing: bool(true),
-    scheduleActivity: bool(false),
-    waitingDurationSeconds: wholeNumber(0, 5_184_000).optional(),
-    activeSignature: bool(true),
-    managementBaseUrl: httpsUrl(DEFAULT_MANAGEMENT_BASE_URL),
-    managementAuthPrefix: text().default("Bearer "),
-    vendorBaseUrl: httpsUrl("https://api.insightssystem.com"),
-    vendorSendPath: text()
-      .refine((v) => v.startsWith("/"), { error: 'must start with "/"' })
-      .default(DEFAULTS.vendorSendPath),
-    vendorAuthPrefix: text().default(DEFAULTS.vendorAuthPrefix),
-    vendorPhoneFormat: z
-      .enum(["e164", "digits"], { error: "must be e164 or digits" })
-      .default(DEFAULTS.vendorPhoneFormat),
-    vendorTimeoutMs: int(1000, 10_000, DEFAULTS.vendorTimeoutMs),
-    signatureScheme: z
-      .enum(SIGNATURE_SCHEMES, { error: `must be one of ${SIGNATURE_SCHEMES.join(", ")}` })
-      .default(DEFAULTS.signatureScheme),
-    /** Inline reply rules; checked (with the file's) by the responder's validator, below. */
-    replyRules: z.array(z.unknown(), { error: "must be a list of reply rules" }).optional(),
-    /** A reply-rules JSON file in the repository, relative to the project root. */
-    replyRulesFile: text()
-      .refine((v) => v.trim() !== "" && !path.isAbsolute(v) && !escapesRoot(v), {
-        error:
-          "must be a path inside the project, relative to Pulumi.yaml (e.g. rules/replies.json)",
-      })
-      .optional(),
-    /**
-     * Your own reply logic over HTTP (docs/scheduling.md, "HTTP reply policy"): messages no rule
-     * matches are POSTed here, signed with replyPolicySecret. https only: the request carries the
-     * customer's conversation across the internet.
-     */
-    replyPolicyUrl: text()
-      .refine((v) => isHttpsUrl(v), { error: "must be an absolute https:// URL" })
-      .refine((v) => !URL.canParse(v) || (!new URL(v).username && !new URL(v).password), {
-        error: "must not carry credentials (the request is signed with replyPolicySecret instead)",
-      })
-      .optional(),
-    /**
-     * replyPolicyUrl names a private endpoint (a 10.x / fd00:: address, a .internal name) that the
-     * responder reaches through a VPC; without it such URLs, and literal IP addresses, are refused.
-     */
-    replyPolicyPrivateEndpoint: bool(false),
-    /** One policy call, in ms; the responder's timeout leaves room for it (functionSizing.ts). */
-    replyPolicyTimeoutMs: int(500, 10_000, DEFAULTS.replyPolicyTimeoutMs),
-    maxSqsDelaySeconds: int(1, 900, DEFAULTS.maxSqsDelaySeconds),
-    /** Human takeover: automation pauses this long after a person at the business writes; 0 = off. */
-    humanPauseSeconds: int(0, 60 * 24 * 3600, DEFAULTS.humanPauseSeconds),
-    /** Languages the contacts write in: their default stop/start words join English's. */
-    languages: z
-      .array(
-        z.enum(Object.keys(OPT_OUT_LANGUAGES) as [OptOutLanguage, ...OptOutLanguage[]], {
-          error: `must be among ${Object.keys(OPT_OUT_LANGUAGES).join(", ")}`,
-        }),
-        { error: "must be a list of language codes" },
-      )
-      .default(["en"]),
-    /** Replace the default stop / start words (whole-message match, case and accents aside). */
-    stopWords: z.array(nonBlank(), { error: "must be a list of words" }).min(1).optional(),
-    startWords: z.array(nonBlank(), { error: "must be a list of words" }).min(1).optional(),
-    /** The one confirmation after a stop word ("" sends none); default per the first language. */
-    optOutConfirmation: z.string({ error: "must be a string" }).max(4096).optional(),
-    logLevel: z
-      .enum(["DEBUG", "INFO", "WARN", "ERROR"], { error: "must be DEBUG, INFO, WARN or ERROR" })
-      .default("INFO"),
-    logRetentionDays: z
-      .number({ error: `must be one of ${LOG_RETENTION_DAYS.join(", ")}` })
-      .refine((n) => (LOG_RETENTION_DAYS as readonly number[]).includes(n), {
-        error: `must be one of ${LOG_RETENTION_DAYS.join(", ")}`,
-      })
-      .default(30),
-    /**
-     * The public entrance (docs/operations.md, "Ingress"): an API Gateway HTTP API (the default:
-     * the webhook as the product specifies it, stage throttling, an access log at the edge, a
-     * custom domain, and no public Lambda resource policy) or a Lambda function URL (the cost
-     * option: $1.00 per million requests less). Each has its own throttle keys.
-     */
-    ingress: z
-      .enum(INGRESS_KINDS, { error: `must be one of ${INGRESS_KINDS.join(", ")}` })
-      .default(DEFAULT_INGRESS),
-    /** httpApi only: the stage's steady requests per second and burst (defaults below). */
-    throttleRateLimit: wholeNumber(1, 10_000).optional(),
-    throttleBurstLimit: wholeNumber(1, 5000).optional(),
-    /**
-     * functionUrl only: concurrency reserved for the receiver, its throttle (a request beyond it
-     * is answered 429 by Lambda and the vendor retries). None unless set: Lambda refuses a
-     * reservation that leaves the account fewer than AWS_LIMITS.lambdaUnreservedConcurrency
-     * unreserved, which in a new account (quota 10) is any reservation (awsLimits.ts,
-     * `npm run ops -- preflight` checks the account's quota). The maximum is for the default quota.
-     */
-    receiverReservedConcurrency: wholeNumber(1, MAX_RECEIVER_RESERVED_CONCURRENCY).optional(),
-    senderMaxConcurrency: int(2, 1000, 2),
-    maxReceiveCount: int(1, 1000, 5),
-    // The job that carries a body to the responder must fit one SQS message (awsLimits.ts).
-    maxBodyBytes: int(
-      1024,
-      MAX_BODY_BYTES_LIMIT,
-      Math.min(DEFAULTS.maxBodyBytes, MAX_BODY_BYTES_LIMIT),
-    ),
-    secretCacheSeconds: int(0, 3600, DEFAULTS.secretCacheSeconds),
-    protect: bool(false),
-    alarmEmail: z.email({ error: "must be an email address" }).optional(),
-    /** Existing SNS topics (PagerDuty, Slack, a team topic) that get every alarm too. */
-    alarmTopicArns: z
-      .array(
-        text().refine((v) => SNS_TOPIC_ARN.test(v), {
-          error: "must be an SNS topic ARN (arn:aws:sns:<region>:<account>:<name>)",
-        }),
-        { error: "must be a list of SNS topic ARNs" },
-      )
-      .default([]),
-    /** Thresholds of the alarms on what breaks silently (docs/operations.md, alarm runbook). */
-    alarmThresholds: z
-      .strictObject({
-        /** 401 answers in 5 minutes: the signing secret no longer matches the vendor's. */
-        unauthorizedPer5Minutes: int(1, 100_000, 3),
-        /** 400 answers in 5 minutes: the vendor's payload changed, or a caller is broken. */
-        badRequestsPer5Minutes: int(1, 100_000, 10),
-        /** Replies the vendor refused (invalid number, message limit) in 15 minutes. */
-        vendorRefusalsPer15Minutes: int(1, 100_000, 3),
-        /** Hours without one accepted delivery before the quiet alarm fires; 0 = no such alarm. */
-        quietHours: int(0, 24, 0),
-      })
-      .prefault({}),
-    /**
-     * Who may get replies: "any", or a list of numbers in E.164 (+ and digits). Unprotected stacks
-     * (dev, staging) answer only listed numbers unless they say "any"; protected ones answer anyone
-     * unless they list numbers.
-     */
-    replyContacts: z
-      .union(
-        [
-          z.literal("any"),
-          z.array(
-            text().refine((v) => /^\+[1-9]\d{4,14}$/.test(v), {
-              error: "each contact must be an E.164 number such as +15550100001",
-            }),
-          ),
-        ],
-        { error: 'must be "any" or a list of E.164 numbers' },
-      )
-      .optional(),
-    dashboard: bool(false),
-  })
-  .superRefine((s, ctx) => {
-    const issue = (key: string, message: string) =>
-      ctx.addIssue({ code: "custom", path: [key], message });
-    if (s.scheduleActivity && !WAITING_DURATION_PRESETS.includes(s.waitingDurationSeconds ?? -1)) {
-      issue(
-        "waitingDurationSeconds",
-        `must be one of the vendor presets ${WAITING_DURATION_PRESETS.join(", ")} when scheduleActivity is true`,
-      );
-    }
-    if (!s.scheduleActivity && (s.waitingDurationSeconds ?? 0) !== 0) {
-      issue("waitingDurationSeconds", "must be 0 (or unset) when scheduleActivity is false");
-    }
-    if (!s.activeSignature && s.signatureScheme !== "off") {
-      issue(
-        "signatureScheme",
-        'must be "off" when activeSignature is false: unsigned deliveries would all be rejected',
-      );
-    }
-    // Not into the AWS network or the host: the request carries the conversation and is signed.
-    const policyUrl = s.replyPolicyUrl;
-    const policyProblem =
-      policyUrl === undefined || !isHttpsUrl(policyUrl)
-        ? undefined
-        : policyUrlProblem(policyUrl, { privateEndpoint: s.replyPolicyPrivateEndpoint });
-    if (policyProblem) issue("replyPolicyUrl", policyProblem);
-    if (s.replyRules !== undefined && s.replyRulesFile !== undefined) {
-      issue("replyRulesFile", "set either replyRules (inline) or replyRulesFile, not both");
-    }
-    // A throttle of the other entrance would be silently ignored: refuse it, naming both keys.
-    const otherKeys = s.ingress === "functionUrl" ? HTTP_API_ONLY_KEYS : FUNCTION_URL_ONLY_KEYS;
-    for (const key of otherKeys) {
-      if (s[key] !== undefined) {
-        issue(
-          key,
-          s.ingress === "functionUrl"
-            ? `applies to ingress "httpApi" only (API Gateway stage throttling), but ingress is "functionUrl": ` +
-                "delete it and throttle with receiverReservedConcurrency, or set ingress: httpApi"
-            : `applies to ingress "functionUrl" only, but ingress is "httpApi" (throttled by ` +
-                "throttleRateLimit / throttleBurstLimit): delete it, or set ingress: functionUrl",
-        );
-      }
-    }
-  });
-
-/** The stage throttle of an HTTP API stack when its file sets none. */
-export const HTTP_API_THROTTLE_DEFAULTS = { rateLimit: 50, burstLimit: 100 } as const;
-const HTTP_API_ONLY_KEYS = ["throttleRateLimit", "throttleBurstLimit"] as const;
-const FUNCTION_URL_ONLY_KEYS = ["receiverReservedConcurrency"] as const;
-
-export type StackSettings = Omit<z.output<typeof settingsSchema>, "replyRules"> & {
-  /** The reply rules document as validated (from replyRules or replyRulesFile); [] = no reply. */
-  replyRules: unknown[];
-  /** The chosen entrance's throttle, defaulted (the keys above stay as given). */
-  throttle: IngressThrottle;
-};
-
-/**
- * How the entrance is throttled: by the HTTP API's stage, or by the receiver's reserved
- * concurrency when the stack reserves some (else only by the account's concurrency).
- */
-export type IngressThrottle =
-  | { ingress: "httpApi"; rateLimit: number; burstLimit: number }
-  | { ingress: "functionUrl"; receiverReservedConcurrency?: number };
 
 /** Everything the program needs from the stack's configuration. */
 export interface StackConfig extends Omit<StackSettings, "replyContacts"> {
@@ -324,19 +34,6 @@ export interface StackConfig extends Omit<StackSettings, "replyContacts"> {
   /** The webhook's waiting window in seconds, 0 when schedule activity is off. */
   waitingDurationSeconds: number;
 }
-
-/**
- * Keys older stack files may still set, with what replaced them: named, not "unknown (typo?)",
- * so an operator upgrading knows to delete the line and why.
- */
-const RETIRED_KEYS: Record<string, string> = {
-  idempotencyTtlSeconds:
-    "no longer used: repeats are dropped by the FIFO jobs queue (5 minutes) and, later, by the " +
-    "responder's write on the contact; delete this key (docs/reliability.md)",
-  responderBatchingWindowSeconds:
-    "no longer used: the jobs queue is FIFO and Lambda allows no batching window on a FIFO " +
-    "queue; delete this key",
-};
 
 /** A stack configuration problem; the message lists every bad key. */
 export class StackConfigError extends pulumi.RunError {
@@ -360,306 +57,51 @@ export function parseStackSettings(
   root = process.cwd(),
   file?: string,
 ): StackSettings {
-  const decoded: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(raw)) {
-    if (value !== undefined) decoded[key] = decodeConfigValue(value);
-  }
-  return validateSettings(decoded, { name: (key) => `${namespace}:${key}`, root, file });
-}
-
-/** How validateSettings names a setting in its problems, and what it knows beside the settings. */
-export interface SettingsContext {
-  /** The name a problem gives a key: `whatsable-replies:maxReceiveCount`, `args.maxReceiveCount`. */
-  name: (key: string) => string;
-  /** The directory `replyRulesFile` is relative to. */
-  root: string;
-  /** An alarm destination other than alarmEmail and alarmTopicArns exists (the component's
-   * existing alarm topic). */
-  otherAlarmDestination?: boolean;
-  /** What an unknown key is called in a problem. */
-  unknownKey?: string;
-  /** Where the values are written (`Pulumi.prod.yaml`); undefined for a program's args. */
-  file?: string;
+  return validateSettings(decodeSettings(raw), {
+    name: (key) => `${namespace}:${key}`,
+    root,
+    file,
+  });
 }
 
 /**
- * Validates settings given as values (the stack config's keys decoded, or the component's args):
- * the one validator of both, so a stack file and a host program's args are refused alike.
- * Throws StackConfigError listing every problem, each naming its key with `context.name`.
+ * {@link checkSettings}, throwing: StackConfigError listing every problem, each naming its key
+ * with `context.name`.
  */
 export function validateSettings(
   decoded: Record<string, unknown>,
   context: SettingsContext,
 ): StackSettings {
-  const { name, root } = context;
-  const retired = Object.keys(decoded).filter((key) => Object.hasOwn(RETIRED_KEYS, key));
-  const parsed = settingsSchema.safeParse(decoded);
-  const problems = parsed.success
-    ? []
-    : parsed.error.issues.flatMap((issue) => {
-        if (issue.code === "unrecognized_keys") {
-          const unknown = issue.keys.filter((k) => !retired.includes(k));
-          return unknown.length === 0
-            ? []
-            : [
-                `${unknown.map(name).join(", ")}: ${context.unknownKey ?? "unknown config key (typo?)"}`,
-              ];
-        }
-        const [key, ...rest] = issue.path.map(String);
-        const where = rest.length > 0 ? ` [${rest.join(".")}]` : "";
-        return [`${name(key ?? "")}${where}: ${issue.message}`];
-      });
-  problems.push(...retired.map((key) => `${name(key)}: ${RETIRED_KEYS[key]}`));
-  // On the raw values, so a stack with a bad key still hears about its placeholders too.
-  problems.push(...placeholderProblems(decoded, context));
-  if (!parsed.success) {
-    // The rules are still checked when the keys they depend on are fine: one preview lists all.
-    const badKeys = new Set(parsed.error.issues.map((issue) => String(issue.path[0])));
-    if (!RULES_INPUTS.some((key) => badKeys.has(key))) {
-      const rules = replyRulesOf(rulesInputsSchema.parse(decoded), name, root);
-      if (!rules.ok) problems.push(...rules.problems);
-    }
-    throw new StackConfigError(problems);
-  }
-  const settings = parsed.data;
-  if (
-    settings.protect &&
-    !settings.alarmEmail &&
-    settings.alarmTopicArns.length === 0 &&
-    !context.otherAlarmDestination
-  ) {
-    problems.push(
-      `${name("alarmEmail")}: a protected stack needs an alarm destination: set alarmEmail or alarmTopicArns, else its alarms reach nobody`,
-    );
-  }
-  const rules = replyRulesOf(settings, name, root);
-  if (!rules.ok) problems.push(...rules.problems);
-  if (problems.length > 0 || !rules.ok) throw new StackConfigError(problems);
-  const { throttleRateLimit, throttleBurstLimit, receiverReservedConcurrency } = settings;
-  return {
-    ...settings,
-    replyRules: rules.document,
-    throttle:
-      settings.ingress === "httpApi"
-        ? {
-            ingress: "httpApi",
-            rateLimit: throttleRateLimit ?? HTTP_API_THROTTLE_DEFAULTS.rateLimit,
-            burstLimit: throttleBurstLimit ?? HTTP_API_THROTTLE_DEFAULTS.burstLimit,
-          }
-        : { ingress: "functionUrl", receiverReservedConcurrency },
-  };
-}
-
-/**
- * Domains reserved for examples and tests (RFC 2606 §2 and §3, RFC 6761 §6; the excerpt is kept in
- * test/fixtures/contracts/ietf/reserved-names.md): top-level names, and second-level names with
- * every subdomain. Mail or requests there reach nobody.
- */
-export const RESERVED_TOP_LEVEL_DOMAINS = ["test", "example", "invalid", "localhost"] as const;
-export const RESERVED_EXAMPLE_DOMAINS = ["example.com", "example.net", "example.org"] as const;
-
-/** The reserved name a host falls under (`example.com` for `ops.example.com`), if any. */
-export function reservedDomainOf(host: string): string | undefined {
-  const name = host.toLowerCase().replace(/\.$/, "");
-  const labels = name.split(".");
-  const tld = labels.at(-1) ?? "";
-  if ((RESERVED_TOP_LEVEL_DOMAINS as readonly string[]).includes(tld)) return `.${tld}`;
-  return RESERVED_EXAMPLE_DOMAINS.find((d) => name === d || name.endsWith(`.${d}`));
-}
-
-/**
- * North American numbers 555-0100 to 555-0199, in every area code, are reserved for fiction
- * (NANPA; test/fixtures/contracts/nanpa/fictional-numbers.md): in E.164 `+1 NPA 555 01XX`.
- */
-export function isFictionalNumber(e164: string): boolean {
-  return /^\+1\d{3}55501\d{2}$/.test(e164);
-}
-
-/** Settings whose value is a URL a protected stack calls. */
-const URL_KEYS = ["replyPolicyUrl", "vendorBaseUrl", "managementBaseUrl"] as const;
-
-/**
- * Placeholders a protected stack must not deploy with: an alarm address or URL under a domain
- * reserved for examples (a subscription nobody can confirm, a call that reaches nobody), and the
- * fictional 555-01xx numbers among its reply contacts. Unprotected stacks (dev, staging) may keep
- * their placeholders. Each problem names the key and where to change it; none repeats a number.
- */
-function placeholderProblems(decoded: Record<string, unknown>, context: SettingsContext): string[] {
-  if (decoded.protect !== true) return [];
-  const { name } = context;
-  const edit = context.file
-    ? `edit it in ${context.file}`
-    : "change it where the program creates the component";
-  const problems: string[] = [];
-  const domainProblem = (key: string, host: string, what: string, consequence: string) => {
-    const reserved = reservedDomainOf(host);
-    if (reserved) {
-      problems.push(
-        `${name(key)}: ${what} under ${reserved}, a name reserved for examples (RFC 2606), so ` +
-          `${consequence}: a protected stack must not deploy a placeholder; ${edit}`,
-      );
-    }
-  };
-  const email = decoded.alarmEmail;
-  if (typeof email === "string" && email.includes("@")) {
-    const host = email.slice(email.lastIndexOf("@") + 1);
-    domainProblem("alarmEmail", host, "an address", "nobody can confirm the alarm subscription");
-  }
-  for (const key of URL_KEYS) {
-    const value = decoded[key];
-    if (typeof value === "string" && URL.canParse(value)) {
-      domainProblem(key, new URL(value).hostname, "a URL", "its calls reach nobody");
-    }
-  }
-  if (Array.isArray(decoded.replyContacts)) {
-    decoded.replyContacts.forEach((contact, i) => {
-      if (typeof contact === "string" && isFictionalNumber(contact)) {
-        problems.push(
-          `${name("replyContacts")} [${i}]: a fictional number (555-0100 to 555-0199, reserved ` +
-            `for fiction by the NANP): a protected stack must not deploy a placeholder; ${edit}`,
-        );
-      }
-    });
-  }
-  return problems;
-}
-
-/** The settings the reply rules' validation depends on. */
-const rulesInputsSchema = z.object({
-  replyRules: settingsSchema.shape.replyRules,
-  replyRulesFile: settingsSchema.shape.replyRulesFile,
-  scheduleActivity: settingsSchema.shape.scheduleActivity,
-  waitingDurationSeconds: settingsSchema.shape.waitingDurationSeconds,
-});
-const RULES_INPUTS = Object.keys(rulesInputsSchema.shape);
-
-/**
- * The reply rules of a stack (inline, or read from replyRulesFile), checked with the responder's
- * own validator against the webhook's waiting window, exactly as the responder will check them.
- */
-function replyRulesOf(
-  settings: z.output<typeof rulesInputsSchema>,
-  name: (key: string) => string,
-  root: string,
-): { ok: true; document: unknown[] } | { ok: false; problems: string[] } {
-  const file = settings.replyRulesFile;
-  const key = file === undefined ? name("replyRules") : `${name("replyRulesFile")} (${file})`;
-  let document: unknown = settings.replyRules ?? [];
-  if (file !== undefined) {
-    try {
-      document = JSON.parse(readFileSync(path.resolve(root, file), "utf8"));
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      const reason =
-        code === "ENOENT"
-          ? "file not found (paths are relative to the project root)"
-          : error instanceof SyntaxError
-            ? `not valid JSON: ${error.message}`
-            : (error as Error).message;
-      return { ok: false, problems: [`${key}: ${reason}`] };
-    }
-  }
-  // As the responder gets it: the stack's window, or with schedule activity off the longest one.
-  const waitingDurationSeconds = settings.scheduleActivity
-    ? (settings.waitingDurationSeconds ?? 0)
-    : undefined;
-  try {
-    parseReplyRules(document, { waitingDurationSeconds });
-  } catch (error) {
-    if (!(error instanceof ReplyRulesError)) throw error;
-    return { ok: false, problems: error.problems.map((p) => `${key}: ${describeProblem(p)}`) };
-  }
-  return { ok: true, document: document as unknown[] };
-}
-
-/**
- * A stack's configuration as it stands, wherever it was read from: the program's runtime config
- * (loadStackConfig) or the stack file itself (`npm run ops -- preflight`, before any `up`).
- */
-export interface StackConfigView {
-  /** The project name: the namespace of the keys. */
-  namespace: string;
-  /** Bare key → raw value (as Pulumi passes it) of the non-secret keys of the namespace. */
-  raw: Record<string, string | undefined>;
-  /** aws:region, if set. */
-  region?: string;
-  /** How each secret key (SECRET_KEYS) is stored: unset, encrypted, or in plain text. */
-  secrets: Partial<Record<string, "encrypted" | "plain">>;
-  /** The stack file the values come from, named in problems (`Pulumi.prod.yaml`). */
-  file: string;
-  /** The project root replyRulesFile is relative to. */
-  root: string;
-}
-
-/**
- * Every problem of a stack's configuration, secrets and region included: the one validation
- * `pulumi preview` and the preflight share. Returns the settings when they parse.
- */
-export function stackConfigProblems(view: StackConfigView): {
-  settings?: StackSettings;
-  problems: string[];
-} {
-  const { namespace, secrets } = view;
-  const problems: string[] = [];
-  let settings: StackSettings | undefined;
-  try {
-    settings = parseStackSettings(view.raw, namespace, view.root, view.file);
-  } catch (error) {
-    if (!(error instanceof StackConfigError)) throw error;
-    problems.push(...error.problems);
-  }
-  if (!view.region)
-    problems.push("aws:region: required (e.g. `pulumi config set aws:region eu-west-1`)");
-  if (!secrets[SECRET_KEYS.vendorToken]) {
-    problems.push(
-      `${namespace}:${SECRET_KEYS.vendorToken}: required; set it with \`pulumi config set --secret ${SECRET_KEYS.vendorToken} <token>\``,
-    );
-  }
-  const policySecret = secrets[SECRET_KEYS.replyPolicySecret];
-  if (settings?.replyPolicyUrl !== undefined && !policySecret) {
-    problems.push(
-      `${namespace}:${SECRET_KEYS.replyPolicySecret}: required with replyPolicyUrl; set it with \`pulumi config set --secret ${SECRET_KEYS.replyPolicySecret} whsec_<base64>\``,
-    );
-  }
-  if (settings && settings.replyPolicyUrl === undefined && policySecret) {
-    problems.push(
-      `${namespace}:${SECRET_KEYS.replyPolicySecret}: set, but replyPolicyUrl is not; set both or neither`,
-    );
-  }
-  for (const key of Object.values(SECRET_KEYS)) {
-    if (secrets[key] === "plain") {
-      problems.push(
-        `${namespace}:${key}: must be stored encrypted; run \`pulumi config set --secret ${key} <value>\``,
-      );
-    }
-  }
-  return { settings, problems };
+  const { settings, problems } = checkSettings(decoded, context);
+  if (!settings) throw new StackConfigError(problems);
+  return settings;
 }
 
 /** Reads and validates the current stack's configuration. */
 export function loadStackConfig(): StackConfig {
   const namespace = pulumi.getProject();
   const config = new pulumi.Config();
-  const secretKeys = new Set<string>(Object.values(SECRET_KEYS));
-  const raw: Record<string, string | undefined> = {};
+  const secretNames = new Set<string>(Object.values(SECRET_KEYS));
+  const values: Record<string, string | undefined> = {};
+  const secretKeys = new Set<string>();
   for (const fullKey of Object.keys(pulumi.runtime.allConfig())) {
     const [ns, key] = splitKey(fullKey);
-    if (ns === namespace && !secretKeys.has(key)) raw[key] = config.get(key);
+    if (isConfigSecret(fullKey)) secretKeys.add(fullKey);
+    // Secret values stay in the runtime: the check needs to know they are set, not what they are.
+    values[fullKey] =
+      ns === namespace && secretNames.has(key)
+        ? undefined
+        : ns === namespace
+          ? config.get(key)
+          : pulumi.runtime.allConfig()[fullKey];
   }
-  const secrets: StackConfigView["secrets"] = {};
-  for (const key of secretKeys) {
-    if (pulumi.runtime.allConfig()[`${namespace}:${key}`] === undefined) continue;
-    secrets[key] = storedInPlainText(`${namespace}:${key}`) ? "plain" : "encrypted";
-  }
-  const region = new pulumi.Config("aws").get("region");
-  const { settings, problems } = stackConfigProblems({
+  const { settings, problems } = checkStackConfig({
     namespace,
-    raw,
-    region,
-    secrets,
+    values,
+    secretKeys,
     file: stackFileName(pulumi.getStack()),
-    root: process.cwd(),
   });
+  const region = new pulumi.Config("aws").get("region");
   const vendorToken = config.getSecret(SECRET_KEYS.vendorToken);
   if (problems.length > 0 || !settings || !vendorToken || !region) {
     throw new StackConfigError(problems);
@@ -679,19 +121,6 @@ export function loadStackConfig(): StackConfig {
   };
 }
 
-/**
- * What is wrong with a reply policy secret, checked as the responder checks it (policySigningKey):
- * `key` (how the caller names the secret) and the problem, never the value. Undefined when usable.
- */
-export function replyPolicySecretProblem(value: string, key: string): string | undefined {
-  try {
-    policySigningKey(value);
-    return undefined;
-  } catch (error) {
-    return `${key}: ${(error as Error).message}`;
-  }
-}
-
 /** The policy secret, checked once its value is known: a malformed one fails the deployment. */
 export function checkedReplyPolicySecret(
   secret: pulumi.Input<string>,
@@ -704,43 +133,11 @@ export function checkedReplyPolicySecret(
   });
 }
 
-/** The file a stack's settings live in, relative to Pulumi.yaml. */
-export function stackFileName(stack: string): string {
-  return `Pulumi.${stack}.yaml`;
-}
-
-/** Pulumi passes structured values (lists, numbers, booleans) as JSON text, strings as-is. */
-function decodeConfigValue(value: string): unknown {
-  try {
-    return JSON.parse(value);
-  } catch {
-    return value;
-  }
-}
-
-function splitKey(fullKey: string): [string, string] {
-  const at = fullKey.indexOf(":");
-  return at < 0 ? ["", fullKey] : [fullKey.slice(0, at), fullKey.slice(at + 1)];
-}
-
-/** True when a secret key is present but was not set with --secret. Uses the SDK's own record
- * of secret keys (runtime.isConfigSecret; internal, so it is probed rather than imported). */
-function storedInPlainText(fullKey: string): boolean {
+/** True when a key was set with --secret. Uses the SDK's own record of secret keys
+ * (runtime.isConfigSecret; internal, so it is probed rather than imported); an SDK without it
+ * counts every key as encrypted, so the plain-text check never refuses a stack wrongly. */
+function isConfigSecret(fullKey: string): boolean {
   const runtime = pulumi.runtime as unknown as { isConfigSecret?: (k: string) => boolean };
-  if (typeof runtime.isConfigSecret !== "function") return false;
-  return pulumi.runtime.allConfig()[fullKey] !== undefined && !runtime.isConfigSecret(fullKey);
-}
-
-function isHttpsUrl(value: string): boolean {
-  try {
-    return new URL(value).protocol === "https:";
-  } catch {
-    return false;
-  }
-}
-
-/** True when a relative path leads out of the project root ("../rules.json"). */
-function escapesRoot(relative: string): boolean {
-  const normalized = path.normalize(relative);
-  return normalized === ".." || normalized.startsWith(`..${path.sep}`);
+  if (typeof runtime.isConfigSecret !== "function") return true;
+  return runtime.isConfigSecret(fullKey);
 }

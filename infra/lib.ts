@@ -5,6 +5,19 @@
  */
 
 export type { IngressKind } from "../lambdas/contract.js";
+// The written form of reply rules, so a host program's inline `replyRules` are typed.
+export type {
+  BusinessHoursSpec,
+  DateRange,
+  DatesSpec,
+  OpeningWindow,
+  Weekday,
+} from "../lambdas/core/businessHours.js";
+export type {
+  OnNewMessage,
+  ReplyMessageDocument,
+  ReplyRuleDocument,
+} from "../lambdas/core/replyRules.js";
 export { type AlarmThresholds, alarmTopicKeyPolicy } from "./components/PipelineAlarms.js";
 export type { CustomDomain } from "./components/WebhookIngress.js";
 export type { WebhookGeneration } from "./components/WebhookRegistrations.js";

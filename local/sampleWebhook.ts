@@ -1,4 +1,4 @@
-import { createHmac, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 
 /**
  * Vendor-shaped webhook deliveries for the demo and the black-box tests: what the vendor POSTs
@@ -70,21 +70,16 @@ export function sampleWebhookBody(message: SampleMessage): string {
   });
 }
 
-/**
- * The X-Webhook-Signature value for `body` under `scheme`: the secret itself for "secret", a hex
- * HMAC-SHA512 for "hmac-sha512", a hex HMAC-SHA256 otherwise ("auto" accepts it too).
- */
-export function signatureFor(body: string, secret: string, scheme: string): string {
-  if (scheme === "secret") return secret;
-  const hash = scheme === "hmac-sha512" ? "sha512" : "sha256";
-  return createHmac(hash, secret).update(body, "utf8").digest("hex");
-}
+/** Signed the way the receiver checks (lambdas/core/signature.ts, next to the check). */
+export { signatureFor } from "../lambdas/core/signature.js";
 
 /** POSTs one signed delivery; returns the HTTP status and the parsed JSON answer. */
 export async function postWebhook(
   receiverUrl: string,
   body: string,
   signature: string | undefined,
+  /** Give up after this long (an address that never answers must not hang a command). */
+  timeoutMs?: number,
 ): Promise<{ status: number; body: unknown }> {
   const headers: Record<string, string> = {
     "content-type": "application/json",
@@ -92,7 +87,12 @@ export async function postWebhook(
     "x-request-id": randomUUID(),
   };
   if (signature !== undefined) headers["x-webhook-signature"] = signature;
-  const res = await fetch(receiverUrl, { method: "POST", headers, body });
+  const res = await fetch(receiverUrl, {
+    method: "POST",
+    headers,
+    body,
+    ...(timeoutMs === undefined ? {} : { signal: AbortSignal.timeout(timeoutMs) }),
+  });
   const text = await res.text();
   let parsed: unknown = text;
   try {

@@ -88,6 +88,7 @@ export function overallHelp(): string {
     ...optionLines(GLOBAL_OPTIONS),
     "",
     "Exit codes: 0 ok, 1 failed (the output says what), 2 usage error.",
+    "`validate` needs no stack; `trigger` takes --to URL instead of one.",
     "",
     "Examples:",
     `  ${RUN} status --stack prod`,
@@ -95,20 +96,37 @@ export function overallHelp(): string {
     `  ${RUN} pause +14155550177 --for 24h --stack prod`,
     `  npm start -- --outputs local.json      # then, in another terminal:`,
     `  ${RUN} pending --outputs local.json`,
+    `  ${RUN} validate --stack-file Pulumi.prod.yaml      # no stack needed`,
+    `  ${RUN} trigger --outputs local.json --text "hi"`,
     `  ${RUN} redrive --help`,
     "",
   ].join("\n");
 }
 
+/** The options every command has, less the stack's for a command that needs none. */
+function globalOptionsOf(command: AnyCommand): typeof GLOBAL_OPTIONS {
+  if ("standalone" in command || command.target !== "none") return GLOBAL_OPTIONS;
+  const { stack: _stack, outputs: _outputs, ...rest } = GLOBAL_OPTIONS;
+  return rest;
+}
+
+const STACK_USAGE = {
+  required: " (--stack NAME | --outputs FILE)",
+  optional: " [--stack NAME | --outputs FILE]",
+  none: "",
+};
+
 export function commandHelp(command: AnyCommand): string {
-  const target = "standalone" in command ? "--stack NAME" : "(--stack NAME | --outputs FILE)";
+  // A standalone command (preflight) names a stack file with --stack: no outputs are read.
+  const target =
+    "standalone" in command ? " --stack NAME" : STACK_USAGE[command.target ?? "required"];
   return [
-    `Usage: ${RUN} ${command.name}${command.args ? ` ${command.args}` : ""} ${target} [options]`,
+    `Usage: ${RUN} ${command.name}${command.args ? ` ${command.args}` : ""}${target} [options]`,
     "",
     command.description,
     "",
     "Options:",
-    ...optionLines({ ...command.options, ...GLOBAL_OPTIONS }),
+    ...optionLines({ ...command.options, ...globalOptionsOf(command) }),
     "",
     "Examples:",
     ...command.examples.map((example) => `  ${example}`),
@@ -225,7 +243,7 @@ export async function runOps(argv: string[], io: OpsIo): Promise<number> {
     try {
       parsed = parseArgs({
         args: argv,
-        options: parseOptions({ ...GLOBAL_OPTIONS, ...command.options }),
+        options: parseOptions({ ...globalOptionsOf(command), ...command.options }),
         strict: true,
         allowPositionals: true,
       });
@@ -274,21 +292,24 @@ export async function runOps(argv: string[], io: OpsIo): Promise<number> {
 
   let clients: OpsClients | undefined;
   try {
-    const target = await loadTarget(
-      { stack: values.stack as string | undefined, outputs: values.outputs as string | undefined },
-      io.pulumi ?? runPulumi,
-    );
+    const flags = {
+      stack: values.stack as string | undefined,
+      outputs: values.outputs as string | undefined,
+    };
+    const wantsTarget =
+      command.target === undefined ||
+      command.target === "required" ||
+      (command.target === "optional" && (flags.stack !== undefined || flags.outputs !== undefined));
+    const target = wantsTarget ? await loadTarget(flags, io.pulumi ?? runPulumi) : undefined;
     // Loaded only now: a usage error answers without loading the AWS SDK.
-    clients = io.clients ? io.clients(target) : (await import("./aws.js")).clientsFor(target);
+    if (target) {
+      clients = io.clients ? io.clients(target) : (await import("./aws.js")).clientsFor(target);
+    }
+    const base = { positionals, values, now: io.now ?? Date.now, progress };
     return finish(
-      await command.run({
-        target,
-        clients,
-        positionals,
-        values,
-        now: io.now ?? Date.now,
-        progress,
-      }),
+      command.target === "optional" || command.target === "none"
+        ? await command.run({ ...base, target, clients })
+        : await command.run({ ...base, target: target as Target, clients: clients as OpsClients }),
     );
   } catch (error) {
     return fail(error, command.name);

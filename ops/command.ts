@@ -32,7 +32,13 @@ export interface CommandResult {
   json: unknown;
 }
 
-export interface Command {
+/** What a command that may run without a stack gets: the stack only when one was chosen. */
+export interface FreeContext extends Omit<CommandContext, "target" | "clients"> {
+  target?: Target;
+  clients?: OpsClients;
+}
+
+interface CommandBase {
   name: string;
   /** One line, for the command list. */
   summary: string;
@@ -44,8 +50,19 @@ export interface Command {
   /** Validates positionals and option values. @throws UsageError */
   check(positionals: string[], values: Record<string, string | boolean | undefined>): void;
   examples: string[];
-  run(context: CommandContext): Promise<CommandResult>;
 }
+
+/**
+ * A command. Most read or steer a stack (`target` "required", the default). Some need no stack
+ * ("none": `validate` reads files only, so --stack/--outputs are not its options) or use one
+ * when given ("optional": `trigger --to URL` needs no outputs).
+ */
+export type Command =
+  | (CommandBase & { target?: "required"; run(context: CommandContext): Promise<CommandResult> })
+  | (CommandBase & {
+      target: "optional" | "none";
+      run(context: FreeContext): Promise<CommandResult>;
+    });
 
 /** What a command that runs before any stack exists gets (no outputs, no stack clients). */
 export interface StandaloneContext {
@@ -63,8 +80,9 @@ export interface StandaloneContext {
  * A command that needs no deployed stack (`preflight`): `--stack NAME` names a stack file, and
  * cli.ts neither reads outputs nor builds the stack's clients for it.
  */
-export interface StandaloneCommand extends Omit<Command, "run"> {
+export interface StandaloneCommand extends CommandBase {
   standalone: true;
+  target?: undefined;
   run(context: StandaloneContext): Promise<CommandResult>;
 }
 

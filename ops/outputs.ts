@@ -26,8 +26,17 @@ export const stackOutputsSchema = z.looseObject({
     z.object({ jobs: name, jobsDeadLetter: name, replies: name, repliesDeadLetter: name }),
   ),
   functionNames: z.optional(z.object({ receiver: name, responder: name, sender: name })),
-  /** ARNs only, never values. managementToken: a separate console token, when the stack has one. */
-  secretArns: z.optional(z.looseObject({ vendorToken: name, managementToken: z.optional(name) })),
+  /**
+   * ARNs only, never values. managementToken: a separate console token, when the stack has one;
+   * signingSecret: the webhook signing secret (`trigger` signs its test delivery with it).
+   */
+  secretArns: z.optional(
+    z.looseObject({
+      vendorToken: name,
+      managementToken: z.optional(name),
+      signingSecret: z.optional(name),
+    }),
+  ),
   /** How to call the vendor's webhook management API (the VendorWebhook provider's settings). */
   vendorManagement: z.optional(
     z.object({
@@ -75,6 +84,8 @@ export const REQUIRED_OUTPUTS = {
   "status:errors": ["functionNames"],
   "status:webhook": ["endpointUrl", "webhookIds", "secretArns", "vendorManagement"],
   "status:alarms": ["alarmTopicArn"],
+  trigger: ["endpointUrl", "secretArns"],
+  replay: ["tableNames"],
 } as const satisfies Record<string, readonly OutputKey[]>;
 
 /** Validates a parsed outputs document; the error names the key and where it came from. */

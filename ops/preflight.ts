@@ -1,5 +1,5 @@
 import { LAMBDA_CONCURRENCY_QUOTA, reservationProblem } from "../infra/awsLimits.js";
-import { SECRET_KEYS, type StackConfigView, stackConfigProblems } from "../infra/config.js";
+import { checkStackConfig, SECRET_KEYS } from "../infra/settings.js";
 import type { StandaloneContext } from "./command.js";
 import { messageOf } from "./errors.js";
 import {
@@ -9,7 +9,7 @@ import {
   lambdaConcurrencyQuota,
   type PreflightClients,
 } from "./preflightAws.js";
-import { readStackConfigView } from "./stackFile.js";
+import { readStackFileConfig, type StackFileConfig } from "./stackFile.js";
 
 /**
  * The checks of `preflight --stack NAME` (commands/preflight.ts loads this module only when the
@@ -38,9 +38,9 @@ export function stateBucketOf(backendUrl: string): string | undefined {
 }
 
 /** The configuration checks: offline, on the stack file alone. */
-function configChecks(view: StackConfigView): { checks: PreflightCheck[]; reserved: number } {
-  const { settings, problems } = stackConfigProblems(view);
-  const tokenKey = `${view.namespace}:${SECRET_KEYS.vendorToken}`;
+function configChecks(view: StackFileConfig): { checks: PreflightCheck[]; reserved: number } {
+  const { settings, problems } = checkStackConfig(view.raw, view.root);
+  const tokenKey = `${view.raw.namespace}:${SECRET_KEYS.vendorToken}`;
   const tokenProblems = problems.filter((p) => p.startsWith(`${tokenKey}:`));
   const others = problems.filter((p) => !p.startsWith(`${tokenKey}:`));
   const reserved =
@@ -145,9 +145,9 @@ export async function runPreflight(context: StandaloneContext): Promise<{
 }> {
   const stack = String(context.values.stack);
   const offline = context.values.offline === true;
-  let view: StackConfigView;
+  let view: StackFileConfig;
   try {
-    view = await readStackConfigView(context.root, stack);
+    view = await readStackFileConfig(context.root, stack);
   } catch (error) {
     const reason =
       (error as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : messageOf(error);

@@ -10,12 +10,12 @@ import {
   REPLY_POLICY_ENV,
   RULES_BUNDLE_FILE,
 } from "../../lambdas/contract.js";
+import type { ReplyRuleDocument } from "../../lambdas/core/replyRules.js";
 import {
   checkedReplyPolicySecret,
-  StackConfigError,
+  checkSettings,
   type StackSettings,
   settingsSchema,
-  validateSettings,
 } from "../config.js";
 import { MANAGEMENT_API, WAITING_DURATION_PRESETS } from "../dynamic/vendorWebhookProvider.js";
 import {
@@ -106,7 +106,7 @@ export interface WhatsAppReplyPipelineArgs {
 
   // --- Replies ---------------------------------------------------------------------------------
   /** Reply rules inline (docs/scheduling.md); validated as the responder validates them. */
-  replyRules?: unknown[];
+  replyRules?: ReplyRuleDocument[];
   /** A reply rules JSON file instead, relative to the program's directory (where Pulumi.yaml
    * is); bundled with the responder, so no size limit but the archive's. */
   replyRulesFile?: string;
@@ -315,33 +315,38 @@ export function planPipeline(
   for (const key of SETTINGS_KEYS) {
     if (args[key] !== undefined) given[key] = args[key];
   }
-  let validated: StackSettings | undefined;
-  try {
-    validated = validateSettings(given, {
-      name: (key) => `args.${key}`,
-      root: context.root,
-      otherAlarmDestination: args.alarmTopicArn !== undefined,
-    });
-  } catch (error) {
-    if (!(error instanceof StackConfigError)) throw error;
-    problems.push(...error.problems);
-  }
-  if (validated && args.customDomain !== undefined && validated.ingress !== "httpApi") {
+  // Every problem in one run: the checks below read the settings that are valid on their own,
+  // so a bad setting elsewhere does not hide them until it is fixed.
+  const {
+    settings: validated,
+    values,
+    ...checked
+  } = checkSettings(given, {
+    name: (key) => `args.${key}`,
+    root: context.root,
+    otherAlarmDestination: args.alarmTopicArn !== undefined,
+  });
+  problems.push(...checked.problems);
+  if (
+    args.customDomain !== undefined &&
+    values.ingress !== undefined &&
+    values.ingress !== "httpApi"
+  ) {
     problems.push(
-      `args.customDomain: needs args.ingress "httpApi" (an API Gateway custom domain), but ingress is "${validated.ingress}": ` +
+      `args.customDomain: needs args.ingress "httpApi" (an API Gateway custom domain), but ingress is "${values.ingress}": ` +
         'set ingress: "httpApi" (the default), or drop customDomain',
     );
   }
-  if (validated?.ingress === "functionUrl" && region && NO_FUNCTION_URLS.has(region)) {
+  if (values.ingress === "functionUrl" && region && NO_FUNCTION_URLS.has(region)) {
     problems.push(
       `args.ingress: Lambda function URLs are not offered in ${region} (AWS Lambda Developer Guide, ` +
         '"Invoking Lambda function URLs"): set ingress: "httpApi"',
     );
   }
-  if (validated?.replyPolicyUrl !== undefined && args.replyPolicySecret === undefined) {
+  if (values.replyPolicyUrl !== undefined && args.replyPolicySecret === undefined) {
     problems.push("args.replyPolicySecret: required with replyPolicyUrl (a secret whsec_<base64>)");
   }
-  if (validated && validated.replyPolicyUrl === undefined && args.replyPolicySecret !== undefined) {
+  if (args.replyPolicyUrl === undefined && args.replyPolicySecret !== undefined) {
     problems.push("args.replyPolicySecret: set, but replyPolicyUrl is not; set both or neither");
   }
   if (problems.length > 0 || !validated || !region) {

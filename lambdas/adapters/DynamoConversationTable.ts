@@ -4,6 +4,7 @@ import {
   GetCommand,
   QueryCommand,
   ScanCommand,
+  type ScanCommandInput,
   UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
@@ -590,6 +591,31 @@ export class DynamoConversationReader {
   }
 
   /**
+   * The customers' messages (MSG items of role "user") at or after `since` (ISO time), and every
+   * CONTACT item, grouped by contact: what `ops replay` reads. A Scan of the whole table, billed
+   * like scanContacts' (there is no index by time).
+   */
+  async scanCustomerMessages(
+    since: string,
+    onPage?: (scannedItems: number) => void,
+  ): Promise<Map<string, Record<string, unknown>[]>> {
+    return this.scanGrouped(
+      {
+        FilterExpression:
+          "sk = :contact OR (begins_with(sk, :msg) AND #role = :user AND #at >= :since)",
+        ExpressionAttributeNames: { "#role": "role", "#at": "at" },
+        ExpressionAttributeValues: {
+          ":contact": "CONTACT",
+          ":msg": "MSG#",
+          ":user": "user",
+          ":since": since,
+        },
+      },
+      onPage,
+    );
+  }
+
+  /**
    * Every contact's CONTACT and REPLY items and the MSG items that hold a plan (and legacy PLAN
    * items), grouped by contact: what
    * `ops pending` without a phone reads. There is no list of contacts to Query (and no index: it
@@ -601,25 +627,37 @@ export class DynamoConversationReader {
   async scanContacts(
     onPage?: (scannedItems: number) => void,
   ): Promise<Map<string, Record<string, unknown>[]>> {
+    return this.scanGrouped(
+      {
+        FilterExpression:
+          "sk = :contact OR begins_with(sk, :reply) OR " +
+          "(begins_with(sk, :msg) AND attribute_exists(#plan)) OR begins_with(sk, :legacyPlan)",
+        ExpressionAttributeNames: { "#plan": "plan" },
+        ExpressionAttributeValues: {
+          ":contact": "CONTACT",
+          ":reply": "REPLY#",
+          ":msg": "MSG#",
+          ":legacyPlan": LEGACY_PLAN_PREFIX,
+        },
+      },
+      onPage,
+    );
+  }
+
+  /** A filtered Scan of the whole table, its items grouped by contact (page by page). */
+  private async scanGrouped(
+    filter: Pick<
+      ScanCommandInput,
+      "FilterExpression" | "ExpressionAttributeNames" | "ExpressionAttributeValues"
+    >,
+    onPage?: (scannedItems: number) => void,
+  ): Promise<Map<string, Record<string, unknown>[]>> {
     const byPhone = new Map<string, Record<string, unknown>[]>();
     let scanned = 0;
     let startKey: Record<string, unknown> | undefined;
     do {
       const out = await this.client.send(
-        new ScanCommand({
-          TableName: this.tableName,
-          FilterExpression:
-            "sk = :contact OR begins_with(sk, :reply) OR " +
-            "(begins_with(sk, :msg) AND attribute_exists(#plan)) OR begins_with(sk, :legacyPlan)",
-          ExpressionAttributeNames: { "#plan": "plan" },
-          ExpressionAttributeValues: {
-            ":contact": "CONTACT",
-            ":reply": "REPLY#",
-            ":msg": "MSG#",
-            ":legacyPlan": LEGACY_PLAN_PREFIX,
-          },
-          ExclusiveStartKey: startKey,
-        }),
+        new ScanCommand({ TableName: this.tableName, ...filter, ExclusiveStartKey: startKey }),
       );
       for (const item of out.Items ?? []) {
         const phone = String(item.pk).replace(/^PHONE#/, "");

@@ -46,16 +46,23 @@ export function clockMinutes(value: string, { allowMidnightEnd = false } = {}): 
   return minutes;
 }
 
-/** A formatter giving weekday, hour and minute in `timeZone`; undefined for an unknown zone. */
-function zoneFormatter(timeZone: string): Intl.DateTimeFormat | undefined {
+/** What business hours read of an instant: weekday, hour and minute. */
+const WEEK_PARTS: Intl.DateTimeFormatOptions = {
+  weekday: "short",
+  hour: "2-digit",
+  minute: "2-digit",
+  hourCycle: "h23",
+};
+/** What dates read of an instant: the calendar day. */
+const DAY_PARTS: Intl.DateTimeFormatOptions = { year: "numeric", month: "2-digit", day: "2-digit" };
+
+/** A formatter giving `parts` of an instant in `timeZone`; undefined for an unknown zone. */
+function zoneFormatter(
+  timeZone: string,
+  parts: Intl.DateTimeFormatOptions,
+): Intl.DateTimeFormat | undefined {
   try {
-    return new Intl.DateTimeFormat("en-US", {
-      timeZone,
-      weekday: "short",
-      hour: "2-digit",
-      minute: "2-digit",
-      hourCycle: "h23",
-    });
+    return new Intl.DateTimeFormat("en-US", { timeZone, ...parts });
   } catch {
     return undefined;
   }
@@ -63,7 +70,9 @@ function zoneFormatter(timeZone: string): Intl.DateTimeFormat | undefined {
 
 /**
  * Checks and compiles business hours; each problem is reported as (field below the condition,
- * message) and the result is undefined when there was any.
+ * message) and the result is undefined when there was any. Tolerant of a spec whose fields have
+ * the wrong types (zod reports those): it checks what it can read, so one pass reports the zone,
+ * the times and the schema's own problems together.
  */
 export function compileBusinessHours(
   spec: BusinessHoursSpec,
@@ -74,30 +83,54 @@ export function compileBusinessHours(
     ok = false;
     problem(field, message);
   };
-  const formatter = zoneFormatter(spec.timeZone);
-  if (!formatter) {
-    fail("timeZone", `"${spec.timeZone}" is not a known IANA time zone (e.g. Europe/Madrid)`);
-  }
+  const formatter = checkedZone(spec.timeZone, WEEK_PARTS, fail);
   const intervals: [number, number][] = [];
-  spec.open.forEach((window, w) => {
-    const from = clockMinutes(window.from);
-    const to = clockMinutes(window.to, { allowMidnightEnd: true });
-    if (from === undefined) fail(`open[${w}].from`, 'must be a time "HH:MM" from 00:00 to 23:59');
-    if (to === undefined) fail(`open[${w}].to`, 'must be a time "HH:MM" from 00:00 to 24:00');
+  const windows: unknown[] = Array.isArray(spec.open) ? spec.open : [];
+  windows.forEach((candidate, w) => {
+    if (typeof candidate !== "object" || candidate === null) return;
+    const window = candidate as Partial<OpeningWindow>;
+    const from = typeof window.from === "string" ? clockMinutes(window.from) : undefined;
+    const to =
+      typeof window.to === "string"
+        ? clockMinutes(window.to, { allowMidnightEnd: true })
+        : undefined;
+    if (typeof window.from === "string" && from === undefined) {
+      fail(`open[${w}].from`, 'must be a time "HH:MM" from 00:00 to 23:59');
+    }
+    if (typeof window.to === "string" && to === undefined) {
+      fail(`open[${w}].to`, 'must be a time "HH:MM" from 00:00 to 24:00');
+    }
     if (from === undefined || to === undefined) return;
     if (from === to) {
       fail(`open[${w}].to`, "must differ from from (for a whole day write 00:00 to 24:00)");
       return;
     }
-    for (const day of new Set(window.days)) {
-      const start = WEEKDAYS.indexOf(day) * DAY_MINUTES + from;
+    const days = Array.isArray(window.days) ? window.days : [];
+    for (const day of new Set(days)) {
+      const index = WEEKDAYS.indexOf(day);
+      if (index < 0) continue;
+      const start = index * DAY_MINUTES + from;
       // Not after `from`: the window runs past midnight into the next day.
-      const end = WEEKDAYS.indexOf(day) * DAY_MINUTES + (to > from ? to : to + DAY_MINUTES);
+      const end = index * DAY_MINUTES + (to > from ? to : to + DAY_MINUTES);
       if (end <= WEEK_MINUTES) intervals.push([start, end]);
       else intervals.push([start, WEEK_MINUTES], [0, end - WEEK_MINUTES]);
     }
   });
   return ok && formatter ? { spec, intervals, formatter } : undefined;
+}
+
+/** The zone's formatter, or a problem at `timeZone` when the value is a string but no known zone. */
+function checkedZone(
+  timeZone: unknown,
+  parts: Intl.DateTimeFormatOptions,
+  fail: (field: string, message: string) => void,
+): Intl.DateTimeFormat | undefined {
+  if (typeof timeZone !== "string") return undefined;
+  const formatter = zoneFormatter(timeZone, parts);
+  if (!formatter) {
+    fail("timeZone", `"${timeZone}" is not a known IANA time zone (e.g. Europe/Madrid)`);
+  }
+  return formatter;
 }
 
 /** Minute of the week (Monday 00:00 = 0) of an instant in the hours' time zone. */
@@ -117,4 +150,95 @@ export function isOpenAt(hours: BusinessHours, epochMs: number): boolean {
 /** True when the rule's business-hours condition holds at the instant. */
 export function businessHoursHold(hours: BusinessHours, epochMs: number): boolean {
   return isOpenAt(hours, epochMs) === (hours.spec.when === "inside");
+}
+
+// ── Dates: closures and holidays ───────────────────────────────────────────────────────────────
+
+/**
+ * Calendar dates of a reply rule (a holiday, a closure), in an IANA time zone:
+ * `{ "timeZone": "Europe/Madrid", "on": ["2026-12-25", { "from": "2026-12-31", "to": "2027-01-01" }] }`.
+ * A date is the whole local day, midnight to midnight in the zone; a range includes both ends.
+ */
+export interface DateRange {
+  /** "YYYY-MM-DD", the first day. */
+  from: string;
+  /** "YYYY-MM-DD", the last day (included). */
+  to: string;
+}
+
+export interface DatesSpec {
+  timeZone: string;
+  /** Single days ("YYYY-MM-DD") and ranges of days. */
+  on: (string | DateRange)[];
+}
+
+/** Validated dates, ready to test instants against. */
+export interface Dates {
+  spec: DatesSpec;
+  /** Inclusive [first, last] days as "YYYY-MM-DD" (they sort as dates). */
+  ranges: [string, string][];
+  formatter: Intl.DateTimeFormat;
+}
+
+const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
+
+/** True for a real calendar day written "YYYY-MM-DD" (no 2026-02-30). */
+export function isCalendarDate(value: string): boolean {
+  const parsed = DATE.exec(value);
+  if (!parsed) return false;
+  const [year, month, day] = [Number(parsed[1]), Number(parsed[2]), Number(parsed[3])];
+  const date = new Date(Date.UTC(year, month - 1, day));
+  return (
+    date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day
+  );
+}
+
+const DAY_PROBLEM = 'must be a date "YYYY-MM-DD" (e.g. 2026-12-25)';
+
+/**
+ * Checks and compiles a dates condition, reporting each problem as (field below the condition,
+ * message); undefined when there was any. Tolerant of wrong types, like compileBusinessHours.
+ */
+export function compileDates(
+  spec: DatesSpec,
+  problem: (field: string, message: string) => void,
+): Dates | undefined {
+  let ok = true;
+  const fail = (field: string, message: string) => {
+    ok = false;
+    problem(field, message);
+  };
+  const formatter = checkedZone(spec.timeZone, DAY_PARTS, fail);
+  const ranges: [string, string][] = [];
+  const entries: unknown[] = Array.isArray(spec.on) ? spec.on : [];
+  entries.forEach((entry, i) => {
+    if (typeof entry === "string") {
+      if (isCalendarDate(entry)) ranges.push([entry, entry]);
+      else fail(`on[${i}]`, `${DAY_PROBLEM}, got "${entry}"`);
+      return;
+    }
+    if (typeof entry !== "object" || entry === null) return;
+    const { from, to } = entry as Partial<DateRange>;
+    const goodFrom = typeof from === "string" && isCalendarDate(from);
+    const goodTo = typeof to === "string" && isCalendarDate(to);
+    if (typeof from === "string" && !goodFrom) fail(`on[${i}].from`, DAY_PROBLEM);
+    if (typeof to === "string" && !goodTo) fail(`on[${i}].to`, DAY_PROBLEM);
+    if (!goodFrom || !goodTo) return;
+    if (to < from) fail(`on[${i}].to`, `(${to}) is before from (${from})`);
+    else ranges.push([from, to]);
+  });
+  return ok && formatter ? { spec, ranges, formatter } : undefined;
+}
+
+/** The local calendar day ("YYYY-MM-DD") of an instant in the condition's time zone. */
+export function localDay(dates: Dates, epochMs: number): string {
+  const parts = dates.formatter.formatToParts(new Date(epochMs));
+  const get = (type: string) => parts.find((part) => part.type === type)?.value ?? "";
+  return `${get("year")}-${get("month")}-${get("day")}`;
+}
+
+/** True when the instant falls on one of the condition's days, in its time zone. */
+export function datesHold(dates: Dates, epochMs: number): boolean {
+  const day = localDay(dates, epochMs);
+  return dates.ranges.some(([first, last]) => day >= first && day <= last);
 }

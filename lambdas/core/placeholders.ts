@@ -26,6 +26,9 @@ export type PlaceholderName = keyof typeof PLACEHOLDERS;
 
 const PLACEHOLDER_NAMES = Object.keys(PLACEHOLDERS) as PlaceholderName[];
 
+/** How to write one, naming only placeholders that exist (a hint must not suggest a refused one). */
+export const PLACEHOLDER_HINT = `write one of ${PLACEHOLDER_NAMES.map((n) => `{{${n}}}`).join(", ")}, with a fallback after "|" if you like: {{first_name|there}}`;
+
 /** A parsed text: literal runs and placeholders, in order. */
 export type TemplatePart =
   | { kind: "text"; text: string }
@@ -76,7 +79,7 @@ export function parseTemplate(source: string): Template {
     const name = parsed?.[1];
     if (!parsed || name === undefined) {
       throw new TemplateError(
-        `has an unreadable placeholder {{${inner}}} at character ${open + 1} (write {{name}} or {{name|fallback}})`,
+        `has an unreadable placeholder {{${inner}}} at character ${open + 1} (${PLACEHOLDER_HINT})`,
         open + 1,
       );
     }

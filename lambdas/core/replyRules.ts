@@ -1,8 +1,13 @@
 import * as z from "zod/mini";
 import {
   type BusinessHours,
+  type BusinessHoursSpec,
   businessHoursHold,
   compileBusinessHours,
+  compileDates,
+  type Dates,
+  type DatesSpec,
+  datesHold,
   WEEKDAYS,
 } from "./businessHours.js";
 import { ConfigurationError, ReplyRulesError, type RuleProblem } from "./errors.js";
@@ -10,6 +15,7 @@ import { ENGLISH_ISSUES, type NormalizedWebhook } from "./messages.js";
 import {
   describeBlankText,
   isBlankText,
+  type PLACEHOLDERS,
   parseTemplate,
   renderTemplate,
   renderWithoutValues,
@@ -24,14 +30,16 @@ import { compileRulePattern, PatternError, type RulePattern } from "./rulePatter
  * Rules come from stack config (inline `replyRules`, or a JSON file named by `replyRulesFile` that
  * is bundled with the responder) or `npm start -- --rules FILE`, as a JSON array:
  *
- *   [{ "name"?, "match"?, "messageType"?, "labels"?, "businessHours"?, "onNewMessage"?,
- *      "messages": [{ "text", "delay", "attachment"?, "filename"? }] }]
+ *   [{ "name"?, "match"?, "messageType"?, "labels"?, "businessHours"?, "dates"?, "closure"?,
+ *      "onNewMessage"?, "messages": [{ "text", "delay", "attachment"?, "filename"? }] }]
  *
- * A rule applies when every condition it states holds: `match` (an RE2 pattern, case-insensitive,
- * searched in the user's last message; see rulePattern.ts), `messageType` (one type or a list),
- * `labels` (the contact carries any of them) and `businessHours` (inside or outside weekly windows
- * in a time zone, at the moment the webhook was accepted; see businessHours.ts). The first rule
- * that applies wins; none, no reply. Texts may hold placeholders (`{{first_name|there}}`, see
+ * (the type {@link ReplyRuleDocument}). A rule applies when every condition it states holds:
+ * `match` (an RE2 pattern, case-insensitive, searched in the user's last message; see
+ * rulePattern.ts), `messageType` (one type or a list), `labels` (the contact carries any of them),
+ * `businessHours` (inside or outside weekly windows in a time zone) and `dates` (calendar days
+ * and ranges in a time zone), the times being the moment the webhook was accepted (see
+ * businessHours.ts). The first rule that applies wins, closure rules (`"closure": true`, which
+ * need `dates`) before all others; none, no reply. Texts may hold placeholders (`{{first_name|there}}`, see
  * placeholders.ts). `delay` is milliseconds from the moment the receiver accepted the webhook (an
  * offset, not a gap), the unit of the vendor's schedule-activity format.
  *
@@ -116,11 +124,49 @@ export interface ReplyRule {
   /** Lower-cased labels, any of which applies; undefined = labels not considered. */
   labels?: string[];
   businessHours?: BusinessHours;
+  dates?: Dates;
+  /** Tried before every rule that is not a closure (its `dates` say when). */
+  closure: boolean;
   onNewMessage: OnNewMessage;
   /** The messages as configured (texts with their placeholders). */
   messages: ReplyPlanMessage[];
   /** The parsed text of each message, for rendering. */
   templates: Template[];
+}
+
+/**
+ * A reply rule as written in a rules file, a stack file's `replyRules` or a host program's
+ * `replyRules` arg (the document {@link parseReplyRules} validates; docs/scheduling.md).
+ */
+export interface ReplyRuleDocument {
+  /** Shown in errors, logs and the ops CLI. */
+  name?: string;
+  /** An RE2 pattern, case-insensitive, searched in the customer's last message. Default: any text. */
+  match?: string;
+  /** The incoming message's type (`text`, `image`, …), or a list of them. */
+  messageType?: string | string[];
+  /** The contact carries any of these labels. */
+  labels?: string[];
+  /** Inside or outside weekly opening windows, in a time zone. */
+  businessHours?: BusinessHoursSpec;
+  /** On these calendar days or ranges (both ends included), in a time zone. */
+  dates?: DatesSpec;
+  /** Tried before every other rule, on its `dates` (required with it): a holiday or closure notice. */
+  closure?: boolean;
+  /** What a newer message from the contact does to this plan's unsent replies. Default "supersede". */
+  onNewMessage?: OnNewMessage;
+  /** The replies, in order; `delay` is ms after acceptance, texts may hold placeholders ({@link PLACEHOLDERS}). */
+  messages: ReplyMessageDocument[];
+}
+
+/** One reply of a rule, in the vendor's schedule-activity format. */
+export interface ReplyMessageDocument {
+  text: string;
+  /** Milliseconds after the incoming webhook was accepted (an offset, not a gap). */
+  delay: number;
+  /** An http(s) URL of a file to send with the text. */
+  attachment?: string;
+  filename?: string;
 }
 
 // zod/mini (the functional API) rather than classic zod: the same checks at ~3% of the bundle size.
@@ -189,25 +235,42 @@ const templateSchema = z.pipe(
  */
 function messageListCheck(waitingDurationSeconds: number | undefined) {
   const limitMs = waitingDurationSeconds === undefined ? undefined : waitingDurationSeconds * 1000;
-  return z.superRefine((messages: readonly { delay: number }[], ctx) => {
-    messages.forEach((message, i) => {
-      // A delay out of range on its own is reported once, by the message's own check.
-      if (!(message.delay >= 0 && message.delay <= MAX_REPLY_DELAY_MS)) return;
-      const previous = messages[i - 1];
-      const issue = (message: string) =>
-        ctx.addIssue({ code: "custom", path: [i, "delay"], input: messages, message });
-      if (previous && message.delay < previous.delay) {
-        issue(
-          `(${message.delay} ms) is earlier than the message before it (${previous.delay} ms): delays are offsets from acceptance, so they must not decrease`,
-        );
-      }
-      if (limitMs !== undefined && message.delay > limitMs) {
-        issue(
-          `(${message.delay} ms) is beyond the webhook's waiting_duration of ${waitingDurationSeconds} s`,
-        );
-      }
-    });
-  });
+  return z.superRefine(
+    (messages: readonly { delay: number }[], ctx) => {
+      if (!Array.isArray(messages)) return;
+      const delayOf = (message: unknown) => {
+        const delay = (message as { delay?: unknown } | null)?.delay;
+        // A delay out of range on its own is reported once, by the message's own check.
+        return typeof delay === "number" &&
+          Number.isInteger(delay) &&
+          delay >= 0 &&
+          delay <= MAX_REPLY_DELAY_MS
+          ? delay
+          : undefined;
+      };
+      messages.forEach((entry, i) => {
+        const delay = delayOf(entry);
+        if (delay === undefined) return;
+        const message = { delay };
+        const previousDelay = delayOf(messages[i - 1]);
+        const previous = previousDelay === undefined ? undefined : { delay: previousDelay };
+        const issue = (message: string) =>
+          ctx.addIssue({ code: "custom", path: [i, "delay"], input: messages, message });
+        if (previous && message.delay < previous.delay) {
+          issue(
+            `(${message.delay} ms) is earlier than the message before it (${previous.delay} ms): delays are offsets from acceptance, so they must not decrease`,
+          );
+        }
+        if (limitMs !== undefined && message.delay > limitMs) {
+          issue(
+            `(${message.delay} ms) is beyond the webhook's waiting_duration of ${waitingDurationSeconds} s`,
+          );
+        }
+      });
+    },
+    // Also when a message has problems of its own: one validation reports them all.
+    { when: () => true },
+  );
 }
 
 const messageCount = z.maxLength(
@@ -259,14 +322,61 @@ const businessHoursShape = {
   when: z.enum(["inside", "outside"], { error: 'must be "inside" or "outside"' }),
 };
 
+/**
+ * A condition's own checks (zone, times, dates), run even when zod found problems in the same
+ * object (`when`), so one validation reports them all instead of one round at a time.
+ */
+function conditionCheck<T>(
+  compile: (spec: T, problem: (field: string, message: string) => void) => unknown,
+) {
+  return z.superRefine(
+    (spec: T, ctx) => {
+      if (typeof spec !== "object" || spec === null) return;
+      compile(spec, (field, message) =>
+        ctx.addIssue({ code: "custom", input: spec, path: field.split("."), message }),
+      );
+    },
+    { when: () => true },
+  );
+}
+
+/** Compiles a condition whose problems conditionCheck has already reported (none left here). */
+function compiled<T, C>(
+  compile: (spec: T, problem: (field: string, message: string) => void) => C | undefined,
+) {
+  return z.transform((spec: T): C => compile(spec, () => undefined) ?? z.NEVER);
+}
+
 const businessHoursSchema = z.pipe(
-  z.strictObject(businessHoursShape, { error: 'must be {"timeZone", "open", "when"}' }),
-  z.transform((spec, ctx): BusinessHours => {
-    const compiled = compileBusinessHours(spec, (field, message) =>
-      ctx.issues.push({ code: "custom", input: spec, path: field.split("."), message }),
-    );
-    return compiled ?? z.NEVER;
-  }),
+  z
+    .strictObject(businessHoursShape, { error: 'must be {"timeZone", "open", "when"}' })
+    .check(conditionCheck<BusinessHoursSpec>(compileBusinessHours)),
+  compiled<BusinessHoursSpec, BusinessHours>(compileBusinessHours),
+);
+
+const DAY = 'a date "YYYY-MM-DD"';
+const rangeShape = {
+  from: z.string({ error: `must be ${DAY}` }),
+  to: z.string({ error: `must be ${DAY}` }),
+};
+
+const datesShape = {
+  timeZone: z.string({ error: "must be an IANA time zone such as Europe/Madrid" }),
+  on: z
+    .array(
+      z.union([z.string(), z.strictObject(rangeShape)], {
+        error: `must be ${DAY} or a range {"from", "to"}`,
+      }),
+      { error: `must be a list of dates ("YYYY-MM-DD") and ranges ({"from", "to"})` },
+    )
+    .check(z.minLength(1, "must list at least one date or range")),
+};
+
+const datesSchema = z.pipe(
+  z
+    .strictObject(datesShape, { error: 'must be {"timeZone", "on"}' })
+    .check(conditionCheck<DatesSpec>(compileDates)),
+  compiled<DatesSpec, Dates>(compileDates),
 );
 
 const ruleShape = {
@@ -287,6 +397,8 @@ const ruleShape = {
       .check(z.minLength(1, "must list at least one label")),
   ),
   businessHours: z.optional(businessHoursSchema),
+  dates: z.optional(datesSchema),
+  closure: z.optional(z.boolean({ error: "must be true or false" })),
   onNewMessage: z.optional(
     z.enum(ON_NEW_MESSAGE, {
       error: `must be ${ON_NEW_MESSAGE.map((v) => `"${v}"`).join(" or ")}`,
@@ -294,25 +406,48 @@ const ruleShape = {
   ),
 };
 
+/** A closure says when it applies: without dates it would silence every other rule. */
+const closureNeedsDates = z.superRefine(
+  (rule: { closure?: unknown; dates?: unknown }, ctx) => {
+    if (typeof rule !== "object" || rule === null) return;
+    if (rule.closure === true && rule.dates === undefined) {
+      ctx.addIssue({
+        code: "custom",
+        input: rule,
+        path: ["closure"],
+        message: 'needs "dates": a closure rule takes precedence on its dates only',
+      });
+    }
+  },
+  { when: () => true },
+);
+
 function ruleSchemaFor(waitingDurationSeconds: number | undefined) {
-  return z.strictObject(
-    {
-      ...ruleShape,
-      messages: z
-        .array(z.strictObject({ ...messageShape, text: templateSchema }), {
-          error: "must be an array of messages",
-        })
-        .check(
-          z.minLength(1, "must hold at least one message"),
-          messageCount,
-          messageListCheck(waitingDurationSeconds),
-        ),
-    },
-    { error: 'must be an object {"match", "messages", …}' },
-  );
+  return z
+    .strictObject(
+      {
+        ...ruleShape,
+        messages: z
+          .array(z.strictObject({ ...messageShape, text: templateSchema }), {
+            error: "must be an array of messages",
+          })
+          .check(
+            z.minLength(1, "must hold at least one message"),
+            messageCount,
+            messageListCheck(waitingDurationSeconds),
+          ),
+      },
+      { error: 'must be an object {"match", "messages", …}' },
+    )
+    .check(closureNeedsDates);
 }
 
 type RuleDocument = z.output<ReturnType<typeof ruleSchemaFor>>;
+
+// The written type and the schema agree: a field added to one and not the other fails to compile.
+type SchemaInput = z.input<ReturnType<typeof ruleSchemaFor>>;
+void ((rule: ReplyRuleDocument): SchemaInput => rule);
+void ((rule: SchemaInput): ReplyRuleDocument => rule);
 
 /** "messages[1].delay" from a zod path. */
 function fieldPath(path: readonly PropertyKey[]): string {
@@ -343,6 +478,8 @@ const KNOWN_FIELDS = {
   message: Object.keys(messageShape),
   businessHours: Object.keys(businessHoursShape),
   window: Object.keys(windowShape),
+  dates: Object.keys(datesShape),
+  range: Object.keys(rangeShape),
 } as const;
 
 function unknownFieldProblem(key: string, path: readonly PropertyKey[]): string {
@@ -352,9 +489,13 @@ function unknownFieldProblem(key: string, path: readonly PropertyKey[]): string 
       ? KNOWN_FIELDS.rule
       : last === "businessHours"
         ? KNOWN_FIELDS.businessHours
-        : path.includes("open")
-          ? KNOWN_FIELDS.window
-          : KNOWN_FIELDS.message;
+        : last === "dates"
+          ? KNOWN_FIELDS.dates
+          : path.includes("open")
+            ? KNOWN_FIELDS.window
+            : path.includes("on")
+              ? KNOWN_FIELDS.range
+              : KNOWN_FIELDS.message;
   const near = known.find((name) => distance(name.toLowerCase(), key.toLowerCase()) <= 2);
   return `is not a field${near ? ` (did you mean ${near}?)` : ""} [fields: ${known.join(", ")}]`;
 }
@@ -416,6 +557,8 @@ function toRule(rule: RuleDocument, index: number): ReplyRule {
     ...(rule.messageType === undefined ? {} : { messageTypes: lower(rule.messageType) }),
     ...(rule.labels === undefined ? {} : { labels: lower(rule.labels) }),
     ...(rule.businessHours ? { businessHours: rule.businessHours } : {}),
+    ...(rule.dates ? { dates: rule.dates } : {}),
+    closure: rule.closure ?? false,
     onNewMessage: rule.onNewMessage ?? "supersede",
     messages: rule.messages.map(({ text, ...rest }) =>
       toPlanMessage({ ...rest, text: text.source }),
@@ -483,16 +626,23 @@ export function ruleApplies(rule: ReplyRule, { webhook, acceptedAt }: ReplyPolic
     if (!rule.labels.some((label) => labels.has(label))) return false;
   }
   if (rule.businessHours && !businessHoursHold(rule.businessHours, acceptedAt)) return false;
+  if (rule.dates && !datesHold(rule.dates, acceptedAt)) return false;
   // Bounded anyway, though RE2 makes the cost linear: WhatsApp texts end at 4,096 characters.
   return rule.pattern.test(lastUserText(webhook).slice(0, MAX_TEXT_LENGTH));
 }
 
-/** The first rule that applies to the input, if any. */
+/**
+ * The rule that answers the input, if any: the first closure rule that applies (a closure
+ * notice takes precedence on its dates, wherever it stands in the file), else the first rule.
+ */
 export function matchRule(
   rules: readonly ReplyRule[],
   input: ReplyPolicyInput,
 ): ReplyRule | undefined {
-  return rules.find((rule) => ruleApplies(rule, input));
+  return (
+    rules.find((rule) => rule.closure && ruleApplies(rule, input)) ??
+    rules.find((rule) => !rule.closure && ruleApplies(rule, input))
+  );
 }
 
 /** A rule's messages for one webhook, placeholders filled in (cut to WhatsApp's text limit). */

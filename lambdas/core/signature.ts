@@ -121,6 +121,19 @@ function sha256(text: string): Buffer {
   return createHash("sha256").update(text, "utf8").digest();
 }
 
+// ── Signing (what the vendor does; for test deliveries: the demo, tests, `ops trigger`) ─────────
+
+/**
+ * The X-Webhook-Signature value a receiver accepts for `body` under `scheme`: the secret itself
+ * for "secret", a hex HMAC-SHA512 for "hmac-sha512", a hex HMAC-SHA256 otherwise ("auto" and
+ * "off" accept it too). The one signer: every test delivery is signed here, next to the check.
+ */
+export function signatureFor(body: string, secret: string, scheme: string): string {
+  if (scheme === "secret") return secret;
+  const hash = scheme === "hmac-sha512" ? "sha512" : "sha256";
+  return createHmac(hash, secret).update(body, "utf8").digest("hex");
+}
+
 // ── The stored signing secret(s) ────────────────────────────────────────────────────────────────
 
 /**

@@ -6,8 +6,11 @@ import { pauseCommand } from "./pause.js";
 import { pendingCommand } from "./pending.js";
 import { preflightCommand } from "./preflight.js";
 import { redriveCommand } from "./redrive.js";
+import { replayCommand } from "./replay.js";
 import { resumeCommand } from "./resume.js";
 import { statusCommand } from "./status.js";
+import { triggerCommand } from "./trigger.js";
+import { validateCommand } from "./validate.js";
 
 /** The commands, in the order help lists them. */
 export const COMMANDS: readonly AnyCommand[] = [
@@ -19,6 +22,9 @@ export const COMMANDS: readonly AnyCommand[] = [
   resumeCommand,
   dlqCommand,
   redriveCommand,
+  validateCommand,
+  triggerCommand,
+  replayCommand,
   // Before a stack exists: last, as it is used once per stack.
   preflightCommand,
 ];

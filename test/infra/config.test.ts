@@ -427,6 +427,32 @@ describe("parseStackSettings", () => {
   });
 });
 
+describe("parseStackSettings: every problem in one run", () => {
+  it("reports bad keys, relations between the good ones and the rules together", () => {
+    expect(
+      problems({
+        maxReceiveCount: "0",
+        activeSignature: "false",
+        signatureScheme: "auto",
+        ingress: "functionUrl",
+        throttleRateLimit: "10",
+        protect: "true",
+        replyRules: JSON.stringify([{ match: "(", messages: [{ text: "x", delay: 0 }] }]),
+      }),
+    ).toEqual([
+      `${NS}:maxReceiveCount: must be a whole number from 1 to 1000`,
+      `${NS}:signatureScheme: must be "off" when activeSignature is false: unsigned deliveries would all be rejected`,
+      expect.stringMatching(
+        new RegExp(`^${NS}:throttleRateLimit: applies to ingress "httpApi" only`),
+      ),
+      expect.stringMatching(
+        new RegExp(`^${NS}:alarmEmail: a protected stack needs an alarm destination`),
+      ),
+      expect.stringMatching(new RegExp(`^${NS}:replyRules: reply rule 0: match`)),
+    ]);
+  });
+});
+
 describe("loadStackConfig", () => {
   beforeAll(async () => {
     await pulumi.runtime.setMocks(

@@ -5,6 +5,7 @@ import { loadYamlFile } from "./support/stackFiles.js";
 
 interface Step {
   uses?: string;
+  if?: string;
   run?: string;
   with?: Record<string, unknown>;
   env?: Record<string, string>;
@@ -87,6 +88,24 @@ describe("GitHub workflows", () => {
       ];
       for (const stack of stacks) expect(existsSync(`Pulumi.${stack}.yaml`)).toBe(true);
     }
+  });
+
+  it("replays a pull request's rules change against the stack's last week, masked, after the preview", () => {
+    const job = workflow("preview.yml").jobs.preview as Job;
+    const replay = job.steps.find((s) => s.run?.includes("npm run -s ops -- replay"));
+    expect(replay).toBeDefined();
+    expect(job.steps.indexOf(replay as Step)).toBeGreaterThan(job.steps.indexOf(pulumiStep(job)));
+    expect(replay?.run).toContain(
+      '--rules "$STACK_FILE" --current "$RUNNER_TEMP/base/$STACK_FILE"',
+    );
+    expect(replay?.run).toContain("--since 7d");
+    // The preview role reads no table data: only a replay role the environment names may Scan.
+    expect(replay?.if).toBe("vars.AWS_REPLAY_ROLE_ARN != ''");
+    const assume = job.steps[job.steps.indexOf(replay as Step) - 1];
+    expect(assume?.with?.["role-to-assume"]).toBe(["$", "{{ vars.AWS_REPLAY_ROLE_ARN }}"].join(""));
+    // What is posted on the pull request: masked numbers and no texts.
+    expect(replay?.run).not.toContain("--show-text");
+    expect(replay?.env?.STACK_FILE).toBe(["Pulumi.$", "{{ matrix.stack }}.yaml"].join(""));
   });
 
   it("deploys to dev on merge to main, after the tests", () => {

@@ -26,6 +26,24 @@ function problemsOf(args: Partial<WhatsAppReplyPipelineArgs>, context = CONTEXT)
   }
 }
 
+describe("planPipeline: every problem in one run", () => {
+  it("reports a bad setting together with the checks across args it used to hide", () => {
+    expect(
+      problemsOf({
+        maxReceiveCount: 0,
+        customDomain: { domainName: "hooks.example.com", certificateArn: "arn:cert" },
+        replyPolicyUrl: "https://policy.example.com/",
+        replyRules: [{ match: "hi", messages: [{ text: "", delay: 0 }] }],
+      }),
+    ).toEqual([
+      "args.maxReceiveCount: must be a whole number from 1 to 1000",
+      expect.stringMatching(/^args\.replyRules: reply rule 0: messages\[0\]\.text/),
+      expect.stringMatching(/^args\.customDomain: needs args\.ingress "httpApi"/),
+      "args.replyPolicySecret: required with replyPolicyUrl (a secret whsec_<base64>)",
+    ]);
+  });
+});
+
 describe("planPipeline: names", () => {
   it("names every child from the component's name by default", () => {
     const plan = planPipeline("support", ARGS, CONTEXT);

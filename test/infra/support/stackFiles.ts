@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import yaml from "js-yaml";
-import { stackFileValues } from "../../../ops/stackFile.js";
+import { rawStackConfig } from "../../../ops/stackFile.js";
 
 /** Parses a YAML file of the repository. */
 export function loadYamlFile(file: string): unknown {
@@ -25,8 +25,11 @@ export function stackFileConfig(
   stack: string,
   { filledIn = false }: { filledIn?: boolean } = {},
 ): Record<string, string> {
-  const { values } = stackFileValues(loadYamlFile(`Pulumi.${stack}.yaml`));
-  return filledIn ? { ...values, ...FILLED_IN[stack] } : values;
+  const document = loadYamlFile(`Pulumi.${stack}.yaml`) as { config?: Record<string, unknown> };
+  const { values } = rawStackConfig(document.config ?? {}, "", `Pulumi.${stack}.yaml`);
+  // Secrets (`secure:`) stay out: the runtime hands the program their values, never read here.
+  const plain = Object.entries(values).filter((e): e is [string, string] => e[1] !== undefined);
+  return { ...Object.fromEntries(plain), ...(filledIn ? FILLED_IN[stack] : {}) };
 }
 
 /** The settings of one stack file, keyed without the project prefix (for parseStackSettings). */

@@ -95,4 +95,12 @@ describe("placeholders", () => {
     );
     expect(templateError("Hi {{first name}}").position).toBe(4);
   });
+
+  it("suggests only placeholders it accepts when one is unreadable", () => {
+    const hint = templateError("Hi {{ first name }}").message;
+    const suggested = [...hint.matchAll(/\{\{([^}]*)\}\}/g)].map((m) => m[0]).slice(1);
+    expect(suggested.length).toBeGreaterThan(1);
+    for (const placeholder of suggested) expect(() => parseTemplate(placeholder)).not.toThrow();
+    for (const name of Object.keys(PLACEHOLDERS)) expect(hint).toContain(`{{${name}}}`);
+  });
 });

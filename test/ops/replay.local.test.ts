@@ -1,0 +1,187 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { postWebhook, sampleWebhookBody, signatureFor } from "../../local/sampleWebhook.js";
+import { type LocalStack, startLocalStack } from "../../local/stack.js";
+import { waitFor } from "../support/queues.js";
+import { opsOn } from "./support/opsOnStack.js";
+
+/**
+ * `npm run ops -- replay` on the local stack started with --data-dir (its conversation table in
+ * DynamoDB Local's file): a changed rules file's effect on the logged customer messages, with
+ * nothing sent and the customers' data kept back.
+ */
+
+const TODAY = [
+  { name: "greeting", match: "^hi", messages: [{ text: "Hi {{first_name|there}}!", delay: 0 }] },
+  { name: "prices", match: "price", messages: [{ text: "Our prices are online.", delay: 0 }] },
+];
+const NEW = [
+  // Prices answer differently, opening hours are new, and the greeting is gone.
+  { name: "prices", match: "price", messages: [{ text: "Here is our price list.", delay: 0 }] },
+  { name: "hours", match: "open", messages: [{ text: "We open at 9.", delay: 1000 }] },
+];
+
+const CONTACTS = {
+  greets: "14155550111",
+  asksPrices: "14155550112",
+  asksHours: "14155550113",
+  optsOut: "14155550114",
+  saysThanks: "14155550115",
+};
+
+let stack: LocalStack;
+let ops: Awaited<ReturnType<typeof opsOn>>["ops"];
+let rulesDir: string;
+
+async function customerSays(phone: string, text: string) {
+  const body = sampleWebhookBody({ phone, text, at: Date.now() });
+  const answer = await postWebhook(
+    stack.receiverUrl,
+    body,
+    signatureFor(body, stack.signingSecret, "hmac-sha256"),
+  );
+  expect(answer.status).toBe(200);
+}
+
+const sentCount = () => stack.vendor.sent().length;
+
+beforeAll(async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), "replay-data-"));
+  rulesDir = mkdtempSync(join(tmpdir(), "replay-rules-"));
+  writeFileSync(join(rulesDir, "today.json"), JSON.stringify(TODAY));
+  writeFileSync(join(rulesDir, "new.json"), JSON.stringify(NEW));
+  stack = await startLocalStack({ dataDir, rules: TODAY, logLevel: "ERROR", log: () => undefined });
+  ({ ops } = await opsOn(stack));
+  await customerSays(CONTACTS.greets, "hi");
+  await customerSays(CONTACTS.asksPrices, "what is the price?");
+  await customerSays(CONTACTS.asksHours, "when do you open?");
+  await customerSays(CONTACTS.saysThanks, "thanks");
+  await customerSays(CONTACTS.optsOut, "price?");
+  await waitFor("the replies", () => sentCount() >= 3 || undefined, { timeoutMs: 30_000 });
+  await customerSays(CONTACTS.optsOut, "stop");
+  // The opt-out confirmation: the contact's stop word was handled.
+  await waitFor("the opt-out", () => sentCount() >= 4 || undefined, { timeoutMs: 30_000 });
+}, 120_000);
+
+afterAll(async () => {
+  await stack?.stop();
+}, 30_000);
+
+const replay = (...args: string[]) =>
+  ops(
+    "replay",
+    "--rules",
+    join(rulesDir, "new.json"),
+    "--current",
+    join(rulesDir, "today.json"),
+    "--since",
+    "1h",
+    ...args,
+  );
+
+describe("ops replay on the local stack (--data-dir)", () => {
+  it("reads no message when the rules did not change", async () => {
+    const today = join(rulesDir, "today.json");
+    const run = await ops("replay", "--rules", today, "--current", today, "--json");
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout)).toEqual({ sameRules: true, rules: today, current: today });
+  });
+
+  it("counts what the new rules would change in the logged customer messages", async () => {
+    const run = await replay("--json");
+    expect(run.code).toBe(0);
+    const result = JSON.parse(run.stdout);
+    expect(result.sameRules).toBe(false);
+    expect(result.counts).toEqual({
+      unchanged: 1,
+      changed: 1,
+      "newly answered": 1,
+      "no longer answered": 1,
+      leftOut: { optedOut: 2, notAskedRules: 0 },
+    });
+    expect(
+      result.messages.map((m: { contact: string; verdict: string }) => [m.contact, m.verdict]),
+    ).toEqual([
+      ["•••••••0111", "no longer answered"],
+      ["•••••••0112", "changed"],
+      ["•••••••0113", "newly answered"],
+    ]);
+    expect(result.messages[2].proposed).toEqual({
+      rule: "hours",
+      messages: [{ delayMs: 1000 }],
+    });
+  });
+
+  it("sends nothing: the vendor's sent list is the same after a replay", async () => {
+    const sentList = async () => (await fetch(`${stack.vendorUrl}/_sent`)).json();
+    const before = await sentList();
+    expect(before).toHaveLength(sentCount());
+    await replay();
+    await replay("--show-text");
+    expect(await sentList()).toEqual(before);
+  });
+
+  it("masks numbers and shows no text without --show-text", async () => {
+    const runs = [await replay(), await replay("--json")];
+    for (const run of runs) {
+      for (const phone of Object.values(CONTACTS)) expect(run.stdout).not.toContain(phone);
+      for (const text of [
+        "what is the price?",
+        "when do you open?",
+        "Here is our price list",
+        "We open at 9",
+        "Hi there",
+      ]) {
+        expect(run.stdout).not.toContain(text);
+      }
+    }
+    expect(runs[0]?.stdout).toMatch(
+      /•••••••0112\s+changed\s+prices: 1 reply \(\+0s\)\s+prices: 1 reply \(\+0s\)/,
+    );
+  });
+
+  it("shows the customers' texts and the replies with --show-text", async () => {
+    const run = await replay("--show-text");
+    expect(run.stdout).toContain('"when do you open?"');
+    expect(run.stdout).toContain('hours: 1 reply (+1s "We open at 9.")');
+    expect(run.stdout).toContain('greeting: 1 reply (+0s "Hi there!")');
+  });
+
+  it("lets a closure rule answer only the messages of its dates", async () => {
+    // Yesterday to today (UTC): the window's messages, even if midnight passed since they came.
+    const day = (offsetDays: number) =>
+      new Date(Date.now() + offsetDays * 86_400_000).toISOString().slice(0, 10);
+    const closure = (on: string | { from: string; to: string }) => [
+      {
+        name: "closed",
+        closure: true,
+        dates: { timeZone: "UTC", on: [on] },
+        messages: [{ text: "Closed today.", delay: 0 }],
+      },
+      ...TODAY,
+    ];
+    writeFileSync(
+      join(rulesDir, "closed-today.json"),
+      JSON.stringify(closure({ from: day(-1), to: day(0) })),
+    );
+    writeFileSync(join(rulesDir, "closed-later.json"), JSON.stringify(closure("2099-12-25")));
+    const run = (file: string) =>
+      ops(
+        "replay",
+        "--rules",
+        join(rulesDir, file),
+        "--current",
+        join(rulesDir, "today.json"),
+        "--since",
+        "1h",
+        "--json",
+      );
+    const closedToday = JSON.parse((await run("closed-today.json")).stdout);
+    // Every message of the window falls on the closure's days: it answers all four.
+    expect(closedToday.counts).toMatchObject({ changed: 2, "newly answered": 2, unchanged: 0 });
+    const closedLater = JSON.parse((await run("closed-later.json")).stdout);
+    expect(closedLater.counts).toMatchObject({ unchanged: 4, changed: 0 });
+  });
+});
