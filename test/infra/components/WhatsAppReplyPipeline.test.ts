@@ -31,6 +31,7 @@ describe("planPipeline: every problem in one run", () => {
     expect(
       problemsOf({
         maxReceiveCount: 0,
+        ingress: "functionUrl",
         customDomain: { domainName: "hooks.example.com", certificateArn: "arn:cert" },
         replyPolicyUrl: "https://policy.example.com/",
         replyRules: [{ match: "hi", messages: [{ text: "", delay: 0 }] }],
