@@ -17,7 +17,7 @@ export type {
   OnNewMessage,
   ReplyMessageDocument,
   ReplyRuleDocument,
-} from "../lambdas/core/replyRules.js";
+} from "../lambdas/core/ruleDocument.js";
 export { type AlarmThresholds, alarmTopicKeyPolicy } from "./components/PipelineAlarms.js";
 export type { CustomDomain } from "./components/WebhookIngress.js";
 export type { WebhookGeneration } from "./components/WebhookRegistrations.js";

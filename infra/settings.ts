@@ -16,7 +16,8 @@ export type { IngressKind };
 // besides the contract, so that preview refuses exactly what the responder would (pure; no AWS).
 import { describeProblem, ReplyRulesError, type RuleProblem } from "../lambdas/core/errors.js";
 import { policySigningKey, policyUrlProblem } from "../lambdas/core/replyPolicy.js";
-import { parseReplyRules, type ReplyRuleDocument } from "../lambdas/core/replyRules.js";
+import { parseReplyRules } from "../lambdas/core/replyRules.js";
+import type { ReplyRuleDocument } from "../lambdas/core/ruleDocument.js";
 import { MAX_BODY_BYTES_LIMIT, MAX_RECEIVER_RESERVED_CONCURRENCY } from "./awsLimits.js";
 import {
   DEFAULT_MANAGEMENT_BASE_URL,

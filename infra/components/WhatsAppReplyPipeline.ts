@@ -10,7 +10,7 @@ import {
   REPLY_POLICY_ENV,
   RULES_BUNDLE_FILE,
 } from "../../lambdas/contract.js";
-import type { ReplyRuleDocument } from "../../lambdas/core/replyRules.js";
+import type { ReplyRuleDocument } from "../../lambdas/core/ruleDocument.js";
 import {
   checkedReplyPolicySecret,
   checkSettings,

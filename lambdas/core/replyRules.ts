@@ -15,13 +15,13 @@ import { ENGLISH_ISSUES, type NormalizedWebhook } from "./messages.js";
 import {
   describeBlankText,
   isBlankText,
-  type PLACEHOLDERS,
   parseTemplate,
   renderTemplate,
   renderWithoutValues,
   type Template,
   TemplateError,
 } from "./placeholders.js";
+import { ON_NEW_MESSAGE, type OnNewMessage, type ReplyRuleDocument } from "./ruleDocument.js";
 import { compileRulePattern, PatternError, type RulePattern } from "./rulePattern.js";
 
 /**
@@ -104,13 +104,6 @@ export function asDecision(answer: ReplyPlanMessage[] | ReplyDecision): ReplyDec
   return Array.isArray(answer) ? { messages: answer } : answer;
 }
 
-/**
- * What a newer message from the same contact does to a plan's unsent replies: "supersede" (the
- * default) cancels them, "keep" lets them go out.
- */
-export const ON_NEW_MESSAGE = ["supersede", "keep"] as const;
-export type OnNewMessage = (typeof ON_NEW_MESSAGE)[number];
-
 /** A validated rule. */
 export interface ReplyRule {
   /** Position in the rules document. */
@@ -132,41 +125,6 @@ export interface ReplyRule {
   messages: ReplyPlanMessage[];
   /** The parsed text of each message, for rendering. */
   templates: Template[];
-}
-
-/**
- * A reply rule as written in a rules file, a stack file's `replyRules` or a host program's
- * `replyRules` arg (the document {@link parseReplyRules} validates; docs/scheduling.md).
- */
-export interface ReplyRuleDocument {
-  /** Shown in errors, logs and the ops CLI. */
-  name?: string;
-  /** An RE2 pattern, case-insensitive, searched in the customer's last message. Default: any text. */
-  match?: string;
-  /** The incoming message's type (`text`, `image`, …), or a list of them. */
-  messageType?: string | string[];
-  /** The contact carries any of these labels. */
-  labels?: string[];
-  /** Inside or outside weekly opening windows, in a time zone. */
-  businessHours?: BusinessHoursSpec;
-  /** On these calendar days or ranges (both ends included), in a time zone. */
-  dates?: DatesSpec;
-  /** Tried before every other rule, on its `dates` (required with it): a holiday or closure notice. */
-  closure?: boolean;
-  /** What a newer message from the contact does to this plan's unsent replies. Default "supersede". */
-  onNewMessage?: OnNewMessage;
-  /** The replies, in order; `delay` is ms after acceptance, texts may hold placeholders ({@link PLACEHOLDERS}). */
-  messages: ReplyMessageDocument[];
-}
-
-/** One reply of a rule, in the vendor's schedule-activity format. */
-export interface ReplyMessageDocument {
-  text: string;
-  /** Milliseconds after the incoming webhook was accepted (an offset, not a gap). */
-  delay: number;
-  /** An http(s) URL of a file to send with the text. */
-  attachment?: string;
-  filename?: string;
 }
 
 // zod/mini (the functional API) rather than classic zod: the same checks at ~3% of the bundle size.

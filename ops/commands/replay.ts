@@ -9,9 +9,9 @@ import {
   type ReplyPlanMessage,
   type ReplyPolicyInput,
   type ReplyRule,
-  type ReplyRuleDocument,
   renderRuleMessages,
 } from "../../lambdas/core/replyRules.js";
+import type { ReplyRuleDocument } from "../../lambdas/core/ruleDocument.js";
 import type { Command, CommandResult } from "../command.js";
 import { clip } from "../contacts.js";
 import { formatDuration, parseDuration } from "../duration.js";

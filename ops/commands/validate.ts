@@ -8,7 +8,8 @@ import {
   type SettingsProblem,
 } from "../../infra/settings.js";
 import { describeProblem, ReplyRulesError, type RuleProblem } from "../../lambdas/core/errors.js";
-import { parseReplyRules, type ReplyRuleDocument } from "../../lambdas/core/replyRules.js";
+import { parseReplyRules } from "../../lambdas/core/replyRules.js";
+import type { ReplyRuleDocument } from "../../lambdas/core/ruleDocument.js";
 import type { Command, CommandResult } from "../command.js";
 import { messageOf, UsageError } from "../errors.js";
 import { rawStackConfig } from "../stackFile.js";

@@ -4,8 +4,8 @@ import {
   matchRule,
   parseReplyRules,
   type ReplyPolicyInput,
-  type ReplyRuleDocument,
 } from "../../../lambdas/core/replyRules.js";
+import type { ReplyRuleDocument } from "../../../lambdas/core/ruleDocument.js";
 import { aWebhook } from "../../support/replyFixtures.js";
 import { thrown } from "../../support/thrown.js";
 
