@@ -104,9 +104,9 @@ describe("ops replay on the local stack (--data-dir)", () => {
     expect(
       result.messages.map((m: { contact: string; verdict: string }) => [m.contact, m.verdict]),
     ).toEqual([
-      ["•••••••0111", "no longer answered"],
-      ["•••••••0112", "changed"],
-      ["•••••••0113", "newly answered"],
+      ["+1 ••••••0111", "no longer answered"],
+      ["+1 ••••••0112", "changed"],
+      ["+1 ••••••0113", "newly answered"],
     ]);
     expect(result.messages[2].proposed).toEqual({
       rule: "hours",
@@ -138,7 +138,7 @@ describe("ops replay on the local stack (--data-dir)", () => {
       }
     }
     expect(runs[0]?.stdout).toMatch(
-      /•••••••0112\s+changed\s+prices: 1 reply \(\+0s\)\s+prices: 1 reply \(\+0s\)/,
+      /\+1 ••••••0112\s+changed\s+prices: 1 reply \(\+0s\)\s+prices: 1 reply \(\+0s\)/,
     );
   });
 
