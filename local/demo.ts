@@ -352,7 +352,7 @@ async function play(
   const cancelled = rows.filter((r) => r.status.startsWith("cancelled")).length;
   if (verdict.ok && failures === 0) {
     print(
-      `OK: ${expected.length} replies arrived once each, in order; the repeat got no second reply; ` +
+      `OK: ${sent.length} replies arrived once each, in order; the repeat got no second reply; ` +
         `${cancelled} replies were cancelled (a newer message, a person taking over) and none of them went out.`,
     );
     return 0;
