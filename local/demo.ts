@@ -5,7 +5,7 @@ import { parseArgs } from "node:util";
 import { DEFAULTS } from "../lambdas/contract.js";
 import { maskPhone } from "../lambdas/core/phone.js";
 import type { ReplyRule } from "../lambdas/core/replyRules.js";
-import { checkReplies, type ExpectedReply } from "./demoCheck.js";
+import { type CancelledReply, checkReplies, type ExpectedReply } from "./demoCheck.js";
 import { divertWrites } from "./divertWrites.js";
 import { postWebhook, sampleWebhookBody, signatureFor } from "./sampleWebhook.js";
 import type { LocalStack } from "./stack.js";
@@ -16,7 +16,9 @@ import type { LocalStack } from "./stack.js";
  * before the follow-ups of their first message went out; a person at the business taking a
  * conversation over from the phone app), waits for the scheduled replies at the vendor simulator
  * and prints the timeline, cancelled replies included. Exits 0 when every reply that should go out
- * arrived once and in order and none that should not (superseded, taken over) did, 1 otherwise.
+ * arrived once and in order, every reply a newer message or a takeover could cancel was sent once
+ * or recorded as cancelled, and nothing else went out; 1 otherwise. The verdict holds on a slow
+ * machine too: it never depends on how long the pipeline took (local/demoCheck.ts).
  * The story (header, timeline, verdict) goes to stdout and the demo's own progress lines to stderr.
  * The logs (the stack's lines and the handlers' JSON lines, INFO and above unless
  * POWERTOOLS_LOG_LEVEL says otherwise) go to a file the header names (`--log-file FILE`, default a
@@ -95,8 +97,11 @@ interface DemoMessage {
   human?: boolean;
 }
 
-/** Slack on top of the last reply's due time before the demo gives up. */
-const SETTLE_SLACK_MS = 15_000;
+/**
+ * Slack on top of the last reply's due time before the demo gives up: generous, as a loaded
+ * machine can take many times the usual few hundred ms per hop; a healthy run ends long before.
+ */
+const SETTLE_SLACK_MS = 60_000;
 /** How long the demo keeps watching after the last expected reply, to catch extra sends. */
 const QUIET_MS = 1500;
 
@@ -115,25 +120,35 @@ interface Planned extends ExpectedReply {
   keep: boolean;
 }
 
-function expectedFor(rules: ReplyRule[], phone: string, text: string, acceptedAt: number) {
+function expectedFor(
+  rules: ReplyRule[],
+  phone: string,
+  text: string,
+  acceptedAt: number,
+  plan: number,
+) {
   const rule = rules.find((r) => r.pattern.test(text));
   return (rule?.messages ?? []).map(
     (m): Planned => ({
       phone,
       text: m.text,
       dueAt: acceptedAt + m.delayMs,
+      plan,
       keep: rule?.onNewMessage === "keep",
     }),
   );
 }
 
 /**
- * What should still go out once a contact's next message (or a person at the business) arrives at
- * `at`: replies due before it stay, later ones are cancelled (a newer message spares `keep` plans,
- * a takeover does not).
+ * Once a contact's next message (or a person at the business) arrives, the replies planned before
+ * it may be cancelled (a newer message spares `keep` plans, a takeover does not): those the sender
+ * judges after it is recorded are, those it judged before went out. Which of them is a matter of
+ * timing (on a quick machine, the ones due after it), so the verdict accepts either.
  */
-function cancelAfter(planned: Planned[], phone: string, at: number, takeover: boolean) {
-  return planned.filter((p) => p.phone !== phone || p.dueAt < at || (p.keep && !takeover));
+function mayCancel(planned: Planned[], phone: string, takeover: boolean): Planned[] {
+  return planned.map((p) =>
+    p.phone === phone && (takeover || !p.keep) ? { ...p, cancellable: true } : p,
+  );
 }
 
 function printTimeline(rows: TimelineRow[], origin: number) {
@@ -266,13 +281,13 @@ async function play(
     });
     if (repeatOf !== undefined || status !== "accepted") continue;
     if (message.human) {
-      expected = cancelAfter(expected, message.phone, sentAt, true);
+      expected = mayCancel(expected, message.phone, true);
       pausedUntil.set(message.phone, sentAt + DEFAULTS.humanPauseSeconds * 1000);
       continue;
     }
-    expected = cancelAfter(expected, message.phone, sentAt, false);
+    expected = mayCancel(expected, message.phone, false);
     if ((pausedUntil.get(message.phone) ?? 0) > sentAt) continue;
-    expected.push(...expectedFor(rules, message.phone, message.text, sentAt));
+    expected.push(...expectedFor(rules, message.phone, message.text, sentAt, index));
   }
   if (expected.length === 0) {
     say("demo: the default rules answer none of the demo's messages; nothing to wait for");
@@ -282,14 +297,17 @@ async function play(
   const lastDue = Math.max(...expected.map((e) => e.dueAt));
   const deadline = lastDue + SETTLE_SLACK_MS;
   say(`demo: waiting for ${expected.length} replies (last due ${seconds(lastDue - start)})…`);
-  let verdict = checkReplies(expected, stack.vendor.sent());
+  const phones = CONVERSATION.map((m) => m.phone);
+  // Until every reply is settled: sent, or (one a later message could cancel) recorded cancelled.
+  let verdict = checkReplies(expected, stack.vendor.sent(), await cancelledReplies(stack, phones));
   while (verdict.missing.length > 0 && Date.now() < deadline) {
-    await sleep(200);
-    verdict = checkReplies(expected, stack.vendor.sent());
+    await sleep(250);
+    verdict = checkReplies(expected, stack.vendor.sent(), await cancelledReplies(stack, phones));
   }
   await sleep(QUIET_MS);
   const sent = stack.vendor.sent();
-  verdict = checkReplies(expected, sent);
+  const cancelledNow = await cancelledReplies(stack, phones);
+  verdict = checkReplies(expected, sent, cancelledNow);
 
   for (const record of sent) {
     const phone = record.phone.replace(/\D/g, "");
@@ -306,10 +324,15 @@ async function play(
     });
   }
   rows.push(
-    ...(await cancelledRows(
-      stack,
-      CONVERSATION.map((m) => m.phone),
-    )),
+    ...cancelledNow.map(
+      (reply): TimelineRow => ({
+        at: reply.at,
+        direction: "out",
+        phone: reply.phone,
+        text: reply.text,
+        status: `cancelled (${reply.reason}), not sent`,
+      }),
+    ),
   );
   printTimeline(rows, start);
   print();
@@ -329,8 +352,8 @@ async function play(
   const cancelled = rows.filter((r) => r.status.startsWith("cancelled")).length;
   if (verdict.ok && failures === 0) {
     print(
-      `OK: ${expected.length} replies arrived once each, in order; the repeat got no second reply; ` +
-        `${cancelled} follow-ups were cancelled (a newer message, a person taking over) and none went out.`,
+      `OK: ${sent.length} replies arrived once each, in order; the repeat got no second reply; ` +
+        `${cancelled} replies were cancelled (a newer message, a person taking over) and none of them went out.`,
     );
     return 0;
   }
@@ -339,28 +362,30 @@ async function play(
 }
 
 /** The replies the contacts' state cancelled, from the conversation table (never sent). */
-async function cancelledRows(stack: LocalStack, phones: string[]): Promise<TimelineRow[]> {
+async function cancelledReplies(
+  stack: LocalStack,
+  phones: string[],
+): Promise<(CancelledReply & { at: number; reason: string })[]> {
   const { createDocumentClient } = await import("../lambdas/adapters/awsClients.js");
   const { DynamoConversationReader } = await import(
     "../lambdas/adapters/DynamoConversationTable.js"
   );
   const client = createDocumentClient(stack.awsEnv);
   const reader = new DynamoConversationReader(client, stack.resources.tables.conversation);
-  const rows: TimelineRow[] = [];
+  const cancelled: (CancelledReply & { at: number; reason: string })[] = [];
   for (const phone of new Set(phones)) {
     for (const reply of (await reader.conversation(phone)).replies) {
       if (reply.status !== "CANCELLED") continue;
-      rows.push({
+      cancelled.push({
         at: reply.dueAt ?? reply.updatedAt,
-        direction: "out",
         phone,
         text: reply.content ?? "",
-        status: `cancelled (${reply.cancelReason}), not sent`,
+        reason: String(reply.cancelReason),
       });
     }
   }
   client.destroy();
-  return rows;
+  return cancelled;
 }
 
 main().then(

@@ -417,8 +417,11 @@ export interface LocalWorker {
   readonly fn: WorkerName;
   readonly queueUrl: string;
   readonly handler: QueueHandler;
-  /** Starts one more event source mapping on the worker's queue. */
-  start(): RunningEventSourceMapping;
+  /**
+   * Starts one more event source mapping on the worker's queue, invoking `handler` (default the
+   * worker's own): a test may put a gate in front of it (test/support/senderHold.ts).
+   */
+  start(handler?: QueueHandler): RunningEventSourceMapping;
   /** Stops the worker's mappings, waiting for in-flight invocations. */
   stop(): Promise<void>;
   /** Whether any of its mappings is polling. */
@@ -446,10 +449,10 @@ function localWorker(options: {
     fn,
     queueUrl,
     handler,
-    start: () => {
+    start: (invoked = handler) => {
       const mapping = startEventSourceMapping({
         queueUrl,
-        handler,
+        handler: invoked,
         sqsClient,
         functionName: fn,
         ...settings,

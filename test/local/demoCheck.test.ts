@@ -60,4 +60,50 @@ describe("checkReplies", () => {
     expect(verdict.unexpected).toHaveLength(1);
     expect(verdict.ok).toBe(false);
   });
+
+  // A newer message at +1.5 s and the greeting's follow-up due at +2 s: which the sender judges
+  // first is up to the machine's speed, and either outcome is right.
+  const greeting: ExpectedReply[] = [
+    { phone: "14155550123", text: "Hello!", dueAt: 0, plan: 0, cancellable: true },
+    { phone: "14155550123", text: "Anything else?", dueAt: 2000, plan: 0, cancellable: true },
+    { phone: "14155550123", text: "Delivery is free.", dueAt: 1500, plan: 1 },
+  ];
+
+  it("accepts a reply a newer message could cancel, whether it went out or was cancelled", () => {
+    const quick = checkReplies(
+      greeting,
+      [sent("+14155550123", "Hello!"), sent("+14155550123", "Delivery is free.")],
+      [{ phone: "14155550123", text: "Anything else?" }],
+    );
+    const slow = checkReplies(greeting, [
+      sent("+14155550123", "Hello!"),
+      sent("+14155550123", "Delivery is free."),
+      sent("+14155550123", "Anything else?"),
+    ]);
+    expect(quick).toEqual({ ok: true, missing: [], unexpected: [], outOfOrder: [] });
+    expect(slow).toEqual({ ok: true, missing: [], unexpected: [], outOfOrder: [] });
+  });
+
+  it("reports a cancellable reply that was neither sent nor cancelled", () => {
+    const verdict = checkReplies(greeting, [
+      sent("+14155550123", "Hello!"),
+      sent("+14155550123", "Delivery is free."),
+    ]);
+    expect(verdict.missing.map((r) => r.text)).toEqual(["Anything else?"]);
+  });
+
+  it("judges order within each plan: an earlier plan's follow-up may go out after a newer reply", () => {
+    const verdict = checkReplies(greeting, [
+      sent("+14155550123", "Delivery is free."),
+      sent("+14155550123", "Hello!"),
+      sent("+14155550123", "Anything else?"),
+    ]);
+    expect(verdict.ok).toBe(true);
+    const swapped = checkReplies(greeting, [
+      sent("+14155550123", "Anything else?"),
+      sent("+14155550123", "Hello!"),
+      sent("+14155550123", "Delivery is free."),
+    ]);
+    expect(swapped.outOfOrder).toEqual(["14155550123"]);
+  });
 });

@@ -5,6 +5,7 @@ import type { RunningEventSourceMapping } from "../../local/eventSourceMapping.j
 import {
   type LocalStack,
   type LocalStackOptions,
+  type QueueHandler,
   type StackService,
   startLocalStack,
   type WorkerName,
@@ -42,8 +43,8 @@ export interface TestStack extends LocalStack {
   proxies: Record<StackService, FaultProxy>;
   /** Lines the HTTP stand-in and the mappings reported (failed invocations, polling errors). */
   stackLog: string[];
-  /** Starts one more event source mapping of a worker. */
-  startWorker(worker: WorkerName): RunningEventSourceMapping;
+  /** Starts one more event source mapping of a worker (invoking `handler`, default its own). */
+  startWorker(worker: WorkerName, handler?: QueueHandler): RunningEventSourceMapping;
   /** Puts a job on the jobs queue as the receiver would (acceptedAt = now). */
   enqueueJob(text: string, phone: string, overrides?: Partial<WebhookJob>): Promise<WebhookJob>;
   /** Sends a raw body to a queue. */
@@ -140,10 +141,10 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
     ...stack,
     proxies: proxies as Record<StackService, FaultProxy>,
     stackLog,
-    startWorker: (name) => {
+    startWorker: (name, handler) => {
       const worker = stack.workers[name];
       if (!worker) throw new Error(`the stack was started without the ${name} worker`);
-      return worker.start();
+      return worker.start(handler);
     },
     enqueueJob: async (text, phone, overrides = {}) => {
       const at = Date.now();
