@@ -9,8 +9,7 @@ import { maskPhone } from "../../lambdas/core/phone.js";
 import type { SecretSource } from "../../lambdas/core/ports.js";
 import {
   type AskPolicy,
-  policyEndpoint,
-  policySigningKey,
+  checkOperatorPolicy,
   ReplyPolicyConfigError,
   rulesThenHttpPolicy,
 } from "../../lambdas/core/replyPolicy.js";
@@ -175,23 +174,15 @@ async function stackPolicy(
       "replay --policy: which policy? give --policy-url URL (or --stack NAME with its stack file here, which sets replyPolicyUrl)",
     );
   }
+  const fromEnv = process.env.REPLY_POLICY_SECRET?.trim() || undefined;
   try {
-    policyEndpoint(url);
+    checkOperatorPolicy(url, fromEnv);
   } catch (error) {
-    if (error instanceof ReplyPolicyConfigError)
-      throw new UsageError(`--policy-url: ${error.message}`);
+    if (error instanceof ReplyPolicyConfigError) throw new UsageError(error.message);
     throw error;
   }
   let secret: SecretSource;
-  const fromEnv = process.env.REPLY_POLICY_SECRET?.trim();
   if (fromEnv) {
-    try {
-      policySigningKey(fromEnv);
-    } catch (error) {
-      if (error instanceof ReplyPolicyConfigError)
-        throw new UsageError(`REPLY_POLICY_SECRET: ${error.message}`);
-      throw error;
-    }
     secret = givenSecret(fromEnv);
   } else {
     const { secretArns } = requireOutputs(target.outputs, ["secretArns"], target.source);

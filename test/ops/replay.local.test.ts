@@ -244,6 +244,14 @@ describe("ops replay on the local stack (--data-dir)", () => {
     expect(stack.vendor.sent()).toHaveLength(sentCount());
   });
 
+  it("refuses a policy URL the responder would refuse, naming --policy-url, and asks nothing", async () => {
+    const before = policy.calls().length;
+    const run = await replay("--policy", "--policy-url", "http://policy.example.com/reply");
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain("--policy-url:");
+    expect(policy.calls()).toHaveLength(before);
+  });
+
   it("refuses --policy-url without --policy", async () => {
     const run = await replay("--policy-url", policy.url);
     expect(run.code).not.toBe(0);
