@@ -73,6 +73,7 @@ export function localStackOutputs(stack: LocalStack, webhookId: number): StackOu
       secretArns: {
         signingSecret: resources.secrets.signing,
         vendorToken: resources.secrets.vendorToken,
+        ...(resources.secrets.replyPolicy ? { replyPolicy: resources.secrets.replyPolicy } : {}),
       },
       vendorManagement: {
         baseUrl: `${stack.vendorUrl}${VENDOR_PATHS.management}`,

@@ -2,11 +2,7 @@ import { randomBytes } from "node:crypto";
 import { parseArgs } from "node:util";
 import { DEFAULT_INGRESS, DEFAULTS, INGRESS_KINDS, type IngressKind } from "../lambdas/contract.js";
 import { ReplyRulesError } from "../lambdas/core/errors.js";
-import {
-  policyEndpoint,
-  policySigningKey,
-  ReplyPolicyConfigError,
-} from "../lambdas/core/replyPolicy.js";
+import { checkOperatorPolicy, ReplyPolicyConfigError } from "../lambdas/core/replyPolicy.js";
 import { parseReplyRules } from "../lambdas/core/replyRules.js";
 import { writeLocalOutputs } from "./opsOutputs.js";
 import { lostOnStopLine } from "./persistence.js";
@@ -164,23 +160,15 @@ function replyPolicyOf(
 ): StartOptions["replyPolicy"] {
   if (url === undefined) return undefined;
   try {
-    policyEndpoint(url);
+    checkOperatorPolicy(url, secret || undefined);
   } catch (error) {
-    if (error instanceof ReplyPolicyConfigError)
-      throw new UsageError(`--policy-url: ${error.message}`);
+    if (error instanceof ReplyPolicyConfigError) throw new UsageError(error.message);
     throw error;
   }
   if (!secret) {
     throw new UsageError(
       "--policy-url needs the policy's secret in the environment: REPLY_POLICY_SECRET=whsec_<base64>",
     );
-  }
-  try {
-    policySigningKey(secret);
-  } catch (error) {
-    if (error instanceof ReplyPolicyConfigError)
-      throw new UsageError(`REPLY_POLICY_SECRET: ${error.message}`);
-    throw error;
   }
   return { url, secret: secret.trim() };
 }

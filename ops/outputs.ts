@@ -35,6 +35,8 @@ export const stackOutputsSchema = z.looseObject({
       vendorToken: name,
       managementToken: z.optional(name),
       signingSecret: z.optional(name),
+      /** With replyPolicyUrl: the HTTP reply policy's secret (`replay --policy` signs with it). */
+      replyPolicy: z.optional(name),
     }),
   ),
   /** How to call the vendor's webhook management API (the VendorWebhook provider's settings). */

@@ -1,6 +1,7 @@
 /**
  * The GitOps set-up of the repository (dev → staging → prod), as a list of commands computed from
- * the bootstrap's outputs: the stacks to create by hand, then the GitHub environments, their
+ * the bootstrap's outputs: the stacks to create by hand, then the GitHub environments (deploy,
+ * preview, and replay where the bootstrap made a replay role), their
  * deployment-branch rules, required reviewers, variables and passphrase secrets, and the branch
  * protection of main. Pure: scripts/gitops.ts runs the list with `gh`, or prints it.
  *
@@ -77,12 +78,27 @@ export function parseBootstrapOutputs(file: string, value: unknown): BootstrapOu
   if (typeof environments !== "object" || environments === null || Array.isArray(environments))
     fail("githubEnvironments", "must be an object of environments");
   for (const [name, vars] of Object.entries(environments as Record<string, unknown>)) {
-    const key = name.endsWith("-preview") ? "AWS_PREVIEW_ROLE_ARN" : "AWS_DEPLOY_ROLE_ARN";
+    const key = ROLE_VARIABLE[environmentKind(name).purpose];
     const arn = (vars as Record<string, unknown> | null)?.[key];
     if (typeof arn !== "string" || !/^arn:aws[\w-]*:iam::\d{12}:role\/.+$/.test(arn))
       fail(`githubEnvironments.${name}.${key}`, "must be an IAM role ARN");
   }
   return doc as unknown as BootstrapOutputs;
+}
+
+/** The role variable of each kind of environment (infra/bootstrap/index.ts githubEnvironments). */
+const ROLE_VARIABLE = {
+  deploy: "AWS_DEPLOY_ROLE_ARN",
+  preview: "AWS_PREVIEW_ROLE_ARN",
+  replay: "AWS_REPLAY_ROLE_ARN",
+} as const;
+
+/** `<stack>` deploys, `<stack>-preview` previews, `<stack>-replay` replays rules changes. */
+function environmentKind(env: string): { stack: string; purpose: keyof typeof ROLE_VARIABLE } {
+  const match = /^(.+)-(preview|replay)$/.exec(env);
+  return match
+    ? { stack: match[1] as string, purpose: match[2] as "preview" | "replay" }
+    : { stack: env, purpose: "deploy" };
 }
 
 const regionOf = (backendUrl: string) => new URL(backendUrl).searchParams.get("region") ?? "";
@@ -94,11 +110,17 @@ export function gitopsPlan(input: GitopsInput): Step[] {
   const repo = input.repository;
   const stacks = new Map<
     string,
-    { backendUrl: string; deployRole: string; previewRole: string; file: string }
+    {
+      backendUrl: string;
+      deployRole: string;
+      previewRole: string;
+      replayRole?: string;
+      file: string;
+    }
   >();
   for (const { file, outputs } of input.bootstraps) {
     for (const [env, vars] of Object.entries(outputs.githubEnvironments)) {
-      const stack = env.replace(/-preview$/, "");
+      const { stack, purpose } = environmentKind(env);
       const known = stacks.get(stack);
       if (known && known.file !== file)
         throw new GitopsInputError(
@@ -110,7 +132,8 @@ export function gitopsPlan(input: GitopsInput): Step[] {
         previewRole: "",
         file,
       };
-      if (env.endsWith("-preview")) entry.previewRole = vars.AWS_PREVIEW_ROLE_ARN ?? "";
+      if (purpose === "preview") entry.previewRole = vars.AWS_PREVIEW_ROLE_ARN ?? "";
+      else if (purpose === "replay") entry.replayRole = vars.AWS_REPLAY_ROLE_ARN ?? "";
       else entry.deployRole = vars.AWS_DEPLOY_ROLE_ARN ?? "";
       stacks.set(stack, entry);
     }
@@ -166,10 +189,11 @@ export function gitopsPlan(input: GitopsInput): Step[] {
   });
 
   for (const stack of ordered) {
-    const { backendUrl, deployRole, previewRole } = stacks.get(stack) as {
+    const { backendUrl, deployRole, previewRole, replayRole } = stacks.get(stack) as {
       backendUrl: string;
       deployRole: string;
       previewRole: string;
+      replayRole?: string;
     };
     const region = regionOf(backendUrl);
     // Deploy environment: main only; staging and prod wait for a required reviewer.
@@ -204,6 +228,32 @@ export function gitopsPlan(input: GitopsInput): Step[] {
     steps.push(variable(preview, "AWS_REGION", region));
     steps.push(variable(preview, "PULUMI_BACKEND_URL", backendUrl));
     steps.push(passphrase(preview, stack));
+    // Replay environment, where the bootstrap made a replay role (replayRoles): preview.yml's
+    // replay job reads the stack's outputs (passphrase) and Scans its conversation table, from a
+    // pull request's branch like the preview; prod's from main only, like prod-preview.
+    if (replayRole !== undefined) {
+      const replay = `${stack}-replay`;
+      steps.push(
+        api(
+          "PUT",
+          `environments/${replay}`,
+          fromPullRequests
+            ? { deployment_branch_policy: null }
+            : {
+                deployment_branch_policy: {
+                  protected_branches: false,
+                  custom_branch_policies: true,
+                },
+              },
+          `environment ${replay}`,
+        ),
+      );
+      if (!fromPullRequests) steps.push(mainOnly(replay));
+      steps.push(variable(replay, "AWS_REPLAY_ROLE_ARN", replayRole));
+      steps.push(variable(replay, "AWS_REGION", region));
+      steps.push(variable(replay, "PULUMI_BACKEND_URL", backendUrl));
+      steps.push(passphrase(replay, stack));
+    }
   }
 
   steps.push(

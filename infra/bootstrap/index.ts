@@ -7,15 +7,19 @@ import {
   githubTrustPolicy,
   META_KEY,
   previewPolicy,
+  type RolePurpose,
+  replayPolicy,
+  TABLE_NAME,
 } from "./policies.js";
 
 /**
  * Bootstrap: what CI needs in AWS before the main program can deploy, run once per AWS account by
  * an administrator (`cd infra/bootstrap && pulumi up`, local state: see docs/operations.md):
  * GitHub's OIDC provider, the self-managed state bucket (with the backend's layout marker), and
- * per stack a deploy role and a describe-only preview role (no table data, no secret value), each
- * trusted only for its own GitHub environment. The outputs are what
- * the GitHub environments need (AWS_DEPLOY_ROLE_ARN, AWS_PREVIEW_ROLE_ARN, PULUMI_BACKEND_URL).
+ * per stack a deploy role and a describe-only preview role (no table data, no secret value), and
+ * where asked (`replayRoles`) a replay role reading the stack's conversation table, each trusted
+ * only for its own GitHub environment. The outputs are what the GitHub environments need
+ * (AWS_DEPLOY_ROLE_ARN, AWS_PREVIEW_ROLE_ARN, AWS_REPLAY_ROLE_ARN, PULUMI_BACKEND_URL).
  */
 
 const config = new pulumi.Config();
@@ -28,6 +32,30 @@ if (!/^[\w.-]+\/[\w.-]+$/.test(repository)) {
 }
 /** The main program's stacks this account hosts (one account per stack is the advice). */
 const stacks = config.getObject<string[]>("stacks") ?? ["dev", "staging", "prod"];
+/**
+ * Opt-in, none by default: the stacks whose pull requests replay rules changes against their
+ * logged customer messages, each with its conversation table's name (the stack's output
+ * `tableNames.conversation`), e.g. `{ dev: data-conversation-1a2b3c4 }`. Its role reads that
+ * table: customer messages, so only for the stacks whose data may be read from CI.
+ */
+const replayRoles = config.getObject<Record<string, string>>("replayRoles") ?? {};
+if (typeof replayRoles !== "object" || replayRoles === null || Array.isArray(replayRoles)) {
+  throw new pulumi.RunError(
+    "whatsable-bootstrap:replayRoles: must be a map of stack name to its conversation table's name (tableNames.conversation)",
+  );
+}
+for (const [stack, table] of Object.entries(replayRoles)) {
+  if (!stacks.includes(stack)) {
+    throw new pulumi.RunError(
+      `whatsable-bootstrap:replayRoles.${stack}: not one of the stacks (${stacks.join(", ")})`,
+    );
+  }
+  if (typeof table !== "string" || !TABLE_NAME.test(table)) {
+    throw new pulumi.RunError(
+      `whatsable-bootstrap:replayRoles.${stack}: must be the stack's conversation table name (its output tableNames.conversation)`,
+    );
+  }
+}
 const stateBucketName = config.require("stateBucket");
 const region = new pulumi.Config("aws").require("region");
 
@@ -78,7 +106,7 @@ new aws.s3.BucketPublicAccessBlock("state", {
   restrictPublicBuckets: true,
 });
 
-function role(stack: string, purpose: "deploy" | "preview") {
+function role(stack: string, purpose: RolePurpose) {
   const scope = pulumi.all([partition.partition, identity.accountId]).apply(([part, account]) => ({
     partition: part,
     region,
@@ -102,17 +130,29 @@ function role(stack: string, purpose: "deploy" | "preview") {
   new aws.iam.RolePolicy(`${stack}-${purpose}`, {
     role: created.id,
     policy: scope.apply((s) =>
-      JSON.stringify(purpose === "deploy" ? deployPolicy(s) : previewPolicy(s)),
+      JSON.stringify(
+        purpose === "deploy"
+          ? deployPolicy(s)
+          : purpose === "preview"
+            ? previewPolicy(s)
+            : replayPolicy({ ...s, conversationTable: replayRoles[stack] as string }),
+      ),
     ),
   });
   return created.arn;
 }
 
-/** Per stack: the values of its two GitHub environments (`<stack>` and `<stack>-preview`). */
+/**
+ * Per stack: the values of its GitHub environments (`<stack>`, `<stack>-preview`, and with
+ * replayRoles `<stack>-replay`).
+ */
 export const githubEnvironments = Object.fromEntries(
   stacks.flatMap((stack) => [
     [githubEnvironment(stack, "deploy"), { AWS_DEPLOY_ROLE_ARN: role(stack, "deploy") }],
     [githubEnvironment(stack, "preview"), { AWS_PREVIEW_ROLE_ARN: role(stack, "preview") }],
+    ...(Object.hasOwn(replayRoles, stack)
+      ? [[githubEnvironment(stack, "replay"), { AWS_REPLAY_ROLE_ARN: role(stack, "replay") }]]
+      : []),
   ]),
 );
 export const pulumiBackendUrl = pulumi.interpolate`s3://${stateBucket.bucket}?region=${region}`;

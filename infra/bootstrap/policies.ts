@@ -26,9 +26,15 @@ export interface PolicyDocument {
   Statement: Statement[];
 }
 
-/** The GitHub environment whose jobs may assume a role: `<stack>` deploys, `<stack>-preview` reads. */
-export function githubEnvironment(stack: string, purpose: "deploy" | "preview"): string {
-  return purpose === "deploy" ? stack : `${stack}-preview`;
+/** What a role of a stack is for (its GitHub environment, its policy). */
+export type RolePurpose = "deploy" | "preview" | "replay";
+
+/**
+ * The GitHub environment whose jobs may assume a role: `<stack>` deploys, `<stack>-preview` reads
+ * the stack's resources, `<stack>-replay` reads its conversation table for the rules replay.
+ */
+export function githubEnvironment(stack: string, purpose: RolePurpose): string {
+  return purpose === "deploy" ? stack : `${stack}-${purpose}`;
 }
 
 /**
@@ -99,6 +105,13 @@ const listStateBucket = (s: StackScope): Statement => ({
 /** The backend's layout marker, written once by the bootstrap; the roles only read it. */
 export const META_KEY = ".pulumi/meta.yaml";
 const metaObject = (s: StackScope) => `${stateBucketArn(s)}/${META_KEY}`;
+/** Reading the stack's state as `pulumi preview` and `pulumi stack output` do, writing nothing. */
+const readOwnState = (s: StackScope): Statement => ({
+  Sid: "ReadOwnState",
+  Effect: "Allow",
+  Action: ["s3:GetObject"],
+  Resource: [metaObject(s), ...stateObjects(s)],
+});
 
 /**
  * Read-only, for `pulumi preview` on pull requests and the nightly drift check (`pulumi refresh
@@ -113,12 +126,7 @@ export function previewPolicy(s: StackScope): PolicyDocument {
     Version: "2012-10-17",
     Statement: [
       listStateBucket(s),
-      {
-        Sid: "ReadOwnState",
-        Effect: "Allow",
-        Action: ["s3:GetObject"],
-        Resource: [metaObject(s), ...stateObjects(s)],
-      },
+      readOwnState(s),
       {
         Sid: "DescribeManagedResources",
         Effect: "Allow",
@@ -130,6 +138,41 @@ export function previewPolicy(s: StackScope): PolicyDocument {
         Effect: "Deny",
         Action: [...DATA_READS],
         Resource: ["*"],
+      },
+    ],
+  };
+}
+
+/** A DynamoDB table name (CreateTable's TableName: 3-255 of letters, digits, `_`, `-`, `.`). */
+export const TABLE_NAME = /^[a-zA-Z0-9_.-]{3,255}$/;
+
+/**
+ * For the rules replay a pull request runs (`npm run ops -- replay --stack <stack>`, in the
+ * `<stack>-replay` GitHub environment): the stack's outputs (its state, read as the preview role
+ * reads it) and a Scan/Query of its conversation table, which the replay reads. Nothing else:
+ * no other table, no secret (the replay in CI asks no HTTP policy), no write. The table's name is
+ * the stack's output `tableNames.conversation`: Pulumi names it with a random suffix, so the
+ * bootstrap is told it (bootstrap config `replayRoles`) rather than guessing a pattern that would
+ * match another stack's table in the same account.
+ */
+export function replayPolicy(s: StackScope & { conversationTable: string }): PolicyDocument {
+  if (!TABLE_NAME.test(s.conversationTable)) {
+    throw new Error(
+      `replayRoles.${s.stack}: "${s.conversationTable}" is not a DynamoDB table name (the stack's output tableNames.conversation)`,
+    );
+  }
+  return {
+    Version: "2012-10-17",
+    Statement: [
+      listStateBucket(s),
+      readOwnState(s),
+      {
+        Sid: "ReadConversationTable",
+        Effect: "Allow",
+        Action: ["dynamodb:Scan", "dynamodb:Query"],
+        Resource: [
+          `arn:${s.partition}:dynamodb:${s.region}:${s.account}:table/${s.conversationTable}`,
+        ],
       },
     ],
   };

@@ -85,6 +85,29 @@ export class ReplyPolicyConfigError extends ReplyPolicyError {
 }
 
 /**
+ * A policy URL and secret as an operator gives them (`--policy-url` and REPLY_POLICY_SECRET of
+ * `npm start` and `ops replay`), checked as the responder checks them; a missing secret is the
+ * caller's to judge. @throws ReplyPolicyConfigError naming the option or variable, never the secret
+ */
+export function checkOperatorPolicy(url: string, secret: string | undefined): void {
+  try {
+    policyEndpoint(url);
+  } catch (error) {
+    if (error instanceof ReplyPolicyConfigError)
+      throw new ReplyPolicyConfigError(`--policy-url: ${error.message}`);
+    throw error;
+  }
+  if (secret === undefined) return;
+  try {
+    policySigningKey(secret);
+  } catch (error) {
+    if (error instanceof ReplyPolicyConfigError)
+      throw new ReplyPolicyConfigError(`REPLY_POLICY_SECRET: ${error.message}`);
+    throw error;
+  }
+}
+
+/**
  * The HMAC key of a `whsec_<base64>` secret.
  * @throws ReplyPolicyConfigError saying what is wrong, never what the secret is.
  */

