@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { ReceiveMessageCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
 import type { WebhookJob } from "../../lambdas/core/messages.js";
 import type { RunningEventSourceMapping } from "../../local/eventSourceMapping.js";
+import type { SentRecord } from "../../local/vendorSimulator.js";
 import {
   type LocalStack,
   type LocalStackOptions,
@@ -56,7 +57,7 @@ export interface TestStack extends LocalStack {
     visibilityTimeout?: number,
   ): Promise<{ Body?: string; ReceiptHandle?: string }[]>;
   /** The sends the vendor recorded for one contact, in arrival order, with arrival epoch ms. */
-  sentTo(phone: string): { phone: string; text: string; at: string; atMs: number }[];
+  sentTo(phone: string): (SentRecord & { atMs: number })[];
 }
 
 /** Longer than the SDK's retry backoff for its default 3 attempts (at most 100 + 200 ms). */
