@@ -2,7 +2,6 @@ import { randomBytes } from "node:crypto";
 import { ReceiveMessageCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
 import type { WebhookJob } from "../../lambdas/core/messages.js";
 import type { RunningEventSourceMapping } from "../../local/eventSourceMapping.js";
-import type { SentRecord } from "../../local/vendorSimulator.js";
 import {
   type LocalStack,
   type LocalStackOptions,
@@ -10,6 +9,7 @@ import {
   startLocalStack,
   type WorkerName,
 } from "../../local/stack.js";
+import type { SentRecord } from "../../local/vendorSimulator.js";
 import { type FaultProxy, startFaultProxy } from "./faultProxy.js";
 import { sharedAwsEnv } from "./localAws.js";
 import { fifoFields, queueDepth } from "./queues.js";
