@@ -39,9 +39,10 @@
  *                 record it as sent, or as cut off mid-send, when the stack was killed)
  *   doubled       a reply reached the vendor more often than once, except:
  *   resent after a vendor timeout
- *                 the vendor took a copy but its answer came after the sender's timeout (the
- *                 simulator marks it `unanswered`), so the sender retried: promise 8a of
- *                 docs/reliability.md, counted apart and not a failure
+ *                 the vendor took a copy but the sender did not get its answer in time (the
+ *                 sender's log says "send failed; retrying" with a timeout for that reply, or
+ *                 the simulator marks the copy `unanswered`), so the sender retried: promise 8a
+ *                 of docs/reliability.md, counted apart and not a failure
  *   wrongly sent  a reply that must not go out did (after being superseded, after a takeover,
  *                 to an opted-out contact, for an invalid policy answer, to an unknown contact)
  *   out of order  a contact's replies arrived in another order than planned
@@ -204,13 +205,41 @@ async function startStack(
     detached: true,
   });
   let stderrTail = "";
+  let partialLine = "";
   child.stderr?.on("data", (chunk: Buffer) => {
     stderrTail = (stderrTail + chunk.toString()).slice(-8000);
     if (log) appendFileSync(log, chunk);
+    const lines = (partialLine + chunk.toString()).split("\n");
+    partialLine = lines.pop() ?? "";
+    for (const line of lines) noteAmbiguousFailure(line);
   });
   child.stdout?.resume();
   const ready = parseReadyLine(await waitForReadyLine(child, READY_TIMEOUT_MS, () => stderrTail));
   return { child, ...ready, seen: 0, stderrTail: () => stderrTail };
+}
+
+/**
+ * Replies ("<planId>#<seq>") whose vendor call the sender logged as failed in a way that may have
+ * reached the vendor (a timeout, a broken connection) before retrying it: promise 8a.
+ */
+const ambiguousFailures = new Set<string>();
+
+/** Notes a sender's "send failed; retrying" line whose failure may hide a send (promise 8a). */
+function noteAmbiguousFailure(line: string): void {
+  if (!line.startsWith("{") || !line.includes("send failed")) return;
+  try {
+    const fields = JSON.parse(line) as { planId?: unknown; seq?: unknown; reason?: unknown };
+    if (
+      typeof fields.planId === "string" &&
+      typeof fields.seq === "number" &&
+      typeof fields.reason === "string" &&
+      /timeout|network error/i.test(fields.reason)
+    ) {
+      ambiguousFailures.add(`${fields.planId}#${fields.seq}`);
+    }
+  } catch {
+    // not one of the stack's JSON lines
+  }
 }
 
 function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
@@ -768,11 +797,16 @@ async function main() {
         c.optional.filter((o) => o.text === text).length;
       if (allowed > 0 && count > allowed) {
         const copies = got.filter((r) => r.text === text);
-        // A copy whose answer the sender never got (its timeout) was resent by design: the
-        // documented at-least-once window of promise 8a, not an unexplained double.
+        // A copy whose answer the sender never got was resent by design: the documented
+        // at-least-once window of promise 8a, not an unexplained double. Either the sender logged
+        // a timeout (or broken connection) of this very reply before its retry, or the vendor
+        // saw the sender hang up (a stalled sender can also time out on an answer already sent).
+        const loggedTimeouts = c.due.filter(
+          (d) => d.text === text && ambiguousFailures.has(`${d.planId}#${d.seq}`),
+        ).length;
         const resent = Math.min(
           count - allowed,
-          copies.slice(0, -1).filter((r) => r.unanswered).length,
+          Math.max(loggedTimeouts, copies.slice(0, -1).filter((r) => r.unanswered).length),
         );
         verdict.resentAfterTimeout += resent;
         verdict.doubled += count - allowed - resent;
