@@ -380,6 +380,8 @@ export async function startVendorSimulator(
       .then((raw) => {
         const reply = route(req, raw);
         const record = recorded.get(req);
+        // The caller may have hung up already, while its request was still being read.
+        if (record && (res.destroyed || req.socket.destroyed)) record.unanswered = true;
         res.once("close", () => {
           if (record && !res.writableFinished) record.unanswered = true;
         });
