@@ -20,6 +20,12 @@ export interface SentRecord {
   filename: string | null;
   /** ISO time the simulator received the call. */
   at: string;
+  /**
+   * Present when the caller hung up (its timeout) before the simulator's answer went out: the
+   * vendor has the message and the sender does not know it, so the sender's retry sends it again
+   * (docs/reliability.md, promise 8a).
+   */
+  unanswered?: true;
 }
 
 /** A canned answer for the next call (status, optional JSON body, optional delay before answering). */
@@ -27,6 +33,11 @@ export interface ScriptedResponse {
   status: number;
   body?: unknown;
   delayMs?: number;
+  /**
+   * Handle the call as usual instead (the message is recorded and answered as usual, `status` and
+   * `body` unused), only `delayMs` late: a vendor that took the message but answered slowly.
+   */
+  accept?: boolean;
 }
 
 /** A row of the vendor's "dev" webhook table, as its management API returns it. */
@@ -58,7 +69,10 @@ export interface VendorSimulator {
   url: string;
   /** Successful sends in arrival order (same as GET /_sent). */
   sent(): SentRecord[];
-  /** The next send calls answer these responses in order (nothing recorded for them). */
+  /**
+   * The next send calls answer these responses in order (nothing recorded for them, except for
+   * an `accept` response).
+   */
   scriptSendResponses(responses: ScriptedResponse[]): void;
   /** Sends to this phone answer the vendor's message-limit error while `reached` is true. */
   setMessageLimitReached(phone: string, reached: boolean): void;
@@ -214,6 +228,8 @@ export async function startVendorSimulator(
   let counts: Record<string, number> = {};
   let omitted = new Set<string>();
   const pendingTimers = new Set<NodeJS.Timeout>();
+  /** The send each request recorded, to note a caller that hangs up before the answer. */
+  const recorded = new WeakMap<IncomingMessage, SentRecord>();
 
   const count = (name: string) => {
     counts[name] = (counts[name] ?? 0) + 1;
@@ -232,7 +248,12 @@ export async function startVendorSimulator(
   const send = (req: IncomingMessage, raw: Buffer | null): Reply => {
     count("send");
     const scripted = sendScript.shift();
+    if (scripted?.accept) return { ...acceptSend(req, raw), delayMs: scripted.delayMs };
     if (scripted) return scripted;
+    return acceptSend(req, raw);
+  };
+
+  const acceptSend = (req: IncomingMessage, raw: Buffer | null): Reply => {
     if (!authorized(req)) return fixture(SEND.unauthorized);
     if (raw === null) return fixture(SEND.tooLarge);
     let body: unknown;
@@ -251,13 +272,15 @@ export async function startVendorSimulator(
     }
     if (typeof text !== "string" || text.length === 0) return fixture(SEND.textRequired);
     if (limitedPhones.has(digitsOf(phone))) return fixture(SEND.messageLimit);
-    sent.push({
+    const record: SentRecord = {
       phone,
       text,
       attachment: typeof attachment === "string" && attachment ? attachment : null,
       filename: typeof filename === "string" && filename ? filename : null,
       at: new Date().toISOString(),
-    });
+    };
+    sent.push(record);
+    recorded.set(req, record);
     return fixture(SEND.sent);
   };
 
@@ -356,6 +379,12 @@ export async function startVendorSimulator(
     readBody(req)
       .then((raw) => {
         const reply = route(req, raw);
+        const record = recorded.get(req);
+        // The caller may have hung up already, while its request was still being read.
+        if (record && (res.destroyed || req.socket.destroyed)) record.unanswered = true;
+        res.once("close", () => {
+          if (record && !res.writableFinished) record.unanswered = true;
+        });
         if (!reply.delayMs) return write(res, reply);
         const timer = setTimeout(() => {
           pendingTimers.delete(timer);

@@ -6,6 +6,7 @@ import {
   type VendorSimulator,
 } from "../../local/vendorSimulator.js";
 import MANAGEMENT from "../fixtures/vendor/management-api.json" with { type: "json" };
+import { waitFor } from "../support/queues.js";
 
 const TOKEN = "sim-token";
 let sim: VendorSimulator;
@@ -176,6 +177,26 @@ describe("vendor simulator send API", () => {
       () => "timed out",
     );
     expect(aborted).toBe("timed out");
+  });
+
+  it("records an accepted send answered late, and marks it unanswered when the caller hangs up", async () => {
+    sim.scriptSendResponses([{ status: 200, accept: true, delayMs: 60_000 }]);
+    const caller = new AbortController();
+    const call = fetch(`${sim.url}${VENDOR_PATHS.send}`, {
+      method: "POST",
+      headers: { ...auth, "content-type": "application/json" },
+      body: JSON.stringify({ phone: "+14155552671", text: "taken" }),
+      signal: caller.signal,
+    }).catch(() => "hung up");
+    // The vendor has the message before it answers; the caller then gives up waiting.
+    await waitFor("the recorded send", () => sim.sent().length === 1);
+    expect(sim.sent().map((r) => [r.text, r.unanswered])).toEqual([["taken", undefined]]);
+    caller.abort();
+    expect(await call).toBe("hung up");
+    await waitFor("the unanswered mark", () => sim.sent()[0]?.unanswered);
+    // A send answered in time is not marked.
+    await sendMessage({ phone: "+14155552671", text: "answered" });
+    expect(sim.sent()[1]).not.toHaveProperty("unanswered");
   });
 
   it("counts calls by kind", async () => {

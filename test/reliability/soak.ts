@@ -37,7 +37,12 @@
  * Verdicts are counts, computed from what was sent (never from how long anything took):
  *   lost          a reply that must go out never reached the vendor (and the pipeline did not
  *                 record it as sent, or as cut off mid-send, when the stack was killed)
- *   doubled       a reply reached the vendor more often than once
+ *   doubled       a reply reached the vendor more often than once, except:
+ *   resent after a vendor timeout
+ *                 the vendor took a copy but the sender did not get its answer in time (the
+ *                 sender's log says "send failed; retrying" with a timeout for that reply, or
+ *                 the simulator marks the copy `unanswered`), so the sender retried: promise 8a
+ *                 of docs/reliability.md, counted apart and not a failure
  *   wrongly sent  a reply that must not go out did (after being superseded, after a takeover,
  *                 to an opted-out contact, for an invalid policy answer, to an unknown contact)
  *   out of order  a contact's replies arrived in another order than planned
@@ -200,13 +205,41 @@ async function startStack(
     detached: true,
   });
   let stderrTail = "";
+  let partialLine = "";
   child.stderr?.on("data", (chunk: Buffer) => {
     stderrTail = (stderrTail + chunk.toString()).slice(-8000);
     if (log) appendFileSync(log, chunk);
+    const lines = (partialLine + chunk.toString()).split("\n");
+    partialLine = lines.pop() ?? "";
+    for (const line of lines) noteAmbiguousFailure(line);
   });
   child.stdout?.resume();
   const ready = parseReadyLine(await waitForReadyLine(child, READY_TIMEOUT_MS, () => stderrTail));
   return { child, ...ready, seen: 0, stderrTail: () => stderrTail };
+}
+
+/**
+ * Replies ("<planId>#<seq>") whose vendor call the sender logged as failed in a way that may have
+ * reached the vendor (a timeout, a broken connection) before retrying it: promise 8a.
+ */
+const ambiguousFailures = new Set<string>();
+
+/** Notes a sender's "send failed; retrying" line whose failure may hide a send (promise 8a). */
+function noteAmbiguousFailure(line: string): void {
+  if (!line.startsWith("{") || !line.includes("send failed")) return;
+  try {
+    const fields = JSON.parse(line) as { planId?: unknown; seq?: unknown; reason?: unknown };
+    if (
+      typeof fields.planId === "string" &&
+      typeof fields.seq === "number" &&
+      typeof fields.reason === "string" &&
+      /timeout|network error/i.test(fields.reason)
+    ) {
+      ambiguousFailures.add(`${fields.planId}#${fields.seq}`);
+    }
+  } catch {
+    // not one of the stack's JSON lines
+  }
 }
 
 function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
@@ -275,6 +308,8 @@ interface VendorRecord {
   phone: string;
   text: string;
   at: string;
+  /** The sender hung up (its VENDOR_TIMEOUT_MS) before the vendor's answer: it will resend. */
+  unanswered?: true;
 }
 
 /** One reply that must go out: its text, and its place in the pipeline's table. */
@@ -334,6 +369,8 @@ async function main() {
   const sent: VendorRecord[] = [];
   let kill: { at: number; readyAgainAt: number; durationMs: number } | undefined;
 
+  /** Where each stack's (each start's) vendor records begin in `sent`. */
+  const firstRecordOf = new Map<Stack, number>();
   /** One read at a time: two overlapping reads would both append the records after `seen`. */
   let polls: Promise<void> = Promise.resolve();
   const pollVendor = (from: Stack): Promise<void> => {
@@ -341,6 +378,13 @@ async function main() {
       const records = (await (
         await fetch(`${from.vendorUrl}/_sent`, { signal: AbortSignal.timeout(10_000) })
       ).json()) as VendorRecord[];
+      // A record read before its sender timed out is flagged later: refresh the ones already read.
+      const offset = firstRecordOf.get(from) ?? sent.length;
+      firstRecordOf.set(from, offset);
+      for (let i = 0; i < Math.min(from.seen, records.length); i++) {
+        const known = sent[offset + i];
+        if (known && records[i]?.unanswered) known.unanswered = true;
+      }
       sent.push(...records.slice(from.seen));
       from.seen = Math.max(from.seen, records.length);
     });
@@ -718,6 +762,11 @@ async function main() {
   const verdict = {
     lost: accounted.lost.length,
     doubled: 0,
+    /**
+     * Sent again after a vendor call that timed out though the vendor had taken it (promise 8a:
+     * the vendor takes no idempotency key). Counted apart; not a failure of the soak.
+     */
+    resentAfterTimeout: 0,
     wronglySent: 0,
     sentAfterSuperseded: 0,
     outOfOrder: 0,
@@ -747,9 +796,23 @@ async function main() {
         c.due.filter((d) => d.text === text).length +
         c.optional.filter((o) => o.text === text).length;
       if (allowed > 0 && count > allowed) {
-        verdict.doubled += count - allowed;
-        const times = got.filter((r) => r.text === text).map((r) => seconds(r.at));
-        note(`doubled: ${c.scenario} "${text}" at ${times.join(", ")} s${killNote}`);
+        const copies = got.filter((r) => r.text === text);
+        // A copy whose answer the sender never got was resent by design: the documented
+        // at-least-once window of promise 8a, not an unexplained double. Either the sender logged
+        // a timeout (or broken connection) of this very reply before its retry, or the vendor
+        // saw the sender hang up (a stalled sender can also time out on an answer already sent).
+        const loggedTimeouts = c.due.filter(
+          (d) => d.text === text && ambiguousFailures.has(`${d.planId}#${d.seq}`),
+        ).length;
+        const resent = Math.min(
+          count - allowed,
+          Math.max(loggedTimeouts, copies.slice(0, -1).filter((r) => r.unanswered).length),
+        );
+        verdict.resentAfterTimeout += resent;
+        verdict.doubled += count - allowed - resent;
+        const times = copies.map((r) => `${seconds(r.at)}${r.unanswered ? " (unanswered)" : ""}`);
+        const kind = resent === count - allowed ? "resent after a vendor timeout" : "doubled";
+        note(`${kind}: ${c.scenario} "${text}" at ${times.join(", ")} s${killNote}`);
       }
     }
     // Wrongly sent: forbidden, unknown to the conversation, or an optional one after its limit.

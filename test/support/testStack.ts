@@ -10,6 +10,7 @@ import {
   startLocalStack,
   type WorkerName,
 } from "../../local/stack.js";
+import type { SentRecord } from "../../local/vendorSimulator.js";
 import { type FaultProxy, startFaultProxy } from "./faultProxy.js";
 import { sharedAwsEnv } from "./localAws.js";
 import { fifoFields, queueDepth } from "./queues.js";
@@ -57,7 +58,7 @@ export interface TestStack extends LocalStack {
     visibilityTimeout?: number,
   ): Promise<{ Body?: string; ReceiptHandle?: string }[]>;
   /** The sends the vendor recorded for one contact, in arrival order, with arrival epoch ms. */
-  sentTo(phone: string): { phone: string; text: string; at: string; atMs: number }[];
+  sentTo(phone: string): (SentRecord & { atMs: number })[];
 }
 
 /** Longer than the SDK's retry backoff for its default 3 attempts (at most 100 + 200 ms). */

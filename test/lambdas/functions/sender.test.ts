@@ -182,6 +182,24 @@ describe("sender handler (with the responder, on the local services)", () => {
     expect(pipeline.sentTo(phone)).toHaveLength(1);
   }, 20_000);
 
+  it("sends again after a vendor call that timed out though the vendor took the message (promise 8a)", async () => {
+    // The vendor records the message, then answers long after VENDOR_TIMEOUT_MS (1 s here): the
+    // sender cannot tell this from a vendor that never got it, retries, and the customer gets the
+    // reply twice. The vendor's send API takes no idempotency key; docs/reliability.md says so.
+    const phone = newPhone();
+    pipeline.vendor.scriptSendResponses([{ status: 200, accept: true, delayMs: 60_000 }]);
+    const job = await pipeline.enqueueJob("one", phone);
+    const marker = await waitFor("the SENT marker", async () => {
+      const current = await markers.get({ phone, planId: planIdFor(job.key), seq: 0 });
+      return current?.status === "SENT" ? current : undefined;
+    });
+    expect(marker).toMatchObject({ status: "SENT", attempts: 2 });
+    const sends = pipeline.sentTo(phone);
+    expect(sends.map((s) => s.text)).toEqual(["one: only", "one: only"]);
+    // The vendor's side of the story: the first call's answer never reached the sender.
+    expect(sends.map((s) => s.unanswered ?? false)).toEqual([true, false]);
+  }, 20_000);
+
   it("does not retry the vendor's message-limit error, records it, and keeps it out of the DLQ", async () => {
     const phone = newPhone();
     pipeline.vendor.setMessageLimitReached(phone, true);
