@@ -28,6 +28,8 @@ const computed = (type, name) => {
       };
     case "aws:dynamodb/table:Table":
       return { arn: arn("dynamodb", `table/${name}`), name };
+    case "aws:scheduler/scheduleGroup:ScheduleGroup":
+      return { arn: arn("scheduler", `schedule-group/${name}`), name };
     case "aws:cloudwatch/logGroup:LogGroup":
       return { arn: arn("logs", `log-group:${name}`), name };
     case "aws:lambda/function:Function":
