@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import yaml from "js-yaml";
+import { parse } from "yaml";
 import { type RawStackConfig, stackFileName } from "../infra/settings.js";
 
 /**
@@ -39,11 +39,11 @@ export interface StackFileConfig {
 
 /** Reads Pulumi.yaml's project name and Pulumi.<stack>.yaml from `root`. @throws on I/O */
 export async function readStackFileConfig(root: string, stack: string): Promise<StackFileConfig> {
-  const project = yaml.load(await readFile(path.join(root, "Pulumi.yaml"), "utf8")) as {
+  const project = parse(await readFile(path.join(root, "Pulumi.yaml"), "utf8")) as {
     name?: string;
   } | null;
   const file = stackFileName(stack);
-  const document = yaml.load(await readFile(path.join(root, file), "utf8")) as {
+  const document = parse(await readFile(path.join(root, file), "utf8")) as {
     config?: Record<string, unknown>;
   } | null;
   const raw = rawStackConfig(document?.config ?? {}, project?.name ?? "", file);
