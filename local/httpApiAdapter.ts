@@ -8,6 +8,7 @@ import type {
 } from "aws-lambda";
 import { DEFAULT_INGRESS, type IngressKind } from "../lambdas/contract.js";
 import { createLambdaContext, describeError, invokeWithTimeout } from "./lambdaInvoke.js";
+import { listenOnLoopback } from "./services/freePort.js";
 
 /**
  * A local stand-in for the pipeline's HTTP entrance, in either of its kinds (infra
@@ -319,18 +320,6 @@ export async function startHttpApiAdapter(
         write(res, gatewayMessage(500, "Internal Server Error"), requestId);
       });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(options.port ?? 0, "127.0.0.1", () => resolve());
-  });
-  const address = server.address();
-  const port = typeof address === "object" && address ? address.port : 0;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  const { endpoint, close } = await listenOnLoopback(server, options.port ?? 0);
+  return { url: endpoint, stop: close };
 }

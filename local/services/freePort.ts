@@ -23,7 +23,14 @@ export async function listenOnLoopback(
   server: HttpServer,
   port = 0,
 ): Promise<{ endpoint: string; close(): Promise<void> }> {
-  await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
+  // A port already taken rejects (EADDRINUSE) instead of leaving the caller waiting.
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, "127.0.0.1", () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
   const address = server.address();
   const bound = typeof address === "object" && address ? address.port : 0;
   return {
