@@ -25,11 +25,19 @@ const RULES = [
 const COPIES = 100;
 const DISTINCT = 100;
 const STORM_PHONE = "14155550000";
-/** How long a wait for 101 jobs' work may take: on a machine loaded twice over, 20 s passed. */
-const LOADED_MACHINE_WAIT_MS = 60_000;
+/**
+ * How long the work may stand still (no job taken, no reply sent) before a wait fails: on a machine
+ * loaded twice over the whole storm took 20 s; waits measure progress, so a machine loaded many
+ * times over is slow here, not failing.
+ */
+const STALL_MS = 60_000;
+/** A test's bound, for a machine loaded many times over (at load 35 on 2 cores: minutes). */
+const LOADED_MACHINE_TEST_MS = 600_000;
 const phoneOf = (i: number) => `1415556${String(i).padStart(4, "0")}`;
 
-describe("duplicate storm through the local HTTP endpoint", { timeout: 90_000 }, () => {
+describe("duplicate storm through the local HTTP endpoint", {
+  timeout: LOADED_MACHINE_TEST_MS,
+}, () => {
   let pipeline: TestStack;
   let output: CapturedOutput;
   const identical: PostResult[][] = [];
@@ -43,7 +51,10 @@ describe("duplicate storm through the local HTTP endpoint", { timeout: 90_000 },
       faultProxies: true,
       logLevel: "INFO",
       rules: RULES,
-      timing: { visibilityTimeoutSeconds: 10, vendorTimeoutMs: 2000 },
+      // The vendor simulator shares the machine: on a loaded one its answer can take seconds, and
+      // a send that times out is resent by design (promise 8a). The longest timeout the settings
+      // allow keeps that window for what it is, rare; the count below excuses only such resends.
+      timing: { visibilityTimeoutSeconds: 10, vendorTimeoutMs: 10_000 },
     });
   });
   afterAll(async () => {
@@ -68,10 +79,14 @@ describe("duplicate storm through the local HTTP endpoint", { timeout: 90_000 },
     identical.push(...answers.slice(0, COPIES));
     distinct.push(...answers.slice(COPIES));
 
-    // Every answer was a 200 or a retryable 503, never an error of another kind; each delivery
-    // ends in a 200. The receiver cannot tell a repeat (SQS answers it like the first), so the
-    // contract's "accepted or duplicate" is "accepted" here; the queue below holds one job.
-    for (const answer of identical.flat()) expect([200, 503]).toContain(answer.status);
+    // Every answer was a 200 or a retryable 503, never an error of another kind (on a machine
+    // loaded many times over, also no answer within the client's 15 s, which the vendor retries
+    // as it does a 503); each delivery ends in a 200. The receiver cannot tell a repeat (SQS
+    // answers it like the first), so the contract's "accepted or duplicate" is "accepted" here;
+    // the queue below holds one job.
+    const kindOf = (answer: PostResult) =>
+      answer.status === 0 && answer.text.startsWith("TimeoutError") ? "timeout" : answer.status;
+    for (const answer of identical.flat()) expect([200, 503, "timeout"]).toContain(kindOf(answer));
     for (const tries of identical) {
       expect(tries.at(-1)?.status).toBe(200);
       expect(["accepted", "duplicate"]).toContain(statusOf(tries.at(-1)));
@@ -106,7 +121,13 @@ describe("duplicate storm through the local HTTP endpoint", { timeout: 90_000 },
           (await queueDepth(pipeline.sqsClient, pipeline.resources.queues.jobs)) === 0
             ? true
             : undefined,
-        { timeoutMs: LOADED_MACHINE_WAIT_MS },
+        {
+          timeoutMs: STALL_MS,
+          // Jobs in flight leave the depth as it is; the replies they queue show the work going on.
+          progress: async () =>
+            (await queueDepth(pipeline.sqsClient, pipeline.resources.queues.jobs)) +
+            (await queueDepth(pipeline.sqsClient, pipeline.resources.queues.replies)),
+        },
       );
       await pipeline.stopWorkers();
       // The second message of each plan is due 300 ms after acceptance: it may still be delayed.
@@ -119,7 +140,10 @@ describe("duplicate storm through the local HTTP endpoint", { timeout: 90_000 },
           2 * (DISTINCT + 1)
             ? true
             : undefined,
-        { timeoutMs: LOADED_MACHINE_WAIT_MS },
+        {
+          timeoutMs: STALL_MS,
+          progress: () => queueDepth(pipeline.sqsClient, pipeline.resources.queues.replies),
+        },
       );
       await new Promise((resolve) => setTimeout(resolve, 1200));
       const raw = await drainRaw(pipeline.sqsClient, pipeline.resources.queues.replies);
@@ -131,7 +155,7 @@ describe("duplicate storm through the local HTTP endpoint", { timeout: 90_000 },
       for (const seqs of plans.values()) expect([...seqs].sort()).toEqual([0, 1]);
       await sendRaw(pipeline.sqsClient, pipeline.resources.queues.replies, raw);
     },
-    2 * LOADED_MACHINE_WAIT_MS + 10_000,
+    LOADED_MACHINE_TEST_MS,
   );
 
   it(
@@ -142,21 +166,28 @@ describe("duplicate storm through the local HTTP endpoint", { timeout: 90_000 },
       await waitFor(
         "every reply at the vendor",
         () => (pipeline.vendor.sent().length >= expected ? true : undefined),
-        { timeoutMs: LOADED_MACHINE_WAIT_MS },
+        { timeoutMs: STALL_MS, progress: () => pipeline.vendor.sent().length },
       );
       // Give any stray second send time to show up before counting.
       await new Promise((resolve) => setTimeout(resolve, 1500));
+      // A copy right after an unanswered send of the same reply is the documented resend after a
+      // vendor timeout (promise 8a); any other copy is a double.
       const byPhone = new Map<string, string[]>();
+      const unanswered = new Set<string>();
       for (const record of pipeline.vendor.sent()) {
+        const reply = `${record.phone}:${record.text}`;
+        const resent = unanswered.delete(reply);
+        if (record.unanswered) unanswered.add(reply);
+        if (resent) continue;
         byPhone.set(record.phone, [...(byPhone.get(record.phone) ?? []), record.text]);
       }
-      expect(pipeline.vendor.sent()).toHaveLength(expected);
+      expect([...byPhone.values()].flat()).toHaveLength(expected);
       expect(byPhone.size).toBe(DISTINCT + 1);
       for (const texts of byPhone.values()) expect(texts).toEqual(["first", "second"]);
       expect(await queueDepth(pipeline.sqsClient, pipeline.resources.queues.repliesDlq)).toBe(0);
       expect(await queueDepth(pipeline.sqsClient, pipeline.resources.queues.jobsDlq)).toBe(0);
     },
-    LOADED_MACHINE_WAIT_MS + 10_000,
+    LOADED_MACHINE_TEST_MS,
   );
 
   it(
@@ -178,12 +209,12 @@ describe("duplicate storm through the local HTTP endpoint", { timeout: 90_000 },
           (await queueDepth(pipeline.sqsClient, pipeline.resources.queues.jobs)) === depthBefore
             ? true
             : undefined,
-        { timeoutMs: LOADED_MACHINE_WAIT_MS },
+        { timeoutMs: STALL_MS },
       );
       await new Promise((resolve) => setTimeout(resolve, 2000));
       expect(pipeline.vendor.sent()).toHaveLength(before);
       expect(await queueDepth(pipeline.sqsClient, pipeline.resources.queues.jobsDlq)).toBe(0);
     },
-    LOADED_MACHINE_WAIT_MS + 10_000,
+    LOADED_MACHINE_TEST_MS,
   );
 });

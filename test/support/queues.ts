@@ -92,15 +92,22 @@ export async function sendRaw(sqs: SQSClient, queueUrl: string, bodies: string[]
 
 /**
  * Polls `check` until it returns a value other than undefined or false (which it then returns),
- * or fails after timeoutMs naming `what`.
+ * or fails after timeoutMs naming `what`. With `progress` (a count that grows as the work goes
+ * on: replies sent, jobs taken), timeoutMs is how long the count may stand still: a machine
+ * loaded by other work makes the pipeline slow, not stuck, and only a stuck one fails.
  */
 export async function waitFor<T>(
   what: string,
   check: () => Promise<T | undefined> | T | undefined,
-  { timeoutMs = 20_000, intervalMs = 100 } = {},
+  {
+    timeoutMs = 20_000,
+    intervalMs = 100,
+    progress,
+  }: { timeoutMs?: number; intervalMs?: number; progress?: () => Promise<number> | number } = {},
 ): Promise<Exclude<T, false>> {
-  const deadline = Date.now() + timeoutMs;
+  let deadline = Date.now() + timeoutMs;
   let last: unknown;
+  let count = progress ? await progress() : 0;
   for (;;) {
     try {
       const value = await check();
@@ -108,9 +115,16 @@ export async function waitFor<T>(
     } catch (error) {
       last = error;
     }
+    if (progress) {
+      const now = await progress();
+      if (now !== count) {
+        count = now;
+        deadline = Date.now() + timeoutMs;
+      }
+    }
     if (Date.now() > deadline) {
       throw new Error(
-        `timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (${String(last)})` : ""}`,
+        `${progress ? "no progress for" : "timed out after"} ${timeoutMs} ms waiting for ${what}${last ? ` (${String(last)})` : ""}`,
       );
     }
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
