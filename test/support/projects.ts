@@ -26,6 +26,7 @@ export const UNIT_TESTS: readonly string[] = [
   "test/infra/policies.test.ts",
   "test/infra/program.prod.test.ts",
   "test/infra/program.test.ts",
+  "test/infra/settingsReference.test.ts",
   "test/infra/signingSecretDocument.test.ts",
   "test/infra/workflows.test.ts",
   "test/lambdas/adapters/SecretsManagerSecretSource.test.ts",
