@@ -38,6 +38,7 @@ export const UNIT_TESTS: readonly string[] = [
   "test/local/countingProxy.test.ts",
   "test/local/demoCheck.test.ts",
   "test/local/httpApiAdapter.test.ts",
+  "test/local/opsOutputs.test.ts",
   "test/local/sqliteWarning.test.ts",
   "test/local/vendorSimulator.test.ts",
   "test/ops/duration.test.ts",
