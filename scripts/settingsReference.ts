@@ -248,8 +248,8 @@ export function renderSettingsTable(): string {
   return [
     TABLE_BEGIN,
     "",
-    "| Key | Default | Rule |",
-    "| --- | ------- | ---- |",
+    "| Key | Default | Meaning and allowed values |",
+    "| --- | ------- | -------------------------- |",
     ...rows,
     "",
     TABLE_END,
