@@ -18,7 +18,11 @@ import { describeProblem, ReplyRulesError, type RuleProblem } from "../lambdas/c
 import { policySigningKey, policyUrlProblem } from "../lambdas/core/replyPolicy.js";
 import { parseReplyRules } from "../lambdas/core/replyRules.js";
 import type { ReplyRuleDocument } from "../lambdas/core/ruleDocument.js";
-import { MAX_BODY_BYTES_LIMIT, MAX_RECEIVER_RESERVED_CONCURRENCY } from "./awsLimits.js";
+import {
+  AWS_LIMITS,
+  MAX_BODY_BYTES_LIMIT,
+  MAX_RECEIVER_RESERVED_CONCURRENCY,
+} from "./awsLimits.js";
 import {
   DEFAULT_MANAGEMENT_BASE_URL,
   WAITING_DURATION_PRESETS,
@@ -52,7 +56,35 @@ export const LOG_RETENTION_DAYS = [
 
 const SNS_TOPIC_ARN = /^arn:aws(-cn|-us-gov)?:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/;
 
+/** The stage throttle of an HTTP API stack when its file sets none. */
+export const HTTP_API_THROTTLE_DEFAULTS = { rateLimit: 50, burstLimit: 100 } as const;
+
 const SIGNATURE_SCHEMES = ["auto", "secret", "hmac-sha256", "hmac-sha512", "off"] as const;
+
+/**
+ * What the reference says of a setting beside its type and default, registered on the setting's
+ * schema. The component's args (infra/components/pipelineSettingArgs.ts) and the configuration
+ * table of docs/operations.md are generated from the schema and these (`npm run gen:settings`,
+ * scripts/settingsReference.ts), so the type, the default and the words cannot drift apart.
+ */
+export interface SettingDoc {
+  /** What the setting does, in Markdown; `[text](#anchor)` links into docs/operations.md. */
+  description?: string;
+  /** The default in words, when the schema has none (the component or the entrance decides). */
+  defaultText?: string;
+  /** Whole numbers from the first to the second: a refinement checks it, which no reader sees. */
+  range?: readonly [number, number];
+  /** The only values allowed, for the same reason. */
+  oneOf?: readonly number[];
+  /**
+   * The arg's TypeScript type when it is narrower than the schema's (another validator checks the
+   * value), with the type's module, relative to the repository root.
+   */
+  argType?: { type: string; name: string; from: string };
+}
+
+/** The settings' documentation: {@link SettingDoc} by schema. */
+export const SETTING_DOCS = z.registry<SettingDoc>();
 
 const bool = (fallback: boolean) => z.boolean({ error: "must be true or false" }).default(fallback);
 const wholeNumber = (min: number, max: number) =>
@@ -60,7 +92,8 @@ const wholeNumber = (min: number, max: number) =>
     .number({ error: `must be a whole number from ${min} to ${max}` })
     .refine((n) => Number.isInteger(n) && n >= min && n <= max, {
       error: `must be a whole number from ${min} to ${max}`,
-    });
+    })
+    .register(SETTING_DOCS, { range: [min, max] });
 const int = (min: number, max: number, fallback: number) => wholeNumber(min, max).default(fallback);
 /** Config values arrive as text; a value that looks like a number is still meant as a string here. */
 const text = () =>
@@ -74,179 +107,345 @@ const httpsUrl = (fallback: string) =>
   text()
     .refine((v) => isHttpsUrl(v), { error: "must be an absolute https:// URL" })
     .default(fallback);
+/** A setting's schema with its documentation. */
+function doc<T extends z.ZodType>(schema: T, description: string, more: SettingDoc = {}): T {
+  SETTING_DOCS.add(schema as z.ZodType, { description, ...more });
+  return schema;
+}
 
 const generationSchema = z.strictObject({
-  generation: z
-    .number({ error: "generation must be a whole number from 1 to 9999" })
-    .refine((n) => Number.isInteger(n) && n >= 1 && n <= 9999, {
-      error: "generation must be a whole number from 1 to 9999",
-    }),
-  enabled: z.boolean({ error: "enabled must be true or false" }).default(true),
-});
-
-/** The non-secret settings, keyed by config key (without the project prefix). */
-export const settingsSchema = z.strictObject({
-  /** Live webhook registrations (rotation: see docs/operations.md). */
-  webhookGenerations: z
-    .array(generationSchema, { error: "must be a list of {generation, enabled}" })
-    .min(1, "must list at least one generation")
-    .max(2, "must list at most two generations (the live one and the one replacing it)")
-    .refine((gens) => new Set(gens.map((g) => g.generation)).size === gens.length, {
-      error: "generation numbers must be distinct",
-    })
-    .default([{ generation: 1, enabled: true }]),
-  webhookAdopt: bool(false),
-  webhookIncoming: bool(true),
-  /**
-   * Outgoing messages (typed on the phone app or in the inbox) are delivered too: human takeover
-   * needs them (docs/vendor.md, "Outgoing webhooks").
-   */
-  webhookOutgoing: bool(true),
-  scheduleActivity: bool(false),
-  waitingDurationSeconds: wholeNumber(0, 5_184_000).optional(),
-  activeSignature: bool(true),
-  managementBaseUrl: httpsUrl(DEFAULT_MANAGEMENT_BASE_URL),
-  managementAuthPrefix: text().default("Bearer "),
-  vendorBaseUrl: httpsUrl("https://api.insightssystem.com"),
-  vendorSendPath: text()
-    .refine((v) => v.startsWith("/"), { error: 'must start with "/"' })
-    .default(DEFAULTS.vendorSendPath),
-  vendorAuthPrefix: text().default(DEFAULTS.vendorAuthPrefix),
-  vendorPhoneFormat: z
-    .enum(["e164", "digits"], { error: "must be e164 or digits" })
-    .default(DEFAULTS.vendorPhoneFormat),
-  vendorTimeoutMs: int(1000, 10_000, DEFAULTS.vendorTimeoutMs),
-  signatureScheme: z
-    .enum(SIGNATURE_SCHEMES, { error: `must be one of ${SIGNATURE_SCHEMES.join(", ")}` })
-    .default(DEFAULTS.signatureScheme),
-  /** Inline reply rules; checked (with the file's) by the responder's validator, below. */
-  replyRules: z.array(z.unknown(), { error: "must be a list of reply rules" }).optional(),
-  /** A reply-rules JSON file in the repository, relative to the project root. */
-  replyRulesFile: text()
-    .refine((v) => v.trim() !== "" && !path.isAbsolute(v) && !escapesRoot(v), {
-      error: "must be a path inside the project, relative to Pulumi.yaml (e.g. rules/replies.json)",
-    })
-    .optional(),
-  /**
-   * Your own reply logic over HTTP (docs/scheduling.md, "HTTP reply policy"): messages no rule
-   * matches are POSTed here, signed with replyPolicySecret. https only: the request carries the
-   * customer's conversation across the internet.
-   */
-  replyPolicyUrl: text()
-    .refine((v) => isHttpsUrl(v), { error: "must be an absolute https:// URL" })
-    .refine((v) => !URL.canParse(v) || (!new URL(v).username && !new URL(v).password), {
-      error: "must not carry credentials (the request is signed with replyPolicySecret instead)",
-    })
-    .optional(),
-  /**
-   * replyPolicyUrl names a private endpoint (a 10.x / fd00:: address, a .internal name) that the
-   * responder reaches through a VPC; without it such URLs, and literal IP addresses, are refused.
-   */
-  replyPolicyPrivateEndpoint: bool(false),
-  /** One policy call, in ms; the responder's timeout leaves room for it (functionSizing.ts). */
-  replyPolicyTimeoutMs: int(500, 10_000, DEFAULTS.replyPolicyTimeoutMs),
-  maxSqsDelaySeconds: int(1, 900, DEFAULTS.maxSqsDelaySeconds),
-  /** Human takeover: automation pauses this long after a person at the business writes; 0 = off. */
-  humanPauseSeconds: int(0, 60 * 24 * 3600, DEFAULTS.humanPauseSeconds),
-  /** Languages the contacts write in: their default stop/start words join English's. */
-  languages: z
-    .array(
-      z.enum(Object.keys(OPT_OUT_LANGUAGES) as [OptOutLanguage, ...OptOutLanguage[]], {
-        error: `must be among ${Object.keys(OPT_OUT_LANGUAGES).join(", ")}`,
+  generation: doc(
+    z
+      .number({ error: "generation must be a whole number from 1 to 9999" })
+      .refine((n) => Number.isInteger(n) && n >= 1 && n <= 9999, {
+        error: "generation must be a whole number from 1 to 9999",
       }),
-      { error: "must be a list of language codes" },
-    )
-    .default(["en"]),
-  /** Replace the default stop / start words (whole-message match, case and accents aside). */
-  stopWords: z.array(nonBlank(), { error: "must be a list of words" }).min(1).optional(),
-  startWords: z.array(nonBlank(), { error: "must be a list of words" }).min(1).optional(),
-  /** The one confirmation after a stop word ("" sends none); default per the first language. */
-  optOutConfirmation: z.string({ error: "must be a string" }).max(4096).optional(),
-  logLevel: z
-    .enum(["DEBUG", "INFO", "WARN", "ERROR"], { error: "must be DEBUG, INFO, WARN or ERROR" })
-    .default("INFO"),
-  logRetentionDays: z
-    .number({ error: `must be one of ${LOG_RETENTION_DAYS.join(", ")}` })
-    .refine((n) => (LOG_RETENTION_DAYS as readonly number[]).includes(n), {
-      error: `must be one of ${LOG_RETENTION_DAYS.join(", ")}`,
-    })
-    .default(30),
-  /**
-   * The public entrance (docs/operations.md, "Ingress"): an API Gateway HTTP API (the default:
-   * the webhook as the product specifies it, stage throttling, an access log at the edge, a
-   * custom domain, and no public Lambda resource policy) or a Lambda function URL (the cost
-   * option: $1.00 per million requests less). Each has its own throttle keys.
-   */
-  ingress: z
-    .enum(INGRESS_KINDS, { error: `must be one of ${INGRESS_KINDS.join(", ")}` })
-    .default(DEFAULT_INGRESS),
-  /** httpApi only: the stage's steady requests per second and burst (defaults below). */
-  throttleRateLimit: wholeNumber(1, 10_000).optional(),
-  throttleBurstLimit: wholeNumber(1, 5000).optional(),
-  /**
-   * functionUrl only: concurrency reserved for the receiver, its throttle (a request beyond it
-   * is answered 429 by Lambda and the vendor retries). None unless set: Lambda refuses a
-   * reservation that leaves the account fewer than AWS_LIMITS.lambdaUnreservedConcurrency
-   * unreserved, which in a new account (quota 10) is any reservation (awsLimits.ts,
-   * `npm run ops -- preflight` checks the account's quota). The maximum is for the default quota.
-   */
-  receiverReservedConcurrency: wholeNumber(1, MAX_RECEIVER_RESERVED_CONCURRENCY).optional(),
-  senderMaxConcurrency: int(2, 1000, 2),
-  maxReceiveCount: int(1, 1000, 5),
-  // The job that carries a body to the responder must fit one SQS message (awsLimits.ts).
-  maxBodyBytes: int(
-    1024,
-    MAX_BODY_BYTES_LIMIT,
-    Math.min(DEFAULTS.maxBodyBytes, MAX_BODY_BYTES_LIMIT),
+    "The generation's number; a new number makes a new registration with a new signing secret.",
+    { range: [1, 9999] },
   ),
-  secretCacheSeconds: int(0, 3600, DEFAULTS.secretCacheSeconds),
-  protect: bool(false),
-  alarmEmail: z.email({ error: "must be an email address" }).optional(),
-  /** Existing SNS topics (PagerDuty, Slack, a team topic) that get every alarm too. */
-  alarmTopicArns: z
-    .array(
-      text().refine((v) => SNS_TOPIC_ARN.test(v), {
-        error: "must be an SNS topic ARN (arn:aws:sns:<region>:<account>:<name>)",
-      }),
-      { error: "must be a list of SNS topic ARNs" },
-    )
-    .default([]),
-  /** Thresholds of the alarms on what breaks silently (docs/operations.md, alarm runbook). */
-  alarmThresholds: z
-    .strictObject({
-      /** 401 answers in 5 minutes: the signing secret no longer matches the vendor's. */
-      unauthorizedPer5Minutes: int(1, 100_000, 3),
-      /** 400 answers in 5 minutes: the vendor's payload changed, or a caller is broken. */
-      badRequestsPer5Minutes: int(1, 100_000, 10),
-      /** Replies the vendor refused (invalid number, message limit) in 15 minutes. */
-      vendorRefusalsPer15Minutes: int(1, 100_000, 3),
-      /** Hours without one accepted delivery before the quiet alarm fires; 0 = no such alarm. */
-      quietHours: int(0, 24, 0),
-    })
-    .prefault({}),
-  /**
-   * Who may get replies: "any", or a list of numbers in E.164 (+ and digits). Unprotected stacks
-   * (dev, staging) answer only listed numbers unless they say "any"; protected ones answer anyone
-   * unless they list numbers.
-   */
-  replyContacts: z
-    .union(
-      [
-        z.literal("any"),
-        z.array(
-          text().refine((v) => /^\+[1-9]\d{4,14}$/.test(v), {
-            error: "each contact must be an E.164 number such as +15550100001",
-          }),
-        ),
-      ],
-      { error: 'must be "any" or a list of E.164 numbers' },
-    )
-    .optional(),
-  dashboard: bool(false),
+  enabled: doc(
+    z.boolean({ error: "enabled must be true or false" }).default(true),
+    "Whether the vendor delivers to this registration.",
+  ),
 });
 
-/** The stage throttle of an HTTP API stack when its file sets none. */
-export const HTTP_API_THROTTLE_DEFAULTS = { rateLimit: 50, burstLimit: 100 } as const;
+const KIB = 1024;
+
+/**
+ * The non-secret settings, keyed by config key (without the project prefix). Each key's order
+ * here is the order of the problems a check lists and of the reference's rows.
+ */
+export const settingsSchema = z.strictObject({
+  webhookGenerations: doc(
+    z
+      .array(generationSchema, { error: "must be a list of {generation, enabled}" })
+      .min(1, "must list at least one generation")
+      .max(2, "must list at most two generations (the live one and the one replacing it)")
+      .refine((gens) => new Set(gens.map((g) => g.generation)).size === gens.length, {
+        error: "generation numbers must be distinct",
+      })
+      .default([{ generation: 1, enabled: true }]),
+    "The live webhook registrations: one, or two during a signing-secret " +
+      "[rotation](#rotate-the-webhook-signing-secret-with-no-rejected-deliveries), with distinct " +
+      "generation numbers. None enabled only for a first deployment (nothing is delivered).",
+  ),
+  webhookAdopt: doc(
+    bool(false),
+    "On create, take over an existing registration of the same URL " +
+      "([adopt path](#import-limits-and-the-adopt-path)).",
+  ),
+  webhookIncoming: doc(
+    bool(true),
+    "Deliver the customers' messages. Not false together with `webhookOutgoing` (nothing would " +
+      "be delivered).",
+  ),
+  webhookOutgoing: doc(
+    bool(true),
+    "Deliver the business's own outgoing messages (typed on the phone app or in the inbox): " +
+      'human takeover needs them (docs/vendor.md, "Outgoing webhooks").',
+  ),
+  scheduleActivity: doc(bool(false), "The vendor's schedule activity (sets the reply window)."),
+  waitingDurationSeconds: doc(
+    wholeNumber(0, 5_184_000).optional(),
+    "The vendor's waiting window, seconds: with `scheduleActivity`, one of the vendor presets " +
+      `${WAITING_DURATION_PRESETS.join(", ")}; without it, 0.`,
+    { defaultText: "`0` (required with `scheduleActivity`)" },
+  ),
+  activeSignature: doc(
+    bool(true),
+    'Ask the vendor to sign deliveries; `false` requires `signatureScheme: "off"`.',
+  ),
+  managementBaseUrl: doc(
+    httpsUrl(DEFAULT_MANAGEMENT_BASE_URL),
+    "The vendor's webhook management API base URL (https).",
+  ),
+  managementAuthPrefix: doc(
+    text().default("Bearer "),
+    'Authorization prefix of the management API (`""` = the raw token). Published in the ' +
+      "`vendorManagement` output for the ops CLI; the VendorWebhook provider reads it, like the " +
+      "token, from the program's config key `managementAuthPrefix` at run time (provider " +
+      "configuration, not resource state).",
+  ),
+  vendorBaseUrl: doc(
+    httpsUrl("https://api.insightssystem.com"),
+    "The vendor's send API base URL (https).",
+  ),
+  vendorSendPath: doc(
+    text()
+      .refine((v) => v.startsWith("/"), { error: 'must start with "/"' })
+      .default(DEFAULTS.vendorSendPath),
+    'Path of the send API, starting with "/".',
+  ),
+  vendorAuthPrefix: doc(
+    text().default(DEFAULTS.vendorAuthPrefix),
+    'Authorization prefix of the send API (`""` = the raw token).',
+  ),
+  vendorPhoneFormat: doc(
+    z
+      .enum(["e164", "digits"], { error: "must be e164 or digits" })
+      .default(DEFAULTS.vendorPhoneFormat),
+    "Phone format the send API wants.",
+  ),
+  vendorTimeoutMs: doc(
+    int(1000, 10_000, DEFAULTS.vendorTimeoutMs),
+    "Timeout of one send call, ms; a batch of sends must fit the sender's timeout " +
+      "(infra/functionSizing.ts).",
+  ),
+  signatureScheme: doc(
+    z
+      .enum(SIGNATURE_SCHEMES, { error: `must be one of ${SIGNATURE_SCHEMES.join(", ")}` })
+      .default(DEFAULTS.signatureScheme),
+    "How the receiver checks the deliveries' signatures.",
+  ),
+  replyRules: doc(
+    z.array(z.unknown(), { error: "must be a list of reply rules" }).optional(),
+    "Inline reply rules (docs/scheduling.md §2): `match` (RE2), conditions, placeholders, " +
+      "`messages: [{text, delay, attachment?, filename?}]`; checked at preview by the responder's " +
+      "own validator, each problem naming the rule and the field; shipped in the " +
+      "responder's bundle (no size limit).",
+    {
+      defaultText: "`[]` (no reply)",
+      argType: {
+        type: "ReplyRuleDocument[]",
+        name: "ReplyRuleDocument",
+        from: "lambdas/core/ruleDocument.ts",
+      },
+    },
+  ),
+  replyRulesFile: doc(
+    text()
+      .refine((v) => v.trim() !== "" && !path.isAbsolute(v) && !escapesRoot(v), {
+        error:
+          "must be a path inside the project, relative to Pulumi.yaml (e.g. rules/replies.json)",
+      })
+      .optional(),
+    "The same rules as a JSON file in the repository, relative to the project root (where " +
+      "`Pulumi.yaml` is); bundled with the responder. Not together with `replyRules`.",
+  ),
+  replyPolicyUrl: doc(
+    text()
+      .refine((v) => isHttpsUrl(v), { error: "must be an absolute https:// URL" })
+      .refine((v) => !URL.canParse(v) || (!new URL(v).username && !new URL(v).password), {
+        error: "must not carry credentials (the request is signed with replyPolicySecret instead)",
+      })
+      .optional(),
+    "Your own reply logic over HTTP (docs/scheduling.md §2a): messages no rule matches are POSTed " +
+      "here, signed with `replyPolicySecret`. An absolute `https://` URL (the request carries the " +
+      "customer's conversation across the internet) without credentials, naming a public host: " +
+      "literal IP addresses and loopback, link-local, private or `.internal`/`.local` names are " +
+      "refused at preview ([egress](#the-responders-egress)). The responder needs outbound " +
+      "internet (outside a VPC, Lambda has it).",
+  ),
+  replyPolicyPrivateEndpoint: doc(
+    bool(false),
+    "`true`: `replyPolicyUrl` may name a private endpoint (10/8, 172.16/12, 192.168/16, " +
+      "100.64/10, fc00::/7, a `.internal`, `.local` or one-label name, a literal IP) reached " +
+      "through a VPC; loopback and link-local stay refused ([egress](#the-responders-egress)).",
+  ),
+  replyPolicyTimeoutMs: doc(
+    int(500, 10_000, DEFAULTS.replyPolicyTimeoutMs),
+    "One policy call, ms; a slower answer counts as unavailable and is retried. The responder's " +
+      "timeout leaves room for it (infra/functionSizing.ts).",
+  ),
+  maxSqsDelaySeconds: doc(
+    int(1, 900, DEFAULTS.maxSqsDelaySeconds),
+    "Longest single SQS delay hop, seconds.",
+  ),
+  humanPauseSeconds: doc(
+    int(0, 60 * 24 * 3600, DEFAULTS.humanPauseSeconds),
+    "Human takeover: automation pauses this long for a contact after a person at the business " +
+      "writes to them (phone app, inbox), seconds; 0 turns takeover off (docs/scheduling.md §6).",
+  ),
+  languages: doc(
+    z
+      .array(
+        z.enum(Object.keys(OPT_OUT_LANGUAGES) as [OptOutLanguage, ...OptOutLanguage[]], {
+          error: `must be among ${Object.keys(OPT_OUT_LANGUAGES).join(", ")}`,
+        }),
+        { error: "must be a list of language codes" },
+      )
+      .default(["en"]),
+    "Languages the contacts write in: their default stop / start words join English's.",
+  ),
+  stopWords: doc(
+    z.array(nonBlank(), { error: "must be a list of words" }).min(1).optional(),
+    "Replace the default stop (opt-out) words: a message that is the word as a whole, case, " +
+      "accents and punctuation aside.",
+    { defaultText: "per `languages`" },
+  ),
+  startWords: doc(
+    z.array(nonBlank(), { error: "must be a list of words" }).min(1).optional(),
+    "Replace the default start (opt-in) words, matched as the stop words are.",
+    { defaultText: "per `languages`" },
+  ),
+  optOutConfirmation: doc(
+    z.string({ error: "must be a string" }).max(4096).optional(),
+    'The one confirmation after a stop word (`""` sends none).',
+    { defaultText: "per the first language" },
+  ),
+  logLevel: doc(
+    z
+      .enum(["DEBUG", "INFO", "WARN", "ERROR"], { error: "must be DEBUG, INFO, WARN or ERROR" })
+      .default("INFO"),
+    "Lambda log level. The receiver's `webhook` request lines are written at any level (with a " +
+      "function URL the alarms count them).",
+  ),
+  logRetentionDays: doc(
+    z
+      .number({ error: `must be one of ${LOG_RETENTION_DAYS.join(", ")}` })
+      .refine((n) => (LOG_RETENTION_DAYS as readonly number[]).includes(n), {
+        error: `must be one of ${LOG_RETENTION_DAYS.join(", ")}`,
+      })
+      .default(30),
+    "Retention of every log group, days.",
+    { oneOf: LOG_RETENTION_DAYS },
+  ),
+  ingress: doc(
+    z
+      .enum(INGRESS_KINDS, { error: `must be one of ${INGRESS_KINDS.join(", ")}` })
+      .default(DEFAULT_INGRESS),
+    "The webhook's public entrance ([ingress](#ingress-function-url-or-http-api)): `httpApi`, an " +
+      "API Gateway HTTP API (the webhook as the product specifies it, stage throttling, an access " +
+      "log at the edge, a custom domain, no public Lambda resource policy), or `functionUrl`, a " +
+      "Lambda function URL (the cost option: $1.00 per million requests less). Each has its own " +
+      "throttle keys. Changing it changes the registered URL " +
+      "([switching](#switching-an-existing-stack)).",
+  ),
+  throttleRateLimit: doc(
+    wholeNumber(1, 10_000).optional(),
+    "`httpApi` only: the stage's steady requests per second ([throttling](#throttling)). Set " +
+      'with `ingress: "functionUrl"`, the program stops naming the key.',
+    { defaultText: `\`${HTTP_API_THROTTLE_DEFAULTS.rateLimit}\`` },
+  ),
+  throttleBurstLimit: doc(
+    wholeNumber(1, 5000).optional(),
+    "`httpApi` only: the stage's burst above the steady rate. Set with " +
+      '`ingress: "functionUrl"`, the program stops naming the key.',
+    { defaultText: `\`${HTTP_API_THROTTLE_DEFAULTS.burstLimit}\`` },
+  ),
+  receiverReservedConcurrency: doc(
+    wholeNumber(1, MAX_RECEIVER_RESERVED_CONCURRENCY).optional(),
+    "`functionUrl` only: concurrency reserved for the receiver, its throttle (beyond it Lambda " +
+      "answers 429 and the vendor retries; [throttling](#throttling)). The account must keep " +
+      `${AWS_LIMITS.lambdaUnreservedConcurrency.limit} unreserved, so a new account (quota 10) ` +
+      "can reserve none, and the maximum is for the default quota (`npm run ops -- preflight` " +
+      'checks the account\'s). Set with `ingress: "httpApi"`, the program stops naming the key.',
+    { defaultText: "none" },
+  ),
+  senderMaxConcurrency: doc(
+    int(2, 1000, 2),
+    "Most sender Lambdas at once: protects the vendor's rate limit (50 messages a minute).",
+  ),
+  maxReceiveCount: doc(
+    int(1, 1000, 5),
+    "Receives of a job or reply before it moves to its dead-letter queue; also the sender's " +
+      "attempts at one reply.",
+  ),
+  // The job that carries a body to the responder must fit one SQS message (awsLimits.ts).
+  maxBodyBytes: doc(
+    int(1024, MAX_BODY_BYTES_LIMIT, Math.min(DEFAULTS.maxBodyBytes, MAX_BODY_BYTES_LIMIT)),
+    `Largest accepted webhook body, bytes (${MAX_BODY_BYTES_LIMIT / KIB} KiB at most): the job ` +
+      "that carries a body to the responder must fit one SQS message (infra/awsLimits.ts).",
+  ),
+  secretCacheSeconds: doc(
+    int(0, 3600, DEFAULTS.secretCacheSeconds),
+    "How long a warm Lambda keeps a secret, seconds (0 = reads it on every call).",
+  ),
+  protect: doc(
+    bool(false),
+    "Production: Pulumi `protect` and `retainOnDelete` on the tables and secrets, DynamoDB " +
+      "deletion protection, a 30-day secret recovery window; requires an alarm destination and " +
+      "refuses placeholders (example domains, fictional numbers).",
+  ),
+  alarmEmail: doc(
+    z.email({ error: "must be an email address" }).optional(),
+    "An email address subscribed to the alarm topic (confirm the mail once). A protected stack " +
+      "needs this or `alarmTopicArns`, and refuses an address under a domain reserved for " +
+      "examples (`example.com`, `.net`, `.org`, `.example`, `.test`, `.invalid`, `.localhost`; " +
+      "RFC 2606 / 6761).",
+  ),
+  alarmTopicArns: doc(
+    z
+      .array(
+        text().refine((v) => SNS_TOPIC_ARN.test(v), {
+          error: "must be an SNS topic ARN (arn:aws:sns:<region>:<account>:<name>)",
+        }),
+        { error: "must be a list of SNS topic ARNs" },
+      )
+      .default([]),
+    "Existing SNS topics (PagerDuty, Slack via AWS Chatbot, a team topic) that get every alarm " +
+      "and OK too; an encrypted one must let `cloudwatch.amazonaws.com` use its key.",
+  ),
+  alarmThresholds: doc(
+    z
+      .strictObject({
+        unauthorizedPer5Minutes: doc(
+          int(1, 100_000, 3),
+          "401 answers in 5 minutes: the signing secret no longer matches the vendor's.",
+        ),
+        badRequestsPer5Minutes: doc(
+          int(1, 100_000, 10),
+          "400 answers in 5 minutes: the vendor's payload changed, or a caller is broken.",
+        ),
+        vendorRefusalsPer15Minutes: doc(
+          int(1, 100_000, 3),
+          "Replies the vendor refused (invalid number, message limit) in 15 minutes.",
+        ),
+        quietHours: doc(
+          int(0, 24, 0),
+          "Hours without one accepted delivery before the quiet alarm fires; 0 = no such alarm.",
+        ),
+      })
+      .prefault({}),
+    "Thresholds of the [log-based alarms](#alarm-runbook) on what breaks silently; each field " +
+      "left out has its default.",
+  ),
+  replyContacts: doc(
+    z
+      .union(
+        [
+          z.literal("any"),
+          z.array(
+            text().refine((v) => /^\+[1-9]\d{4,14}$/.test(v), {
+              error: "each contact must be an E.164 number such as +15550100001",
+            }),
+          ),
+        ],
+        { error: 'must be "any" or a list of E.164 numbers' },
+      )
+      .optional(),
+    'Who may get replies: `"any"`, or a list of E.164 numbers (`"+12025550101"`); everyone else ' +
+      "gets none ([why](#one-vendor-account-or-number-per-stack)). A protected stack refuses the " +
+      "fictional 555-0100 to 555-0199 numbers (placeholders).",
+    { defaultText: '`"any"` when protected, else `[]` (nobody)' },
+  ),
+  dashboard: doc(
+    bool(false),
+    "Also create a CloudWatch dashboard of the alarms' metrics, named " +
+      "`<project>-<namePrefix><stack>`.",
+  ),
+});
+
 const HTTP_API_ONLY_KEYS = ["throttleRateLimit", "throttleBurstLimit"] as const;
 const FUNCTION_URL_ONLY_KEYS = ["receiverReservedConcurrency"] as const;
 

@@ -1,4 +1,5 @@
 import { rename, writeFile } from "node:fs/promises";
+import { settingsSchema } from "../infra/settings.js";
 import { FUNCTIONS } from "../lambdas/contract.js";
 import { parseStackOutputs, type StackOutputs } from "../ops/outputs.js";
 import type { LocalStack } from "./stack.js";
@@ -18,12 +19,25 @@ const MANAGEMENT = {
 
 const queueName = (url: string) => url.slice(url.lastIndexOf("/") + 1);
 
+/** What a stack file that sets no webhook key registers: the settings' defaults. */
+const DEFAULT_REGISTRATION = settingsSchema
+  .pick({
+    webhookIncoming: true,
+    webhookOutgoing: true,
+    scheduleActivity: true,
+    activeSignature: true,
+  })
+  .parse({});
+
 /**
  * Registers the receiver at the vendor simulator, as `pulumi up` registers a stack's endpoint at
- * the vendor (generation 1, `?g=1`), so `status` has a registration to report. The simulator
+ * the vendor (generation 1, `?g=1`, with the settings' defaults), so `status` has a registration
+ * to report. The simulator
  * does not deliver webhooks, so the signing secret it issues is not used.
  */
-export async function registerLocalWebhook(stack: LocalStack): Promise<number> {
+export async function registerLocalWebhook(
+  stack: Pick<LocalStack, "vendorUrl" | "receiverUrl" | "vendorToken">,
+): Promise<number> {
   const response = await fetch(
     `${stack.vendorUrl}${VENDOR_PATHS.management}${MANAGEMENT.createPath}`,
     {
@@ -36,11 +50,11 @@ export async function registerLocalWebhook(stack: LocalStack): Promise<number> {
       body: JSON.stringify({
         webhooks: `${stack.receiverUrl}?g=1`,
         status: true,
-        incoming: true,
-        outgoing: false,
-        schedule_activity: false,
+        incoming: DEFAULT_REGISTRATION.webhookIncoming,
+        outgoing: DEFAULT_REGISTRATION.webhookOutgoing,
+        schedule_activity: DEFAULT_REGISTRATION.scheduleActivity,
         waiting_duration: 0,
-        active_signature: true,
+        active_signature: DEFAULT_REGISTRATION.activeSignature,
       }),
     },
   );

@@ -3,14 +3,10 @@ import * as pulumi from "@pulumi/pulumi";
 import {
   ENV,
   FUNCTIONS,
-  // From the contract, not config.ts (which re-exports it): the package's types must not reach
-  // config.ts, whose declarations import zod's.
-  type IngressKind,
   type OptOutConfig,
   REPLY_POLICY_ENV,
   RULES_BUNDLE_FILE,
 } from "../../lambdas/contract.js";
-import type { ReplyRuleDocument } from "../../lambdas/core/ruleDocument.js";
 import {
   checkedReplyPolicySecret,
   checkSettings,
@@ -27,173 +23,20 @@ import { FUNCTION_SIZING, QUEUE_TRIGGERS, visibilityTimeoutFor } from "../functi
 import { lambdaArchive } from "../lambdaBundle.js";
 import { receiverPolicy, responderPolicy, senderPolicy } from "../policies.js";
 import { DataTables } from "./DataTables.js";
-import { type AlarmThresholds, PipelineAlarms } from "./PipelineAlarms.js";
+import { PipelineAlarms } from "./PipelineAlarms.js";
 import { PipelineFunction } from "./PipelineFunction.js";
 import { PipelineSecrets } from "./PipelineSecrets.js";
+import type { WhatsAppReplyPipelineArgs } from "./pipelineArgs.js";
 import { QueueWithDeadLetter } from "./QueueWithDeadLetter.js";
 import { ReplySchedules } from "./ReplySchedules.js";
-import { type CustomDomain, WebhookIngress } from "./WebhookIngress.js";
-import { type WebhookGeneration, WebhookRegistrations } from "./WebhookRegistrations.js";
+import { WebhookIngress } from "./WebhookIngress.js";
+import { WebhookRegistrations } from "./WebhookRegistrations.js";
 
 /** The component's type token. */
 export const PIPELINE_TYPE = "whatsable:index:WhatsAppReplyPipeline";
 
-/**
- * Arguments of a WhatsAppReplyPipeline. Every setting of this repository's stack files is an arg
- * of the same name (docs/operations.md, "Configuration reference", has the longer story of each),
- * validated by the same validator; the rest describe what the estate already owns.
- */
-export interface WhatsAppReplyPipelineArgs {
-  // --- Secrets ---------------------------------------------------------------------------------
-  /** The vendor API token the sender sends replies with; stored in Secrets Manager, never in a
-   * Lambda environment. Pass a secret (`config.requireSecret(...)`). Required. */
-  vendorToken: pulumi.Input<string>;
-  /** The signing secret of an adopted registration, if it was saved when it was made. Secret. */
-  adoptedSigningSecret?: pulumi.Input<string>;
-  /** With replyPolicyUrl: the HTTP reply policy's Standard Webhooks secret, `whsec_<base64>`
-   * (24 to 64 bytes); stored in its own Secrets Manager secret, read by the responder only. Secret. */
-  replyPolicySecret?: pulumi.Input<string>;
-
-  // --- The vendor's webhook registration -------------------------------------------------------
-  /** Live registrations (two during a secret rotation). Default `[{ generation: 1, enabled: true }]`. */
-  webhookGenerations?: WebhookGeneration[];
-  /** On create, take over an existing registration of the same URL. Default false. */
-  webhookAdopt?: boolean;
-  /** Deliver the customers' messages. Default true. */
-  webhookIncoming?: boolean;
-  /** Deliver the business's own outgoing messages. Default true. */
-  webhookOutgoing?: boolean;
-  /** The vendor's schedule activity (sets the reply window). Default false. */
-  scheduleActivity?: boolean;
-  /** The vendor's waiting window in seconds: one of its presets with scheduleActivity, else 0. */
-  waitingDurationSeconds?: number;
-  /** Ask the vendor to sign deliveries. Default true (then signatureScheme must not be "off"). */
-  activeSignature?: boolean;
-  /** The vendor's management API base URL (https). Default: the vendor's. */
-  managementBaseUrl?: string;
-  /**
-   * Authorization prefix of the management API, published in the `vendorManagement` output for
-   * the ops CLI. The VendorWebhook provider itself reads it, like the token, at run time from the
-   * program's config key `managementAuthPrefix` (provider configuration, not resource state).
-   * Default "Bearer ".
-   */
-  managementAuthPrefix?: string;
-
-  // --- Receiving -------------------------------------------------------------------------------
-  /** How the receiver checks signatures: auto, secret, hmac-sha256, hmac-sha512, off. Default auto. */
-  signatureScheme?: "auto" | "secret" | "hmac-sha256" | "hmac-sha512" | "off";
-  /** Largest accepted webhook body in bytes (it must fit one SQS job). Default 256 KiB. */
-  maxBodyBytes?: number;
-  /** How long a warm Lambda caches a secret, seconds (0 = every call). Default 300. */
-  secretCacheSeconds?: number;
-  /**
-   * The webhook's public entrance: "httpApi" (an API Gateway HTTP API: stage throttling, access
-   * log, custom domain, no public Lambda policy) or "functionUrl" (a Lambda function URL, the
-   * cost option: no $1.00 per million requests). Default "httpApi". Changing it changes the
-   * registered URL (docs/operations.md, "Switching an existing stack").
-   */
-  ingress?: IngressKind;
-  /** httpApi only: the stage's steady requests per second. Default 50. */
-  throttleRateLimit?: number;
-  /** httpApi only: the stage's burst above the steady rate. Default 100. */
-  throttleBurstLimit?: number;
-  /**
-   * functionUrl only: concurrency reserved for the receiver, and its throttle (beyond it Lambda
-   * answers 429 and the vendor retries). The account must keep 100 unreserved, so a new account
-   * (quota 10) refuses any: none unless set (`npm run ops -- preflight` checks the quota).
-   */
-  receiverReservedConcurrency?: number;
-
-  // --- Replies ---------------------------------------------------------------------------------
-  /** Reply rules inline (docs/scheduling.md); validated as the responder validates them. */
-  replyRules?: ReplyRuleDocument[];
-  /** A reply rules JSON file instead, relative to the program's directory (where Pulumi.yaml
-   * is); bundled with the responder, so no size limit but the archive's. */
-  replyRulesFile?: string;
-  /**
-   * Your own reply logic over HTTP (docs/scheduling.md §2a): messages no rule matches are POSTed
-   * here, signed with replyPolicySecret. https. The responder needs outbound internet (outside a
-   * VPC, Lambda has it).
-   */
-  replyPolicyUrl?: string;
-  /**
-   * replyPolicyUrl is a private endpoint (private address or .internal name) reached through a
-   * VPC; without it, such URLs and literal IP addresses are refused. Default false.
-   */
-  replyPolicyPrivateEndpoint?: boolean;
-  /** One policy call, ms (500 to 10,000); slower counts as unavailable and is retried. Default 5,000. */
-  replyPolicyTimeoutMs?: number;
-  /** Who may get replies: "any" or E.164 numbers. Default: "any" when protected, else nobody. */
-  replyContacts?: "any" | string[];
-  /** Longest single SQS delay hop, seconds (1 to 900). Default 900. */
-  maxSqsDelaySeconds?: number;
-  /**
-   * Human takeover: automation pauses this long for a contact after a person at the business
-   * writes to them (phone app, inbox), seconds; 0 turns takeover off. Default 3600.
-   */
-  humanPauseSeconds?: number;
-  /** Languages the contacts write in: their default stop / start words join English's. Default ["en"]. */
-  languages?: ("en" | "es" | "pt" | "fr" | "de")[];
-  /** Replace the default stop words (whole-message match, case and accents aside). */
-  stopWords?: string[];
-  /** Replace the default start words. */
-  startWords?: string[];
-  /** The one confirmation after a stop word ("" sends none). Default per the first language. */
-  optOutConfirmation?: string;
-  /** The vendor's send API base URL (https). */
-  vendorBaseUrl?: string;
-  /** Path of the send API, starting with "/". */
-  vendorSendPath?: string;
-  /** Authorization prefix of the send API ("Bearer " or "" for a raw token). */
-  vendorAuthPrefix?: string;
-  /** Phone format the send API wants: e164 or digits. Default e164. */
-  vendorPhoneFormat?: "e164" | "digits";
-  /** Timeout of one send call, ms (1,000 to 10,000). Default 8,000. */
-  vendorTimeoutMs?: number;
-  /** Most sender Lambdas at once (protects the vendor's rate limit). Default 2. */
-  senderMaxConcurrency?: number;
-  /** Receives of a job or reply before it moves to its dead-letter queue. Default 5. */
-  maxReceiveCount?: number;
-
-  // --- Operations ------------------------------------------------------------------------------
-  /** Lambda log level: DEBUG, INFO, WARN, ERROR. Default INFO. */
-  logLevel?: "DEBUG" | "INFO" | "WARN" | "ERROR";
-  /** Retention of every log group, days (a value CloudWatch accepts). Default 30. */
-  logRetentionDays?: number;
-  /** Production: protect and retain the tables and secrets, DynamoDB deletion protection, and
-   * require an alarm destination. Default false. */
-  protect?: boolean;
-  /** An email address subscribed to the alarm topic (confirm it once). */
-  alarmEmail?: string;
-  /** Existing SNS topics (PagerDuty, Slack) that get every alarm too. */
-  alarmTopicArns?: string[];
-  /** Thresholds of the log-based alarms; each omitted field has its default. */
-  alarmThresholds?: Partial<AlarmThresholds>;
-  /** Create a CloudWatch dashboard of the alarms' metrics. Default false. */
-  dashboard?: boolean;
-
-  // --- What the estate already owns ------------------------------------------------------------
-  /**
-   * Prefix of every child's name (and so of the AWS names Pulumi generates from them). Default
-   * `<name>-`, so two pipelines live side by side. "" keeps the bare names of this repository's
-   * own stacks.
-   */
-  namePrefix?: string;
-  /** Tags added to every taggable AWS resource of the pipeline (beside the provider's defaultTags). */
-  tags?: Record<string, string>;
-  /** An existing SNS topic to publish alarms to, instead of the encrypted topic the pipeline
-   * creates (it then creates no topic and no key). Counts as an alarm destination. */
-  alarmTopicArn?: pulumi.Input<string>;
-  /** An existing KMS key for the alarm topic the pipeline creates, instead of creating one; its
-   * policy must let cloudwatch.amazonaws.com use it (see alarmTopicKeyPolicy). */
-  kmsKeyArn?: pulumi.Input<string>;
-  /** Serve the webhook on your own domain (API Gateway custom domain with an ACM certificate);
-   * the vendor is then registered at that URL. Needs `ingress: "httpApi"`. */
-  customDomain?: CustomDomain;
-  /** The region the pipeline deploys to (dashboard, `region` output). Default: `aws:region` of
-   * the program's default AWS provider; set it when you pass a provider for another region. */
-  region?: string;
-}
+// The args in a file of their own, the settings among them generated from the settings schema.
+export type { WhatsAppReplyPipelineArgs } from "./pipelineArgs.js";
 
 /** The settings keys: args validated by the stack config's validator (infra/config.ts). */
 type SettingsKey = keyof typeof settingsSchema.shape;

@@ -56,7 +56,7 @@ describe("ops status on the local stack", () => {
       expect(run.stdout).toMatch(new RegExp(`^  ${queue}\\s+0\\s+0\\s+0\\s+—`, "m"));
     }
     expect(run.stdout).toMatch(
-      /^ {2}1\s+\d+\s+yes\s+yes\s+yes\s+no\s+http:\/\/127\.0\.0\.1:\d+\/webhooks\/whatsapp\?g=1$/m,
+      /^ {2}1\s+\d+\s+yes\s+yes\s+yes\s+yes\s+http:\/\/127\.0\.0\.1:\d+\/webhooks\/whatsapp\?g=1$/m,
     );
   });
 
