@@ -127,7 +127,7 @@ function expectedFor(
   acceptedAt: number,
   plan: number,
 ) {
-  const rule = rules.find((r) => r.pattern.test(text));
+  const rule = rules.find((r) => r.conditions.match?.test(text) ?? true);
   return (rule?.messages ?? []).map(
     (m): Planned => ({
       phone,

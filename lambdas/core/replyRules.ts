@@ -21,7 +21,12 @@ import {
   type Template,
   TemplateError,
 } from "./placeholders.js";
-import { ON_NEW_MESSAGE, type OnNewMessage, type ReplyRuleDocument } from "./ruleDocument.js";
+import {
+  ON_NEW_MESSAGE,
+  type OnNewMessage,
+  type ReplyRuleConditions,
+  type ReplyRuleDocument,
+} from "./ruleDocument.js";
 import { compileRulePattern, PatternError, type RulePattern } from "./rulePattern.js";
 
 /**
@@ -38,8 +43,9 @@ import { compileRulePattern, PatternError, type RulePattern } from "./rulePatter
  * rulePattern.ts), `messageType` (one type or a list), `labels` (the contact carries any of them),
  * `businessHours` (inside or outside weekly windows in a time zone) and `dates` (calendar days
  * and ranges in a time zone), the times being the moment the webhook was accepted (see
- * businessHours.ts). The first rule that applies wins, closure rules (`"closure": true`, which
- * need `dates`) before all others; none, no reply. Texts may hold placeholders (`{{first_name|there}}`, see
+ * businessHours.ts). Each condition is one entry of {@link RULE_CONDITIONS}. The first rule that
+ * applies wins, closure rules (`"closure": true`, which need `dates`) before all others; none, no
+ * reply. Texts may hold placeholders (`{{first_name|there}}`, see
  * placeholders.ts). `delay` is milliseconds from the moment the receiver accepted the webhook (an
  * offset, not a gap), the unit of the vendor's schedule-activity format.
  *
@@ -111,13 +117,8 @@ export interface ReplyRule {
   name?: string;
   /** The pattern source as configured ("" when the rule has none: any text). */
   match: string;
-  pattern: RulePattern;
-  /** Lower-cased message types, any of which applies; undefined = any type. */
-  messageTypes?: string[];
-  /** Lower-cased labels, any of which applies; undefined = labels not considered. */
-  labels?: string[];
-  businessHours?: BusinessHours;
-  dates?: Dates;
+  /** The conditions the rule states, compiled; one it does not state holds for every message. */
+  conditions: RuleConditions;
   /** Tried before every rule that is not a closure (its `dates` say when). */
   closure: boolean;
   onNewMessage: OnNewMessage;
@@ -337,25 +338,94 @@ const datesSchema = z.pipe(
   compiled<DatesSpec, Dates>(compileDates),
 );
 
+/** A value or list as a list, lower-cased and trimmed, as the webhook's values are compared. */
+const lowerCased = <Written extends string | string[]>() =>
+  z.transform((values: Written): string[] =>
+    ([] as string[]).concat(values).map((value) => value.trim().toLowerCase()),
+  );
+
+/**
+ * One condition a rule may state: the schema of its written form (which validates it, naming the
+ * field below the condition, and compiles it), when it holds for a message, and the fields of the
+ * objects it is written as, by their path below it ("" the condition itself, list positions left
+ * out), for "did you mean" on a misspelt one.
+ */
+interface RuleCondition<Schema extends z.ZodMiniType> {
+  schema: Schema;
+  holds: (condition: z.output<Schema>, input: ReplyPolicyInput) => boolean;
+  fields?: Readonly<Record<string, readonly string[]>>;
+}
+
+/** Infers an entry's compiled type from its schema, so `holds` is checked against it. */
+const condition = <Schema extends z.ZodMiniType>(entry: RuleCondition<Schema>) => entry;
+
+/**
+ * The conditions a rule may state, one entry each: adding one is an entry here, its written type
+ * in ruleDocument.ts (ReplyRuleConditions: the compiler holds the two lists equal), its tests and
+ * docs/scheduling.md. Their order is the order of the rule's fields in problems and "[fields: …]".
+ */
+const RULE_CONDITIONS = {
+  match: condition({
+    schema: patternSchema,
+    // Bounded anyway, though RE2 makes the cost linear: WhatsApp texts end at 4,096 characters.
+    holds: (pattern, { webhook }) => pattern.test(lastUserText(webhook).slice(0, MAX_TEXT_LENGTH)),
+  }),
+  messageType: condition({
+    schema: z.pipe(
+      z.union(
+        [
+          nonBlank("a message type"),
+          z.array(nonBlank("a message type")).check(z.minLength(1, "must list at least one type")),
+        ],
+        { error: 'must be a message type or a list of them, e.g. "text" or ["image", "document"]' },
+      ),
+      lowerCased(),
+    ),
+    holds: (types, { webhook }) => {
+      const type = webhook.messageType?.trim().toLowerCase();
+      return type !== undefined && type !== "" && types.includes(type);
+    },
+  }),
+  labels: condition({
+    schema: z.pipe(
+      z
+        .array(nonBlank("a label"), { error: 'must be a list of labels, e.g. ["vip"]' })
+        .check(z.minLength(1, "must list at least one label")),
+      lowerCased(),
+    ),
+    holds: (labels, { webhook }) => {
+      const carried = new Set(webhook.labels.map((label) => label.trim().toLowerCase()));
+      return labels.some((label) => carried.has(label));
+    },
+  }),
+  businessHours: condition({
+    schema: businessHoursSchema,
+    holds: (hours, { acceptedAt }) => businessHoursHold(hours, acceptedAt),
+    fields: { "": Object.keys(businessHoursShape), open: Object.keys(windowShape) },
+  }),
+  dates: condition({
+    schema: datesSchema,
+    holds: (dates, { acceptedAt }) => datesHold(dates, acceptedAt),
+    fields: { "": Object.keys(datesShape), on: Object.keys(rangeShape) },
+  }),
+} satisfies Record<keyof ReplyRuleConditions, RuleCondition<z.ZodMiniType>>;
+
+type ConditionName = keyof typeof RULE_CONDITIONS;
+const CONDITION_NAMES = Object.keys(RULE_CONDITIONS) as ConditionName[];
+
+/** A rule's conditions, compiled: those it states. */
+export type RuleConditions = {
+  [Name in ConditionName]?: z.output<(typeof RULE_CONDITIONS)[Name]["schema"]>;
+};
+
+/** The rule document's fields for its conditions: each optional. */
+const conditionShape = Object.fromEntries(
+  CONDITION_NAMES.map((name) => [name, z.optional(RULE_CONDITIONS[name].schema)]),
+) as { [Name in ConditionName]: z.ZodMiniOptional<(typeof RULE_CONDITIONS)[Name]["schema"]> };
+
 const ruleShape = {
   name: z.optional(nonBlank("a string")),
-  match: z.optional(patternSchema),
-  messageType: z.optional(
-    z.union(
-      [
-        nonBlank("a message type"),
-        z.array(nonBlank("a message type")).check(z.minLength(1, "must list at least one type")),
-      ],
-      { error: 'must be a message type or a list of them, e.g. "text" or ["image", "document"]' },
-    ),
-  ),
-  labels: z.optional(
-    z
-      .array(nonBlank("a label"), { error: 'must be a list of labels, e.g. ["vip"]' })
-      .check(z.minLength(1, "must list at least one label")),
-  ),
-  businessHours: z.optional(businessHoursSchema),
-  dates: z.optional(datesSchema),
+  ...conditionShape,
   closure: z.optional(z.boolean({ error: "must be true or false" })),
   onNewMessage: z.optional(
     z.enum(ON_NEW_MESSAGE, {
@@ -431,40 +501,42 @@ function distance(a: string, b: string): number {
   return previous[b.length] ?? 0;
 }
 
-const KNOWN_FIELDS = {
-  rule: [...Object.keys(ruleShape), "messages"],
-  message: Object.keys(messageShape),
-  businessHours: Object.keys(businessHoursShape),
-  window: Object.keys(windowShape),
-  dates: Object.keys(datesShape),
-  range: Object.keys(rangeShape),
-} as const;
+/** An object's place in a rule, for its known fields: "businessHours.open" (list positions left out). */
+function objectPath(path: readonly PropertyKey[]): string {
+  return path.filter((part) => typeof part !== "number").join(".");
+}
 
+/** The fields of every object a rule is written as, by {@link objectPath}. */
+const KNOWN_FIELDS = new Map<string, readonly string[]>([
+  ["", [...Object.keys(ruleShape), "messages"]],
+  ["messages", Object.keys(messageShape)],
+  ...CONDITION_NAMES.flatMap((name) =>
+    Object.entries(RULE_CONDITIONS[name].fields ?? {}).map(
+      ([below, fields]): [string, readonly string[]] => [below ? `${name}.${below}` : name, fields],
+    ),
+  ),
+]);
+
+/** `path` is where the object with the unknown key stands in the rule. */
 function unknownFieldProblem(key: string, path: readonly PropertyKey[]): string {
-  const last = path.at(-1);
-  const known: readonly string[] =
-    path.length === 0
-      ? KNOWN_FIELDS.rule
-      : last === "businessHours"
-        ? KNOWN_FIELDS.businessHours
-        : last === "dates"
-          ? KNOWN_FIELDS.dates
-          : path.includes("open")
-            ? KNOWN_FIELDS.window
-            : path.includes("on")
-              ? KNOWN_FIELDS.range
-              : KNOWN_FIELDS.message;
+  const known = KNOWN_FIELDS.get(objectPath(path)) ?? [];
   const near = known.find((name) => distance(name.toLowerCase(), key.toLowerCase()) <= 2);
   return `is not a field${near ? ` (did you mean ${near}?)` : ""} [fields: ${known.join(", ")}]`;
 }
 
-/** One problem per zod issue; an unknown key is reported at its own path. */
-function issueProblems(issues: readonly z.core.$ZodIssue[]): { field?: string; problem: string }[] {
+/**
+ * One problem per zod issue; an unknown key is reported at its own path. `within` is where the
+ * validated value stands in a rule (a message list: "messages"), for the known fields.
+ */
+function issueProblems(
+  issues: readonly z.core.$ZodIssue[],
+  within: readonly PropertyKey[] = [],
+): { field?: string; problem: string }[] {
   return issues.flatMap((issue) => {
     if (issue.code === "unrecognized_keys") {
       return issue.keys.map((key) => ({
         field: fieldPath([...issue.path, key]),
-        problem: unknownFieldProblem(key, issue.path),
+        problem: unknownFieldProblem(key, [...within, ...issue.path]),
       }));
     }
     const field = fieldPath(issue.path);
@@ -495,7 +567,7 @@ export function validateReplyMessages(
   if (parsed.success) return { ok: true, messages: parsed.data.map(toPlanMessage) };
   return {
     ok: false,
-    problems: issueProblems(parsed.error.issues).map(({ field, problem }) => ({
+    problems: issueProblems(parsed.error.issues, ["messages"]).map(({ field, problem }) => ({
       field:
         field === undefined ? "messages" : `messages${field.startsWith("[") ? "" : "."}${field}`,
       problem,
@@ -504,18 +576,14 @@ export function validateReplyMessages(
 }
 
 function toRule(rule: RuleDocument, index: number): ReplyRule {
-  const lower = (values: string | string[]) =>
-    (Array.isArray(values) ? values : [values]).map((v) => v.trim().toLowerCase());
+  const conditions = Object.fromEntries(
+    CONDITION_NAMES.filter((name) => rule[name] !== undefined).map((name) => [name, rule[name]]),
+  ) as RuleConditions;
   return {
     index,
     ...(rule.name === undefined ? {} : { name: rule.name }),
     match: rule.match?.source ?? "",
-    // No `match`: any text (the empty pattern matches everywhere).
-    pattern: rule.match ?? compileRulePattern(""),
-    ...(rule.messageType === undefined ? {} : { messageTypes: lower(rule.messageType) }),
-    ...(rule.labels === undefined ? {} : { labels: lower(rule.labels) }),
-    ...(rule.businessHours ? { businessHours: rule.businessHours } : {}),
-    ...(rule.dates ? { dates: rule.dates } : {}),
+    conditions,
     closure: rule.closure ?? false,
     onNewMessage: rule.onNewMessage ?? "supersede",
     messages: rule.messages.map(({ text, ...rest }) =>
@@ -573,20 +641,14 @@ export function lastUserText(webhook: NormalizedWebhook): string {
   return lastUserEntry?.content ?? "";
 }
 
-/** True when every condition of the rule holds for the input. */
-export function ruleApplies(rule: ReplyRule, { webhook, acceptedAt }: ReplyPolicyInput): boolean {
-  if (rule.messageTypes) {
-    const type = webhook.messageType?.trim().toLowerCase();
-    if (!type || !rule.messageTypes.includes(type)) return false;
-  }
-  if (rule.labels) {
-    const labels = new Set(webhook.labels.map((label) => label.trim().toLowerCase()));
-    if (!rule.labels.some((label) => labels.has(label))) return false;
-  }
-  if (rule.businessHours && !businessHoursHold(rule.businessHours, acceptedAt)) return false;
-  if (rule.dates && !datesHold(rule.dates, acceptedAt)) return false;
-  // Bounded anyway, though RE2 makes the cost linear: WhatsApp texts end at 4,096 characters.
-  return rule.pattern.test(lastUserText(webhook).slice(0, MAX_TEXT_LENGTH));
+/** True when every condition the rule states holds for the input. */
+export function ruleApplies(rule: ReplyRule, input: ReplyPolicyInput): boolean {
+  return CONDITION_NAMES.every((name) => {
+    const stated = rule.conditions[name];
+    // `never`: TypeScript cannot tie the entry to the value across the union of names; toRule
+    // took each value from the entry's own schema.
+    return stated === undefined || RULE_CONDITIONS[name].holds(stated as never, input);
+  });
 }
 
 /**

@@ -12,12 +12,10 @@ export const ON_NEW_MESSAGE = ["supersede", "keep"] as const;
 export type OnNewMessage = (typeof ON_NEW_MESSAGE)[number];
 
 /**
- * A reply rule as written in a rules file, a stack file's `replyRules` or a host program's
- * `replyRules` arg (the document {@link parseReplyRules} validates; docs/scheduling.md).
+ * The conditions a rule may state, as written; a rule applies when every one it states holds.
+ * Each is one entry of replyRules.ts's RULE_CONDITIONS (which the compiler holds to this list).
  */
-export interface ReplyRuleDocument {
-  /** Shown in errors, logs and the ops CLI. */
-  name?: string;
+export interface ReplyRuleConditions {
   /** An RE2 pattern, case-insensitive, searched in the customer's last message. Default: any text. */
   match?: string;
   /** The incoming message's type (`text`, `image`, …), or a list of them. */
@@ -28,6 +26,15 @@ export interface ReplyRuleDocument {
   businessHours?: BusinessHoursSpec;
   /** On these calendar days or ranges (both ends included), in a time zone. */
   dates?: DatesSpec;
+}
+
+/**
+ * A reply rule as written in a rules file, a stack file's `replyRules` or a host program's
+ * `replyRules` arg (the document {@link parseReplyRules} validates; docs/scheduling.md).
+ */
+export interface ReplyRuleDocument extends ReplyRuleConditions {
+  /** Shown in errors, logs and the ops CLI. */
+  name?: string;
   /** Tried before every other rule, on its `dates` (required with it): a holiday or closure notice. */
   closure?: boolean;
   /** What a newer message from the contact does to this plan's unsent replies. Default "supersede". */

@@ -401,7 +401,7 @@ export const replayCommand: Command = {
       (row) => row.current.rule === POLICY_ANSWER || row.proposed.rule === POLICY_ANSWER,
     ).length;
     const differing = rows.filter((row) => row.verdict !== "unchanged");
-    const usesLabels = [...currentRules, ...proposedRules].some((rule) => rule.labels);
+    const usesLabels = [...currentRules, ...proposedRules].some((rule) => rule.conditions.labels);
 
     const heading = `Replay of ${rows.length} customer messages since ${since} (${formatDuration(windowMs)}): ${proposedFile} against ${currentFile}`;
     const summary = [

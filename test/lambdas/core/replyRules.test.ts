@@ -236,6 +236,56 @@ describe("parseReplyRules: what the responder refuses fails validation, naming r
     );
   });
 
+  it.each([
+    {
+      where: "a business-hours window",
+      rule: {
+        ...greeting,
+        businessHours: {
+          timeZone: "UTC",
+          when: "inside",
+          open: [{ days: ["mon"], from: "09:00", to: "18:00", too: "19:00" }],
+        },
+      },
+      field: "businessHours.open[0].too",
+      problem: "is not a field (did you mean to?) [fields: days, from, to]",
+    },
+    {
+      where: "dates",
+      rule: { ...greeting, dates: { timeZone: "UTC", on: ["2026-12-25"], of: 1 } },
+      field: "dates.of",
+      problem: "is not a field (did you mean on?) [fields: timeZone, on]",
+    },
+    {
+      where: "a range of dates",
+      rule: {
+        ...greeting,
+        dates: { timeZone: "UTC", on: [{ from: "2026-12-24", to: "2026-12-26", form: "x" }] },
+      },
+      field: "dates.on[0].form",
+      problem: "is not a field (did you mean from?) [fields: from, to]",
+    },
+  ])("lists the fields of $where when a key there is misspelt", ({ rule, field, problem }) => {
+    const error = errorOf(() => parseReplyRules([rule]));
+    expect({ field: error.field, message: error.message }).toEqual({
+      field,
+      message: `reply rule 0: ${field} ${problem}`,
+    });
+  });
+
+  it("lists a message's fields when a policy's message has a misspelt key", () => {
+    expect(validateReplyMessages([{ text: "a", delay: 0, dealy: 1 }])).toEqual({
+      ok: false,
+      problems: [
+        {
+          field: "messages[0].dealy",
+          problem:
+            "is not a field (did you mean delay?) [fields: text, delay, attachment, filename]",
+        },
+      ],
+    });
+  });
+
   it("rejects an unknown rule field", () => {
     const error = errorOf(() => parseReplyRules([{ ...greeting, mach: "x" }]));
     expect(error.field).toBe("mach");
