@@ -3,8 +3,8 @@ import {
   PipelineArgsError,
   type PipelineContext,
   planPipeline,
-  type WhatsAppReplyPipelineArgs,
-} from "../../../infra/components/WhatsAppReplyPipeline.js";
+} from "../../../infra/components/planPipeline.js";
+import type { WhatsAppReplyPipelineArgs } from "../../../infra/components/WhatsAppReplyPipeline.js";
 import { ENV } from "../../../lambdas/contract.js";
 
 const CONTEXT: PipelineContext = {
