@@ -326,10 +326,17 @@ export class WhatsAppReplyPipeline extends pulumi.ComponentResource {
     const registrations = registerWebhooks(step, { ingress, secrets });
     const alarms = createAlarms(step, { jobs, replies, schedules, ...functions, ingress });
     const parts: PipelineParts = {
-      ...{ tables, jobs, replies, schedules, secrets },
+      tables,
+      jobs,
+      replies,
+      schedules,
+      secrets,
       ...functions,
-      ...{ ingress, registrations, alarms },
+      ingress,
+      registrations,
+      alarms,
     };
+    // Every field at once; PipelineFields makes the compiler name one that is left out.
     Object.assign(this, { ...parts, ...pipelineOutputs(plan, parts) } satisfies PipelineFields);
     this.registerOutputs(this.stackOutputs());
   }
