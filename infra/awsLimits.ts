@@ -9,52 +9,108 @@
 
 export interface AwsLimit {
   limit: number;
-  /** What is limited, in which unit, and the AWS documentation page that states it. */
+  /** What is limited, in which unit (the text problems quote). */
   what: string;
+  /** The AWS documentation page that states the limit. */
+  source: string;
 }
+
+const LAMBDA_QUOTAS = "https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html";
+const IAM_QUOTAS = "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html";
+const SQS_CREATE_QUEUE =
+  "https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_CreateQueue.html";
+const PUT_METRIC_ALARM =
+  "https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html";
 
 export const AWS_LIMITS = {
   lambdaEnvironmentBytes: {
     limit: 4096,
     what: "Lambda: all environment variable names and values of a function together, in bytes (lambda/gettingstarted-limits)",
+    source: LAMBDA_QUOTAS,
   },
-  lambdaFunctionName: { limit: 64, what: "Lambda function name, characters" },
-  lambdaTimeoutSeconds: { limit: 900, what: "Lambda timeout, seconds" },
+  lambdaFunctionName: {
+    limit: 64,
+    what: "Lambda function name, characters",
+    source: "https://docs.aws.amazon.com/lambda/latest/api/API_CreateFunction.html",
+  },
+  lambdaTimeoutSeconds: { limit: 900, what: "Lambda timeout, seconds", source: LAMBDA_QUOTAS },
   lambdaAccountConcurrency: {
     limit: 1000,
     what: "Lambda concurrent executions per account and Region, the default quota (lambda/gettingstarted-limits; new accounts may start lower, raise it in Service Quotas)",
+    source: LAMBDA_QUOTAS,
   },
   lambdaUnreservedConcurrency: {
     limit: 100,
     what: "Lambda concurrency the account must keep unreserved: reservations may total at most the account's concurrency minus this (API PutFunctionConcurrency)",
+    source: "https://docs.aws.amazon.com/lambda/latest/api/API_PutFunctionConcurrency.html",
   },
-  iamRoleName: { limit: 64, what: "IAM role name, characters" },
+  iamRoleName: { limit: 64, what: "IAM role name, characters", source: IAM_QUOTAS },
   iamInlinePolicyBytes: {
     limit: 10_240,
     what: "IAM inline policies of one role together, characters (whitespace excluded)",
+    source: IAM_QUOTAS,
   },
-  sqsQueueName: { limit: 80, what: "SQS queue name, characters" },
+  sqsQueueName: { limit: 80, what: "SQS queue name, characters", source: SQS_CREATE_QUEUE },
   sqsMessageBytes: {
     limit: 1_048_576,
     what: "SQS message size, bytes (1 MiB; maxMessageSize may not exceed it)",
+    source: SQS_CREATE_QUEUE,
   },
-  sqsDelaySeconds: { limit: 900, what: "SQS DelaySeconds of one message" },
-  sqsRetentionSeconds: { limit: 1_209_600, what: "SQS message retention (14 days)" },
-  sqsBatchingWindowSeconds: { limit: 300, what: "Lambda SQS event source batching window" },
+  sqsDelaySeconds: {
+    limit: 900,
+    what: "SQS DelaySeconds of one message",
+    source:
+      "https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SendMessage.html",
+  },
+  sqsRetentionSeconds: {
+    limit: 1_209_600,
+    what: "SQS message retention (14 days)",
+    source: SQS_CREATE_QUEUE,
+  },
+  sqsBatchingWindowSeconds: {
+    limit: 300,
+    what: "Lambda SQS event source batching window",
+    source: "https://docs.aws.amazon.com/lambda/latest/api/API_CreateEventSourceMapping.html",
+  },
   visibilityTimeoutFactor: {
     limit: 6,
     what: "SQS visibility timeout of a Lambda's queue ≥ 6 × the function timeout + batching window (sqs-configure-lambda-function-trigger)",
+    source:
+      "https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-configure-lambda-function-trigger.html",
   },
-  dynamodbTableName: { limit: 255, what: "DynamoDB table name, characters" },
-  logGroupName: { limit: 512, what: "CloudWatch Logs log group name, characters" },
-  snsTopicName: { limit: 256, what: "SNS topic name, characters" },
-  alarmName: { limit: 255, what: "CloudWatch alarm name, characters" },
+  dynamodbTableName: {
+    limit: 255,
+    what: "DynamoDB table name, characters",
+    source: "https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_CreateTable.html",
+  },
+  logGroupName: {
+    limit: 512,
+    what: "CloudWatch Logs log group name, characters",
+    source:
+      "https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_CreateLogGroup.html",
+  },
+  snsTopicName: {
+    limit: 256,
+    what: "SNS topic name, characters",
+    source: "https://docs.aws.amazon.com/sns/latest/api/API_CreateTopic.html",
+  },
+  alarmName: { limit: 255, what: "CloudWatch alarm name, characters", source: PUT_METRIC_ALARM },
   alarmPeriodTimesEvaluations: {
     limit: 86_400,
     what: "CloudWatch alarm: period × evaluation periods, seconds (one day)",
+    source: PUT_METRIC_ALARM,
   },
-  secretName: { limit: 512, what: "Secrets Manager secret name, characters" },
-  dashboardName: { limit: 255, what: "CloudWatch dashboard name, characters" },
+  secretName: {
+    limit: 512,
+    what: "Secrets Manager secret name, characters",
+    source: "https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_CreateSecret.html",
+  },
+  dashboardName: {
+    limit: 255,
+    what: "CloudWatch dashboard name, characters",
+    source:
+      "https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutDashboard.html",
+  },
 } as const satisfies Record<string, AwsLimit>;
 
 /**
@@ -201,148 +257,209 @@ export function physicalNameLength(resource: PlannedResource): number {
 }
 
 /**
- * Every row of AWS_LIMITS the planned stack breaks, as readable problems (empty: none).
- * `protect` is the stack's protect setting: a protected stack's alarms must reach someone.
- * `accountConcurrency` is the account's Lambda concurrency quota (default: AWS's default quota).
+ * Every row of AWS_LIMITS the planned stack breaks, and every rule of PROGRAM_RULES, as readable
+ * problems (empty: none). `protect` is the stack's protect setting: a protected stack's alarms
+ * must reach someone. `accountConcurrency` is the account's Lambda concurrency quota (default:
+ * AWS's default quota).
  */
 export function limitViolations(
   resources: PlannedResource[],
   stack: { protect: boolean; accountConcurrency?: number },
 ): string[] {
-  const problems: string[] = [];
-  const of = (type: string) => resources.filter((r) => r.type === type);
-  const byArn = (arn: unknown) => resources.find((r) => r.outputs.arn === arn);
+  const planned: PlannedStack = {
+    of: (type) => resources.filter((r) => r.type === type),
+    byArn: (arn) => resources.find((r) => r.outputs.arn === arn),
+    protect: stack.protect,
+    accountConcurrency: stack.accountConcurrency ?? AWS_LIMITS.lambdaAccountConcurrency.limit,
+  };
+  return [...LIMIT_CHECKS, ...PROGRAM_RULES].flatMap(({ check }) => check(planned));
+}
 
-  for (const r of resources) {
-    const limit = NAME_LIMITS[r.type];
-    if (limit && physicalNameLength(r) > limit.limit) {
-      problems.push(`${r.type} ${r.name}: name of ${physicalNameLength(r)} > ${limit.what}`);
-    }
-  }
+/** A planned stack as the checks read it. */
+interface PlannedStack {
+  of(type: string): PlannedResource[];
+  /** The resource whose provider outputs hold this ARN (references between resources). */
+  byArn(arn: unknown): PlannedResource | undefined;
+  protect: boolean;
+  accountConcurrency: number;
+}
 
-  for (const fn of of("aws:lambda/function:Function")) {
-    const variables = ((fn.inputs.environment as { variables?: Record<string, string> })
-      ?.variables ?? {}) as Record<string, string>;
-    const bytes = environmentBytes(variables);
-    if (bytes > AWS_LIMITS.lambdaEnvironmentBytes.limit) {
-      problems.push(
-        `function ${fn.name}: environment ${bytes} B > ${AWS_LIMITS.lambdaEnvironmentBytes.what}`,
-      );
-    }
-    if (Number(fn.inputs.timeout) > AWS_LIMITS.lambdaTimeoutSeconds.limit) {
-      problems.push(
-        `function ${fn.name}: timeout ${fn.inputs.timeout} > ${AWS_LIMITS.lambdaTimeoutSeconds.what}`,
-      );
-    }
-    const delay = variables.MAX_SQS_DELAY_SECONDS;
-    if (delay !== undefined && Number(delay) > AWS_LIMITS.sqsDelaySeconds.limit) {
-      problems.push(
-        `function ${fn.name}: MAX_SQS_DELAY_SECONDS ${delay} > ${AWS_LIMITS.sqsDelaySeconds.what}`,
-      );
-    }
-    const body = variables.MAX_BODY_BYTES;
-    if (body !== undefined) {
-      const jobBytes = Number(body) * JOB_BYTES_PER_BODY_BYTE + JOB_ENVELOPE_BYTES;
-      if (jobBytes > AWS_LIMITS.sqsMessageBytes.limit) {
-        problems.push(
-          `function ${fn.name}: MAX_BODY_BYTES ${body} lets a job reach ${jobBytes} B > ${AWS_LIMITS.sqsMessageBytes.what}`,
-        );
-      }
-    }
-  }
+/** One row of the checks: the AWS limit it holds a planned stack to, and the check. */
+interface LimitCheck {
+  limit: AwsLimit;
+  /** The planned stack's problems with the limit (empty: none). */
+  check(stack: PlannedStack): string[];
+}
 
-  // Reserved concurrency of every function together (reservedConcurrentExecutions -1 = none).
-  let reserved = 0;
-  for (const fn of of("aws:lambda/function:Function")) {
-    const n = Number(fn.inputs.reservedConcurrentExecutions ?? -1);
-    if (n === 0)
-      problems.push(`function ${fn.name}: reserved concurrency 0 throttles every invocation`);
-    if (n > 0) reserved += n;
-  }
-  const reservation = reservationProblem(
-    reserved,
-    stack.accountConcurrency ?? AWS_LIMITS.lambdaAccountConcurrency.limit,
+const TYPES = {
+  fn: "aws:lambda/function:Function",
+  queue: "aws:sqs/queue:Queue",
+  trigger: "aws:lambda/eventSourceMapping:EventSourceMapping",
+  rolePolicy: "aws:iam/rolePolicy:RolePolicy",
+  alarm: "aws:cloudwatch/metricAlarm:MetricAlarm",
+  topic: "aws:sns/topic:Topic",
+  subscription: "aws:sns/topicSubscription:TopicSubscription",
+} as const;
+
+/** A row that checks each resource of `type`: `problem` says what is wrong with one, if anything. */
+function eachOf(
+  type: string,
+  limit: AwsLimit,
+  problem: (r: PlannedResource, limit: AwsLimit, stack: PlannedStack) => string | undefined,
+): LimitCheck {
+  return {
+    limit,
+    check: (stack) => stack.of(type).flatMap((r) => problem(r, limit, stack) ?? []),
+  };
+}
+
+/** A function's environment variables as planned. */
+function variablesOf(fn: PlannedResource): Record<string, string> {
+  return (
+    (fn.inputs.environment as { variables?: Record<string, string> } | undefined)?.variables ?? {}
   );
-  if (reservation) problems.push(`functions: ${reservation}`);
+}
 
-  const policiesByRole = new Map<unknown, number>();
-  for (const policy of of("aws:iam/rolePolicy:RolePolicy")) {
-    const size = String(policy.inputs.policy ?? "").replace(/\s/g, "").length;
-    policiesByRole.set(policy.inputs.role, (policiesByRole.get(policy.inputs.role) ?? 0) + size);
-  }
-  for (const [role, size] of policiesByRole) {
-    if (size > AWS_LIMITS.iamInlinePolicyBytes.limit) {
-      problems.push(
-        `role ${String(role)}: inline policies ${size} > ${AWS_LIMITS.iamInlinePolicyBytes.what}`,
-      );
-    }
-  }
+/** A trigger's queue and function, when both are in the plan. */
+function triggerEnds(mapping: PlannedResource, stack: PlannedStack) {
+  const queue = stack.byArn(mapping.inputs.eventSourceArn);
+  const fn = stack.byArn(mapping.inputs.functionName);
+  return queue && fn ? { queue, fn } : undefined;
+}
 
-  for (const queue of of("aws:sqs/queue:Queue")) {
+const batchingWindow = (mapping: PlannedResource) =>
+  Number(mapping.inputs.maximumBatchingWindowInSeconds ?? 0);
+
+/** The AWS limits, each with its check; the AWS page that states each is its row's source. */
+const LIMIT_CHECKS: readonly LimitCheck[] = [
+  ...Object.entries(NAME_LIMITS).map(([type, limit]) =>
+    eachOf(type, limit, (r, { limit: longest, what }) => {
+      const length = physicalNameLength(r);
+      return length > longest ? `${r.type} ${r.name}: name of ${length} > ${what}` : undefined;
+    }),
+  ),
+  eachOf(TYPES.fn, AWS_LIMITS.lambdaEnvironmentBytes, (fn, { limit, what }) => {
+    const bytes = environmentBytes(variablesOf(fn));
+    return bytes > limit ? `function ${fn.name}: environment ${bytes} B > ${what}` : undefined;
+  }),
+  eachOf(TYPES.fn, AWS_LIMITS.lambdaTimeoutSeconds, (fn, { limit, what }) =>
+    Number(fn.inputs.timeout) > limit
+      ? `function ${fn.name}: timeout ${fn.inputs.timeout} > ${what}`
+      : undefined,
+  ),
+  eachOf(TYPES.fn, AWS_LIMITS.sqsDelaySeconds, (fn, { limit, what }) => {
+    const delay = variablesOf(fn).MAX_SQS_DELAY_SECONDS;
+    return delay !== undefined && Number(delay) > limit
+      ? `function ${fn.name}: MAX_SQS_DELAY_SECONDS ${delay} > ${what}`
+      : undefined;
+  }),
+  // The largest body the receiver accepts must make a job that fits one message.
+  eachOf(TYPES.fn, AWS_LIMITS.sqsMessageBytes, (fn, { limit, what }) => {
+    const body = variablesOf(fn).MAX_BODY_BYTES;
+    if (body === undefined) return undefined;
+    const jobBytes = Number(body) * JOB_BYTES_PER_BODY_BYTE + JOB_ENVELOPE_BYTES;
+    return jobBytes > limit
+      ? `function ${fn.name}: MAX_BODY_BYTES ${body} lets a job reach ${jobBytes} B > ${what}`
+      : undefined;
+  }),
+  {
+    // Reserved concurrency of every function together (reservedConcurrentExecutions -1 = none).
+    limit: AWS_LIMITS.lambdaUnreservedConcurrency,
+    check: (stack) => {
+      const reserved = stack
+        .of(TYPES.fn)
+        .map((fn) => Number(fn.inputs.reservedConcurrentExecutions ?? -1))
+        .filter((n) => n > 0)
+        .reduce((sum, n) => sum + n, 0);
+      const problem = reservationProblem(reserved, stack.accountConcurrency);
+      return problem ? [`functions: ${problem}`] : [];
+    },
+  },
+  {
+    limit: AWS_LIMITS.iamInlinePolicyBytes,
+    check: (stack) => {
+      const sizeByRole = new Map<unknown, number>();
+      for (const policy of stack.of(TYPES.rolePolicy)) {
+        const size = String(policy.inputs.policy ?? "").replace(/\s/g, "").length;
+        sizeByRole.set(policy.inputs.role, (sizeByRole.get(policy.inputs.role) ?? 0) + size);
+      }
+      const { limit, what } = AWS_LIMITS.iamInlinePolicyBytes;
+      return [...sizeByRole]
+        .filter(([, size]) => size > limit)
+        .map(([role, size]) => `role ${String(role)}: inline policies ${size} > ${what}`);
+    },
+  },
+  eachOf(TYPES.queue, AWS_LIMITS.sqsMessageBytes, (queue, { limit, what }) => {
     const size = Number(queue.inputs.maxMessageSize ?? 262_144);
-    if (size > AWS_LIMITS.sqsMessageBytes.limit) {
-      problems.push(
-        `queue ${queue.name}: maxMessageSize ${size} > ${AWS_LIMITS.sqsMessageBytes.what}`,
-      );
-    }
+    return size > limit ? `queue ${queue.name}: maxMessageSize ${size} > ${what}` : undefined;
+  }),
+  eachOf(TYPES.queue, AWS_LIMITS.sqsRetentionSeconds, (queue, { limit, what }) => {
     const retention = Number(queue.inputs.messageRetentionSeconds ?? 345_600);
-    if (retention > AWS_LIMITS.sqsRetentionSeconds.limit) {
-      problems.push(
-        `queue ${queue.name}: retention ${retention} > ${AWS_LIMITS.sqsRetentionSeconds.what}`,
-      );
-    }
-  }
-
-  for (const mapping of of("aws:lambda/eventSourceMapping:EventSourceMapping")) {
-    const queue = byArn(mapping.inputs.eventSourceArn);
-    const fn = byArn(mapping.inputs.functionName);
-    const window = Number(mapping.inputs.maximumBatchingWindowInSeconds ?? 0);
-    if (window > AWS_LIMITS.sqsBatchingWindowSeconds.limit) {
-      problems.push(
-        `trigger ${mapping.name}: batching window ${window} > ${AWS_LIMITS.sqsBatchingWindowSeconds.what}`,
-      );
-    }
-    if (!queue || !fn) {
-      problems.push(`trigger ${mapping.name}: its queue or function is not in the program`);
-      continue;
-    }
-    const needed = AWS_LIMITS.visibilityTimeoutFactor.limit * Number(fn.inputs.timeout) + window;
-    const visibility = Number(queue.inputs.visibilityTimeoutSeconds ?? 30);
-    if (visibility < needed) {
-      problems.push(
-        `queue ${queue.name}: visibility timeout ${visibility} s < ${needed} s (${AWS_LIMITS.visibilityTimeoutFactor.what})`,
-      );
-    }
-    if (
-      queue.inputs.maxMessageSize !== undefined &&
-      Number(queue.inputs.maxMessageSize) < AWS_LIMITS.sqsMessageBytes.limit
-    ) {
-      problems.push(
-        `queue ${queue.name}: maxMessageSize below 1 MiB refuses jobs the receiver accepted`,
-      );
-    }
-  }
-
-  const subscriptions = of("aws:sns/topicSubscription:TopicSubscription");
-  for (const alarm of of("aws:cloudwatch/metricAlarm:MetricAlarm")) {
-    const actions = (alarm.inputs.alarmActions as unknown[] | undefined) ?? [];
-    if (actions.length === 0) problems.push(`alarm ${alarm.name}: no alarm action`);
+    return retention > limit ? `queue ${queue.name}: retention ${retention} > ${what}` : undefined;
+  }),
+  eachOf(TYPES.trigger, AWS_LIMITS.sqsBatchingWindowSeconds, (mapping, { limit, what }) => {
+    const window = batchingWindow(mapping);
+    return window > limit
+      ? `trigger ${mapping.name}: batching window ${window} > ${what}`
+      : undefined;
+  }),
+  eachOf(TYPES.trigger, AWS_LIMITS.visibilityTimeoutFactor, (mapping, { limit, what }, stack) => {
+    const ends = triggerEnds(mapping, stack);
+    if (!ends) return `trigger ${mapping.name}: its queue or function is not in the program`;
+    const needed = limit * Number(ends.fn.inputs.timeout) + batchingWindow(mapping);
+    const visibility = Number(ends.queue.inputs.visibilityTimeoutSeconds ?? 30);
+    return visibility < needed
+      ? `queue ${ends.queue.name}: visibility timeout ${visibility} s < ${needed} s (${what})`
+      : undefined;
+  }),
+  // A consumed queue takes every job the receiver accepted: up to SQS's largest message.
+  eachOf(TYPES.trigger, AWS_LIMITS.sqsMessageBytes, (mapping, { limit }, stack) => {
+    const queue = triggerEnds(mapping, stack)?.queue;
+    const size = queue?.inputs.maxMessageSize;
+    return queue && size !== undefined && Number(size) < limit
+      ? `queue ${queue.name}: maxMessageSize below 1 MiB refuses jobs the receiver accepted`
+      : undefined;
+  }),
+  eachOf(TYPES.alarm, AWS_LIMITS.alarmPeriodTimesEvaluations, (alarm, { limit, what }) => {
     const period = Number(alarm.inputs.period) * Number(alarm.inputs.evaluationPeriods ?? 1);
-    if (period > AWS_LIMITS.alarmPeriodTimesEvaluations.limit) {
-      problems.push(
-        `alarm ${alarm.name}: ${period} s > ${AWS_LIMITS.alarmPeriodTimesEvaluations.what}`,
-      );
-    }
-    if (stack.protect) {
-      // Someone must hear it: a subscription on a topic it notifies, or a topic outside the stack.
-      const heard = actions.some(
-        (action) =>
-          subscriptions.some((s) => s.inputs.topic === action) ||
-          !resources.some((r) => r.type === "aws:sns/topic:Topic" && r.outputs.arn === action),
-      );
-      if (!heard)
-        problems.push(`alarm ${alarm.name}: protected stack, but its actions reach nobody`);
-    }
-  }
-  return problems;
+    return period > limit ? `alarm ${alarm.name}: ${period} s > ${what}` : undefined;
+  }),
+];
+
+/** What AWS accepts but leaves the pipeline broken: the program's own rules, each with its check. */
+const PROGRAM_RULES: readonly { rule: string; check(stack: PlannedStack): string[] }[] = [
+  {
+    rule: "no function reserves 0: it would throttle every invocation",
+    check: (stack) =>
+      stack
+        .of(TYPES.fn)
+        .filter((fn) => Number(fn.inputs.reservedConcurrentExecutions ?? -1) === 0)
+        .map((fn) => `function ${fn.name}: reserved concurrency 0 throttles every invocation`),
+  },
+  {
+    rule: "every alarm acts",
+    check: (stack) =>
+      stack
+        .of(TYPES.alarm)
+        .filter((alarm) => alarmActions(alarm).length === 0)
+        .map((alarm) => `alarm ${alarm.name}: no alarm action`),
+  },
+  {
+    rule: "a protected stack's alarms reach someone: a subscribed topic, or a topic outside the stack",
+    check: (stack) => {
+      if (!stack.protect) return [];
+      const subscriptions = stack.of(TYPES.subscription);
+      const heard = (action: unknown) =>
+        subscriptions.some((s) => s.inputs.topic === action) ||
+        !stack.of(TYPES.topic).some((topic) => topic.outputs.arn === action);
+      return stack
+        .of(TYPES.alarm)
+        .filter((alarm) => !alarmActions(alarm).some(heard))
+        .map((alarm) => `alarm ${alarm.name}: protected stack, but its actions reach nobody`);
+    },
+  },
+];
+
+function alarmActions(alarm: PlannedResource): unknown[] {
+  return (alarm.inputs.alarmActions as unknown[] | undefined) ?? [];
 }

@@ -19,11 +19,11 @@ export type {
   ReplyRuleDocument,
 } from "../lambdas/core/ruleDocument.js";
 export { type AlarmThresholds, alarmTopicKeyPolicy } from "./components/PipelineAlarms.js";
+export { PipelineArgsError } from "./components/planPipeline.js";
 export type { CustomDomain } from "./components/WebhookIngress.js";
 export type { WebhookGeneration } from "./components/WebhookRegistrations.js";
 export {
   PIPELINE_TYPE,
-  PipelineArgsError,
   TAGGABLE_TYPES,
   tagTransformation,
   WhatsAppReplyPipeline,

@@ -107,13 +107,13 @@ new aws.s3.BucketPublicAccessBlock("state", {
 });
 
 function role(stack: string, purpose: RolePurpose) {
-  const scope = pulumi.all([partition.partition, identity.accountId]).apply(([part, account]) => ({
-    partition: part,
+  const scope = pulumi.output({
+    partition: partition.partition,
     region,
-    account,
+    account: identity.accountId,
     stateBucket: stateBucketName,
     stack,
-  }));
+  });
   const created = new aws.iam.Role(`${stack}-${purpose}`, {
     description: `GitHub Actions, environment ${githubEnvironment(stack, purpose)}: ${purpose} of stack ${stack}`,
     maxSessionDuration: 3600,

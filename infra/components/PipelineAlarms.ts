@@ -288,8 +288,8 @@ export class PipelineAlarms extends pulumi.ComponentResource {
             enableKeyRotation: true,
             deletionWindowInDays: 30,
             policy: pulumi
-              .all([identity.accountId, partition.partition])
-              .apply(([account, part]) => JSON.stringify(alarmTopicKeyPolicy(account, part))),
+              .output({ account: identity.accountId, part: partition.partition })
+              .apply(({ account, part }) => JSON.stringify(alarmTopicKeyPolicy(account, part))),
           },
           { parent: this },
         );

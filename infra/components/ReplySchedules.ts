@@ -48,10 +48,11 @@ export class ReplySchedules extends pulumi.ComponentResource {
       {
         role: this.role.id,
         policy: pulumi
-          .all([args.repliesQueueArn, this.deadLetterQueue.arn])
-          .apply(([repliesQueueArn, deadLetterArn]) =>
-            JSON.stringify(schedulerPolicy({ repliesQueueArn, deadLetterArn })),
-          ),
+          .output({
+            repliesQueueArn: args.repliesQueueArn,
+            deadLetterArn: this.deadLetterQueue.arn,
+          })
+          .apply((resources) => JSON.stringify(schedulerPolicy(resources))),
       },
       { parent: this },
     );

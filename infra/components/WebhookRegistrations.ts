@@ -66,11 +66,11 @@ export class WebhookRegistrations extends pulumi.ComponentResource {
     });
 
     const document = pulumi
-      .all([
-        pulumi.all(this.webhooks.map(({ webhook }) => webhook.signingSecret)),
-        pulumi.output(args.adoptedSigningSecret),
-      ])
-      .apply(([secrets, adopted]) => {
+      .output({
+        secrets: this.webhooks.map(({ webhook }) => webhook.signingSecret),
+        adopted: args.adoptedSigningSecret,
+      })
+      .apply(({ secrets, adopted }) => {
         const generations = newestFirst.map((g, i) => ({ ...g, secret: secrets[i] ?? null }));
         const doc = signingSecretDocument(generations, adopted);
         if (doc.current === "" && args.activeSignature) {

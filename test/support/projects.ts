@@ -17,7 +17,7 @@ export const UNIT_TESTS: readonly string[] = [
   "test/bench/lib/measure.test.ts",
   "test/infra/bootstrap/index.test.ts",
   "test/infra/components/PipelineAlarms.test.ts",
-  "test/infra/components/WhatsAppReplyPipeline.test.ts",
+  "test/infra/components/planPipeline.test.ts",
   "test/infra/config.test.ts",
   "test/infra/dynamic/VendorWebhook.test.ts",
   "test/infra/dynamic/vendorWebhookProvider.test.ts",

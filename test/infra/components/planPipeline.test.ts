@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
+import type { WhatsAppReplyPipelineArgs } from "../../../infra/components/pipelineArgs.js";
 import {
   PipelineArgsError,
   type PipelineContext,
   planPipeline,
-  type WhatsAppReplyPipelineArgs,
-} from "../../../infra/components/WhatsAppReplyPipeline.js";
+} from "../../../infra/components/planPipeline.js";
 import { ENV } from "../../../lambdas/contract.js";
 
 const CONTEXT: PipelineContext = {
