@@ -4,9 +4,9 @@ import type {
   APIGatewayProxyEventV2,
   APIGatewayProxyResultV2,
   APIGatewayProxyStructuredResultV2,
-  Context,
 } from "aws-lambda";
 import { DEFAULT_INGRESS, type IngressKind } from "../lambdas/contract.js";
+import type { ReceiverHandler } from "../lambdas/functions/receiver.js";
 import { createLambdaContext, describeError, invokeWithTimeout } from "./lambdaInvoke.js";
 import { listenOnLoopback } from "./services/freePort.js";
 
@@ -21,17 +21,13 @@ import { listenOnLoopback } from "./services/freePort.js";
  * needs the Serverless Framework.
  */
 
-export type HttpApiHandler = (
-  event: APIGatewayProxyEventV2,
-  context: Context,
-) => Promise<APIGatewayProxyResultV2>;
-
 export interface HttpApiRoute {
   method: string;
   /** Exact path, e.g. "/webhooks/whatsapp". */
   path: string;
   functionName: string;
-  handler: HttpApiHandler;
+  /** The one function an entrance of this pipeline fronts is the receiver. */
+  handler: ReceiverHandler;
 }
 
 export interface HttpApiAdapterOptions {
