@@ -23,7 +23,7 @@ const queueName = (url: string) => url.slice(url.lastIndexOf("/") + 1);
  * the vendor (generation 1, `?g=1`), so `status` has a registration to report. The simulator
  * does not deliver webhooks, so the signing secret it issues is not used.
  */
-export async function registerLocalWebhook(stack: LocalStack): Promise<number> {
+async function registerLocalWebhook(stack: LocalStack): Promise<number> {
   const response = await fetch(
     `${stack.vendorUrl}${VENDOR_PATHS.management}${MANAGEMENT.createPath}`,
     {
@@ -51,7 +51,7 @@ export async function registerLocalWebhook(stack: LocalStack): Promise<number> {
 }
 
 /** The outputs document of a running local stack. */
-export function localStackOutputs(stack: LocalStack, webhookId: number): StackOutputs {
+function localStackOutputs(stack: LocalStack, webhookId: number): StackOutputs {
   const { resources, awsEnv } = stack;
   return parseStackOutputs(
     {

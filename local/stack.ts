@@ -89,7 +89,7 @@ export const LOCAL_TIMING = {
   waitingDurationSeconds: 5_184_000,
 } as const;
 
-export type LocalTiming = { -readonly [K in keyof typeof LOCAL_TIMING]: number };
+type LocalTiming = { -readonly [K in keyof typeof LOCAL_TIMING]: number };
 
 /**
  * Event source mapping settings: sub-second waits happen inside the sender, so give it room. The
@@ -113,7 +113,7 @@ const WORKERS = {
 export type StackService = "dynamodb" | "sqs" | "secretsManager" | "scheduler" | "vendor";
 
 /** Something put between the handlers and a service (a fault proxy, a counting proxy). */
-export interface WrappedEndpoint {
+interface WrappedEndpoint {
   /** Where the handlers connect instead. */
   endpoint: string;
   /** Called when the stack stops (after the handlers are done with it). */
@@ -121,7 +121,7 @@ export interface WrappedEndpoint {
 }
 
 /** Stand-ins that are already running: only their SDK env is needed (LocalServices fits). */
-export interface ServiceEndpoints {
+interface ServiceEndpoints {
   awsEnv: Record<string, string>;
 }
 
@@ -402,7 +402,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
  * One worker function of a local stack (its handler and queue) with handles to run it: each
  * start() adds an event source mapping with the stack's settings, as Lambda scales pollers.
  */
-export interface LocalWorker {
+interface LocalWorker {
   readonly fn: WorkerName;
   readonly queueUrl: string;
   readonly handler: QueueHandler;

@@ -263,7 +263,7 @@ function json(
   };
 }
 
-export const respond = {
+const respond = {
   /** The job is on the FIFO queue (for a repeat inside SQS's deduplication window: it was). */
   accepted: () => json(200, { status: "accepted" }),
   /** 400 naming the field: {"error":"invalid_payload"|"malformed_json","field","message"}. */
