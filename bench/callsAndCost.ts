@@ -1,12 +1,9 @@
-import { alarmSpecs } from "../infra/components/PipelineAlarms.js";
-import { parseStackSettings } from "../infra/config.js";
 import { FUNCTION_SIZING } from "../infra/functionSizing.js";
-import { DEFAULT_INGRESS, INGRESS_KINDS, type IngressKind } from "../lambdas/contract.js";
+import { DEFAULT_INGRESS, type IngressKind } from "../lambdas/contract.js";
 import { type CountingProxy, startCountingProxy } from "../local/countingProxy.js";
-import { postWebhook, sampleWebhookBody, signatureFor } from "../local/sampleWebhook.js";
+import { sampleWebhookBody } from "../local/sampleWebhook.js";
 import type { LocalServices } from "../local/services/index.js";
-import { stackFileSettings } from "../test/infra/support/stackFiles.js";
-import { costLinesByEntrance, idleMonthly, PRICES, totalPerMillion } from "./lib/cost.js";
+import { costLinesByEntrance, PRICES, totalPerMillion } from "./lib/cost.js";
 import { runClosedLoop, waitFor } from "./lib/measure.js";
 import { fmt, type Section } from "./lib/report.js";
 import * as bench from "./lib/stack.js";
@@ -90,12 +87,7 @@ export async function runCallsAndCost(options: {
   );
   const post = async (expected: string) => {
     const bounds = { concurrency: 4, maxRequests: n, maxMs: 60_000 };
-    const result = await runClosedLoop(bounds, async (i) => {
-      const body = bodies[i] as string;
-      const signature = signatureFor(body, stack.signingSecret, stack.signatureScheme);
-      const answer = await postWebhook(stack.receiverUrl, body, signature);
-      return `${answer.status} ${(answer.body as { status?: string }).status}`;
-    });
+    const result = await runClosedLoop(bounds, (i) => bench.postSigned(stack, bodies[i] as string));
     if (result.outcomes[expected] !== n) {
       throw new Error(`expected ${n} × "${expected}", got ${JSON.stringify(result.outcomes)}`);
     }
@@ -135,53 +127,6 @@ export async function runCallsAndCost(options: {
     await stack.stop();
   }
   return report(phases as [Phase, Phase, Phase], await accessLogLineBytes());
-}
-
-/**
- * The fixed monthly cost of each stack file's stack with no traffic: its secrets, the alarm
- * topic's KMS key, its alarms (infra's own alarmSpecs, with what infra/index.ts gives it), its
- * dashboard, and Lambda's pollers on the two empty queues. The rest bills only per use.
- */
-function idleStackTable() {
-  const rows = ["dev", "staging", "prod"].map((stack) => {
-    // As a user deploys them: prod's placeholder alarm address replaced (it prices nothing).
-    const settings = parseStackSettings(stackFileSettings(stack, { filledIn: true }));
-    const alarms = alarmSpecs({
-      deadLetterQueues: { jobs: "jobs-dlq", replies: "replies-dlq" },
-      workQueues: { jobs: "jobs" },
-      functions: { receiver: "receiver", responder: "responder", sender: "sender" },
-      ingress:
-        settings.ingress === "httpApi"
-          ? { kind: "httpApi", apiId: "api", accessLogGroupName: "access" }
-          : { kind: "functionUrl", functionName: "receiver", receiverLogGroupName: "receiver" },
-      region: "us-east-1",
-      metricNamespace: stack,
-      thresholds: settings.alarmThresholds,
-    }).length;
-    const dashboards = settings.dashboard ? 1 : 0;
-    const cost = idleMonthly({
-      secrets: 2,
-      keys: 1,
-      alarms,
-      dashboards,
-      polledQueues: { fifo: 1, standard: 1 },
-    });
-    return [
-      `Pulumi.${stack}.yaml`,
-      `2 → ${fmt.usd(cost.secrets)}`,
-      `1 → ${fmt.usd(cost.keys)}`,
-      `${alarms} → ${fmt.usd(cost.alarms)}`,
-      `${dashboards} → ${fmt.usd(cost.dashboards)}`,
-      fmt.usd(cost.polling),
-      `**${fmt.usd(cost.total)}**`,
-    ];
-  });
-  return {
-    title:
-      "Fixed monthly cost of an idle stack, per stack file ($ a month; polling: 5 pollers × 20 s long polls per queue)",
-    headers: ["stack file", "secrets", "KMS key", "alarms", "dashboard", "idle polling", "total"],
-    rows,
-  };
 }
 
 /** One access-log line as the HTTP API stage writes it: its format, each value ~12 characters. */
@@ -276,24 +221,6 @@ function report([fresh, duplicate, reply]: [Phase, Phase, Phase], accessLogLine:
           ["**total all-in**", "", `**${fmt.usd(figures(DEFAULT_INGRESS).withLogs)}**`],
         ],
       },
-      {
-        title:
-          "Both entrances side by side ($ per 1M webhooks; the same calls, entrance and its log aside)",
-        headers: ["ingress", "entrance", "before logs", "all-in at volume", "all-in one at a time"],
-        rows: INGRESS_KINDS.map((kind) => {
-          const f = figures(kind);
-          const entrance = byEntrance[kind][0];
-          const accessLog = kind === "httpApi" ? accessLogLine * PRICES.logsByte * 1e6 : 0;
-          return [
-            `${kind}${kind === DEFAULT_INGRESS ? " (default)" : " (cost option)"}`,
-            `${fmt.usd(entrance?.perMillion ?? 0)} requests + ${fmt.usd(accessLog)} access log`,
-            fmt.usd(f.withoutLogs),
-            `**${fmt.usd(f.withLogs)}**`,
-            fmt.usd(f.oneAtATime),
-          ];
-        }),
-      },
-      idleStackTable(),
     ],
     targets: [
       {
