@@ -1,12 +1,9 @@
-import { alarmSpecs } from "../infra/components/PipelineAlarms.js";
-import { parseStackSettings } from "../infra/config.js";
 import { FUNCTION_SIZING } from "../infra/functionSizing.js";
-import { DEFAULT_INGRESS, INGRESS_KINDS, type IngressKind } from "../lambdas/contract.js";
+import { DEFAULT_INGRESS, type IngressKind } from "../lambdas/contract.js";
 import { type CountingProxy, startCountingProxy } from "../local/countingProxy.js";
-import { postWebhook, sampleWebhookBody, signatureFor } from "../local/sampleWebhook.js";
+import { sampleWebhookBody } from "../local/sampleWebhook.js";
 import type { LocalServices } from "../local/services/index.js";
-import { stackFileSettings } from "../test/infra/support/stackFiles.js";
-import { costLinesByEntrance, idleMonthly, PRICES, totalPerMillion } from "./lib/cost.js";
+import { costLinesByEntrance, PRICES, totalPerMillion } from "./lib/cost.js";
 import { runClosedLoop, waitFor } from "./lib/measure.js";
 import { fmt, type Section } from "./lib/report.js";
 import * as bench from "./lib/stack.js";
@@ -88,17 +85,13 @@ export async function runCallsAndCost(options: {
   const bodies = Array.from({ length: n }, (_, i) =>
     sampleWebhookBody({ phone: String(4915100000000 + i), text: `cost ${i}`, at: Date.now() + i }),
   );
-  const post = async (expected: string) => {
+  // A repeat inside SQS's window is the same one call, answered "accepted" (SQS drops it).
+  const post = async () => {
     const bounds = { concurrency: 4, maxRequests: n, maxMs: 60_000 };
-    const result = await runClosedLoop(bounds, async (i) => {
-      const body = bodies[i] as string;
-      const signature = signatureFor(body, stack.signingSecret, stack.signatureScheme);
-      const answer = await postWebhook(stack.receiverUrl, body, signature);
-      return `${answer.status} ${(answer.body as { status?: string }).status}`;
-    });
-    if (result.outcomes[expected] !== n) {
-      throw new Error(`expected ${n} × "${expected}", got ${JSON.stringify(result.outcomes)}`);
-    }
+    const result = await runClosedLoop(bounds, (i) => bench.postSigned(stack, bodies[i] as string));
+    const accepted = result.outcomes["200 accepted"];
+    if (accepted !== n)
+      throw new Error(`expected ${n} accepted, got ${JSON.stringify(result.outcomes)}`);
   };
   let phases: Phase[];
   try {
@@ -113,8 +106,7 @@ export async function runCallsAndCost(options: {
       await waitFor(still, { timeoutMs: 60_000, what });
     };
     // At volume, each worker finds a backlog and takes full batches (the responder 10 jobs, the
-    // sender 5 replies): the responder drains the jobs first, then the sender the replies. The
-    // one-at-a-time figure beside it prices every invocation and receive for a single message.
+    // sender 5 replies): the responder drains the jobs first, then the sender the replies.
     const drain = async () => {
       stack.workers.responder?.start();
       await waitFor(() => invoked().responder > 0, { timeoutMs: 60_000, what: "the responder" });
@@ -126,62 +118,14 @@ export async function runCallsAndCost(options: {
       await stack.stopWorkers();
     };
     phases = [
-      await phase("receiver, new delivery", () => post("200 accepted")),
-      // A repeat inside SQS's window: the same one call, answered "accepted" (SQS drops it).
-      await phase("receiver, duplicate delivery", () => post("200 accepted")),
+      await phase("receiver, new delivery", post),
+      await phase("receiver, duplicate delivery", post),
       await phase("responder + sender, reply due at once", drain),
     ];
   } finally {
     await stack.stop();
   }
   return report(phases as [Phase, Phase, Phase], await accessLogLineBytes());
-}
-
-/**
- * The fixed monthly cost of each stack file's stack with no traffic: its secrets, the alarm
- * topic's KMS key, its alarms (infra's own alarmSpecs, with what infra/index.ts gives it), its
- * dashboard, and Lambda's pollers on the two empty queues. The rest bills only per use.
- */
-function idleStackTable() {
-  const rows = ["dev", "staging", "prod"].map((stack) => {
-    // As a user deploys them: prod's placeholder alarm address replaced (it prices nothing).
-    const settings = parseStackSettings(stackFileSettings(stack, { filledIn: true }));
-    const alarms = alarmSpecs({
-      deadLetterQueues: { jobs: "jobs-dlq", replies: "replies-dlq" },
-      workQueues: { jobs: "jobs" },
-      functions: { receiver: "receiver", responder: "responder", sender: "sender" },
-      ingress:
-        settings.ingress === "httpApi"
-          ? { kind: "httpApi", apiId: "api", accessLogGroupName: "access" }
-          : { kind: "functionUrl", functionName: "receiver", receiverLogGroupName: "receiver" },
-      region: "us-east-1",
-      metricNamespace: stack,
-      thresholds: settings.alarmThresholds,
-    }).length;
-    const dashboards = settings.dashboard ? 1 : 0;
-    const cost = idleMonthly({
-      secrets: 2,
-      keys: 1,
-      alarms,
-      dashboards,
-      polledQueues: { fifo: 1, standard: 1 },
-    });
-    return [
-      `Pulumi.${stack}.yaml`,
-      `2 → ${fmt.usd(cost.secrets)}`,
-      `1 → ${fmt.usd(cost.keys)}`,
-      `${alarms} → ${fmt.usd(cost.alarms)}`,
-      `${dashboards} → ${fmt.usd(cost.dashboards)}`,
-      fmt.usd(cost.polling),
-      `**${fmt.usd(cost.total)}**`,
-    ];
-  });
-  return {
-    title:
-      "Fixed monthly cost of an idle stack, per stack file ($ a month; polling: 5 pollers × 20 s long polls per queue)",
-    headers: ["stack file", "secrets", "KMS key", "alarms", "dashboard", "idle polling", "total"],
-    rows,
-  };
 }
 
 /** One access-log line as the HTTP API stage writes it: its format, each value ~12 characters. */
@@ -222,22 +166,9 @@ function report([fresh, duplicate, reply]: [Phase, Phase, Phase], accessLogLine:
     logBytes: fresh.logBytes + reply.logBytes,
   };
   const byEntrance = costLinesByEntrance(usage, accessLogLine);
-  // One at a time (low traffic): a worker invocation, a receive and a delete per message; the
-  // per-message calls (sends, reads, writes, log lines) as measured.
-  const replies = reply.calls["SQS SendMessage"] ?? 0;
-  const oneAtATime = costLinesByEntrance(
-    {
-      ...usage,
-      lambdas: [lambda("receiver", 1), lambda("responder", 1), lambda("sender", replies)],
-      sqsRequests: 3 * replies,
-      sqsFifoRequests: fresh.sqsBilled + 2,
-    },
-    accessLogLine,
-  );
   const figures = (kind: IngressKind) => ({
     withLogs: totalPerMillion(byEntrance[kind]),
     withoutLogs: totalPerMillion(byEntrance[kind], { withLogs: false }),
-    oneAtATime: totalPerMillion(oneAtATime[kind]),
   });
   // The detailed bill is the default entrance's; the targets are judged on the cost option, the
   // entrance a stack chooses when the $5 matters more than API Gateway's features.
@@ -276,24 +207,6 @@ function report([fresh, duplicate, reply]: [Phase, Phase, Phase], accessLogLine:
           ["**total all-in**", "", `**${fmt.usd(figures(DEFAULT_INGRESS).withLogs)}**`],
         ],
       },
-      {
-        title:
-          "Both entrances side by side ($ per 1M webhooks; the same calls, entrance and its log aside)",
-        headers: ["ingress", "entrance", "before logs", "all-in at volume", "all-in one at a time"],
-        rows: INGRESS_KINDS.map((kind) => {
-          const f = figures(kind);
-          const entrance = byEntrance[kind][0];
-          const accessLog = kind === "httpApi" ? accessLogLine * PRICES.logsByte * 1e6 : 0;
-          return [
-            `${kind}${kind === DEFAULT_INGRESS ? " (default)" : " (cost option)"}`,
-            `${fmt.usd(entrance?.perMillion ?? 0)} requests + ${fmt.usd(accessLog)} access log`,
-            fmt.usd(f.withoutLogs),
-            `**${fmt.usd(f.withLogs)}**`,
-            fmt.usd(f.oneAtATime),
-          ];
-        }),
-      },
-      idleStackTable(),
     ],
     targets: [
       {
@@ -304,7 +217,7 @@ function report([fresh, duplicate, reply]: [Phase, Phase, Phase], accessLogLine:
       {
         target:
           'cost ≤ $5 per 1M webhooks all-in (at volume: full worker batches), with ingress "functionUrl"',
-        measured: `${fmt.usd(cheap.withLogs)} (one at a time: ${fmt.usd(cheap.oneAtATime)}; the default httpApi: ${fmt.usd(figures("httpApi").withLogs)})`,
+        measured: `${fmt.usd(cheap.withLogs)} (the default httpApi: ${fmt.usd(figures("httpApi").withLogs)})`,
         met: cheap.withLogs <= 5,
       },
       {
@@ -315,9 +228,7 @@ function report([fresh, duplicate, reply]: [Phase, Phase, Phase], accessLogLine:
     ],
     notes: [
       `At volume: the workers drain a backlog in full batches (responder ${fmt.count(responder)}, ` +
-        `sender ${fmt.count(sender)} invocations per webhook). One webhook at a time (every ` +
-        "invocation, receive and delete serves one message, as when webhooks come seldom): " +
-        `${fmt.usd(figures(DEFAULT_INGRESS).oneAtATime)} per 1M all-in through the default entrance.`,
+        `sender ${fmt.count(sender)} invocations per webhook).`,
       `Largest: ${biggest.map((l) => `${l.item.split(" (")[0]} ${fmt.usd(l.perMillion)}`).join(", ")}.`,
       `Assumed: billed ms per invocation ${JSON.stringify(BILLED_MS)}, ${COLD_START.share * 100}% cold starts × ` +
         `${COLD_START.ms} ms, no platform log lines (system log level WARN); ` +

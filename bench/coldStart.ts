@@ -1,5 +1,6 @@
 import { execFile } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { promisify } from "node:util";
 import { gzipSync } from "node:zlib";
@@ -32,41 +33,18 @@ const CLIENTS_OF: Record<FunctionName, string[]> = {
   responder: ["createDocumentClient", "createSqsClient"],
   sender: ["createDocumentClient", "createSqsClient", "createSecretsManagerClient"],
 };
-const REPO_ROOT = fileURLToPath(new URL("../", import.meta.url));
+const BENCH_DIR = fileURLToPath(new URL("../dist/bench", import.meta.url));
 const run = promisify(execFile);
 
-/** Bundles a file or generated source with the deployed options into dist/bench/ (git-ignored). */
-async function bundle(
-  id: string,
-  label: string,
-  fn: FunctionName,
-  entry: string | { source: string },
-) {
-  const result = await build({
-    ...bundleOptions(typeof entry === "string" ? entry : "stdin.ts"),
-    ...(typeof entry === "string"
-      ? {}
-      : {
-          entryPoints: undefined,
-          stdin: { contents: entry.source, resolveDir: REPO_ROOT, loader: "ts" as const },
-        }),
-    write: false,
-  });
-  const [output] = result.outputFiles;
+/** Bundles an entry with the deployed options into dist/bench/ (git-ignored). */
+async function bundle(id: string, label: string, fn: FunctionName, entry: string) {
+  const [output] = (await build(bundleOptions(entry))).outputFiles;
   if (!output) throw new Error(`esbuild produced no output for ${id}`);
-  const file = fileURLToPath(new URL(`../dist/bench/${id}/index.mjs`, import.meta.url));
-  mkdirSync(new URL(".", pathToFileURL(file)), { recursive: true });
+  const file = `${BENCH_DIR}/${id}/index.mjs`;
+  mkdirSync(dirname(file), { recursive: true });
   writeFileSync(file, output.contents);
-  const gzipBytes = gzipSync(output.contents).byteLength;
-  return {
-    id,
-    label,
-    fn,
-    bytes: output.contents.byteLength,
-    gzipBytes,
-    file,
-    initMs: [] as number[],
-  };
+  const [bytes, gzipBytes] = [output.contents.byteLength, gzipSync(output.contents).byteLength];
+  return { id, label, fn, bytes, gzipBytes, file, initMs: [] as number[] };
 }
 
 /**
@@ -102,16 +80,17 @@ export async function runColdStart(options: {
   const bundles: Awaited<ReturnType<typeof bundle>>[] = [];
   for (const fn of functions) {
     const factories = CLIENTS_OF[fn];
-    const floor = `import { ${factories.join(", ")} } from "./lambdas/adapters/awsClients.ts";
+    const floor = `${BENCH_DIR}/${fn}-floor.ts`;
+    mkdirSync(BENCH_DIR, { recursive: true });
+    writeFileSync(
+      floor,
+      `import { ${factories.join(", ")} } from "../../lambdas/adapters/awsClients.ts";
 export const clients = [${factories.map((f) => `${f}()`).join(", ")}];
-export const handler = async () => clients.length;`;
-    bundles.push(await bundle(fn, `${fn} handler`, fn, handlerEntry(fn)));
-    bundles.push(
-      await bundle(`${fn}-floor`, `${fn} floor (same SDK clients only)`, fn, { source: floor }),
+export const handler = async () => clients.length;`,
     );
+    bundles.push(await bundle(fn, `${fn} handler`, fn, handlerEntry(fn)));
+    bundles.push(await bundle(`${fn}-floor`, `${fn} floor (same SDK clients only)`, fn, floor));
   }
-  const empty = { source: "export const handler = async () => 0;" };
-  bundles.push(await bundle("empty", "empty module (Node's own import cost)", "receiver", empty));
   // Interleave the bundles across repetitions so background noise spreads evenly.
   for (let rep = 0; rep < options.repetitions; rep++) {
     for (const b of bundles) b.initMs.push(await timeInit(b.file, initEnv(b.fn)));

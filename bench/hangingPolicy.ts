@@ -1,12 +1,10 @@
-import { randomBytes } from "node:crypto";
-import { createServer, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
 import { DEFAULTS } from "../lambdas/contract.js";
-import { postWebhook, sampleWebhookBody, signatureFor } from "../local/sampleWebhook.js";
+import { sampleWebhookBody } from "../local/sampleWebhook.js";
 import type { LocalServices } from "../local/services/index.js";
+import { startPolicyEndpoint } from "../test/support/policyEndpoint.js";
 import { summarize, waitFor } from "./lib/measure.js";
 import { fmt, type Section } from "./lib/report.js";
-import { startBenchStack, startWorkers } from "./lib/stack.js";
+import { postSigned, startBenchStack, startWorkers } from "./lib/stack.js";
 
 /**
  * Benchmark 6: one slow HTTP reply policy must not hold back other contacts. Each round posts
@@ -16,78 +14,41 @@ import { startBenchStack, startWorkers } from "./lib/stack.js";
  * same round without hanging contacts: a ratio, so the machine's speed cancels out.
  */
 
-export interface HangingPolicyOptions {
-  services: LocalServices;
-  rounds: number;
-  /** Contacts per round whose policy hangs. */
-  hanging: number;
-}
-
 const HEALTHY_DELAY_MS = 1000;
 /** Reply time with hanging contacts ≤ this × without: contacts do not wait on each other. */
 const TARGET_RATIO = 1.2;
 
-/** A business endpoint: hangs for phones starting with the hanging prefix, answers the rest. */
-async function startEndpoint(hangingPrefix: string) {
-  const open = new Set<ServerResponse>();
-  const server = createServer((request, response) => {
-    const chunks: Buffer[] = [];
-    request.on("data", (chunk: Buffer) => chunks.push(chunk));
-    request.on("end", () => {
-      const body = JSON.parse(Buffer.concat(chunks).toString("utf8")) as {
-        webhook: { phone: string };
-      };
-      if (body.webhook.phone.startsWith(hangingPrefix)) {
-        open.add(response);
-        response.on("close", () => open.delete(response));
-        return;
-      }
-      response.writeHead(200, { "content-type": "application/json" });
-      response.end(JSON.stringify({ messages: [{ text: "healthy", delay: HEALTHY_DELAY_MS }] }));
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}/reply`,
-    stop: async () => {
-      for (const response of open) response.destroy();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
-}
-
-export async function runHangingPolicy(options: HangingPolicyOptions): Promise<Section> {
-  const hangingPrefix = "49154";
-  const endpoint = await startEndpoint(hangingPrefix);
-  const secret = `whsec_${randomBytes(32).toString("base64")}`;
+export async function runHangingPolicy(options: {
+  services: LocalServices;
+  rounds: number;
+  /** Contacts per round whose policy hangs. */
+  hanging: number;
+}): Promise<Section> {
+  const policy = await startPolicyEndpoint();
   const stack = await startBenchStack(options.services, "bench-hang-", {
-    replyPolicy: { url: endpoint.url, secret },
+    replyPolicy: { url: policy.url, secret: policy.secret },
     // The deployed default (DEFAULTS.replyPolicyTimeoutMs): how long a hanging call holds its
     // batch's invocation. Under the local 8 s invocation and 10 s visibility timeouts.
     timing: { replyPolicyTimeoutMs: DEFAULTS.replyPolicyTimeoutMs },
   });
-  const post = async (phone: string, text: string) => {
-    const body = sampleWebhookBody({ phone, text, at: Date.now() });
-    const signature = signatureFor(body, stack.signingSecret, stack.signatureScheme);
-    const answer = await postWebhook(stack.receiverUrl, body, signature);
-    if (answer.status !== 200) throw new Error(`webhook answered ${answer.status}`);
-  };
+  const post = (phone: string, text: string) =>
+    postSigned(stack, sampleWebhookBody({ phone, text, at: Date.now() }));
   /** Post → send time of one healthy contact's reply, after `hanging` hanging contacts posted. */
   const round = async (index: number, hanging: number): Promise<number> => {
     for (let i = 0; i < hanging; i++) {
-      await post(`${hangingPrefix}${String(index * 100 + i).padStart(8, "0")}`, `hang ${i}`);
+      const phone = `49154${String(index * 100 + i).padStart(8, "0")}`;
+      policy.answer(phone, "hang");
+      await post(phone, `hang ${i}`);
     }
     const phone = `49155${String(index).padStart(8, "0")}`;
+    const messages = [{ text: "healthy", delay: HEALTHY_DELAY_MS }];
+    policy.answer(phone, { status: 200, body: { messages } });
     const startedAt = Date.now();
     await post(phone, "hello");
-    await waitFor(() => stack.vendor.sent().some((s) => s.phone.endsWith(phone)), {
-      timeoutMs: 60_000,
-      what: `the healthy reply of round ${index}`,
-    });
-    const sent = stack.vendor.sent().find((s) => s.phone.endsWith(phone));
-    return Date.parse(sent?.at ?? "") - startedAt;
+    const sent = () => stack.vendor.sent().find((s) => s.phone.endsWith(phone));
+    const what = `the healthy reply of round ${index}`;
+    await waitFor(() => sent() !== undefined, { timeoutMs: 60_000, what });
+    return Date.parse(sent()?.at ?? "") - startedAt;
   };
   const alone: number[] = [];
   const besideHanging: number[] = [];
@@ -101,40 +62,27 @@ export async function runHangingPolicy(options: HangingPolicyOptions): Promise<S
     }
   } finally {
     await stack.stop();
-    await endpoint.stop();
+    await policy.stop();
   }
-  const a = summarize(alone);
-  const h = summarize(besideHanging);
-  const ratio = h.p50 / a.p50;
+  const [a, h] = [summarize(alone), summarize(besideHanging)];
+  const row = (label: string, s: typeof a) =>
+    [label, String(s.count), s.p50, s.max, s.p50 - HEALTHY_DELAY_MS].map((v) =>
+      typeof v === "number" ? fmt.ms(v) : v,
+    );
   return {
     title: "6. A hanging reply policy and other contacts",
     tables: [
       {
         title: `A healthy contact's reply (due +${HEALTHY_DELAY_MS} ms): post → send, ms`,
         headers: ["round", "rounds", "p50", "max", "p50 lateness"],
-        rows: [
-          [
-            "alone",
-            String(a.count),
-            fmt.ms(a.p50),
-            fmt.ms(a.max),
-            fmt.ms(a.p50 - HEALTHY_DELAY_MS),
-          ],
-          [
-            `after ${options.hanging} hanging contacts`,
-            String(h.count),
-            fmt.ms(h.p50),
-            fmt.ms(h.max),
-            fmt.ms(h.p50 - HEALTHY_DELAY_MS),
-          ],
-        ],
+        rows: [row("alone", a), row(`after ${options.hanging} hanging contacts`, h)],
       },
     ],
     targets: [
       {
         target: `reply time beside hanging policies ≤ ${TARGET_RATIO}× alone (p50)`,
-        measured: `${ratio.toFixed(2)}×`,
-        met: ratio <= TARGET_RATIO,
+        measured: fmt.ratio(h.p50 / a.p50),
+        met: h.p50 / a.p50 <= TARGET_RATIO,
       },
     ],
     notes: [

@@ -3,7 +3,7 @@
  * their tables and rewrites the generated part of docs/benchmarks.md.
  *
  *   npm run bench                      all benchmarks, full bounds
- *   npm run bench -- --only receiver,signature
+ *   npm run bench -- --only receiver,coldstart
  *   npm run bench -- --quick           short bounds (a smoke run; does not write the doc)
  */
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
@@ -17,14 +17,12 @@ import * as report from "./lib/report.js";
 import { captureHandlerLogs } from "./lib/stack.js";
 import { runReceiverLatency } from "./receiverLatency.js";
 import { runScheduling } from "./scheduling.js";
-import { runSignature } from "./signature.js";
 
 const DOC = new URL("../docs/benchmarks.md", import.meta.url);
 const { values } = parseArgs({
   options: {
     only: { type: "string" },
     quick: { type: "boolean", default: false },
-    "no-doc": { type: "boolean", default: false },
   },
 });
 const quick = values.quick;
@@ -53,10 +51,7 @@ const BENCHMARKS: Record<string, () => Promise<report.Section>> = {
       staggerMs: 300,
       offsetsMs: [0, 250, 1000, 1900, 2600, 4200, 7300, 10_500],
       maxSqsDelaySeconds: 2,
-      // An hour, a day, a week, the vendor's 60 days: on a compressed clock.
-      farOffsetsMs: [3_600_000, 86_400_000, 604_800_000, 5_184_000_000],
     }),
-  signature: () => runSignature({ durationMs: quick ? 100 : 500, warmupMs: quick ? 50 : 150 }),
   hanging: () => runHangingPolicy({ services, rounds: quick ? 2 : 5, hanging: 6 }),
 };
 const only = values.only?.split(",").map((s) => s.trim()) ?? Object.keys(BENCHMARKS);
@@ -86,7 +81,7 @@ try {
   await services.stop();
   capture.stop();
 }
-if (!quick && !values["no-doc"] && only.length === Object.keys(BENCHMARKS).length) {
+if (!quick && only.length === Object.keys(BENCHMARKS).length) {
   const existing = existsSync(DOC) ? readFileSync(DOC, "utf8") : undefined;
   const durationSeconds = (Date.now() - Date.parse(env.date)) / 1000;
   const summary = { durationSeconds, loadAverageAtEnd: loadavg() };

@@ -23,10 +23,10 @@ import type { FunctionName } from "../lambdas/contract.js";
  */
 
 /** Where the handler entry points live, relative to the package root. */
-export const HANDLERS_DIR = "lambdas/handlers";
+const HANDLERS_DIR = "lambdas/handlers";
 
 /** The folder holding infra/ and lambdas/: the repository, or dist/lib/ in the built package. */
-export const PACKAGE_ROOT = fileURLToPath(new URL("..", import.meta.url));
+const PACKAGE_ROOT = fileURLToPath(new URL("..", import.meta.url));
 
 /** A module of the package by its path without extension: the .ts source, else tsc's .js. */
 function packageModule(relative: string, root = PACKAGE_ROOT): string | undefined {
@@ -41,13 +41,13 @@ function packageModule(relative: string, root = PACKAGE_ROOT): string | undefine
 export const BUNDLE_FILE = "index.mjs";
 
 /** Where the built package keeps the Lambda bundles: dist/bundles/<fn>/index.mjs. */
-export const PREBUILT_BUNDLES_DIR = path.resolve(PACKAGE_ROOT, "..", "bundles");
+const PREBUILT_BUNDLES_DIR = path.resolve(PACKAGE_ROOT, "..", "bundles");
 
 /**
  * The bundle the package shipped for a function: only where the handler's source is absent (the
  * installed package), so that this repository always deploys its current code.
  */
-export function prebuiltBundle(fn: FunctionName | string): string | undefined {
+function prebuiltBundle(fn: FunctionName | string): string | undefined {
   if (packageModule(path.join(HANDLERS_DIR, fn))) return undefined;
   const file = path.join(PREBUILT_BUNDLES_DIR, fn, BUNDLE_FILE);
   return existsSync(file) ? file : undefined;

@@ -141,7 +141,7 @@ export function senderPolicy(r: SenderResources): PolicyDocument {
 }
 
 /** The service that assumes the scheduler's role. */
-export const SCHEDULER_PRINCIPAL = "scheduler.amazonaws.com";
+const SCHEDULER_PRINCIPAL = "scheduler.amazonaws.com";
 
 /**
  * The role EventBridge Scheduler assumes for the stack's reply schedules: only schedules of this
@@ -182,7 +182,7 @@ export function schedulerPolicy(r: { repliesQueueArn: string; deadLetterArn: str
  * (`arn:…:schedule/NAME/*`, the `schedule` resource type of the Service Authorization Reference,
  * https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoneventbridgescheduler.html).
  */
-export function schedulesOf(groupArn: string): string {
+function schedulesOf(groupArn: string): string {
   return `${groupArn.replace(":schedule-group/", ":schedule/")}/*`;
 }
 

@@ -4,9 +4,9 @@ import type {
   APIGatewayProxyEventV2,
   APIGatewayProxyResultV2,
   APIGatewayProxyStructuredResultV2,
-  Context,
 } from "aws-lambda";
 import { DEFAULT_INGRESS, type IngressKind } from "../lambdas/contract.js";
+import type { ReceiverHandler } from "../lambdas/functions/receiver.js";
 import { createLambdaContext, describeError, invokeWithTimeout } from "./lambdaInvoke.js";
 import { listenOnLoopback } from "./services/freePort.js";
 
@@ -21,17 +21,13 @@ import { listenOnLoopback } from "./services/freePort.js";
  * needs the Serverless Framework.
  */
 
-export type HttpApiHandler = (
-  event: APIGatewayProxyEventV2,
-  context: Context,
-) => Promise<APIGatewayProxyResultV2>;
-
-export interface HttpApiRoute {
+interface HttpApiRoute {
   method: string;
   /** Exact path, e.g. "/webhooks/whatsapp". */
   path: string;
   functionName: string;
-  handler: HttpApiHandler;
+  /** The one function an entrance of this pipeline fronts is the receiver. */
+  handler: ReceiverHandler;
 }
 
 export interface HttpApiAdapterOptions {
@@ -59,7 +55,7 @@ export interface RunningHttpApiAdapter {
 /** The quotas the adapter enforces, per entrance: an HTTP API's 10 MB payload and 30 s
  * integration timeout; a function URL's 6 MB (Lambda's synchronous invocation payload) and the
  * function's own timeout, at most Lambda's 900 s. */
-export const ENTRANCE_LIMITS = {
+const ENTRANCE_LIMITS = {
   httpApi: { maxBodyBytes: 10 * 1024 * 1024, timeoutMs: 30_000 },
   functionUrl: { maxBodyBytes: 6 * 1024 * 1024, timeoutMs: 900_000 },
 } as const satisfies Record<IngressKind, { maxBodyBytes: number; timeoutMs: number }>;
@@ -128,7 +124,7 @@ function collectQuery(rawQueryString: string): Record<string, string> | undefine
  * (`routeKey`), or through a function URL (routeKey "$default", an anonymous caller, the URL id as
  * apiId and domain prefix; Lambda Developer Guide, "Invoking Lambda function URLs", payloads).
  */
-export function toPayloadV2Event(
+function toPayloadV2Event(
   req: IncomingMessage,
   body: Buffer,
   routeKey: string,
@@ -200,7 +196,7 @@ const gatewayMessage = (statusCode: number, message: string, headers = {}): Gate
  * statusCode) is used as given; anything else is inferred as a 200 JSON body. Returns undefined
  * for a structured result the gateway could not use (it answers 500 then).
  */
-export function fromHandlerResult(result: APIGatewayProxyResultV2): GatewayResponse | undefined {
+function fromHandlerResult(result: APIGatewayProxyResultV2): GatewayResponse | undefined {
   const structured =
     typeof result === "object" && result !== null && "statusCode" in result
       ? (result as APIGatewayProxyStructuredResultV2)

@@ -65,7 +65,7 @@ export async function registerLocalWebhook(
 }
 
 /** The outputs document of a running local stack. */
-export function localStackOutputs(stack: LocalStack, webhookId: number): StackOutputs {
+function localStackOutputs(stack: LocalStack, webhookId: number): StackOutputs {
   const { resources, awsEnv } = stack;
   return parseStackOutputs(
     {

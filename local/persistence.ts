@@ -39,7 +39,7 @@ export async function dataDirectories(
  * Messages in the work queues (waiting, in flight, delayed) and far replies in the Scheduler
  * stand-in's schedules: what a stop loses. Replies count both (a reply is in one or the other).
  */
-export async function lostOnStop(stack: LocalStack): Promise<{ jobs: number; replies: number }> {
+async function lostOnStop(stack: LocalStack): Promise<{ jobs: number; replies: number }> {
   const count = async (url: string) => totalOf(await queueDepth(stack.sqsClient, url));
   const [jobs, queued, scheduled] = await Promise.all([
     count(stack.resources.queues.jobs),

@@ -1,7 +1,7 @@
 import type { ChildProcess } from "node:child_process";
 
 /** The one stdout line `npm start` prints when ready (README.md, "The local stack"). */
-export const READY_PREFIX = "READY ";
+const READY_PREFIX = "READY ";
 
 export interface ReadyUrls {
   receiverUrl: string;

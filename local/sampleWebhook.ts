@@ -24,7 +24,7 @@ export interface SampleMessage {
   snapshot?: Record<string, unknown>;
 }
 
-export const SAMPLE_USER_ID = "5f0c7a2e-0000-4000-8000-00000000d3m0";
+const SAMPLE_USER_ID = "5f0c7a2e-0000-4000-8000-00000000d3m0";
 
 /** The JSON body the vendor sends for an incoming text message (times in seconds, as documented). */
 export function sampleWebhookBody(message: SampleMessage): string {

@@ -1,12 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { SQSClient } from "@aws-sdk/client-sqs";
-import type {
-  APIGatewayProxyEventV2,
-  APIGatewayProxyResultV2,
-  Context,
-  SQSBatchResponse,
-  SQSEvent,
-} from "aws-lambda";
+import type { Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
 import {
   DEFAULTS,
   ENV,
@@ -19,6 +13,7 @@ import type { Clock } from "../lambdas/core/ports.js";
 import { parseReplyRules } from "../lambdas/core/replyRules.js";
 import {
   createReceiverHandler,
+  type ReceiverHandler,
   readReceiverConfig,
   receiverDeps,
 } from "../lambdas/functions/receiver.js";
@@ -53,12 +48,6 @@ import { startVendorSimulator, type VendorSimulator } from "./vendorSimulator.js
  * (lambdas/handlers/<fn>.ts), from an explicit environment instead of process.env.
  */
 
-/** The receiver's handler: an HTTP API (payload v2) event in, a response out. */
-export type ApiHandler = (
-  event: APIGatewayProxyEventV2,
-  context: Context,
-) => Promise<APIGatewayProxyResultV2>;
-
 /** A worker's handler: an SQS batch in, the failed records out. */
 export type QueueHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
 
@@ -67,7 +56,7 @@ export type QueueHandler = (event: SQSEvent, context: Context) => Promise<SQSBat
  * module (lambdas/handlers/<fn>.ts) makes with process.env.
  */
 export const HANDLER_FACTORIES = {
-  receiver: (env: Env, clock?: Clock): ApiHandler =>
+  receiver: (env: Env, clock?: Clock): ReceiverHandler =>
     createReceiverHandler(receiverDeps(readReceiverConfig(env), clock)),
   responder: (env: Env, clock?: Clock): QueueHandler =>
     createResponderHandler({
@@ -100,7 +89,7 @@ export const LOCAL_TIMING = {
   waitingDurationSeconds: 5_184_000,
 } as const;
 
-export type LocalTiming = { -readonly [K in keyof typeof LOCAL_TIMING]: number };
+type LocalTiming = { -readonly [K in keyof typeof LOCAL_TIMING]: number };
 
 /**
  * Event source mapping settings: sub-second waits happen inside the sender, so give it room. The
@@ -124,7 +113,7 @@ const WORKERS = {
 export type StackService = "dynamodb" | "sqs" | "secretsManager" | "scheduler" | "vendor";
 
 /** Something put between the handlers and a service (a fault proxy, a counting proxy). */
-export interface WrappedEndpoint {
+interface WrappedEndpoint {
   /** Where the handlers connect instead. */
   endpoint: string;
   /** Called when the stack stops (after the handlers are done with it). */
@@ -132,7 +121,7 @@ export interface WrappedEndpoint {
 }
 
 /** Stand-ins that are already running: only their SDK env is needed (LocalServices fits). */
-export interface ServiceEndpoints {
+interface ServiceEndpoints {
   awsEnv: Record<string, string>;
 }
 
@@ -224,7 +213,7 @@ export interface LocalStack {
   /** The env the handlers were built from (wrapped endpoints), e.g. for a worker elsewhere. */
   handlerEnv: Record<string, string>;
   /** The handler functions (a worker is absent when it was not built). */
-  handlers: { receiver: ApiHandler } & Partial<Record<WorkerName, QueueHandler>>;
+  handlers: { receiver: ReceiverHandler } & Partial<Record<WorkerName, QueueHandler>>;
   /** The workers and the handles that run their event source mappings. */
   workers: Partial<Record<WorkerName, LocalWorker>>;
   /** The client the event source mappings poll with (straight to fauxqs). */
@@ -413,7 +402,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
  * One worker function of a local stack (its handler and queue) with handles to run it: each
  * start() adds an event source mapping with the stack's settings, as Lambda scales pollers.
  */
-export interface LocalWorker {
+interface LocalWorker {
   readonly fn: WorkerName;
   readonly queueUrl: string;
   readonly handler: QueueHandler;

@@ -29,7 +29,7 @@ export interface SentRecord {
 }
 
 /** A canned answer for the next call (status, optional JSON body, optional delay before answering). */
-export interface ScriptedResponse {
+interface ScriptedResponse {
   status: number;
   body?: unknown;
   delayMs?: number;
@@ -41,7 +41,7 @@ export interface ScriptedResponse {
 }
 
 /** A row of the vendor's "dev" webhook table, as its management API returns it. */
-export interface VendorWebhookRow {
+interface VendorWebhookRow {
   id: number;
   created_at: number;
   user_id: string;

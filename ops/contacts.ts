@@ -19,7 +19,7 @@ import { REQUIRED_OUTPUTS, requireOutputs } from "./outputs.js";
  */
 
 /** The commands' names for a reply's state (a REPLY item's status, or none yet). */
-export type ReplyState = "scheduled" | "sending" | "sent" | "failed" | "cancelled" | "unknown";
+type ReplyState = "scheduled" | "sending" | "sent" | "failed" | "cancelled" | "unknown";
 
 export interface ReplyRow {
   planId: string;

@@ -15,7 +15,7 @@ import { messageOf, OutputsError } from "./errors.js";
 const name = z.string().min(1);
 const url = z.url({ protocol: /^https?$/ });
 
-export const stackOutputsSchema = z.looseObject({
+const stackOutputsSchema = z.looseObject({
   /** The URL the vendor delivers to (generation URLs add `?g=<n>`). */
   endpointUrl: z.optional(url),
   /** Vendor webhook ids by generation, e.g. { "1": 1205 }. */

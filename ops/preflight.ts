@@ -32,7 +32,7 @@ const OFFLINE = "not checked: --offline";
 const BACKEND_ENV = "PULUMI_BACKEND_URL";
 
 /** The bucket of an `s3://bucket?region=r` backend URL; undefined for other backends. */
-export function stateBucketOf(backendUrl: string): string | undefined {
+function stateBucketOf(backendUrl: string): string | undefined {
   if (!backendUrl.startsWith("s3://")) return undefined;
   return new URL(backendUrl).hostname || undefined;
 }

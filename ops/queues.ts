@@ -208,7 +208,7 @@ const MOVE_VISIBILITY_SECONDS = 30;
  * anything else by its body. A job that failed again comes back under a new message id (the
  * responder sends it to the DLQ itself, or SQS moves the copy this run sent), never a new key.
  */
-export function messageIdentity(message: Message): string {
+function messageIdentity(message: Message): string {
   const body = message.Body ?? "";
   const json = bodyJson(body);
   if (json?.kind === "webhook-job" && typeof json.key === "string") return `job:${json.key}`;

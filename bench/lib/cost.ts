@@ -30,18 +30,10 @@ export const PRICES = {
   secretsManagerCall: 0.05 / 1e4,
   /** CloudWatch Logs byte ingested, Standard class ($0.50/GB). */
   logsByte: 0.5 / 1e9,
-  /** Fixed, per month: a secret, a KMS key, a standard-resolution alarm, a dashboard (first 3 free). */
-  secretMonth: 0.4,
-  kmsKeyMonth: 1.0,
-  alarmMonth: 0.1,
-  dashboardMonth: 3.0,
 };
 
 /** Invocations per webhook (a batch is one), memory, and billed ms per invocation (assumed). */
-export type LambdaUsage = { fn: string } & Record<
-  "invocations" | "memoryMb" | "msPerInvocation",
-  number
->;
+type LambdaUsage = { fn: string } & Record<"invocations" | "memoryMb" | "msPerInvocation", number>;
 
 export interface UsagePerWebhook {
   /** The entrance and the requests it takes per webhook. A function URL has no charge of its own
@@ -138,33 +130,6 @@ export function totalPerMillion(lines: CostLine[], options: { withLogs?: boolean
     .reduce((sum, l) => sum + l.perMillion, 0);
 }
 
-/**
- * Lambda's pollers keep long-polling an empty queue: assumed 5 pollers per event source mapping
- * (Lambda's starting number for SQS), each a 20 s ReceiveMessage: 5 × 3 × 60 × 24 × 30.
- */
-export const IDLE_RECEIVES_PER_QUEUE_MONTH = 5 * 3 * 60 * 24 * 30;
-
-/** Dollars a month an idle stack costs: secrets, alarms, dashboards, idle polling. Pure. */
-export function idleMonthly(stack: {
-  secrets: number;
-  keys: number;
-  alarms: number;
-  dashboards: number;
-  polledQueues: { fifo: number; standard: number };
-}): Record<"secrets" | "keys" | "alarms" | "dashboards" | "polling" | "total", number> {
-  const { fifo, standard } = stack.polledQueues;
-  const parts = {
-    secrets: stack.secrets * PRICES.secretMonth,
-    keys: stack.keys * PRICES.kmsKeyMonth,
-    alarms: stack.alarms * PRICES.alarmMonth,
-    dashboards: stack.dashboards * PRICES.dashboardMonth,
-    polling:
-      IDLE_RECEIVES_PER_QUEUE_MONTH * (fifo * PRICES.sqsFifoRequest + standard * PRICES.sqsRequest),
-  };
-  const total = Object.values(parts).reduce((sum, dollars) => sum + dollars, 0);
-  return { ...parts, total };
-}
-
 // ── What a reply's delay costs: chaining through SQS vs one schedule (docs/scheduling.md §3a) ──
 
 /**
@@ -172,7 +137,7 @@ export function idleMonthly(stack: {
  * upper bound): SendMessage, ReceiveMessage and DeleteMessage, and the sender's invocation for it
  * (`memoryMb` × `ms`, a hop's short run).
  */
-export function deliveryCost(sender: { memoryMb: number; ms: number }): number {
+function deliveryCost(sender: { memoryMb: number; ms: number }): number {
   return (
     3 * PRICES.sqsRequest +
     PRICES.lambdaRequest +

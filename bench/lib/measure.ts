@@ -2,8 +2,7 @@ import { performance } from "node:perf_hooks";
 
 /**
  * Measuring primitives: nearest-rank percentiles (the value at rank ⌈p/100 · n⌉ of the sorted
- * samples, so every figure reported was observed), a bounded closed loop, a tight-loop rate and a
- * bounded wait.
+ * samples, so every figure reported was observed), a bounded closed loop and a bounded wait.
  */
 
 /** The nearest-rank percentile `p` (0 < p ≤ 100) of unsorted samples; NaN when empty. */
@@ -64,25 +63,6 @@ export async function runClosedLoop(
   await Promise.all(Array.from({ length: Math.max(1, bounds.concurrency) }, sender));
   result.elapsedMs = performance.now() - startedAt;
   return result;
-}
-
-/**
- * Calls per second of `operation` in a tight loop for `durationMs` after `warmupMs`. The clock is
- * read every 32 calls so that timing does not dominate cheap operations.
- */
-export function measureRate(operation: () => unknown, o: { durationMs: number; warmupMs: number }) {
-  const results: unknown[] = [];
-  const spin = (ms: number) => {
-    let calls = 0;
-    const start = performance.now();
-    for (; performance.now() - start < ms; calls += 32) {
-      for (let i = 0; i < 32; i++) results[i] = operation();
-    }
-    return (calls / (performance.now() - start)) * 1000;
-  };
-  spin(o.warmupMs);
-  // The results are kept in `results` so the calls cannot be optimised away.
-  return spin(o.durationMs);
 }
 
 /** Polls `condition` until it holds, or throws after `timeoutMs` naming what it waited for. */

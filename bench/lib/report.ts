@@ -104,7 +104,7 @@ export function headerFrom(existing: string | undefined): string {
   return existing === undefined || at === -1 ? DEFAULT_HEADER : existing.slice(0, at).trimEnd();
 }
 
-export function renderSection(section: Section): string {
+function renderSection(section: Section): string {
   const parts = [`## ${section.title}`];
   for (const table of section.tables)
     parts.push("", `**${table.title}**`, "", renderMarkdownTable(table));

@@ -1,3 +1,4 @@
+import { postWebhook, signatureFor } from "../../local/sampleWebhook.js";
 import type { LocalServices } from "../../local/services/index.js";
 import { type LocalStack, type LocalStackOptions, startLocalStack } from "../../local/stack.js";
 
@@ -24,6 +25,15 @@ export function startBenchStack(
 /** Starts the stack's loaded workers (its event source mappings). */
 export function startWorkers(stack: LocalStack): void {
   for (const worker of Object.values(stack.workers)) if (!worker.running()) worker.start();
+}
+
+/** Posts a signed webhook body to the stack's receiver; "<status> <answer>", or throws unless 200. */
+export async function postSigned(stack: LocalStack, body: string): Promise<string> {
+  const signature = signatureFor(body, stack.signingSecret, stack.signatureScheme);
+  const answer = await postWebhook(stack.receiverUrl, body, signature);
+  const outcome = `${answer.status} ${(answer.body as { status?: string }).status}`;
+  if (answer.status !== 200) throw new Error(`webhook answered ${outcome}`);
+  return outcome;
 }
 
 /** `print` writes to the real stdout; `bytes()` of handler log lines since `reset()`. */

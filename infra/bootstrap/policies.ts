@@ -13,7 +13,7 @@ const GITHUB_OIDC_HOST = "token.actions.githubusercontent.com";
 /** The project name of the main program (Pulumi.yaml): its stacks' state lives under it. */
 export const PROJECT = "whatsable-replies";
 
-export interface Statement {
+interface Statement {
   Sid: string;
   Effect: "Allow" | "Deny";
   Action: string[];
@@ -182,7 +182,7 @@ export function replayPolicy(s: StackScope & { conversationTable: string }): Pol
  * The services the program manages, and the ARN space of each in the stack's account and region.
  * A resource type of a new service needs its service here (and its actions in permissions.ts).
  */
-export function serviceArnSpaces(s: StackScope): Record<string, string[]> {
+function serviceArnSpaces(s: StackScope): Record<string, string[]> {
   const arn = (service: string, resource: string) =>
     `arn:${s.partition}:${service}:${s.region}:${s.account}:${resource}`;
   return {

@@ -32,10 +32,7 @@ export class DataTables extends pulumi.ComponentResource {
 }
 
 /** Table settings from a contract key schema (pure, for tests). */
-export function tableArgs(
-  schema: TableSchema,
-  deletionProtection: boolean,
-): aws.dynamodb.TableArgs {
+function tableArgs(schema: TableSchema, deletionProtection: boolean): aws.dynamodb.TableArgs {
   const keys = new Set<string>([schema.partitionKey]);
   if (schema.sortKey) keys.add(schema.sortKey);
   for (const index of schema.globalSecondaryIndexes ?? []) {

@@ -105,7 +105,7 @@ export function logMetricFilters(
   );
 }
 
-export type LogMetric = keyof typeof LOG_METRICS;
+type LogMetric = keyof typeof LOG_METRICS;
 
 /** One CloudWatch alarm, as data (pure, for tests and the dashboard). */
 export interface AlarmSpec {

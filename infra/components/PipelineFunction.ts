@@ -5,7 +5,7 @@ import { checkedEnvironment } from "../awsLimits.js";
 import { LAMBDA_ASSUME_ROLE_POLICY } from "../policies.js";
 
 /** An SQS queue feeding the function through an event source mapping. */
-export interface QueueTrigger {
+interface QueueTrigger {
   queueArn: pulumi.Input<string>;
   batchSize: number;
   /** Wait up to this long to fill a batch (fewer, fuller invocations). */

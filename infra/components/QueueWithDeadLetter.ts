@@ -22,7 +22,7 @@ export interface QueueWithDeadLetterArgs {
  * (test/fixtures/contracts/aws/sqs-create-queue.md). Whatever needs a name reads the queue's
  * outputs (the stack outputs queueNames / queueUrls).
  */
-export function fifoQueueArgs(fifo: boolean): Partial<aws.sqs.QueueArgs> {
+function fifoQueueArgs(fifo: boolean): Partial<aws.sqs.QueueArgs> {
   if (!fifo) return {};
   return {
     fifoQueue: true,

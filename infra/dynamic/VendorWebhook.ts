@@ -20,7 +20,7 @@ export type VendorWebhookArgs = {
 };
 
 /** Outputs the engine must store encrypted: the vendor shows the signing secret only once. */
-export const VENDOR_WEBHOOK_SECRET_OUTPUTS = ["signingSecret"] as const;
+const VENDOR_WEBHOOK_SECRET_OUTPUTS = ["signingSecret"] as const;
 
 /** The dynamic resource's type token: `pulumi-nodejs:dynamic/whatsable:VendorWebhook`. */
 export const VENDOR_WEBHOOK_TYPE = { module: "whatsable", type: "VendorWebhook" } as const;

@@ -37,7 +37,7 @@ export const VENDOR_TOKEN_SOURCES = {
 
 /** Stack config key of the management API's Authorization prefix ("Bearer ", or "" for a raw
  * token); read by `configure`, so it is provider configuration, not resource state. */
-export const MANAGEMENT_AUTH_PREFIX_CONFIG_KEY = "managementAuthPrefix";
+const MANAGEMENT_AUTH_PREFIX_CONFIG_KEY = "managementAuthPrefix";
 
 /** How the management API is called (docs/vendor.md, "Management API"). The same for every
  * registration, so constants of the provider rather than inputs of the resource. */
@@ -59,7 +59,7 @@ export interface VendorWebhookTuning {
   retryBaseDelayMs: number;
 }
 
-export const DEFAULT_TUNING: VendorWebhookTuning = {
+const DEFAULT_TUNING: VendorWebhookTuning = {
   requestTimeoutMs: 10_000,
   maxAttempts: 4,
   retryBaseDelayMs: 500,

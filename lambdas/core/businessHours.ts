@@ -134,7 +134,7 @@ function checkedZone(
 }
 
 /** Minute of the week (Monday 00:00 = 0) of an instant in the hours' time zone. */
-export function minuteOfWeek(hours: BusinessHours, epochMs: number): number {
+function minuteOfWeek(hours: BusinessHours, epochMs: number): number {
   const parts = hours.formatter.formatToParts(new Date(epochMs));
   const get = (type: string) => parts.find((part) => part.type === type)?.value ?? "";
   const day = WEEKDAYS.indexOf(get("weekday").toLowerCase().slice(0, 3) as Weekday);
@@ -183,7 +183,7 @@ export interface Dates {
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 
 /** True for a real calendar day written "YYYY-MM-DD" (no 2026-02-30). */
-export function isCalendarDate(value: string): boolean {
+function isCalendarDate(value: string): boolean {
   const parsed = DATE.exec(value);
   if (!parsed) return false;
   const [year, month, day] = [Number(parsed[1]), Number(parsed[2]), Number(parsed[3])];
@@ -231,7 +231,7 @@ export function compileDates(
 }
 
 /** The local calendar day ("YYYY-MM-DD") of an instant in the condition's time zone. */
-export function localDay(dates: Dates, epochMs: number): string {
+function localDay(dates: Dates, epochMs: number): string {
   const parts = dates.formatter.formatToParts(new Date(epochMs));
   const get = (type: string) => parts.find((part) => part.type === type)?.value ?? "";
   return `${get("year")}-${get("month")}-${get("day")}`;

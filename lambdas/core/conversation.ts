@@ -117,7 +117,7 @@ export function defaultOptOut(languages: readonly string[]): OptOutSettings {
 }
 
 /** Case, accents, punctuation and spacing aside. */
-export function normalizeWord(text: string): string {
+function normalizeWord(text: string): string {
   return text
     .normalize("NFKD")
     .replace(/\p{M}/gu, "")

@@ -263,7 +263,7 @@ function cutToBytes(text: string, limit: number): string {
 export type PlanSource = "policy" | "opt-out-confirmation";
 
 /** One message of a plan. */
-export interface PlanMessage {
+interface PlanMessage {
   seq: number;
   text: string;
   attachment?: string;
@@ -293,7 +293,7 @@ export interface Plan {
  * time, a reply's seq = its position), which leaves about 600 bytes of customer message and reply
  * text in that 1 KB (a 300-character message answered by a 300-character reply fits).
  */
-export interface StoredPlan {
+interface StoredPlan {
   keep: boolean;
   source: PlanSource;
   messages: Omit<PlanMessage, "seq">[];
@@ -359,7 +359,7 @@ export function attachmentContentType(url: string): string {
 // ── One contact's partition, read back (ops CLI, tests) ──────────────────────────────────────
 
 /** A line of a contact's timeline: a message it wrote or got, or a reply sent or not. */
-export interface TimelineEntry {
+interface TimelineEntry {
   /** ISO time: the message's time, a reply's sent time (else its due time). */
   at: string;
   role: "user" | "bot";

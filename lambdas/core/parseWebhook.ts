@@ -395,7 +395,7 @@ export function optionalText(value: unknown, field: string): string | null {
 }
 
 /** Like optionalText, with "" also meaning absent (ids, names, URLs). */
-export function optionalNonEmptyText(value: unknown, field: string): string | null {
+function optionalNonEmptyText(value: unknown, field: string): string | null {
   const text = optionalText(value, field);
   return text === null || text.trim() === "" ? null : text;
 }

@@ -22,15 +22,15 @@ export const PLACEHOLDERS = {
   message_type: (webhook: NormalizedWebhook) => webhook.messageType,
 } as const satisfies Record<string, (webhook: NormalizedWebhook) => string | null>;
 
-export type PlaceholderName = keyof typeof PLACEHOLDERS;
+type PlaceholderName = keyof typeof PLACEHOLDERS;
 
 const PLACEHOLDER_NAMES = Object.keys(PLACEHOLDERS) as PlaceholderName[];
 
 /** How to write one, naming only placeholders that exist (a hint must not suggest a refused one). */
-export const PLACEHOLDER_HINT = `write one of ${PLACEHOLDER_NAMES.map((n) => `{{${n}}}`).join(", ")}, with a fallback after "|" if you like: {{first_name|there}}`;
+const PLACEHOLDER_HINT = `write one of ${PLACEHOLDER_NAMES.map((n) => `{{${n}}}`).join(", ")}, with a fallback after "|" if you like: {{first_name|there}}`;
 
 /** A parsed text: literal runs and placeholders, in order. */
-export type TemplatePart =
+type TemplatePart =
   | { kind: "text"; text: string }
   | { kind: "placeholder"; name: PlaceholderName; fallback: string };
 

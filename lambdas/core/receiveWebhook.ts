@@ -37,7 +37,7 @@ export interface Delivery {
 }
 
 /** A dependency that failed; the vendor should retry later. */
-export type Dependency = "secrets" | "queue";
+type Dependency = "secrets" | "queue";
 
 export type ReceiveOutcome =
   /** SQS has the job (or, for a repeat inside its deduplication window, already had it). */

@@ -295,7 +295,7 @@ export function policyUrlProblem(
 }
 
 /** One message of the history sent to the policy. */
-export interface PolicyHistoryEntry {
+interface PolicyHistoryEntry {
   /** "user" (the customer) or "bot" (the business), lower-cased; unknown roles as sent. */
   role: string;
   content: string;
@@ -324,7 +324,7 @@ export interface PolicyQuestion {
  * much or more, and reading the table would cost the responder a Query grant and a read per job.
  * Undated entries (some payload versions) come last, in the order the vendor sent them.
  */
-export function policyHistory(webhook: NormalizedWebhook): PolicyHistoryEntry[] {
+function policyHistory(webhook: NormalizedWebhook): PolicyHistoryEntry[] {
   // Blank entries are what payloads send for "none yet" (last_message_of_bot: ""), not messages.
   const messages = windowEntries(webhook).filter((entry) => entry.content.trim() !== "");
   const entries = messages.map((entry, index) => ({

@@ -8,7 +8,7 @@
  */
 
 /** Below this much remaining time the sender waits in-process instead of hopping through SQS. */
-export const IN_PROCESS_WAIT_THRESHOLD_MS = 1000;
+const IN_PROCESS_WAIT_THRESHOLD_MS = 1000;
 
 /** The AWS hard limit on SQS DelaySeconds. */
 export const SQS_MAX_DELAY_SECONDS = 900;
@@ -17,7 +17,7 @@ export const SQS_MAX_DELAY_SECONDS = 900;
 export const ORDER_WAIT_LIMIT_MS = 15 * 60 * 1000;
 
 /** Longest backoff between send attempts (well inside SQS's 12 h visibility limit). */
-export const MAX_RETRY_DELAY_SECONDS = 300;
+const MAX_RETRY_DELAY_SECONDS = 300;
 
 function clamp(value: number, min: number, max: number): number {
   return Math.min(max, Math.max(min, value));

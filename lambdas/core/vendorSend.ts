@@ -38,7 +38,7 @@ export interface OutgoingMessage {
 }
 
 /** Why the vendor refused a message for good. */
-export type PermanentFailureCode = "message-limit" | "invalid-number" | "rejected";
+type PermanentFailureCode = "message-limit" | "invalid-number" | "rejected";
 
 /** The result of one send attempt. */
 export type SendOutcome =

@@ -133,18 +133,24 @@ export function receiverDeps(
 }
 
 /**
+ * The receiver Lambda's handler: a payload 2.0 event in (from a function URL or an HTTP API, or
+ * their local stand-in local/httpApiAdapter.ts), a structured response out.
+ */
+export type ReceiverHandler = (
+  event: APIGatewayProxyEventV2,
+  context: Context,
+) => Promise<APIGatewayProxyStructuredResultV2>;
+
+/**
  * POST /webhooks/whatsapp behind a Lambda function URL or an API Gateway HTTP API (both payload
  * 2.0). The handler never throws, and logs one "webhook" line with the `status` it answers for
  * every request it answers: behind a function URL that line is the request log the alarms count
  * (PipelineAlarms requestLogPattern).
  */
-export function createReceiverHandler(deps: ReceiverDeps) {
+export function createReceiverHandler(deps: ReceiverDeps): ReceiverHandler {
   const { receiver, maxBodyBytes, logger } = deps;
   const requestLog = deps.requestLog ?? logger;
-  return async (
-    event: APIGatewayProxyEventV2,
-    context: Context,
-  ): Promise<APIGatewayProxyStructuredResultV2> => {
+  return async (event, context) => {
     try {
       if (context) {
         logger.addContext(context);
@@ -257,7 +263,7 @@ function json(
   };
 }
 
-export const respond = {
+const respond = {
   /** The job is on the FIFO queue (for a repeat inside SQS's deduplication window: it was). */
   accepted: () => json(200, { status: "accepted" }),
   /** 400 naming the field: {"error":"invalid_payload"|"malformed_json","field","message"}. */

@@ -79,7 +79,7 @@ import {
 const POLICY_RETRY_BASE_SECONDS = 2;
 
 /** The HTTP reply policy's settings (REPLY_POLICY_ENV); the secret stays in Secrets Manager. */
-export interface HttpPolicyConfig {
+interface HttpPolicyConfig {
   url: string;
   secretId: string;
   timeoutMs: number;
@@ -115,7 +115,7 @@ export interface ResponderConfig extends FunctionSettings {
 }
 
 /** OPT_OUT (contract.ts OptOutConfig, built by infra from stack config); unset = English. */
-export function readOptOut(env: Env): OptOutSettings {
+function readOptOut(env: Env): OptOutSettings {
   const raw = env[ENV.optOut];
   if (raw === undefined || raw.trim() === "") return defaultOptOut(["en"]);
   const problem = () =>
@@ -242,7 +242,7 @@ export function readResponderConfig(
 }
 
 /** REPLY_SCHEDULE_GROUP and its three companions: all of them, or none (chaining). */
-export function readReplySchedules(env: Env): ReplyScheduleTarget | undefined {
+function readReplySchedules(env: Env): ReplyScheduleTarget | undefined {
   const set = REPLY_SCHEDULER_ENV.filter((name) => optionalEnv(name, "", env).trim() !== "");
   if (set.length === 0) return undefined;
   const missing = REPLY_SCHEDULER_ENV.filter((name) => !set.includes(name));

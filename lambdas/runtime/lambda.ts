@@ -158,7 +158,7 @@ export interface FunctionLogger extends Logger {
  * https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs-logformat.html). So the
  * bytes written here are the bytes ingested (bench/callsAndCost.ts counts them).
  */
-export class PipelineLogFormatter extends LogFormatter {
+class PipelineLogFormatter extends LogFormatter {
   override formatAttributes(
     attributes: UnformattedAttributes,
     additionalLogAttributes: LogAttributes,

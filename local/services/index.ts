@@ -16,7 +16,7 @@ export interface LocalServices {
 }
 
 /** Environment that points the AWS SDK v3 at local endpoints. */
-export function awsEnvFor(endpoints: {
+function awsEnvFor(endpoints: {
   dynamodb: string;
   sqs: string;
   secretsManager: string;

@@ -1,6 +1,11 @@
 import { request } from "node:http";
-import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from "aws-lambda";
+import type {
+  APIGatewayProxyEventV2,
+  APIGatewayProxyStructuredResultV2,
+  Context,
+} from "aws-lambda";
 import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished } from "vitest";
+import type { ReceiverHandler } from "../../lambdas/functions/receiver.js";
 import {
   isTextContentType,
   LOCAL_FUNCTION_URL_ID,
@@ -10,7 +15,7 @@ import {
 
 /** A fake receiver: records what it got and answers whatever the test queued. */
 const seen: { event: APIGatewayProxyEventV2; context: Context }[] = [];
-let answer: (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyResultV2> = async () => ({
+let answer: (event: APIGatewayProxyEventV2) => ReturnType<ReceiverHandler> = async () => ({
   statusCode: 200,
   body: JSON.stringify({ status: "accepted" }),
 });
@@ -209,7 +214,8 @@ describe("startHttpApiAdapter response mapping", () => {
   });
 
   it("infers a 200 JSON response from a result without statusCode", async () => {
-    answer = async () => ({ status: "accepted" }) as unknown as APIGatewayProxyResultV2;
+    // The receiver never does this, but the gateway accepts it from any function.
+    answer = async () => ({ status: "accepted" }) as unknown as APIGatewayProxyStructuredResultV2;
     const res = await fetch(webhookUrl(), { method: "POST" });
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ status: "accepted" });
@@ -382,7 +388,12 @@ describe("startHttpApiAdapter as a function URL (the cost option)", () => {
   });
 
   it("fronts exactly one function", async () => {
-    const route = { method: "POST", path: "/a", functionName: "f", handler: async () => "" };
+    const route = {
+      method: "POST",
+      path: "/a",
+      functionName: "f",
+      handler: async () => ({ statusCode: 200 }),
+    };
     await expect(
       startHttpApiAdapter({ ingress: "functionUrl", routes: [route, { ...route, path: "/b" }] }),
     ).rejects.toThrow(/a function URL invokes one function; got 2 routes/);

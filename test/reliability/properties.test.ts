@@ -10,16 +10,11 @@ import { idempotencyKey } from "../../lambdas/core/receiveWebhook.js";
 import { verifySignature } from "../../lambdas/core/signature.js";
 import {
   createReceiverHandler,
+  type ReceiverHandler,
   readReceiverConfig,
   receiverDeps,
 } from "../../lambdas/functions/receiver.js";
-import {
-  type EventOptions,
-  httpEvent,
-  lambdaContext,
-  type ReceiverHandler,
-  validSignatures,
-} from "../support/events.js";
+import { type EventOptions, httpEvent, lambdaContext, validSignatures } from "../support/events.js";
 import { provisionForTest } from "../support/localAws.js";
 import { drainQueue, localSqsClient } from "../support/queues.js";
 import { type CapturedOutput, captureOutput } from "./support/captureOutput.js";

@@ -1,17 +1,6 @@
 import { createHmac, randomUUID } from "node:crypto";
-import type {
-  APIGatewayProxyEventV2,
-  APIGatewayProxyStructuredResultV2,
-  Context,
-  SQSRecord,
-} from "aws-lambda";
+import type { APIGatewayProxyEventV2, Context, SQSRecord } from "aws-lambda";
 import { SIGNATURE_HEADER, WEBHOOK_ROUTE } from "../../lambdas/contract.js";
-
-/** A receiver Lambda handler (payload 2.0, from a function URL or an HTTP API). */
-export type ReceiverHandler = (
-  event: APIGatewayProxyEventV2,
-  context: Context,
-) => Promise<APIGatewayProxyStructuredResultV2>;
 
 /** A Lambda context with plenty of time left. */
 export function lambdaContext(functionName = "receiver"): Context {

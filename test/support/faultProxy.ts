@@ -15,7 +15,7 @@ import { createServer, type Server, Socket } from "node:net";
  * proxies either lack switchable faults or pull in a test server of their own.
  */
 
-export type FaultMode = "up" | "refuse" | "reset" | "hang";
+type FaultMode = "up" | "refuse" | "reset" | "hang";
 
 export interface FaultProxy {
   /** http://127.0.0.1:<port>: use it in place of the target's endpoint. */

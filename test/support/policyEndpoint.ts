@@ -10,12 +10,12 @@ import { Webhook } from "standardwebhooks";
  */
 
 /** A fresh Standard Webhooks secret: whsec_ + 32 random bytes in base64. */
-export function newPolicySecret(): string {
+function newPolicySecret(): string {
   return `whsec_${randomBytes(32).toString("base64")}`;
 }
 
 /** One request the endpoint received. */
-export interface PolicyCall {
+interface PolicyCall {
   headers: IncomingHttpHeaders;
   body: string;
   /** `webhook-id`. */
@@ -26,14 +26,14 @@ export interface PolicyCall {
   phone?: string;
 }
 
-export interface PolicyPayload {
+interface PolicyPayload {
   webhook: { phone: string } & Record<string, unknown>;
   history: { role: string; content: string; at: string | null }[];
   acceptedAt: string;
 }
 
 /** What the endpoint answers: a status and JSON body, or no answer at all (a timeout). */
-export type PolicyAnswer = { status: number; body?: unknown } | "hang";
+type PolicyAnswer = { status: number; body?: unknown } | "hang";
 
 export interface PolicyEndpoint {
   /** http://127.0.0.1:<port>/reply */

@@ -4,8 +4,6 @@ import {
   costLinesByEntrance,
   delayCostPerMillion,
   deliveriesFor,
-  IDLE_RECEIVES_PER_QUEUE_MONTH,
-  idleMonthly,
   totalPerMillion,
   type UsagePerWebhook,
 } from "../../../bench/lib/cost.js";
@@ -82,24 +80,10 @@ describe("totalPerMillion", () => {
   });
 });
 
-describe("FIFO requests and the idle stack", () => {
+describe("FIFO requests", () => {
   it("prices FIFO requests at $0.50 per million", () => {
     const lines = costLines({ ...WORKED_EXAMPLE, sqsFifoRequests: 2 });
     expect(lines.find((l) => l.item === "SQS FIFO")?.perMillion).toBeCloseTo(1.0);
-  });
-
-  it("adds up secrets, the key, alarms, a dashboard and idle polling per month", () => {
-    const idle = idleMonthly({
-      secrets: 2,
-      keys: 1,
-      alarms: 10,
-      dashboards: 1,
-      polledQueues: { fifo: 1, standard: 1 },
-    });
-    expect(IDLE_RECEIVES_PER_QUEUE_MONTH).toBe(648_000);
-    // 648,000 empty receives per queue-month: FIFO $0.324 + standard $0.259.
-    expect(idle.polling).toBeCloseTo(0.583, 3);
-    expect(idle.total).toBeCloseTo(0.8 + 1 + 1 + 3 + 0.583, 3);
   });
 });
 

@@ -16,6 +16,7 @@ import { parseWebhook } from "../../../lambdas/core/parseWebhook.js";
 import { idempotencyKey } from "../../../lambdas/core/receiveWebhook.js";
 import {
   createReceiverHandler,
+  type ReceiverHandler,
   readReceiverConfig,
   receiverDeps,
 } from "../../../lambdas/functions/receiver.js";
@@ -27,14 +28,11 @@ import {
 import {
   type EventOptions,
   lambdaContext,
-  type ReceiverHandler,
   httpEvent as requestEvent,
 } from "../../support/events.js";
 import { provisionForTest } from "../../support/localAws.js";
 import { matchesFilter } from "../../support/metricFilter.js";
 import { drainQueue, localSqsClient } from "../../support/queues.js";
-
-type Handler = ReceiverHandler;
 
 const SECRET = "Zk9xR2lT-currentSigningSecret_0123456789";
 const MAX_BODY_BYTES = 8192;
@@ -77,7 +75,7 @@ function payload(overrides: Record<string, unknown> = {}): string {
 const json = (response: APIGatewayProxyStructuredResultV2) => JSON.parse(String(response.body));
 
 describe("receiver handler (fauxqs FIFO jobs queue, Secrets Manager stand-in)", () => {
-  let handler: Handler;
+  let handler: ReceiverHandler;
   let sqs: SQSClient;
   let jobsQueueUrl: string;
   let secretsService: RunningSecretsManager;
@@ -87,7 +85,8 @@ describe("receiver handler (fauxqs FIFO jobs queue, Secrets Manager stand-in)", 
   /** The function's environment, as infra would set it. */
   let env: Record<string, string>;
   /** A fresh execution environment (cold start) over `env`. */
-  const coldStart = (): Handler => createReceiverHandler(receiverDeps(readReceiverConfig(env)));
+  const coldStart = (): ReceiverHandler =>
+    createReceiverHandler(receiverDeps(readReceiverConfig(env)));
   const realWrite = process.stdout.write.bind(process.stdout);
   const realErrorWrite = process.stderr.write.bind(process.stderr);
 
