@@ -344,7 +344,7 @@ export class DynamoConversationLog implements ContactStore {
  * message an earlier release planned on a PLAN item, logged again by a late repeat, still shows
  * the plan it got).
  */
-const OPTIONAL_MESSAGE_FIELDS = [
+export const OPTIONAL_MESSAGE_FIELDS = [
   "human",
   "sendBy",
   "noReplyReason",

@@ -377,8 +377,8 @@ export interface SentMarker {
   owner?: string;
   /** Epoch ms after which a SENDING claim counts as abandoned. */
   leaseUntil?: number;
-  /** Send attempts started (claims taken). */
-  attempts: number;
+  /** Send attempts started (claims taken); absent on a reply cancelled before any attempt. */
+  attempts?: number;
   /** Epoch ms of the vendor's 2xx. */
   sentAt?: number;
   /** Sanitised vendor reason of the last failure. */

@@ -1,3 +1,4 @@
+import { OPTIONAL_MESSAGE_FIELDS } from "../../lambdas/adapters/DynamoConversationTable.js";
 import {
   type ContactState,
   claimFromOld,
@@ -5,7 +6,12 @@ import {
   isNewerMessage,
   type MessageClaim,
 } from "../../lambdas/core/conversation.js";
-import { type ConversationItem, type Plan, planOf } from "../../lambdas/core/conversationLog.js";
+import {
+  attachmentContentType,
+  type ConversationItem,
+  type Plan,
+  planOf,
+} from "../../lambdas/core/conversationLog.js";
 import type { DeliveryDeps, DeliverySettings } from "../../lambdas/core/deliverReply.js";
 import {
   CLAIMABLE_STATUSES,
@@ -52,15 +58,19 @@ export class MemoryMarkers implements SentMarkerStore {
 
   /** The item's conversation fields, as the adapter sets them when it creates the item. */
   private conversationFields(input: { phone: string; reply: ScheduledReply }) {
+    const { reply } = input;
     return {
       pk: contactPk(input.phone),
-      sk: replySk(input.reply.planId, input.reply.seq),
-      phone: input.phone,
+      sk: replySk(reply.planId, reply.seq),
+      phone: reply.phone,
+      userId: reply.userId,
       role: "bot" as const,
-      content: input.reply.text,
-      dueAt: input.reply.dueAt,
-      planId: input.reply.planId,
-      seq: input.reply.seq,
+      content: reply.text,
+      contentType: reply.attachment ? attachmentContentType(reply.attachment) : "text",
+      mediaUrl: reply.attachment ?? null,
+      dueAt: reply.dueAt,
+      planId: reply.planId,
+      seq: reply.seq,
     };
   }
 
@@ -71,16 +81,14 @@ export class MemoryMarkers implements SentMarkerStore {
       return { claimed: false as const, existing: { ...existing } };
     }
     this.items.set(sk, {
+      ...existing,
       ...this.conversationFields(input),
-      planId: input.planId,
-      seq: input.seq,
       status: "SENDING",
       owner: input.owner,
       leaseUntil: input.now + input.leaseMs,
       attempts: (existing?.attempts ?? 0) + 1,
       updatedAt: input.now,
       expiresAt: Math.floor(input.now / 1000) + input.ttlSeconds,
-      ...(existing?.reason ? { reason: existing.reason } : {}),
     });
     return { claimed: true as const };
   }
@@ -88,7 +96,12 @@ export class MemoryMarkers implements SentMarkerStore {
   async markSent(input: Parameters<SentMarkerStore["markSent"]>[0]) {
     const item = this.items.get(replySk(input.planId, input.seq));
     if (!item || item.owner !== input.owner) return false;
-    Object.assign(item, { status: "SENT", sentAt: input.sentAt, updatedAt: input.sentAt });
+    Object.assign(item, {
+      status: "SENT",
+      sentAt: input.sentAt,
+      at: new Date(input.sentAt).toISOString(),
+      updatedAt: input.sentAt,
+    });
     delete item.leaseUntil;
     delete item.reason;
     return true;
@@ -105,8 +118,12 @@ export class MemoryMarkers implements SentMarkerStore {
   async markUnknown(input: Parameters<SentMarkerStore["markUnknown"]>[0]) {
     const item = this.items.get(replySk(input.planId, input.seq));
     if (item?.status !== "SENDING" || item.owner !== input.owner) return false;
-    if ((item.leaseUntil ?? 0) > input.now) return false;
-    Object.assign(item, { status: "UNKNOWN", updatedAt: input.now });
+    if (item.leaseUntil === undefined || item.leaseUntil > input.now) return false;
+    Object.assign(item, {
+      status: "UNKNOWN",
+      reason: "the sender stopped during the vendor call; delivery unknown",
+      updatedAt: input.now,
+    });
     delete item.leaseUntil;
     return true;
   }
@@ -115,14 +132,16 @@ export class MemoryMarkers implements SentMarkerStore {
     const sk = replySk(input.planId, input.seq);
     const existing = this.items.get(sk);
     if (existing && !CLAIMABLE_STATUSES.includes(existing.status)) return false;
-    this.items.set(sk, {
+    const item: SentMarker = {
+      ...existing,
       ...this.conversationFields(input),
       status: "CANCELLED",
       cancelReason: input.reason,
-      attempts: existing?.attempts ?? 0,
       updatedAt: input.now,
       expiresAt: Math.floor(input.now / 1000) + input.ttlSeconds,
-    });
+    };
+    delete item.leaseUntil;
+    this.items.set(sk, item);
     return true;
   }
 }
@@ -134,13 +153,21 @@ export class MemoryContacts implements ContactStore {
   /** findMessage calls: each is one strongly consistent read on DynamoDB. */
   reads = 0;
 
+  /** The CONTACT item, created as an UpdateItem creates it: its key and what the write sets. */
   private contact(phone: string): ContactState {
     let contact = this.contacts.get(phone);
     if (!contact) {
-      contact = { pk: contactPk(phone), sk: "CONTACT", phone, updatedAt: 0 };
+      contact = { pk: contactPk(phone), sk: "CONTACT" } as ContactState;
       this.contacts.set(phone, contact);
     }
     return contact;
+  }
+
+  /** raiseCancelBefore: the cutoff moves forward, never back. */
+  private raiseCancelBefore(phone: string, at: number, reason: "human" | "operator", now: number) {
+    const contact = this.contact(phone);
+    if (contact.cancelBefore !== undefined && contact.cancelBefore >= at) return;
+    Object.assign(contact, { phone, cancelBefore: at, cancelReason: reason, updatedAt: now });
   }
 
   async claimMessage(input: MessageClaimInput): Promise<MessageClaim> {
@@ -151,6 +178,7 @@ export class MemoryContacts implements ContactStore {
     }
     const contact = this.contact(input.phone);
     Object.assign(contact, {
+      phone: input.phone,
       lastInboundAt: input.at,
       lastInboundKey: input.key,
       lastInboundAcceptedAt: input.acceptedAt,
@@ -171,44 +199,47 @@ export class MemoryContacts implements ContactStore {
     const contact = this.contact(input.phone);
     if (contact.pausedUntil !== undefined && contact.pausedUntil >= input.until) return;
     Object.assign(contact, {
+      phone: input.phone,
       pausedUntil: input.until,
       pauseReason: "human",
-      cancelBefore: input.at,
-      cancelReason: "human",
       updatedAt: input.now,
     });
+    this.raiseCancelBefore(input.phone, input.at, "human", input.now);
   }
 
   async optOutLate(input: { phone: string; at: number; now: number }) {
-    const contact = this.contact(input.phone);
-    if ((contact.optedInAt ?? -1) >= input.at || (contact.optedOutAt ?? -1) >= input.at) return;
-    Object.assign(contact, { optedOut: true, optedOutAt: input.at, updatedAt: input.now });
+    const old = this.contacts.get(input.phone);
+    if ((old?.optedInAt ?? -1) >= input.at || (old?.optedOutAt ?? -1) >= input.at) return;
+    Object.assign(this.contact(input.phone), {
+      optedOut: true,
+      optedOutAt: input.at,
+      updatedAt: input.now,
+    });
   }
 
   async pause(input: { phone: string; until: number; now: number }) {
     Object.assign(this.contact(input.phone), {
+      phone: input.phone,
       pausedUntil: input.until,
       pauseReason: "operator",
-      cancelBefore: input.now,
-      cancelReason: "operator",
       updatedAt: input.now,
     });
+    this.raiseCancelBefore(input.phone, input.now, "operator", input.now);
   }
 
-  async resume(input: { phone: string; now: number }) {
+  async resume(input: { phone: string; now: number; optIn: boolean }) {
     const contact = this.contact(input.phone);
-    Object.assign(contact, { optedOut: false, optedInAt: input.now, updatedAt: input.now });
+    Object.assign(contact, { phone: input.phone, updatedAt: input.now });
     delete contact.pausedUntil;
     delete contact.pauseReason;
-    delete contact.optOutPlanId;
+    if (input.optIn) {
+      Object.assign(contact, { optedOut: false, optedInAt: input.now });
+      delete contact.optOutPlanId;
+    }
   }
 
   async cancelPending(input: { phone: string; now: number }) {
-    Object.assign(this.contact(input.phone), {
-      cancelBefore: input.now,
-      cancelReason: "operator",
-      updatedAt: input.now,
-    });
+    this.raiseCancelBefore(input.phone, input.now, "operator", input.now);
   }
 
   async getContact(phone: string) {
@@ -216,12 +247,17 @@ export class MemoryContacts implements ContactStore {
     return contact ? structuredClone(contact) : undefined;
   }
 
-  /** The adapter's conditional write: a stored plan is kept, and its item returned. */
+  /**
+   * The adapter's conditional write: a stored plan is kept, and its item returned; otherwise the
+   * item as written now, keeping what an earlier write set that this one may not drop (planId).
+   */
   async recordMessage(item: ConversationItem) {
     const key = `${item.pk}|${item.sk}`;
     const stored = this.messages.get(key);
     if (stored?.plan) return structuredClone(stored);
-    this.messages.set(key, structuredClone(item));
+    const kept = { ...stored };
+    for (const name of OPTIONAL_MESSAGE_FIELDS) delete kept[name];
+    this.messages.set(key, structuredClone({ ...kept, ...item }));
     return item;
   }
 
