@@ -155,7 +155,7 @@ export const DEFAULTS = {
    * MSG items (with their plans) and REPLY items outlive the vendor's 60-day schedule window.
    * CONTACT items have no TTL: an opt-out must outlive every window.
    */
-  sentMarkerTtlSeconds: 90 * 24 * 3600,
+  replyItemTtlSeconds: 90 * 24 * 3600,
   /** Human takeover pause: one hour. */
   humanPauseSeconds: 3600,
 } as const;

@@ -1,12 +1,10 @@
-import {
-  DynamoConversationLog,
-  DynamoConversationReader,
-} from "../lambdas/adapters/DynamoConversationTable.js";
+import { DynamoContactStore } from "../lambdas/adapters/DynamoContactStore.js";
 import { type ContactState, replyVerdict } from "../lambdas/core/conversation.js";
 import type { ContactView } from "../lambdas/core/conversationLog.js";
-import type { SentMarker } from "../lambdas/core/deliverReply.js";
 import { canonicalPhone, PHONE_PROBLEM } from "../lambdas/core/phone.js";
+import type { ReplyItem } from "../lambdas/core/replyItem.js";
 import type { CommandContext } from "./command.js";
+import { DynamoConversationReader } from "./conversationReader.js";
 import { formatRelative } from "./duration.js";
 import { UsageError } from "./errors.js";
 import { REQUIRED_OUTPUTS, requireOutputs } from "./outputs.js";
@@ -78,7 +76,7 @@ export function conversationStores({ target, clients }: CommandContext) {
   );
   return {
     reader: new DynamoConversationReader(clients.dynamo, tableNames.conversation),
-    contacts: new DynamoConversationLog(clients.dynamo, tableNames.conversation),
+    contacts: new DynamoContactStore(clients.dynamo, tableNames.conversation),
   };
 }
 
@@ -92,7 +90,7 @@ const STATE_OF: Record<string, ReplyState> = {
   RETRY: "scheduled",
 };
 
-function rowOf(marker: SentMarker): Omit<ReplyRow, "text" | "dueAt"> {
+function rowOf(marker: ReplyItem): Omit<ReplyRow, "text" | "dueAt"> {
   const state = STATE_OF[marker.status] ?? "unknown";
   return {
     planId: marker.planId,

@@ -6,7 +6,7 @@ import {
   createSecretsManagerClient,
   createSqsClient,
 } from "../adapters/awsClients.js";
-import { DynamoSentMarkers } from "../adapters/DynamoConversationTable.js";
+import { DynamoReplyStore } from "../adapters/DynamoReplyStore.js";
 import { SecretsManagerSecretSource } from "../adapters/SecretsManagerSecretSource.js";
 import { SqsMessageQueue, SqsRedelivery } from "../adapters/SqsMessageQueue.js";
 import { VendorSendClient } from "../adapters/VendorSendClient.js";
@@ -130,14 +130,14 @@ export function senderDeps(config: SenderConfig): SenderDeps {
   const documents = createDocumentClient(config.aws);
   const sqs = createSqsClient(config.aws);
   // Reply items and the CONTACT read: one adapter with the sender's two grants (Get, Update).
-  const replies = new DynamoSentMarkers(documents, config.conversationTable);
+  const replies = new DynamoReplyStore(documents, config.conversationTable);
   const token = new SecretsManagerSecretSource(
     createSecretsManagerClient(config.aws),
     config.vendorTokenSecretId,
     { maxAgeSeconds: config.secretCacheSeconds },
   );
   return {
-    markers: replies,
+    replies,
     vendor: new VendorSendClient(
       {
         baseUrl: config.vendorBaseUrl,
@@ -166,7 +166,7 @@ export function senderDeps(config: SenderConfig): SenderDeps {
       maxSendAttempts: config.maxSendAttempts,
       retryBaseSeconds: RETRY_BASE_SECONDS,
       leaseMs: config.vendorTimeoutMs + LEASE_MARGIN_MS,
-      ttlSeconds: DEFAULTS.sentMarkerTtlSeconds,
+      ttlSeconds: DEFAULTS.replyItemTtlSeconds,
       orderPollMs: ORDER_POLL_MS,
       orderWaitInProcessMs: ORDER_WAIT_IN_PROCESS_MS,
     },

@@ -1,7 +1,7 @@
 import { contactPk } from "../../lambdas/core/conversation.js";
 import { contactStoreContract } from "./contracts/contactStore.js";
 import { replyStoreContract } from "./contracts/replyStore.js";
-import { MemoryContacts, MemoryMarkers } from "./replyFakes.js";
+import { MemoryContacts, MemoryReplies } from "./replyFakes.js";
 
 /**
  * The in-memory fakes held to the ports' contracts: the same suites the DynamoDB stores pass on
@@ -18,4 +18,4 @@ contactStoreContract("in-memory fake", async () => {
   };
 });
 
-replyStoreContract("in-memory fake", async () => new MemoryMarkers());
+replyStoreContract("in-memory fake", async () => new MemoryReplies());

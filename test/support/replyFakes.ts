@@ -1,4 +1,3 @@
-import { OPTIONAL_MESSAGE_FIELDS } from "../../lambdas/adapters/DynamoConversationTable.js";
 import {
   type ContactState,
   claimFromOld,
@@ -7,18 +6,16 @@ import {
   type MessageClaim,
 } from "../../lambdas/core/conversation.js";
 import {
-  attachmentContentType,
   type ConversationItem,
+  OPTIONAL_MESSAGE_FIELDS,
   type Plan,
   planOf,
 } from "../../lambdas/core/conversationLog.js";
-import type { DeliveryDeps, DeliverySettings } from "../../lambdas/core/deliverReply.js";
 import {
-  CLAIMABLE_STATUSES,
+  type DeliveryDeps,
+  type DeliverySettings,
   deliverReply,
   isAcknowledged,
-  replySk,
-  type SentMarker,
 } from "../../lambdas/core/deliverReply.js";
 import type { ScheduledReply } from "../../lambdas/core/messages.js";
 import type {
@@ -28,16 +25,22 @@ import type {
   MessageClaimInput,
   MessageQueue,
   ReplyRef,
-  SentMarkerStore,
   StoredMessage,
   VendorSender,
 } from "../../lambdas/core/ports.js";
+import {
+  applyWrite,
+  BaseReplyStore,
+  type ReplyItem,
+  type ReplyWrite,
+  replySk,
+} from "../../lambdas/core/replyItem.js";
 import type { OutgoingMessage, SendOutcome } from "../../lambdas/core/vendorSend.js";
 
 /**
- * In-memory stand-ins for the sender's ports, with the same conditional semantics as the DynamoDB
- * adapters, and a simulated clock: for fast, exhaustive tests of the delivery workflow. The real
- * adapters are exercised by the integration tests.
+ * In-memory stand-ins for the responder's and the sender's ports, with the same conditional
+ * semantics as the DynamoDB stores (test/support/contracts/ holds both to one suite per port), and
+ * a simulated clock: for fast, exhaustive tests of the delivery workflow.
  */
 
 export class SimulatedClock implements Clock {
@@ -48,101 +51,24 @@ export class SimulatedClock implements Clock {
   };
 }
 
-export class MemoryMarkers implements SentMarkerStore {
-  readonly items = new Map<string, SentMarker>();
+/**
+ * Reply items in memory: the protocol of core/replyItem.ts (BaseReplyStore) over a map, each write
+ * applied as the table applies it (applyWrite), so the fake and the DynamoDB store differ only in
+ * where the item lives (test/support/contracts/replyStore.ts holds both to that).
+ */
+export class MemoryReplies extends BaseReplyStore {
+  readonly items = new Map<string, ReplyItem>();
 
-  async get(ref: ReplyRef) {
+  protected async readItem(ref: ReplyRef) {
     const item = this.items.get(replySk(ref.planId, ref.seq));
     return item ? { ...item } : undefined;
   }
 
-  /** The item's conversation fields, as the adapter sets them when it creates the item. */
-  private conversationFields(input: { phone: string; reply: ScheduledReply }) {
-    const { reply } = input;
-    return {
-      pk: contactPk(input.phone),
-      sk: replySk(reply.planId, reply.seq),
-      phone: reply.phone,
-      userId: reply.userId,
-      role: "bot" as const,
-      content: reply.text,
-      contentType: reply.attachment ? attachmentContentType(reply.attachment) : "text",
-      mediaUrl: reply.attachment ?? null,
-      dueAt: reply.dueAt,
-      planId: reply.planId,
-      seq: reply.seq,
-    };
-  }
-
-  async claim(input: Parameters<SentMarkerStore["claim"]>[0]) {
-    const sk = replySk(input.planId, input.seq);
-    const existing = this.items.get(sk);
-    if (existing && !CLAIMABLE_STATUSES.includes(existing.status)) {
-      return { claimed: false as const, existing: { ...existing } };
-    }
-    this.items.set(sk, {
-      ...existing,
-      ...this.conversationFields(input),
-      status: "SENDING",
-      owner: input.owner,
-      leaseUntil: input.now + input.leaseMs,
-      attempts: (existing?.attempts ?? 0) + 1,
-      updatedAt: input.now,
-      expiresAt: Math.floor(input.now / 1000) + input.ttlSeconds,
-    });
-    return { claimed: true as const };
-  }
-
-  async markSent(input: Parameters<SentMarkerStore["markSent"]>[0]) {
-    const item = this.items.get(replySk(input.planId, input.seq));
-    if (!item || item.owner !== input.owner) return false;
-    Object.assign(item, {
-      status: "SENT",
-      sentAt: input.sentAt,
-      at: new Date(input.sentAt).toISOString(),
-      updatedAt: input.sentAt,
-    });
-    delete item.leaseUntil;
-    delete item.reason;
-    return true;
-  }
-
-  async finish(input: Parameters<SentMarkerStore["finish"]>[0]) {
-    const item = this.items.get(replySk(input.planId, input.seq));
-    if (!item || item.owner !== input.owner || item.status !== "SENDING") return false;
-    Object.assign(item, { status: input.status, reason: input.reason, updatedAt: input.now });
-    delete item.leaseUntil;
-    return true;
-  }
-
-  async markUnknown(input: Parameters<SentMarkerStore["markUnknown"]>[0]) {
-    const item = this.items.get(replySk(input.planId, input.seq));
-    if (item?.status !== "SENDING" || item.owner !== input.owner) return false;
-    if (item.leaseUntil === undefined || item.leaseUntil > input.now) return false;
-    Object.assign(item, {
-      status: "UNKNOWN",
-      reason: "the sender stopped during the vendor call; delivery unknown",
-      updatedAt: input.now,
-    });
-    delete item.leaseUntil;
-    return true;
-  }
-
-  async cancel(input: Parameters<SentMarkerStore["cancel"]>[0]) {
-    const sk = replySk(input.planId, input.seq);
-    const existing = this.items.get(sk);
-    if (existing && !CLAIMABLE_STATUSES.includes(existing.status)) return false;
-    const item: SentMarker = {
-      ...existing,
-      ...this.conversationFields(input),
-      status: "CANCELLED",
-      cancelReason: input.reason,
-      updatedAt: input.now,
-      expiresAt: Math.floor(input.now / 1000) + input.ttlSeconds,
-    };
-    delete item.leaseUntil;
-    this.items.set(sk, item);
-    return true;
+  protected async applyIfAllowed(ref: ReplyRef, write: ReplyWrite) {
+    const key = { pk: contactPk(ref.phone), sk: replySk(ref.planId, ref.seq) };
+    const next = applyWrite(key, this.items.get(key.sk), write);
+    if (next) this.items.set(key.sk, next);
+    return next !== undefined;
   }
 }
 
@@ -360,7 +286,7 @@ export function memoryDeliveryDeps(overrides: Partial<DeliverySettings> = {}, st
   const clock = new SimulatedClock(start);
   let owners = 0;
   const deps = {
-    markers: new MemoryMarkers(),
+    replies: new MemoryReplies(),
     vendor: new ScriptedVendor(clock),
     contacts: new MemoryContacts(),
     repliesQueue: new RecordingQueue(clock),

@@ -1,9 +1,7 @@
 import { GetCommand } from "@aws-sdk/lib-dynamodb";
 import { createDocumentClient } from "../../../lambdas/adapters/awsClients.js";
-import {
-  DynamoConversationLog,
-  DynamoSentMarkers,
-} from "../../../lambdas/adapters/DynamoConversationTable.js";
+import { DynamoContactStore } from "../../../lambdas/adapters/DynamoContactStore.js";
+import { DynamoReplyStore } from "../../../lambdas/adapters/DynamoReplyStore.js";
 import type { ConversationItem } from "../../../lambdas/core/conversationLog.js";
 import { contactStoreContract } from "../../support/contracts/contactStore.js";
 import { replyStoreContract } from "../../support/contracts/replyStore.js";
@@ -21,7 +19,7 @@ const table = provisionForTest().then((resources) => ({
 contactStoreContract("DynamoDB", async () => {
   const { client, tableName } = await table;
   return {
-    store: new DynamoConversationLog(client, tableName),
+    store: new DynamoContactStore(client, tableName),
     storedMessage: async (phone, sk) =>
       (
         await client.send(
@@ -37,5 +35,5 @@ contactStoreContract("DynamoDB", async () => {
 
 replyStoreContract("DynamoDB", async () => {
   const { client, tableName } = await table;
-  return new DynamoSentMarkers(client, tableName);
+  return new DynamoReplyStore(client, tableName);
 });

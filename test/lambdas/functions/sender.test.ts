@@ -1,16 +1,14 @@
 import { GetQueueAttributesCommand, ReceiveMessageCommand } from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { createDocumentClient } from "../../../lambdas/adapters/awsClients.js";
-import {
-  DynamoConversationReader,
-  DynamoSentMarkers,
-} from "../../../lambdas/adapters/DynamoConversationTable.js";
+import { DynamoReplyStore } from "../../../lambdas/adapters/DynamoReplyStore.js";
 import { ENV } from "../../../lambdas/contract.js";
 import type { ScheduledReply } from "../../../lambdas/core/messages.js";
 import { planIdFor } from "../../../lambdas/core/respondToJob.js";
 import { readSenderConfig } from "../../../lambdas/functions/sender.js";
 import { startEventSourceMapping, toSqsRecord } from "../../../local/eventSourceMapping.js";
 import { createLambdaContext } from "../../../local/lambdaInvoke.js";
+import { DynamoConversationReader } from "../../../ops/conversationReader.js";
 import { provisionForTest } from "../../support/localAws.js";
 import { waitFor } from "../../support/queues.js";
 import { aReply } from "../../support/replyFixtures.js";
@@ -56,7 +54,7 @@ const VISIBILITY_TIMEOUT_SECONDS = 4;
 const EARLY_TOLERANCE_MS = 25;
 
 let pipeline: TestStack;
-let markers: DynamoSentMarkers;
+let markers: DynamoReplyStore;
 let conversation: DynamoConversationReader;
 
 beforeAll(async () => {
@@ -73,7 +71,7 @@ beforeAll(async () => {
   });
   pipeline.startWorker("responder");
   pipeline.startWorker("sender");
-  markers = new DynamoSentMarkers(
+  markers = new DynamoReplyStore(
     createDocumentClient(pipeline.awsEnv),
     pipeline.resources.tables.conversation,
   );

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
-import { isNewerMessage, webhookMessage } from "../../../lambdas/core/conversation.js";
+import { isNewerMessage, planIdFor, webhookMessage } from "../../../lambdas/core/conversation.js";
 import {
   type ConversationItem,
   messageItem,
@@ -9,7 +9,6 @@ import {
   replyPlan,
 } from "../../../lambdas/core/conversationLog.js";
 import type { ContactStore } from "../../../lambdas/core/ports.js";
-import { planIdFor } from "../../../lambdas/core/respondToJob.js";
 import { aWebhook } from "../replyFixtures.js";
 
 /**

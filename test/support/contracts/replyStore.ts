@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { replySk } from "../../../lambdas/core/deliverReply.js";
-import type { SentMarkerStore } from "../../../lambdas/core/ports.js";
+import type { ReplyStore } from "../../../lambdas/core/ports.js";
+import { replySk } from "../../../lambdas/core/replyItem.js";
 import { aReply } from "../replyFixtures.js";
 
 /**
@@ -10,8 +10,8 @@ import { aReply } from "../replyFixtures.js";
  * sets and the table does not (or the reverse) fails here. Where the two disagree, the table is
  * right.
  */
-export function replyStoreContract(name: string, setup: () => Promise<SentMarkerStore>) {
-  let store: SentMarkerStore;
+export function replyStoreContract(name: string, setup: () => Promise<ReplyStore>) {
+  let store: ReplyStore;
   /** Times are offsets from T0: items expire (DynamoDB TTL) relative to the real clock. */
   const T0 = Date.now();
   let plans = 0;

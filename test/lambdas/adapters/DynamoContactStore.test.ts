@@ -3,11 +3,9 @@ import { PutCommand } from "@aws-sdk/lib-dynamodb";
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { createDocumentClient } from "../../../lambdas/adapters/awsClients.js";
-import {
-  DynamoConversationLog,
-  DynamoConversationReader,
-} from "../../../lambdas/adapters/DynamoConversationTable.js";
+import { DynamoContactStore } from "../../../lambdas/adapters/DynamoContactStore.js";
 import { type ConversationItem, planOf } from "../../../lambdas/core/conversationLog.js";
+import { DynamoConversationReader } from "../../../ops/conversationReader.js";
 import { aMessage } from "../../support/contracts/contactStore.js";
 import { informationalValue, nested } from "../../support/dynamoStorable.js";
 import { provisionForTest } from "../../support/localAws.js";
@@ -18,7 +16,7 @@ import { provisionForTest } from "../../support/localAws.js";
  * item limits, and the items as the ops reader reads them back.
  */
 
-let log: DynamoConversationLog;
+let log: DynamoContactStore;
 let reader: DynamoConversationReader;
 let client: ReturnType<typeof createDocumentClient>;
 let tableName: string;
@@ -41,7 +39,7 @@ beforeAll(async () => {
     },
     { step: "initialize", name: "consumedCapacity" },
   );
-  log = new DynamoConversationLog(client, tableName);
+  log = new DynamoContactStore(client, tableName);
   reader = new DynamoConversationReader(client, tableName);
 });
 
@@ -50,7 +48,7 @@ const find = async (item: ConversationItem) =>
   (await log.findMessage({ phone: item.phone, sk: item.sk, consistentRead: true }))?.plan ??
   (await log.findLegacyPlan({ phone: item.phone, planId: item.planId ?? "" }));
 
-describe("DynamoConversationLog (messages and their plans)", () => {
+describe("DynamoContactStore (messages and their plans)", () => {
   it("reads a contact's messages back as they were written", async () => {
     const item = aMessage(newPhone(), { replies: ["a", "b"] });
     await log.recordMessage(item);
