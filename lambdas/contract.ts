@@ -79,7 +79,7 @@ export const ENV = {
   /** Timeout of one vendor HTTP call in milliseconds. */
   vendorTimeoutMs: "VENDOR_TIMEOUT_MS",
   /**
-   * Send attempts per reply before it is given up on (marker GAVE_UP) and left to the DLQ.
+   * Send attempts per reply before it is given up on (reply item GAVE_UP) and left to the DLQ.
    * Set it equal to the replies queue's maxReceiveCount.
    */
   maxSendAttempts: "MAX_SEND_ATTEMPTS",

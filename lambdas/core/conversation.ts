@@ -12,7 +12,7 @@ import type { NormalizedWebhook, ScheduledReply } from "./messages.js";
  *   sk = "CONTACT"                   the contact's state ({@link ContactState}); no TTL
  *   sk = "MSG#<ISO time>#<role>#<h>"  the message one webhook carried, with the reply plan it got
  *                                    (conversationLog.ts), stored before any reply is queued
- *   sk = "REPLY#<planId>#<seq>"      one reply: its send state (the sent-marker) and its text
+ *   sk = "REPLY#<planId>#<seq>"      one reply: its reply item: send state and text
  */
 
 // ── The message a webhook carries ───────────────────────────────────────────────────────────

@@ -36,15 +36,15 @@ import {
 
 /**
  * Sender (replies queue → vendor): sends each scheduled reply once, at its time, in plan order.
- * Timing, ordering and the sent-marker protocol live in core/deliverReply.ts; docs/scheduling.md
- * explains them.
+ * Timing and ordering live in core/deliverReply.ts, the reply item protocol in core/replyItem.ts;
+ * docs/scheduling.md explains them.
  */
 
 /** First retry backoff; doubles per attempt (with jitter) up to core/schedule MAX_RETRY_DELAY_SECONDS. */
 const RETRY_BASE_SECONDS = 2;
 /** A SENDING claim outlives the vendor call by this much before it counts as abandoned. */
 const LEASE_MARGIN_MS = 5000;
-/** Time kept free at the end of an invocation for the vendor call and the marker writes. */
+/** Time kept free at the end of an invocation for the vendor call and the reply item writes. */
 const INVOCATION_RESERVE_MS = 2000;
 const ORDER_POLL_MS = 100;
 const ORDER_WAIT_IN_PROCESS_MS = 3000;

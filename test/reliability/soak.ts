@@ -709,14 +709,14 @@ async function main() {
       }
       const replies = (await reader.conversation(phone)).replies;
       for (const d of absent) {
-        const marker = replies.find((r) => r.planId === d.planId && r.seq === d.seq);
-        const sentAt = marker?.at ? Date.parse(marker.at) : undefined;
-        if (marker?.status === "SENT" && sentAt !== undefined && sentAt <= kill.readyAgainAt) {
+        const item = replies.find((r) => r.planId === d.planId && r.seq === d.seq);
+        const sentAt = item?.at ? Date.parse(item.at) : undefined;
+        if (item?.status === "SENT" && sentAt !== undefined && sentAt <= kill.readyAgainAt) {
           result.sentAtKill += 1;
-        } else if (marker?.status === "UNKNOWN") {
+        } else if (item?.status === "UNKNOWN") {
           result.unknownAtKill += 1;
         } else {
-          result.lost.push(`${c.scenario} "${d.text}" (${marker?.status ?? "no reply item"})`);
+          result.lost.push(`${c.scenario} "${d.text}" (${item?.status ?? "no reply item"})`);
         }
       }
     }
