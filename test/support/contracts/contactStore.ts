@@ -1,6 +1,11 @@
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
-import { isNewerMessage, planIdFor, webhookMessage } from "../../../lambdas/core/conversation.js";
+import {
+  contactPk,
+  isNewerMessage,
+  planIdFor,
+  webhookMessage,
+} from "../../../lambdas/core/conversation.js";
 import {
   type ConversationItem,
   messageItem,
@@ -24,6 +29,9 @@ export interface ContactStoreHarness {
 }
 
 const AT = Date.parse("2026-11-20T10:00:00Z");
+
+/** The key attributes of a contact's CONTACT item. */
+const contactKey = (phone: string) => ({ pk: contactPk(phone), sk: "CONTACT" });
 
 /** A customer message's MSG item; with `replies`, the plan it got. */
 export function aMessage(
@@ -90,8 +98,7 @@ export function contactStoreContract(name: string, setup: () => Promise<ContactS
       const phone = newPhone();
       expect(await claim(phone, "k1", 1000)).toEqual({ kind: "newest", before: undefined });
       expect(await store.getContact(phone)).toEqual({
-        pk: `PHONE#${phone}`,
-        sk: "CONTACT",
+        ...contactKey(phone),
         phone,
         lastInboundAt: 1000,
         lastInboundKey: "k1",
@@ -226,8 +233,7 @@ export function contactStoreContract(name: string, setup: () => Promise<ContactS
       const phone = newPhone();
       await store.optOutLate({ phone, at: 1500, now: 2500 });
       expect(await store.getContact(phone)).toEqual({
-        pk: `PHONE#${phone}`,
-        sk: "CONTACT",
+        ...contactKey(phone),
         optedOut: true,
         optedOutAt: 1500,
         updatedAt: 2500,
@@ -238,8 +244,7 @@ export function contactStoreContract(name: string, setup: () => Promise<ContactS
       const phone = newPhone();
       await store.takeOver({ phone, at: 5000, until: 9000, now: 5100 });
       expect(await store.getContact(phone)).toEqual({
-        pk: `PHONE#${phone}`,
-        sk: "CONTACT",
+        ...contactKey(phone),
         phone,
         pausedUntil: 9000,
         pauseReason: "human",
