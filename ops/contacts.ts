@@ -2,7 +2,7 @@ import { DynamoContactStore } from "../lambdas/adapters/DynamoContactStore.js";
 import { type ContactState, replyVerdict } from "../lambdas/core/conversation.js";
 import type { ContactView } from "../lambdas/core/conversationLog.js";
 import { canonicalPhone, PHONE_PROBLEM } from "../lambdas/core/phone.js";
-import type { ReplyItem } from "../lambdas/core/replyItem.js";
+import type { ReplyItem, ReplyStatus } from "../lambdas/core/replyItem.js";
 import type { CommandContext } from "./command.js";
 import { DynamoConversationReader } from "./conversationReader.js";
 import { formatRelative } from "./duration.js";
@@ -80,7 +80,8 @@ export function conversationStores({ target, clients }: CommandContext) {
   };
 }
 
-const STATE_OF: Record<string, ReplyState> = {
+/** Every reply item status as the operator reads it: a new status does not compile without one. */
+const STATE_OF: Record<ReplyStatus, ReplyState> = {
   SENDING: "sending",
   SENT: "sent",
   FAILED: "failed",
