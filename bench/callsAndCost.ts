@@ -12,7 +12,7 @@ import * as bench from "./lib/stack.js";
  * Benchmark 3: AWS calls per webhook, counted where they arrive, phase by phase; and from them the
  * cost per million webhooks. Billed durations are assumed (a local run cannot measure AWS's): the
  * receiver makes one SQS round trip of a few ms, the responder a log write and an SQS send, the
- * sender waits on the vendor's HTTP API (≈ 250 ms) plus the marker writes.
+ * sender waits on the vendor's HTTP API (≈ 250 ms) plus the reply item writes.
  */
 const BILLED_MS = { receiver: 20, responder: 60, sender: 300 } as const;
 const COLD_START = { share: 0.01, ms: 300 };

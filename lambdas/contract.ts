@@ -79,7 +79,7 @@ export const ENV = {
   /** Timeout of one vendor HTTP call in milliseconds. */
   vendorTimeoutMs: "VENDOR_TIMEOUT_MS",
   /**
-   * Send attempts per reply before it is given up on (marker GAVE_UP) and left to the DLQ.
+   * Send attempts per reply before it is given up on (reply item GAVE_UP) and left to the DLQ.
    * Set it equal to the replies queue's maxReceiveCount.
    */
   maxSendAttempts: "MAX_SEND_ATTEMPTS",
@@ -155,7 +155,7 @@ export const DEFAULTS = {
    * MSG items (with their plans) and REPLY items outlive the vendor's 60-day schedule window.
    * CONTACT items have no TTL: an opt-out must outlive every window.
    */
-  sentMarkerTtlSeconds: 90 * 24 * 3600,
+  replyItemTtlSeconds: 90 * 24 * 3600,
   /** Human takeover pause: one hour. */
   humanPauseSeconds: 3600,
 } as const;

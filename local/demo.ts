@@ -367,9 +367,7 @@ async function cancelledReplies(
   phones: string[],
 ): Promise<(CancelledReply & { at: number; reason: string })[]> {
   const { createDocumentClient } = await import("../lambdas/adapters/awsClients.js");
-  const { DynamoConversationReader } = await import(
-    "../lambdas/adapters/DynamoConversationTable.js"
-  );
+  const { DynamoConversationReader } = await import("../ops/conversationReader.js");
   const client = createDocumentClient(stack.awsEnv);
   const reader = new DynamoConversationReader(client, stack.resources.tables.conversation);
   const cancelled: (CancelledReply & { at: number; reason: string })[] = [];

@@ -1,12 +1,10 @@
-import {
-  DynamoConversationLog,
-  DynamoConversationReader,
-} from "../lambdas/adapters/DynamoConversationTable.js";
+import { DynamoContactStore } from "../lambdas/adapters/DynamoContactStore.js";
 import { type ContactState, replyVerdict } from "../lambdas/core/conversation.js";
 import type { ContactView } from "../lambdas/core/conversationLog.js";
-import type { SentMarker } from "../lambdas/core/deliverReply.js";
 import { canonicalPhone, PHONE_PROBLEM } from "../lambdas/core/phone.js";
+import type { ReplyItem, ReplyStatus } from "../lambdas/core/replyItem.js";
 import type { CommandContext } from "./command.js";
+import { DynamoConversationReader } from "./conversationReader.js";
 import { formatRelative } from "./duration.js";
 import { UsageError } from "./errors.js";
 import { REQUIRED_OUTPUTS, requireOutputs } from "./outputs.js";
@@ -78,11 +76,12 @@ export function conversationStores({ target, clients }: CommandContext) {
   );
   return {
     reader: new DynamoConversationReader(clients.dynamo, tableNames.conversation),
-    contacts: new DynamoConversationLog(clients.dynamo, tableNames.conversation),
+    contacts: new DynamoContactStore(clients.dynamo, tableNames.conversation),
   };
 }
 
-const STATE_OF: Record<string, ReplyState> = {
+/** Every reply item status as the operator reads it: a new status does not compile without one. */
+const STATE_OF: Record<ReplyStatus, ReplyState> = {
   SENDING: "sending",
   SENT: "sent",
   FAILED: "failed",
@@ -92,23 +91,23 @@ const STATE_OF: Record<string, ReplyState> = {
   RETRY: "scheduled",
 };
 
-function rowOf(marker: SentMarker): Omit<ReplyRow, "text" | "dueAt"> {
-  const state = STATE_OF[marker.status] ?? "unknown";
+function rowOf(item: ReplyItem): Omit<ReplyRow, "text" | "dueAt"> {
+  const state = STATE_OF[item.status] ?? "unknown";
   return {
-    planId: marker.planId,
-    seq: marker.seq,
+    planId: item.planId,
+    seq: item.seq,
     state,
     reason:
       state === "cancelled"
-        ? (marker.cancelReason ?? null)
-        : marker.status === "RETRY"
-          ? `retrying after: ${marker.reason ?? "a failed attempt"}`
+        ? (item.cancelReason ?? null)
+        : item.status === "RETRY"
+          ? `retrying after: ${item.reason ?? "a failed attempt"}`
           : state === "unknown"
             ? "a sender stopped during the vendor call: not resent (at most once)"
-            : (marker.reason ?? null),
+            : (item.reason ?? null),
     recorded: true,
-    sentAt: marker.sentAt ?? null,
-    attempts: marker.attempts ?? 0,
+    sentAt: item.sentAt ?? null,
+    attempts: item.attempts ?? 0,
   };
 }
 
@@ -118,15 +117,15 @@ function rowOf(marker: SentMarker): Omit<ReplyRow, "text" | "dueAt"> {
  * the same decision the sender makes when it is due).
  */
 export function replyRows(view: ContactView, now: number): ReplyRow[] {
-  const markers = new Map(view.replies.map((r) => [`${r.planId}#${r.seq}`, r]));
+  const items = new Map(view.replies.map((r) => [`${r.planId}#${r.seq}`, r]));
   const rows: ReplyRow[] = [];
   for (const plan of view.plans) {
     for (const message of plan.messages) {
       const key = `${plan.planId}#${message.seq}`;
-      const marker = markers.get(key);
-      markers.delete(key);
-      if (marker) {
-        rows.push({ ...rowOf(marker), text: message.text, dueAt: message.dueAt });
+      const item = items.get(key);
+      items.delete(key);
+      if (item) {
+        rows.push({ ...rowOf(item), text: message.text, dueAt: message.dueAt });
         continue;
       }
       const verdict = replyVerdict(
@@ -148,8 +147,8 @@ export function replyRows(view: ContactView, now: number): ReplyRow[] {
     }
   }
   // Reply items whose plan is gone (its TTL ran out first): still part of the conversation.
-  for (const marker of markers.values()) {
-    rows.push({ ...rowOf(marker), text: marker.content ?? "", dueAt: marker.dueAt ?? null });
+  for (const item of items.values()) {
+    rows.push({ ...rowOf(item), text: item.content ?? "", dueAt: item.dueAt ?? null });
   }
   return rows;
 }

@@ -10,7 +10,7 @@ export interface DataTablesArgs {
 
 /**
  * The DynamoDB table: the conversation table (contacts, messages, plans and replies with their
- * send state; the sent markers are items of it). All on-demand,
+ * send state; the reply items are items of it). All on-demand,
  * with point-in-time recovery and TTL on `expiresAt`; key schemas from lambdas/contract.ts TABLES.
  */
 export class DataTables extends pulumi.ComponentResource {

@@ -12,7 +12,7 @@ import type { NormalizedWebhook, ScheduledReply } from "./messages.js";
  *   sk = "CONTACT"                   the contact's state ({@link ContactState}); no TTL
  *   sk = "MSG#<ISO time>#<role>#<h>"  the message one webhook carried, with the reply plan it got
  *                                    (conversationLog.ts), stored before any reply is queued
- *   sk = "REPLY#<planId>#<seq>"      one reply: its send state (the sent-marker) and its text
+ *   sk = "REPLY#<planId>#<seq>"      one reply: its reply item: send state and text
  */
 
 // ── The message a webhook carries ───────────────────────────────────────────────────────────
@@ -187,7 +187,7 @@ export type MessageClaim =
  * message; within one vendor second (its times are whole seconds, and a customer often writes two
  * short messages in one) by when the receiver accepted it, which is the order the vendor delivered
  * them in; then by key, so every worker orders two messages the same way. The adapter's condition
- * expression (DynamoConversationLog.claimMessage) says the same in DynamoDB's words.
+ * expression (DynamoContactStore.claimMessage) says the same in DynamoDB's words.
  * Not judged here: the same key, which is never newer (claimFromOld tells it apart).
  * A message whose first delivery failed and that the vendor retried after a newer one of the same
  * second was accepted later: nothing in the payload can order those two (docs/vendor.md).

@@ -1,11 +1,11 @@
 import { type ContactState, contactPk, replyVerdict, type WebhookMessage } from "./conversation.js";
-import type { SentMarker } from "./deliverReply.js";
 import type { NormalizedWebhook } from "./messages.js";
+import { isFinishedStatus, type ReplyItem } from "./replyItem.js";
 import type { ReplyPlanMessage } from "./replyRules.js";
 
 /**
- * The items of the conversation table besides CONTACT (core/conversation.ts) and the replies
- * (core/deliverReply.ts, REPLY#…): the message each webhook carried, with the reply plan it got.
+ * The items of the conversation table besides CONTACT (core/conversation.ts) and the reply items
+ * (core/replyItem.ts, REPLY#…): the message each webhook carried, with the reply plan it got.
  *
  * Only the webhook's own message is written, not the `last_messages` window every webhook carries
  * (up to ~20 items, ~20 WRU per webhook): the window repeats what earlier webhooks already logged,
@@ -66,6 +66,33 @@ export interface ConversationItem {
    */
   expiresAt: number;
 }
+
+/** The attributes a {@link ConversationItem} may lack. */
+type OptionalKey<T> = { [K in keyof T]-?: object extends Pick<T, K> ? K : never }[keyof T];
+
+/**
+ * What a write of a MSG item does with each optional attribute it leaves out (messageItem sets
+ * them only when they apply): "removed" (the item is this message as written now: e.g. a
+ * noReplyReason "policy_unavailable" goes when a redriven job gets its plan) or "kept". Keyed by
+ * every optional attribute of ConversationItem, so a new one does not compile without its entry.
+ */
+const WITHOUT_IT: { [K in OptionalKey<ConversationItem>]: "removed" | "kept" } = {
+  human: "removed",
+  sendBy: "removed",
+  // A message an earlier release planned on a PLAN item, logged again by a late repeat, still
+  // shows the plan it got.
+  planId: "kept",
+  // Never replaced or dropped once stored: the write's condition (ContactStore.recordMessage).
+  plan: "kept",
+  noReplyReason: "removed",
+  warnings: "removed",
+  referral: "removed",
+};
+
+/** The MSG item attributes a write removes when it leaves them out. */
+export const OPTIONAL_MESSAGE_FIELDS = (
+  Object.keys(WITHOUT_IT) as OptionalKey<ConversationItem>[]
+).filter((name) => WITHOUT_IT[name] === "removed");
 
 /**
  * The sort key of a message's MSG item: its time (ordering a partition's messages), its role and
@@ -314,7 +341,7 @@ export function planOf(item: ConversationItem): Plan | undefined {
 /**
  * Sort key prefix of the PLAN items that releases before plans lived on MSG items wrote
  * (`PLAN#<planId>`, a superset of {@link Plan}). Still read, never written: a redelivered job of
- * such a release finds its plan there (DynamoConversationLog.findMessage), and the ops CLI lists
+ * such a release finds its plan there (DynamoContactStore.findMessage), and the ops CLI lists
  * their replies, until the table's TTL has removed the last one (docs/operations.md, "Upgrading").
  */
 export const LEGACY_PLAN_PREFIX = "PLAN#";
@@ -347,15 +374,6 @@ export function replyPlan(input: {
   };
 }
 
-/** The vendor's content type for an attachment URL, from its extension (docs/vendor.md, "Send API"). */
-export function attachmentContentType(url: string): string {
-  const extension = /\.([a-z0-9]+)(?:[?#]|$)/i.exec(url)?.[1]?.toLowerCase() ?? "";
-  if (["jpg", "jpeg", "png", "webp"].includes(extension)) return "image";
-  if (["mp4", "3gp"].includes(extension)) return "video";
-  if (["mp3", "aac", "m4a", "ogg", "amr"].includes(extension)) return "audio";
-  return "document";
-}
-
 // ── One contact's partition, read back (ops CLI, tests) ──────────────────────────────────────
 
 /** A line of a contact's timeline: a message it wrote or got, or a reply sent or not. */
@@ -378,7 +396,7 @@ export interface ContactView {
   messages: ConversationItem[];
   /** The plans stored on its messages (and on legacy PLAN items), one per plan id. */
   plans: Plan[];
-  replies: SentMarker[];
+  replies: ReplyItem[];
   /** Messages and replies in time order. */
   timeline: TimelineEntry[];
 }
@@ -396,7 +414,7 @@ export function contactView(rawItems: readonly object[]): ContactView {
   ]) {
     if (!plans.has(plan.planId)) plans.set(plan.planId, plan);
   }
-  const replies = bySk("REPLY#") as unknown as SentMarker[];
+  const replies = bySk("REPLY#") as unknown as ReplyItem[];
   const timeline: TimelineEntry[] = [
     ...messages.map((m) => ({
       at: m.at,
@@ -436,7 +454,6 @@ export interface PendingReply {
  * plans without a finished reply item, that {@link replyVerdict} would still send at `now`.
  */
 export function pendingReplies(view: ContactView, now: number): PendingReply[] {
-  const finished = new Set(["SENT", "FAILED", "UNKNOWN", "GAVE_UP", "CANCELLED"]);
   const state = new Map(view.replies.map((r) => [`${r.planId}#${r.seq}`, r.status as string]));
   return view.plans
     .flatMap((plan) =>
@@ -450,7 +467,7 @@ export function pendingReplies(view: ContactView, now: number): PendingReply[] {
         status: state.get(`${plan.planId}#${m.seq}`) ?? "SCHEDULED",
       })),
     )
-    .filter((r) => !finished.has(r.status) && replyVerdict(r, view.contact, now).send)
+    .filter((r) => !isFinishedStatus(r.status) && replyVerdict(r, view.contact, now).send)
     .map(({ planAt: _planAt, ...reply }) => reply)
     .sort((a, b) => a.dueAt - b.dueAt);
 }

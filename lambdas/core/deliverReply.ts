@@ -7,9 +7,10 @@ import type {
   Logger,
   MessageQueue,
   ReplyRef,
-  SentMarkerStore,
+  ReplyStore,
   VendorSender,
 } from "./ports.js";
+import { CLAIMABLE_STATUSES, isFinished, type ReplyItem } from "./replyItem.js";
 import {
   nextTimingStep,
   orderWaitDelaySeconds,
@@ -42,7 +43,7 @@ export interface DeliverySettings {
 }
 
 export interface DeliveryDeps {
-  markers: SentMarkerStore;
+  replies: ReplyStore;
   vendor: VendorSender;
   /** The contact's state, read (strongly consistent) right before the claim. */
   contacts: Pick<ContactStore, "getContact">;
@@ -110,19 +111,19 @@ function finishedAlready(
   return { kind: "already-done", status };
 }
 
-/** Returns a result when the reply must not be sent now (a live claim, or a finished marker). */
-async function checkMarker(
+/** Returns a result when the reply must not be sent now (a live claim, or a finished item). */
+async function checkReplyItem(
   reply: ScheduledReply,
   deps: DeliveryDeps,
 ): Promise<DeliveryResult | undefined> {
-  const { markers, clock, logger } = deps;
-  const marker = await markers.get(refOf(reply));
-  const assessment = assessMarker(marker, clock.now());
+  const { replies, clock, logger } = deps;
+  const item = await replies.get(refOf(reply));
+  const assessment = assessReplyItem(item, clock.now());
   switch (assessment.kind) {
     case "claimable":
       return undefined;
     case "done":
-      return finishedAlready(reply, assessment.marker.status, deps);
+      return finishedAlready(reply, assessment.item.status, deps);
     case "busy":
       logger.info("reply is being sent by another worker; checking back later", replyFields(reply));
       return {
@@ -131,15 +132,15 @@ async function checkMarker(
         reason: "claimed by another worker",
       };
     case "abandoned": {
-      const changed = await markers.markUnknown({
+      const changed = await replies.markUnknown({
         ...refOf(reply),
-        owner: assessment.marker.owner ?? "",
+        owner: assessment.item.owner ?? "",
         now: clock.now(),
       });
-      if (!changed) return checkMarker(reply, deps);
+      if (!changed) return checkReplyItem(reply, deps);
       logger.error(
         "a sender died during the vendor call: delivery unknown, not resending (at most once)",
-        { ...replyFields(reply), attempts: assessment.marker.attempts },
+        { ...replyFields(reply), attempts: assessment.item.attempts },
       );
       return { kind: "unknown-outcome" };
     }
@@ -153,14 +154,14 @@ async function awaitPredecessor(
   deps: DeliveryDeps,
 ): Promise<DeliveryResult | undefined> {
   if (reply.seq === 0) return undefined;
-  const { markers, clock, logger, repliesQueue, settings } = deps;
+  const { replies, clock, logger, repliesQueue, settings } = deps;
   const stopWaitingAt = Math.min(
     clock.now() + settings.orderWaitInProcessMs,
     attempt.waitUntil ?? Number.POSITIVE_INFINITY,
   );
   for (;;) {
-    const predecessor = await markers.get({ ...refOf(reply), seq: reply.seq - 1 });
-    if (isTerminal(predecessor)) return undefined;
+    const predecessor = await replies.get({ ...refOf(reply), seq: reply.seq - 1 });
+    if (isFinished(predecessor)) return undefined;
     const now = clock.now();
     if (orderWaitExpired(now, reply.dueAt)) {
       logger.error("predecessor never finished; sending without it", {
@@ -188,7 +189,7 @@ export async function deliverReply(
   attempt: DeliveryAttempt,
   deps: DeliveryDeps,
 ): Promise<DeliveryResult> {
-  const { markers, vendor, clock, logger, settings } = deps;
+  const { replies, vendor, clock, logger, settings } = deps;
 
   const step = nextTimingStep(clock.now(), reply.dueAt, settings.maxHopSeconds);
   if (step.kind === "hop") {
@@ -200,8 +201,8 @@ export async function deliverReply(
     return { kind: "hopped", delaySeconds: step.delaySeconds };
   }
 
-  // No marker read up front: the claim below is the check (one DynamoDB call on the happy path);
-  // a duplicate copy merely waits its sub-second like the original before finding the marker.
+  // No read of the reply item up front: the claim below is the check (one DynamoDB call on the
+  // happy path); a duplicate copy merely waits its sub-second like the original before finding it.
   if (step.ms > 0) await clock.sleep(step.ms);
   const notYet = await awaitPredecessor(reply, attempt, deps);
   if (notYet) return notYet;
@@ -211,7 +212,7 @@ export async function deliverReply(
   // this read and the vendor call is the race window docs/scheduling.md describes.
   const verdict = replyVerdict(reply, await deps.contacts.getContact(reply.phone), clock.now());
   if (!verdict.send) {
-    const cancelled = await markers.cancel({
+    const cancelled = await replies.cancel({
       ...refOf(reply),
       now: clock.now(),
       reason: verdict.reason,
@@ -220,7 +221,7 @@ export async function deliverReply(
     });
     if (!cancelled)
       return (
-        (await checkMarker(reply, deps)) ?? {
+        (await checkReplyItem(reply, deps)) ?? {
           kind: "retry",
           delaySeconds: 1,
           reason: "cancel raced with another worker",
@@ -231,7 +232,7 @@ export async function deliverReply(
   }
 
   const owner = deps.newOwner();
-  const claim = await markers.claim({
+  const claim = await replies.claim({
     ...refOf(reply),
     owner,
     now: clock.now(),
@@ -241,7 +242,7 @@ export async function deliverReply(
   });
   if (!claim.claimed) {
     return (
-      (await checkMarker(reply, deps)) ?? {
+      (await checkReplyItem(reply, deps)) ?? {
         kind: "retry",
         delaySeconds: 1,
         reason: "claim raced with another worker",
@@ -260,7 +261,7 @@ export async function deliverReply(
     });
   } catch (error) {
     // The vendor was never called (e.g. the token could not be read): release the claim.
-    await markers.finish({
+    await replies.finish({
       ...keys,
       now: clock.now(),
       status: "RETRY",
@@ -271,7 +272,7 @@ export async function deliverReply(
 
   const now = clock.now();
   if (outcome.kind === "sent") {
-    const stillOurs = await markers.markSent({ ...keys, sentAt: now });
+    const stillOurs = await replies.markSent({ ...keys, sentAt: now });
     if (!stillOurs) {
       logger.error(
         "claim expired during a successful send; marked SENT anyway",
@@ -290,7 +291,7 @@ export async function deliverReply(
   }
 
   if (outcome.kind === "permanent") {
-    await markers.finish({ ...keys, now, status: "FAILED", reason: outcome.reason });
+    await replies.finish({ ...keys, now, status: "FAILED", reason: outcome.reason });
     logger.warn("vendor refused the reply; not retrying", {
       ...replyFields(reply),
       code: outcome.code,
@@ -306,7 +307,7 @@ export async function deliverReply(
     retryAfterSeconds: outcome.retryAfterSeconds,
   });
   const lastAttempt = attempt.receiveCount >= settings.maxSendAttempts;
-  await markers.finish({
+  await replies.finish({
     ...keys,
     now,
     status: lastAttempt ? "GAVE_UP" : "RETRY",
@@ -327,107 +328,26 @@ export async function deliverReply(
   return { kind: "retry", delaySeconds, reason: outcome.reason };
 }
 
-// ── Sent-markers ───────────────────────────────────────────────────────────────────────────────
+// ── Reading a reply item ───────────────────────────────────────────────────────────────────────
 
-/**
- * Reply items (sent-markers): one item per scheduled reply in its contact's partition of the
- * conversation table (sk "REPLY#<planId>#<seq>"), which keeps every reply sent at most once across
- * retries, redeliveries and duplicate jobs, and is at the same time the bot message of the
- * conversation (text, due and sent time). The protocol is described in docs/scheduling.md:
- *
- *   (none) ──contact says no──▶ CANCELLED (superseded | human | opt-out | operator; never sent)
- *   (none) ──claim──▶ SENDING ──vendor 2xx──▶ SENT
- *      ▲                 │ ├──vendor refused──▶ FAILED      (never retried)
- *      │                 │ ├──retryable, attempts left──▶ RETRY ──claim──▶ SENDING …
- *      │                 │ └──retryable, last attempt──▶ GAVE_UP (message goes to the DLQ)
- *      │                 └──lease expired (process died mid-call)──▶ UNKNOWN (never resent)
- *      └── GAVE_UP is claimable again, so an operator's DLQ redrive gets a fresh try.
- */
-
-export type MarkerStatus =
-  | "SENDING"
-  | "SENT"
-  | "FAILED"
-  | "UNKNOWN"
-  | "RETRY"
-  | "GAVE_UP"
-  | "CANCELLED";
-
-export interface SentMarker {
-  /** "PHONE#<digits>" */
-  pk: string;
-  /** "REPLY#<planId>#<seq, 3 digits>" */
-  sk: string;
-  phone: string;
-  userId?: string | null;
-  planId: string;
-  seq: number;
-  status: MarkerStatus;
-  /** The conversation fields: always "bot", the reply's text and attachment, due and sent time. */
-  role?: "bot";
-  content?: string;
-  contentType?: string;
-  mediaUrl?: string | null;
-  dueAt?: number;
-  /** ISO time the vendor accepted it (SENT only), for a conversation read in time order. */
-  at?: string;
-  /** Why it was cancelled (CANCELLED only). */
-  cancelReason?: CancelReason;
-  /** Random token of the worker holding the SENDING claim. */
-  owner?: string;
-  /** Epoch ms after which a SENDING claim counts as abandoned. */
-  leaseUntil?: number;
-  /** Send attempts started (claims taken). */
-  attempts: number;
-  /** Epoch ms of the vendor's 2xx. */
-  sentAt?: number;
-  /** Sanitised vendor reason of the last failure. */
-  reason?: string;
-  updatedAt: number;
-  /** Epoch seconds (DynamoDB TTL). */
-  expiresAt: number;
-}
-
-/** The sort key of one reply's item (seq zero-padded: a plan has at most 100 messages). */
-export function replySk(planId: string, seq: number): string {
-  return `REPLY#${planId}#${String(seq).padStart(3, "0")}`;
-}
-
-/** States after which nothing more will happen to a reply: its successor may go. */
-const TERMINAL: ReadonlySet<MarkerStatus> = new Set([
-  "SENT",
-  "FAILED",
-  "UNKNOWN",
-  "GAVE_UP",
-  "CANCELLED",
-]);
-
-/** States a new attempt may claim. */
-export const CLAIMABLE_STATUSES: readonly MarkerStatus[] = ["RETRY", "GAVE_UP"];
-
-/** True when the reply is finished one way or another (the ordering gate for its successor). */
-export function isTerminal(marker: SentMarker | undefined): boolean {
-  return marker !== undefined && TERMINAL.has(marker.status);
-}
-
-/** What a worker holding a copy of a reply should do given the reply's current marker. */
-export type MarkerAssessment =
-  /** No marker, or a released one: claim it and send. */
+/** What a worker holding a copy of a reply should do given the reply's item as stored. */
+export type ReplyItemAssessment =
+  /** No item, or a released one: claim it and send. */
   | { kind: "claimable" }
   /** Finished (SENT, FAILED, UNKNOWN, CANCELLED): acknowledge without sending. */
-  | { kind: "done"; marker: SentMarker }
+  | { kind: "done"; item: ReplyItem }
   /** Another worker is sending right now: look again after the lease. */
   | { kind: "busy"; retryInMs: number }
   /** A worker claimed it and died mid-call: the outcome is unknown. */
-  | { kind: "abandoned"; marker: SentMarker };
+  | { kind: "abandoned"; item: ReplyItem };
 
-export function assessMarker(marker: SentMarker | undefined, now: number): MarkerAssessment {
-  if (!marker || CLAIMABLE_STATUSES.includes(marker.status)) return { kind: "claimable" };
-  if (marker.status === "SENDING") {
-    const leaseUntil = marker.leaseUntil ?? 0;
+export function assessReplyItem(item: ReplyItem | undefined, now: number): ReplyItemAssessment {
+  if (!item || CLAIMABLE_STATUSES.includes(item.status)) return { kind: "claimable" };
+  if (item.status === "SENDING") {
+    const leaseUntil = item.leaseUntil ?? 0;
     return leaseUntil > now
       ? { kind: "busy", retryInMs: leaseUntil - now }
-      : { kind: "abandoned", marker };
+      : { kind: "abandoned", item };
   }
-  return { kind: "done", marker };
+  return { kind: "done", item };
 }

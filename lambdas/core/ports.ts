@@ -1,7 +1,7 @@
 import type { CancelReason, ContactState, MessageClaim } from "./conversation.js";
 import type { ConversationItem, NoReplyReason, Plan } from "./conversationLog.js";
-import type { SentMarker } from "./deliverReply.js";
 import type { ScheduledReply } from "./messages.js";
+import type { ReplyItem } from "./replyItem.js";
 import type { OutgoingMessage, SendOutcome } from "./vendorSend.js";
 
 /**
@@ -150,7 +150,7 @@ export interface StoredMessage {
   noReplyReason?: NoReplyReason;
 }
 
-// ── Reply items (sender; protocol in core/deliverReply.ts) ─────────────────────────────────────
+// ── Reply items (sender; protocol in core/replyItem.ts) ────────────────────────────────────────
 
 /** Identifies one reply's item (REPLY#<planId>#<seq> in the contact's partition). */
 export interface ReplyRef {
@@ -160,29 +160,29 @@ export interface ReplyRef {
 }
 
 /** Identifies one reply's item and the claim holder acting on it. */
-interface MarkerRef extends ReplyRef {
+interface ClaimRef extends ReplyRef {
   owner: string;
 }
 
-export interface MarkerClaimInput extends MarkerRef {
+export interface ReplyClaimInput extends ClaimRef {
   now: number;
   leaseMs: number;
   ttlSeconds: number;
   /** The reply itself: its text and due time make the item the bot message of the conversation. */
   reply: ScheduledReply;
 }
-export type MarkerClaimResult =
+export type ReplyClaimResult =
   | { claimed: true }
-  | { claimed: false; existing: SentMarker | undefined };
-export interface MarkSentInput extends MarkerRef {
+  | { claimed: false; existing: ReplyItem | undefined };
+export interface MarkSentInput extends ClaimRef {
   sentAt: number;
 }
-export interface FinishInput extends MarkerRef {
+export interface FinishInput extends ClaimRef {
   now: number;
   status: "FAILED" | "GAVE_UP" | "RETRY";
   reason: string;
 }
-export interface MarkUnknownInput extends MarkerRef {
+export interface MarkUnknownInput extends ClaimRef {
   now: number;
 }
 export interface CancelInput extends ReplyRef {
@@ -192,16 +192,19 @@ export interface CancelInput extends ReplyRef {
   reply: ScheduledReply;
 }
 
-/** Persistence of reply items (sent-markers); every write is conditional. */
-export interface SentMarkerStore {
+/**
+ * Persistence of reply items; every write is one conditional write, a transition of
+ * core/replyItem.ts REPLY_TRANSITIONS (stores implement it through BaseReplyStore).
+ */
+export interface ReplyStore {
   /** Strongly consistent read. */
-  get(ref: ReplyRef): Promise<SentMarker | undefined>;
+  get(ref: ReplyRef): Promise<ReplyItem | undefined>;
   /**
    * Takes the SENDING claim if there is no item or it is claimable; otherwise returns the item
    * that prevented it.
    */
-  claim(input: MarkerClaimInput): Promise<MarkerClaimResult>;
-  /** SENDING (ours) → SENT. Returns false when the claim was no longer ours. */
+  claim(input: ReplyClaimInput): Promise<ReplyClaimResult>;
+  /** SENDING | UNKNOWN (ours) → SENT. Returns false when the claim was no longer ours. */
   markSent(input: MarkSentInput): Promise<boolean>;
   /** SENDING (ours) → FAILED | GAVE_UP | RETRY with a sanitised reason. */
   finish(input: FinishInput): Promise<boolean>;

@@ -68,7 +68,7 @@ const UNAVAILABLE_RETRY_AFTER_SECONDS = 5;
  *   window, concurrent repeats included, and answers a repeat exactly as the first (the receiver
  *   cannot tell them apart, so both answer `accepted`; the contract allows it). A repeat after the
  *   window becomes a second job for the same key, which the responder recognises (the plan id and
- *   the sent-markers derive from the key; the contact's conditional write is the long-window
+ *   the reply items derive from the key; the contact's conditional write is the long-window
  *   claim): never a second plan or reply.
  * - Order: MessageGroupId = the contact's digits, so one contact's jobs reach the responder in
  *   the order they were accepted, one at a time.

@@ -83,7 +83,7 @@ export function buildSendRequest(
 const MAX_REASON_LENGTH = 200;
 
 /**
- * A vendor error text made fit for logs and the sent-marker: secrets replaced, digit runs that
+ * A vendor error text made fit for logs and the reply item: secrets replaced, digit runs that
  * look like phone numbers masked, control characters dropped, length bounded.
  */
 export function sanitizeReason(text: string, secrets: readonly string[] = []): string {

@@ -9,7 +9,7 @@ import {
   createSecretsManagerClient,
   createSqsClient,
 } from "../adapters/awsClients.js";
-import { DynamoConversationLog } from "../adapters/DynamoConversationTable.js";
+import { DynamoContactStore } from "../adapters/DynamoContactStore.js";
 import {
   EventBridgeReplyScheduler,
   type ReplyScheduleTarget,
@@ -336,7 +336,7 @@ export function responderDeps(config: ResponderConfig): ResponderDeps {
     policy = rulesThenHttpPolicy(config.rules, (question) => client.ask(question));
   }
   return {
-    contacts: new DynamoConversationLog(documents, config.conversationTable),
+    contacts: new DynamoContactStore(documents, config.conversationTable),
     repliesQueue: new SqsMessageQueue(sqs, config.repliesQueueUrl),
     ...(config.replySchedules
       ? {
@@ -352,7 +352,7 @@ export function responderDeps(config: ResponderConfig): ResponderDeps {
     random: Math.random,
     settings: {
       maxHopSeconds: config.maxSqsDelaySeconds,
-      ttlSeconds: DEFAULTS.sentMarkerTtlSeconds,
+      ttlSeconds: DEFAULTS.replyItemTtlSeconds,
       humanPauseSeconds: config.humanPauseSeconds,
       optOut: config.optOut,
       policyRetryBaseSeconds: POLICY_RETRY_BASE_SECONDS,

@@ -6,7 +6,7 @@ import {
   createSecretsManagerClient,
   createSqsClient,
 } from "../adapters/awsClients.js";
-import { DynamoSentMarkers } from "../adapters/DynamoConversationTable.js";
+import { DynamoReplyStore } from "../adapters/DynamoReplyStore.js";
 import { SecretsManagerSecretSource } from "../adapters/SecretsManagerSecretSource.js";
 import { SqsMessageQueue, SqsRedelivery } from "../adapters/SqsMessageQueue.js";
 import { VendorSendClient } from "../adapters/VendorSendClient.js";
@@ -36,15 +36,15 @@ import {
 
 /**
  * Sender (replies queue → vendor): sends each scheduled reply once, at its time, in plan order.
- * Timing, ordering and the sent-marker protocol live in core/deliverReply.ts; docs/scheduling.md
- * explains them.
+ * Timing and ordering live in core/deliverReply.ts, the reply item protocol in core/replyItem.ts;
+ * docs/scheduling.md explains them.
  */
 
 /** First retry backoff; doubles per attempt (with jitter) up to core/schedule MAX_RETRY_DELAY_SECONDS. */
 const RETRY_BASE_SECONDS = 2;
 /** A SENDING claim outlives the vendor call by this much before it counts as abandoned. */
 const LEASE_MARGIN_MS = 5000;
-/** Time kept free at the end of an invocation for the vendor call and the marker writes. */
+/** Time kept free at the end of an invocation for the vendor call and the reply item writes. */
 const INVOCATION_RESERVE_MS = 2000;
 const ORDER_POLL_MS = 100;
 const ORDER_WAIT_IN_PROCESS_MS = 3000;
@@ -130,14 +130,14 @@ export function senderDeps(config: SenderConfig): SenderDeps {
   const documents = createDocumentClient(config.aws);
   const sqs = createSqsClient(config.aws);
   // Reply items and the CONTACT read: one adapter with the sender's two grants (Get, Update).
-  const replies = new DynamoSentMarkers(documents, config.conversationTable);
+  const replies = new DynamoReplyStore(documents, config.conversationTable);
   const token = new SecretsManagerSecretSource(
     createSecretsManagerClient(config.aws),
     config.vendorTokenSecretId,
     { maxAgeSeconds: config.secretCacheSeconds },
   );
   return {
-    markers: replies,
+    replies,
     vendor: new VendorSendClient(
       {
         baseUrl: config.vendorBaseUrl,
@@ -166,7 +166,7 @@ export function senderDeps(config: SenderConfig): SenderDeps {
       maxSendAttempts: config.maxSendAttempts,
       retryBaseSeconds: RETRY_BASE_SECONDS,
       leaseMs: config.vendorTimeoutMs + LEASE_MARGIN_MS,
-      ttlSeconds: DEFAULTS.sentMarkerTtlSeconds,
+      ttlSeconds: DEFAULTS.replyItemTtlSeconds,
       orderPollMs: ORDER_POLL_MS,
       orderWaitInProcessMs: ORDER_WAIT_IN_PROCESS_MS,
     },

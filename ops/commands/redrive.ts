@@ -32,7 +32,7 @@ export const redriveCommand: Command = {
     "began, each message once: a message that fails again at once and comes back is left in the DLQ",
     "and counted as such (SQS's task counts the messages to move when it starts). A redriven reply",
     "that is already past due is sent right away; one that was sent before is not sent twice (its",
-    "sent marker).",
+    "reply item).",
   ].join("\n"),
   options: {
     "no-wait": {

@@ -1,4 +1,3 @@
-import { DynamoConversationReader } from "../../lambdas/adapters/DynamoConversationTable.js";
 import { HttpReplyPolicyClient } from "../../lambdas/adapters/HttpReplyPolicyClient.js";
 import { SecretsManagerSecretSource } from "../../lambdas/adapters/SecretsManagerSecretSource.js";
 import { DEFAULTS } from "../../lambdas/contract.js";
@@ -23,6 +22,7 @@ import {
   renderRuleMessages,
 } from "../../lambdas/core/replyRules.js";
 import type { ReplyRuleDocument } from "../../lambdas/core/ruleDocument.js";
+import { DynamoConversationReader } from "../../ops/conversationReader.js";
 import type { Command, CommandResult } from "../command.js";
 import { clip } from "../contacts.js";
 import { formatDuration, parseDuration } from "../duration.js";

@@ -24,10 +24,15 @@ afterAll(async () => {
   await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true })));
 });
 
-/** The node_modules files a real function's bundle is made of (esbuild metafile). */
-async function bundledPackageFiles(fn: string): Promise<string[]> {
+/** The files a real function's bundle is made of (esbuild metafile). */
+async function bundledFiles(fn: string): Promise<string[]> {
   const { metafile } = await build({ ...bundleOptions(handlerEntry(fn)), metafile: true });
-  return Object.keys(metafile.inputs).filter((input) => input.includes("node_modules/"));
+  return Object.keys(metafile.inputs);
+}
+
+/** The node_modules files a real function's bundle is made of. */
+async function bundledPackageFiles(fn: string): Promise<string[]> {
+  return (await bundledFiles(fn)).filter((input) => input.includes("node_modules/"));
 }
 
 /** Writes a bundle where Lambda would unpack it and imports it. */
@@ -75,6 +80,15 @@ describe("bundleHandler", () => {
       expect(bytes).toBeGreaterThan(0);
       expect(code).not.toMatch(/from\s*"@aws-sdk\//);
       expect(code).toMatch(/export\s*\{[^}]*\bhandler\b/);
+    },
+  );
+
+  it.each(Object.values(FUNCTIONS))(
+    "builds %s from lambdas/ alone: no ops/ code (e.g. the conversation reader) in a bundle",
+    async (fn) => {
+      const ours = (await bundledFiles(fn)).filter((file) => !file.includes("node_modules/"));
+      expect(ours.length).toBeGreaterThan(0);
+      expect(ours.filter((file) => !file.startsWith("lambdas/"))).toEqual([]);
     },
   );
 

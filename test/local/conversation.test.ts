@@ -1,10 +1,7 @@
 import { PutCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDocumentClient } from "../../lambdas/adapters/awsClients.js";
-import {
-  DynamoConversationLog,
-  DynamoConversationReader,
-} from "../../lambdas/adapters/DynamoConversationTable.js";
+import { DynamoContactStore } from "../../lambdas/adapters/DynamoContactStore.js";
 import { messageKey, planIdFor, webhookMessage } from "../../lambdas/core/conversation.js";
 import { messageItem, replyPlan } from "../../lambdas/core/conversationLog.js";
 import type { ScheduledReply } from "../../lambdas/core/messages.js";
@@ -15,6 +12,7 @@ import {
   sampleWebhookBody,
   signatureFor,
 } from "../../local/sampleWebhook.js";
+import { DynamoConversationReader } from "../../ops/conversationReader.js";
 import { waitFor } from "../support/queues.js";
 import { aJob } from "../support/replyFixtures.js";
 import { type SenderHold, senderHold } from "../support/senderHold.js";
@@ -62,7 +60,7 @@ const RULES = [
 
 let stack: TestStack;
 let client: ReturnType<typeof createDocumentClient>;
-let contacts: DynamoConversationLog;
+let contacts: DynamoContactStore;
 let reader: DynamoConversationReader;
 let hold: SenderHold;
 
@@ -74,7 +72,7 @@ beforeAll(async () => {
   hold = senderHold(sender, (body) => stack.send(stack.resources.queues.replies, body));
   stack.startWorker("sender", hold.handler);
   client = createDocumentClient(stack.awsEnv);
-  contacts = new DynamoConversationLog(client, stack.resources.tables.conversation);
+  contacts = new DynamoContactStore(client, stack.resources.tables.conversation);
   reader = new DynamoConversationReader(client, stack.resources.tables.conversation);
 }, 60_000);
 

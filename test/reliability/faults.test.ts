@@ -220,7 +220,7 @@ describe("workers under faults", { timeout: 90_000 }, () => {
     const byPhone = sentByPhone(pipeline);
     expect(byPhone.get("+14155550401")).toEqual(TEXTS);
     expect(byPhone.get("+14155550402")).toEqual(TEXTS);
-    // The redelivered copies of the replies sent before the kill met their sent-markers.
+    // The redelivered copies of the replies sent before the kill met their reply items.
     const skipped = output
       .lines()
       .filter((l) => l.includes("reply already handled; not sending again"));

@@ -277,7 +277,7 @@ describe("secrets never leak", { timeout: 90_000 }, () => {
         sentTo(phone).length ? true : undefined,
       );
     }
-    // The message limit is permanent: nothing is sent, the marker says FAILED.
+    // The message limit is permanent: nothing is sent, the reply item says FAILED.
     pipeline.vendor.scriptSendResponses([
       {
         status: 400,
@@ -415,7 +415,7 @@ describe("secrets never leak", { timeout: 90_000 }, () => {
     for (const text of seen) expectNoLeak(text, secrets, "an answer or error");
   });
 
-  it("stored neither value in any table (idempotency claims, conversations, sent-markers)", async () => {
+  it("stored neither value in any table (idempotency claims, conversations, reply items)", async () => {
     const ddb = new DynamoDBClient({
       endpoint: pipeline.awsEnv.AWS_ENDPOINT_URL_DYNAMODB,
       region: "us-east-1",

@@ -68,13 +68,13 @@ import { parseArgs } from "node:util";
 import { GetQueueUrlCommand } from "@aws-sdk/client-sqs";
 import { summarize } from "../../bench/lib/measure.js";
 import { describeEnvironment } from "../../bench/lib/report.js";
-import { DynamoConversationReader } from "../../lambdas/adapters/DynamoConversationTable.js";
 import { defaultOptOut, messageKey, planIdFor } from "../../lambdas/core/conversation.js";
 import { parseWebhook } from "../../lambdas/core/parseWebhook.js";
 import { canonicalPhone } from "../../lambdas/core/phone.js";
 import { parseReadyLine, waitForReadyLine } from "../../local/readyLine.js";
 import { type SampleMessage, sampleWebhookBody, signatureFor } from "../../local/sampleWebhook.js";
 import { clientsFor } from "../../ops/aws.js";
+import { DynamoConversationReader } from "../../ops/conversationReader.js";
 import { queueDepth, totalOf } from "../../ops/queues.js";
 import { loadTarget } from "../../ops/target.js";
 import { type PolicyEndpoint, startPolicyEndpoint } from "../support/policyEndpoint.js";
@@ -709,14 +709,14 @@ async function main() {
       }
       const replies = (await reader.conversation(phone)).replies;
       for (const d of absent) {
-        const marker = replies.find((r) => r.planId === d.planId && r.seq === d.seq);
-        const sentAt = marker?.at ? Date.parse(marker.at) : undefined;
-        if (marker?.status === "SENT" && sentAt !== undefined && sentAt <= kill.readyAgainAt) {
+        const item = replies.find((r) => r.planId === d.planId && r.seq === d.seq);
+        const sentAt = item?.at ? Date.parse(item.at) : undefined;
+        if (item?.status === "SENT" && sentAt !== undefined && sentAt <= kill.readyAgainAt) {
           result.sentAtKill += 1;
-        } else if (marker?.status === "UNKNOWN") {
+        } else if (item?.status === "UNKNOWN") {
           result.unknownAtKill += 1;
         } else {
-          result.lost.push(`${c.scenario} "${d.text}" (${marker?.status ?? "no reply item"})`);
+          result.lost.push(`${c.scenario} "${d.text}" (${item?.status ?? "no reply item"})`);
         }
       }
     }

@@ -44,6 +44,7 @@ export const UNIT_TESTS: readonly string[] = [
   "test/ops/duration.test.ts",
   "test/reliability/faultProxy.test.ts",
   "test/support/projects.test.ts",
+  "test/support/replyFakes.contract.test.ts",
 ];
 
 /**

@@ -5,14 +5,17 @@ import {
   isNewerMessage,
   type MessageClaim,
 } from "../../lambdas/core/conversation.js";
-import { type ConversationItem, type Plan, planOf } from "../../lambdas/core/conversationLog.js";
-import type { DeliveryDeps, DeliverySettings } from "../../lambdas/core/deliverReply.js";
 import {
-  CLAIMABLE_STATUSES,
+  type ConversationItem,
+  OPTIONAL_MESSAGE_FIELDS,
+  type Plan,
+  planOf,
+} from "../../lambdas/core/conversationLog.js";
+import {
+  type DeliveryDeps,
+  type DeliverySettings,
   deliverReply,
   isAcknowledged,
-  replySk,
-  type SentMarker,
 } from "../../lambdas/core/deliverReply.js";
 import type { ScheduledReply } from "../../lambdas/core/messages.js";
 import type {
@@ -22,16 +25,22 @@ import type {
   MessageClaimInput,
   MessageQueue,
   ReplyRef,
-  SentMarkerStore,
   StoredMessage,
   VendorSender,
 } from "../../lambdas/core/ports.js";
+import {
+  applyWrite,
+  BaseReplyStore,
+  type ReplyItem,
+  type ReplyWrite,
+  replySk,
+} from "../../lambdas/core/replyItem.js";
 import type { OutgoingMessage, SendOutcome } from "../../lambdas/core/vendorSend.js";
 
 /**
- * In-memory stand-ins for the sender's ports, with the same conditional semantics as the DynamoDB
- * adapters, and a simulated clock: for fast, exhaustive tests of the delivery workflow. The real
- * adapters are exercised by the integration tests.
+ * In-memory stand-ins for the responder's and the sender's ports, with the same conditional
+ * semantics as the DynamoDB stores (test/support/contracts/ holds both to one suite per port), and
+ * a simulated clock: for fast, exhaustive tests of the delivery workflow.
  */
 
 export class SimulatedClock implements Clock {
@@ -42,88 +51,24 @@ export class SimulatedClock implements Clock {
   };
 }
 
-export class MemoryMarkers implements SentMarkerStore {
-  readonly items = new Map<string, SentMarker>();
+/**
+ * Reply items in memory: the protocol of core/replyItem.ts (BaseReplyStore) over a map, each write
+ * applied as the table applies it (applyWrite), so the fake and the DynamoDB store differ only in
+ * where the item lives (test/support/contracts/replyStore.ts holds both to that).
+ */
+export class MemoryReplies extends BaseReplyStore {
+  readonly items = new Map<string, ReplyItem>();
 
-  async get(ref: ReplyRef) {
+  protected async readItem(ref: ReplyRef) {
     const item = this.items.get(replySk(ref.planId, ref.seq));
     return item ? { ...item } : undefined;
   }
 
-  /** The item's conversation fields, as the adapter sets them when it creates the item. */
-  private conversationFields(input: { phone: string; reply: ScheduledReply }) {
-    return {
-      pk: contactPk(input.phone),
-      sk: replySk(input.reply.planId, input.reply.seq),
-      phone: input.phone,
-      role: "bot" as const,
-      content: input.reply.text,
-      dueAt: input.reply.dueAt,
-      planId: input.reply.planId,
-      seq: input.reply.seq,
-    };
-  }
-
-  async claim(input: Parameters<SentMarkerStore["claim"]>[0]) {
-    const sk = replySk(input.planId, input.seq);
-    const existing = this.items.get(sk);
-    if (existing && !CLAIMABLE_STATUSES.includes(existing.status)) {
-      return { claimed: false as const, existing: { ...existing } };
-    }
-    this.items.set(sk, {
-      ...this.conversationFields(input),
-      planId: input.planId,
-      seq: input.seq,
-      status: "SENDING",
-      owner: input.owner,
-      leaseUntil: input.now + input.leaseMs,
-      attempts: (existing?.attempts ?? 0) + 1,
-      updatedAt: input.now,
-      expiresAt: Math.floor(input.now / 1000) + input.ttlSeconds,
-      ...(existing?.reason ? { reason: existing.reason } : {}),
-    });
-    return { claimed: true as const };
-  }
-
-  async markSent(input: Parameters<SentMarkerStore["markSent"]>[0]) {
-    const item = this.items.get(replySk(input.planId, input.seq));
-    if (!item || item.owner !== input.owner) return false;
-    Object.assign(item, { status: "SENT", sentAt: input.sentAt, updatedAt: input.sentAt });
-    delete item.leaseUntil;
-    delete item.reason;
-    return true;
-  }
-
-  async finish(input: Parameters<SentMarkerStore["finish"]>[0]) {
-    const item = this.items.get(replySk(input.planId, input.seq));
-    if (!item || item.owner !== input.owner || item.status !== "SENDING") return false;
-    Object.assign(item, { status: input.status, reason: input.reason, updatedAt: input.now });
-    delete item.leaseUntil;
-    return true;
-  }
-
-  async markUnknown(input: Parameters<SentMarkerStore["markUnknown"]>[0]) {
-    const item = this.items.get(replySk(input.planId, input.seq));
-    if (item?.status !== "SENDING" || item.owner !== input.owner) return false;
-    if ((item.leaseUntil ?? 0) > input.now) return false;
-    Object.assign(item, { status: "UNKNOWN", updatedAt: input.now });
-    delete item.leaseUntil;
-    return true;
-  }
-
-  async cancel(input: Parameters<SentMarkerStore["cancel"]>[0]) {
-    const sk = replySk(input.planId, input.seq);
-    const existing = this.items.get(sk);
-    if (existing && !CLAIMABLE_STATUSES.includes(existing.status)) return false;
-    this.items.set(sk, {
-      ...this.conversationFields(input),
-      status: "CANCELLED",
-      cancelReason: input.reason,
-      attempts: existing?.attempts ?? 0,
-      updatedAt: input.now,
-      expiresAt: Math.floor(input.now / 1000) + input.ttlSeconds,
-    });
-    return true;
+  protected async applyIfAllowed(ref: ReplyRef, write: ReplyWrite) {
+    const key = { pk: contactPk(ref.phone), sk: replySk(ref.planId, ref.seq) };
+    const next = applyWrite(key, this.items.get(key.sk), write);
+    if (next) this.items.set(key.sk, next);
+    return next !== undefined;
   }
 }
 
@@ -134,13 +79,21 @@ export class MemoryContacts implements ContactStore {
   /** findMessage calls: each is one strongly consistent read on DynamoDB. */
   reads = 0;
 
+  /** The CONTACT item, created as an UpdateItem creates it: its key and what the write sets. */
   private contact(phone: string): ContactState {
     let contact = this.contacts.get(phone);
     if (!contact) {
-      contact = { pk: contactPk(phone), sk: "CONTACT", phone, updatedAt: 0 };
+      contact = { pk: contactPk(phone), sk: "CONTACT" } as ContactState;
       this.contacts.set(phone, contact);
     }
     return contact;
+  }
+
+  /** raiseCancelBefore: the cutoff moves forward, never back. */
+  private raiseCancelBefore(phone: string, at: number, reason: "human" | "operator", now: number) {
+    const contact = this.contact(phone);
+    if (contact.cancelBefore !== undefined && contact.cancelBefore >= at) return;
+    Object.assign(contact, { phone, cancelBefore: at, cancelReason: reason, updatedAt: now });
   }
 
   async claimMessage(input: MessageClaimInput): Promise<MessageClaim> {
@@ -151,6 +104,7 @@ export class MemoryContacts implements ContactStore {
     }
     const contact = this.contact(input.phone);
     Object.assign(contact, {
+      phone: input.phone,
       lastInboundAt: input.at,
       lastInboundKey: input.key,
       lastInboundAcceptedAt: input.acceptedAt,
@@ -171,44 +125,47 @@ export class MemoryContacts implements ContactStore {
     const contact = this.contact(input.phone);
     if (contact.pausedUntil !== undefined && contact.pausedUntil >= input.until) return;
     Object.assign(contact, {
+      phone: input.phone,
       pausedUntil: input.until,
       pauseReason: "human",
-      cancelBefore: input.at,
-      cancelReason: "human",
       updatedAt: input.now,
     });
+    this.raiseCancelBefore(input.phone, input.at, "human", input.now);
   }
 
   async optOutLate(input: { phone: string; at: number; now: number }) {
-    const contact = this.contact(input.phone);
-    if ((contact.optedInAt ?? -1) >= input.at || (contact.optedOutAt ?? -1) >= input.at) return;
-    Object.assign(contact, { optedOut: true, optedOutAt: input.at, updatedAt: input.now });
+    const old = this.contacts.get(input.phone);
+    if ((old?.optedInAt ?? -1) >= input.at || (old?.optedOutAt ?? -1) >= input.at) return;
+    Object.assign(this.contact(input.phone), {
+      optedOut: true,
+      optedOutAt: input.at,
+      updatedAt: input.now,
+    });
   }
 
   async pause(input: { phone: string; until: number; now: number }) {
     Object.assign(this.contact(input.phone), {
+      phone: input.phone,
       pausedUntil: input.until,
       pauseReason: "operator",
-      cancelBefore: input.now,
-      cancelReason: "operator",
       updatedAt: input.now,
     });
+    this.raiseCancelBefore(input.phone, input.now, "operator", input.now);
   }
 
-  async resume(input: { phone: string; now: number }) {
+  async resume(input: { phone: string; now: number; optIn: boolean }) {
     const contact = this.contact(input.phone);
-    Object.assign(contact, { optedOut: false, optedInAt: input.now, updatedAt: input.now });
+    Object.assign(contact, { phone: input.phone, updatedAt: input.now });
     delete contact.pausedUntil;
     delete contact.pauseReason;
-    delete contact.optOutPlanId;
+    if (input.optIn) {
+      Object.assign(contact, { optedOut: false, optedInAt: input.now });
+      delete contact.optOutPlanId;
+    }
   }
 
   async cancelPending(input: { phone: string; now: number }) {
-    Object.assign(this.contact(input.phone), {
-      cancelBefore: input.now,
-      cancelReason: "operator",
-      updatedAt: input.now,
-    });
+    this.raiseCancelBefore(input.phone, input.now, "operator", input.now);
   }
 
   async getContact(phone: string) {
@@ -216,12 +173,17 @@ export class MemoryContacts implements ContactStore {
     return contact ? structuredClone(contact) : undefined;
   }
 
-  /** The adapter's conditional write: a stored plan is kept, and its item returned. */
+  /**
+   * The adapter's conditional write: a stored plan is kept, and its item returned; otherwise the
+   * item as written now, keeping what an earlier write set that this one may not drop (planId).
+   */
   async recordMessage(item: ConversationItem) {
     const key = `${item.pk}|${item.sk}`;
     const stored = this.messages.get(key);
     if (stored?.plan) return structuredClone(stored);
-    this.messages.set(key, structuredClone(item));
+    const kept = { ...stored };
+    for (const name of OPTIONAL_MESSAGE_FIELDS) delete kept[name];
+    this.messages.set(key, structuredClone({ ...kept, ...item }));
     return item;
   }
 
@@ -324,7 +286,7 @@ export function memoryDeliveryDeps(overrides: Partial<DeliverySettings> = {}, st
   const clock = new SimulatedClock(start);
   let owners = 0;
   const deps = {
-    markers: new MemoryMarkers(),
+    replies: new MemoryReplies(),
     vendor: new ScriptedVendor(clock),
     contacts: new MemoryContacts(),
     repliesQueue: new RecordingQueue(clock),

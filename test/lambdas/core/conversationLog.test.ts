@@ -2,7 +2,6 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { webhookMessage } from "../../../lambdas/core/conversation.js";
 import {
-  attachmentContentType,
   contactView,
   DYNAMODB_ITEM_LIMITS,
   dynamoItemSize,
@@ -142,17 +141,6 @@ describe("replyPlan", () => {
     expect(item).toMatchObject({ sk: messageSk(AT, "user", "k"), planId: "plan_1" });
     expect(planOf(item)).toEqual(plan);
     expect(item.expiresAt).toBe((AT + 86_400_000) / 1000 + TTL);
-  });
-});
-
-describe("attachmentContentType", () => {
-  it.each([
-    ["https://x.test/a.JPG", "image"],
-    ["https://x.test/v.mp4?sig=1", "video"],
-    ["https://x.test/s.ogg", "audio"],
-    ["https://x.test/doc", "document"],
-  ])("classifies %s as %s", (url, type) => {
-    expect(attachmentContentType(url)).toBe(type);
   });
 });
 

@@ -1,14 +1,12 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
-  assessMarker,
+  assessReplyItem,
   deliverReply,
   isAcknowledged,
-  isTerminal,
-  replySk,
-  type SentMarker,
 } from "../../../lambdas/core/deliverReply.js";
 import type { ScheduledReply } from "../../../lambdas/core/messages.js";
+import { type ReplyItem, replySk } from "../../../lambdas/core/replyItem.js";
 import { ORDER_WAIT_LIMIT_MS } from "../../../lambdas/core/schedule.js";
 import {
   drainSimulatedQueue,
@@ -59,12 +57,12 @@ describe("deliverReply", () => {
       const deps = memoryDeliveryDeps({}, 0);
       const reply = aReply({ text: "Hello from the bot" });
       expect((await deliverReply(reply, first, deps)).kind).toBe("sent");
-      expect(deps.markers.items.get(replySk(reply.planId, 0))).toMatchObject({
+      expect(deps.replies.items.get(replySk(reply.planId, 0))).toMatchObject({
         status: "SENT",
         attempts: 1,
       });
       // The reply's item is also the bot message of the conversation.
-      expect(deps.markers.items.get(replySk(reply.planId, 0))).toMatchObject({
+      expect(deps.replies.items.get(replySk(reply.planId, 0))).toMatchObject({
         role: "bot",
         content: "Hello from the bot",
       });
@@ -96,7 +94,7 @@ describe("deliverReply", () => {
     it("leaves a reply alone while another worker's claim is live", async () => {
       const deps = memoryDeliveryDeps({ leaseMs: 10_000 }, 0);
       const reply = aReply();
-      await deps.markers.claim({
+      await deps.replies.claim({
         phone: reply.phone,
         reply,
         planId: reply.planId,
@@ -117,7 +115,7 @@ describe("deliverReply", () => {
     it("never resends when a worker died during the vendor call (lease expired): UNKNOWN", async () => {
       const deps = memoryDeliveryDeps({ leaseMs: 10_000 }, 0);
       const reply = aReply();
-      await deps.markers.claim({
+      await deps.replies.claim({
         phone: reply.phone,
         reply,
         planId: reply.planId,
@@ -131,7 +129,7 @@ describe("deliverReply", () => {
       expect(await deliverReply(reply, { receiveCount: 2 }, deps)).toEqual({
         kind: "unknown-outcome",
       });
-      expect(deps.markers.items.get(replySk(reply.planId, 0))?.status).toBe("UNKNOWN");
+      expect(deps.replies.items.get(replySk(reply.planId, 0))?.status).toBe("UNKNOWN");
       expect(deps.vendor.calls).toHaveLength(0);
     });
   });
@@ -149,7 +147,7 @@ describe("deliverReply", () => {
       const result = await deliverReply(reply, first, deps);
       expect(result).toEqual({ kind: "failed", reason: "Message limit reached" });
       expect(isAcknowledged(result)).toBe(true);
-      expect(deps.markers.items.get(replySk(reply.planId, 0))).toMatchObject({
+      expect(deps.replies.items.get(replySk(reply.planId, 0))).toMatchObject({
         status: "FAILED",
         reason: "Message limit reached",
       });
@@ -164,11 +162,11 @@ describe("deliverReply", () => {
       const result = await deliverReply(reply, first, deps);
       expect(result).toMatchObject({ kind: "retry", delaySeconds: 2 });
       expect(isAcknowledged(result)).toBe(false);
-      expect(deps.markers.items.get(replySk(reply.planId, 0))?.status).toBe("RETRY");
+      expect(deps.replies.items.get(replySk(reply.planId, 0))?.status).toBe("RETRY");
       deps.clock.current += 2_000;
       expect((await deliverReply(reply, { receiveCount: 2 }, deps)).kind).toBe("sent");
       expect(deps.vendor.delivered).toHaveLength(1);
-      expect(deps.markers.items.get(replySk(reply.planId, 0))?.attempts).toBe(2);
+      expect(deps.replies.items.get(replySk(reply.planId, 0))?.attempts).toBe(2);
     });
 
     it("backs off longer on each attempt", async () => {
@@ -203,7 +201,7 @@ describe("deliverReply", () => {
       const result = await deliverReply(reply, { receiveCount: 3 }, deps);
       expect(result.kind).toBe("gave-up");
       expect(isAcknowledged(result)).toBe(false);
-      expect(deps.markers.items.get(replySk(reply.planId, 0))?.status).toBe("GAVE_UP");
+      expect(deps.replies.items.get(replySk(reply.planId, 0))?.status).toBe("GAVE_UP");
     });
 
     it("sends a given-up reply when an operator redrives it from the DLQ", async () => {
@@ -219,7 +217,7 @@ describe("deliverReply", () => {
       const reply = aReply();
       deps.vendor.answer(new Error("secret unavailable"));
       await expect(deliverReply(reply, first, deps)).rejects.toThrow("secret unavailable");
-      expect(deps.markers.items.get(replySk(reply.planId, 0))?.status).toBe("RETRY");
+      expect(deps.replies.items.get(replySk(reply.planId, 0))?.status).toBe("RETRY");
       expect((await deliverReply(reply, { receiveCount: 2 }, deps)).kind).toBe("sent");
     });
   });
@@ -251,7 +249,7 @@ describe("deliverReply", () => {
         reason: "superseded",
       });
       expect(deps.vendor.calls).toHaveLength(0);
-      expect(deps.markers.items.get(replySk(reply.planId, 0))).toMatchObject({
+      expect(deps.replies.items.get(replySk(reply.planId, 0))).toMatchObject({
         status: "CANCELLED",
         cancelReason: "superseded",
       });
@@ -323,13 +321,13 @@ describe("deliverReply", () => {
 
     it("sends as soon as the predecessor finishes while it waits", async () => {
       const deps = memoryDeliveryDeps({ orderPollMs: 100 }, 0);
-      const markers = deps.markers;
-      const get = markers.get.bind(markers);
+      const replies = deps.replies;
+      const get = replies.get.bind(replies);
       const r0 = plan(0);
-      markers.get = async (ref) => {
+      replies.get = async (ref) => {
         const { planId, seq } = ref;
-        if (seq === 0 && deps.clock.now() >= 500 && !markers.items.has(replySk(planId, 0))) {
-          await markers.claim({
+        if (seq === 0 && deps.clock.now() >= 500 && !replies.items.has(replySk(planId, 0))) {
+          await replies.claim({
             phone: r0.phone,
             reply: r0,
             planId,
@@ -339,7 +337,7 @@ describe("deliverReply", () => {
             leaseMs: 10_000,
             ttlSeconds: 60,
           });
-          await markers.markSent({
+          await replies.markSent({
             phone: r0.phone,
             planId,
             seq: 0,
@@ -357,7 +355,7 @@ describe("deliverReply", () => {
       "lets a reply go after a %s predecessor",
       async (status) => {
         const deps = memoryDeliveryDeps({}, 0);
-        await deps.markers.claim({
+        await deps.replies.claim({
           phone: plan(0).phone,
           reply: plan(0),
           planId: "plan_order",
@@ -367,7 +365,7 @@ describe("deliverReply", () => {
           leaseMs: 1,
           ttlSeconds: 60,
         });
-        const item = deps.markers.items.get(replySk("plan_order", 0));
+        const item = deps.replies.items.get(replySk("plan_order", 0));
         if (item) item.status = status;
         expect((await deliverReply(plan(1), first, deps)).kind).toBe("sent");
       },
@@ -465,7 +463,7 @@ describe("deliverReply", () => {
   });
 });
 
-function marker(overrides: Partial<SentMarker>): SentMarker {
+function item(overrides: Partial<ReplyItem>): ReplyItem {
   return {
     pk: "PHONE#14155552671",
     sk: replySk("p", 0),
@@ -480,54 +478,31 @@ function marker(overrides: Partial<SentMarker>): SentMarker {
   };
 }
 
-describe("replySk", () => {
-  it("is REPLY#<planId>#<seq>, seq zero-padded so a plan's replies sort in order", () => {
-    expect(replySk("plan_ab", 2)).toBe("REPLY#plan_ab#002");
-  });
-});
-
-describe("assessMarker", () => {
+describe("assessReplyItem", () => {
   it("lets a worker claim a reply nobody has touched", () => {
-    expect(assessMarker(undefined, 0)).toEqual({ kind: "claimable" });
+    expect(assessReplyItem(undefined, 0)).toEqual({ kind: "claimable" });
   });
 
   it("lets a worker claim a reply released for retry", () => {
-    expect(assessMarker(marker({ status: "RETRY" }), 0).kind).toBe("claimable");
+    expect(assessReplyItem(item({ status: "RETRY" }), 0).kind).toBe("claimable");
   });
 
   it("lets a DLQ redrive claim a reply that was given up on", () => {
-    expect(assessMarker(marker({ status: "GAVE_UP" }), 0).kind).toBe("claimable");
+    expect(assessReplyItem(item({ status: "GAVE_UP" }), 0).kind).toBe("claimable");
   });
 
   it.each(["SENT", "FAILED", "UNKNOWN"] as const)("never sends a %s reply again", (status) => {
-    expect(assessMarker(marker({ status }), 0).kind).toBe("done");
+    expect(assessReplyItem(item({ status }), 0).kind).toBe("done");
   });
 
   it("waits for a live claim", () => {
-    expect(assessMarker(marker({ leaseUntil: 5000 }), 1000)).toEqual({
+    expect(assessReplyItem(item({ leaseUntil: 5000 }), 1000)).toEqual({
       kind: "busy",
       retryInMs: 4000,
     });
   });
 
   it("treats an expired claim as a worker that died mid-call", () => {
-    expect(assessMarker(marker({ leaseUntil: 5000 }), 5000).kind).toBe("abandoned");
-  });
-});
-
-describe("isTerminal", () => {
-  it.each(["SENT", "FAILED", "UNKNOWN", "GAVE_UP"] as const)(
-    "lets the successor go after %s",
-    (status) => {
-      expect(isTerminal(marker({ status }))).toBe(true);
-    },
-  );
-
-  it.each(["SENDING", "RETRY"] as const)("holds the successor back while %s", (status) => {
-    expect(isTerminal(marker({ status }))).toBe(false);
-  });
-
-  it("holds the successor back before the reply was tried", () => {
-    expect(isTerminal(undefined)).toBe(false);
+    expect(assessReplyItem(item({ leaseUntil: 5000 }), 5000).kind).toBe("abandoned");
   });
 });

@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDocumentClient } from "../../../lambdas/adapters/awsClients.js";
-import { DynamoConversationReader } from "../../../lambdas/adapters/DynamoConversationTable.js";
 import { ENV, REPLY_POLICY_ENV } from "../../../lambdas/contract.js";
 import { ConfigurationError } from "../../../lambdas/core/errors.js";
 import type { ScheduledReply } from "../../../lambdas/core/messages.js";
@@ -11,6 +10,7 @@ import {
   readResponderConfig,
   responderDeps,
 } from "../../../lambdas/functions/responder.js";
+import { DynamoConversationReader } from "../../../ops/conversationReader.js";
 import { fifoRecord, lambdaContext } from "../../support/events.js";
 import { waitFor } from "../../support/queues.js";
 import { aJob, aWebhook } from "../../support/replyFixtures.js";

@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDocumentClient } from "../../../lambdas/adapters/awsClients.js";
-import { DynamoConversationReader } from "../../../lambdas/adapters/DynamoConversationTable.js";
 import type { WebhookJob } from "../../../lambdas/core/messages.js";
 import { maskPhone } from "../../../lambdas/core/phone.js";
 import { policyRequestId } from "../../../lambdas/core/replyPolicy.js";
 import { planIdFor } from "../../../lambdas/core/respondToJob.js";
 import { postWebhook, sampleWebhookBody, signatureFor } from "../../../local/sampleWebhook.js";
+import { DynamoConversationReader } from "../../../ops/conversationReader.js";
 import { type CapturedOutput, captureOutput } from "../../reliability/support/captureOutput.js";
 import { startWorkerChild } from "../../reliability/support/workerChild.js";
 import { type PolicyEndpoint, startPolicyEndpoint } from "../../support/policyEndpoint.js";

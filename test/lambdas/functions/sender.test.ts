@@ -1,16 +1,14 @@
 import { GetQueueAttributesCommand, ReceiveMessageCommand } from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { createDocumentClient } from "../../../lambdas/adapters/awsClients.js";
-import {
-  DynamoConversationReader,
-  DynamoSentMarkers,
-} from "../../../lambdas/adapters/DynamoConversationTable.js";
+import { DynamoReplyStore } from "../../../lambdas/adapters/DynamoReplyStore.js";
 import { ENV } from "../../../lambdas/contract.js";
 import type { ScheduledReply } from "../../../lambdas/core/messages.js";
 import { planIdFor } from "../../../lambdas/core/respondToJob.js";
 import { readSenderConfig } from "../../../lambdas/functions/sender.js";
 import { startEventSourceMapping, toSqsRecord } from "../../../local/eventSourceMapping.js";
 import { createLambdaContext } from "../../../local/lambdaInvoke.js";
+import { DynamoConversationReader } from "../../../ops/conversationReader.js";
 import { provisionForTest } from "../../support/localAws.js";
 import { waitFor } from "../../support/queues.js";
 import { aReply } from "../../support/replyFixtures.js";
@@ -56,7 +54,7 @@ const VISIBILITY_TIMEOUT_SECONDS = 4;
 const EARLY_TOLERANCE_MS = 25;
 
 let pipeline: TestStack;
-let markers: DynamoSentMarkers;
+let replies: DynamoReplyStore;
 let conversation: DynamoConversationReader;
 
 beforeAll(async () => {
@@ -73,7 +71,7 @@ beforeAll(async () => {
   });
   pipeline.startWorker("responder");
   pipeline.startWorker("sender");
-  markers = new DynamoSentMarkers(
+  replies = new DynamoReplyStore(
     createDocumentClient(pipeline.awsEnv),
     pipeline.resources.tables.conversation,
   );
@@ -173,11 +171,11 @@ describe("sender handler (with the responder, on the local services)", () => {
     const job = await pipeline.enqueueJob("one", phone);
     await waitFor("the send", () => pipeline.sentTo(phone).length >= 1);
     // The vendor records the send before the sender hears back and marks it SENT.
-    const marker = await waitFor("the SENT marker", async () => {
-      const current = await markers.get({ phone, planId: planIdFor(job.key), seq: 0 });
+    const item = await waitFor("the SENT reply item", async () => {
+      const current = await replies.get({ phone, planId: planIdFor(job.key), seq: 0 });
       return current?.status === "SENT" ? current : undefined;
     });
-    expect(marker).toMatchObject({ status: "SENT", attempts: 2 });
+    expect(item).toMatchObject({ status: "SENT", attempts: 2 });
     await new Promise((resolve) => setTimeout(resolve, 1500));
     expect(pipeline.sentTo(phone)).toHaveLength(1);
   }, 20_000);
@@ -189,11 +187,11 @@ describe("sender handler (with the responder, on the local services)", () => {
     const phone = newPhone();
     pipeline.vendor.scriptSendResponses([{ status: 200, accept: true, delayMs: 60_000 }]);
     const job = await pipeline.enqueueJob("one", phone);
-    const marker = await waitFor("the SENT marker", async () => {
-      const current = await markers.get({ phone, planId: planIdFor(job.key), seq: 0 });
+    const item = await waitFor("the SENT reply item", async () => {
+      const current = await replies.get({ phone, planId: planIdFor(job.key), seq: 0 });
       return current?.status === "SENT" ? current : undefined;
     });
-    expect(marker).toMatchObject({ status: "SENT", attempts: 2 });
+    expect(item).toMatchObject({ status: "SENT", attempts: 2 });
     const sends = pipeline.sentTo(phone);
     expect(sends.map((s) => s.text)).toEqual(["one: only", "one: only"]);
     // The vendor's side of the story: the first call's answer never reached the sender.
@@ -207,14 +205,14 @@ describe("sender handler (with the responder, on the local services)", () => {
     const callsBefore = pipeline.vendor.callCounts().send ?? 0;
     const job = await pipeline.enqueueJob("one", phone);
     await waitFor(
-      "the FAILED marker",
+      "the FAILED reply item",
       async () =>
-        (await markers.get({ phone, planId: planIdFor(job.key), seq: 0 }))?.status === "FAILED",
+        (await replies.get({ phone, planId: planIdFor(job.key), seq: 0 }))?.status === "FAILED",
     );
     await new Promise((resolve) => setTimeout(resolve, VISIBILITY_TIMEOUT_SECONDS * 1000 + 1000));
-    const marker = await markers.get({ phone, planId: planIdFor(job.key), seq: 0 });
-    expect(marker?.reason).toMatch(/message limit/i);
-    expect(marker?.attempts).toBe(1);
+    const item = await replies.get({ phone, planId: planIdFor(job.key), seq: 0 });
+    expect(item?.reason).toMatch(/message limit/i);
+    expect(item?.attempts).toBe(1);
     expect((pipeline.vendor.callCounts().send ?? 0) - callsBefore).toBe(1);
     expect(pipeline.sentTo(phone)).toHaveLength(0);
     expect(await dlqDepth()).toBe(dlqBefore);
@@ -227,7 +225,7 @@ describe("sender handler (with the responder, on the local services)", () => {
     const dlqBefore = await dlqDepth();
     const job = await pipeline.enqueueJob("one", phone);
     await waitFor("the DLQ", async () => (await dlqDepth()) > dlqBefore, { timeoutMs: 18_000 });
-    expect(await markers.get({ phone, planId: planIdFor(job.key), seq: 0 })).toMatchObject({
+    expect(await replies.get({ phone, planId: planIdFor(job.key), seq: 0 })).toMatchObject({
       status: "GAVE_UP",
       attempts: MAX_RECEIVE_COUNT,
     });
@@ -249,7 +247,7 @@ describe("sender handler (with the responder, on the local services)", () => {
       text: "died mid-call",
     });
     const longAgo = Date.now() - 60_000;
-    await markers.claim({
+    await replies.claim({
       phone,
       reply,
       planId: reply.planId,
@@ -261,9 +259,9 @@ describe("sender handler (with the responder, on the local services)", () => {
     });
     await pipeline.send(pipeline.resources.queues.replies, JSON.stringify(reply));
     await waitFor(
-      "the UNKNOWN marker",
+      "the UNKNOWN reply item",
       async () =>
-        (await markers.get({ phone, planId: reply.planId, seq: 0 }))?.status === "UNKNOWN",
+        (await replies.get({ phone, planId: reply.planId, seq: 0 }))?.status === "UNKNOWN",
     );
     expect(pipeline.sentTo(phone)).toHaveLength(0);
   }, 20_000);
@@ -321,7 +319,7 @@ describe("sender handler crash after sending, before the ack", () => {
       async () => mapping.invocations() >= 1 && (await pipeline.depth(queueUrl)) === 0,
     );
     expect(pipeline.sentTo(phone)).toHaveLength(1);
-    expect(await markers.get({ phone, planId: reply.planId, seq: 0 })).toMatchObject({
+    expect(await replies.get({ phone, planId: reply.planId, seq: 0 })).toMatchObject({
       status: "SENT",
       attempts: 1,
     });
