@@ -13,6 +13,7 @@ export const dlqCommand: Command = {
   name: "dlq",
   summary: "what the dead-letter queues hold: counts, and with --peek a few messages, redacted",
   args: "[jobs|replies]",
+  target: "required",
   description: [
     "Shows how many messages each dead-letter queue holds (jobs: webhooks the responder could",
     "not process; replies: replies the sender could not send), from the queues' attributes: this",
@@ -37,10 +38,7 @@ export const dlqCommand: Command = {
     checkQueueArg("dlq", positionals, false);
     limitOf(values);
   },
-  examples: [
-    "npm run ops -- dlq --stack prod",
-    "npm run ops -- dlq replies --peek --outputs local.json --json",
-  ],
+  examples: ["dlq --stack prod", "dlq replies --peek --outputs local.json --json"],
   async run({ target, clients, positionals, values, now }) {
     const outputs = requireOutputs(target.outputs, REQUIRED_OUTPUTS.dlq, target.source);
     const limit = limitOf(values);

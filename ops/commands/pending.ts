@@ -29,6 +29,7 @@ export const pendingCommand: Command = {
   name: "pending",
   summary: "replies scheduled and not yet sent, soonest first",
   args: "[<phone>]",
+  target: "required",
   description: [
     "Lists the automated replies that are still to go out, soonest first: those of stored plans",
     "not yet sent, that the contact's state still allows (a pause, an opt-out, a newer message or",
@@ -52,10 +53,7 @@ export const pendingCommand: Command = {
     }
     if (positionals[0] !== undefined) parsePhone("pending", positionals[0], false);
   },
-  examples: [
-    "npm run ops -- pending --stack prod",
-    "npm run ops -- pending +14155550177 --outputs local.json --json",
-  ],
+  examples: ["pending --stack prod", "pending +14155550177 --outputs local.json --json"],
   async run(context) {
     const { positionals, now, progress } = context;
     const { reader } = conversationStores(context);

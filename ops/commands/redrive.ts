@@ -22,6 +22,7 @@ export const redriveCommand: Command = {
   name: "redrive",
   summary: "move a dead-letter queue's messages back to their queue, to be tried again",
   args: "jobs|replies",
+  target: "required",
   description: [
     "Moves every message of the jobs or replies dead-letter queue back to its work queue. Fix the",
     "cause first (see `dlq` and the function's logs), or the messages fail again and return.",
@@ -43,10 +44,7 @@ export const redriveCommand: Command = {
   check(positionals) {
     checkQueueArg("redrive", positionals, true);
   },
-  examples: [
-    "npm run ops -- redrive replies --stack prod",
-    "npm run ops -- redrive jobs --outputs local.json",
-  ],
+  examples: ["redrive replies --stack prod", "redrive jobs --outputs local.json"],
   async run(context) {
     const { target, clients, positionals } = context;
     // Before the depth is read: whatever reaches the DLQ after this is not this run's to move.

@@ -254,6 +254,7 @@ export const replayCommand: Command = {
   name: "replay",
   summary: "what a rules change would have answered to recent customers (sends nothing)",
   args: "",
+  target: "required",
   description: [
     "Reads the customers' messages of the window from the conversation table and answers each",
     "with today's rules (--current) and with the new ones (--rules), through the responder's own",
@@ -319,8 +320,8 @@ export const replayCommand: Command = {
     }
   },
   examples: [
-    "npm run ops -- replay --rules rules/new.json --current local/defaultRules.json --outputs local.json",
-    "npm run ops -- replay --rules Pulumi.prod.yaml --current main/Pulumi.prod.yaml --since 7d --stack prod",
+    "replay --rules rules/new.json --current local/defaultRules.json --outputs local.json",
+    "replay --rules Pulumi.prod.yaml --current main/Pulumi.prod.yaml --since 7d --stack prod",
   ],
   async run(context): Promise<CommandResult> {
     const { target, clients, values, now, progress } = context;

@@ -13,6 +13,7 @@ export const resumeCommand: Command = {
   name: "resume",
   summary: "automation back on for a contact",
   args: "<phone>",
+  target: "required",
   description: [
     "Ends a contact's pause (an operator's `pause` or a person's takeover) now: its next message",
     "gets automated replies again. Replies cancelled by the pause stay cancelled.",
@@ -32,8 +33,8 @@ export const resumeCommand: Command = {
     phoneArg("resume", positionals, true);
   },
   examples: [
-    "npm run ops -- resume +14155550177 --stack prod",
-    "npm run ops -- resume 14155550177 --opt-in --outputs local.json",
+    "resume +14155550177 --stack prod",
+    "resume 14155550177 --opt-in --outputs local.json",
   ],
   async run(context) {
     const phone = phoneArg("resume", context.positionals, true);

@@ -136,10 +136,10 @@ export const triggerCommand: Command = {
     if (values.text === "") throw new UsageError("trigger: --text must not be empty");
   },
   examples: [
-    "npm run ops -- trigger --outputs local.json --text 'hi, what are your prices?'",
-    "npm run ops -- trigger --outputs local.json --bad-signature",
-    "WEBHOOK_SIGNING_SECRET=... npm run ops -- trigger --to http://127.0.0.1:3000/webhooks/whatsapp",
-    "npm run ops -- trigger --stack dev --contact +14155550177 --repeat",
+    "trigger --outputs local.json --text 'hi, what are your prices?'",
+    "trigger --outputs local.json --bad-signature",
+    "trigger --to http://127.0.0.1:3000/webhooks/whatsapp   # signed with $WEBHOOK_SIGNING_SECRET",
+    "trigger --stack dev --contact +14155550177 --repeat",
   ],
   async run(context) {
     const { values, now } = context;
