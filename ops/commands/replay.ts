@@ -4,7 +4,7 @@ import { SecretsManagerSecretSource } from "../../lambdas/adapters/SecretsManage
 import { DEFAULTS } from "../../lambdas/contract.js";
 import type { ContactState } from "../../lambdas/core/conversation.js";
 import type { ConversationItem, NoReplyReason } from "../../lambdas/core/conversationLog.js";
-import type { NormalizedWebhook } from "../../lambdas/core/messages.js";
+import { type NormalizedWebhook, webhookFrom } from "../../lambdas/core/messages.js";
 import { maskPhone } from "../../lambdas/core/phone.js";
 import type { SecretSource } from "../../lambdas/core/ports.js";
 import {
@@ -80,29 +80,15 @@ export interface ReplayRow {
 
 /** The webhook a logged message stood for, as far as the log keeps it (no name, no labels). */
 export function webhookOfLoggedMessage(item: ConversationItem): NormalizedWebhook {
-  const at = Date.parse(item.at);
-  return {
+  return webhookFrom({
     phone: item.phone,
     userId: item.userId,
-    recipientName: null,
     lastMessageOfUser: item.content,
-    lastMessageOfBot: null,
     messageType: item.contentType,
-    userLastMessageTimeMs: at,
-    botLastMessageTimeMs: null,
-    lastMessages: [],
-    conversationParagraph: null,
+    userLastMessageTimeMs: Date.parse(item.at),
     attachmentUrl: item.mediaUrl,
-    note: null,
-    noteAutomation: null,
-    labels: [],
     incomingMessage: true,
-    sendBy: null,
-    wasMessageByHuman: null,
-    referral: null,
-    extra: {},
-    warnings: [],
-  };
+  });
 }
 
 /** How a rule is named in the output: its name, else its position. */
