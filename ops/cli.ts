@@ -315,6 +315,7 @@ export async function runOps(argv: string[], io: OpsIo): Promise<number> {
       values,
       now: io.now ?? Date.now,
       progress,
+      invocation: run,
       root: io.root ?? process.cwd(),
       env: io.env ?? process.env,
       // Loaded only when asked: an offline preflight never loads the AWS SDK.

@@ -36,6 +36,8 @@ export interface CommandContext {
   /** The project root (where `npm run` runs): Pulumi.yaml and the stack files. */
   root: string;
   env: NodeJS.ProcessEnv;
+  /** How the operator ran the CLI (`npm run ops --`, `whatsable-ops`): see nextCommand. */
+  invocation: string;
   /** Read-only AWS clients for a region, the ambient credentials (the preflight's; fakes in tests). */
   preflightClients: (region: string) => Promise<PreflightClients & { destroy?(): void }>;
 }
@@ -45,6 +47,17 @@ export interface CommandResult {
   ok: boolean;
   text: string;
   json: unknown;
+}
+
+/**
+ * A command line for the operator to run next, the way they ran this one and on the same stack:
+ * `npm run ops -- dlq replies --stack prod`.
+ */
+export function nextCommand(
+  context: Pick<CommandContext, "invocation"> & { target?: Pick<Target, "flags"> },
+  ...args: string[]
+): string {
+  return [context.invocation, ...args, context.target?.flags].filter(Boolean).join(" ");
 }
 
 /** What a command of any other kind gets: the stack only when one was chosen. */

@@ -1,5 +1,5 @@
 import { MAX_REPLY_DELAY_MS } from "../../lambdas/core/replyRules.js";
-import type { Command } from "../command.js";
+import { type Command, nextCommand } from "../command.js";
 import { phoneArg, showPhone } from "../contacts.js";
 import { formatRelative, parseDuration } from "../duration.js";
 import { section } from "../format.js";
@@ -60,7 +60,7 @@ export const pauseCommand: Command = {
         `Paused automation for ${showPhone(phone)} until ${new Date(until).toISOString()} (${formatRelative(until, at)}).`,
         "Messages from the contact until then are logged and get no automated reply.",
         cancelled + tooLateLine(tooLate) + schedulesDeletedLine(schedulesDeleted),
-        `End it early: npm run ops -- resume ${showPhone(phone)} ${context.target.flags}`,
+        `End it early: ${nextCommand(context, "resume", showPhone(phone))}`,
       ].join("\n"),
       json: {
         phone,

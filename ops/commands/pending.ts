@@ -4,7 +4,7 @@ import {
   pendingReplies,
 } from "../../lambdas/core/conversationLog.js";
 import { maskPhone } from "../../lambdas/core/phone.js";
-import type { Command } from "../command.js";
+import { type Command, nextCommand } from "../command.js";
 import { clip, conversationStores, parsePhone, showPhone } from "../contacts.js";
 import { formatRelative } from "../duration.js";
 import { UsageError } from "../errors.js";
@@ -113,7 +113,7 @@ export const pendingCommand: Command = {
           });
     const hint =
       phone !== undefined && rows.length > 0
-        ? `\n\nStop them: npm run ops -- cancel ${showPhone(phone)} ${context.target.flags}`
+        ? `\n\nStop them: ${nextCommand(context, "cancel", showPhone(phone))}`
         : "";
     return {
       ok: true,

@@ -1,4 +1,4 @@
-import type { Command, CommandContext } from "../command.js";
+import { type Command, type CommandContext, nextCommand } from "../command.js";
 import { formatDuration } from "../duration.js";
 import { OpsError } from "../errors.js";
 import { REQUIRED_OUTPUTS, requireOutputs } from "../outputs.js";
@@ -108,11 +108,8 @@ async function redriveByCopy(
   };
 }
 
-async function redriveByMoveTask(
-  { target, clients, values, now, progress }: CommandContext,
-  pair: QueuePair,
-  before: number,
-) {
+async function redriveByMoveTask(context: CommandContext, pair: QueuePair, before: number) {
+  const { clients, values, now, progress } = context;
   const sqs = clients.sqs;
   const handle = await startMoveTask(sqs, pair.deadLetter).catch((error: Error) => {
     throw new OpsError(
@@ -132,7 +129,7 @@ async function redriveByMoveTask(
   if (values["no-wait"]) {
     return {
       ok: true,
-      text: `Started moving ${before} message(s) from ${pair.deadLetter.name} back to ${pair.queue.name} (SQS message-move task).\nFollow it with: npm run ops -- dlq ${pair.label} ${target.flags}`,
+      text: `Started moving ${before} message(s) from ${pair.deadLetter.name} back to ${pair.queue.name} (SQS message-move task).\nFollow it with: ${nextCommand(context, "dlq", pair.label)}`,
       json: { ...base, status: "RUNNING", moved: 0, toMove: before },
     };
   }
@@ -164,7 +161,7 @@ async function redriveByMoveTask(
   if (state === "RUNNING") {
     return {
       ok: true,
-      text: `Still moving after ${formatDuration(now() - started)}: ${moved} of ${status?.toMove ?? before} moved so far. The task keeps running; follow it with: npm run ops -- dlq ${pair.label} ${target.flags}`,
+      text: `Still moving after ${formatDuration(now() - started)}: ${moved} of ${status?.toMove ?? before} moved so far. The task keeps running; follow it with: ${nextCommand(context, "dlq", pair.label)}`,
       json,
     };
   }

@@ -1,4 +1,4 @@
-import type { Command } from "../command.js";
+import { type Command, nextCommand } from "../command.js";
 import {
   contactStatus,
   conversationStores,
@@ -49,7 +49,7 @@ export const resumeCommand: Command = {
         text: [
           `${shown} opted out${before.optedOutAt === null ? "" : ` ${formatRelative(before.optedOutAt, at)}`} (sent a stop word): nothing changed, automation stays off.`,
           "The contact opts back in by sending a start word. If the customer asked you to write again,",
-          `run: npm run ops -- resume ${shown} --opt-in ${context.target.flags}`,
+          `run: ${nextCommand(context, "resume", shown, "--opt-in")}`,
         ].join("\n"),
         json: { phone, changed: false, reason: "opted-out", contact: statusJson(before) },
       };

@@ -1,7 +1,7 @@
 import { GetSecretValueCommand } from "@aws-sdk/client-secrets-manager";
 import { parseSigningSecrets, signatureFor } from "../../lambdas/core/signature.js";
 import { postWebhook, sampleWebhookBody } from "../../local/sampleWebhook.js";
-import type { Command, FreeContext } from "../command.js";
+import { type Command, type FreeContext, nextCommand } from "../command.js";
 import { parsePhone, showPhone } from "../contacts.js";
 import { messageOf, OpsError, UsageError } from "../errors.js";
 import { REQUIRED_OUTPUTS, requireOutputs } from "../outputs.js";
@@ -191,9 +191,7 @@ export const triggerCommand: Command = {
           : "expected 2xx (401: the secret or scheme does not match the receiver's)",
       );
     } else if (!badSignature && context.target) {
-      lines.push(
-        `\nWhat it got: npm run ops -- conversation ${showPhone(phone)} ${context.target.flags}`,
-      );
+      lines.push(`\nWhat it got: ${nextCommand(context, "conversation", showPhone(phone))}`);
     }
     return {
       ok,

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { BIN, invocationOf } from "../../ops/cli.js";
+import { nextCommand } from "../../ops/command.js";
 import { runCli } from "./support/runCli.js";
 
 /**
@@ -58,5 +59,10 @@ describe("ops help names the CLI as it was run", () => {
     expect(usageError.stderr).toContain("(see: whatsable-ops status --help)");
     for (const run of [overall, preflight, usageError])
       expect(run.stdout + run.stderr).not.toContain("npm run ops --");
+  });
+
+  it("names the next command to run the same way, on the same stack", () => {
+    const context = { invocation: "whatsable-ops", target: { flags: "--stack prod" } };
+    expect(nextCommand(context, "dlq", "replies")).toBe("whatsable-ops dlq replies --stack prod");
   });
 });
