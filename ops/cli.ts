@@ -101,7 +101,7 @@ function optionLines(specs: Record<string, OptionHelp & { short?: string }>): st
   );
 }
 
-export function overallHelp(run = NPM_SCRIPT): string {
+function overallHelp(run = NPM_SCRIPT): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length)) + 2;
   return [
     `Usage: ${run} <command> [arguments] (--stack NAME | --outputs FILE) [--json]`,
@@ -144,7 +144,7 @@ const STACK_USAGE: Record<Command["target"], string> = {
   stackFile: " --stack NAME",
 };
 
-export function commandHelp(command: Command, run = NPM_SCRIPT): string {
+function commandHelp(command: Command, run = NPM_SCRIPT): string {
   return [
     `Usage: ${run} ${command.name}${command.args ? ` ${command.args}` : ""}${STACK_USAGE[command.target]} [options]`,
     "",

@@ -23,7 +23,7 @@ export interface OptionHelp {
  * - "stackFile": --stack NAME names Pulumi.<NAME>.yaml of a stack that may not be deployed yet
  *   (`preflight`): no outputs are read and no stack clients built.
  */
-export type TargetKind = "required" | "optional" | "none" | "stackFile";
+type TargetKind = "required" | "optional" | "none" | "stackFile";
 
 export interface CommandContext {
   target: Target;

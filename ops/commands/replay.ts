@@ -23,14 +23,13 @@ import {
   renderRuleMessages,
 } from "../../lambdas/core/replyRules.js";
 import type { ReplyRuleDocument } from "../../lambdas/core/ruleDocument.js";
-import type { Command, CommandResult } from "../command.js";
+import type { Command, CommandContext, CommandResult } from "../command.js";
 import { clip } from "../contacts.js";
 import { formatDuration, parseDuration } from "../duration.js";
 import { messageOf, OpsError, UsageError } from "../errors.js";
 import { renderTable, section } from "../format.js";
 import { REQUIRED_OUTPUTS, requireOutputs } from "../outputs.js";
 import { readStackFileConfig } from "../stackFile.js";
-import type { Target } from "../target.js";
 import { readRulesDocument } from "./validate.js";
 
 /**
@@ -140,16 +139,18 @@ const givenSecret = (value: string): SecretSource => ({ get: async () => value }
  * from the stack's Secrets Manager (the outputs' secretArns.replyPolicy). The same client as the
  * responder's (HttpReplyPolicyClient), so the same signed request.
  */
-async function stackPolicy(
-  target: Target,
-  clients: { secretsManager: ConstructorParameters<typeof SecretsManagerSecretSource>[0] },
-  values: Record<string, string | boolean | undefined>,
-): Promise<AskPolicy> {
+async function stackPolicy({
+  target,
+  clients,
+  values,
+  root,
+  env,
+}: CommandContext): Promise<AskPolicy> {
   let url = values["policy-url"] as string | undefined;
   if (url === undefined && typeof values.stack === "string") {
     const name = values.stack.split("/").at(-1) as string;
     try {
-      const { raw } = await readStackFileConfig(process.cwd(), name);
+      const { raw } = await readStackFileConfig(root, name);
       url = raw.values[`${raw.namespace}:replyPolicyUrl`];
     } catch {
       // No stack file here: the message below says what to give instead.
@@ -160,7 +161,7 @@ async function stackPolicy(
       "replay --policy: which policy? give --policy-url URL (or --stack NAME with its stack file here, which sets replyPolicyUrl)",
     );
   }
-  const fromEnv = process.env.REPLY_POLICY_SECRET?.trim() || undefined;
+  const fromEnv = env.REPLY_POLICY_SECRET?.trim() || undefined;
   try {
     checkOperatorPolicy(url, fromEnv);
   } catch (error) {
@@ -328,8 +329,7 @@ export const replayCommand: Command = {
     const currentRules = compileRules("--current", currentFile, currentDocument);
     const windowMs = parseDuration("since", (values.since as string | undefined) ?? "7d");
     const { tableNames } = requireOutputs(target.outputs, REQUIRED_OUTPUTS.replay, target.source);
-    const askPolicy =
-      values.policy === true ? await stackPolicy(target, clients, values) : undefined;
+    const askPolicy = values.policy === true ? await stackPolicy(context) : undefined;
     const reader = new DynamoConversationReader(clients.dynamo, tableNames.conversation);
     const at = now();
     const since = new Date(at - windowMs).toISOString();

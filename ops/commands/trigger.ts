@@ -28,9 +28,9 @@ const forged = (signature: string) =>
     : "forged";
 
 /** The live signing secret (the current one): from the stack's Secrets Manager, or the env. */
-async function signingSecret({ target, clients }: FreeContext): Promise<string> {
+async function signingSecret({ target, clients, env }: FreeContext): Promise<string> {
   if (!target || !clients) {
-    const secret = process.env.WEBHOOK_SIGNING_SECRET;
+    const secret = env.WEBHOOK_SIGNING_SECRET;
     if (!secret) {
       throw new UsageError(
         "trigger: which signing secret? give --stack NAME or --outputs FILE (the stack's secret " +
