@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 import { realpathSync } from "node:fs";
+import { basename } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import type { OpsClients } from "./aws.js";
-import type { AnyCommand, CommandResult, OptionHelp, StandaloneContext } from "./command.js";
+import type { Command, CommandContext, CommandResult, OptionHelp } from "./command.js";
 import { COMMANDS } from "./commands/index.js";
 import { messageOf, OpsError, UsageError } from "./errors.js";
 import { loadTarget, type PulumiRunner, runPulumi, type Target } from "./target.js";
@@ -17,7 +18,31 @@ import { loadTarget, type PulumiRunner, runPulumi, type Target } from "./target.
  * help text, which it covers with no dependency.
  */
 
-const RUN = "npm run ops --";
+/** This repository's script, and how help names the CLI when it is run in-process (tests). */
+const NPM_SCRIPT = "npm run ops --";
+/** The package's bin (package.json "bin"), as an installing program runs it. */
+export const BIN = "whatsable-ops";
+
+/**
+ * How the operator ran the CLI, for help's usage lines and examples: `npm run <script> --` when
+ * an npm script runs it with no arguments of its own (this repository's `"ops": "exec tsx
+ * ops/cli.ts"`, a host's `"ops": "whatsable-ops"`), else the name it was run by (`whatsable-ops`
+ * from `npx whatsable-ops`). npm gives a script's name in npm_lifecycle_event ("npx" under `npm
+ * exec`) and its command, without the arguments after `--`, in npm_lifecycle_script
+ * (test/fixtures/contracts/npm/README.md). A file run by path (`node dist/lib/ops/cli.js`, the
+ * Windows shim of the bin) is named by the bin.
+ */
+export function invocationOf(scriptPath: string | undefined, env: NodeJS.ProcessEnv): string {
+  const nameOf = (file: string) => basename(file).replace(/\.[cm]?[jt]s$/, "");
+  const name = nameOf(scriptPath ?? "");
+  const event = env.npm_lifecycle_event;
+  const scriptWords = env.npm_lifecycle_script?.trim().split(/\s+/) ?? [];
+  const last = scriptWords.at(-1);
+  if (event && event !== "npx" && last !== undefined && name !== "" && nameOf(last) === name) {
+    return `npm run ${event} --`;
+  }
+  return name === "" || name === "cli" ? BIN : name;
+}
 
 const GLOBAL_OPTIONS: Record<string, OptionHelp & { short?: string }> = {
   stack: {
@@ -46,10 +71,12 @@ export interface OpsIo {
   /** Default: SDK clients for the target (aws.ts). Tests put AWS-only APIs behind a fake here. */
   clients?: (target: Target) => OpsClients;
   /** Default: read-only SDK clients of the preflight (preflightAws.ts); fakes in tests. */
-  preflightClients?: StandaloneContext["awsClients"];
+  preflightClients?: CommandContext["preflightClients"];
   /** Default: the working directory (where `npm run` runs, the project root). */
   root?: string;
   env?: NodeJS.ProcessEnv;
+  /** How help names the CLI (invocationOf); default `npm run ops --`. */
+  invocation?: string;
 }
 
 type ParseOptions = NonNullable<Parameters<typeof parseArgs>[0]>["options"];
@@ -74,10 +101,10 @@ function optionLines(specs: Record<string, OptionHelp & { short?: string }>): st
   );
 }
 
-export function overallHelp(): string {
+function overallHelp(run = NPM_SCRIPT): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length)) + 2;
   return [
-    `Usage: ${RUN} <command> [arguments] (--stack NAME | --outputs FILE) [--json]`,
+    `Usage: ${run} <command> [arguments] (--stack NAME | --outputs FILE) [--json]`,
     "",
     "See and steer a running reply pipeline, on AWS or the local stack, in the pipeline's terms.",
     "",
@@ -91,37 +118,35 @@ export function overallHelp(): string {
     "`validate` needs no stack; `trigger` takes --to URL instead of one.",
     "",
     "Examples:",
-    `  ${RUN} status --stack prod`,
-    `  ${RUN} conversation +14155550177 --stack prod`,
-    `  ${RUN} pause +14155550177 --for 24h --stack prod`,
+    `  ${run} status --stack prod`,
+    `  ${run} conversation +14155550177 --stack prod`,
+    `  ${run} pause +14155550177 --for 24h --stack prod`,
     `  npm start -- --outputs local.json      # then, in another terminal:`,
-    `  ${RUN} pending --outputs local.json`,
-    `  ${RUN} validate --stack-file Pulumi.prod.yaml      # no stack needed`,
-    `  ${RUN} trigger --outputs local.json --text "hi"`,
-    `  ${RUN} redrive --help`,
+    `  ${run} pending --outputs local.json`,
+    `  ${run} validate --stack-file Pulumi.prod.yaml      # no stack needed`,
+    `  ${run} trigger --outputs local.json --text "hi"`,
+    `  ${run} redrive --help`,
     "",
   ].join("\n");
 }
 
 /** The options every command has, less the stack's for a command that needs none. */
-function globalOptionsOf(command: AnyCommand): typeof GLOBAL_OPTIONS {
-  if ("standalone" in command || command.target !== "none") return GLOBAL_OPTIONS;
+function globalOptionsOf(command: Command): typeof GLOBAL_OPTIONS {
+  if (command.target !== "none") return GLOBAL_OPTIONS;
   const { stack: _stack, outputs: _outputs, ...rest } = GLOBAL_OPTIONS;
   return rest;
 }
 
-const STACK_USAGE = {
+const STACK_USAGE: Record<Command["target"], string> = {
   required: " (--stack NAME | --outputs FILE)",
   optional: " [--stack NAME | --outputs FILE]",
   none: "",
+  stackFile: " --stack NAME",
 };
 
-export function commandHelp(command: AnyCommand): string {
-  // A standalone command (preflight) names a stack file with --stack: no outputs are read.
-  const target =
-    "standalone" in command ? " --stack NAME" : STACK_USAGE[command.target ?? "required"];
+function commandHelp(command: Command, run = NPM_SCRIPT): string {
   return [
-    `Usage: ${RUN} ${command.name}${command.args ? ` ${command.args}` : ""}${target} [options]`,
+    `Usage: ${run} ${command.name}${command.args ? ` ${command.args}` : ""}${STACK_USAGE[command.target]} [options]`,
     "",
     command.description,
     "",
@@ -129,12 +154,12 @@ export function commandHelp(command: AnyCommand): string {
     ...optionLines({ ...command.options, ...globalOptionsOf(command) }),
     "",
     "Examples:",
-    ...command.examples.map((example) => `  ${example}`),
+    ...command.examples.map((example) => `  ${run} ${example}`),
     "",
   ].join("\n");
 }
 
-function findCommand(name: string): AnyCommand {
+function findCommand(name: string): Command {
   const command = COMMANDS.find((c) => c.name === name);
   if (command) return command;
   throw new UsageError(
@@ -180,6 +205,7 @@ function joinDashValues(argv: string[], stringOptions: ReadonlySet<string>): str
 
 /** Runs the CLI with `argv` (after `npm run ops --`); resolves to the exit code. */
 export async function runOps(argv: string[], io: OpsIo): Promise<number> {
+  const run = io.invocation ?? NPM_SCRIPT;
   const wantsJson = argv.includes("--json");
   const fail = (error: unknown, commandName?: string): number => {
     const exitCode = error instanceof OpsError ? error.exitCode : 1;
@@ -188,7 +214,7 @@ export async function runOps(argv: string[], io: OpsIo): Promise<number> {
       io.stdout(`${JSON.stringify({ error: { message, exitCode } }, null, 2)}\n`);
     } else {
       const hint =
-        exitCode === 2 ? `\n(see: ${RUN} ${commandName ? `${commandName} ` : ""}--help)` : "";
+        exitCode === 2 ? `\n(see: ${run} ${commandName ? `${commandName} ` : ""}--help)` : "";
       io.stderr(`error: ${message}${hint}\n`);
     }
     return exitCode;
@@ -217,7 +243,7 @@ export async function runOps(argv: string[], io: OpsIo): Promise<number> {
   let [name, ...rest] = loose.positionals;
   if (name === "help") {
     if (rest[0] === undefined) {
-      io.stdout(overallHelp());
+      io.stdout(overallHelp(run));
       return 0;
     }
     name = rest[0];
@@ -226,14 +252,14 @@ export async function runOps(argv: string[], io: OpsIo): Promise<number> {
   }
   if (name === undefined) {
     if (loose.values.help) {
-      io.stdout(overallHelp());
+      io.stdout(overallHelp(run));
       return 0;
     }
-    io.stderr(overallHelp());
+    io.stderr(overallHelp(run));
     return fail(new UsageError("which command?"));
   }
 
-  let command: AnyCommand;
+  let command: Command;
   let values: Record<string, string | boolean | undefined>;
   let positionals: string[];
   try {
@@ -253,7 +279,7 @@ export async function runOps(argv: string[], io: OpsIo): Promise<number> {
     values = parsed.values as Record<string, string | boolean | undefined>;
     positionals = parsed.positionals.slice(1);
     if (values.help) {
-      io.stdout(commandHelp(command));
+      io.stdout(commandHelp(command, run));
       return 0;
     }
     command.check(positionals, values);
@@ -269,35 +295,14 @@ export async function runOps(argv: string[], io: OpsIo): Promise<number> {
     return result.ok ? 0 : 1;
   };
 
-  // A command that needs no deployed stack (preflight): no outputs are read, no stack clients built.
-  if ("standalone" in command) {
-    try {
-      return finish(
-        await command.run({
-          positionals,
-          values,
-          root: io.root ?? process.cwd(),
-          env: io.env ?? process.env,
-          // Loaded only when asked: an offline preflight never loads the AWS SDK.
-          awsClients:
-            io.preflightClients ??
-            (async (region) => (await import("./preflightAws.js")).realPreflightClients(region)),
-          progress,
-        }),
-      );
-    } catch (error) {
-      return fail(error, command.name);
-    }
-  }
-
   let clients: OpsClients | undefined;
   try {
     const flags = {
       stack: values.stack as string | undefined,
       outputs: values.outputs as string | undefined,
     };
+    // A stack file's command (preflight) reads no outputs: --stack names the file.
     const wantsTarget =
-      command.target === undefined ||
       command.target === "required" ||
       (command.target === "optional" && (flags.stack !== undefined || flags.outputs !== undefined));
     const target = wantsTarget ? await loadTarget(flags, io.pulumi ?? runPulumi) : undefined;
@@ -305,11 +310,24 @@ export async function runOps(argv: string[], io: OpsIo): Promise<number> {
     if (target) {
       clients = io.clients ? io.clients(target) : (await import("./aws.js")).clientsFor(target);
     }
-    const base = { positionals, values, now: io.now ?? Date.now, progress };
+    const base = {
+      positionals,
+      values,
+      now: io.now ?? Date.now,
+      progress,
+      invocation: run,
+      root: io.root ?? process.cwd(),
+      env: io.env ?? process.env,
+      // Loaded only when asked: an offline preflight never loads the AWS SDK.
+      preflightClients:
+        io.preflightClients ??
+        (async (region: string) =>
+          (await import("./preflightAws.js")).realPreflightClients(region)),
+    };
     return finish(
-      command.target === "optional" || command.target === "none"
-        ? await command.run({ ...base, target, clients })
-        : await command.run({ ...base, target: target as Target, clients: clients as OpsClients }),
+      command.target === "required"
+        ? await command.run({ ...base, target: target as Target, clients: clients as OpsClients })
+        : await command.run({ ...base, target, clients }),
     );
   } catch (error) {
     return fail(error, command.name);
@@ -331,6 +349,7 @@ if (isMain()) {
   // limits), not for each operator command's output.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
   runOps(process.argv.slice(2), {
+    invocation: invocationOf(process.argv[1], process.env),
     stdout: (text) => process.stdout.write(text),
     stderr: (text) => process.stderr.write(text),
   }).then((code) => {

@@ -15,6 +15,16 @@ export interface OptionHelp {
   help: string;
 }
 
+/**
+ * Which stack a command talks to, chosen with the global --stack NAME / --outputs FILE:
+ * - "required": a deployed stack (its outputs) or an outputs file; most commands.
+ * - "optional": one when given (`trigger --to URL` needs none).
+ * - "none": no stack, and --stack/--outputs are not its options (`validate` reads files only).
+ * - "stackFile": --stack NAME names Pulumi.<NAME>.yaml of a stack that may not be deployed yet
+ *   (`preflight`): no outputs are read and no stack clients built.
+ */
+type TargetKind = "required" | "optional" | "none" | "stackFile";
+
 export interface CommandContext {
   target: Target;
   clients: OpsClients;
@@ -23,6 +33,13 @@ export interface CommandContext {
   now: () => number;
   /** Progress lines of long commands (stderr; never part of the result). */
   progress: (line: string) => void;
+  /** The project root (where `npm run` runs): Pulumi.yaml and the stack files. */
+  root: string;
+  env: NodeJS.ProcessEnv;
+  /** How the operator ran the CLI (`npm run ops --`, `whatsable-ops`): see nextCommand. */
+  invocation: string;
+  /** Read-only AWS clients for a region, the ambient credentials (the preflight's; fakes in tests). */
+  preflightClients: (region: string) => Promise<PreflightClients & { destroy?(): void }>;
 }
 
 export interface CommandResult {
@@ -32,7 +49,18 @@ export interface CommandResult {
   json: unknown;
 }
 
-/** What a command that may run without a stack gets: the stack only when one was chosen. */
+/**
+ * A command line for the operator to run next, the way they ran this one and on the same stack:
+ * `npm run ops -- dlq replies --stack prod`.
+ */
+export function nextCommand(
+  context: Pick<CommandContext, "invocation"> & { target?: Pick<Target, "flags"> },
+  ...args: string[]
+): string {
+  return [context.invocation, ...args, context.target?.flags].filter(Boolean).join(" ");
+}
+
+/** What a command of any other kind gets: the stack only when one was chosen. */
 export interface FreeContext extends Omit<CommandContext, "target" | "clients"> {
   target?: Target;
   clients?: OpsClients;
@@ -49,41 +77,14 @@ interface CommandBase {
   options: Record<string, OptionHelp>;
   /** Validates positionals and option values. @throws UsageError */
   check(positionals: string[], values: Record<string, string | boolean | undefined>): void;
+  /** Command lines after the program's name (help puts `npm run ops --` or the bin before each). */
   examples: string[];
 }
 
-/**
- * A command. Most read or steer a stack (`target` "required", the default). Some need no stack
- * ("none": `validate` reads files only, so --stack/--outputs are not its options) or use one
- * when given ("optional": `trigger --to URL` needs no outputs).
- */
+/** A command, declared one way for all: its stack kind decides what cli.ts gives its `run`. */
 export type Command =
-  | (CommandBase & { target?: "required"; run(context: CommandContext): Promise<CommandResult> })
+  | (CommandBase & { target: "required"; run(context: CommandContext): Promise<CommandResult> })
   | (CommandBase & {
-      target: "optional" | "none";
+      target: Exclude<TargetKind, "required">;
       run(context: FreeContext): Promise<CommandResult>;
     });
-
-/** What a command that runs before any stack exists gets (no outputs, no stack clients). */
-export interface StandaloneContext {
-  positionals: string[];
-  values: Record<string, string | boolean | undefined>;
-  /** The project root: where Pulumi.yaml and the stack files are. */
-  root: string;
-  env: NodeJS.ProcessEnv;
-  /** Read-only AWS clients for a region (the ambient credentials; fakes in tests). */
-  awsClients: (region: string) => Promise<PreflightClients & { destroy?(): void }>;
-  progress: (line: string) => void;
-}
-
-/**
- * A command that needs no deployed stack (`preflight`): `--stack NAME` names a stack file, and
- * cli.ts neither reads outputs nor builds the stack's clients for it.
- */
-export interface StandaloneCommand extends CommandBase {
-  standalone: true;
-  target?: undefined;
-  run(context: StandaloneContext): Promise<CommandResult>;
-}
-
-export type AnyCommand = Command | StandaloneCommand;

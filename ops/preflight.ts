@@ -1,6 +1,6 @@
 import { LAMBDA_CONCURRENCY_QUOTA, reservationProblem } from "../infra/awsLimits.js";
 import { checkStackConfig, SECRET_KEYS } from "../infra/settings.js";
-import type { StandaloneContext } from "./command.js";
+import type { FreeContext } from "./command.js";
 import { messageOf } from "./errors.js";
 import {
   bucketAnswers,
@@ -139,7 +139,7 @@ async function accountChecks(
   ]);
 }
 
-export async function runPreflight(context: StandaloneContext): Promise<{
+export async function runPreflight(context: FreeContext): Promise<{
   ok: boolean;
   checks: PreflightCheck[];
 }> {
@@ -175,7 +175,7 @@ export async function runPreflight(context: StandaloneContext): Promise<{
     );
   } else {
     context.progress(`asking AWS (${view.region}, read-only) ...`);
-    const clients = await context.awsClients(view.region);
+    const clients = await context.preflightClients(view.region);
     try {
       checks.push(...(await accountChecks(clients, { backendUrl, reserved })));
     } finally {

@@ -145,6 +145,19 @@ export function parseWebhookJob(body: string): WebhookJob {
   return parseBody(body, webhookJobSchema, "webhook job");
 }
 
+/**
+ * A webhook that says only what is known of it: every other field reads "unknown", the schema's
+ * own defaults (what a job that leaves them out parses to). For webhooks rebuilt from the
+ * conversation log (`ops replay`) and for tests; the phone is taken as given, not checked.
+ */
+export function webhookFrom(
+  known: Pick<NormalizedWebhook, "phone"> & Partial<NormalizedWebhook>,
+): NormalizedWebhook {
+  // Built per call, not at load: no Lambda uses it, so none pays for it at cold start.
+  const unknown = z.omit(normalizedWebhookSchema, { phone: true }).parse({});
+  return { ...unknown, ...known };
+}
+
 /** Parses a replies-queue body. @throws InvalidQueueMessageError */
 export function parseScheduledReply(body: string): ScheduledReply {
   const reply = parseBody(body, scheduledReplySchema, "scheduled reply");

@@ -8,6 +8,7 @@ export const cancelCommand: Command = {
   name: "cancel",
   summary: "cancel a contact's unsent replies",
   args: "<phone>",
+  target: "required",
   description: [
     "Cancels every automated reply to this contact that has not been sent yet, including",
     'follow-ups due days later and plans marked onNewMessage "keep". Those on the queue stay there',
@@ -22,10 +23,7 @@ export const cancelCommand: Command = {
   check(positionals) {
     phoneArg("cancel", positionals, true);
   },
-  examples: [
-    "npm run ops -- cancel +14155550177 --stack prod",
-    "npm run ops -- cancel 14155550177 --outputs local.json --json",
-  ],
+  examples: ["cancel +14155550177 --stack prod", "cancel 14155550177 --outputs local.json --json"],
   async run(context) {
     const phone = phoneArg("cancel", context.positionals, true);
     const { stores, view, unsent, cutoff } = await steeringOf(context, phone);

@@ -39,6 +39,7 @@ export const conversationCommand: Command = {
   name: "conversation",
   summary: "a contact's messages in order, with each reply's state",
   args: "<phone>",
+  target: "required",
   description: [
     "Shows one contact's conversation as the pipeline recorded it, oldest first: the customer's",
     "messages, what people at the business wrote, and each automated reply with its state and",
@@ -67,8 +68,8 @@ export const conversationCommand: Command = {
     parseDuration("since", String(values.since ?? DEFAULT_SINCE));
   },
   examples: [
-    "npm run ops -- conversation +14155550177 --stack prod",
-    "npm run ops -- conversation 14155550177 --since 30d --outputs local.json --json",
+    "conversation +14155550177 --stack prod",
+    "conversation 14155550177 --since 30d --outputs local.json --json",
   ],
   async run(context) {
     const { positionals, values, now } = context;

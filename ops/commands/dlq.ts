@@ -1,4 +1,4 @@
-import type { Command } from "../command.js";
+import { type Command, nextCommand } from "../command.js";
 import { formatRelative } from "../duration.js";
 import { UsageError } from "../errors.js";
 import { NONE, renderTable, section } from "../format.js";
@@ -13,6 +13,7 @@ export const dlqCommand: Command = {
   name: "dlq",
   summary: "what the dead-letter queues hold: counts, and with --peek a few messages, redacted",
   args: "[jobs|replies]",
+  target: "required",
   description: [
     "Shows how many messages each dead-letter queue holds (jobs: webhooks the responder could",
     "not process; replies: replies the sender could not send), from the queues' attributes: this",
@@ -37,11 +38,9 @@ export const dlqCommand: Command = {
     checkQueueArg("dlq", positionals, false);
     limitOf(values);
   },
-  examples: [
-    "npm run ops -- dlq --stack prod",
-    "npm run ops -- dlq replies --peek --outputs local.json --json",
-  ],
-  async run({ target, clients, positionals, values, now }) {
+  examples: ["dlq --stack prod", "dlq replies --peek --outputs local.json --json"],
+  async run(context) {
+    const { target, clients, positionals, values, now } = context;
     const outputs = requireOutputs(target.outputs, REQUIRED_OUTPUTS.dlq, target.source);
     const limit = limitOf(values);
     const at = now();
@@ -89,10 +88,10 @@ export const dlqCommand: Command = {
       .join("\n\n");
     const peekHint =
       limit === 0
-        ? `\n\nSee a few of them, redacted: npm run ops -- dlq --peek ${target.flags} (each peek adds 1 to their receive count)`
+        ? `\n\nSee a few of them, redacted: ${nextCommand(context, "dlq", "--peek")} (each peek adds 1 to their receive count)`
         : "";
     const hint = queues.some((q) => q.total > 0)
-      ? `${peekHint}\n\nFix the cause first (logs of the failing function), then: npm run ops -- redrive <queue> ${target.flags}`
+      ? `${peekHint}\n\nFix the cause first (logs of the failing function), then: ${nextCommand(context, "redrive", "<queue>")}`
       : "";
     return { ok: true, text: text + hint, json: { queues } };
   },

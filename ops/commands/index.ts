@@ -1,4 +1,4 @@
-import type { AnyCommand } from "../command.js";
+import type { Command } from "../command.js";
 import { cancelCommand } from "./cancel.js";
 import { conversationCommand } from "./conversation.js";
 import { dlqCommand } from "./dlq.js";
@@ -13,7 +13,7 @@ import { triggerCommand } from "./trigger.js";
 import { validateCommand } from "./validate.js";
 
 /** The commands, in the order help lists them. */
-export const COMMANDS: readonly AnyCommand[] = [
+export const COMMANDS: readonly Command[] = [
   statusCommand,
   conversationCommand,
   pendingCommand,

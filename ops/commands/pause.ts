@@ -1,5 +1,5 @@
 import { MAX_REPLY_DELAY_MS } from "../../lambdas/core/replyRules.js";
-import type { Command } from "../command.js";
+import { type Command, nextCommand } from "../command.js";
 import { phoneArg, showPhone } from "../contacts.js";
 import { formatRelative, parseDuration } from "../duration.js";
 import { section } from "../format.js";
@@ -18,6 +18,7 @@ export const pauseCommand: Command = {
   name: "pause",
   summary: "automation off for a contact, as when a person takes over",
   args: "<phone>",
+  target: "required",
   description: [
     "Turns automation off for one contact for a while: the same state a person at the business",
     "sets by writing to the customer (human takeover), marked as an operator's. Every unsent reply",
@@ -37,10 +38,7 @@ export const pauseCommand: Command = {
     phoneArg("pause", positionals, true);
     parseDuration("for", String(values.for ?? DEFAULT_FOR), FOR_LIMIT);
   },
-  examples: [
-    "npm run ops -- pause +14155550177 --stack prod",
-    "npm run ops -- pause 14155550177 --for 3d --outputs local.json",
-  ],
+  examples: ["pause +14155550177 --stack prod", "pause 14155550177 --for 3d --outputs local.json"],
   async run(context) {
     const phone = phoneArg("pause", context.positionals, true);
     const forMs = parseDuration("for", String(context.values.for ?? DEFAULT_FOR), FOR_LIMIT);
@@ -62,7 +60,7 @@ export const pauseCommand: Command = {
         `Paused automation for ${showPhone(phone)} until ${new Date(until).toISOString()} (${formatRelative(until, at)}).`,
         "Messages from the contact until then are logged and get no automated reply.",
         cancelled + tooLateLine(tooLate) + schedulesDeletedLine(schedulesDeleted),
-        `End it early: npm run ops -- resume ${showPhone(phone)} ${context.target.flags}`,
+        `End it early: ${nextCommand(context, "resume", showPhone(phone))}`,
       ].join("\n"),
       json: {
         phone,

@@ -4,7 +4,7 @@ import {
   pendingReplies,
 } from "../../lambdas/core/conversationLog.js";
 import { maskPhone } from "../../lambdas/core/phone.js";
-import type { Command } from "../command.js";
+import { type Command, nextCommand } from "../command.js";
 import { clip, conversationStores, parsePhone, showPhone } from "../contacts.js";
 import { formatRelative } from "../duration.js";
 import { UsageError } from "../errors.js";
@@ -29,6 +29,7 @@ export const pendingCommand: Command = {
   name: "pending",
   summary: "replies scheduled and not yet sent, soonest first",
   args: "[<phone>]",
+  target: "required",
   description: [
     "Lists the automated replies that are still to go out, soonest first: those of stored plans",
     "not yet sent, that the contact's state still allows (a pause, an opt-out, a newer message or",
@@ -52,10 +53,7 @@ export const pendingCommand: Command = {
     }
     if (positionals[0] !== undefined) parsePhone("pending", positionals[0], false);
   },
-  examples: [
-    "npm run ops -- pending --stack prod",
-    "npm run ops -- pending +14155550177 --outputs local.json --json",
-  ],
+  examples: ["pending --stack prod", "pending +14155550177 --outputs local.json --json"],
   async run(context) {
     const { positionals, now, progress } = context;
     const { reader } = conversationStores(context);
@@ -115,7 +113,7 @@ export const pendingCommand: Command = {
           });
     const hint =
       phone !== undefined && rows.length > 0
-        ? `\n\nStop them: npm run ops -- cancel ${showPhone(phone)} ${context.target.flags}`
+        ? `\n\nStop them: ${nextCommand(context, "cancel", showPhone(phone))}`
         : "";
     return {
       ok: true,

@@ -1,5 +1,5 @@
 import { LAMBDA_CONCURRENCY_QUOTA } from "../../infra/awsLimits.js";
-import type { StandaloneCommand } from "../command.js";
+import type { Command } from "../command.js";
 import { UsageError } from "../errors.js";
 import type { State } from "../preflight.js";
 
@@ -7,11 +7,11 @@ import type { State } from "../preflight.js";
 
 const MARK: Record<State, string> = { ok: "ok  ", problem: "FAIL", unchecked: "??  " };
 
-export const preflightCommand: StandaloneCommand = {
+export const preflightCommand: Command = {
   name: "preflight",
-  standalone: true,
   summary: "before a stack's first up: stack file, vendor token, state bucket, OIDC, Lambda quota",
   args: "",
+  target: "stackFile",
   description: [
     "What can be checked before `pulumi up`, so the first one does not stop halfway:",
     "  stack file               Pulumi.<stack>.yaml with the program's own validator (every",
@@ -55,9 +55,9 @@ export const preflightCommand: StandaloneCommand = {
     }
   },
   examples: [
-    "npm run ops -- preflight --stack prod",
-    "npm run ops -- preflight --stack prod --backend 's3://acme-pulumi-state?region=eu-west-1'",
-    "npm run ops -- preflight --stack prod --offline --json",
+    "preflight --stack prod",
+    "preflight --stack prod --backend 's3://acme-pulumi-state?region=eu-west-1'",
+    "preflight --stack prod --offline --json",
   ],
   async run(context) {
     // Loaded only when run: the validator brings @pulumi/pulumi, which no other command needs.

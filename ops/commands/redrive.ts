@@ -1,4 +1,4 @@
-import type { Command, CommandContext } from "../command.js";
+import { type Command, type CommandContext, nextCommand } from "../command.js";
 import { formatDuration } from "../duration.js";
 import { OpsError } from "../errors.js";
 import { REQUIRED_OUTPUTS, requireOutputs } from "../outputs.js";
@@ -22,6 +22,7 @@ export const redriveCommand: Command = {
   name: "redrive",
   summary: "move a dead-letter queue's messages back to their queue, to be tried again",
   args: "jobs|replies",
+  target: "required",
   description: [
     "Moves every message of the jobs or replies dead-letter queue back to its work queue. Fix the",
     "cause first (see `dlq` and the function's logs), or the messages fail again and return.",
@@ -43,10 +44,7 @@ export const redriveCommand: Command = {
   check(positionals) {
     checkQueueArg("redrive", positionals, true);
   },
-  examples: [
-    "npm run ops -- redrive replies --stack prod",
-    "npm run ops -- redrive jobs --outputs local.json",
-  ],
+  examples: ["redrive replies --stack prod", "redrive jobs --outputs local.json"],
   async run(context) {
     const { target, clients, positionals } = context;
     // Before the depth is read: whatever reaches the DLQ after this is not this run's to move.
@@ -110,11 +108,8 @@ async function redriveByCopy(
   };
 }
 
-async function redriveByMoveTask(
-  { target, clients, values, now, progress }: CommandContext,
-  pair: QueuePair,
-  before: number,
-) {
+async function redriveByMoveTask(context: CommandContext, pair: QueuePair, before: number) {
+  const { clients, values, now, progress } = context;
   const sqs = clients.sqs;
   const handle = await startMoveTask(sqs, pair.deadLetter).catch((error: Error) => {
     throw new OpsError(
@@ -134,7 +129,7 @@ async function redriveByMoveTask(
   if (values["no-wait"]) {
     return {
       ok: true,
-      text: `Started moving ${before} message(s) from ${pair.deadLetter.name} back to ${pair.queue.name} (SQS message-move task).\nFollow it with: npm run ops -- dlq ${pair.label} ${target.flags}`,
+      text: `Started moving ${before} message(s) from ${pair.deadLetter.name} back to ${pair.queue.name} (SQS message-move task).\nFollow it with: ${nextCommand(context, "dlq", pair.label)}`,
       json: { ...base, status: "RUNNING", moved: 0, toMove: before },
     };
   }
@@ -166,7 +161,7 @@ async function redriveByMoveTask(
   if (state === "RUNNING") {
     return {
       ok: true,
-      text: `Still moving after ${formatDuration(now() - started)}: ${moved} of ${status?.toMove ?? before} moved so far. The task keeps running; follow it with: npm run ops -- dlq ${pair.label} ${target.flags}`,
+      text: `Still moving after ${formatDuration(now() - started)}: ${moved} of ${status?.toMove ?? before} moved so far. The task keeps running; follow it with: ${nextCommand(context, "dlq", pair.label)}`,
       json,
     };
   }

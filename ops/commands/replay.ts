@@ -3,7 +3,7 @@ import { SecretsManagerSecretSource } from "../../lambdas/adapters/SecretsManage
 import { DEFAULTS } from "../../lambdas/contract.js";
 import type { ContactState } from "../../lambdas/core/conversation.js";
 import type { ConversationItem, NoReplyReason } from "../../lambdas/core/conversationLog.js";
-import type { NormalizedWebhook } from "../../lambdas/core/messages.js";
+import { type NormalizedWebhook, webhookFrom } from "../../lambdas/core/messages.js";
 import { maskPhone } from "../../lambdas/core/phone.js";
 import type { SecretSource } from "../../lambdas/core/ports.js";
 import {
@@ -22,15 +22,14 @@ import {
   renderRuleMessages,
 } from "../../lambdas/core/replyRules.js";
 import type { ReplyRuleDocument } from "../../lambdas/core/ruleDocument.js";
-import { DynamoConversationReader } from "../../ops/conversationReader.js";
-import type { Command, CommandResult } from "../command.js";
+import type { Command, CommandContext, CommandResult } from "../command.js";
 import { clip } from "../contacts.js";
+import { DynamoConversationReader } from "../conversationReader.js";
 import { formatDuration, parseDuration } from "../duration.js";
 import { messageOf, OpsError, UsageError } from "../errors.js";
 import { renderTable, section } from "../format.js";
 import { REQUIRED_OUTPUTS, requireOutputs } from "../outputs.js";
 import { readStackFileConfig } from "../stackFile.js";
-import type { Target } from "../target.js";
 import { readRulesDocument } from "./validate.js";
 
 /**
@@ -80,29 +79,15 @@ export interface ReplayRow {
 
 /** The webhook a logged message stood for, as far as the log keeps it (no name, no labels). */
 export function webhookOfLoggedMessage(item: ConversationItem): NormalizedWebhook {
-  const at = Date.parse(item.at);
-  return {
+  return webhookFrom({
     phone: item.phone,
     userId: item.userId,
-    recipientName: null,
     lastMessageOfUser: item.content,
-    lastMessageOfBot: null,
     messageType: item.contentType,
-    userLastMessageTimeMs: at,
-    botLastMessageTimeMs: null,
-    lastMessages: [],
-    conversationParagraph: null,
+    userLastMessageTimeMs: Date.parse(item.at),
     attachmentUrl: item.mediaUrl,
-    note: null,
-    noteAutomation: null,
-    labels: [],
     incomingMessage: true,
-    sendBy: null,
-    wasMessageByHuman: null,
-    referral: null,
-    extra: {},
-    warnings: [],
-  };
+  });
 }
 
 /** How a rule is named in the output: its name, else its position. */
@@ -154,16 +139,18 @@ const givenSecret = (value: string): SecretSource => ({ get: async () => value }
  * from the stack's Secrets Manager (the outputs' secretArns.replyPolicy). The same client as the
  * responder's (HttpReplyPolicyClient), so the same signed request.
  */
-async function stackPolicy(
-  target: Target,
-  clients: { secretsManager: ConstructorParameters<typeof SecretsManagerSecretSource>[0] },
-  values: Record<string, string | boolean | undefined>,
-): Promise<AskPolicy> {
+async function stackPolicy({
+  target,
+  clients,
+  values,
+  root,
+  env,
+}: CommandContext): Promise<AskPolicy> {
   let url = values["policy-url"] as string | undefined;
   if (url === undefined && typeof values.stack === "string") {
     const name = values.stack.split("/").at(-1) as string;
     try {
-      const { raw } = await readStackFileConfig(process.cwd(), name);
+      const { raw } = await readStackFileConfig(root, name);
       url = raw.values[`${raw.namespace}:replyPolicyUrl`];
     } catch {
       // No stack file here: the message below says what to give instead.
@@ -174,7 +161,7 @@ async function stackPolicy(
       "replay --policy: which policy? give --policy-url URL (or --stack NAME with its stack file here, which sets replyPolicyUrl)",
     );
   }
-  const fromEnv = process.env.REPLY_POLICY_SECRET?.trim() || undefined;
+  const fromEnv = env.REPLY_POLICY_SECRET?.trim() || undefined;
   try {
     checkOperatorPolicy(url, fromEnv);
   } catch (error) {
@@ -254,6 +241,7 @@ export const replayCommand: Command = {
   name: "replay",
   summary: "what a rules change would have answered to recent customers (sends nothing)",
   args: "",
+  target: "required",
   description: [
     "Reads the customers' messages of the window from the conversation table and answers each",
     "with today's rules (--current) and with the new ones (--rules), through the responder's own",
@@ -319,8 +307,8 @@ export const replayCommand: Command = {
     }
   },
   examples: [
-    "npm run ops -- replay --rules rules/new.json --current local/defaultRules.json --outputs local.json",
-    "npm run ops -- replay --rules Pulumi.prod.yaml --current main/Pulumi.prod.yaml --since 7d --stack prod",
+    "replay --rules rules/new.json --current local/defaultRules.json --outputs local.json",
+    "replay --rules Pulumi.prod.yaml --current main/Pulumi.prod.yaml --since 7d --stack prod",
   ],
   async run(context): Promise<CommandResult> {
     const { target, clients, values, now, progress } = context;
@@ -341,8 +329,7 @@ export const replayCommand: Command = {
     const currentRules = compileRules("--current", currentFile, currentDocument);
     const windowMs = parseDuration("since", (values.since as string | undefined) ?? "7d");
     const { tableNames } = requireOutputs(target.outputs, REQUIRED_OUTPUTS.replay, target.source);
-    const askPolicy =
-      values.policy === true ? await stackPolicy(target, clients, values) : undefined;
+    const askPolicy = values.policy === true ? await stackPolicy(context) : undefined;
     const reader = new DynamoConversationReader(clients.dynamo, tableNames.conversation);
     const at = now();
     const since = new Date(at - windowMs).toISOString();

@@ -1,4 +1,4 @@
-import type { Command } from "../command.js";
+import { type Command, nextCommand } from "../command.js";
 import {
   contactStatus,
   conversationStores,
@@ -13,6 +13,7 @@ export const resumeCommand: Command = {
   name: "resume",
   summary: "automation back on for a contact",
   args: "<phone>",
+  target: "required",
   description: [
     "Ends a contact's pause (an operator's `pause` or a person's takeover) now: its next message",
     "gets automated replies again. Replies cancelled by the pause stay cancelled.",
@@ -32,8 +33,8 @@ export const resumeCommand: Command = {
     phoneArg("resume", positionals, true);
   },
   examples: [
-    "npm run ops -- resume +14155550177 --stack prod",
-    "npm run ops -- resume 14155550177 --opt-in --outputs local.json",
+    "resume +14155550177 --stack prod",
+    "resume 14155550177 --opt-in --outputs local.json",
   ],
   async run(context) {
     const phone = phoneArg("resume", context.positionals, true);
@@ -48,7 +49,7 @@ export const resumeCommand: Command = {
         text: [
           `${shown} opted out${before.optedOutAt === null ? "" : ` ${formatRelative(before.optedOutAt, at)}`} (sent a stop word): nothing changed, automation stays off.`,
           "The contact opts back in by sending a start word. If the customer asked you to write again,",
-          `run: npm run ops -- resume ${shown} --opt-in ${context.target.flags}`,
+          `run: ${nextCommand(context, "resume", shown, "--opt-in")}`,
         ].join("\n"),
         json: { phone, changed: false, reason: "opted-out", contact: statusJson(before) },
       };

@@ -88,6 +88,7 @@ export const statusCommand: Command = {
   name: "status",
   summary: "queue depths, recent errors, the webhook as the vendor sees it, alarms",
   args: "",
+  target: "required",
   description: [
     "The stack at a glance:",
     "  queues   messages waiting, in flight and delayed (scheduled replies), and the oldest one's age",
@@ -110,10 +111,7 @@ export const statusCommand: Command = {
     }
     parseDuration("window", String(values.window ?? DEFAULT_WINDOW));
   },
-  examples: [
-    "npm run ops -- status --stack prod",
-    "npm run ops -- status --outputs local.json --json",
-  ],
+  examples: ["status --stack prod", "status --outputs local.json --json"],
   async run(context) {
     const { target, clients, values, now } = context;
     const windowMs = parseDuration("window", String(values.window ?? DEFAULT_WINDOW));

@@ -1,7 +1,7 @@
 import { GetSecretValueCommand } from "@aws-sdk/client-secrets-manager";
 import { parseSigningSecrets, signatureFor } from "../../lambdas/core/signature.js";
 import { postWebhook, sampleWebhookBody } from "../../local/sampleWebhook.js";
-import type { Command, FreeContext } from "../command.js";
+import { type Command, type FreeContext, nextCommand } from "../command.js";
 import { parsePhone, showPhone } from "../contacts.js";
 import { messageOf, OpsError, UsageError } from "../errors.js";
 import { REQUIRED_OUTPUTS, requireOutputs } from "../outputs.js";
@@ -28,9 +28,9 @@ const forged = (signature: string) =>
     : "forged";
 
 /** The live signing secret (the current one): from the stack's Secrets Manager, or the env. */
-async function signingSecret({ target, clients }: FreeContext): Promise<string> {
+async function signingSecret({ target, clients, env }: FreeContext): Promise<string> {
   if (!target || !clients) {
-    const secret = process.env.WEBHOOK_SIGNING_SECRET;
+    const secret = env.WEBHOOK_SIGNING_SECRET;
     if (!secret) {
       throw new UsageError(
         "trigger: which signing secret? give --stack NAME or --outputs FILE (the stack's secret " +
@@ -136,10 +136,10 @@ export const triggerCommand: Command = {
     if (values.text === "") throw new UsageError("trigger: --text must not be empty");
   },
   examples: [
-    "npm run ops -- trigger --outputs local.json --text 'hi, what are your prices?'",
-    "npm run ops -- trigger --outputs local.json --bad-signature",
-    "WEBHOOK_SIGNING_SECRET=... npm run ops -- trigger --to http://127.0.0.1:3000/webhooks/whatsapp",
-    "npm run ops -- trigger --stack dev --contact +14155550177 --repeat",
+    "trigger --outputs local.json --text 'hi, what are your prices?'",
+    "trigger --outputs local.json --bad-signature",
+    "trigger --to http://127.0.0.1:3000/webhooks/whatsapp   # signed with $WEBHOOK_SIGNING_SECRET",
+    "trigger --stack dev --contact +14155550177 --repeat",
   ],
   async run(context) {
     const { values, now } = context;
@@ -191,9 +191,7 @@ export const triggerCommand: Command = {
           : "expected 2xx (401: the secret or scheme does not match the receiver's)",
       );
     } else if (!badSignature && context.target) {
-      lines.push(
-        `\nWhat it got: npm run ops -- conversation ${showPhone(phone)} ${context.target.flags}`,
-      );
+      lines.push(`\nWhat it got: ${nextCommand(context, "conversation", showPhone(phone))}`);
     }
     return {
       ok,

@@ -384,9 +384,9 @@ export const validateCommand: Command = {
     }
   },
   examples: [
-    "npm run ops -- validate",
-    "npm run ops -- validate --rules rules/support.json",
-    "npm run ops -- validate --stack-file Pulumi.prod.yaml --json",
+    "validate",
+    "validate --rules rules/support.json",
+    "validate --stack-file Pulumi.prod.yaml --json",
   ],
   async run({ values }): Promise<CommandResult> {
     const rulesFile = values.rules as string | undefined;

@@ -6,10 +6,9 @@ import {
 } from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { writeLocalOutputs } from "../../local/opsOutputs.js";
-import { postWebhook, sampleWebhookBody, signatureFor } from "../../local/sampleWebhook.js";
 import { type LocalStack, startLocalStack } from "../../local/stack.js";
 import { queueDepth, waitFor } from "../support/queues.js";
-import { opsOn } from "./support/opsOnStack.js";
+import { customerSays, opsOn } from "./support/opsOnStack.js";
 
 /**
  * Every phase-1 command against the real local stack, through the outputs file `npm start --
@@ -120,13 +119,7 @@ describe("ops dlq and redrive on the local stack", () => {
   it("redrives a reply that failed every attempt, and the vendor then receives it once", async () => {
     // The vendor fails both attempts: the reply goes to the replies DLQ.
     stack.vendor.scriptSendResponses([{ status: 500 }, { status: 500 }]);
-    const body = sampleWebhookBody({ phone: PHONE, text: "ping", at: Date.now() });
-    const answer = await postWebhook(
-      stack.receiverUrl,
-      body,
-      signatureFor(body, stack.signingSecret, "hmac-sha256"),
-    );
-    expect(answer.status).toBe(200);
+    await customerSays(stack, PHONE, "ping");
     await waitFor(
       "the reply in the DLQ",
       async () => (await queueDepth(stack.sqsClient, stack.resources.queues.repliesDlq)) === 1,

@@ -5,10 +5,9 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ListSchedulesCommand, SchedulerClient } from "@aws-sdk/client-scheduler";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { postWebhook, sampleWebhookBody, signatureFor } from "../../local/sampleWebhook.js";
 import { waitFor } from "../support/queues.js";
 import { startTestStack, type TestStack } from "../support/testStack.js";
-import { opsOn } from "./support/opsOnStack.js";
+import { customerSays, opsOn } from "./support/opsOnStack.js";
 
 /**
  * The contact commands against the real local stack, through the outputs file `npm start --
@@ -64,17 +63,6 @@ afterAll(async () => {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** A customer message, as the vendor delivers it. */
-async function customerSays(phone: string, text: string) {
-  const body = sampleWebhookBody({ phone, text, at: Date.now() });
-  const answer = await postWebhook(
-    stack.receiverUrl,
-    body,
-    signatureFor(body, stack.signingSecret, "hmac-sha256"),
-  );
-  expect(answer.status).toBe(200);
-}
-
 const sentTo = (phone: string) => stack.sentTo(phone).map((s) => s.text);
 
 /**
@@ -82,7 +70,7 @@ const sentTo = (phone: string) => stack.sentTo(phone).map((s) => s.text);
  * unsent, whatever the clock says, until releaseSender.
  */
 async function orderWithFollowUpHeld(phone: string) {
-  await customerSays(phone, "order");
+  await customerSays(stack, phone, "order");
   await waitFor("the first reply", () => sentTo(phone).length === 1, { timeoutMs: 20_000 });
   await stack.workers.sender?.stop();
   expect(sentTo(phone), "the follow-up went out before the sender was held").toEqual(["Got it"]);
@@ -104,7 +92,7 @@ async function repliesQueueEmpty() {
 describe("ops conversation", () => {
   it("shows a contact's messages and replies in order, each reply sent with its due and sent time", async () => {
     const phone = "14155550101";
-    await customerSays(phone, "hello");
+    await customerSays(stack, phone, "hello");
     await waitFor("both replies", () => sentTo(phone).length === 2, { timeoutMs: 20_000 });
 
     const run = await ops("conversation", `+${phone}`);
@@ -156,7 +144,7 @@ describe("ops pending and cancel, a reply parked in a schedule", () => {
   const phone = "14155550107";
 
   it("shows a far reply as held in a schedule, and cancel deletes that schedule", async () => {
-    await customerSays(phone, "remind me");
+    await customerSays(stack, phone, "remind me");
     await waitFor("the first reply", () => sentTo(phone).length === 1, { timeoutMs: 20_000 });
     const scheduler = new SchedulerClient({
       endpoint: stack.awsEnv.AWS_ENDPOINT_URL_SCHEDULER,
@@ -232,7 +220,7 @@ describe("ops pending and cancel", () => {
   );
 
   it("keeps automation on after a cancel: the next message is answered", async () => {
-    await customerSays(phone, "hello");
+    await customerSays(stack, phone, "hello");
     await waitFor("the replies after cancel", () => sentTo(phone).includes("Anything else?"), {
       timeoutMs: 20_000,
     });
@@ -272,7 +260,7 @@ describe("ops pause and resume", () => {
       expect(pause.stdout).toContain(`End it early: npm run ops -- resume +${phone} --outputs`);
 
       await sleep(1100); // a later second than "order" (message times are whole seconds)
-      await customerSays(phone, "hello");
+      await customerSays(stack, phone, "hello");
       await waitFor(
         "the responder to handle the message",
         async () => (await stack.depth(stack.resources.queues.jobs)) === 0,
@@ -296,7 +284,7 @@ describe("ops pause and resume", () => {
     expect(resume.code).toBe(0);
     expect(resume.stdout).toContain(`+${phone}: automation on.`);
     await sleep(1100); // a new message in a later second than the one during the pause
-    await customerSays(phone, "hello");
+    await customerSays(stack, phone, "hello");
     await waitFor("the replies after resume", () => sentTo(phone).length === 3, {
       timeoutMs: 20_000,
     });
@@ -311,7 +299,7 @@ describe("ops pause and resume", () => {
 
   it("leaves an opt-out in force unless the operator says --opt-in", async () => {
     const optedOut = "14155550104";
-    await customerSays(optedOut, "STOP");
+    await customerSays(stack, optedOut, "STOP");
     await waitFor("the opt-out confirmation", () => sentTo(optedOut).length === 1, {
       timeoutMs: 20_000,
     });
@@ -327,7 +315,7 @@ describe("ops pause and resume", () => {
     expect(optIn.code).toBe(0);
     expect(optIn.stdout).toContain("(opted in by an operator)");
     await sleep(1100);
-    await customerSays(optedOut, "hello");
+    await customerSays(stack, optedOut, "hello");
     await waitFor("a reply after the opt-in", () => sentTo(optedOut).includes("Hi there"), {
       timeoutMs: 20_000,
     });
@@ -338,7 +326,7 @@ describe("ops contact commands with --stack NAME", () => {
   it("reads a contact's pending replies through `pulumi stack output` and the ambient AWS settings", async () => {
     const phone = "14155550105";
     // A reply a week away: still pending however long the CLI takes to start on a loaded machine.
-    await customerSays(phone, "remind me");
+    await customerSays(stack, phone, "remind me");
     await waitFor("the first reply", () => sentTo(phone).length === 1, { timeoutMs: 20_000 });
 
     const stubDir = mkdtempSync(join(tmpdir(), "pulumi-stub-"));

@@ -2,11 +2,10 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { postWebhook, sampleWebhookBody, signatureFor } from "../../local/sampleWebhook.js";
 import { type LocalStack, startLocalStack } from "../../local/stack.js";
 import { type PolicyEndpoint, startPolicyEndpoint } from "../support/policyEndpoint.js";
 import { waitFor } from "../support/queues.js";
-import { opsOn } from "./support/opsOnStack.js";
+import { customerSays, opsOn } from "./support/opsOnStack.js";
 
 /**
  * `npm run ops -- replay` on the local stack started with --data-dir (its conversation table in
@@ -38,16 +37,6 @@ let rulesDir: string;
 /** The stack's HTTP reply policy: the responder asks it about "thanks" (no rule answers that). */
 let policy: PolicyEndpoint;
 
-async function customerSays(phone: string, text: string) {
-  const body = sampleWebhookBody({ phone, text, at: Date.now() });
-  const answer = await postWebhook(
-    stack.receiverUrl,
-    body,
-    signatureFor(body, stack.signingSecret, "hmac-sha256"),
-  );
-  expect(answer.status).toBe(200);
-}
-
 const sentCount = () => stack.vendor.sent().length;
 
 beforeAll(async () => {
@@ -64,13 +53,13 @@ beforeAll(async () => {
     log: () => undefined,
   });
   ({ ops } = await opsOn(stack));
-  await customerSays(CONTACTS.greets, "hi");
-  await customerSays(CONTACTS.asksPrices, "what is the price?");
-  await customerSays(CONTACTS.asksHours, "when do you open?");
-  await customerSays(CONTACTS.saysThanks, "thanks");
-  await customerSays(CONTACTS.optsOut, "price?");
+  await customerSays(stack, CONTACTS.greets, "hi");
+  await customerSays(stack, CONTACTS.asksPrices, "what is the price?");
+  await customerSays(stack, CONTACTS.asksHours, "when do you open?");
+  await customerSays(stack, CONTACTS.saysThanks, "thanks");
+  await customerSays(stack, CONTACTS.optsOut, "price?");
   await waitFor("the replies", () => sentCount() >= 3 || undefined, { timeoutMs: 30_000 });
-  await customerSays(CONTACTS.optsOut, "stop");
+  await customerSays(stack, CONTACTS.optsOut, "stop");
   // The opt-out confirmation: the contact's stop word was handled.
   await waitFor("the opt-out", () => sentCount() >= 4 || undefined, { timeoutMs: 30_000 });
   // The responder asked the policy about "thanks", live.

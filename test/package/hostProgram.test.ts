@@ -267,7 +267,8 @@ describe.each(["template", "esm"] as const)(
       };
       delete env.NODE_OPTIONS;
       const { stdout } = await run(bin, ["--help"], { cwd: host().dir, env });
-      expect(stdout).toContain("Usage:");
+      // Run as the bin, the help names the bin (not this repository's `npm run ops --`).
+      expect(stdout).toContain("Usage: whatsable-ops <command>");
       expect(stdout).toContain("--stack NAME");
     });
 

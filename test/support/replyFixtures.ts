@@ -1,16 +1,19 @@
-import type { NormalizedWebhook, ScheduledReply, WebhookJob } from "../../lambdas/core/messages.js";
+import {
+  type NormalizedWebhook,
+  type ScheduledReply,
+  type WebhookJob,
+  webhookFrom,
+} from "../../lambdas/core/messages.js";
 
 /** A normalized incoming webhook with sensible defaults (tests override what they need). */
 export function aWebhook(overrides: Partial<NormalizedWebhook> = {}): NormalizedWebhook {
-  return {
+  return webhookFrom({
     phone: "14155552671",
     userId: "2f0c6b7e-9a55-4a43-9b8f-7d0f7f1c0a11",
     recipientName: "Ada",
     lastMessageOfUser: "hello there",
-    lastMessageOfBot: null,
     messageType: "text",
     userLastMessageTimeMs: Date.parse("2026-11-20T10:00:00.000Z"),
-    botLastMessageTimeMs: null,
     lastMessages: [
       {
         role: "user",
@@ -21,19 +24,9 @@ export function aWebhook(overrides: Partial<NormalizedWebhook> = {}): Normalized
         mediaUrl: null,
       },
     ],
-    conversationParagraph: null,
-    attachmentUrl: null,
-    note: null,
-    noteAutomation: null,
-    labels: [],
     incomingMessage: true,
-    sendBy: null,
-    wasMessageByHuman: null,
-    referral: null,
-    extra: {},
-    warnings: [],
     ...overrides,
-  };
+  });
 }
 
 /** A job as the receiver enqueues it. */

@@ -1,6 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { errorFields, InvalidQueueMessageError } from "../../../lambdas/core/errors.js";
-import { parseScheduledReply, parseWebhookJob } from "../../../lambdas/core/messages.js";
+import {
+  parseScheduledReply,
+  parseWebhookJob,
+  webhookFrom,
+} from "../../../lambdas/core/messages.js";
 import { aJob, aReply } from "../../support/replyFixtures.js";
 
 describe("parseWebhookJob", () => {
@@ -17,6 +21,12 @@ describe("parseWebhookJob", () => {
   it("defaults absent optional webhook fields to unknown", () => {
     const parsed = parseWebhookJob(JSON.stringify({ ...aJob(), webhook: { phone: "123" } }));
     expect(parsed.webhook).toMatchObject({ lastMessages: [], incomingMessage: null, userId: null });
+  });
+
+  it("reads a webhook built from what is known of it as that webhook", () => {
+    const webhook = webhookFrom({ phone: "14155550177", lastMessageOfUser: "hi" });
+    const job = { ...aJob(), webhook: { phone: "14155550177", lastMessageOfUser: "hi" } };
+    expect(parseWebhookJob(JSON.stringify(job)).webhook).toEqual(webhook);
   });
 
   it("rejects a body that is not JSON", () => {
