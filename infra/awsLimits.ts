@@ -161,7 +161,7 @@ export const MAX_RECEIVER_RESERVED_CONCURRENCY = reservableConcurrency(
 );
 
 /** Pulumi auto-naming appends "-" and 7 random characters to a resource's logical name. */
-export const AUTONAME_SUFFIX_LENGTH = 8;
+const AUTONAME_SUFFIX_LENGTH = 8;
 /** ...and the AWS provider ".fifo" to a FIFO queue's (pulumi-aws resource_overrides.go). */
 const FIFO_SUFFIX = ".fifo";
 
@@ -181,7 +181,7 @@ export const MAX_BODY_BYTES_LIMIT =
     (AWS_LIMITS.sqsMessageBytes.limit - JOB_ENVELOPE_BYTES) / JOB_BYTES_PER_BODY_BYTE / 1024,
   ) * 1024;
 
-export function utf8Bytes(text: string): number {
+function utf8Bytes(text: string): number {
   return Buffer.byteLength(text, "utf8");
 }
 

@@ -5,12 +5,9 @@ import {
   DEFAULT_INGRESS,
   DEFAULTS,
   INGRESS_KINDS,
-  type IngressKind,
   OPT_OUT_LANGUAGES,
   type OptOutLanguage,
 } from "../lambdas/contract.js";
-
-export type { IngressKind };
 
 // The validators shared with the responder (rules, policy secret): the only imports from lambdas/
 // besides the contract, so that preview refuses exactly what the responder would (pure; no AWS).
@@ -49,7 +46,7 @@ export const SECRET_KEYS = {
 } as const;
 
 /** Log retention values CloudWatch Logs accepts. */
-export const LOG_RETENTION_DAYS = [
+const LOG_RETENTION_DAYS = [
   1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288,
   3653,
 ] as const;
@@ -57,7 +54,7 @@ export const LOG_RETENTION_DAYS = [
 const SNS_TOPIC_ARN = /^arn:aws(-cn|-us-gov)?:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/;
 
 /** The stage throttle of an HTTP API stack when its file sets none. */
-export const HTTP_API_THROTTLE_DEFAULTS = { rateLimit: 50, burstLimit: 100 } as const;
+const HTTP_API_THROTTLE_DEFAULTS = { rateLimit: 50, burstLimit: 100 } as const;
 
 const SIGNATURE_SCHEMES = ["auto", "secret", "hmac-sha256", "hmac-sha512", "off"] as const;
 
@@ -460,7 +457,7 @@ export type StackSettings = Omit<z.output<typeof settingsSchema>, "replyRules"> 
  * How the entrance is throttled: by the HTTP API's stage, or by the receiver's reserved
  * concurrency when the stack reserves some (else only by the account's concurrency).
  */
-export type IngressThrottle =
+type IngressThrottle =
   | { ingress: "httpApi"; rateLimit: number; burstLimit: number }
   | { ingress: "functionUrl"; receiverReservedConcurrency?: number };
 
@@ -468,7 +465,7 @@ export type IngressThrottle =
  * Keys older stack files may still set, with what replaced them: named, not "unknown (typo?)",
  * so an operator upgrading knows to delete the line and why.
  */
-export const RETIRED_KEYS: Record<string, string> = {
+const RETIRED_KEYS: Record<string, string> = {
   idempotencyTtlSeconds:
     "no longer used: repeats are dropped by the FIFO jobs queue (5 minutes) and, later, by the " +
     "responder's write on the contact; delete this key (docs/reliability.md)",
@@ -493,7 +490,7 @@ export interface SettingsContext {
 }
 
 /** The settings as the schema gives them, each key on its own (a bad key is absent). */
-export type SettingsValues = Partial<z.output<typeof settingsSchema>>;
+type SettingsValues = Partial<z.output<typeof settingsSchema>>;
 
 /**
  * One problem of a configuration: the text every caller shows, and where it is, for a caller
@@ -663,11 +660,11 @@ export function checkSettings(
  * test/fixtures/contracts/ietf/reserved-names.md): top-level names, and second-level names with
  * every subdomain. Mail or requests there reach nobody.
  */
-export const RESERVED_TOP_LEVEL_DOMAINS = ["test", "example", "invalid", "localhost"] as const;
-export const RESERVED_EXAMPLE_DOMAINS = ["example.com", "example.net", "example.org"] as const;
+const RESERVED_TOP_LEVEL_DOMAINS = ["test", "example", "invalid", "localhost"] as const;
+const RESERVED_EXAMPLE_DOMAINS = ["example.com", "example.net", "example.org"] as const;
 
 /** The reserved name a host falls under (`example.com` for `ops.example.com`), if any. */
-export function reservedDomainOf(host: string): string | undefined {
+function reservedDomainOf(host: string): string | undefined {
   const name = host.toLowerCase().replace(/\.$/, "");
   const labels = name.split(".");
   const tld = labels.at(-1) ?? "";
@@ -679,7 +676,7 @@ export function reservedDomainOf(host: string): string | undefined {
  * North American numbers 555-0100 to 555-0199, in every area code, are reserved for fiction
  * (NANPA; test/fixtures/contracts/nanpa/fictional-numbers.md): in E.164 `+1 NPA 555 01XX`.
  */
-export function isFictionalNumber(e164: string): boolean {
+function isFictionalNumber(e164: string): boolean {
   return /^\+1\d{3}55501\d{2}$/.test(e164);
 }
 

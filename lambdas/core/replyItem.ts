@@ -97,7 +97,7 @@ export const CLAIMABLE_STATUSES: readonly ReplyStatus[] = REPLY_TRANSITIONS.clai
 );
 
 /** Why an item became UNKNOWN (its `reason`). */
-export const UNKNOWN_REASON = "the sender stopped during the vendor call; delivery unknown";
+const UNKNOWN_REASON = "the sender stopped during the vendor call; delivery unknown";
 
 export interface ReplyItem {
   /** "PHONE#<digits>" */

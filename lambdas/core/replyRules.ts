@@ -414,7 +414,7 @@ type ConditionName = keyof typeof RULE_CONDITIONS;
 const CONDITION_NAMES = Object.keys(RULE_CONDITIONS) as ConditionName[];
 
 /** A rule's conditions, compiled: those it states. */
-export type RuleConditions = {
+type RuleConditions = {
   [Name in ConditionName]?: z.output<(typeof RULE_CONDITIONS)[Name]["schema"]>;
 };
 
@@ -642,7 +642,7 @@ export function lastUserText(webhook: NormalizedWebhook): string {
 }
 
 /** True when every condition the rule states holds for the input. */
-export function ruleApplies(rule: ReplyRule, input: ReplyPolicyInput): boolean {
+function ruleApplies(rule: ReplyRule, input: ReplyPolicyInput): boolean {
   return CONDITION_NAMES.every((name) => {
     const stated = rule.conditions[name];
     // `never`: TypeScript cannot tie the entry to the value across the union of names; toRule

@@ -71,7 +71,7 @@ export { planIdFor } from "./conversation.js";
  * effect comes in via `deps`.
  */
 
-export interface RespondSettings {
+interface RespondSettings {
   maxHopSeconds: number;
   /** Retention of MSG items (DynamoDB TTL), after the message or its plan's last due reply. */
   ttlSeconds: number;
@@ -107,7 +107,7 @@ export interface JobAttempt {
 }
 
 /** The job is handled: its plan (possibly none) is stored and queued. */
-export interface RespondDone {
+interface RespondDone {
   outcome: "done";
   /**
    * What the CONTACT claim found; "handled" when none was made because the message was handled
@@ -123,7 +123,7 @@ export interface RespondDone {
 }
 
 /** The policy was unavailable: the job comes back after `afterSeconds`. */
-export interface RespondRetry {
+interface RespondRetry {
   outcome: "retry";
   afterSeconds: number;
   reason: string;
@@ -596,7 +596,7 @@ function policyUnavailable(
 }
 
 /** The scheduled replies of a stored plan, to its contact. */
-export function repliesOf(
+function repliesOf(
   plan: Plan,
   contact: { phone: string; userId: string | null },
 ): ScheduledReply[] {

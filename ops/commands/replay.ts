@@ -45,7 +45,7 @@ import { readRulesDocument } from "./validate.js";
  */
 
 /** The first words of the answer when the two rule sets are the same (CI posts nothing then). */
-export const SAME_RULES = "Nothing to replay";
+const SAME_RULES = "Nothing to replay";
 
 /** Reasons the responder gave a message no plan without asking the rules. */
 const NOT_ASKED: ReadonlySet<NoReplyReason> = new Set<NoReplyReason>([
@@ -57,7 +57,7 @@ const NOT_ASKED: ReadonlySet<NoReplyReason> = new Set<NoReplyReason>([
   "outgoing",
 ]);
 
-export type ReplayVerdict = "unchanged" | "changed" | "newly answered" | "no longer answered";
+type ReplayVerdict = "unchanged" | "changed" | "newly answered" | "no longer answered";
 
 interface Answer {
   /** The rule's name; "policy" when the HTTP reply policy answered (--policy). */
@@ -68,7 +68,7 @@ interface Answer {
   messages: (Omit<ReplyPlanMessage, "text"> & { text?: string })[];
 }
 
-export interface ReplayRow {
+interface ReplayRow {
   at: string;
   contact: string;
   text?: string;
@@ -78,7 +78,7 @@ export interface ReplayRow {
 }
 
 /** The webhook a logged message stood for, as far as the log keeps it (no name, no labels). */
-export function webhookOfLoggedMessage(item: ConversationItem): NormalizedWebhook {
+function webhookOfLoggedMessage(item: ConversationItem): NormalizedWebhook {
   return webhookFrom({
     phone: item.phone,
     userId: item.userId,
@@ -94,7 +94,7 @@ export function webhookOfLoggedMessage(item: ConversationItem): NormalizedWebhoo
 const ruleLabel = (rule: ReplyRule) => rule.name ?? `rule ${rule.index}`;
 
 /** How the HTTP reply policy's answers are labelled (--policy). */
-export const POLICY_ANSWER = "policy";
+const POLICY_ANSWER = "policy";
 
 /**
  * The answer of one rules set, by the responder's code: the rules first, and with --policy a

@@ -14,7 +14,7 @@ import { REQUIRED_OUTPUTS, requireOutputs } from "../outputs.js";
  */
 
 /** The contact when none is given: 555-0100 to 0199 are kept for fiction (and pass validation). */
-export const DEFAULT_CONTACT = "+14155550100";
+const DEFAULT_CONTACT = "+14155550100";
 
 /** The vendor gives up after 10 s (docs/vendor.md); so does a test delivery. */
 const TIMEOUT_MS = 10_000;

@@ -24,7 +24,7 @@ import { rawStackConfig } from "../stackFile.js";
  */
 
 /** One problem, where it is. */
-export interface FileProblem {
+interface FileProblem {
   file: string;
   /** 1-based; absent when the problem is the file's as a whole (a missing key). */
   line?: number;
@@ -48,7 +48,7 @@ interface FileReport {
 type PathSegment = string | number;
 
 /** "messages[1].delay" → ["messages", 1, "delay"]. */
-export function fieldSegments(field: string | undefined): PathSegment[] {
+function fieldSegments(field: string | undefined): PathSegment[] {
   if (!field) return [];
   return [...field.matchAll(/([^.[\]]+)|\[(\d+)\]/g)].map((m) =>
     m[2] === undefined ? (m[1] ?? "") : Number(m[2]),
@@ -123,7 +123,7 @@ function ruleFields(problem: RuleProblem) {
 }
 
 /** A rules file as the responder reads it (`--rules` of npm start; a stack's replyRulesFile). */
-export function checkRulesFile(file: string, text: string): FileReport {
+function checkRulesFile(file: string, text: string): FileReport {
   const { tree, problems } = parseJson(file, text);
   if (problems.length > 0) return { file, kind: "rules", problems };
   try {
@@ -224,7 +224,7 @@ export function readRulesDocument(option: string, file: string): ReplyRuleDocume
  * values reach the check as the Pulumi runtime hands them to the program (strings as they are,
  * other values as JSON text); `secure:` values count as set and encrypted, never decrypted.
  */
-export function checkStackFile(file: string, text: string): FileReport {
+function checkStackFile(file: string, text: string): FileReport {
   const lineCounter = new LineCounter();
   const document = parseDocument(text, { lineCounter, prettyErrors: false });
   const at = (offset: number | undefined) => {

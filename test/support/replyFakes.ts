@@ -230,7 +230,7 @@ export class MemoryContacts implements ContactStore {
 }
 
 /** A vendor that answers from a script (default: success) and records what it delivered. */
-export class ScriptedVendor implements VendorSender {
+class ScriptedVendor implements VendorSender {
   readonly delivered: (OutgoingMessage & { at: number })[] = [];
   readonly calls: OutgoingMessage[] = [];
   private readonly script: (SendOutcome | Error)[] = [];
@@ -271,7 +271,7 @@ export const silentLogger: Logger = {
   error: () => undefined,
 };
 
-export const TEST_SETTINGS: DeliverySettings = {
+const TEST_SETTINGS: DeliverySettings = {
   maxHopSeconds: 900,
   maxSendAttempts: 5,
   retryBaseSeconds: 2,

@@ -70,8 +70,7 @@ export function aMessage(
 }
 
 /** The texts of the plan an item holds. */
-export const planTexts = (item: ConversationItem | undefined) =>
-  item?.plan?.messages.map((m) => m.text);
+const planTexts = (item: ConversationItem | undefined) => item?.plan?.messages.map((m) => m.text);
 
 export function contactStoreContract(name: string, setup: () => Promise<ContactStoreHarness>) {
   let harness: ContactStoreHarness;
