@@ -163,7 +163,7 @@ async function awaitPredecessor(
     const predecessor = await replies.get({ ...refOf(reply), seq: reply.seq - 1 });
     if (isFinished(predecessor)) return undefined;
     const now = clock.now();
-    if (orderWaitExpired(now, reply.dueAt)) {
+    if (orderWaitExpired(now, reply.dueAt, predecessor?.updatedAt)) {
       logger.error("predecessor never finished; sending without it", {
         ...replyFields(reply),
         predecessorStatus: predecessor?.status ?? "none",

@@ -13,7 +13,10 @@ const IN_PROCESS_WAIT_THRESHOLD_MS = 1000;
 /** The AWS hard limit on SQS DelaySeconds. */
 export const SQS_MAX_DELAY_SECONDS = 900;
 
-/** How late a reply may get while waiting for its predecessor before that one is given up on. */
+/**
+ * How late a reply may get while waiting for its predecessor, and how long that predecessor must
+ * have been left untouched, before it is given up on (orderWaitExpired).
+ */
 export const ORDER_WAIT_LIMIT_MS = 15 * 60 * 1000;
 
 /** Longest backoff between send attempts (well inside SQS's 12 h visibility limit). */
@@ -141,7 +144,19 @@ export function orderWaitDelaySeconds(now: number, dueAt: number): number {
   return clamp(Math.ceil(lateSeconds / 4), 1, 60);
 }
 
-/** True once a reply has waited so long for its predecessor that the predecessor counts as lost. */
-export function orderWaitExpired(now: number, dueAt: number): boolean {
-  return now - dueAt > ORDER_WAIT_LIMIT_MS;
+/**
+ * True once a reply has waited so long for its predecessor that the predecessor counts as lost:
+ * the reply is `ORDER_WAIT_LIMIT_MS` past its due time and nothing has happened to the predecessor
+ * (`predecessorUpdatedAt`, its item's last write; absent: no item) for as long. A predecessor still
+ * being retried is written on every attempt, at most MAX_RETRY_DELAY_SECONDS apart, so it is never
+ * lost, however many attempts the stack allows (maxReceiveCount goes up to 1000): its successor
+ * waits, late but in order, instead of overtaking it.
+ */
+export function orderWaitExpired(
+  now: number,
+  dueAt: number,
+  predecessorUpdatedAt?: number,
+): boolean {
+  const quietSince = Math.max(dueAt, predecessorUpdatedAt ?? Number.NEGATIVE_INFINITY);
+  return now - quietSince > ORDER_WAIT_LIMIT_MS;
 }

@@ -382,6 +382,24 @@ describe("deliverReply", () => {
       const deps = memoryDeliveryDeps({}, ORDER_WAIT_LIMIT_MS + 1);
       expect((await deliverReply(plan(1, 0), first, deps)).kind).toBe("sent");
     });
+
+    it("keeps waiting past the order-wait limit while the predecessor is still being retried", async () => {
+      // A stack may allow up to 1000 attempts (maxReceiveCount), so a vendor outage can keep a
+      // reply retrying for longer than the limit: its successor must not overtake it.
+      const now = ORDER_WAIT_LIMIT_MS + 60_000;
+      const deps = memoryDeliveryDeps({}, now);
+      const retriedAt = now - 300_000;
+      const predecessor = { ...plan(0), owner: "w", leaseMs: 10_000, ttlSeconds: 60 };
+      await deps.replies.claim({ ...predecessor, reply: plan(0), now: retriedAt });
+      await deps.replies.finish({
+        ...predecessor,
+        now: retriedAt,
+        status: "RETRY",
+        reason: "HTTP 500",
+      });
+      expect((await deliverReply(plan(1, 0), first, deps)).kind).toBe("order-wait");
+      expect(deps.vendor.calls).toHaveLength(0);
+    });
   });
 
   describe("under a simulated queue (property)", () => {
