@@ -146,17 +146,13 @@ export function orderWaitDelaySeconds(now: number, dueAt: number): number {
 
 /**
  * True once a reply has waited so long for its predecessor that the predecessor counts as lost:
- * the reply is `ORDER_WAIT_LIMIT_MS` past its due time and nothing has happened to the predecessor
- * (`predecessorUpdatedAt`, its item's last write; absent: no item) for as long. A predecessor still
- * being retried is written on every attempt, at most MAX_RETRY_DELAY_SECONDS apart, so it is never
- * lost, however many attempts the stack allows (maxReceiveCount goes up to 1000): its successor
- * waits, late but in order, instead of overtaking it.
+ * the reply is `ORDER_WAIT_LIMIT_MS` past its due time and the replies before it have not been
+ * written for as long (`lastWriteBefore`, epoch ms; absent: never). A reply still being retried is
+ * written on every attempt, at most MAX_RETRY_DELAY_SECONDS apart, so neither it nor a reply
+ * waiting behind it is overtaken, however many attempts the stack allows (maxReceiveCount goes up
+ * to 1000): the plan goes out late, but in order.
  */
-export function orderWaitExpired(
-  now: number,
-  dueAt: number,
-  predecessorUpdatedAt?: number,
-): boolean {
-  const quietSince = Math.max(dueAt, predecessorUpdatedAt ?? Number.NEGATIVE_INFINITY);
+export function orderWaitExpired(now: number, dueAt: number, lastWriteBefore?: number): boolean {
+  const quietSince = Math.max(dueAt, lastWriteBefore ?? Number.NEGATIVE_INFINITY);
   return now - quietSince > ORDER_WAIT_LIMIT_MS;
 }

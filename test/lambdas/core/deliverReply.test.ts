@@ -383,22 +383,38 @@ describe("deliverReply", () => {
       expect((await deliverReply(plan(1, 0), first, deps)).kind).toBe("sent");
     });
 
-    it("keeps waiting past the order-wait limit while the predecessor is still being retried", async () => {
-      // A stack may allow up to 1000 attempts (maxReceiveCount), so a vendor outage can keep a
-      // reply retrying for longer than the limit: its successor must not overtake it.
+    describe("past the order-wait limit", () => {
       const now = ORDER_WAIT_LIMIT_MS + 60_000;
-      const deps = memoryDeliveryDeps({}, now);
-      const retriedAt = now - 300_000;
-      const predecessor = { ...plan(0), owner: "w", leaseMs: 10_000, ttlSeconds: 60 };
-      await deps.replies.claim({ ...predecessor, reply: plan(0), now: retriedAt });
-      await deps.replies.finish({
-        ...predecessor,
-        now: retriedAt,
-        status: "RETRY",
-        reason: "HTTP 500",
+      const written = now - 300_000;
+      const writeItem = async (deps: ReturnType<typeof memoryDeliveryDeps>, seq: number) => {
+        const ref = { ...plan(seq), owner: "w", leaseMs: 10_000, ttlSeconds: 60 };
+        await deps.replies.claim({ ...ref, reply: plan(seq), now: written });
+        return ref;
+      };
+
+      it("keeps waiting while the predecessor is still being retried", async () => {
+        // A stack may allow up to 1000 attempts (maxReceiveCount), so a vendor outage can keep a
+        // reply retrying for longer than the limit: its successor must not overtake it.
+        const deps = memoryDeliveryDeps({}, now);
+        const ref = await writeItem(deps, 0);
+        await deps.replies.finish({ ...ref, now: written, status: "RETRY", reason: "HTTP 500" });
+        expect((await deliverReply(plan(1), first, deps)).kind).toBe("order-wait");
+        expect(deps.vendor.calls).toHaveLength(0);
       });
-      expect((await deliverReply(plan(1, 0), first, deps)).kind).toBe("order-wait");
-      expect(deps.vendor.calls).toHaveLength(0);
+
+      it("keeps waiting while the predecessor waits for a reply still being retried", async () => {
+        const deps = memoryDeliveryDeps({}, now);
+        const ref = await writeItem(deps, 0);
+        await deps.replies.finish({ ...ref, now: written, status: "RETRY", reason: "HTTP 500" });
+        expect((await deliverReply(plan(2), first, deps)).kind).toBe("order-wait");
+      });
+
+      it("keeps waiting for a predecessor whose own predecessor has just been sent", async () => {
+        const deps = memoryDeliveryDeps({}, now);
+        const ref = await writeItem(deps, 0);
+        await deps.replies.markSent({ ...ref, sentAt: written });
+        expect((await deliverReply(plan(2), first, deps)).kind).toBe("order-wait");
+      });
     });
   });
 
