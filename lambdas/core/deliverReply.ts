@@ -147,6 +147,26 @@ async function checkReplyItem(
   }
 }
 
+/**
+ * The latest write to the items of the replies before this one, back to the nearest finished one:
+ * its predecessor's, and while that is unfinished, the one before it, and so on. A reply that waits
+ * for its own predecessor has no item, so a retry further back, or one that has just finished
+ * (its successor is at most one order wait from noticing), is what shows the plan is alive.
+ * Undefined: none written.
+ */
+async function lastWriteBefore(
+  reply: ScheduledReply,
+  deps: DeliveryDeps,
+): Promise<number | undefined> {
+  let latest: number | undefined;
+  for (let seq = reply.seq - 1; seq >= 0; seq -= 1) {
+    const item = await deps.replies.get({ ...refOf(reply), seq });
+    if (item) latest = Math.max(latest ?? item.updatedAt, item.updatedAt);
+    if (isFinished(item)) break;
+  }
+  return latest;
+}
+
 /** Waits (briefly, in-process) until the predecessor is finished; a result means "not yet". */
 async function awaitPredecessor(
   reply: ScheduledReply,
@@ -159,11 +179,21 @@ async function awaitPredecessor(
     clock.now() + settings.orderWaitInProcessMs,
     attempt.waitUntil ?? Number.POSITIVE_INFINITY,
   );
+  // Read once per receive, and only once the reply is past the limit itself: a plan found alive
+  // stays so for far longer than this in-process wait.
+  let lastWrite: Promise<number | undefined> | undefined;
+  const planLastWrite = () => {
+    lastWrite ??= lastWriteBefore(reply, deps);
+    return lastWrite;
+  };
   for (;;) {
     const predecessor = await replies.get({ ...refOf(reply), seq: reply.seq - 1 });
     if (isFinished(predecessor)) return undefined;
     const now = clock.now();
-    if (orderWaitExpired(now, reply.dueAt)) {
+    if (
+      orderWaitExpired(now, reply.dueAt) &&
+      orderWaitExpired(now, reply.dueAt, await planLastWrite())
+    ) {
       logger.error("predecessor never finished; sending without it", {
         ...replyFields(reply),
         predecessorStatus: predecessor?.status ?? "none",

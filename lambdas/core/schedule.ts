@@ -13,7 +13,10 @@ const IN_PROCESS_WAIT_THRESHOLD_MS = 1000;
 /** The AWS hard limit on SQS DelaySeconds. */
 export const SQS_MAX_DELAY_SECONDS = 900;
 
-/** How late a reply may get while waiting for its predecessor before that one is given up on. */
+/**
+ * How late a reply may get while waiting for its predecessor, and how long that predecessor must
+ * have been left untouched, before it is given up on (orderWaitExpired).
+ */
 export const ORDER_WAIT_LIMIT_MS = 15 * 60 * 1000;
 
 /** Longest backoff between send attempts (well inside SQS's 12 h visibility limit). */
@@ -141,7 +144,15 @@ export function orderWaitDelaySeconds(now: number, dueAt: number): number {
   return clamp(Math.ceil(lateSeconds / 4), 1, 60);
 }
 
-/** True once a reply has waited so long for its predecessor that the predecessor counts as lost. */
-export function orderWaitExpired(now: number, dueAt: number): boolean {
-  return now - dueAt > ORDER_WAIT_LIMIT_MS;
+/**
+ * True once a reply has waited so long for its predecessor that the predecessor counts as lost:
+ * the reply is `ORDER_WAIT_LIMIT_MS` past its due time and the replies before it have not been
+ * written for as long (`lastWriteBefore`, epoch ms; absent: never). A reply still being retried is
+ * written on every attempt, at most MAX_RETRY_DELAY_SECONDS apart, so neither it nor a reply
+ * waiting behind it is overtaken, however many attempts the stack allows (maxReceiveCount goes up
+ * to 1000): the plan goes out late, but in order.
+ */
+export function orderWaitExpired(now: number, dueAt: number, lastWriteBefore?: number): boolean {
+  const quietSince = Math.max(dueAt, lastWriteBefore ?? Number.NEGATIVE_INFINITY);
+  return now - quietSince > ORDER_WAIT_LIMIT_MS;
 }

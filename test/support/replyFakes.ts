@@ -308,37 +308,81 @@ export interface InFlight {
 
 /**
  * Runs the sender (core/deliverReply.ts) over a simulated replies queue on the deps' simulated
- * clock until the queue is empty: each message is received `receiveLateness` (cycling) after it
- * became visible, its hops and order waits go back on the queue, a failed attempt comes back
- * after its backoff. Returns how many hops the sender took.
+ * clock until the queue is empty, as Lambda does: every message is handled as soon as it is
+ * received, concurrently with the others (a batch's records run in parallel, invocations scale
+ * out), so a reply waiting in-process for its predecessor does not hold that predecessor back.
+ * Each message is received `receiveLateness` (cycling) after it became visible; its hops and
+ * order waits go back on the queue, a failed attempt comes back after its backoff. The clock's
+ * sleeps become timers of this discrete-event loop while it runs; time only moves from one event
+ * to the next, never with the wall clock. Returns how many hops the sender took.
  */
 export async function drainSimulatedQueue(
   queue: InFlight[],
   deps: ReturnType<typeof memoryDeliveryDeps>,
   receiveLateness: number[],
 ): Promise<{ hops: number }> {
+  const { clock } = deps;
+  const timers: { at: number; wake: () => void }[] = [];
+  const pending: (InFlight & { receiveAt: number })[] = [];
   let step = 0;
   let hops = 0;
-  for (let guard = 0; queue.length > 0; guard++) {
-    if (guard > 200_000) throw new Error("simulation did not settle");
-    queue.sort((a, b) => a.visibleAt - b.visibleAt);
-    const next = queue.shift() as InFlight;
+  let running = 0;
+  let copied = deps.repliesQueue.sent.length;
+  const receive = (message: InFlight) => {
     const lateness = receiveLateness[step++ % receiveLateness.length] ?? 0;
-    deps.clock.current = Math.max(deps.clock.current, next.visibleAt + lateness);
-    next.receiveCount += 1;
-    const before = deps.repliesQueue.sent.length;
-    const result = await deliverReply(next.reply, { receiveCount: next.receiveCount }, deps);
+    pending.push({ ...message, receiveAt: message.visibleAt + lateness });
+  };
+  const handle = async (message: InFlight) => {
+    running += 1;
+    message.receiveCount += 1;
+    const result = await deliverReply(message.reply, { receiveCount: message.receiveCount }, deps);
     if (result.kind === "hopped") hops += 1;
-    for (const copy of deps.repliesQueue.sent.slice(before)) {
-      queue.push({
-        reply: copy.body,
-        visibleAt: copy.at + copy.delaySeconds * 1000,
-        receiveCount: 0,
-      });
-    }
     if (!isAcknowledged(result) && "delaySeconds" in result) {
-      queue.push({ ...next, visibleAt: deps.clock.now() + result.delaySeconds * 1000 });
+      receive({ ...message, visibleAt: clock.now() + result.delaySeconds * 1000 });
     }
+    running -= 1;
+  };
+  // Every fake resolves in microtasks: once a macrotask turn has passed, each running delivery is
+  // finished or asleep on a timer.
+  const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
+  const realSleep = clock.sleep;
+  clock.sleep = (ms) =>
+    new Promise<void>((wake) => timers.push({ at: clock.current + Math.max(0, ms), wake }));
+  const failures: unknown[] = [];
+  try {
+    for (const message of queue.splice(0)) receive(message);
+    for (let guard = 0; ; guard++) {
+      if (guard > 400_000) throw new Error("simulation did not settle");
+      await settle();
+      for (const copy of deps.repliesQueue.sent.slice(copied)) {
+        receive({
+          reply: copy.body,
+          visibleAt: copy.at + copy.delaySeconds * 1000,
+          receiveCount: 0,
+        });
+      }
+      copied = deps.repliesQueue.sent.length;
+      if (failures.length > 0) throw failures[0];
+      timers.sort((a, b) => a.at - b.at);
+      pending.sort((a, b) => a.receiveAt - b.receiveAt);
+      const timer = timers[0];
+      const message = pending[0];
+      if (timer && (!message || timer.at <= message.receiveAt)) {
+        timers.shift();
+        clock.current = Math.max(clock.current, timer.at);
+        timer.wake();
+      } else if (message) {
+        pending.shift();
+        clock.current = Math.max(clock.current, message.receiveAt);
+        const { receiveAt: _, ...inFlight } = message;
+        handle(inFlight).catch((error: unknown) => failures.push(error));
+      } else if (running === 0) {
+        return { hops };
+      } else {
+        throw new Error("a delivery is stuck on something other than the simulated clock");
+      }
+    }
+  } finally {
+    clock.sleep = realSleep;
   }
-  return { hops };
 }

@@ -382,6 +382,40 @@ describe("deliverReply", () => {
       const deps = memoryDeliveryDeps({}, ORDER_WAIT_LIMIT_MS + 1);
       expect((await deliverReply(plan(1, 0), first, deps)).kind).toBe("sent");
     });
+
+    describe("past the order-wait limit", () => {
+      const now = ORDER_WAIT_LIMIT_MS + 60_000;
+      const written = now - 300_000;
+      const writeItem = async (deps: ReturnType<typeof memoryDeliveryDeps>, seq: number) => {
+        const ref = { ...plan(seq), owner: "w", leaseMs: 10_000, ttlSeconds: 60 };
+        await deps.replies.claim({ ...ref, reply: plan(seq), now: written });
+        return ref;
+      };
+
+      it("keeps waiting while the predecessor is still being retried", async () => {
+        // A stack may allow up to 1000 attempts (maxReceiveCount), so a vendor outage can keep a
+        // reply retrying for longer than the limit: its successor must not overtake it.
+        const deps = memoryDeliveryDeps({}, now);
+        const ref = await writeItem(deps, 0);
+        await deps.replies.finish({ ...ref, now: written, status: "RETRY", reason: "HTTP 500" });
+        expect((await deliverReply(plan(1), first, deps)).kind).toBe("order-wait");
+        expect(deps.vendor.calls).toHaveLength(0);
+      });
+
+      it("keeps waiting while the predecessor waits for a reply still being retried", async () => {
+        const deps = memoryDeliveryDeps({}, now);
+        const ref = await writeItem(deps, 0);
+        await deps.replies.finish({ ...ref, now: written, status: "RETRY", reason: "HTTP 500" });
+        expect((await deliverReply(plan(2), first, deps)).kind).toBe("order-wait");
+      });
+
+      it("keeps waiting for a predecessor whose own predecessor has just been sent", async () => {
+        const deps = memoryDeliveryDeps({}, now);
+        const ref = await writeItem(deps, 0);
+        await deps.replies.markSent({ ...ref, sentAt: written });
+        expect((await deliverReply(plan(2), first, deps)).kind).toBe("order-wait");
+      });
+    });
   });
 
   describe("under a simulated queue (property)", () => {

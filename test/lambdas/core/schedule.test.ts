@@ -123,6 +123,12 @@ describe("order waiting", () => {
     expect(orderWaitExpired(ORDER_WAIT_LIMIT_MS, 0)).toBe(false);
     expect(orderWaitExpired(ORDER_WAIT_LIMIT_MS + 1, 0)).toBe(true);
   });
+
+  it("does not give up on a predecessor written to within the order-wait limit", () => {
+    const now = 2 * ORDER_WAIT_LIMIT_MS;
+    expect(orderWaitExpired(now, 0, now - ORDER_WAIT_LIMIT_MS)).toBe(false);
+    expect(orderWaitExpired(now, 0, now - ORDER_WAIT_LIMIT_MS - 1)).toBe(true);
+  });
 });
 
 describe("placeReply (far replies through schedules)", () => {
