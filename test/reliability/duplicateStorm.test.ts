@@ -2,9 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ScheduledReply, WebhookJob } from "../../lambdas/core/messages.js";
 import { drainRaw, queueDepth, sendRaw, waitFor } from "../support/queues.js";
 import { startTestStack, type TestStack } from "../support/testStack.js";
+import { withoutResends } from "../support/vendorResends.js";
 import { type CapturedOutput, captureOutput } from "./support/captureOutput.js";
 import { deliverWithRetries, type PostResult, signedWebhook } from "./support/deliveries.js";
-import { withoutResends } from "./support/vendorResends.js";
 
 /**
  * Duplicate storm (docs/reliability.md): 100 concurrent deliveries of one webhook and 100 of distinct ones

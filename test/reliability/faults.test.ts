@@ -4,9 +4,9 @@ import type { ScheduledReply, WebhookJob } from "../../lambdas/core/messages.js"
 import { planIdFor } from "../../lambdas/core/respondToJob.js";
 import { drainRaw, queueDepth, sendRaw, waitFor } from "../support/queues.js";
 import { startTestStack, type TestStack } from "../support/testStack.js";
+import { ambiguousFailure, withoutResends } from "../support/vendorResends.js";
 import { type CapturedOutput, captureOutput } from "./support/captureOutput.js";
 import { type PostResult, post, signedWebhook } from "./support/deliveries.js";
-import { ambiguousFailure, withoutResends } from "./support/vendorResends.js";
 import { startWorkerChild } from "./support/workerChild.js";
 
 /**

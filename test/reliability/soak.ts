@@ -78,7 +78,7 @@ import { DynamoConversationReader } from "../../ops/conversationReader.js";
 import { queueDepth, totalOf } from "../../ops/queues.js";
 import { loadTarget } from "../../ops/target.js";
 import { type PolicyEndpoint, startPolicyEndpoint } from "../support/policyEndpoint.js";
-import { ambiguousFailure } from "./support/vendorResends.js";
+import { ambiguousFailure } from "../support/vendorResends.js";
 
 const REPO_ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const READY_TIMEOUT_MS = 180_000;

@@ -1,4 +1,4 @@
-import type { SentRecord } from "../../../local/vendorSimulator.js";
+import type { SentRecord } from "../../local/vendorSimulator.js";
 
 /**
  * Telling the documented resend after a vendor timeout (docs/reliability.md, promise 8a) from a
