@@ -45,6 +45,7 @@ export const UNIT_TESTS: readonly string[] = [
   "test/reliability/faultProxy.test.ts",
   "test/support/projects.test.ts",
   "test/support/replyFakes.contract.test.ts",
+  "test/support/vendorResends.test.ts",
 ];
 
 /**
