@@ -189,6 +189,23 @@ describe("workers under faults", { timeout: 90_000 }, () => {
   const sent = (phone: string) =>
     sentByPhone(pipeline, plans, [...output.lines(), ...childLines]).get(phone);
 
+  /**
+   * Waits for `count` sends at the vendor, then for every copy on the replies queue (redelivered
+   * originals, hopped copies) to be handled: a second send of a reply would show by then.
+   */
+  async function allSettled(what: string, count: number) {
+    const steady = { timeoutMs: STALL_MS, progress: () => sendProgress(pipeline) };
+    await waitFor(what, () => (pipeline.vendor.sent().length >= count ? true : undefined), steady);
+    await waitFor(
+      "the replies queue to empty",
+      async () =>
+        (await queueDepth(pipeline.sqsClient, pipeline.resources.queues.replies)) === 0
+          ? true
+          : undefined,
+      steady,
+    );
+  }
+
   /** Puts a plan of four replies for `phone` on the replies queue, due at the given offsets. */
   async function enqueuePlan(phone: string, offsetsMs: number[], jobKey: string) {
     const now = Date.now();
@@ -262,20 +279,7 @@ describe("workers under faults", { timeout: 90_000 }, () => {
       // Another worker takes over: the killed batch comes back after its visibility timeout, and
       // the hopped copies of the later replies arrive too.
       pipeline.startWorker("sender");
-      await waitFor(
-        "all eight replies",
-        () => (pipeline.vendor.sent().length >= 8 ? true : undefined),
-        { timeoutMs: STALL_MS, progress: () => sendProgress(pipeline) },
-      );
-      // Every copy (redelivered originals, hopped copies) settled: a second send would show now.
-      await waitFor(
-        "the replies queue to empty",
-        async () =>
-          (await queueDepth(pipeline.sqsClient, pipeline.resources.queues.replies)) === 0
-            ? true
-            : undefined,
-        { timeoutMs: STALL_MS, progress: () => sendProgress(pipeline) },
-      );
+      await allSettled("all eight replies", 8);
       expect(sent("+14155550401")).toEqual(TEXTS);
       expect(sent("+14155550402")).toEqual(TEXTS);
       // The redelivered copies of the replies sent before the kill met their reply items.
@@ -303,19 +307,7 @@ describe("workers under faults", { timeout: 90_000 }, () => {
       );
       expect(pipeline.vendor.sent()).toEqual([]);
       await pipeline.proxies.vendor.setMode("up");
-      await waitFor(
-        "all four replies after the outage",
-        () => (pipeline.vendor.sent().length >= 4 ? true : undefined),
-        { timeoutMs: STALL_MS, progress: () => sendProgress(pipeline) },
-      );
-      await waitFor(
-        "the replies queue to empty",
-        async () =>
-          (await queueDepth(pipeline.sqsClient, pipeline.resources.queues.replies)) === 0
-            ? true
-            : undefined,
-        { timeoutMs: STALL_MS, progress: () => sendProgress(pipeline) },
-      );
+      await allSettled("all four replies after the outage", 4);
       expect(sent("+14155550403")).toEqual(TEXTS);
       expect(await queueDepth(pipeline.sqsClient, pipeline.resources.queues.repliesDlq)).toBe(0);
       await pipeline.stopWorkers();
