@@ -23,8 +23,11 @@ export default defineConfig({
     // Integration tests share one DynamoDB Local JVM; 2 cores, so keep parallelism modest.
     pool: "forks",
     poolOptions: { forks: { maxForks: 2, minForks: 1 } },
-    testTimeout: 30_000,
-    hookTimeout: 60_000,
+    // Bounds for a stuck test, not a slow one: at a load of twice the cores a test of seconds took
+    // tens of them (a program run under mocks, a local stack's first replies). Waits inside the
+    // tests fail first, when the work stands still (test/support/queues.ts waitFor).
+    testTimeout: 120_000,
+    hookTimeout: 180_000,
     reporters: ["default", "./test/support/runLogReporter.ts"],
     setupFiles: ["test/support/runLog.ts"],
     projects: [

@@ -168,6 +168,8 @@ describe("GitHub workflows", () => {
       expect(drift.jobs.drift?.strategy?.matrix?.stack).toEqual(["dev", "staging", "prod"]);
     });
 
+    // Runs the program under mocks in a child process: seconds alone, minutes on a loaded machine
+    // (the bound of the other program-run tests).
     it("leaves out exactly the secret versions, whose read needs the secret value", async () => {
       const glob = /--exclude '([^']+)'/.exec(refresh().run)?.[1];
       expect(glob).toBeDefined();
@@ -194,7 +196,7 @@ describe("GitHub workflows", () => {
       expect(excluded.length).toBe(
         urns.filter((r) => r.type === "aws:secretsmanager/secretVersion:SecretVersion").length,
       );
-    });
+    }, 180_000);
   });
 
   it("lints its workflows with actionlint as part of npm run lint", () => {

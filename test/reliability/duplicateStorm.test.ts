@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ScheduledReply, WebhookJob } from "../../lambdas/core/messages.js";
 import { drainRaw, queueDepth, sendRaw, waitFor } from "../support/queues.js";
 import { startTestStack, type TestStack } from "../support/testStack.js";
+import { withoutResends } from "../support/vendorResends.js";
 import { type CapturedOutput, captureOutput } from "./support/captureOutput.js";
 import { deliverWithRetries, type PostResult, signedWebhook } from "./support/deliveries.js";
 
@@ -170,15 +171,10 @@ describe("duplicate storm through the local HTTP endpoint", {
       );
       // Give any stray second send time to show up before counting.
       await new Promise((resolve) => setTimeout(resolve, 1500));
-      // A copy right after an unanswered send of the same reply is the documented resend after a
+      // A copy after an unanswered send of the same reply is the documented resend after a
       // vendor timeout (promise 8a); any other copy is a double.
       const byPhone = new Map<string, string[]>();
-      const unanswered = new Set<string>();
-      for (const record of pipeline.vendor.sent()) {
-        const reply = `${record.phone}:${record.text}`;
-        const resent = unanswered.delete(reply);
-        if (record.unanswered) unanswered.add(reply);
-        if (resent) continue;
+      for (const record of withoutResends(pipeline.vendor.sent())) {
         byPhone.set(record.phone, [...(byPhone.get(record.phone) ?? []), record.text]);
       }
       expect([...byPhone.values()].flat()).toHaveLength(expected);

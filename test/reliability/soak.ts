@@ -78,6 +78,7 @@ import { DynamoConversationReader } from "../../ops/conversationReader.js";
 import { queueDepth, totalOf } from "../../ops/queues.js";
 import { loadTarget } from "../../ops/target.js";
 import { type PolicyEndpoint, startPolicyEndpoint } from "../support/policyEndpoint.js";
+import { ambiguousFailure } from "../support/vendorResends.js";
 
 const REPO_ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const READY_TIMEOUT_MS = 180_000;
@@ -226,20 +227,8 @@ const ambiguousFailures = new Set<string>();
 
 /** Notes a sender's "send failed; retrying" line whose failure may hide a send (promise 8a). */
 function noteAmbiguousFailure(line: string): void {
-  if (!line.startsWith("{") || !line.includes("send failed")) return;
-  try {
-    const fields = JSON.parse(line) as { planId?: unknown; seq?: unknown; reason?: unknown };
-    if (
-      typeof fields.planId === "string" &&
-      typeof fields.seq === "number" &&
-      typeof fields.reason === "string" &&
-      /timeout|network error/i.test(fields.reason)
-    ) {
-      ambiguousFailures.add(`${fields.planId}#${fields.seq}`);
-    }
-  } catch {
-    // not one of the stack's JSON lines
-  }
+  const failure = ambiguousFailure(line);
+  if (failure) ambiguousFailures.add(failure);
 }
 
 function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {

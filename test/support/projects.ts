@@ -46,6 +46,7 @@ export const UNIT_TESTS: readonly string[] = [
   "test/support/projects.test.ts",
   "test/support/replyFakes.contract.test.ts",
   "test/docsLinks.test.ts",
+  "test/support/vendorResends.test.ts",
 ];
 
 /**

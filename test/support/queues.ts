@@ -94,13 +94,15 @@ export async function sendRaw(sqs: SQSClient, queueUrl: string, bodies: string[]
  * Polls `check` until it returns a value other than undefined or false (which it then returns),
  * or fails after timeoutMs naming `what`. With `progress` (a count that grows as the work goes
  * on: replies sent, jobs taken), timeoutMs is how long the count may stand still: a machine
- * loaded by other work makes the pipeline slow, not stuck, and only a stuck one fails.
+ * loaded by other work makes the pipeline slow, not stuck, and only a stuck one fails. The
+ * default bound is for a stuck pipeline too: a step of seconds alone took tens of seconds with
+ * the suite at a load of twice the cores.
  */
 export async function waitFor<T>(
   what: string,
   check: () => Promise<T | undefined> | T | undefined,
   {
-    timeoutMs = 20_000,
+    timeoutMs = 60_000,
     intervalMs = 100,
     progress,
   }: { timeoutMs?: number; intervalMs?: number; progress?: () => Promise<number> | number } = {},

@@ -12,6 +12,12 @@ export interface WorkerChild {
   kill(): Promise<void>;
 }
 
+/**
+ * A bound for a stuck start only: `node --import tsx` and the SDK load in a few seconds, but a
+ * machine loaded many times over stretches that to tens of seconds, which is slow, not stuck.
+ */
+const STUCK_START_MS = 180_000;
+
 /** Starts a worker process and resolves once it polls its queue. */
 export async function startWorkerChild(options: {
   worker: "responder" | "sender";
@@ -34,8 +40,12 @@ export async function startWorkerChild(options: {
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill("SIGKILL");
-      reject(new Error(`worker did not start within ${options.timeoutMs ?? 30_000} ms\n${output}`));
-    }, options.timeoutMs ?? 30_000);
+      reject(
+        new Error(
+          `worker did not start within ${options.timeoutMs ?? STUCK_START_MS} ms\n${output}`,
+        ),
+      );
+    }, options.timeoutMs ?? STUCK_START_MS);
     const onData = () => {
       if (output.includes("WORKER READY")) {
         clearTimeout(timer);
